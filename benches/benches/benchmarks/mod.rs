@@ -1,0 +1,4 @@
+//! One module per topic.
+
+pub(crate) mod alloc;
+pub(crate) mod overhead;

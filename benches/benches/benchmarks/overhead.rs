@@ -1,0 +1,115 @@
+//! The cost of one instrumented call of a ~1 ns function, side by side in one
+//! run: bare, `#[profile]` recording, `#[profile]` switched off,
+//! `#[tracing::instrument]` with a registry and a timing layer, and puffin.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group};
+use tracing::span;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+
+#[inline(never)]
+fn bare(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[perf_core::profile]
+#[inline(never)]
+fn profiled(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[tracing::instrument(skip_all)]
+#[inline(never)]
+fn traced(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[inline(never)]
+fn puffin_scoped(x: u64) -> u64 {
+    puffin::profile_function!();
+    black_box(x).wrapping_mul(3)
+}
+
+/// The least a tracing layer must do to time spans.
+struct TimingLayer;
+
+static TRACED_NS: AtomicU64 = AtomicU64::new(0);
+
+impl<S> tracing_subscriber::Layer<S> for TimingLayer
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().replace(Instant::now());
+        }
+    }
+
+    fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
+        if let Some(span) = ctx.span(id) {
+            if let Some(start) = span.extensions().get::<Instant>() {
+                TRACED_NS.fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+fn overhead(c: &mut Criterion) {
+    let mut group = c.benchmark_group("call");
+    group.bench_function("bare", |b| b.iter(|| bare(black_box(7))));
+
+    let out = tempfile::tempdir().expect("tempdir");
+    let session = perf_core::Session::builder("bench")
+        .dir(out.path())
+        .start()
+        .expect("session");
+    let recording = if perf_core::ENABLED {
+        "profile-recording"
+    } else {
+        "profile-compiled-out"
+    };
+    group.bench_function(recording, |b| b.iter(|| profiled(black_box(7))));
+    if perf_core::ENABLED {
+        perf_core::set_enabled(false);
+        group.bench_function("profile-switched-off", |b| {
+            b.iter(|| profiled(black_box(7)))
+        });
+        perf_core::set_enabled(true);
+    }
+    drop(session.finish().expect("finish"));
+
+    let subscriber = tracing_subscriber::registry().with(TimingLayer);
+    tracing::subscriber::with_default(subscriber, || {
+        group.bench_function("tracing-instrument", |b| b.iter(|| traced(black_box(7))));
+    });
+
+    puffin::set_scopes_on(true);
+    group.bench_function("puffin-nested-scope", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            {
+                puffin::profile_scope!("frame");
+                for i in 0..iters {
+                    black_box(puffin_scoped(black_box(i)));
+                }
+            }
+            let elapsed = start.elapsed();
+            puffin::GlobalProfiler::lock().new_frame();
+            elapsed
+        })
+    });
+    puffin::set_scopes_on(false);
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    targets = overhead
+}

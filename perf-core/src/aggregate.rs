@@ -1,0 +1,261 @@
+//! Turns the threads' trees into a run: one call tree merged by path, and per
+//! function calls, self and total time, percentiles and allocations.
+
+use std::collections::HashMap;
+
+use crate::alloc::AllocCounts;
+use crate::callsite::Callsite;
+use crate::clock::ticks_to_ns;
+use crate::cpu_time;
+use crate::histogram::Histogram;
+use crate::model::{CallNode, FunctionStats, ThreadInfo};
+use crate::recorder::ThreadSnapshot;
+
+/// The aggregated parts of a run.
+pub(crate) struct Aggregate {
+    pub(crate) threads: Vec<ThreadInfo>,
+    pub(crate) functions: Vec<FunctionStats>,
+    pub(crate) call_tree: Vec<CallNode>,
+}
+
+/// A node of the merged tree, still in ticks.
+struct Merged {
+    function: usize,
+    calls: u64,
+    ticks: u64,
+    allocs: AllocCounts,
+    cpu_ns: u64,
+    children: Vec<usize>,
+}
+
+/// Per-function accumulator.
+struct FunctionAcc {
+    callsite: &'static Callsite,
+    histogram: Histogram,
+    max_ticks: u64,
+}
+
+/// Merges the snapshots of every thread.
+pub(crate) fn aggregate(threads: &[ThreadSnapshot]) -> Aggregate {
+    let mut functions: Vec<FunctionAcc> = Vec::new();
+    let mut function_index: HashMap<&'static str, usize> = HashMap::new();
+    // Node 0 is the common root; `usize::MAX` is its function.
+    let mut merged = vec![Merged {
+        function: usize::MAX,
+        calls: 0,
+        ticks: 0,
+        allocs: AllocCounts::default(),
+        cpu_ns: 0,
+        children: Vec::new(),
+    }];
+    let mut edge_index: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut thread_infos = Vec::new();
+
+    for thread in threads {
+        let mut map = vec![0usize; thread.nodes.len()];
+        let mut thread_calls = 0;
+        for (i, node) in thread.nodes.iter().enumerate().skip(1) {
+            let function = *function_index
+                .entry(node.callsite.name())
+                .or_insert_with(|| {
+                    functions.push(FunctionAcc {
+                        callsite: node.callsite,
+                        histogram: Histogram::new(),
+                        max_ticks: 0,
+                    });
+                    functions.len() - 1
+                });
+            let acc = &mut functions[function];
+            acc.histogram.add(&node.histogram);
+            acc.max_ticks = acc.max_ticks.max(node.max_ticks);
+
+            let parent = map[node.parent as usize];
+            let next = merged.len();
+            let m = *edge_index.entry((parent, function)).or_insert(next);
+            if m == next {
+                merged.push(Merged {
+                    function,
+                    calls: 0,
+                    ticks: 0,
+                    allocs: AllocCounts::default(),
+                    cpu_ns: 0,
+                    children: Vec::new(),
+                });
+                merged[parent].children.push(m);
+            }
+            let target = &mut merged[m];
+            target.calls += node.calls;
+            target.ticks += node.ticks;
+            target.allocs.allocs += node.allocs.allocs;
+            target.allocs.bytes += node.allocs.bytes;
+            target.cpu_ns += node.cpu_ns;
+            map[i] = m;
+            thread_calls += node.calls;
+        }
+        if thread_calls > 0 {
+            thread_infos.push(ThreadInfo {
+                index: thread.index,
+                name: thread.name.clone(),
+                calls: thread_calls,
+            });
+        }
+    }
+
+    let stats = per_node_stats(&merged);
+    let function_stats = per_function(&functions, &merged, &stats);
+    let call_tree = call_tree(&functions, &merged, &stats);
+    Aggregate {
+        threads: thread_infos,
+        functions: function_stats,
+        call_tree,
+    }
+}
+
+/// Derived figures of a merged node.
+#[derive(Clone, Copy, Default)]
+struct NodeFigures {
+    self_ticks: u64,
+    self_allocs: AllocCounts,
+    /// No frame of the same function is above this one.
+    outermost: bool,
+}
+
+fn per_node_stats(merged: &[Merged]) -> Vec<NodeFigures> {
+    let mut figures = vec![NodeFigures::default(); merged.len()];
+    for (i, node) in merged.iter().enumerate() {
+        let (child_ticks, child_allocs, child_bytes) =
+            node.children.iter().fold((0u64, 0u64, 0u64), |acc, &c| {
+                let c = &merged[c];
+                (
+                    acc.0 + c.ticks,
+                    acc.1 + c.allocs.allocs,
+                    acc.2 + c.allocs.bytes,
+                )
+            });
+        figures[i].self_ticks = node.ticks.saturating_sub(child_ticks);
+        figures[i].self_allocs = AllocCounts {
+            allocs: node.allocs.allocs.saturating_sub(child_allocs),
+            bytes: node.allocs.bytes.saturating_sub(child_bytes),
+        };
+    }
+    // Depth-first walk with a count of each function on the current path.
+    let mut on_path: HashMap<usize, u32> = HashMap::new();
+    let mut stack: Vec<(usize, bool)> = merged[0]
+        .children
+        .iter()
+        .rev()
+        .map(|&c| (c, true))
+        .collect();
+    while let Some((i, entering)) = stack.pop() {
+        let function = merged[i].function;
+        if entering {
+            let depth = on_path.entry(function).or_insert(0);
+            figures[i].outermost = *depth == 0;
+            *depth += 1;
+            stack.push((i, false));
+            stack.extend(merged[i].children.iter().rev().map(|&c| (c, true)));
+        } else if let Some(depth) = on_path.get_mut(&function) {
+            *depth -= 1;
+        }
+    }
+    figures
+}
+
+fn per_function(
+    functions: &[FunctionAcc],
+    merged: &[Merged],
+    figures: &[NodeFigures],
+) -> Vec<FunctionStats> {
+    #[derive(Default, Clone, Copy)]
+    struct Sums {
+        calls: u64,
+        all_ticks: u64,
+        total_ticks: u64,
+        self_ticks: u64,
+        cpu_ns: u64,
+        total_allocs: AllocCounts,
+        self_allocs: AllocCounts,
+    }
+    let mut sums = vec![Sums::default(); functions.len()];
+    for (node, fig) in merged.iter().zip(figures).skip(1) {
+        let s = &mut sums[node.function];
+        s.calls += node.calls;
+        s.all_ticks += node.ticks;
+        s.self_ticks += fig.self_ticks;
+        s.self_allocs.allocs += fig.self_allocs.allocs;
+        s.self_allocs.bytes += fig.self_allocs.bytes;
+        if fig.outermost {
+            s.total_ticks += node.ticks;
+            s.cpu_ns += node.cpu_ns;
+            s.total_allocs.allocs += node.allocs.allocs;
+            s.total_allocs.bytes += node.allocs.bytes;
+        }
+    }
+    let mut out: Vec<FunctionStats> = functions
+        .iter()
+        .zip(&sums)
+        .filter(|(_, s)| s.calls > 0)
+        .map(|(f, s)| {
+            let max = f.max_ticks;
+            let q = |q: f64| ticks_to_ns(f.histogram.quantile(q, max));
+            FunctionStats {
+                name: f.callsite.name().to_owned(),
+                file: f.callsite.file().to_owned(),
+                line: f.callsite.line(),
+                calls: s.calls,
+                total_ns: ticks_to_ns(s.total_ticks),
+                self_ns: ticks_to_ns(s.self_ticks),
+                mean_ns: ticks_to_ns(s.all_ticks / s.calls),
+                p50_ns: q(0.50),
+                p95_ns: q(0.95),
+                p99_ns: q(0.99),
+                max_ns: ticks_to_ns(max),
+                cpu_ns: (f.callsite.cpu() && cpu_time::SUPPORTED).then_some(s.cpu_ns),
+                self_allocs: s.self_allocs.allocs,
+                total_allocs: s.total_allocs.allocs,
+                self_alloc_bytes: s.self_allocs.bytes,
+                total_alloc_bytes: s.total_allocs.bytes,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.self_ns.cmp(&a.self_ns).then_with(|| a.name.cmp(&b.name)));
+    out
+}
+
+/// The merged tree in depth-first order, heaviest child first.
+fn call_tree(
+    functions: &[FunctionAcc],
+    merged: &[Merged],
+    figures: &[NodeFigures],
+) -> Vec<CallNode> {
+    let mut out = Vec::with_capacity(merged.len().saturating_sub(1));
+    let sorted_children = |i: usize| {
+        let mut children = merged[i].children.clone();
+        children.sort_by(|&a, &b| merged[b].ticks.cmp(&merged[a].ticks));
+        children
+    };
+    let mut stack: Vec<(usize, Option<u32>)> = sorted_children(0)
+        .into_iter()
+        .rev()
+        .map(|c| (c, None))
+        .collect();
+    while let Some((i, parent)) = stack.pop() {
+        let node = &merged[i];
+        let fig = &figures[i];
+        let id = out.len() as u32;
+        out.push(CallNode {
+            id,
+            parent,
+            function: functions[node.function].callsite.name().to_owned(),
+            calls: node.calls,
+            total_ns: ticks_to_ns(node.ticks),
+            self_ns: ticks_to_ns(fig.self_ticks),
+            total_allocs: node.allocs.allocs,
+            self_allocs: fig.self_allocs.allocs,
+            total_alloc_bytes: node.allocs.bytes,
+            self_alloc_bytes: fig.self_allocs.bytes,
+        });
+        stack.extend(sorted_children(i).into_iter().rev().map(|c| (c, Some(id))));
+    }
+    out
+}

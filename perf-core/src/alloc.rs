@@ -1,0 +1,147 @@
+//! Allocation tracking: [`PerfAlloc`] counts every allocation of the thread
+//! that makes it in thread-local counters; spans read the counters when they
+//! open and close, so attribution costs the allocator nothing.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+/// A global allocator that counts allocations and bytes per thread, so that
+/// `#[profile]` functions, sessions and [`measure`](crate::measure) can report
+/// them. It wraps another allocator, [`System`] by default.
+///
+/// ```
+/// #[global_allocator]
+/// static ALLOC: perf_core::PerfAlloc = perf_core::PerfAlloc::system();
+/// # fn main() {}
+/// ```
+///
+/// An allocation is any call of `alloc`, `alloc_zeroed` or `realloc`; its bytes
+/// are the size asked for (the new size, for `realloc`). Frees are not counted.
+#[derive(Debug, Default)]
+pub struct PerfAlloc<A = System> {
+    inner: A,
+}
+
+impl PerfAlloc<System> {
+    /// Counts allocations made through the system allocator.
+    pub const fn system() -> Self {
+        PerfAlloc { inner: System }
+    }
+}
+
+impl<A> PerfAlloc<A> {
+    /// Counts allocations made through `inner`.
+    pub const fn new(inner: A) -> Self {
+        PerfAlloc { inner }
+    }
+}
+
+// SAFETY: every method forwards to the wrapped allocator with the caller's
+// arguments unchanged and returns its result; counting touches only
+// thread-locals that never allocate.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for PerfAlloc<A> {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
+        let ptr = unsafe { self.inner.alloc(layout) };
+        if !ptr.is_null() {
+            count(layout.size());
+        }
+        ptr
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `GlobalAlloc::alloc_zeroed`'s contract.
+        let ptr = unsafe { self.inner.alloc_zeroed(layout) };
+        if !ptr.is_null() {
+            count(layout.size());
+        }
+        ptr
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract.
+        unsafe { self.inner.dealloc(ptr, layout) }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract.
+        let new = unsafe { self.inner.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            count(new_size);
+        }
+        new
+    }
+}
+
+/// Allocations and bytes this thread has made since it started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct AllocCounts {
+    pub(crate) allocs: u64,
+    pub(crate) bytes: u64,
+}
+
+impl AllocCounts {
+    /// What was allocated between `earlier` and `self`.
+    #[inline(always)]
+    pub(crate) fn since(self, earlier: AllocCounts) -> AllocCounts {
+        AllocCounts {
+            allocs: self.allocs.wrapping_sub(earlier.allocs),
+            bytes: self.bytes.wrapping_sub(earlier.bytes),
+        }
+    }
+}
+
+struct Counters {
+    allocs: Cell<u64>,
+    bytes: Cell<u64>,
+}
+
+thread_local! {
+    // Const-initialised and without Drop: access is a plain TLS offset and is
+    // valid at any point of the thread's life, also inside the allocator.
+    static COUNTERS: Counters = const {
+        Counters { allocs: Cell::new(0), bytes: Cell::new(0) }
+    };
+}
+
+#[inline(always)]
+fn count(size: usize) {
+    COUNTERS.with(|c| {
+        c.allocs.set(c.allocs.get().wrapping_add(1));
+        c.bytes.set(c.bytes.get().wrapping_add(size as u64));
+    });
+}
+
+/// The calling thread's counters now.
+#[inline(always)]
+pub(crate) fn counts() -> AllocCounts {
+    COUNTERS.with(|c| AllocCounts {
+        allocs: c.allocs.get(),
+        bytes: c.bytes.get(),
+    })
+}
+
+/// Runs `f` without its allocations showing in this thread's counters: the
+/// runtime's own bookkeeping must not be charged to the user's functions.
+pub(crate) fn untracked<R>(f: impl FnOnce() -> R) -> R {
+    let saved = counts();
+    let result = f();
+    COUNTERS.with(|c| {
+        c.allocs.set(saved.allocs);
+        c.bytes.set(saved.bytes);
+    });
+    result
+}
+
+/// Whether [`PerfAlloc`] is this program's global allocator.
+pub(crate) fn is_tracking() -> bool {
+    untracked(|| {
+        let before = counts();
+        drop(std::hint::black_box(Box::new(0u64)));
+        counts() != before
+    })
+}

@@ -1,0 +1,230 @@
+//! Log-linear histograms of per-call durations, for p50/p95/p99.
+//!
+//! Values below 32 have a bucket each; above, each power of two is split into
+//! 32 buckets, so a bucket is at most 1/32 of its values wide and a reported
+//! percentile (the bucket's midpoint) is within 1.6% of the truth. The
+//! recording side allocates a row of 32 buckets only when a value first lands
+//! in it, so a function whose calls all take about as long holds one or two.
+
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+
+const SUB_BITS: u32 = 5;
+const SUB: usize = 1 << SUB_BITS;
+/// Number of buckets that cover all of `u64`.
+pub(crate) const BUCKETS: usize = SUB + (64 - SUB_BITS as usize) * SUB;
+const ROWS: usize = BUCKETS / SUB;
+
+/// The bucket a value falls in.
+#[inline(always)]
+pub(crate) fn bucket_of(value: u64) -> usize {
+    if value < SUB as u64 {
+        value as usize
+    } else {
+        let msb = 63 - value.leading_zeros();
+        let shift = msb - SUB_BITS;
+        SUB + shift as usize * SUB + ((value >> shift) as usize - SUB)
+    }
+}
+
+/// The lowest value of a bucket and its width.
+pub(crate) fn bucket_bounds(bucket: usize) -> (u64, u64) {
+    if bucket < SUB {
+        (bucket as u64, 1)
+    } else {
+        let shift = ((bucket - SUB) / SUB) as u32;
+        let mantissa = (SUB + (bucket - SUB) % SUB) as u64;
+        (mantissa << shift, 1u64 << shift)
+    }
+}
+
+type Row = [AtomicU64; SUB];
+
+/// The recording side: written by one thread with plain load+store, read by a
+/// session's reader at any time.
+pub(crate) struct AtomicHistogram {
+    rows: [AtomicPtr<Row>; ROWS],
+}
+
+impl AtomicHistogram {
+    pub(crate) fn new() -> Self {
+        AtomicHistogram {
+            rows: std::array::from_fn(|_| AtomicPtr::new(std::ptr::null_mut())),
+        }
+    }
+
+    /// Counts one value. Only the owning thread may call this.
+    #[inline(always)]
+    pub(crate) fn record(&self, value: u64) {
+        let bucket = bucket_of(value);
+        let slot = &self.rows[bucket / SUB];
+        let mut row = slot.load(Ordering::Relaxed);
+        if row.is_null() {
+            row = Self::grow(slot);
+        }
+        // SAFETY: a non-null row pointer is a live `Box<Row>` owned by `self`
+        // until `self` is dropped.
+        let counter = unsafe { &(*row)[bucket % SUB] };
+        counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(slot: &AtomicPtr<Row>) -> *mut Row {
+        let row = crate::alloc::untracked(|| {
+            Box::into_raw(Box::new(std::array::from_fn(|_| AtomicU64::new(0))))
+        });
+        slot.store(row, Ordering::Release);
+        row
+    }
+
+    /// The non-empty buckets as `(bucket, count)`.
+    pub(crate) fn snapshot(&self) -> Vec<(u16, u64)> {
+        let mut out = Vec::new();
+        for (r, slot) in self.rows.iter().enumerate() {
+            let row = slot.load(Ordering::Acquire);
+            if row.is_null() {
+                continue;
+            }
+            // SAFETY: as in `record`; the Acquire load pairs with the Release
+            // store in `grow`, so the row's initialisation is visible.
+            let row = unsafe { &*row };
+            for (c, counter) in row.iter().enumerate() {
+                let n = counter.load(Ordering::Relaxed);
+                if n > 0 {
+                    out.push(((r * SUB + c) as u16, n));
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Drop for AtomicHistogram {
+    fn drop(&mut self) {
+        for slot in &self.rows {
+            let row = slot.load(Ordering::Acquire);
+            if !row.is_null() {
+                // SAFETY: the pointer came from `Box::into_raw` in `grow` and
+                // is freed only here, once.
+                drop(unsafe { Box::from_raw(row) });
+            }
+        }
+    }
+}
+
+/// A plain histogram, merged from snapshots, that answers percentiles.
+#[derive(Clone)]
+pub(crate) struct Histogram {
+    counts: Vec<u64>,
+    total: u64,
+}
+
+impl Histogram {
+    pub(crate) fn new() -> Self {
+        Histogram {
+            counts: vec![0; BUCKETS],
+            total: 0,
+        }
+    }
+
+    /// Adds a snapshot's buckets.
+    pub(crate) fn add(&mut self, buckets: &[(u16, u64)]) {
+        for &(bucket, n) in buckets {
+            self.counts[bucket as usize] += n;
+            self.total += n;
+        }
+    }
+
+    /// Counts one value.
+    #[cfg(test)]
+    pub(crate) fn record(&mut self, value: u64) {
+        self.counts[bucket_of(value)] += 1;
+        self.total += 1;
+    }
+
+    /// The value at quantile `q` (0..=1) by nearest rank, as the midpoint of
+    /// its bucket, capped at `max`; 0 when empty.
+    pub(crate) fn quantile(&self, q: f64, max: u64) -> u64 {
+        if self.total == 0 {
+            return 0;
+        }
+        let rank = ((q * self.total as f64).ceil() as u64).clamp(1, self.total);
+        let mut seen = 0;
+        for (bucket, &n) in self.counts.iter().enumerate() {
+            seen += n;
+            if seen >= rank {
+                let (low, width) = bucket_bounds(bucket);
+                return (low + width / 2).min(max);
+            }
+        }
+        max
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn buckets_cover_u64_in_order() {
+        assert_eq!(bucket_of(0), 0);
+        assert_eq!(bucket_of(31), 31);
+        assert_eq!(bucket_of(32), 32);
+        assert_eq!(bucket_of(u64::MAX), BUCKETS - 1);
+        let mut values: Vec<u64> = (0..64u32)
+            .flat_map(|shift| {
+                let v = 1u64 << shift;
+                [v - 1, v, v.saturating_add(1), v.saturating_add(v / 2)]
+            })
+            .collect();
+        values.sort_unstable();
+        let buckets: Vec<usize> = values.iter().map(|&v| bucket_of(v)).collect();
+        assert!(
+            buckets.windows(2).all(|w| w[0] <= w[1]),
+            "buckets follow values"
+        );
+    }
+
+    #[test]
+    fn atomic_snapshot_matches_plain_recording() {
+        let atomic = AtomicHistogram::new();
+        let mut plain = Histogram::new();
+        for v in [0, 5, 100, 100, 70_000, 1 << 40] {
+            atomic.record(v);
+            plain.record(v);
+        }
+        let mut merged = Histogram::new();
+        merged.add(&atomic.snapshot());
+        assert_eq!(merged.counts, plain.counts);
+        assert_eq!(merged.total, 6);
+    }
+
+    #[test]
+    fn quantiles_of_a_known_distribution() {
+        let mut h = Histogram::new();
+        for v in 1..=1000u64 {
+            h.record(v * 1000);
+        }
+        let max = 1_000_000;
+        for (q, want) in [(0.5, 500_000.0), (0.95, 950_000.0), (0.99, 990_000.0)] {
+            let got = h.quantile(q, max) as f64;
+            assert!((got - want).abs() / want < 0.02, "q{q}: {got} vs {want}");
+        }
+        assert_eq!(h.quantile(1.0, max), max);
+        assert_eq!(Histogram::new().quantile(0.5, 0), 0);
+    }
+
+    proptest! {
+        #[test]
+        fn every_value_lies_in_its_bucket(v in any::<u64>()) {
+            let (low, width) = bucket_bounds(bucket_of(v));
+            prop_assert!(low <= v);
+            prop_assert!(v - low < width);
+            // The bucket is narrow relative to the value: the midpoint is within 1/32.
+            if v >= 32 {
+                prop_assert!((width as f64) / (low as f64) <= 1.0 / 32.0 + 1e-12);
+            }
+        }
+    }
+}

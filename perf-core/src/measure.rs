@@ -1,0 +1,52 @@
+//! `measure`: a closure's own allocations and wall time, without a session,
+//! for assertions in unit tests.
+
+use std::time::{Duration, Instant};
+
+use crate::alloc;
+
+/// What [`measure`] saw of one closure call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Measurement<T = ()> {
+    /// The closure's return value.
+    pub output: T,
+    /// Allocations made on this thread during the call.
+    pub allocs: u64,
+    /// Bytes asked for by those allocations.
+    pub bytes: u64,
+    /// Wall time of the call.
+    pub wall: Duration,
+    /// Whether [`PerfAlloc`](crate::PerfAlloc) is the global allocator; without
+    /// it `allocs` and `bytes` are always 0.
+    pub alloc_tracking: bool,
+}
+
+/// Runs `f` once and reports its allocations (on this thread) and wall time.
+///
+/// ```
+/// #[global_allocator]
+/// static ALLOC: perf_core::PerfAlloc = perf_core::PerfAlloc::system();
+///
+/// let m = perf_core::measure(|| vec![1u8, 2, 3]);
+/// assert_eq!(m.allocs, 1);
+/// assert_eq!(m.bytes, 3);
+/// assert_eq!(m.output, [1, 2, 3]);
+///
+/// assert_eq!(perf_core::measure(|| 2 + 2).allocs, 0);
+/// ```
+pub fn measure<T>(f: impl FnOnce() -> T) -> Measurement<T> {
+    let alloc_tracking = alloc::is_tracking();
+    let before = alloc::counts();
+    let start = Instant::now();
+    let output = f();
+    let wall = start.elapsed();
+    let used = alloc::counts().since(before);
+    Measurement {
+        output,
+        allocs: used.allocs,
+        bytes: used.bytes,
+        wall,
+        alloc_tracking,
+    }
+}

@@ -1,0 +1,111 @@
+//! Spans of plain (synchronous) code: `#[profile]` on a fn, and `scope!`.
+
+use std::sync::atomic::Ordering;
+
+use super::RECORDING;
+use super::events::{Event, EventKind};
+use super::thread::{LOCAL, Node};
+use crate::alloc::{self, AllocCounts};
+use crate::callsite::Callsite;
+use crate::{clock, cpu_time};
+
+/// An open span: records its call when dropped, also when unwinding from a
+/// panic. Returned by [`scope!`](crate::scope).
+#[must_use = "the span closes when this guard is dropped: bind it with `let _span = ...`"]
+pub struct SpanGuard {
+    node: *const Node,
+    generation: u32,
+    start: u64,
+    allocs: AllocCounts,
+    cpu_ns: u64,
+}
+
+impl std::fmt::Debug for SpanGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpanGuard")
+            .field("recording", &!self.node.is_null())
+            .finish()
+    }
+}
+
+impl SpanGuard {
+    #[inline(always)]
+    fn inactive() -> Self {
+        SpanGuard {
+            node: std::ptr::null(),
+            generation: 0,
+            start: 0,
+            allocs: AllocCounts::default(),
+            cpu_ns: 0,
+        }
+    }
+}
+
+/// Opens a span for `callsite` on this thread. Used by generated code.
+#[inline(always)]
+pub fn enter(callsite: &'static Callsite) -> SpanGuard {
+    let generation = RECORDING.load(Ordering::Relaxed);
+    if generation == 0 {
+        return SpanGuard::inactive();
+    }
+    enter_recording(callsite, generation)
+}
+
+#[inline(always)]
+fn enter_recording(callsite: &'static Callsite, generation: u32) -> SpanGuard {
+    LOCAL.with(|local| {
+        if !local.ready(generation) {
+            return SpanGuard::inactive();
+        }
+        let node = local.child(callsite);
+        local.current.set(node);
+        let cpu_ns = if callsite.cpu() {
+            cpu_time::thread_cpu_ns()
+        } else {
+            0
+        };
+        let allocs = alloc::counts();
+        SpanGuard {
+            node,
+            generation,
+            start: clock::now(),
+            allocs,
+            cpu_ns,
+        }
+    })
+}
+
+impl Drop for SpanGuard {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if self.node.is_null() {
+            return;
+        }
+        let end = clock::now();
+        LOCAL.with(|local| {
+            // A new session has replaced this thread's tree since the span opened.
+            if local.generation() != self.generation {
+                return;
+            }
+            // SAFETY: the generation still matches, so the tree the node
+            // belongs to has not been reset and the node is alive.
+            let node = unsafe { &*self.node };
+            let callsite = node.callsite;
+            let cpu_ns = if callsite.cpu() {
+                cpu_time::thread_cpu_ns().saturating_sub(self.cpu_ns)
+            } else {
+                0
+            };
+            let allocs = alloc::counts().since(self.allocs);
+            node.stats
+                .record(end.saturating_sub(self.start), allocs, cpu_ns);
+            local.push_event(Event {
+                start: self.start,
+                end,
+                callsite,
+                kind: EventKind::Sync,
+            });
+            local.current.set(node.parent);
+        });
+    }
+}

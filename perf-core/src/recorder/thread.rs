@@ -1,0 +1,450 @@
+//! Per-thread call trees and the registry that keeps them past their thread.
+//!
+//! A thread's tree is a list of boxed nodes (their addresses never change)
+//! behind a mutex that only the owner's slow path (a new node, a new event
+//! chunk) and a session's reader take. Counters are atomics that the owner
+//! updates with plain relaxed load+store: one writer, no lock prefix.
+//! [`Local`] is the hot path's view: a const-initialised thread-local without
+//! `Drop`, holding raw pointers into the tree.
+
+use std::cell::{Cell, RefCell, UnsafeCell};
+use std::ptr;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::events::{CHUNK, Chunk, Event};
+use crate::alloc::{self, AllocCounts};
+use crate::callsite::Callsite;
+use crate::histogram::AtomicHistogram;
+
+/// The callsite of every tree's root, which stands for "not inside any span".
+static ROOT: Callsite = Callsite::new("(root)", "", 0, false);
+
+/// One place in a thread's call tree: a callsite reached through a path.
+pub(crate) struct Node {
+    pub(crate) callsite: &'static Callsite,
+    pub(crate) parent: *const Node,
+    index: u32,
+    parent_index: u32,
+    /// Children by callsite address. Only the owner thread touches this.
+    children: UnsafeCell<Vec<(*const Callsite, *const Node)>>,
+    pub(crate) stats: NodeStats,
+}
+
+// SAFETY: a node is written only by its owner thread: its counters are atomics
+// and `children`, the one non-atomic mutable field, is never touched by any
+// other thread. The raw pointers point into the same thread's tree.
+unsafe impl Send for Node {}
+// SAFETY: see `Send`.
+unsafe impl Sync for Node {}
+
+/// What the calls of one node added up to.
+pub(crate) struct NodeStats {
+    calls: AtomicU64,
+    ticks: AtomicU64,
+    max_ticks: AtomicU64,
+    allocs: AtomicU64,
+    bytes: AtomicU64,
+    cpu_ns: AtomicU64,
+    histogram: AtomicHistogram,
+}
+
+/// Adds to a counter only this thread writes: no atomic read-modify-write.
+#[inline(always)]
+fn bump(counter: &AtomicU64, by: u64) {
+    counter.store(
+        counter.load(Ordering::Relaxed).wrapping_add(by),
+        Ordering::Relaxed,
+    );
+}
+
+impl NodeStats {
+    fn new() -> Self {
+        NodeStats {
+            calls: AtomicU64::new(0),
+            ticks: AtomicU64::new(0),
+            max_ticks: AtomicU64::new(0),
+            allocs: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            cpu_ns: AtomicU64::new(0),
+            histogram: AtomicHistogram::new(),
+        }
+    }
+
+    /// Records one finished call. Only the owner thread may call this.
+    #[inline(always)]
+    pub(crate) fn record(&self, ticks: u64, allocs: AllocCounts, cpu_ns: u64) {
+        bump(&self.calls, 1);
+        bump(&self.ticks, ticks);
+        if ticks > self.max_ticks.load(Ordering::Relaxed) {
+            self.max_ticks.store(ticks, Ordering::Relaxed);
+        }
+        bump(&self.allocs, allocs.allocs);
+        bump(&self.bytes, allocs.bytes);
+        bump(&self.cpu_ns, cpu_ns);
+        self.histogram.record(ticks);
+    }
+}
+
+impl Node {
+    fn new(
+        callsite: &'static Callsite,
+        parent: *const Node,
+        index: u32,
+        parent_index: u32,
+    ) -> Self {
+        Node {
+            callsite,
+            parent,
+            index,
+            parent_index,
+            children: UnsafeCell::new(Vec::new()),
+            stats: NodeStats::new(),
+        }
+    }
+}
+
+struct Tree {
+    generation: u32,
+    /// Node 0 is the root; a node's parent comes before it.
+    nodes: Vec<Box<Node>>,
+    chunks: Vec<Box<Chunk>>,
+}
+
+/// One thread's recording, kept alive by the thread and by the registry, so
+/// that it outlives the thread until its session has read it.
+pub(crate) struct ThreadData {
+    index: u32,
+    name: Option<String>,
+    tree: Mutex<Tree>,
+    published_events: AtomicUsize,
+    dropped_events: AtomicU64,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl ThreadData {
+    fn new() -> Self {
+        static NEXT_INDEX: AtomicU32 = AtomicU32::new(0);
+        ThreadData {
+            index: NEXT_INDEX.fetch_add(1, Ordering::Relaxed),
+            name: std::thread::current().name().map(str::to_owned),
+            tree: Mutex::new(Tree {
+                generation: 0,
+                nodes: Vec::new(),
+                chunks: Vec::new(),
+            }),
+            published_events: AtomicUsize::new(0),
+            dropped_events: AtomicU64::new(0),
+        }
+    }
+
+    /// Starts a fresh tree for `generation`; returns its root and first chunk.
+    fn reset(&self, generation: u32) -> (*const Node, Option<*mut Event>) {
+        let mut tree = lock(&self.tree);
+        tree.generation = generation;
+        tree.nodes.clear();
+        let root = Box::new(Node::new(&ROOT, ptr::null(), 0, 0));
+        let root_ptr: *const Node = &*root;
+        tree.nodes.push(root);
+        self.published_events.store(0, Ordering::Release);
+        self.dropped_events.store(0, Ordering::Relaxed);
+        (root_ptr, tree.chunks.first().map(|c| c.first_slot()))
+    }
+
+    fn snapshot(&self, generation: u32) -> Option<ThreadSnapshot> {
+        let tree = lock(&self.tree);
+        if tree.generation != generation {
+            return None;
+        }
+        let nodes = tree
+            .nodes
+            .iter()
+            .map(|node| {
+                let s = &node.stats;
+                NodeSnapshot {
+                    callsite: node.callsite,
+                    parent: node.parent_index,
+                    calls: s.calls.load(Ordering::Relaxed),
+                    ticks: s.ticks.load(Ordering::Relaxed),
+                    max_ticks: s.max_ticks.load(Ordering::Relaxed),
+                    allocs: AllocCounts {
+                        allocs: s.allocs.load(Ordering::Relaxed),
+                        bytes: s.bytes.load(Ordering::Relaxed),
+                    },
+                    cpu_ns: s.cpu_ns.load(Ordering::Relaxed),
+                    histogram: s.histogram.snapshot(),
+                }
+            })
+            .collect();
+        let published = self.published_events.load(Ordering::Acquire);
+        let events = (0..published)
+            // SAFETY: every index below the published count was written by the
+            // owner before its Release store, which the Acquire load above saw.
+            .map(|i| unsafe { tree.chunks[i / CHUNK].read(i % CHUNK) })
+            .collect();
+        Some(ThreadSnapshot {
+            index: self.index,
+            name: self.name.clone(),
+            nodes,
+            events,
+            dropped_events: self.dropped_events.load(Ordering::Relaxed),
+        })
+    }
+}
+
+/// A copy of one node's counters, taken by a session's reader.
+pub(crate) struct NodeSnapshot {
+    pub(crate) callsite: &'static Callsite,
+    /// Index of the parent in the same snapshot; the root (index 0) is its own parent.
+    pub(crate) parent: u32,
+    pub(crate) calls: u64,
+    pub(crate) ticks: u64,
+    pub(crate) max_ticks: u64,
+    pub(crate) allocs: AllocCounts,
+    pub(crate) cpu_ns: u64,
+    pub(crate) histogram: Vec<(u16, u64)>,
+}
+
+/// A copy of one thread's tree and event log.
+pub(crate) struct ThreadSnapshot {
+    pub(crate) index: u32,
+    pub(crate) name: Option<String>,
+    /// Node 0 is the root; parents come before their children.
+    pub(crate) nodes: Vec<NodeSnapshot>,
+    pub(crate) events: Vec<Event>,
+    pub(crate) dropped_events: u64,
+}
+
+struct Registry {
+    generation: u32,
+    trace_capacity: usize,
+    threads: Vec<Arc<ThreadData>>,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    generation: 0,
+    trace_capacity: 0,
+    threads: Vec::new(),
+});
+
+/// Opens `generation` for threads to join, forgetting the threads of the last
+/// one (the data of threads that have ended is freed here).
+pub(crate) fn begin_generation(generation: u32, trace_capacity: usize) {
+    let old = {
+        let mut registry = lock(&REGISTRY);
+        registry.generation = generation;
+        registry.trace_capacity = trace_capacity;
+        std::mem::take(&mut registry.threads)
+    };
+    drop(old);
+}
+
+/// Copies every thread's recording of `generation` and closes it to new threads.
+pub(crate) fn snapshot_threads(generation: u32) -> Vec<ThreadSnapshot> {
+    let threads = {
+        let mut registry = lock(&REGISTRY);
+        if registry.generation == generation {
+            registry.generation = 0;
+        }
+        registry.threads.clone()
+    };
+    let mut snapshots: Vec<ThreadSnapshot> = threads
+        .iter()
+        .filter_map(|t| t.snapshot(generation))
+        .collect();
+    snapshots.sort_by_key(|t| t.index);
+    snapshots
+}
+
+/// The hot path's per-thread state.
+pub(crate) struct Local {
+    /// The generation this thread's tree belongs to; 0 before the first one.
+    generation: Cell<u32>,
+    /// The innermost open node.
+    pub(crate) current: Cell<*const Node>,
+    thread: Cell<*const ThreadData>,
+    next_event: Cell<*mut Event>,
+    events_end: Cell<*mut Event>,
+    event_count: Cell<usize>,
+    event_capacity: Cell<usize>,
+}
+
+thread_local! {
+    pub(crate) static LOCAL: Local = const {
+        Local {
+            generation: Cell::new(0),
+            current: Cell::new(ptr::null()),
+            thread: Cell::new(ptr::null()),
+            next_event: Cell::new(ptr::null_mut()),
+            events_end: Cell::new(ptr::null_mut()),
+            event_count: Cell::new(0),
+            event_capacity: Cell::new(0),
+        }
+    };
+    /// Owns this thread's data; its destructor detaches [`LOCAL`].
+    static OWNER: Owner = const { Owner(RefCell::new(None)) };
+}
+
+struct Owner(RefCell<Option<Arc<ThreadData>>>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        let _ = LOCAL.try_with(Local::detach);
+    }
+}
+
+impl Local {
+    /// The generation this thread records into.
+    #[inline(always)]
+    pub(crate) fn generation(&self) -> u32 {
+        self.generation.get()
+    }
+
+    /// Whether this thread records into `generation`, joining it if need be.
+    /// `generation` must be the one [`super::RECORDING`] holds.
+    #[inline(always)]
+    pub(crate) fn ready(&self, generation: u32) -> bool {
+        self.generation.get() == generation || self.attach(generation)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn attach(&self, generation: u32) -> bool {
+        alloc::untracked(|| {
+            OWNER
+                .try_with(|owner| {
+                    let Ok(mut slot) = owner.0.try_borrow_mut() else {
+                        return false;
+                    };
+                    let data = slot.get_or_insert_with(|| Arc::new(ThreadData::new()));
+                    let capacity = {
+                        let mut registry = lock(&REGISTRY);
+                        if registry.generation != generation {
+                            return false;
+                        }
+                        registry.threads.push(Arc::clone(data));
+                        registry.trace_capacity
+                    };
+                    let (root, first_slot) = data.reset(generation);
+                    self.thread.set(Arc::as_ptr(data));
+                    self.current.set(root);
+                    self.event_count.set(0);
+                    self.event_capacity.set(capacity);
+                    let first_slot = first_slot.unwrap_or(ptr::null_mut());
+                    self.next_event.set(first_slot);
+                    self.events_end.set(first_slot);
+                    self.generation.set(generation);
+                    true
+                })
+                .unwrap_or(false)
+        })
+    }
+
+    fn detach(&self) {
+        self.generation.set(0);
+        self.current.set(ptr::null());
+        self.thread.set(ptr::null());
+        self.next_event.set(ptr::null_mut());
+        self.events_end.set(ptr::null_mut());
+    }
+
+    /// The child of the current node for `callsite`, created on first use.
+    /// Call only after [`Local::ready`] returned true.
+    #[inline(always)]
+    pub(crate) fn child(&self, callsite: &'static Callsite) -> *const Node {
+        let parent = self.current.get();
+        // SAFETY: after `ready`, `current` points into this thread's live tree
+        // (nodes are freed only by this thread, in `reset`), and `children`
+        // is touched only by this thread.
+        let children = unsafe { &*(*parent).children.get() };
+        for &(key, node) in children {
+            if ptr::eq(key, callsite) {
+                return node;
+            }
+        }
+        self.add_child(parent, callsite)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn add_child(&self, parent: *const Node, callsite: &'static Callsite) -> *const Node {
+        alloc::untracked(|| {
+            // SAFETY: `thread` is set with `current` in `attach` and lives as
+            // long as this thread's `OWNER`.
+            let data = unsafe { &*self.thread.get() };
+            // SAFETY: as in `child`.
+            let parent_ref = unsafe { &*parent };
+            let mut tree = lock(&data.tree);
+            let index = tree.nodes.len() as u32;
+            let node = Box::new(Node::new(callsite, parent, index, parent_ref.index));
+            let node_ptr: *const Node = &*node;
+            tree.nodes.push(node);
+            drop(tree);
+            // SAFETY: only this thread touches `children` (see `child`).
+            unsafe { (*parent_ref.children.get()).push((callsite, node_ptr)) };
+            node_ptr
+        })
+    }
+
+    /// Appends a finished span to the trace log, or counts it as dropped when
+    /// the log is full.
+    #[inline(always)]
+    pub(crate) fn push_event(&self, event: Event) {
+        let slot = self.next_event.get();
+        if slot == self.events_end.get() {
+            self.push_event_slow(event);
+            return;
+        }
+        // SAFETY: `slot` lies before `events_end` in a chunk of this thread's
+        // tree, at an index not yet published, so no reader looks at it.
+        unsafe {
+            slot.write(event);
+            self.next_event.set(slot.add(1));
+        }
+        self.publish_event();
+    }
+
+    #[inline(always)]
+    fn publish_event(&self) {
+        let count = self.event_count.get() + 1;
+        self.event_count.set(count);
+        // SAFETY: as in `add_child`.
+        let data = unsafe { &*self.thread.get() };
+        data.published_events.store(count, Ordering::Release);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push_event_slow(&self, event: Event) {
+        // SAFETY: as in `add_child`.
+        let data = unsafe { &*self.thread.get() };
+        let count = self.event_count.get();
+        let capacity = self.event_capacity.get();
+        if count >= capacity {
+            bump(&data.dropped_events, 1);
+            return;
+        }
+        let first = alloc::untracked(|| {
+            let mut tree = lock(&data.tree);
+            let chunk = count / CHUNK;
+            if chunk == tree.chunks.len() {
+                tree.chunks.push(Chunk::new());
+            }
+            tree.chunks[chunk].first_slot()
+        });
+        let room = CHUNK.min(capacity - count);
+        // SAFETY: `first` is the first slot of a chunk of `CHUNK` slots, all at
+        // unpublished indices; `room` does not pass the chunk's end.
+        unsafe {
+            first.write(event);
+            self.next_event.set(first.add(1));
+            self.events_end.set(first.add(room));
+        }
+        self.publish_event();
+    }
+}

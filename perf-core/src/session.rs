@@ -1,0 +1,248 @@
+//! Sessions: turn recording on, and on finish write the run.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Instant, SystemTime};
+
+use crate::aggregate::aggregate;
+use crate::model::{Environment, FunctionStats, RUN_SCHEMA, RunData, TraceInfo};
+use crate::output::{self, RunFiles, TraceInput, fs};
+use crate::summary::Summary;
+use crate::{Error, alloc, clock, env, recorder};
+
+/// Spans each thread keeps for `trace.json` unless told otherwise.
+pub const DEFAULT_TRACE_CAPACITY: usize = 20_000;
+
+/// The name of the running session, if any: one at a time per process.
+static ACTIVE: Mutex<Option<String>> = Mutex::new(None);
+static NEXT_GENERATION: AtomicU32 = AtomicU32::new(1);
+
+fn active() -> std::sync::MutexGuard<'static, Option<String>> {
+    ACTIVE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A recording session: from [`Session::start`] to [`Session::finish`], every
+/// instrumented call on every thread is recorded; `finish` writes the run
+/// under `<output root>/runs/<id>/`. Dropping an unfinished session finishes
+/// it best-effort (errors go to stderr).
+///
+/// The output root is `$PERF_DIR`, else `$CARGO_TARGET_DIR/perf`, else
+/// `./target/perf`, unless [`SessionBuilder::dir`] says otherwise.
+#[derive(Debug)]
+pub struct Session {
+    name: String,
+    runs_dir: PathBuf,
+    generation: u32,
+    start_ticks: u64,
+    started: Instant,
+    env: Environment,
+    alloc_tracking: bool,
+    finished: bool,
+}
+
+/// Options for a [`Session`].
+#[derive(Debug, Clone)]
+pub struct SessionBuilder {
+    name: String,
+    dir: Option<PathBuf>,
+    trace_capacity: usize,
+}
+
+impl SessionBuilder {
+    /// Writes under `dir` instead of the default output root.
+    pub fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dir = Some(dir.into());
+        self
+    }
+
+    /// Keeps at most this many spans per thread for `trace.json` (default
+    /// [`DEFAULT_TRACE_CAPACITY`]); later spans are still counted in `run.json`.
+    pub fn trace_capacity(mut self, spans_per_thread: usize) -> Self {
+        self.trace_capacity = spans_per_thread;
+        self
+    }
+
+    /// Checks the output directory and starts recording.
+    pub fn start(self) -> Result<Session, Error> {
+        if self.name.trim().is_empty() {
+            return Err(Error::SessionName {
+                name: self.name,
+                reason: "it is empty",
+            });
+        }
+        if self.name.chars().any(char::is_control) {
+            return Err(Error::SessionName {
+                name: self.name,
+                reason: "it holds control characters",
+            });
+        }
+        let root = match self.dir {
+            Some(dir) => dir,
+            None => fs::output_root()?,
+        };
+        let runs_dir = root.join("runs");
+        fs::ensure_writable_dir(&runs_dir)?;
+        let env = env::capture(SystemTime::now());
+        let alloc_tracking = alloc::is_tracking();
+        clock::clock();
+
+        let mut active = active();
+        if let Some(running) = active.as_ref() {
+            return Err(Error::SessionActive {
+                running: running.clone(),
+                requested: self.name,
+            });
+        }
+        let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
+        recorder::begin_generation(generation, self.trace_capacity);
+        *active = Some(self.name.clone());
+        drop(active);
+
+        let session = Session {
+            name: self.name,
+            runs_dir,
+            generation,
+            start_ticks: clock::now(),
+            started: Instant::now(),
+            env,
+            alloc_tracking,
+            finished: false,
+        };
+        recorder::set_session(generation);
+        Ok(session)
+    }
+}
+
+impl Session {
+    /// Starts a session with default options.
+    pub fn start(name: impl Into<String>) -> Result<Session, Error> {
+        Session::builder(name).start()
+    }
+
+    /// Options for a session called `name`.
+    pub fn builder(name: impl Into<String>) -> SessionBuilder {
+        SessionBuilder {
+            name: name.into(),
+            dir: None,
+            trace_capacity: DEFAULT_TRACE_CAPACITY,
+        }
+    }
+
+    /// Stops recording and writes the run.
+    pub fn finish(mut self) -> Result<Run, Error> {
+        self.finish_recording()
+    }
+
+    fn finish_recording(&mut self) -> Result<Run, Error> {
+        self.finished = true;
+        recorder::set_session(0);
+        let duration_ns = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let threads = recorder::snapshot_threads(self.generation);
+        *active() = None;
+
+        let aggregate = aggregate(&threads);
+        let trace = TraceInfo {
+            events: threads.iter().map(|t| t.events.len() as u64).sum(),
+            dropped_events: threads.iter().map(|t| t.dropped_events).sum(),
+        };
+        let data = RunData {
+            schema: RUN_SCHEMA.to_owned(),
+            id: self.unused_id(),
+            name: self.name.clone(),
+            env: self.env.clone(),
+            duration_ns,
+            alloc_tracking: self.alloc_tracking,
+            threads: aggregate.threads,
+            functions: aggregate.functions,
+            call_tree: aggregate.call_tree,
+            trace,
+        };
+        let trace_input = TraceInput {
+            threads: &threads,
+            start_ticks: self.start_ticks,
+        };
+        let files = output::write_run(&self.runs_dir, &data, &trace_input)?;
+        Ok(Run { data, files })
+    }
+
+    /// `<UTC start time>-<name>`, with a numeric suffix if that run exists.
+    fn unused_id(&self) -> String {
+        let stamp: String = self
+            .env
+            .started_at
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() && *c != 'Z')
+            .take(15)
+            .collect();
+        let name: String = self
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(64)
+            .collect();
+        let base = format!("{stamp}-{name}");
+        let mut id = base.clone();
+        let mut n = 2;
+        while self.runs_dir.join(&id).exists() {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        id
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if !self.finished {
+            if let Err(err) = self.finish_recording() {
+                eprintln!(
+                    "perf: could not write the run of session {:?}: {err}",
+                    self.name
+                );
+            }
+        }
+    }
+}
+
+/// A finished run: its figures and the files it was written to.
+#[derive(Debug, Clone)]
+pub struct Run {
+    data: RunData,
+    files: RunFiles,
+}
+
+impl Run {
+    /// Everything `run.json` holds.
+    pub fn data(&self) -> &RunData {
+        &self.data
+    }
+
+    /// The files written.
+    pub fn files(&self) -> &RunFiles {
+        &self.files
+    }
+
+    /// The run's directory, `runs/<id>/`.
+    pub fn dir(&self) -> &Path {
+        &self.files.dir
+    }
+
+    /// The stats of the function called `name`.
+    pub fn function(&self, name: &str) -> Option<&FunctionStats> {
+        self.data.function(name)
+    }
+
+    /// A table of the top functions by self time, for the terminal.
+    pub fn summary(&self) -> Summary<'_> {
+        Summary::new(self)
+    }
+}

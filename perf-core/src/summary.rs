@@ -1,0 +1,239 @@
+//! The terminal summary of a run: the top functions by self time as a table.
+
+use std::fmt::{self, Display, Write as _};
+
+use crate::session::Run;
+
+/// A readable table of a run's top functions; see [`Run::summary`].
+#[derive(Debug, Clone, Copy)]
+pub struct Summary<'a> {
+    run: &'a Run,
+    top: usize,
+}
+
+impl<'a> Summary<'a> {
+    pub(crate) fn new(run: &'a Run) -> Self {
+        Summary { run, top: 15 }
+    }
+
+    /// Shows at most `n` functions (15 by default).
+    pub fn top(mut self, n: usize) -> Self {
+        self.top = n;
+        self
+    }
+}
+
+/// A duration in ns, with three significant digits and a fitting unit.
+pub(crate) fn duration(ns: u64) -> String {
+    if ns < 1_000 {
+        return format!("{ns} ns");
+    }
+    let ns = ns as f64;
+    let (value, unit) = if ns < 1e6 {
+        (ns / 1e3, "µs")
+    } else if ns < 1e9 {
+        (ns / 1e6, "ms")
+    } else {
+        (ns / 1e9, "s")
+    };
+    format!("{} {unit}", three_digits(value))
+}
+
+/// A byte count with a binary unit.
+pub(crate) fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{} {}", three_digits(value), UNITS[unit])
+    }
+}
+
+/// A count with thousands separators.
+pub(crate) fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn plural(n: u64, noun: &str) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("{} {noun}{s}", count(n))
+}
+
+fn three_digits(value: f64) -> String {
+    if value >= 100.0 {
+        format!("{value:.0}")
+    } else if value >= 10.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    }
+}
+
+/// Shortens a name from the left, keeping its most specific part.
+fn fit(name: &str, width: usize) -> String {
+    let len = name.chars().count();
+    if len <= width {
+        return name.to_owned();
+    }
+    let tail: String = name.chars().skip(len - (width - 1)).collect();
+    format!("…{tail}")
+}
+
+impl Display for Summary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let data = self.run.data();
+        let calls: u64 = data.functions.iter().map(|f| f.calls).sum();
+        writeln!(
+            f,
+            "perf run {} ({}): {} wall, {}, {}, {}",
+            data.name,
+            data.id,
+            duration(data.duration_ns),
+            plural(data.threads.len() as u64, "thread"),
+            plural(data.functions.len() as u64, "function"),
+            plural(calls, "call"),
+        )?;
+        if data.functions.is_empty() {
+            if cfg!(feature = "enabled") {
+                writeln!(f, "no instrumented calls were recorded")?;
+            } else {
+                writeln!(
+                    f,
+                    "no calls were recorded: perf-core was built without its `enabled` feature"
+                )?;
+            }
+        } else {
+            self.table(f)?;
+        }
+        if !data.alloc_tracking {
+            writeln!(
+                f,
+                "allocations not tracked: install `perf_core::PerfAlloc` as the #[global_allocator]"
+            )?;
+        }
+        let files = self.run.files();
+        write!(f, "files: {}", files.dir.display())?;
+        for path in files.iter() {
+            if let Some(name) = path.file_name() {
+                write!(f, "  {}", name.to_string_lossy())?;
+            }
+        }
+        writeln!(f)
+    }
+}
+
+impl Summary<'_> {
+    fn table(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let data = self.run.data();
+        let shown = &data.functions[..data.functions.len().min(self.top)];
+        let with_cpu = shown.iter().any(|s| s.cpu_ns.is_some());
+        let all_self: u64 = data.functions.iter().map(|s| s.self_ns).sum();
+        let mut header = vec![
+            "calls", "total", "self", "self%", "p50", "p95", "p99", "allocs", "bytes",
+        ];
+        if with_cpu {
+            header.insert(3, "cpu");
+        }
+        let rows: Vec<(String, Vec<String>)> = shown
+            .iter()
+            .map(|s| {
+                let mut cells = vec![
+                    count(s.calls),
+                    duration(s.total_ns),
+                    duration(s.self_ns),
+                    format!("{:.1}%", 100.0 * s.self_ns as f64 / all_self.max(1) as f64),
+                    duration(s.p50_ns),
+                    duration(s.p95_ns),
+                    duration(s.p99_ns),
+                    count(s.self_allocs),
+                    bytes(s.self_alloc_bytes),
+                ];
+                if with_cpu {
+                    cells.insert(3, s.cpu_ns.map_or_else(|| "-".to_owned(), duration));
+                }
+                (s.name.clone(), cells)
+            })
+            .collect();
+        let name_width = rows
+            .iter()
+            .map(|(name, _)| name.chars().count())
+            .max()
+            .unwrap_or(0)
+            .clamp("function".len(), 56);
+        let widths: Vec<usize> = header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                rows.iter()
+                    .map(|(_, cells)| cells[i].chars().count())
+                    .chain([h.len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut line = format!("{:<name_width$}", "function");
+        for (h, w) in header.iter().zip(&widths) {
+            write!(line, "  {h:>w$}")?;
+        }
+        writeln!(f, "{}", line.trim_end())?;
+        for (name, cells) in &rows {
+            let mut line = format!("{:<name_width$}", fit(name, name_width));
+            for (cell, w) in cells.iter().zip(&widths) {
+                write!(line, "  {cell:>w$}")?;
+            }
+            writeln!(f, "{line}")?;
+        }
+        let hidden = data.functions.len() - shown.len();
+        if hidden > 0 {
+            writeln!(f, "… and {hidden} more functions in run.json")?;
+        }
+        writeln!(
+            f,
+            "(by self time; self = without instrumented callees, total = with them; allocs and bytes are self)"
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_keep_three_significant_digits() {
+        assert_eq!(duration(0), "0 ns");
+        assert_eq!(duration(999), "999 ns");
+        assert_eq!(duration(1_234), "1.23 µs");
+        assert_eq!(duration(45_600_000), "45.6 ms");
+        assert_eq!(duration(3_000_000_000), "3.00 s");
+    }
+
+    #[test]
+    fn counts_and_bytes_are_readable() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(count(100), "100");
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(1536), "1.50 KiB");
+        assert_eq!(bytes(5 << 20), "5.00 MiB");
+    }
+
+    #[test]
+    fn long_names_keep_their_end() {
+        assert_eq!(fit("short", 10), "short");
+        assert_eq!(fit("crate::module::function", 10), "…:function");
+    }
+}

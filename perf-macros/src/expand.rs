@@ -1,0 +1,232 @@
+//! Code generation: what `#[profile]` turns a function into.
+//!
+//! Generated code names everything by absolute path and prefixes its locals
+//! with `__perf_`, so it cannot collide with the user's names. It calls only
+//! `perf_core::__private`, the runtime's support module for macros.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+
+use crate::attr::{MaybeItemFn, ProfileArgs};
+
+/// Expands `#[profile(args)] item`. With `enabled` false the item comes back as
+/// written (after the same checks), so a build without perf's `enabled` feature
+/// carries no trace of the attribute.
+pub(crate) fn profile(args: TokenStream, item: TokenStream, enabled: bool) -> TokenStream {
+    let args = match syn::parse2::<ProfileArgs>(args) {
+        Ok(args) => args,
+        Err(err) => return with_error(err, item),
+    };
+    let func = match syn::parse2::<MaybeItemFn>(item.clone()) {
+        Ok(func) => func,
+        Err(err) => return with_error(not_a_function(&item).unwrap_or(err), item),
+    };
+    if let Some(constness) = func.sig.constness {
+        let err = syn::Error::new(
+            constness.span,
+            "#[profile] cannot instrument a `const fn`: it may run at compile time, \
+             where there is no clock to read; remove `const` or the attribute",
+        );
+        return with_error(err, item);
+    }
+    let Some(body) = &func.body else {
+        let err = syn::Error::new(
+            func.sig.ident.span(),
+            "#[profile] needs a function body: put it on the implementation, not on the declaration",
+        );
+        return with_error(err, item);
+    };
+    if !enabled {
+        return item;
+    }
+    instrument(&args, &func, body)
+}
+
+/// The instrumented function.
+fn instrument(args: &ProfileArgs, func: &MaybeItemFn, body: &TokenStream) -> TokenStream {
+    let MaybeItemFn {
+        attrs, vis, sig, ..
+    } = func;
+    let krate = match &args.krate {
+        Some(path) => path.to_token_stream(),
+        None => quote!(::perf_core),
+    };
+    let name = match &args.name {
+        Some(name) => name.to_token_stream(),
+        None => {
+            let ident = sig.ident.unraw().to_string();
+            quote!(::core::concat!(::core::module_path!(), "::", #ident))
+        }
+    };
+    let cpu = args.cpu;
+    let callsite = quote! {
+        static __PERF_CALLSITE: #krate::__private::Callsite = #krate::__private::Callsite::new(
+            #name,
+            ::core::file!(),
+            ::core::line!(),
+            #cpu,
+        );
+    };
+    let new_body = if sig.asyncness.is_some() {
+        // The body runs inside an instrumenting future: the time runs from its
+        // first poll to its completion, and each poll nests its callees.
+        quote! {
+            #callsite
+            #krate::__private::Instrumented::new(&__PERF_CALLSITE, async move #body).await
+        }
+    } else {
+        quote! {
+            let __perf_guard = {
+                #callsite
+                #krate::__private::enter(&__PERF_CALLSITE)
+            };
+            #body
+        }
+    };
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #new_body
+        }
+    }
+}
+
+/// A clearer error than a parse failure when the item is not a function at all.
+fn not_a_function(item: &TokenStream) -> Option<syn::Error> {
+    let item: syn::Item = syn::parse2(item.clone()).ok()?;
+    let (span, what): (Span, &str) = match &item {
+        syn::Item::Struct(s) => (s.struct_token.span, "a struct"),
+        syn::Item::Enum(e) => (e.enum_token.span, "an enum"),
+        syn::Item::Union(u) => (u.union_token.span, "a union"),
+        syn::Item::Const(c) => (c.const_token.span, "a const"),
+        syn::Item::Static(s) => (s.static_token.span, "a static"),
+        syn::Item::Trait(t) => (t.trait_token.span, "a trait"),
+        syn::Item::Impl(i) => (i.impl_token.span, "an impl block"),
+        syn::Item::Mod(m) => (m.mod_token.span, "a module"),
+        syn::Item::Type(t) => (t.type_token.span, "a type alias"),
+        syn::Item::Use(u) => (u.use_token.span, "a use declaration"),
+        syn::Item::Fn(_) => return None,
+        other => (other.span(), "this item"),
+    };
+    Some(syn::Error::new(
+        span,
+        format!("#[profile] can only be put on a function, not on {what}"),
+    ))
+}
+
+/// The item as written plus the error, so that one mistake in the attribute
+/// does not also make every use of the item an error.
+fn with_error(err: syn::Error, item: TokenStream) -> TokenStream {
+    let mut out = err.into_compile_error();
+    out.extend(item);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand(args: TokenStream, item: TokenStream, enabled: bool) -> String {
+        profile(args, item, enabled).to_string()
+    }
+
+    #[test]
+    fn disabled_leaves_the_function_as_written() {
+        let item = quote! {
+            #[inline]
+            pub fn parse(input: &str) -> Result<u32, Error> { let n = input.parse()?; Ok(n) }
+        };
+        assert_eq!(expand(quote!(cpu), item.clone(), false), item.to_string());
+    }
+
+    #[test]
+    fn disabled_still_rejects_misuse() {
+        let out = expand(
+            quote!(),
+            quote!(
+                const fn f() {}
+            ),
+            false,
+        );
+        assert!(out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn sync_function_gets_a_guard_and_a_callsite() {
+        let out = expand(
+            quote!(),
+            quote!(
+                fn work() -> u32 {
+                    1
+                }
+            ),
+            true,
+        );
+        assert!(out.contains("__private :: enter"), "{out}");
+        assert!(out.contains("\"work\""), "{out}");
+        assert!(out.contains("module_path"), "{out}");
+    }
+
+    #[test]
+    fn explicit_name_and_cpu_and_crate_path() {
+        let out = expand(
+            quote!(name = "db::get", cpu, crate = my::perf),
+            quote!(
+                fn get() {}
+            ),
+            true,
+        );
+        assert!(out.contains("\"db::get\""), "{out}");
+        assert!(out.contains("my :: perf :: __private"), "{out}");
+        assert!(out.contains("true"), "{out}");
+        assert!(!out.contains("module_path"), "{out}");
+    }
+
+    #[test]
+    fn async_function_is_wrapped_in_an_instrumented_future() {
+        let out = expand(
+            quote!(),
+            quote!(
+                async fn get() -> u8 {
+                    1
+                }
+            ),
+            true,
+        );
+        assert!(out.contains("Instrumented :: new"), "{out}");
+        assert!(out.contains("async move"), "{out}");
+        assert!(out.contains(". await"), "{out}");
+    }
+
+    #[test]
+    fn raw_identifiers_are_named_without_the_prefix() {
+        let out = expand(
+            quote!(),
+            quote!(
+                fn r#type() {}
+            ),
+            true,
+        );
+        assert!(out.contains("\"type\""), "{out}");
+    }
+
+    #[test]
+    fn duplicate_and_unknown_options_are_errors() {
+        for args in [
+            quote!(cpu, cpu),
+            quote!(name = "a", name = "b"),
+            quote!(fast),
+        ] {
+            let out = expand(
+                args.clone(),
+                quote!(
+                    fn f() {}
+                ),
+                true,
+            );
+            assert!(out.contains("compile_error"), "{args}: {out}");
+        }
+    }
+}
