@@ -1,20 +1,62 @@
 //! The clock spans are timed with: the CPU's time-stamp counter where quanta
 //! finds it usable (else the OS monotonic clock), read raw on the hot path and
 //! turned into nanoseconds only when a run is built.
+//!
+//! quanta's `Clock::raw` is not inlined across crates; where quanta's clock
+//! is the TSC itself (checked once, by bracketing a quanta reading between
+//! two `rdtsc`), the hot path reads the TSC inline instead.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 static CLOCK: OnceLock<quanta::Clock> = OnceLock::new();
+/// quanta's raw clock is this CPU's TSC, so reading it inline is the same clock.
+static INLINE_TSC: AtomicBool = AtomicBool::new(false);
 
 /// The calibrated clock; the first call calibrates it (a few milliseconds).
 pub(crate) fn clock() -> &'static quanta::Clock {
-    CLOCK.get_or_init(quanta::Clock::new)
+    CLOCK.get_or_init(|| {
+        let clock = quanta::Clock::new();
+        INLINE_TSC.store(raw_is_tsc(&clock), Ordering::Relaxed);
+        clock
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+fn raw_is_tsc(clock: &quanta::Clock) -> bool {
+    (0..3).all(|_| {
+        let before = rdtsc();
+        let raw = clock.raw();
+        let after = rdtsc();
+        before <= raw && raw <= after
+    })
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn raw_is_tsc(_: &quanta::Clock) -> bool {
+    false
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn rdtsc() -> u64 {
+    // SAFETY: `rdtsc` has no preconditions on x86_64.
+    unsafe { core::arch::x86_64::_rdtsc() }
 }
 
 /// Raw ticks. Zero until [`clock`] has been called once, which every session
 /// does before it turns recording on.
 #[inline(always)]
 pub(crate) fn now() -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if INLINE_TSC.load(Ordering::Relaxed) {
+        return rdtsc();
+    }
+    now_via_quanta()
+}
+
+#[inline(never)]
+fn now_via_quanta() -> u64 {
     match CLOCK.get() {
         Some(clock) => clock.raw(),
         None => 0,

@@ -61,6 +61,19 @@ where
 fn overhead(c: &mut Criterion) {
     let mut group = c.benchmark_group("call");
     group.bench_function("bare", |b| b.iter(|| bare(black_box(7))));
+    // The floor for any timer: a bare call between two reads of the TSC.
+    #[cfg(target_arch = "x86_64")]
+    group.bench_function("bare-between-two-tsc-reads", |b| {
+        b.iter(|| {
+            // SAFETY: `rdtsc` has no preconditions on x86_64.
+            let start = unsafe { core::arch::x86_64::_rdtsc() };
+            let out = bare(black_box(7));
+            // SAFETY: as above.
+            let end = unsafe { core::arch::x86_64::_rdtsc() };
+            black_box(end.wrapping_sub(start));
+            out
+        })
+    });
 
     let out = tempfile::tempdir().expect("tempdir");
     let session = perf_core::Session::builder("bench")

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use super::RECORDING;
 use super::events::{Event, EventKind};
-use super::thread::{LOCAL, Node};
+use super::thread::{Node, local};
 use crate::alloc::{self, AllocCounts};
 use crate::callsite::Callsite;
 use crate::{clock, cpu_time};
@@ -84,28 +84,28 @@ struct PollFrame<'a> {
 impl<'a> PollFrame<'a> {
     fn enter(callsite: &'static Callsite, state: &'a mut AsyncState) -> Option<Self> {
         let generation = state.generation;
-        LOCAL.with(|local| {
-            // Join the future's generation only if it is still the recording one.
-            if local.generation() != generation && RECORDING.load(Ordering::Relaxed) != generation {
-                return None;
-            }
-            if !local.ready(generation) {
-                return None;
-            }
-            let node = local.child(callsite);
-            local.current.set(node);
-            let cpu_ns = if callsite.cpu() {
-                cpu_time::thread_cpu_ns()
-            } else {
-                0
-            };
-            Some(PollFrame {
-                node,
-                state,
-                allocs: alloc::counts(),
-                cpu_ns,
-                closed: false,
-            })
+        // SAFETY: as in `SpanGuard::open`.
+        let local = unsafe { &*local() };
+        // Join the future's generation only if it is still the recording one.
+        if local.generation() != generation && RECORDING.load(Ordering::Relaxed) != generation {
+            return None;
+        }
+        if !local.ready(generation) {
+            return None;
+        }
+        let node = local.child(callsite);
+        local.current.set(node);
+        let cpu_ns = if callsite.cpu() {
+            cpu_time::thread_cpu_ns()
+        } else {
+            0
+        };
+        Some(PollFrame {
+            node,
+            state,
+            allocs: alloc::counts(),
+            cpu_ns,
+            closed: false,
         })
     }
 
@@ -114,31 +114,32 @@ impl<'a> PollFrame<'a> {
         self.closed = true;
         let end = clock::now();
         let state = &mut *self.state;
-        LOCAL.with(|local| {
-            if local.generation() != state.generation {
-                return;
-            }
-            // SAFETY: the generation still matches, so the node is alive.
-            let node = unsafe { &*self.node };
-            let callsite = node.callsite;
-            let allocs = alloc::counts().since(self.allocs);
-            state.allocs.allocs += allocs.allocs;
-            state.allocs.bytes += allocs.bytes;
-            if callsite.cpu() {
-                state.cpu_ns += cpu_time::thread_cpu_ns().saturating_sub(self.cpu_ns);
-            }
-            if completed {
-                node.stats
-                    .record(end.saturating_sub(state.start), state.allocs, state.cpu_ns);
-                local.push_event(Event {
-                    start: state.start,
-                    end,
-                    callsite,
-                    kind: EventKind::Async,
-                });
-            }
-            local.current.set(node.parent);
-        });
+        // SAFETY: as in `SpanGuard::open`.
+        let local = unsafe { &*local() };
+        if local.generation() != state.generation {
+            return;
+        }
+        // SAFETY: the generation still matches, so the node is alive.
+        let node = unsafe { &*self.node };
+        let callsite = node.callsite;
+        let allocs = alloc::counts().since(self.allocs);
+        state.allocs.allocs += allocs.allocs;
+        state.allocs.bytes += allocs.bytes;
+        if callsite.cpu() {
+            state.cpu_ns += cpu_time::thread_cpu_ns().saturating_sub(self.cpu_ns);
+        }
+        if completed {
+            let cpu_ns = callsite.cpu().then_some(state.cpu_ns);
+            node.stats
+                .record(end.saturating_sub(state.start), state.allocs, cpu_ns);
+            local.push_event(Event {
+                start: state.start,
+                end,
+                callsite,
+                kind: EventKind::Async,
+            });
+        }
+        local.current.set(node.parent);
     }
 }
 

@@ -9,10 +9,10 @@
 
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::ptr;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::events::{CHUNK, Chunk, Event};
+use super::events::{CHUNK, Chunk, Event, Slot};
 use crate::alloc::{self, AllocCounts};
 use crate::callsite::Callsite;
 use crate::histogram::AtomicHistogram;
@@ -71,9 +71,10 @@ impl NodeStats {
         }
     }
 
-    /// Records one finished call. Only the owner thread may call this.
+    /// Records one finished call; `cpu_ns` is `None` unless the callsite
+    /// measures CPU time. Only the owner thread may call this.
     #[inline(always)]
-    pub(crate) fn record(&self, ticks: u64, allocs: AllocCounts, cpu_ns: u64) {
+    pub(crate) fn record(&self, ticks: u64, allocs: AllocCounts, cpu_ns: Option<u64>) {
         bump(&self.calls, 1);
         bump(&self.ticks, ticks);
         if ticks > self.max_ticks.load(Ordering::Relaxed) {
@@ -81,7 +82,9 @@ impl NodeStats {
         }
         bump(&self.allocs, allocs.allocs);
         bump(&self.bytes, allocs.bytes);
-        bump(&self.cpu_ns, cpu_ns);
+        if let Some(cpu_ns) = cpu_ns {
+            bump(&self.cpu_ns, cpu_ns);
+        }
         self.histogram.record(ticks);
     }
 }
@@ -117,8 +120,6 @@ pub(crate) struct ThreadData {
     index: u32,
     name: Option<String>,
     tree: Mutex<Tree>,
-    published_events: AtomicUsize,
-    dropped_events: AtomicU64,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -138,22 +139,21 @@ impl ThreadData {
                 nodes: Vec::new(),
                 chunks: Vec::new(),
             }),
-            published_events: AtomicUsize::new(0),
-            dropped_events: AtomicU64::new(0),
         }
     }
 
-    /// Starts a fresh tree for `generation`; returns its root and first chunk.
-    fn reset(&self, generation: u32) -> (*const Node, Option<*mut Event>) {
+    /// Starts a fresh tree and an empty event log for `generation`; returns the root.
+    fn reset(&self, generation: u32) -> *const Node {
         let mut tree = lock(&self.tree);
         tree.generation = generation;
         tree.nodes.clear();
         let root = Box::new(Node::new(&ROOT, ptr::null(), 0, 0));
         let root_ptr: *const Node = &*root;
         tree.nodes.push(root);
-        self.published_events.store(0, Ordering::Release);
-        self.dropped_events.store(0, Ordering::Relaxed);
-        (root_ptr, tree.chunks.first().map(|c| c.first_slot()))
+        for chunk in &tree.chunks {
+            chunk.clear();
+        }
+        root_ptr
     }
 
     fn snapshot(&self, generation: u32) -> Option<ThreadSnapshot> {
@@ -161,7 +161,7 @@ impl ThreadData {
         if tree.generation != generation {
             return None;
         }
-        let nodes = tree
+        let nodes: Vec<NodeSnapshot> = tree
             .nodes
             .iter()
             .map(|node| {
@@ -181,18 +181,21 @@ impl ThreadData {
                 }
             })
             .collect();
-        let published = self.published_events.load(Ordering::Acquire);
-        let events = (0..published)
-            // SAFETY: every index below the published count was written by the
-            // owner before its Release store, which the Acquire load above saw.
-            .map(|i| unsafe { tree.chunks[i / CHUNK].read(i % CHUNK) })
-            .collect();
+        let mut events = Vec::new();
+        for chunk in &tree.chunks {
+            if !chunk.read_into(&mut events) {
+                break;
+            }
+        }
+        // Every recorded call logs one event unless the log was full.
+        let calls: u64 = nodes.iter().map(|n| n.calls).sum();
+        let dropped_events = calls.saturating_sub(events.len() as u64);
         Some(ThreadSnapshot {
             index: self.index,
             name: self.name.clone(),
             nodes,
             events,
-            dropped_events: self.dropped_events.load(Ordering::Relaxed),
+            dropped_events,
         })
     }
 }
@@ -268,26 +271,37 @@ pub(crate) struct Local {
     /// The innermost open node.
     pub(crate) current: Cell<*const Node>,
     thread: Cell<*const ThreadData>,
-    next_event: Cell<*mut Event>,
-    events_end: Cell<*mut Event>,
-    event_count: Cell<usize>,
+    next_event: Cell<*const Slot>,
+    events_end: Cell<*const Slot>,
+    /// Slots handed out so far (all used once `next_event` reaches `events_end`).
+    events_handed_out: Cell<usize>,
     event_capacity: Cell<usize>,
+    /// The trace log holds `event_capacity` events: further spans only count.
+    events_full: Cell<bool>,
 }
 
 thread_local! {
-    pub(crate) static LOCAL: Local = const {
+    static LOCAL: Local = const {
         Local {
             generation: Cell::new(0),
             current: Cell::new(ptr::null()),
             thread: Cell::new(ptr::null()),
-            next_event: Cell::new(ptr::null_mut()),
-            events_end: Cell::new(ptr::null_mut()),
-            event_count: Cell::new(0),
+            next_event: Cell::new(ptr::null()),
+            events_end: Cell::new(ptr::null()),
+            events_handed_out: Cell::new(0),
             event_capacity: Cell::new(0),
+            events_full: Cell::new(false),
         }
     };
     /// Owns this thread's data; its destructor detaches [`LOCAL`].
     static OWNER: Owner = const { Owner(RefCell::new(None)) };
+}
+
+/// This thread's [`Local`]. A tiny closure, so `LocalKey::with` inlines and
+/// the access is a plain thread-pointer offset.
+#[inline(always)]
+pub(crate) fn local() -> *const Local {
+    LOCAL.with(|local| local as *const Local)
 }
 
 struct Owner(RefCell<Option<Arc<ThreadData>>>);
@@ -330,14 +344,15 @@ impl Local {
                         registry.threads.push(Arc::clone(data));
                         registry.trace_capacity
                     };
-                    let (root, first_slot) = data.reset(generation);
+                    let root = data.reset(generation);
                     self.thread.set(Arc::as_ptr(data));
                     self.current.set(root);
-                    self.event_count.set(0);
                     self.event_capacity.set(capacity);
-                    let first_slot = first_slot.unwrap_or(ptr::null_mut());
-                    self.next_event.set(first_slot);
-                    self.events_end.set(first_slot);
+                    self.events_full.set(capacity == 0);
+                    // The first event's slow path takes the first chunk.
+                    self.events_handed_out.set(0);
+                    self.next_event.set(ptr::null());
+                    self.events_end.set(ptr::null());
                     self.generation.set(generation);
                     true
                 })
@@ -349,8 +364,8 @@ impl Local {
         self.generation.set(0);
         self.current.set(ptr::null());
         self.thread.set(ptr::null());
-        self.next_event.set(ptr::null_mut());
-        self.events_end.set(ptr::null_mut());
+        self.next_event.set(ptr::null());
+        self.events_end.set(ptr::null());
     }
 
     /// The child of the current node for `callsite`, created on first use.
@@ -391,44 +406,35 @@ impl Local {
         })
     }
 
-    /// Appends a finished span to the trace log, or counts it as dropped when
-    /// the log is full.
+    /// Appends a finished span to the trace log, unless the log is full.
     #[inline(always)]
     pub(crate) fn push_event(&self, event: Event) {
         let slot = self.next_event.get();
         if slot == self.events_end.get() {
-            self.push_event_slow(event);
+            if !self.events_full.get() {
+                self.push_event_slow(event);
+            }
             return;
         }
         // SAFETY: `slot` lies before `events_end` in a chunk of this thread's
-        // tree, at an index not yet published, so no reader looks at it.
+        // tree and has not been written this generation.
         unsafe {
-            slot.write(event);
+            (*slot).write(event);
             self.next_event.set(slot.add(1));
         }
-        self.publish_event();
-    }
-
-    #[inline(always)]
-    fn publish_event(&self) {
-        let count = self.event_count.get() + 1;
-        self.event_count.set(count);
-        // SAFETY: as in `add_child`.
-        let data = unsafe { &*self.thread.get() };
-        data.published_events.store(count, Ordering::Release);
     }
 
     #[cold]
     #[inline(never)]
     fn push_event_slow(&self, event: Event) {
-        // SAFETY: as in `add_child`.
-        let data = unsafe { &*self.thread.get() };
-        let count = self.event_count.get();
+        let count = self.events_handed_out.get();
         let capacity = self.event_capacity.get();
         if count >= capacity {
-            bump(&data.dropped_events, 1);
+            self.events_full.set(true);
             return;
         }
+        // SAFETY: as in `add_child`.
+        let data = unsafe { &*self.thread.get() };
         let first = alloc::untracked(|| {
             let mut tree = lock(&data.tree);
             let chunk = count / CHUNK;
@@ -438,13 +444,13 @@ impl Local {
             tree.chunks[chunk].first_slot()
         });
         let room = CHUNK.min(capacity - count);
-        // SAFETY: `first` is the first slot of a chunk of `CHUNK` slots, all at
-        // unpublished indices; `room` does not pass the chunk's end.
+        self.events_handed_out.set(count + room);
+        // SAFETY: `first` is the first slot of a chunk of `CHUNK` slots, none
+        // written this generation; `room` does not pass the chunk's end.
         unsafe {
-            first.write(event);
+            (*first).write(event);
             self.next_event.set(first.add(1));
             self.events_end.set(first.add(room));
         }
-        self.publish_event();
     }
 }
