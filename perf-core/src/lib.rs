@@ -97,6 +97,11 @@ macro_rules! scope {
     };
 }
 
+/// The README's examples, compiled as doctests so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;
+
 /// Used by generated code; not public API.
 #[doc(hidden)]
 pub mod __private {

@@ -21,8 +21,7 @@ fn counts_a_closures_own_allocations_and_bytes() {
 fn a_realloc_is_an_allocation_of_its_new_size() {
     let m = measure(|| {
         let mut v: Vec<u64> = Vec::with_capacity(1);
-        v.push(1);
-        v.push(2); // grows: one realloc
+        v.extend([1, 2]); // grows: one realloc
         v
     });
     assert_eq!(m.allocs, 2);

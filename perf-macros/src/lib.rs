@@ -1,8 +1,8 @@
 //! The `#[profile]` attribute of perf.
 //!
 //! Use it through `perf_core::profile`; this crate holds only the macro. Parsing
-//! of the attribute's options lives in [`attr`], the code it generates in
-//! [`expand`].
+//! of the attribute's options lives in `attr`, the code it generates in
+//! `expand`.
 #![warn(missing_docs, unreachable_pub)]
 
 mod attr;

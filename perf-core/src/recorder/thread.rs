@@ -110,6 +110,10 @@ impl Node {
 struct Tree {
     generation: u32,
     /// Node 0 is the root; a node's parent comes before it.
+    #[allow(
+        clippy::vec_box,
+        reason = "the hot path holds node addresses: they must not move"
+    )]
     nodes: Vec<Box<Node>>,
     chunks: Vec<Box<Chunk>>,
 }
