@@ -65,6 +65,14 @@ pub struct Environment {
     pub perf_version: String,
 }
 
+impl Environment {
+    /// The environment of this process now: for files made outside a
+    /// session, such as records imported from criterion.
+    pub fn current() -> Environment {
+        crate::env::capture(std::time::SystemTime::now())
+    }
+}
+
 /// One thread that recorded calls.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ThreadInfo {
