@@ -1,0 +1,237 @@
+//! The command line of `cargo perf`.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+use crate::units;
+
+/// Record runs of an instrumented program, keep baselines, and fail CI on
+/// real performance regressions only.
+///
+/// Exit status: 0 nothing regressed, 1 a regression or an exceeded budget,
+/// 2 trouble (bad arguments, a missing or corrupt file).
+#[derive(Debug, Parser)]
+#[command(name = "cargo-perf", bin_name = "cargo perf", version)]
+pub struct Cli {
+    /// Log what cargo perf does (-v), and in detail (-vv).
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a program N times (after warm-ups) and merge its runs into a record.
+    Record(RecordArgs),
+    /// Run `cargo bench` (criterion) and turn the benchmarks it ran into a record.
+    Bench(BenchArgs),
+    /// Turn results of another tool into a record.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Save, list, show or delete baselines (.perf/baselines/ at the workspace root).
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+    /// Compare a record against a baseline; exit 1 on a regression.
+    Compare(CompareArgs),
+    /// Hold a record against the budgets in perf.toml only; exit 1 if one is exceeded.
+    Check(CheckArgs),
+}
+
+/// `cargo perf record`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("program").required(true).multiple(true).args(["example", "bin", "command"])))]
+pub struct RecordArgs {
+    /// Measured runs.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub runs: u32,
+    /// Runs before them whose results are thrown away.
+    #[arg(long, default_value_t = 1)]
+    pub warmup: u32,
+    /// The record's name (default: the program's).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Output root: the record goes to DIR/records/<id>/ (default: $PERF_DIR, else target/perf).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Build this example with `cargo build --release` and record it.
+    #[arg(long, value_name = "NAME")]
+    pub example: Option<String>,
+    /// Build this binary with `cargo build --release` and record it.
+    #[arg(long, value_name = "NAME", conflicts_with = "example")]
+    pub bin: Option<String>,
+    /// The package of --example or --bin.
+    #[arg(short, long, value_name = "SPEC")]
+    pub package: Option<String>,
+    /// The program and its arguments (after `--`); with --example/--bin, the program's arguments.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+/// `cargo perf bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The record's name.
+    #[arg(long, default_value = "bench")]
+    pub name: String,
+    /// Output root (default: $PERF_DIR, else target/perf).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Arguments for `cargo bench` (after `--`).
+    #[arg(last = true, value_name = "CARGO BENCH ARGS")]
+    pub cargo_args: Vec<String>,
+}
+
+/// `cargo perf import`.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Read an existing criterion results tree (default: target/criterion).
+    Criterion(ImportCriterionArgs),
+}
+
+/// `cargo perf import criterion`.
+#[derive(Debug, Args)]
+pub struct ImportCriterionArgs {
+    /// The criterion directory (default: $CRITERION_HOME, else target/criterion).
+    pub dir: Option<PathBuf>,
+    /// Which of criterion's sample sets to read: `new` (its latest run),
+    /// `base`, or a name given to criterion's --save-baseline.
+    #[arg(long, value_name = "NAME", default_value = "new")]
+    pub baseline: String,
+    /// The record's name.
+    #[arg(long, default_value = "criterion")]
+    pub name: String,
+    /// Output root (default: $PERF_DIR, else target/perf).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// `cargo perf baseline`.
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Save a record as baseline NAME (replacing one of that name).
+    Save {
+        /// The baseline's name, such as `main`.
+        name: String,
+        /// The record to save: an id, `latest` or a path.
+        #[arg(long, value_name = "RECORD")]
+        from: Option<String>,
+    },
+    /// List the saved baselines.
+    List,
+    /// Show a baseline's functions and figures.
+    Show {
+        /// The baseline's name.
+        name: String,
+    },
+    /// Delete a baseline.
+    Delete {
+        /// The baseline's name.
+        name: String,
+    },
+}
+
+/// Output formats of `compare` and `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for a terminal.
+    Table,
+    /// A Markdown table for a pull request (also appended to $GITHUB_STEP_SUMMARY).
+    Markdown,
+    /// JSON, schema perf-compare/1 (see docs/formats.md).
+    Json,
+}
+
+/// When `compare` exits 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// On a regression or an exceeded budget.
+    Regression,
+    /// Never: report only.
+    Never,
+}
+
+/// `cargo perf compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The baseline: a name in .perf/baselines/ or a path.
+    #[arg(default_value = "main")]
+    pub baseline: String,
+    /// The record to judge: an id, `latest` or a path.
+    #[arg(long, value_name = "RECORD", default_value = "latest")]
+    pub against: String,
+    /// Smallest change of a time metric that counts [perf.toml, else 5%].
+    #[arg(long, value_name = "PERCENT", value_parser = units::parse_percent)]
+    pub threshold: Option<f64>,
+    /// Smallest change of an allocation count or byte size that counts [perf.toml, else 0%].
+    #[arg(long, value_name = "PERCENT", value_parser = units::parse_percent)]
+    pub alloc_threshold: Option<f64>,
+    /// α of the rank test [perf.toml, else 0.01].
+    #[arg(long, value_name = "ALPHA", value_parser = units::parse_significance)]
+    pub significance: Option<f64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// When to exit 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Regression)]
+    pub fail_on: FailOn,
+    /// Show every row, also unchanged ones.
+    #[arg(long)]
+    pub all: bool,
+    /// Output root where records are found (default: $PERF_DIR, else target/perf).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// `cargo perf check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The record to check: an id, `latest` or a path.
+    #[arg(long, value_name = "RECORD", default_value = "latest")]
+    pub against: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Output root where records are found (default: $PERF_DIR, else target/perf).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn record_takes_a_command_after_the_separator() {
+        let cli = Cli::try_parse_from(["cargo-perf", "record", "--runs", "3", "--", "prog", "-x"])
+            .unwrap();
+        let Command::Record(args) = cli.command else {
+            panic!("not record")
+        };
+        assert_eq!(args.runs, 3);
+        assert_eq!(args.command, ["prog", "-x"]);
+        assert!(Cli::try_parse_from(["cargo-perf", "record"]).is_err());
+        assert!(Cli::try_parse_from(["cargo-perf", "record", "--runs", "0", "--", "p"]).is_err());
+    }
+
+    #[test]
+    fn thresholds_are_percentages() {
+        let cli = Cli::try_parse_from(["cargo-perf", "compare", "--threshold", "3%"]).unwrap();
+        let Command::Compare(args) = cli.command else {
+            panic!("not compare")
+        };
+        assert_eq!(args.threshold, Some(0.03));
+        assert_eq!(args.baseline, "main");
+        let err = Cli::try_parse_from(["cargo-perf", "compare", "--threshold", "x"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+}

@@ -1,0 +1,242 @@
+//! The verdict on each function and metric: which method applies, the rank
+//! tests and their adjustment for many tests, the change and its interval.
+
+use super::{Correction, Interval, Method, Row, Settings, Verdict};
+use crate::model::{FunctionSamples, Kind, Metric};
+use crate::stats::{self, RankTester};
+use crate::units;
+
+/// Calls above the 95th percentile a run needs for its p95 to be judged:
+/// below that, the tail is a handful of calls and swings from run to run.
+pub(super) const TAIL_CALLS: f64 = 20.0;
+
+/// How a figure that includes callees split its change: the shift of the
+/// function's own part and of the whole (in the metric's unit).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Split {
+    pub(super) own_shift: f64,
+    pub(super) whole_shift: f64,
+}
+
+impl Split {
+    /// Whether the function's own part moved by at least half the whole's
+    /// move, in the same direction.
+    pub(super) fn is_own(&self) -> bool {
+        self.whole_shift != 0.0 && self.own_shift / self.whole_shift >= 0.5
+    }
+}
+
+/// A row waiting for its verdict, with its (drift-corrected) samples.
+pub(super) struct Pending<'a> {
+    pub(super) function: &'a str,
+    pub(super) metric: Metric,
+    pub(super) baseline: Vec<f64>,
+    pub(super) current: Vec<f64>,
+    pub(super) method: Method,
+    /// For changed figures that include callees: how own part and whole
+    /// moved (filled in after the verdict).
+    pub(super) split: Option<Split>,
+}
+
+impl<'a> Pending<'a> {
+    pub(super) fn new(
+        function: &'a str,
+        metric: Metric,
+        b: &FunctionSamples,
+        c: &FunctionSamples,
+        baseline: Vec<f64>,
+        current: Vec<f64>,
+        settings: Settings,
+    ) -> Self {
+        let method = if metric == Metric::P95 && !enough_calls_for_p95(b, c) {
+            Method::TooFewCalls
+        } else if metric.kind() == Kind::Count && is_constant(&baseline) && is_constant(&current) {
+            Method::Exact
+        } else if stats::smallest_p_value(baseline.len(), current.len()) <= settings.significance {
+            Method::RankTest
+        } else {
+            Method::ThresholdOnly
+        };
+        Pending {
+            function,
+            metric,
+            baseline,
+            current,
+            method,
+            split: None,
+        }
+    }
+}
+
+/// Whether every run on both sides had enough calls for a stable p95.
+fn enough_calls_for_p95(base: &FunctionSamples, cur: &FunctionSamples) -> bool {
+    let least = |f: &FunctionSamples| {
+        f.get(Metric::Calls).map_or(0.0, |calls| {
+            calls.iter().copied().fold(f64::INFINITY, f64::min)
+        })
+    };
+    least(base).min(least(cur)) * 0.05 >= TAIL_CALLS
+}
+
+fn is_constant(samples: &[f64]) -> bool {
+    samples.iter().all(|&v| v == samples[0])
+}
+
+/// Tests every row that takes a rank test, adjusts the p-values for their
+/// number, and judges every row.
+pub(super) fn judge_all(
+    pending: &[Pending<'_>],
+    settings: Settings,
+    tester: &mut RankTester,
+) -> (Correction, Vec<Row>) {
+    let tested: Vec<usize> = (0..pending.len())
+        .filter(|&i| pending[i].method == Method::RankTest)
+        .collect();
+    let p_values: Vec<f64> = tested
+        .iter()
+        .map(|&i| {
+            tester
+                .test(&pending[i].baseline, &pending[i].current)
+                .p_value
+        })
+        .collect();
+    let (correction, adjusted) = adjust(pending, &tested, &p_values, settings.significance);
+    let mut p_of = vec![None; pending.len()];
+    for (k, &i) in tested.iter().enumerate() {
+        p_of[i] = Some((p_values[k], adjusted[k]));
+    }
+    let rows = pending
+        .iter()
+        .zip(p_of)
+        .map(|(row, p)| judge(row, p, settings, tester))
+        .collect();
+    (correction, rows)
+}
+
+/// Benjamini–Hochberg over all rank tests, when the samples leave it able
+/// to detect anything; otherwise each test alone.
+fn adjust(
+    pending: &[Pending<'_>],
+    tested: &[usize],
+    p_values: &[f64],
+    significance: f64,
+) -> (Correction, Vec<f64>) {
+    let tests = tested.len();
+    if tests <= 1 {
+        return (
+            Correction::None {
+                reason: "at most one test: nothing to adjust".to_owned(),
+            },
+            p_values.to_vec(),
+        );
+    }
+    let weakest = tested
+        .iter()
+        .map(|&i| stats::smallest_p_value(pending[i].baseline.len(), pending[i].current.len()))
+        .fold(0.0, f64::max);
+    if weakest <= significance / tests as f64 {
+        (
+            Correction::BenjaminiHochberg { tests },
+            stats::benjamini_hochberg(p_values),
+        )
+    } else {
+        (
+            Correction::None {
+                reason: format!(
+                    "the smallest p-value these sample counts allow is {}, so after adjusting for {tests} tests nothing could be detected; each test stands alone at α, with the threshold against noise (10 runs a side allow a Benjamini–Hochberg adjustment)",
+                    units::probability(weakest)
+                ),
+            },
+            p_values.to_vec(),
+        )
+    }
+}
+
+/// The verdict on a row whose p-values (raw, adjusted) are known if tested.
+fn judge(
+    row: &Pending<'_>,
+    p: Option<(f64, f64)>,
+    settings: Settings,
+    tester: &mut RankTester,
+) -> Row {
+    let threshold = match row.metric.kind() {
+        Kind::Time => settings.threshold,
+        Kind::Count => settings.alloc_threshold,
+    };
+    let base_median = stats::median(&row.baseline);
+    let current_median = stats::median(&row.current);
+    let mut interval = None;
+    let (change, significant) = match row.method {
+        Method::RankTest => {
+            let confidence = 1.0 - settings.significance;
+            let (change, bounds) = if row.metric.kind() == Kind::Time {
+                // A ratio: the shift of the logarithms.
+                let ln = |s: &[f64]| -> Vec<f64> { s.iter().map(|v| v.max(1.0).ln()).collect() };
+                let shift = tester.shift(&ln(&row.baseline), &ln(&row.current), confidence);
+                let ratio = |v: f64| v.is_finite().then(|| v.exp() - 1.0);
+                (
+                    ratio(shift.estimate),
+                    (ratio(shift.lower), ratio(shift.upper)),
+                )
+            } else {
+                let shift = tester.shift(&row.baseline, &row.current, confidence);
+                let relative =
+                    |v: f64| (v.is_finite() && base_median > 0.0).then(|| v / base_median);
+                (
+                    relative(shift.estimate)
+                        .or_else(|| (base_median == 0.0 && shift.estimate == 0.0).then_some(0.0)),
+                    (relative(shift.lower), relative(shift.upper)),
+                )
+            };
+            interval = Some(Interval {
+                confidence,
+                lower: bounds.0,
+                upper: bounds.1,
+            });
+            let significant = p.is_some_and(|(_, adjusted)| adjusted <= settings.significance);
+            (change, significant)
+        }
+        Method::ThresholdOnly | Method::Exact => {
+            (relative_change(base_median, current_median), true)
+        }
+        Method::TooFewCalls => (relative_change(base_median, current_median), false),
+        Method::Presence => (None, false),
+    };
+    let direction = match change {
+        Some(c) => c,
+        // From zero to something.
+        None if current_median > base_median => f64::INFINITY,
+        None => 0.0,
+    };
+    let verdict = if significant && direction > threshold {
+        Verdict::Regressed
+    } else if significant && direction < -threshold {
+        Verdict::Improved
+    } else {
+        Verdict::Unchanged
+    };
+    Row {
+        function: row.function.to_owned(),
+        metric: Some(row.metric),
+        baseline: Some(base_median),
+        current: Some(current_median),
+        change,
+        interval,
+        p_value: p.map(|(raw, _)| raw),
+        p_adjusted: p.map(|(_, adjusted)| adjusted),
+        method: row.method,
+        verdict,
+        cause: None,
+        gated: row.metric.gates(),
+    }
+}
+
+fn relative_change(baseline: f64, current: f64) -> Option<f64> {
+    if baseline > 0.0 {
+        Some(current / baseline - 1.0)
+    } else if current == 0.0 {
+        Some(0.0)
+    } else {
+        None
+    }
+}

@@ -1,0 +1,263 @@
+//! `perf.toml` at the workspace root: compare thresholds and budgets.
+//!
+//! ```toml
+//! [compare]
+//! threshold = "5%"          # time metrics: smallest change that counts
+//! alloc_threshold = "0%"    # allocation counts and bytes per call
+//! significance = 0.01       # α of the rank test
+//!
+//! [[budget]]
+//! function = "app::handler"
+//! p95 = "200us"             # per-call p95 (median over runs)
+//! mean = "150us"            # mean time per call
+//! allocs_per_call = 4
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::{Error, files, units};
+
+/// Defaults of `[compare]` when neither `perf.toml` nor a flag sets them.
+pub mod defaults {
+    /// Time metrics: 5%.
+    pub const THRESHOLD: f64 = 0.05;
+    /// Allocation counts and bytes: any increase.
+    pub const ALLOC_THRESHOLD: f64 = 0.0;
+    /// α of the rank test.
+    pub const SIGNIFICANCE: f64 = 0.01;
+}
+
+/// The settings `perf.toml` holds, checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// The file read, if there was one.
+    pub path: Option<PathBuf>,
+    /// Smallest relative change of a time metric that counts (0.05 = 5%).
+    pub threshold: f64,
+    /// Smallest relative change of an allocation metric that counts.
+    pub alloc_threshold: f64,
+    /// α: the false-alarm rate the rank test allows.
+    pub significance: f64,
+    /// Absolute limits per function.
+    pub budgets: Vec<Budget>,
+}
+
+/// An absolute limit on one function (an SLO).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Budget {
+    /// The function's full name.
+    pub function: String,
+    /// Largest allowed p95 per call, in ns.
+    pub p95_ns: Option<f64>,
+    /// Largest allowed mean time per call, in ns.
+    pub mean_ns: Option<f64>,
+    /// Largest allowed allocations per call.
+    pub allocs_per_call: Option<f64>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            path: None,
+            threshold: defaults::THRESHOLD,
+            alloc_threshold: defaults::ALLOC_THRESHOLD,
+            significance: defaults::SIGNIFICANCE,
+            budgets: Vec::new(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    compare: CompareTable,
+    #[serde(default)]
+    budget: Vec<BudgetTable>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompareTable {
+    threshold: Option<Percent>,
+    alloc_threshold: Option<Percent>,
+    significance: Option<f64>,
+}
+
+/// A percentage written as "5%" or as a number of percent.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Percent {
+    Text(String),
+    Number(f64),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BudgetTable {
+    function: String,
+    p95: Option<String>,
+    mean: Option<String>,
+    allocs_per_call: Option<f64>,
+}
+
+impl Config {
+    /// Reads `path` if it exists; no file means the defaults.
+    pub fn load(path: &Path) -> Result<Config, Error> {
+        if !path.exists() {
+            return Ok(Config::default());
+        }
+        let text = files::read_text(path).or_else(|e| match e {
+            Error::EmptyFile { .. } => Ok(String::new()),
+            other => Err(other),
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Parses the text of `perf.toml` (read from `path`).
+    pub fn parse(path: &Path, text: &str) -> Result<Config, Error> {
+        let fail = |problem: String| Error::Config {
+            path: path.to_owned(),
+            problem,
+        };
+        let file: File = toml::from_str(text).map_err(|e| {
+            let message = e.message().trim().to_owned();
+            match e.span().map(|span| line_of(text, span.start)) {
+                Some(line) => fail(format!("line {line}: {message}")),
+                None => fail(message),
+            }
+        })?;
+        let percent = |key: &str, value: Option<Percent>, default: f64| match value {
+            None => Ok(default),
+            Some(Percent::Text(text)) => {
+                units::parse_percent(&text).map_err(|why| fail(format!("[compare] {key}: {why}")))
+            }
+            Some(Percent::Number(n)) => units::parse_percent(&n.to_string())
+                .map_err(|why| fail(format!("[compare] {key}: {why}"))),
+        };
+        let threshold = percent("threshold", file.compare.threshold, defaults::THRESHOLD)?;
+        let alloc_threshold = percent(
+            "alloc_threshold",
+            file.compare.alloc_threshold,
+            defaults::ALLOC_THRESHOLD,
+        )?;
+        let significance = match file.compare.significance {
+            None => defaults::SIGNIFICANCE,
+            Some(value) => units::check_significance(value)
+                .map_err(|why| fail(format!("[compare] significance: {why}")))?,
+        };
+        let mut budgets = Vec::with_capacity(file.budget.len());
+        for (i, table) in file.budget.into_iter().enumerate() {
+            let at = |field: &str| format!("[[budget]] #{} ({:?}) {field}", i + 1, table.function);
+            if table.function.trim().is_empty() {
+                return Err(fail(format!("[[budget]] #{}: function is empty", i + 1)));
+            }
+            let duration = |field: &str, value: &Option<String>| {
+                value
+                    .as_deref()
+                    .map(units::parse_duration)
+                    .transpose()
+                    .map_err(|why| fail(format!("{}: {why}", at(field))))
+            };
+            let p95_ns = duration("p95", &table.p95)?;
+            let mean_ns = duration("mean", &table.mean)?;
+            if let Some(allocs) = table.allocs_per_call {
+                if !allocs.is_finite() || allocs < 0.0 {
+                    return Err(fail(format!(
+                        "{}: must be 0 or more",
+                        at("allocs_per_call")
+                    )));
+                }
+            }
+            if p95_ns.is_none() && mean_ns.is_none() && table.allocs_per_call.is_none() {
+                return Err(fail(format!(
+                    "{}: set at least one of p95, mean, allocs_per_call",
+                    at("")
+                )));
+            }
+            budgets.push(Budget {
+                function: table.function,
+                p95_ns,
+                mean_ns,
+                allocs_per_call: table.allocs_per_call,
+            });
+        }
+        Ok(Config {
+            path: Some(path.to_owned()),
+            threshold,
+            alloc_threshold,
+            significance,
+            budgets,
+        })
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, Error> {
+        Config::parse(Path::new("perf.toml"), text)
+    }
+
+    #[test]
+    fn reads_thresholds_and_budgets() {
+        let config = parse(
+            r#"
+            [compare]
+            threshold = "3%"
+            alloc_threshold = 10
+            significance = 0.05
+
+            [[budget]]
+            function = "app::handler"
+            p95 = "200us"
+            allocs_per_call = 4
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.threshold, 0.03);
+        assert_eq!(config.alloc_threshold, 0.1);
+        assert_eq!(config.significance, 0.05);
+        assert_eq!(
+            config.budgets,
+            vec![Budget {
+                function: "app::handler".into(),
+                p95_ns: Some(200_000.0),
+                mean_ns: None,
+                allocs_per_call: Some(4.0),
+            }]
+        );
+        assert_eq!(parse("").unwrap().threshold, defaults::THRESHOLD);
+    }
+
+    #[test]
+    fn mistakes_name_the_file_and_the_line() {
+        let err = parse("[compare]\nthreshhold = \"5%\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("perf.toml: line 2:"), "{err}");
+        assert!(err.contains("threshhold"), "{err}");
+        let err = parse("[[budget]]\nfunction = \"f\"\np95 = \"200\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("#1 (\"f\") p95: a duration needs a unit"),
+            "{err}"
+        );
+        let err = parse("[compare]\nsignificance = 2.0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("significance"), "{err}");
+        let err = parse("[[budget]]\nfunction = \"f\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("at least one"), "{err}");
+    }
+}

@@ -1,0 +1,284 @@
+//! The one error type of `cargo perf`. Every variant is "trouble" (exit 2)
+//! and names the file, setting or command at fault in one line.
+
+use std::io;
+use std::path::PathBuf;
+use std::process::ExitStatus;
+
+/// What went wrong, and where.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file or directory could not be read.
+    #[error("cannot read {path}: {}", describe(source))]
+    Read {
+        /// The file at fault.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: io::Error,
+    },
+    /// A file or directory could not be written.
+    #[error("cannot write {path}: {}", describe(source))]
+    Write {
+        /// The file at fault.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: io::Error,
+    },
+    /// A file holds nothing.
+    #[error("{path} is empty: it was probably cut short while being written")]
+    EmptyFile {
+        /// The file at fault.
+        path: PathBuf,
+    },
+    /// A file is not the JSON it should be.
+    #[error("{path} is not valid JSON ({source}): the file is corrupt or cut short")]
+    Json {
+        /// The file at fault.
+        path: PathBuf,
+        /// What the JSON parser said.
+        source: serde_json::Error,
+    },
+    /// A file is JSON but does not have the shape its schema promises.
+    #[error("{path} does not match schema {schema:?}: {source}")]
+    Shape {
+        /// The file at fault.
+        path: PathBuf,
+        /// The schema the file declares.
+        schema: String,
+        /// What the JSON parser said.
+        source: serde_json::Error,
+    },
+    /// A file carries a schema this version does not read.
+    #[error("{path} has schema {found:?}, but this cargo perf reads {expected}")]
+    Schema {
+        /// The file at fault.
+        path: PathBuf,
+        /// The schema the file declares.
+        found: String,
+        /// The schemas this version reads.
+        expected: String,
+    },
+    /// A record or baseline whose content cannot be used.
+    #[error("{path}: {problem}")]
+    Invalid {
+        /// The file at fault.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A baseline that does not exist.
+    #[error(
+        "no baseline {name:?}: {path} does not exist (`cargo perf baseline list` shows the saved ones, `cargo perf baseline save {name}` makes it)"
+    )]
+    NoBaseline {
+        /// The baseline asked for.
+        name: String,
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// A record that does not exist.
+    #[error("no record {reference:?}: {path} does not exist{hint}")]
+    NoRecord {
+        /// The record asked for.
+        reference: String,
+        /// Where it was looked for.
+        path: PathBuf,
+        /// What to do about it.
+        hint: &'static str,
+    },
+    /// A name that cannot name a baseline or record.
+    #[error("invalid {what} name {name:?}: {reason}")]
+    Name {
+        /// "baseline" or "record".
+        what: &'static str,
+        /// The name given.
+        name: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// `perf.toml` cannot be used.
+    #[error("{path}: {problem}")]
+    Config {
+        /// The configuration file.
+        path: PathBuf,
+        /// What is wrong, with its line where known.
+        problem: String,
+    },
+    /// A command-line or environment setting with a bad value.
+    #[error("invalid {setting} {value:?}: {reason}")]
+    Setting {
+        /// The option or variable, such as `--threshold`.
+        setting: String,
+        /// The value given.
+        value: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A program could not be started.
+    #[error("cannot run `{command}`: {}", describe(source))]
+    Spawn {
+        /// The command line.
+        command: String,
+        /// The underlying I/O error.
+        source: io::Error,
+    },
+    /// A recorded run of the command failed.
+    #[error("{what} of `{command}` failed: {status}{}", stderr_tail(stderr))]
+    CommandFailed {
+        /// Which run, such as "run 2 of 5" or "the build".
+        what: String,
+        /// The command line.
+        command: String,
+        /// How it ended.
+        status: ExitStatus,
+        /// The end of what it wrote to stderr.
+        stderr: String,
+    },
+    /// A run of the command finished without writing a perf run.
+    #[error(
+        "run {run} of `{command}` wrote no perf run under {dir}: does the program start a perf_core::Session (and not override its directory)?"
+    )]
+    NoRun {
+        /// Which run (1-based).
+        run: usize,
+        /// The command line.
+        command: String,
+        /// The `PERF_DIR` it was given.
+        dir: PathBuf,
+    },
+    /// The runs succeeded but cannot make a record.
+    #[error("the runs of `{command}` cannot make a record: {problem}")]
+    Unusable {
+        /// The command line.
+        command: String,
+        /// What is wrong with the runs.
+        problem: String,
+    },
+    /// A cargo command (build, bench) failed; its output is above.
+    #[error("`{command}` failed ({status}): see its output above")]
+    Cargo {
+        /// The cargo command line.
+        command: String,
+        /// How it ended.
+        status: ExitStatus,
+    },
+    /// `cargo build` produced no executable for `--example`/`--bin`.
+    #[error("`{command}` built no executable named {target:?}")]
+    NoExecutable {
+        /// The build command.
+        command: String,
+        /// The example or binary asked for.
+        target: String,
+    },
+    /// No criterion results where they were looked for.
+    #[error("{path}: {problem}")]
+    Criterion {
+        /// The directory or file at fault.
+        path: PathBuf,
+        /// What is missing or wrong.
+        problem: String,
+    },
+}
+
+/// An I/O error in words, without the OS error number.
+fn describe(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        io::ErrorKind::IsADirectory => "it is a directory, not a file".to_owned(),
+        io::ErrorKind::NotADirectory => "a file is in the way of a directory".to_owned(),
+        io::ErrorKind::AlreadyExists => "it already exists".to_owned(),
+        io::ErrorKind::ReadOnlyFilesystem => "the file system is read-only".to_owned(),
+        io::ErrorKind::StorageFull => "no space left on the device".to_owned(),
+        _ => {
+            let text = error.to_string();
+            match text.find(" (os error") {
+                Some(cut) => text[..cut].to_owned(),
+                None => text,
+            }
+        }
+    }
+}
+
+/// The last lines of a failed command's stderr, indented under the error.
+fn stderr_tail(stderr: &str) -> String {
+    const LINES: usize = 30;
+    let lines: Vec<&str> = stderr.trim_end().lines().collect();
+    if lines.is_empty() {
+        return " (it wrote nothing to stderr)".to_owned();
+    }
+    let skipped = lines.len().saturating_sub(LINES);
+    let mut out = String::from("; its stderr");
+    if skipped > 0 {
+        out.push_str(&format!(" (last {LINES} lines)"));
+    }
+    out.push(':');
+    for line in &lines[skipped..] {
+        out.push_str("\n  | ");
+        out.push_str(line);
+    }
+    out
+}
+
+impl Error {
+    pub(crate) fn read(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Read {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn write(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Write {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn invalid(path: impl Into<PathBuf>, problem: impl Into<String>) -> Self {
+        Error::Invalid {
+            path: path.into(),
+            problem: problem.into(),
+        }
+    }
+
+    pub(crate) fn setting(
+        setting: impl Into<String>,
+        value: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::Setting {
+            setting: setting.into(),
+            value: value.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_errors_read_as_words_and_name_the_path() {
+        let err = Error::read(
+            "/x/.perf/baselines/main.json",
+            io::Error::from(io::ErrorKind::PermissionDenied),
+        );
+        assert_eq!(
+            err.to_string(),
+            "cannot read /x/.perf/baselines/main.json: permission denied"
+        );
+    }
+
+    #[test]
+    fn a_failed_command_shows_the_end_of_its_stderr() {
+        let stderr: String = (1..=40).map(|i| format!("line {i}\n")).collect();
+        let text = stderr_tail(&stderr);
+        assert!(text.starts_with("; its stderr (last 30 lines):"));
+        assert!(text.contains("| line 11\n") && text.ends_with("| line 40"));
+        assert!(!text.contains("| line 10\n"));
+        assert_eq!(stderr_tail("\n"), " (it wrote nothing to stderr)");
+    }
+}

@@ -1,0 +1,426 @@
+//! `cargo perf record`: run an instrumented program several times, each run
+//! writing its own `run.json`, and merge the runs into one record.
+//!
+//! The record is assembled in a hidden staging directory under `records/`
+//! and renamed into place only when every run succeeded, so a failed or
+//! interrupted record leaves nothing behind; then `records/latest` is
+//! replaced.
+
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use perf_core::model::RunData;
+
+use crate::merge::{self, RecordMeta};
+use crate::model::{Record, Source};
+use crate::store::Paths;
+use crate::{Error, files};
+
+/// What to record and how often.
+#[derive(Clone, Debug)]
+pub struct RecordOptions {
+    /// Measured runs (at least one).
+    pub runs: usize,
+    /// Runs before them whose results are thrown away.
+    pub warmup: usize,
+    /// The record's name; by default the program's.
+    pub name: Option<String>,
+    /// The program.
+    pub target: Target,
+    /// No progress on stderr.
+    pub quiet: bool,
+}
+
+/// The program to run.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// A command line, run as given.
+    Command(Vec<String>),
+    /// An example or binary of the workspace, built with `cargo build
+    /// --release` once and then run directly.
+    Cargo {
+        /// `--example` or `--bin`.
+        kind: CargoTarget,
+        /// Its name.
+        name: String,
+        /// The package, when the name alone is ambiguous.
+        package: Option<String>,
+        /// Arguments for the program.
+        args: Vec<String>,
+    },
+}
+
+/// The kinds of cargo target `record` can build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CargoTarget {
+    /// `--example NAME`.
+    Example,
+    /// `--bin NAME`.
+    Bin,
+}
+
+/// A record written to disk.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    /// What it holds.
+    pub record: Record,
+    /// Its `record.json`.
+    pub path: PathBuf,
+}
+
+/// Runs the program `options.warmup + options.runs` times and writes the record.
+pub fn record(paths: &Paths, options: &RecordOptions) -> Result<Recorded, Error> {
+    if options.runs == 0 {
+        return Err(Error::setting("--runs", "0", "record at least one run"));
+    }
+    if let Some(name) = &options.name {
+        crate::store::check_name("record", name)?;
+    }
+    let (program, args, default_name) = resolve(&options.target)?;
+    let command_line: Vec<String> = std::iter::once(program.display().to_string())
+        .chain(args.iter().cloned())
+        .collect();
+    let shown = shell_words(&command_line);
+
+    let records = paths.records_dir();
+    files::create_dir_all(&records)?;
+    let staging = tempfile::Builder::new()
+        .prefix(".staging-")
+        .tempdir_in(&records)
+        .map_err(|e| Error::write(&records, e))?;
+    let progress = Progress::new(options.warmup + options.runs, &shown, options.quiet);
+
+    if options.warmup > 0 {
+        let scratch = tempfile::Builder::new()
+            .prefix("warmup-")
+            .tempdir_in(staging.path())
+            .map_err(|e| Error::write(staging.path(), e))?;
+        for i in 1..=options.warmup {
+            progress.start(format!("warm-up {i} of {}", options.warmup));
+            let elapsed = run_once(&program, &args, scratch.path(), &shown, || {
+                format!("warm-up {i} of {}", options.warmup)
+            })?;
+            progress.done(&format!("warm-up {i}: {}", seconds(elapsed)));
+        }
+    }
+
+    let mut runs: Vec<RunData> = Vec::with_capacity(options.runs);
+    let latest = staging.path().join("runs").join("latest");
+    for i in 1..=options.runs {
+        let what = || format!("run {i} of {}", options.runs);
+        progress.start(what());
+        let before = std::fs::read_to_string(&latest).ok();
+        let elapsed = run_once(&program, &args, staging.path(), &shown, what)?;
+        let after = std::fs::read_to_string(&latest).ok();
+        let id = match after {
+            Some(id) if Some(&id) != before.as_ref() => id.trim().to_owned(),
+            _ => {
+                return Err(Error::NoRun {
+                    run: i,
+                    command: shown,
+                    dir: staging.path().to_owned(),
+                });
+            }
+        };
+        let run_json = staging.path().join("runs").join(&id).join("run.json");
+        let run = RunData::load(&run_json).map_err(|e| Error::invalid(&run_json, e.to_string()))?;
+        progress.done(&format!(
+            "run {i} of {}: {} wall, {} functions",
+            options.runs,
+            seconds(elapsed),
+            run.functions.len()
+        ));
+        runs.push(run);
+    }
+    progress.finish();
+
+    let name = options.name.clone().unwrap_or(default_name);
+    let created = SystemTime::now();
+    let id = unused_id(&records, &name, created);
+    let meta = RecordMeta {
+        id: id.clone(),
+        name,
+        source: Source::Perf,
+        command: command_line,
+        created_at: humantime::format_rfc3339_seconds(created).to_string(),
+    };
+    let record = merge::merge(meta, &runs);
+    let staged_json = staging.path().join("record.json");
+    record.validate(&staged_json).map_err(|e| match e {
+        Error::Invalid { problem, .. } => Error::Unusable {
+            command: shown.clone(),
+            problem,
+        },
+        other => other,
+    })?;
+    files::write_json_atomic(&staged_json, &record)?;
+
+    let final_dir = records.join(&id);
+    let staged = staging.keep();
+    if let Err(e) = std::fs::rename(&staged, &final_dir) {
+        let _ = std::fs::remove_dir_all(&staged);
+        return Err(Error::write(&final_dir, e));
+    }
+    files::write_atomic(&records.join("latest"), format!("{id}\n").as_bytes())?;
+    Ok(Recorded {
+        record,
+        path: final_dir.join("record.json"),
+    })
+}
+
+/// The program, its arguments and the record's default name.
+fn resolve(target: &Target) -> Result<(PathBuf, Vec<String>, String), Error> {
+    match target {
+        Target::Command(words) => {
+            let Some((program, args)) = words.split_first() else {
+                return Err(Error::setting(
+                    "command",
+                    "",
+                    "give the program after `--`, or use --example NAME / --bin NAME",
+                ));
+            };
+            let name = Path::new(program)
+                .file_stem()
+                .map_or_else(|| "record".to_owned(), |s| s.to_string_lossy().into_owned());
+            Ok((PathBuf::from(program), args.to_vec(), name))
+        }
+        Target::Cargo {
+            kind,
+            name,
+            package,
+            args,
+        } => {
+            let executable = build(*kind, name, package.as_deref())?;
+            Ok((executable, args.clone(), name.clone()))
+        }
+    }
+}
+
+/// `cargo build --release` of one example or binary; its path.
+fn build(kind: CargoTarget, name: &str, package: Option<&str>) -> Result<PathBuf, Error> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let flag = match kind {
+        CargoTarget::Example => "--example",
+        CargoTarget::Bin => "--bin",
+    };
+    let mut command = Command::new(&cargo);
+    command.args([
+        "build",
+        "--release",
+        "--message-format=json-render-diagnostics",
+        flag,
+        name,
+    ]);
+    if let Some(package) = package {
+        command.args(["--package", package]);
+    }
+    let shown = format!(
+        "cargo build --release {flag} {name}{}",
+        package
+            .map(|p| format!(" --package {p}"))
+            .unwrap_or_default()
+    );
+    tracing::info!("building: {shown}");
+    // Compiler messages go to the terminal as usual; the JSON to us.
+    let output = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|source| Error::Spawn {
+            command: shown.clone(),
+            source,
+        })?;
+    if !output.status.success() {
+        return Err(Error::Cargo {
+            command: shown,
+            status: output.status,
+        });
+    }
+    let wanted_kind = match kind {
+        CargoTarget::Example => "example",
+        CargoTarget::Bin => "bin",
+    };
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["reason"] == "compiler-artifact")
+        .filter(|message| message["target"]["name"] == name)
+        .filter(|message| {
+            message["target"]["kind"]
+                .as_array()
+                .is_some_and(|kinds| kinds.iter().any(|k| k == wanted_kind))
+        })
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .ok_or(Error::NoExecutable {
+            command: shown,
+            target: name.to_owned(),
+        })
+}
+
+/// One run with `PERF_DIR` set to `perf_dir`; its wall time.
+fn run_once(
+    program: &Path,
+    args: &[String],
+    perf_dir: &Path,
+    shown: &str,
+    what: impl Fn() -> String,
+) -> Result<Duration, Error> {
+    tracing::debug!("{}: PERF_DIR={} {shown}", what(), perf_dir.display());
+    let started = Instant::now();
+    let output = Command::new(program)
+        .args(args)
+        .env("PERF_DIR", perf_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|source| Error::Spawn {
+            command: shown.to_owned(),
+            source,
+        })?;
+    let elapsed = started.elapsed();
+    if !output.status.success() {
+        return Err(Error::CommandFailed {
+            what: what(),
+            command: shown.to_owned(),
+            status: output.status,
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        });
+    }
+    Ok(elapsed)
+}
+
+/// `<UTC time>-<name>`, with a numeric suffix if that record exists.
+pub(crate) fn unused_id(records: &Path, name: &str, created: SystemTime) -> String {
+    let stamp: String = humantime::format_rfc3339_seconds(created)
+        .to_string()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() && *c != 'Z')
+        .collect();
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    let base = format!("{stamp}-{name}");
+    let mut id = base.clone();
+    let mut n = 2;
+    while records.join(&id).exists() {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    id
+}
+
+/// A command line as a person would type it.
+fn shell_words(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| {
+            if !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+            {
+                w.clone()
+            } else {
+                format!("'{}'", w.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn seconds(elapsed: Duration) -> String {
+    crate::units::duration(elapsed.as_nanos() as f64)
+}
+
+/// A progress bar on a terminal; plain lines elsewhere (CI logs); nothing
+/// when quiet.
+struct Progress {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+}
+
+impl Progress {
+    fn new(total: usize, command: &str, quiet: bool) -> Self {
+        let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        if quiet || !interactive {
+            if !quiet {
+                eprintln!("recording `{command}`");
+            }
+            return Progress { bar: None, quiet };
+        }
+        let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
+                .expect("a valid progress template")
+                .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar.println(format!("recording `{command}`"));
+        Progress {
+            bar: Some(bar),
+            quiet,
+        }
+    }
+
+    fn start(&self, what: String) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(what);
+        }
+    }
+
+    fn done(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => {
+                bar.inc(1);
+                bar.println(format!("  {line}"));
+            }
+            None if !self.quiet => eprintln!("  {line}"),
+            None => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_lines_are_quoted_only_where_needed() {
+        let words = ["prog", "--n=5", "two words", "it's"].map(String::from);
+        assert_eq!(shell_words(&words), r"prog --n=5 'two words' 'it'\''s'");
+    }
+
+    #[test]
+    fn ids_are_unique_within_the_records_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let when = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let first = unused_id(dir.path(), "my app", when);
+        assert_eq!(first, "20270115T080000-my_app");
+        std::fs::create_dir(dir.path().join(&first)).unwrap();
+        assert_eq!(unused_id(dir.path(), "my app", when), format!("{first}-2"));
+    }
+}

@@ -1,0 +1,434 @@
+//! Statistics for two sets of samples: the Mann–Whitney U test (exact for
+//! small samples, ties included), the Hodges–Lehmann estimate of the shift
+//! between them with its distribution-free confidence interval, and the
+//! Benjamini–Hochberg adjustment for testing many functions at once.
+//!
+//! Samples here are one per run (or one per criterion sample), so the tests
+//! must be valid for 5 against 5. They make no assumption about the shape of
+//! the noise: timing noise is skewed and has outliers, which rank methods
+//! shrug off.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Pooled sample sizes up to this use the exact null distribution; above
+/// it the normal approximation (with tie and continuity corrections) is
+/// already accurate.
+const EXACT_UP_TO: usize = 60;
+
+/// The outcome of a Mann–Whitney U test of `current` against `baseline`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RankTest {
+    /// U of the current samples: the number of (baseline, current) pairs in
+    /// which the current one is larger, ties counting one half.
+    pub u: f64,
+    /// Two-sided p-value: how often samples from one distribution would look
+    /// at least this different.
+    pub p_value: f64,
+    /// Whether `p_value` comes from the exact distribution (else the normal
+    /// approximation).
+    pub exact: bool,
+}
+
+/// Runs Mann–Whitney U tests, keeping the exact null distributions it has
+/// computed: they depend only on the sample sizes and the pattern of ties.
+#[derive(Debug, Default)]
+pub struct RankTester {
+    exact: HashMap<(usize, Vec<u32>), Rc<Vec<f64>>>,
+    critical: HashMap<(usize, usize, u64), Option<usize>>,
+}
+
+impl RankTester {
+    /// A tester with no distributions computed yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Tests whether `baseline` and `current` come from the same
+    /// distribution. Both must be non-empty and free of NaN.
+    pub fn test(&mut self, baseline: &[f64], current: &[f64]) -> RankTest {
+        let n = baseline.len();
+        let m = current.len();
+        assert!(n > 0 && m > 0, "a rank test needs samples on both sides");
+        let ranked = DoubledRanks::of(baseline, current);
+        let big_n = n + m;
+        // Rank sums are kept doubled so that midranks stay integers.
+        let w_current = ranked.current_sum;
+        let u = w_current as f64 / 2.0 - (m * (m + 1)) as f64 / 2.0;
+        if big_n <= EXACT_UP_TO {
+            let distribution = self.exact_distribution(m, &ranked.sorted);
+            // E[W] doubled is m(N+1); compare distances in integers.
+            let mean = (m * (big_n + 1)) as i64;
+            let observed = (w_current as i64 - mean).abs();
+            let p_value: f64 = distribution
+                .iter()
+                .enumerate()
+                .filter(|&(sum, _)| (sum as i64 - mean).abs() >= observed)
+                .map(|(_, p)| p)
+                .sum();
+            RankTest {
+                u,
+                p_value: p_value.min(1.0),
+                exact: true,
+            }
+        } else {
+            let mean = (n * m) as f64 / 2.0;
+            let nf = big_n as f64;
+            let variance =
+                (n * m) as f64 / 12.0 * ((nf + 1.0) - ranked.tie_term / (nf * (nf - 1.0)));
+            let p_value = if variance <= 0.0 {
+                1.0
+            } else {
+                let z = ((u - mean).abs() - 0.5).max(0.0) / variance.sqrt();
+                libm::erfc(z / std::f64::consts::SQRT_2)
+            };
+            RankTest {
+                u,
+                p_value: p_value.min(1.0),
+                exact: false,
+            }
+        }
+    }
+
+    /// The Hodges–Lehmann shift of `current` from `baseline` and its
+    /// distribution-free confidence interval (Moses): order statistics of the
+    /// pairwise differences, chosen from the null distribution of U, so that the
+    /// interval excludes 0 exactly when the rank test rejects at 1 − confidence.
+    pub fn shift(&mut self, baseline: &[f64], current: &[f64], confidence: f64) -> Shift {
+        let (n, m) = (baseline.len(), current.len());
+        assert!(n > 0 && m > 0, "a shift needs samples on both sides");
+        let mut differences: Vec<f64> = current
+            .iter()
+            .flat_map(|&y| baseline.iter().map(move |&x| y - x))
+            .collect();
+        differences.sort_by(f64::total_cmp);
+        let pairs = differences.len();
+        let estimate = if pairs % 2 == 1 {
+            differences[pairs / 2]
+        } else {
+            (differences[pairs / 2 - 1] + differences[pairs / 2]) / 2.0
+        };
+        let tail = (1.0 - confidence) / 2.0;
+        let critical = *self
+            .critical
+            .entry((n, m, tail.to_bits()))
+            .or_insert_with(|| lower_critical_u(n, m, tail));
+        match critical {
+            Some(c) => Shift {
+                estimate,
+                lower: differences[c],
+                upper: differences[pairs - 1 - c],
+            },
+            None => Shift {
+                estimate,
+                lower: f64::NEG_INFINITY,
+                upper: f64::INFINITY,
+            },
+        }
+    }
+
+    /// The null distribution of the doubled rank sum of `k` samples drawn
+    /// from `ranks` without replacement, indexed by that sum.
+    fn exact_distribution(&mut self, k: usize, ranks: &[u32]) -> Rc<Vec<f64>> {
+        let key = (k, ranks.to_vec());
+        if let Some(found) = self.exact.get(&key) {
+            return Rc::clone(found);
+        }
+        let total: usize = ranks.iter().map(|&r| r as usize).sum();
+        // ways[j][s]: subsets of size j with doubled rank sum s. Counts up to
+        // C(60, 30) ≈ 1.2e17 lose a little precision in f64, far below what
+        // a p-value needs.
+        let mut ways = vec![vec![0.0f64; total + 1]; k + 1];
+        ways[0][0] = 1.0;
+        let mut reach = 0;
+        for (i, &rank) in ranks.iter().enumerate() {
+            let rank = rank as usize;
+            reach += rank;
+            for j in (1..=k.min(i + 1)).rev() {
+                let (lower, upper) = ways.split_at_mut(j);
+                let (from, to) = (&lower[j - 1], &mut upper[0]);
+                for s in (rank..=reach).rev() {
+                    to[s] += from[s - rank];
+                }
+            }
+        }
+        let subsets: f64 = ways[k].iter().sum();
+        let distribution: Vec<f64> = ways[k].iter().map(|w| w / subsets).collect();
+        let distribution = Rc::new(distribution);
+        self.exact.insert(key, Rc::clone(&distribution));
+        distribution
+    }
+}
+
+/// Midranks of the pooled samples, doubled to stay integers.
+struct DoubledRanks {
+    /// Every doubled rank, in increasing order.
+    sorted: Vec<u32>,
+    /// Doubled rank sum of the current samples.
+    current_sum: u64,
+    /// Σ (t³ − t) over groups of t tied values.
+    tie_term: f64,
+}
+
+impl DoubledRanks {
+    fn of(baseline: &[f64], current: &[f64]) -> Self {
+        let mut pooled: Vec<(f64, bool)> = baseline
+            .iter()
+            .map(|&v| (v, false))
+            .chain(current.iter().map(|&v| (v, true)))
+            .collect();
+        pooled.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut sorted = Vec::with_capacity(pooled.len());
+        let mut current_sum = 0u64;
+        let mut tie_term = 0.0;
+        let mut start = 0;
+        while start < pooled.len() {
+            let mut end = start + 1;
+            while end < pooled.len() && pooled[end].0 == pooled[start].0 {
+                end += 1;
+            }
+            // Positions start+1 ..= end share the midrank (start+1+end)/2.
+            let doubled = (start + 1 + end) as u32;
+            for item in &pooled[start..end] {
+                sorted.push(doubled);
+                if item.1 {
+                    current_sum += u64::from(doubled);
+                }
+            }
+            let t = (end - start) as f64;
+            tie_term += t * t * t - t;
+            start = end;
+        }
+        DoubledRanks {
+            sorted,
+            current_sum,
+            tie_term,
+        }
+    }
+}
+
+/// The smallest two-sided p-value a rank test of `n` against `m` samples
+/// can give: 2 / C(n+m, n). With 5 runs a side it is 0.0079; with 4, 0.029.
+pub fn smallest_p_value(n: usize, m: usize) -> f64 {
+    if n == 0 || m == 0 {
+        return 1.0;
+    }
+    let (small, big_n) = (n.min(m), n + m);
+    let mut combinations = 1.0f64;
+    for i in 0..small {
+        combinations = combinations * (big_n - i) as f64 / (i + 1) as f64;
+    }
+    (2.0 / combinations).min(1.0)
+}
+
+/// The Hodges–Lehmann estimate of how far `current` is shifted from
+/// `baseline`, with its confidence interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Shift {
+    /// The median of all pairwise differences current − baseline.
+    pub estimate: f64,
+    /// Lower bound of the interval (−∞ when the samples are too few for the
+    /// confidence asked).
+    pub lower: f64,
+    /// Upper bound of the interval (+∞ likewise).
+    pub upper: f64,
+}
+
+/// The largest c with P(U ≤ c) ≤ `tail` under the null hypothesis (no
+/// ties), or `None` if even P(U = 0) exceeds it.
+fn lower_critical_u(n: usize, m: usize, tail: f64) -> Option<usize> {
+    let big_n = n + m;
+    if big_n <= EXACT_UP_TO {
+        // Distribution of U by the recurrence over the largest element:
+        // f(n, m, u) = f(n−1, m, u − m) + f(n, m−1, u), in probabilities.
+        let max_u = n * m;
+        let mut table = vec![vec![vec![0.0f64; max_u + 1]; m + 1]; n + 1];
+        for (i, row) in table.iter_mut().enumerate() {
+            for (j, cell) in row.iter_mut().enumerate() {
+                if i == 0 || j == 0 {
+                    cell[0] = 1.0;
+                }
+            }
+        }
+        for i in 1..=n {
+            for j in 1..=m {
+                let weight_first = i as f64 / (i + j) as f64;
+                for u in 0..=i * j {
+                    let from_first = if u >= j { table[i - 1][j][u - j] } else { 0.0 };
+                    let from_second = table[i][j - 1][u];
+                    table[i][j][u] = weight_first * from_first + (1.0 - weight_first) * from_second;
+                }
+            }
+        }
+        let mut cumulative = 0.0;
+        let mut critical = None;
+        for (u, p) in table[n][m].iter().enumerate() {
+            cumulative += p;
+            if cumulative <= tail + 1e-12 {
+                critical = Some(u);
+            } else {
+                break;
+            }
+        }
+        critical
+    } else {
+        let (nf, mf) = (n as f64, m as f64);
+        let z = normal_quantile(1.0 - tail);
+        let c = nf * mf / 2.0 - z * (nf * mf * (nf + mf + 1.0) / 12.0).sqrt() - 0.5;
+        (c >= 0.0).then(|| c.floor() as usize)
+    }
+}
+
+/// The standard normal quantile, by bisection on the distribution function.
+fn normal_quantile(probability: f64) -> f64 {
+    let cdf = |z: f64| 0.5 * libm::erfc(-z / std::f64::consts::SQRT_2);
+    let (mut low, mut high) = (-40.0f64, 40.0f64);
+    for _ in 0..200 {
+        let mid = (low + high) / 2.0;
+        if cdf(mid) < probability {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    (low + high) / 2.0
+}
+
+/// Benjamini–Hochberg adjusted p-values (q-values): rejecting every test
+/// with q ≤ α keeps the expected share of false alarms among the alarms at
+/// or below α.
+pub fn benjamini_hochberg(p_values: &[f64]) -> Vec<f64> {
+    let count = p_values.len();
+    let mut order: Vec<usize> = (0..count).collect();
+    order.sort_by(|&a, &b| p_values[b].total_cmp(&p_values[a]));
+    let mut adjusted = vec![1.0; count];
+    let mut running_min = 1.0f64;
+    for (position, &index) in order.iter().enumerate() {
+        let rank = count - position;
+        running_min = running_min.min(p_values[index] * count as f64 / rank as f64);
+        adjusted[index] = running_min.min(1.0);
+    }
+    adjusted
+}
+
+/// The median of samples (the mean of the middle two for an even count).
+pub fn median(samples: &[f64]) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let len = sorted.len();
+    match len {
+        0 => f64::NAN,
+        _ if len % 2 == 1 => sorted[len / 2],
+        _ => (sorted[len / 2 - 1] + sorted[len / 2]) / 2.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, tolerance: f64) -> bool {
+        (a - b).abs() <= tolerance
+    }
+
+    #[test]
+    fn complete_separation_of_five_against_five_gives_the_smallest_p() {
+        let mut tester = RankTester::new();
+        let result = tester.test(&[1.0, 2.0, 3.0, 4.0, 5.0], &[6.0, 7.0, 8.0, 9.0, 10.0]);
+        assert_eq!(result.u, 25.0);
+        assert!(result.exact);
+        assert!(close(result.p_value, 2.0 / 252.0, 1e-12));
+        assert!(close(smallest_p_value(5, 5), 2.0 / 252.0, 1e-12));
+        assert!(close(smallest_p_value(4, 4), 2.0 / 70.0, 1e-12));
+        assert_eq!(smallest_p_value(1, 1), 1.0);
+    }
+
+    #[test]
+    fn exact_p_values_match_published_tables() {
+        // n = m = 4 (no ties), U = 2: P(U ≤ 2) = 4/70, two-sided 8/70.
+        let mut tester = RankTester::new();
+        let result = tester.test(&[1.0, 2.0, 4.0, 5.0], &[3.0, 6.0, 7.0, 8.0]);
+        assert_eq!(result.u, 14.0);
+        assert!(close(result.p_value, 8.0 / 70.0, 1e-12), "{result:?}");
+        // Identical samples: nothing to see.
+        let same = tester.test(&[1.0, 1.0, 1.0], &[1.0, 1.0, 1.0]);
+        assert!(close(same.p_value, 1.0, 1e-12));
+    }
+
+    #[test]
+    fn ties_use_midranks_and_the_exact_distribution_of_that_pattern() {
+        let mut tester = RankTester::new();
+        // Pooled 1,1,2,2 with baseline {1,1} and current {2,2}: the only
+        // split at least as extreme is itself and its mirror: 2/6.
+        let result = tester.test(&[1.0, 1.0], &[2.0, 2.0]);
+        assert!(close(result.p_value, 2.0 / 6.0, 1e-12), "{result:?}");
+        assert_eq!(result.u, 4.0);
+    }
+
+    #[test]
+    fn p_values_match_scipy_and_a_full_permutation_count() {
+        // scipy.stats.mannwhitneyu(current, baseline): exact 0.0125197 for
+        // 30 against 30, asymptotic with continuity 0.0176387 for 31
+        // against 30 (no ties).
+        let baseline: Vec<f64> = (0..31).map(|i| f64::from(i * 7 % 31) + 0.25).collect();
+        let current: Vec<f64> = (0..30).map(|i| f64::from(i * 11 % 30) + 6.5).collect();
+        let mut tester = RankTester::new();
+        let exact = tester.test(&baseline[..30], &current);
+        assert!(
+            exact.exact && close(exact.p_value, 0.012_519_672_988, 1e-9),
+            "{exact:?}"
+        );
+        let approx = tester.test(&baseline, &current);
+        assert!(
+            !approx.exact && close(approx.p_value, 0.017_638_661_026, 1e-9),
+            "{approx:?}"
+        );
+        // With ties, every one of the C(16, 8) = 12870 splits counted (by
+        // scipy.stats.permutation_test): 126 are at least as extreme.
+        let tied = tester.test(
+            &[1.0, 2.0, 2.0, 3.0, 3.0, 3.0, 4.0, 5.0],
+            &[3.0, 4.0, 4.0, 5.0, 5.0, 6.0, 7.0, 7.0],
+        );
+        assert!(close(tied.p_value, 126.0 / 12870.0, 1e-12), "{tied:?}");
+    }
+
+    #[test]
+    fn hodges_lehmann_finds_a_shift_and_its_interval_matches_the_test() {
+        let baseline = [10.0, 11.0, 12.0, 13.0, 14.0];
+        let current = [13.0, 14.0, 15.0, 16.0, 17.0];
+        let shift = RankTester::new().shift(&baseline, &current, 0.95);
+        assert_eq!(shift.estimate, 3.0);
+        assert!(shift.lower <= 3.0 && shift.upper >= 3.0);
+        // At 99% with 5 a side the interval is the range of the differences.
+        let wide = RankTester::new().shift(&baseline, &current, 0.99);
+        assert_eq!((wide.lower, wide.upper), (-1.0, 7.0));
+        // Too few samples for 99%: the interval is unbounded.
+        let few = RankTester::new().shift(&[1.0, 2.0], &[3.0, 4.0], 0.99);
+        assert!(few.lower.is_infinite() && few.upper.is_infinite());
+    }
+
+    #[test]
+    fn normal_quantiles_are_accurate() {
+        assert!(close(normal_quantile(0.975), 1.959_964, 1e-5));
+        assert!(close(normal_quantile(0.995), 2.575_829, 1e-5));
+        assert!(close(normal_quantile(0.5), 0.0, 1e-9));
+    }
+
+    #[test]
+    fn benjamini_hochberg_adjusts_step_up() {
+        let q = benjamini_hochberg(&[0.01, 0.04, 0.03, 0.5]);
+        // Sorted: 0.01·4/1 = 0.04, 0.03·4/2 = 0.06, 0.04·4/3 = 0.0533 → 0.0533, 0.5.
+        assert!(close(q[0], 0.04, 1e-12));
+        assert!(close(q[2], 0.053_333_333, 1e-6));
+        assert!(close(q[1], 0.053_333_333, 1e-6));
+        assert!(close(q[3], 0.5, 1e-12));
+        assert!(benjamini_hochberg(&[]).is_empty());
+    }
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert!(median(&[]).is_nan());
+    }
+}

@@ -1,0 +1,261 @@
+//! Trouble: exit 2, one clear line naming the file at fault, and nothing
+//! touched.
+
+use predicates::prelude::*;
+use predicates::str::contains;
+
+use crate::util::{Project, program, record};
+
+/// A project with a good baseline and record, and the bytes of every file.
+fn project() -> Project {
+    let project = Project::new();
+    project.write_baseline("main", &record("base", &program(), 5, 1));
+    project.write_record(&record("cur", &program(), 5, 2));
+    project
+}
+
+/// Runs `args`, expects trouble mentioning `expected`, and checks that the
+/// error is one line and that no file changed.
+fn trouble(project: &Project, args: &[&str], expected: &str) {
+    let before = project.snapshot();
+    let output = project
+        .perf()
+        .args(args)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(contains(expected));
+    let stderr = String::from_utf8_lossy(&output.get_output().stderr).into_owned();
+    assert_eq!(stderr.lines().count(), 1, "one line:\n{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert_eq!(before, project.snapshot(), "{args:?} touched a file");
+}
+
+fn baseline_file(project: &Project) -> std::path::PathBuf {
+    project.path().join(".perf/baselines/main.json")
+}
+
+#[test]
+fn a_missing_baseline() {
+    let project = project();
+    trouble(
+        &project,
+        &["compare", "release"],
+        "no baseline \"release\": ",
+    );
+    trouble(
+        &project,
+        &["compare", "release"],
+        ".perf/baselines/release.json does not exist",
+    );
+    trouble(
+        &project,
+        &["baseline", "show", "nope"],
+        "nope.json does not exist",
+    );
+    trouble(
+        &project,
+        &["baseline", "delete", "nope"],
+        "nope.json does not exist",
+    );
+}
+
+#[test]
+fn a_missing_record() {
+    let project = Project::new();
+    project.write_baseline("main", &record("base", &program(), 5, 1));
+    trouble(&project, &["compare"], "no record \"latest\": ");
+    trouble(
+        &project,
+        &["compare", "--against", "20260101T000000-x"],
+        "no record \"20260101T000000-x\"",
+    );
+    trouble(
+        &project,
+        &["baseline", "save", "main"],
+        "make one with `cargo perf record`",
+    );
+}
+
+#[test]
+fn truncated_and_corrupt_json() {
+    let project = project();
+    let path = baseline_file(&project);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, &text[..text.len() / 2]).unwrap();
+    trouble(
+        &project,
+        &["compare"],
+        "main.json is not valid JSON (EOF while parsing",
+    );
+    std::fs::write(&path, "{\"schema\": \"perf-baseline/1\", \"id\": 12,,}").unwrap();
+    trouble(&project, &["compare"], "main.json is not valid JSON");
+    std::fs::write(&path, "").unwrap();
+    trouble(&project, &["compare"], "main.json is empty");
+    std::fs::write(&path, "{\"schema\": \"perf-baseline/1\", \"id\": 12}").unwrap();
+    trouble(
+        &project,
+        &["compare"],
+        "main.json does not match schema \"perf-baseline/1\"",
+    );
+}
+
+#[test]
+fn an_unknown_schema_version() {
+    let project = project();
+    let path = baseline_file(&project);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("perf-baseline/1", "perf-baseline/2")).unwrap();
+    trouble(
+        &project,
+        &["compare"],
+        "main.json has schema \"perf-baseline/2\", but this cargo perf reads one of \"perf-record/1\", \"perf-baseline/1\", \"perf-run/1\"",
+    );
+    std::fs::write(&path, "{\"functions\": []}").unwrap();
+    trouble(&project, &["compare"], "main.json has schema \"(none)\"");
+}
+
+/// Edits the record's JSON and expects `compare` to refuse it.
+fn refuse_record(edit: impl Fn(&mut serde_json::Value), expected: &str) {
+    let project = project();
+    let path = project.path().join("target/perf/records/cur/record.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut json);
+    std::fs::write(&path, serde_json::to_string(&json).unwrap()).unwrap();
+    trouble(&project, &["compare"], expected);
+}
+
+#[test]
+fn an_empty_record() {
+    refuse_record(
+        |json| json["functions"] = serde_json::json!([]),
+        "cur/record.json: the record is empty: it holds no functions",
+    );
+}
+
+#[test]
+fn a_record_with_zero_calls() {
+    refuse_record(
+        |json| {
+            for function in json["functions"].as_array_mut().unwrap() {
+                function["samples"]["calls"] = serde_json::json!([0.0, 0.0, 0.0, 0.0, 0.0]);
+            }
+        },
+        "function \"app::handler\" has zero calls in every run",
+    );
+}
+
+#[test]
+fn negative_and_non_numeric_values() {
+    refuse_record(
+        |json| json["functions"][1]["samples"]["time_per_call_ns"][2] = serde_json::json!(-5.0),
+        "function \"db::query\", time_per_call_ns sample 3: -5 is not a finite, non-negative value",
+    );
+    // JSON has no NaN; a writer that emits it makes invalid JSON.
+    let project = project();
+    let path = project.path().join("target/perf/records/cur/record.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let at = text.find("\"time_per_call_ns\": [").unwrap() + "\"time_per_call_ns\": [".len();
+    std::fs::write(&path, format!("{}NaN, {}", &text[..at], &text[at..])).unwrap();
+    trouble(&project, &["compare"], "record.json is not valid JSON");
+    refuse_record(
+        |json| json["functions"][1]["samples"]["p95_ns"] = serde_json::json!([]),
+        "function \"db::query\" has an empty p95_ns list",
+    );
+}
+
+#[test]
+fn a_directory_where_a_file_should_be() {
+    let project = project();
+    let path = baseline_file(&project);
+    std::fs::remove_file(&path).unwrap();
+    std::fs::create_dir(&path).unwrap();
+    trouble(&project, &["compare"], "cannot read ");
+    trouble(
+        &project,
+        &["compare"],
+        "main.json: it is a directory, not a file",
+    );
+    trouble(
+        &project,
+        &["baseline", "save", "main"],
+        "main.json: it is a directory",
+    );
+}
+
+#[test]
+fn an_unwritable_baselines_directory() {
+    let project = Project::new();
+    project.write_record(&record("cur", &program(), 5, 2));
+    // A file where the .perf directory should be stops even root.
+    std::fs::write(project.path().join(".perf"), "not a directory").unwrap();
+    trouble(&project, &["baseline", "save", "main"], ".perf/baselines: ");
+    std::fs::remove_file(project.path().join(".perf")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = project.path().join(".perf/baselines");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+        // Root writes anyway; the check means something only for others.
+        if std::fs::write(dir.join("probe"), "").is_err() {
+            trouble(&project, &["baseline", "save", "main"], "permission denied");
+        }
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+#[test]
+fn bad_settings_and_names() {
+    let project = project();
+    trouble(
+        &project,
+        &["baseline", "save", "../escape"],
+        "invalid baseline name \"../escape\"",
+    );
+    std::fs::write(
+        project.path().join("perf.toml"),
+        "[compare]\nthreshold = \"lots\"\n",
+    )
+    .unwrap();
+    trouble(
+        &project,
+        &["compare"],
+        "perf.toml: [compare] threshold: expected a percentage",
+    );
+    std::fs::write(project.path().join("perf.toml"), "[compare\n").unwrap();
+    trouble(&project, &["compare"], "perf.toml: line 1:");
+    // clap's own errors use the same exit status.
+    project
+        .perf()
+        .args(["compare", "--threshold=-3%"])
+        .assert()
+        .code(2)
+        .stderr(contains("--threshold"));
+    project
+        .perf()
+        .args(["compare", "--format", "yaml"])
+        .assert()
+        .code(2);
+    project
+        .perf()
+        .args(["record", "--runs", "3"])
+        .assert()
+        .code(2)
+        .stderr(contains("required"));
+}
+
+#[test]
+fn perf_dir_set_but_empty() {
+    let project = project();
+    let before = project.snapshot();
+    project
+        .perf()
+        .args(["compare"])
+        .env("PERF_DIR", "")
+        .assert()
+        .code(2)
+        .stderr(contains("invalid PERF_DIR \"\": it is set but empty"));
+    assert_eq!(before, project.snapshot());
+}

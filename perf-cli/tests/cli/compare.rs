@@ -1,0 +1,341 @@
+//! `cargo perf compare`: what it finds, what it names, how it exits.
+
+use predicates::str::contains;
+
+use crate::util::{Project, program, record, record_on, service, with};
+
+fn project_with(baseline: &perf_cli::model::Record, current: &perf_cli::model::Record) -> Project {
+    let project = Project::new();
+    project.write_baseline("main", baseline);
+    project.write_record(current);
+    project
+}
+
+#[test]
+fn noise_alone_passes() {
+    let project = project_with(
+        &record("base", &program(), 5, 1),
+        &record("cur", &program(), 5, 2),
+    );
+    project
+        .perf()
+        .args(["compare"])
+        .assert()
+        .code(0)
+        .stdout(contains("no regressions."))
+        .stdout(contains("db::query"));
+}
+
+#[test]
+fn a_slower_function_fails_and_is_named_rather_than_its_callers() {
+    let slower = with(&program(), "db::query", |f| f.self_ns *= 1.10);
+    let project = project_with(
+        &record("base", &program(), 5, 1),
+        &record("cur", &slower, 5, 2),
+    );
+    let output = project.perf().args(["compare", "main"]).assert().code(1);
+    let stdout = String::from_utf8_lossy(&output.get_output().stdout).into_owned();
+    let where_to_look = stdout
+        .split("where to look")
+        .nth(1)
+        .expect("a where-to-look section");
+    assert!(where_to_look.contains("db::query: time/call +"), "{stdout}");
+    assert!(!where_to_look.contains("app::handler"), "{stdout}");
+    // The caller is slower too, and the table says through whom.
+    assert!(
+        stdout.contains("regressed (via db::query)"),
+        "the caller's regression points at the callee:\n{stdout}"
+    );
+    assert!(stdout.contains("FAILED: "), "{stdout}");
+}
+
+#[test]
+fn one_more_allocation_per_call_fails() {
+    let allocating = with(&program(), "app::format", |f| f.allocs += 1.0);
+    let project = project_with(
+        &record("base", &program(), 5, 1),
+        &record("cur", &allocating, 5, 2),
+    );
+    project
+        .perf()
+        .args(["compare"])
+        .assert()
+        .code(1)
+        .stdout(contains("app::format: allocs/call +100.0% (1 → 2)"))
+        .stdout(contains("app::render   allocs/call         6        11   +83.3%  exact              -  regressed (via app::format)"));
+}
+
+#[test]
+fn more_calls_are_blamed_on_the_caller_that_makes_them() {
+    let n_plus_one = with(&program(), "db::query", |f| f.calls *= 2.0);
+    let project = project_with(
+        &record("base", &program(), 5, 1),
+        &record("cur", &n_plus_one, 5, 2),
+    );
+    project
+        .perf()
+        .args(["compare"])
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "db::query: calls +100.0% (1,000 → 2,000), called more often by app::handler",
+        ));
+}
+
+#[test]
+fn improvements_and_never_do_not_fail() {
+    let faster = with(&program(), "db::query", |f| f.self_ns *= 0.8);
+    let project = project_with(
+        &record("base", &program(), 5, 1),
+        &record("cur", &faster, 5, 2),
+    );
+    project
+        .perf()
+        .args(["compare"])
+        .assert()
+        .code(0)
+        .stdout(contains("improved"));
+    let slower = with(&program(), "db::query", |f| f.self_ns *= 1.5);
+    project.write_record(&record("cur2", &slower, 5, 3));
+    project
+        .perf()
+        .args(["compare", "--fail-on", "never"])
+        .assert()
+        .code(0)
+        .stdout(contains("not failing: --fail-on never"));
+}
+
+#[test]
+fn the_threshold_decides_how_large_a_change_counts() {
+    let slower = with(&program(), "db::query", |f| f.self_ns *= 1.10);
+    let project = project_with(
+        &record("base", &program(), 5, 1),
+        &record("cur", &slower, 5, 2),
+    );
+    project
+        .perf()
+        .args(["compare", "--threshold", "20%"])
+        .assert()
+        .code(0);
+    std::fs::write(
+        project.path().join("perf.toml"),
+        "[compare]\nthreshold = \"20%\"\n",
+    )
+    .unwrap();
+    project.perf().args(["compare"]).assert().code(0);
+    // A flag beats the file.
+    project
+        .perf()
+        .args(["compare", "--threshold", "5%"])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn one_run_a_side_falls_back_to_the_threshold_and_says_so() {
+    let slower = with(&program(), "db::query", |f| f.self_ns *= 1.5);
+    let project = project_with(
+        &record("base", &program(), 1, 1),
+        &record("cur", &slower, 1, 2),
+    );
+    project
+        .perf()
+        .args(["compare"])
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "one sample a side cannot be tested for significance",
+        ))
+        .stdout(contains("(threshold only)"));
+}
+
+#[test]
+fn json_output_is_documented_and_complete() {
+    let slower = with(&program(), "db::query", |f| f.self_ns *= 1.10);
+    let project = project_with(
+        &record("base", &program(), 5, 1),
+        &record("cur", &slower, 5, 2),
+    );
+    let output = project
+        .perf()
+        .args(["compare", "--format", "json"])
+        .assert()
+        .code(1);
+    let json: serde_json::Value = serde_json::from_slice(&output.get_output().stdout).unwrap();
+    assert_eq!(json["schema"], "perf-compare/1");
+    assert_eq!(json["failed"], true);
+    assert_eq!(json["baseline"]["name"], "main");
+    assert_eq!(json["current"]["record"], "cur");
+    assert_eq!(json["settings"]["threshold"], 0.05);
+    let rows = json["rows"].as_array().unwrap();
+    let first = &rows[0];
+    assert_eq!(first["function"], "db::query");
+    assert_eq!(first["verdict"], "regressed");
+    assert_eq!(first["cause"]["kind"], "own");
+    assert_eq!(first["method"], "rank-test");
+    for key in [
+        "baseline",
+        "current",
+        "change",
+        "interval",
+        "p_value",
+        "p_adjusted",
+        "metric",
+    ] {
+        assert!(!first[key].is_null(), "{key} in {first}");
+    }
+    // Every function has a row for each compared metric it has: time/call,
+    // p95, calls, allocs/call and bytes/call.
+    assert_eq!(rows.len(), 4 * 5);
+}
+
+#[test]
+fn markdown_goes_to_the_step_summary_too() {
+    let slower = with(&program(), "db::query", |f| f.self_ns *= 1.10);
+    let project = project_with(
+        &record("base", &program(), 5, 1),
+        &record("cur", &slower, 5, 2),
+    );
+    let summary = project.path().join("summary.md");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    project
+        .perf()
+        .args(["compare", "--format", "markdown"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .assert()
+        .code(1)
+        .stdout(contains("### ❌ perf: FAILED: "))
+        .stdout(contains("| `db::query` | time/call |"))
+        .stdout(contains("<details><summary>"));
+    let written = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        written.starts_with("earlier step\n### ❌ perf"),
+        "{written}"
+    );
+}
+
+#[test]
+fn budgets_fail_compare_and_check() {
+    let project = project_with(
+        &record("base", &program(), 5, 1),
+        &record("cur", &program(), 5, 2),
+    );
+    std::fs::write(
+        project.path().join("perf.toml"),
+        "[[budget]]\nfunction = \"db::query\"\np95 = \"10us\"\nallocs_per_call = 4\n",
+    )
+    .unwrap();
+    project
+        .perf()
+        .args(["compare"])
+        .assert()
+        .code(1)
+        .stdout(contains("db::query p95 "))
+        .stdout(contains(" > 10.0 µs EXCEEDED"))
+        .stdout(contains("db::query allocs/call 1 ≤ 4 ok"));
+    project
+        .perf()
+        .args(["check"])
+        .assert()
+        .code(1)
+        .stdout(contains("FAILED: 1 of 2 limits exceeded."));
+    std::fs::write(
+        project.path().join("perf.toml"),
+        "[[budget]]\nfunction = \"db::query\"\nmean = \"1ms\"\n",
+    )
+    .unwrap();
+    project
+        .perf()
+        .args(["check"])
+        .assert()
+        .code(0)
+        .stdout(contains("all 1 limits met."));
+}
+
+#[test]
+fn a_budget_for_an_unknown_function_is_trouble() {
+    let project = project_with(
+        &record("base", &program(), 5, 1),
+        &record("cur", &program(), 5, 2),
+    );
+    std::fs::write(
+        project.path().join("perf.toml"),
+        "[[budget]]\nfunction = \"db::querry\"\nmean = \"1ms\"\n",
+    )
+    .unwrap();
+    project
+        .perf()
+        .args(["check"])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "perf.toml: budget for function \"db::querry\" matches no function",
+        ));
+    std::fs::write(project.path().join("perf.toml"), "").unwrap();
+    project
+        .perf()
+        .args(["check"])
+        .assert()
+        .code(2)
+        .stderr(contains("no [[budget]] entries"));
+}
+
+#[test]
+fn a_machine_slower_by_eight_percent_is_not_a_regression() {
+    let project = project_with(
+        &record("base", &service(), 5, 1),
+        &record_on("cur", &service(), 5, 2, 1.08),
+    );
+    project
+        .perf()
+        .args(["compare"])
+        .assert()
+        .code(0)
+        .stdout(contains("no regressions."))
+        .stdout(contains("everything ran 8."))
+        .stdout(contains(
+            "% slower than in the baseline (the median over 5 functions)",
+        ));
+}
+
+#[test]
+fn a_slower_function_on_a_faster_machine_is_still_caught_at_its_true_size() {
+    let slower = with(&service(), "svc::price", |f| f.self_ns *= 1.10);
+    let project = project_with(
+        &record("base", &service(), 5, 1),
+        &record_on("cur", &slower, 5, 2, 0.94),
+    );
+    let output = project
+        .perf()
+        .args(["compare", "--format", "json"])
+        .assert()
+        .code(1);
+    let json: serde_json::Value = serde_json::from_slice(&output.get_output().stdout).unwrap();
+    assert_eq!(json["drift"]["status"], "corrected");
+    let drift = json["drift"]["change"].as_f64().unwrap();
+    assert!((-0.08..-0.04).contains(&drift), "machine drift {drift}");
+    let row = &json["rows"][0];
+    assert_eq!(row["function"], "svc::price");
+    assert_eq!(row["metric"], "time_per_call_ns");
+    let change = row["change"].as_f64().unwrap();
+    assert!(
+        (0.07..0.13).contains(&change),
+        "the true +10%, not +3%: {change}"
+    );
+}
+
+#[test]
+fn few_functions_are_compared_as_measured_and_say_so() {
+    let project = project_with(
+        &record("base", &program(), 5, 1),
+        &record("cur", &program(), 5, 2),
+    );
+    project
+        .perf()
+        .args(["compare"])
+        .assert()
+        .code(0)
+        .stdout(contains(
+            "times are compared as measured, not corrected for the machine's drift: 2 functions with 1% or more",
+        ));
+}

@@ -1,0 +1,296 @@
+//! A temporary project per test, synthetic records with seeded noise, and
+//! the `cargo-perf` binary to drive.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use perf_cli::model::{
+    BASELINE_SCHEMA, BaselineInfo, FunctionSamples, Metric, RECORD_SCHEMA, Record, RunSummary,
+    Source, Stack,
+};
+use perf_core::model::Environment;
+
+/// A temporary directory standing in for a user's project.
+pub struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn new() -> Self {
+        Project {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `cargo-perf` run in the project, with no outside setting leaking in.
+    pub fn perf(&self) -> assert_cmd::Command {
+        let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_cargo-perf"));
+        command
+            .current_dir(self.path())
+            .env_remove("PERF_DIR")
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("CRITERION_HOME")
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .env_remove("PERF_LOG")
+            .env("CI", "true");
+        command
+    }
+
+    /// Writes `record` under `target/perf/records/<id>/` and points `latest` at it.
+    pub fn write_record(&self, record: &Record) -> PathBuf {
+        let records = self.path().join("target/perf/records");
+        let dir = records.join(&record.id);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("record.json");
+        std::fs::write(&path, serde_json::to_string_pretty(record).unwrap()).unwrap();
+        std::fs::write(records.join("latest"), format!("{}\n", record.id)).unwrap();
+        path
+    }
+
+    /// Writes `record` as baseline `name` in `.perf/baselines/`.
+    pub fn write_baseline(&self, name: &str, record: &Record) -> PathBuf {
+        let mut baseline = record.clone();
+        baseline.schema = BASELINE_SCHEMA.to_owned();
+        baseline.baseline = Some(BaselineInfo {
+            name: name.to_owned(),
+            saved_at: "2026-11-01T00:00:00Z".to_owned(),
+            from_record: record.id.clone(),
+        });
+        let dir = self.path().join(".perf/baselines");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{name}.json"));
+        std::fs::write(&path, serde_json::to_string_pretty(&baseline).unwrap()).unwrap();
+        path
+    }
+
+    /// Every file under the project with its bytes: to show nothing changed.
+    pub fn snapshot(&self) -> BTreeMap<PathBuf, Vec<u8>> {
+        fn walk(dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, files);
+                } else {
+                    files.insert(path.clone(), std::fs::read(&path).unwrap_or_default());
+                }
+            }
+        }
+        let mut files = BTreeMap::new();
+        walk(self.path(), &mut files);
+        files
+    }
+}
+
+/// One function of a synthetic program.
+#[derive(Clone, Debug)]
+pub struct Func {
+    pub name: &'static str,
+    pub caller: Option<&'static str>,
+    /// Calls per run.
+    pub calls: f64,
+    /// Own wall time per call, ns.
+    pub self_ns: f64,
+    /// Own allocations per call.
+    pub allocs: f64,
+    /// Relative run-to-run noise of the time (standard deviation).
+    pub noise: f64,
+}
+
+impl Func {
+    pub fn new(name: &'static str, caller: Option<&'static str>, calls: f64, self_ns: f64) -> Self {
+        Func {
+            name,
+            caller,
+            calls,
+            self_ns,
+            allocs: 1.0,
+            noise: 0.01,
+        }
+    }
+}
+
+/// A handler calling a query N times and a renderer, as in an N+1 page.
+pub fn program() -> Vec<Func> {
+    vec![
+        Func::new("app::handler", None, 100.0, 2_000.0),
+        Func::new("db::query", Some("app::handler"), 1_000.0, 50_000.0),
+        Func::new("app::render", Some("app::handler"), 100.0, 20_000.0),
+        Func::new("app::format", Some("app::render"), 500.0, 1_000.0),
+    ]
+}
+
+/// A service whose time is spread over five functions, as most programs'.
+pub fn service() -> Vec<Func> {
+    vec![
+        Func::new("svc::handle", None, 1_000.0, 1_000.0),
+        Func::new("svc::parse", Some("svc::handle"), 1_000.0, 4_000.0),
+        Func::new("svc::validate", Some("svc::handle"), 1_000.0, 3_000.0),
+        Func::new("svc::price", Some("svc::handle"), 1_000.0, 12_000.0),
+        Func::new("svc::render", Some("svc::handle"), 1_000.0, 4_000.0),
+    ]
+}
+
+/// A deterministic stream of standard normal numbers.
+pub struct Noise(u64);
+
+impl Noise {
+    pub fn new(seed: u64) -> Self {
+        Noise(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn uniform(&mut self) -> f64 {
+        // splitmix64
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        ((z >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+
+    /// Box–Muller.
+    pub fn normal(&mut self) -> f64 {
+        let (u, v) = (self.uniform(), self.uniform());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    }
+}
+
+/// A record of `runs` runs of `funcs`, each run's times scaled by its own noise.
+pub fn record(id: &str, funcs: &[Func], runs: usize, seed: u64) -> Record {
+    record_on(id, funcs, runs, seed, 1.0)
+}
+
+/// As [`record`], on a machine `speed` times slower, whose speed also
+/// wanders by 2% from run to run, moving every function alike.
+pub fn record_on(id: &str, funcs: &[Func], runs: usize, seed: u64, speed: f64) -> Record {
+    let mut noise = Noise::new(seed);
+    let mut samples: BTreeMap<&str, BTreeMap<Metric, Vec<f64>>> = BTreeMap::new();
+    let mut stacks_total: BTreeMap<&str, f64> = BTreeMap::new();
+    for _ in 0..runs {
+        // Own time per call this run.
+        let machine = speed * (0.02 * noise.normal()).exp();
+        let own: BTreeMap<&str, f64> = funcs
+            .iter()
+            .map(|f| {
+                let jitter = (1.0 + f.noise * noise.normal()).max(0.01);
+                (f.name, machine * f.self_ns * jitter)
+            })
+            .collect();
+        for f in funcs {
+            let total = total_per_run(funcs, f.name, &own);
+            *stacks_total.entry(f.name).or_default() += total / runs as f64;
+            let children_allocs: f64 = descendants(funcs, f.name)
+                .iter()
+                .map(|c| c.allocs * c.calls)
+                .sum();
+            let entry = samples.entry(f.name).or_default();
+            let mut push = |m: Metric, v: f64| entry.entry(m).or_default().push(v);
+            push(Metric::Calls, f.calls);
+            push(Metric::TimePerCall, total / f.calls);
+            push(Metric::SelfTimePerCall, own[f.name]);
+            push(Metric::P50, total / f.calls * 0.95);
+            push(Metric::P95, total / f.calls * 1.2);
+            push(Metric::P99, total / f.calls * 1.5);
+            push(Metric::AllocsPerCall, f.allocs + children_allocs / f.calls);
+            push(Metric::SelfAllocsPerCall, f.allocs);
+            push(
+                Metric::BytesPerCall,
+                64.0 * (f.allocs + children_allocs / f.calls),
+            );
+            push(Metric::SelfBytesPerCall, 64.0 * f.allocs);
+        }
+    }
+    let functions = funcs
+        .iter()
+        .map(|f| FunctionSamples {
+            name: f.name.to_owned(),
+            file: Some("src/app.rs".to_owned()),
+            line: Some(1),
+            samples: samples.remove(f.name).unwrap(),
+        })
+        .collect();
+    let stacks = funcs
+        .iter()
+        .map(|f| Stack {
+            frames: path(funcs, f.name),
+            calls: f.calls,
+            total_ns: stacks_total[f.name],
+            self_ns: f.self_ns * f.calls,
+            self_allocs: f.allocs * f.calls,
+            self_alloc_bytes: 64.0 * f.allocs * f.calls,
+        })
+        .collect();
+    Record {
+        schema: RECORD_SCHEMA.to_owned(),
+        id: id.to_owned(),
+        name: "app".to_owned(),
+        source: Source::Perf,
+        created_at: "2026-11-01T00:00:00Z".to_owned(),
+        command: vec!["target/release/app".to_owned()],
+        env: environment(),
+        runs: (0..runs)
+            .map(|i| RunSummary {
+                id: format!("{id}-run{i}"),
+                duration_ns: 1_000_000,
+                calls: 1_700,
+            })
+            .collect(),
+        alloc_tracking: true,
+        functions,
+        stacks,
+        baseline: None,
+    }
+}
+
+fn descendants<'a>(funcs: &'a [Func], name: &str) -> Vec<&'a Func> {
+    let mut out = Vec::new();
+    for f in funcs.iter().filter(|f| f.caller == Some(name)) {
+        out.push(f);
+        out.extend(descendants(funcs, f.name));
+    }
+    out
+}
+
+fn total_per_run(funcs: &[Func], name: &str, own: &BTreeMap<&str, f64>) -> f64 {
+    let f = funcs.iter().find(|f| f.name == name).unwrap();
+    f.calls * own[name]
+        + funcs
+            .iter()
+            .filter(|c| c.caller == Some(name))
+            .map(|c| total_per_run(funcs, c.name, own))
+            .sum::<f64>()
+}
+
+fn path(funcs: &[Func], name: &str) -> Vec<String> {
+    let f = funcs.iter().find(|f| f.name == name).unwrap();
+    let mut frames = f.caller.map(|c| path(funcs, c)).unwrap_or_default();
+    frames.push(name.to_owned());
+    frames
+}
+
+/// A fixed machine, so that comparisons carry no machine notes.
+pub fn environment() -> Environment {
+    Environment {
+        git_commit: Some("0123456789abcdef0123456789abcdef01234567".to_owned()),
+        host: "ci".to_owned(),
+        os: "Linux".to_owned(),
+        arch: "x86_64".to_owned(),
+        cpu: Some("Test CPU".to_owned()),
+        cores: 2,
+        started_at: "2026-11-01T00:00:00.000Z".to_owned(),
+        pid: 1,
+        debug_build: false,
+        perf_version: "0.1.0".to_owned(),
+    }
+}
+
+/// `funcs` with `name` changed by `change`.
+pub fn with(funcs: &[Func], name: &str, change: impl Fn(&mut Func)) -> Vec<Func> {
+    let mut funcs = funcs.to_vec();
+    change(funcs.iter_mut().find(|f| f.name == name).unwrap());
+    funcs
+}
