@@ -1,5 +1,10 @@
-//! perf's overhead benchmarks: `cargo bench -p perf-benches`.
+//! perf's benchmarks: instrumentation overhead, allocator overhead and
+//! `compare` at scale. `cargo bench -p perf-benches`.
 
 mod benchmarks;
 
-criterion::criterion_main!(benchmarks::overhead::benches, benchmarks::alloc::benches);
+criterion::criterion_main!(
+    benchmarks::overhead::benches,
+    benchmarks::alloc::benches,
+    benchmarks::compare::benches
+);

@@ -1,4 +1,5 @@
 //! One module per topic.
 
 pub(crate) mod alloc;
+pub(crate) mod compare;
 pub(crate) mod overhead;
