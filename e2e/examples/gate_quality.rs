@@ -60,17 +60,9 @@ fn workload(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let run = perf_core::Session::start("service").and_then(|session| {
+    perf_e2e::run_in_session("service", || {
         std::hint::black_box(service::serve(&knobs));
-        session.finish()
-    });
-    match run {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(3)
-        }
-    }
+    })
 }
 
 struct Scenario {

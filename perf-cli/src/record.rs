@@ -296,30 +296,8 @@ fn run_once(
 
 /// `<UTC time>-<name>`, with a numeric suffix if that record exists.
 pub(crate) fn unused_id(records: &Path, name: &str, created: SystemTime) -> String {
-    let stamp: String = humantime::format_rfc3339_seconds(created)
-        .to_string()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() && *c != 'Z')
-        .collect();
-    let name: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(64)
-        .collect();
-    let base = format!("{stamp}-{name}");
-    let mut id = base.clone();
-    let mut n = 2;
-    while records.join(&id).exists() {
-        id = format!("{base}-{n}");
-        n += 1;
-    }
-    id
+    let stamp = humantime::format_rfc3339_seconds(created).to_string();
+    perf_core::model::unique_id(records, &stamp, name)
 }
 
 /// A command line as a person would type it.

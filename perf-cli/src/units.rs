@@ -1,5 +1,6 @@
 //! Reading thresholds and durations as people write them ("5%", "200us"), and
-//! writing figures back in a readable unit.
+//! writing changes and probabilities back (durations, bytes and counts are
+//! perf-core's `format`).
 
 /// A relative threshold, "5%" or "5" (percent) or "0.5%", as a fraction (0.05).
 pub fn parse_percent(text: &str) -> Result<f64, String> {
@@ -56,59 +57,8 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
     Ok(value * scale)
 }
 
-/// A duration in ns with three significant digits and a fitting unit.
-pub fn duration(ns: f64) -> String {
-    if !ns.is_finite() {
-        return "-".to_owned();
-    }
-    if ns < 100.0 {
-        return format!("{} ns", significant(ns));
-    }
-    if ns < 1_000.0 {
-        return format!("{ns:.0} ns");
-    }
-    let (value, unit) = if ns < 1e6 {
-        (ns / 1e3, "µs")
-    } else if ns < 1e9 {
-        (ns / 1e6, "ms")
-    } else {
-        (ns / 1e9, "s")
-    };
-    format!("{} {unit}", significant(value))
-}
-
-/// A byte count with a binary unit.
-pub fn bytes(n: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{} {}", significant(value), UNITS[unit])
-}
-
-/// A count that may be fractional (allocations per call): whole numbers as
-/// such with thousands separators, others with three significant digits.
-pub fn count(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        let digits = format!("{}", n.abs() as u64);
-        let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-        if n < 0.0 {
-            out.push('-');
-        }
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        out
-    } else {
-        significant(n)
-    }
-}
+use perf_core::format::significant;
+pub use perf_core::format::{bytes, count, duration};
 
 /// A relative change as a signed percentage: "+10.3%", "-2.1%", "+0.0%".
 pub fn change(fraction: f64) -> String {
@@ -142,20 +92,6 @@ pub fn probability(p: f64) -> String {
         format!("{p:.digits$}")
     } else {
         format!("{p:.1e}")
-    }
-}
-
-/// Three significant digits, without exponent notation.
-fn significant(value: f64) -> String {
-    let magnitude = value.abs();
-    if magnitude >= 100.0 {
-        format!("{value:.0}")
-    } else if magnitude >= 10.0 {
-        format!("{value:.1}")
-    } else if magnitude >= 1.0 || magnitude == 0.0 {
-        format!("{value:.2}")
-    } else {
-        format!("{value:.3}")
     }
 }
 
@@ -195,15 +131,7 @@ mod tests {
     }
 
     #[test]
-    fn figures_keep_three_significant_digits() {
-        assert_eq!(duration(12.345), "12.3 ns");
-        assert_eq!(duration(999.4), "999 ns");
-        assert_eq!(duration(1_234.0), "1.23 µs");
-        assert_eq!(duration(45_600_000.0), "45.6 ms");
-        assert_eq!(bytes(1536.0), "1.50 KiB");
-        assert_eq!(bytes(12.0), "12.0 B");
-        assert_eq!(count(1_234_567.0), "1,234,567");
-        assert_eq!(count(3.5), "3.50");
+    fn changes_and_probabilities_are_readable() {
         assert_eq!(change(0.1034), "+10.3%");
         assert_eq!(change(-0.021), "-2.1%");
         assert_eq!(change(24.0), "×25.0");

@@ -47,6 +47,7 @@ mod clock;
 mod cpu_time;
 mod env;
 mod error;
+pub mod format;
 mod histogram;
 mod measure;
 pub mod model;

@@ -162,6 +162,37 @@ struct SchemaOnly {
     schema: Option<String>,
 }
 
+/// An id for a run or record that names no existing entry of `dir`:
+/// `<UTC time>-<name>` (`20261123T091803-quickstart`) from an RFC 3339
+/// `timestamp`, with the name reduced to letters, digits, `.`, `_` and `-`,
+/// and a numeric suffix (`-2`, `-3`, …) if that id is taken.
+pub fn unique_id(dir: &Path, timestamp: &str, name: &str) -> String {
+    let stamp: String = timestamp
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() && *c != 'Z')
+        .take(15)
+        .collect();
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    let base = format!("{stamp}-{name}");
+    let mut id = base.clone();
+    let mut n = 2;
+    while dir.join(&id).exists() {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    id
+}
+
 impl RunData {
     /// Reads a `run.json`, refusing files of another schema.
     pub fn load(path: &Path) -> Result<RunData, Error> {

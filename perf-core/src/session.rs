@@ -150,7 +150,7 @@ impl Session {
         };
         let data = RunData {
             schema: RUN_SCHEMA.to_owned(),
-            id: self.unused_id(),
+            id: crate::model::unique_id(&self.runs_dir, &self.env.started_at, &self.name),
             name: self.name.clone(),
             env: self.env.clone(),
             duration_ns,
@@ -166,37 +166,6 @@ impl Session {
         };
         let files = output::write_run(&self.runs_dir, &data, &trace_input)?;
         Ok(Run { data, files })
-    }
-
-    /// `<UTC start time>-<name>`, with a numeric suffix if that run exists.
-    fn unused_id(&self) -> String {
-        let stamp: String = self
-            .env
-            .started_at
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() && *c != 'Z')
-            .take(15)
-            .collect();
-        let name: String = self
-            .name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .take(64)
-            .collect();
-        let base = format!("{stamp}-{name}");
-        let mut id = base.clone();
-        let mut n = 2;
-        while self.runs_dir.join(&id).exists() {
-            id = format!("{base}-{n}");
-            n += 1;
-        }
-        id
     }
 }
 

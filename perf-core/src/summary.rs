@@ -2,6 +2,7 @@
 
 use std::fmt::{self, Display, Write as _};
 
+use crate::format::{self, count, fit};
 use crate::session::Run;
 
 /// A readable table of a run's top functions; see [`Run::summary`].
@@ -23,74 +24,13 @@ impl<'a> Summary<'a> {
     }
 }
 
-/// A duration in ns, with three significant digits and a fitting unit.
-pub(crate) fn duration(ns: u64) -> String {
-    if ns < 1_000 {
-        return format!("{ns} ns");
-    }
-    let ns = ns as f64;
-    let (value, unit) = if ns < 1e6 {
-        (ns / 1e3, "µs")
-    } else if ns < 1e9 {
-        (ns / 1e6, "ms")
-    } else {
-        (ns / 1e9, "s")
-    };
-    format!("{} {unit}", three_digits(value))
-}
-
-/// A byte count with a binary unit.
-pub(crate) fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{} {}", three_digits(value), UNITS[unit])
-    }
-}
-
-/// A count with thousands separators.
-pub(crate) fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn plural(n: u64, noun: &str) -> String {
     let s = if n == 1 { "" } else { "s" };
-    format!("{} {noun}{s}", count(n))
+    format!("{} {noun}{s}", count(n as f64))
 }
 
-fn three_digits(value: f64) -> String {
-    if value >= 100.0 {
-        format!("{value:.0}")
-    } else if value >= 10.0 {
-        format!("{value:.1}")
-    } else {
-        format!("{value:.2}")
-    }
-}
-
-/// Shortens a name from the left, keeping its most specific part.
-fn fit(name: &str, width: usize) -> String {
-    let len = name.chars().count();
-    if len <= width {
-        return name.to_owned();
-    }
-    let tail: String = name.chars().skip(len - (width - 1)).collect();
-    format!("…{tail}")
+fn duration(ns: u64) -> String {
+    format::duration(ns as f64)
 }
 
 impl Display for Summary<'_> {
@@ -152,15 +92,15 @@ impl Summary<'_> {
             .iter()
             .map(|s| {
                 let mut cells = vec![
-                    count(s.calls),
+                    count(s.calls as f64),
                     duration(s.total_ns),
                     duration(s.self_ns),
                     format!("{:.1}%", 100.0 * s.self_ns as f64 / all_self.max(1) as f64),
                     duration(s.p50_ns),
                     duration(s.p95_ns),
                     duration(s.p99_ns),
-                    count(s.self_allocs),
-                    bytes(s.self_alloc_bytes),
+                    count(s.self_allocs as f64),
+                    format::bytes(s.self_alloc_bytes as f64),
                 ];
                 if with_cpu {
                     cells.insert(3, s.cpu_ns.map_or_else(|| "-".to_owned(), duration));
@@ -205,35 +145,5 @@ impl Summary<'_> {
             f,
             "(by self time; self = without instrumented callees, total = with them; allocs and bytes are self)"
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_keep_three_significant_digits() {
-        assert_eq!(duration(0), "0 ns");
-        assert_eq!(duration(999), "999 ns");
-        assert_eq!(duration(1_234), "1.23 µs");
-        assert_eq!(duration(45_600_000), "45.6 ms");
-        assert_eq!(duration(3_000_000_000), "3.00 s");
-    }
-
-    #[test]
-    fn counts_and_bytes_are_readable() {
-        assert_eq!(count(0), "0");
-        assert_eq!(count(1_234_567), "1,234,567");
-        assert_eq!(count(100), "100");
-        assert_eq!(bytes(512), "512 B");
-        assert_eq!(bytes(1536), "1.50 KiB");
-        assert_eq!(bytes(5 << 20), "5.00 MiB");
-    }
-
-    #[test]
-    fn long_names_keep_their_end() {
-        assert_eq!(fit("short", 10), "short");
-        assert_eq!(fit("crate::module::function", 10), "…:function");
     }
 }

@@ -4,7 +4,6 @@
 
 use std::process::ExitCode;
 
-use perf_core::Session;
 use perf_e2e::service::{self, Knobs};
 
 #[global_allocator]
@@ -18,18 +17,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let run = Session::start("service").and_then(|session| {
+    perf_e2e::run_in_session("service", || {
         std::hint::black_box(service::serve(&knobs));
-        session.finish()
-    });
-    match run {
-        Ok(run) => {
-            println!("{}", run.summary());
-            ExitCode::SUCCESS
-        }
-        Err(err) => {
-            eprintln!("error: {err}");
-            ExitCode::from(3)
-        }
-    }
+    })
 }

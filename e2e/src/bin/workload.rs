@@ -5,7 +5,7 @@ use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use perf_core::{Session, profile};
+use perf_core::profile;
 
 #[global_allocator]
 static ALLOC: perf_core::PerfAlloc = perf_core::PerfAlloc::system();
@@ -29,24 +29,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let session = match Session::start(scenario.as_str()) {
-        Ok(session) => session,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return ExitCode::from(3);
-        }
-    };
-    workload();
-    match session.finish() {
-        Ok(run) => {
-            println!("{}", run.summary());
-            ExitCode::SUCCESS
-        }
-        Err(err) => {
-            eprintln!("error: {err}");
-            ExitCode::from(3)
-        }
-    }
+    perf_e2e::run_in_session(&scenario, workload)
 }
 
 #[profile]

@@ -59,7 +59,7 @@ pub fn table(comparison: &Comparison, detail: Detail) -> String {
                     p_value(row),
                     verdict(row),
                 ];
-                cells[0] = fit(&cells[0], 48);
+                cells[0] = perf_core::format::fit(&cells[0], 48);
                 cells
             })
             .collect();
@@ -376,16 +376,6 @@ fn outcome_line(comparison: &Comparison) -> String {
 
 fn plural(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
-}
-
-/// Shortens a name from the left, keeping its most specific part.
-fn fit(name: &str, width: usize) -> String {
-    let len = name.chars().count();
-    if len <= width {
-        return name.to_owned();
-    }
-    let tail: String = name.chars().skip(len - (width - 1)).collect();
-    format!("…{tail}")
 }
 
 /// Columns padded to their widest cell; `right` lists right-aligned columns.
