@@ -173,8 +173,14 @@ fn measure(trials: usize, runs: usize) -> Result<(), perf_cli::Error> {
                     ));
                 }
             }
+            let drift = match &comparison.drift {
+                compare::Drift::Estimated { change, .. } => {
+                    format!("machine {}", perf_cli::units::change(*change))
+                }
+                compare::Drift::NotEstimated { .. } => "machine ?".to_owned(),
+            };
             println!(
-                "  {:<36} trial {trial:>2}: {}{}",
+                "  {:<36} trial {trial:>2} ({drift}): {}{}",
                 scenario.label,
                 if comparison.failed { "FAIL" } else { "pass" },
                 if regressions.is_empty() {

@@ -197,10 +197,8 @@ fn baseline_command(command: BaselineCommand) -> Result<Outcome, Error> {
                             .map_or("?", |b| b.saved_at.as_str())
                             .to_owned();
                         let commit = record
-                            .env
-                            .git_commit
-                            .as_deref()
-                            .map(|c| format!(", commit {}", &c[..c.len().min(10)]))
+                            .short_commit()
+                            .map(|c| format!(", commit {c}"))
                             .unwrap_or_default();
                         print(&format!(
                             "{:<20} saved {saved}, {} functions, {} samples{commit}\n",

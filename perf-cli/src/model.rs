@@ -17,6 +17,11 @@ pub const RECORD_SCHEMA: &str = "perf-record/1";
 /// The schema tag of a baseline.
 pub const BASELINE_SCHEMA: &str = "perf-baseline/1";
 
+/// The most samples per function and metric a record may hold: more runs
+/// or criterion samples than anyone records, and few enough that the
+/// pairwise differences of a comparison fit in memory.
+pub const MAX_SAMPLES: usize = 2_000;
+
 /// Samples of many runs of one workload: a record, or a baseline saved from one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Record {
@@ -164,6 +169,10 @@ pub enum Metric {
     /// Bytes allocated per call by the function's own code.
     #[serde(rename = "self_bytes_per_call")]
     SelfBytesPerCall,
+    /// Self time per run of all the functions together: the `(all
+    /// functions)` row of a comparison, never in a record.
+    #[serde(rename = "time_per_run_ns")]
+    TimePerRun,
 }
 
 /// How a metric's changes are judged.
@@ -203,6 +212,7 @@ impl Metric {
             Metric::SelfAllocsPerCall => "self allocs/call",
             Metric::BytesPerCall => "bytes/call",
             Metric::SelfBytesPerCall => "self bytes/call",
+            Metric::TimePerRun => "time/run",
         }
     }
 
@@ -220,6 +230,7 @@ impl Metric {
             Metric::SelfAllocsPerCall => "self_allocs_per_call",
             Metric::BytesPerCall => "bytes_per_call",
             Metric::SelfBytesPerCall => "self_bytes_per_call",
+            Metric::TimePerRun => "time_per_run_ns",
         }
     }
 
@@ -231,7 +242,8 @@ impl Metric {
             | Metric::P50
             | Metric::P95
             | Metric::P99
-            | Metric::CpuPerCall => Kind::Time,
+            | Metric::CpuPerCall
+            | Metric::TimePerRun => Kind::Time,
             Metric::Calls
             | Metric::AllocsPerCall
             | Metric::SelfAllocsPerCall
@@ -294,6 +306,14 @@ impl Record {
             .unwrap_or(0)
     }
 
+    /// The first ten characters of the git commit, when known.
+    pub fn short_commit(&self) -> Option<String> {
+        self.env
+            .git_commit
+            .as_ref()
+            .map(|c| c.chars().take(10).collect())
+    }
+
     /// Checks what serde cannot: a record with no functions, no calls,
     /// or a sample that is negative, infinite or NaN is refused, naming
     /// `path`.
@@ -319,6 +339,17 @@ impl Record {
                         format!(
                             "function {:?} has an empty {} list",
                             function.name,
+                            metric.key()
+                        ),
+                    ));
+                }
+                if samples.len() > MAX_SAMPLES {
+                    return Err(Error::invalid(
+                        path,
+                        format!(
+                            "function {:?} has {} {} samples; at most {MAX_SAMPLES} are read",
+                            function.name,
+                            samples.len(),
                             metric.key()
                         ),
                     ));

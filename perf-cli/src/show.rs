@@ -22,8 +22,8 @@ pub fn record_table(record: &Record, top: usize) -> String {
         record.name,
         record.functions.len(),
     );
-    if let Some(commit) = &record.env.git_commit {
-        let _ = write!(out, ", commit {}", &commit[..commit.len().min(10)]);
+    if let Some(commit) = record.short_commit() {
+        let _ = write!(out, ", commit {commit}");
     }
     let _ = writeln!(
         out,

@@ -13,8 +13,18 @@ use std::rc::Rc;
 
 /// Pooled sample sizes up to this use the exact null distribution; above
 /// it the normal approximation (with tie and continuity corrections) is
-/// already accurate.
+/// accurate unless one side is very small.
 const EXACT_UP_TO: usize = 60;
+/// A side this small keeps the exact distribution cheap for any pooled
+/// size up to [`EXACT_SMALL_SIDE_UP_TO`], where the approximation is poor.
+const EXACT_SMALL_SIDE: usize = 5;
+/// The largest pooled size for which a small side stays exact.
+const EXACT_SMALL_SIDE_UP_TO: usize = 400;
+
+/// Whether `n` against `m` samples use the exact distribution.
+fn exact(n: usize, m: usize) -> bool {
+    n + m <= EXACT_UP_TO || (n.min(m) <= EXACT_SMALL_SIDE && n + m <= EXACT_SMALL_SIDE_UP_TO)
+}
 
 /// The outcome of a Mann–Whitney U test of `current` against `baseline`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -55,11 +65,19 @@ impl RankTester {
         // Rank sums are kept doubled so that midranks stay integers.
         let w_current = ranked.current_sum;
         let u = w_current as f64 / 2.0 - (m * (m + 1)) as f64 / 2.0;
-        if big_n <= EXACT_UP_TO {
-            let distribution = self.exact_distribution(m, &ranked.sorted);
-            // E[W] doubled is m(N+1); compare distances in integers.
-            let mean = (m * (big_n + 1)) as i64;
-            let observed = (w_current as i64 - mean).abs();
+        if exact(n, m) {
+            // The rank sum of the smaller side: its distribution is the
+            // cheaper one, and |W − E[W]| is the same for either side.
+            let total: u64 = ranked.sorted.iter().map(|&r| u64::from(r)).sum();
+            let (k, w) = if m <= n {
+                (m, w_current)
+            } else {
+                (n, total - w_current)
+            };
+            let distribution = self.exact_distribution(k, &ranked.sorted);
+            // E[W] doubled is k(N+1); compare distances in integers.
+            let mean = (k * (big_n + 1)) as i64;
+            let observed = (w as i64 - mean).abs();
             let p_value: f64 = distribution
                 .iter()
                 .enumerate()
@@ -92,8 +110,9 @@ impl RankTester {
 
     /// The Hodges–Lehmann shift of `current` from `baseline` and its
     /// distribution-free confidence interval (Moses): order statistics of the
-    /// pairwise differences, chosen from the null distribution of U, so that the
-    /// interval excludes 0 exactly when the rank test rejects at 1 − confidence.
+    /// pairwise differences, chosen from the null distribution of U, so that
+    /// (without ties) the interval excludes 0 exactly when the rank test
+    /// rejects at 1 − confidence.
     pub fn shift(&mut self, baseline: &[f64], current: &[f64], confidence: f64) -> Shift {
         let (n, m) = (baseline.len(), current.len());
         assert!(n > 0 && m > 0, "a shift needs samples on both sides");
@@ -134,16 +153,17 @@ impl RankTester {
         if let Some(found) = self.exact.get(&key) {
             return Rc::clone(found);
         }
-        let total: usize = ranks.iter().map(|&r| r as usize).sum();
+        // No k ranks sum to more than k times the largest.
+        let cap = k * ranks.iter().copied().max().unwrap_or(0) as usize;
         // ways[j][s]: subsets of size j with doubled rank sum s. Counts up to
         // C(60, 30) ≈ 1.2e17 lose a little precision in f64, far below what
         // a p-value needs.
-        let mut ways = vec![vec![0.0f64; total + 1]; k + 1];
+        let mut ways = vec![vec![0.0f64; cap + 1]; k + 1];
         ways[0][0] = 1.0;
         let mut reach = 0;
         for (i, &rank) in ranks.iter().enumerate() {
             let rank = rank as usize;
-            reach += rank;
+            reach = (reach + rank).min(cap);
             for j in (1..=k.min(i + 1)).rev() {
                 let (lower, upper) = ways.split_at_mut(j);
                 let (from, to) = (&lower[j - 1], &mut upper[0]);
@@ -237,32 +257,34 @@ pub struct Shift {
 /// The largest c with P(U ≤ c) ≤ `tail` under the null hypothesis (no
 /// ties), or `None` if even P(U = 0) exceeds it.
 fn lower_critical_u(n: usize, m: usize, tail: f64) -> Option<usize> {
-    let big_n = n + m;
-    if big_n <= EXACT_UP_TO {
+    if exact(n, m) {
         // Distribution of U by the recurrence over the largest element:
-        // f(n, m, u) = f(n−1, m, u − m) + f(n, m−1, u), in probabilities.
+        // f(i, j, u) = i/(i+j)·f(i−1, j, u − j) + j/(i+j)·f(i, j−1, u), in
+        // probabilities, keeping two rows of i. The distribution is the same
+        // with the sides swapped: loop over the smaller.
+        let (n, m) = (n.min(m), n.max(m));
         let max_u = n * m;
-        let mut table = vec![vec![vec![0.0f64; max_u + 1]; m + 1]; n + 1];
-        for (i, row) in table.iter_mut().enumerate() {
-            for (j, cell) in row.iter_mut().enumerate() {
-                if i == 0 || j == 0 {
-                    cell[0] = 1.0;
-                }
-            }
+        let mut previous = vec![vec![0.0f64; max_u + 1]; m + 1];
+        for row in &mut previous {
+            row[0] = 1.0; // f(0, j, 0)
         }
         for i in 1..=n {
+            let mut row_i = vec![vec![0.0f64; max_u + 1]; m + 1];
+            row_i[0][0] = 1.0; // f(i, 0, 0)
             for j in 1..=m {
                 let weight_first = i as f64 / (i + j) as f64;
                 for u in 0..=i * j {
-                    let from_first = if u >= j { table[i - 1][j][u - j] } else { 0.0 };
-                    let from_second = table[i][j - 1][u];
-                    table[i][j][u] = weight_first * from_first + (1.0 - weight_first) * from_second;
+                    let from_first = if u >= j { previous[j][u - j] } else { 0.0 };
+                    let from_second = row_i[j - 1][u];
+                    row_i[j][u] = weight_first * from_first + (1.0 - weight_first) * from_second;
                 }
             }
+            previous = row_i;
         }
+        let distribution = &previous[m];
         let mut cumulative = 0.0;
         let mut critical = None;
-        for (u, p) in table[n][m].iter().enumerate() {
+        for (u, p) in distribution.iter().enumerate() {
             cumulative += p;
             if cumulative <= tail + 1e-12 {
                 critical = Some(u);
@@ -273,7 +295,7 @@ fn lower_critical_u(n: usize, m: usize, tail: f64) -> Option<usize> {
         critical
     } else {
         let (nf, mf) = (n as f64, m as f64);
-        let z = normal_quantile(1.0 - tail);
+        let z = -normal_quantile(tail);
         let c = nf * mf / 2.0 - z * (nf * mf * (nf + mf + 1.0) / 12.0).sqrt() - 0.5;
         (c >= 0.0).then(|| c.floor() as usize)
     }
@@ -390,6 +412,18 @@ mod tests {
             &[3.0, 4.0, 4.0, 5.0, 5.0, 6.0, 7.0, 7.0],
         );
         assert!(close(tied.p_value, 126.0 / 12870.0, 1e-12), "{tied:?}");
+    }
+
+    #[test]
+    fn a_very_small_side_stays_exact() {
+        let mut tester = RankTester::new();
+        let many: Vec<f64> = (0..70).map(f64::from).collect();
+        let result = tester.test(&[100.0, 101.0], &many);
+        assert!(result.exact);
+        // 2 / C(72, 2)
+        assert!(close(result.p_value, 2.0 / 2556.0, 1e-12), "{result:?}");
+        let shift = tester.shift(&[100.0, 101.0], &many, 0.99);
+        assert!(shift.lower.is_finite() && shift.upper < 0.0, "{shift:?}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! allocations per call) is the function's own doing when its own part
 //! moved by at least half as much; otherwise its callees are, and those
 //! whose change is their own are named. A change in how often a function is
-//! called is its callers' doing.
+//! called is its callers' doing (a recursive function is not its own).
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
@@ -74,7 +74,12 @@ fn family(metric: Metric) -> &'static str {
 fn called_by(base: &Record, cur: &Record, function: &str, verdict: Verdict) -> Cause {
     let before = calls_by_caller(base, function);
     let after = calls_by_caller(cur, function);
-    let callers: BTreeSet<&str> = before.keys().chain(after.keys()).copied().collect();
+    let callers: BTreeSet<&str> = before
+        .keys()
+        .chain(after.keys())
+        .copied()
+        .filter(|caller| *caller != function)
+        .collect();
     let functions: Vec<String> = callers
         .into_iter()
         .filter(|caller| {

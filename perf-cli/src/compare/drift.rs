@@ -1,17 +1,22 @@
-//! Machine drift: a shared machine runs faster or slower from one minute to
-//! the next, and every function of a run moves with it (run-to-run noise of
-//! 3% shrinks to 1% once this common factor is taken out). Records made at
-//! different times differ by it, so comparing raw times cries wolf.
+//! Machine drift. A shared machine runs faster or slower from one minute to
+//! the next, and every function of a run moves with it: here run-to-run
+//! noise of 3% per function shrinks to 1% once this common factor is taken
+//! out, and records made minutes apart differ by a few percent as a whole.
 //!
 //! Each run gets a speed factor: the median, over the functions, of how far
 //! its own time per call lies from that function's usual value (the
-//! median-of-ratios normalisation of RNA-seq's DESeq, which assumes, as we
-//! do, that most functions did not change). Times are divided by it before
-//! they are compared, so a function is judged by its cost relative to the
-//! rest of the program. The factors themselves say how much faster or
-//! slower everything ran; that cannot tell a slower machine from a change
-//! that slows everything alike, so it is reported, not gated (budgets limit
-//! absolute time).
+//! median-of-ratios normalisation of RNA-seq's DESeq). A function's times
+//! are divided by its run's factor, computed without the function itself so
+//! that its own change cannot leak into the factor: it is then judged by its
+//! cost relative to the rest of the program, which machine drift does not
+//! move.
+//!
+//! What the correction takes out is judged on its own: the factors of the
+//! two records are compared like any time metric, as the row
+//! `(all functions)`, `time/run`. A slower machine and a change that slows
+//! every function alike look the same there, so neither is hidden; the
+//! runs' own spread keeps that test honest about how well the records'
+//! speeds are known.
 
 use std::collections::HashMap;
 
@@ -22,38 +27,41 @@ use crate::stats::{self, RankTester};
 
 /// Functions a record needs, each with at least [`MIN_SHARE`] of the self
 /// time, for a factor that one changed function cannot move.
-pub(super) const MIN_FUNCTIONS: usize = 4;
+const MIN_FUNCTIONS: usize = 4;
 /// Share of the run's self time below which a function is too small (and
 /// too noisy) to help estimate the factor.
 const MIN_SHARE: f64 = 0.01;
+/// The name of the row that judges the factors themselves.
+pub const ALL_FUNCTIONS: &str = "(all functions)";
 
 /// The speed factor of every run of both records.
 #[derive(Clone, Debug)]
 pub(super) struct Factors {
-    /// ln(factor) per baseline run.
+    /// ln(factor) per baseline run and per current run.
     baseline: Vec<f64>,
-    /// ln(factor) per current run.
     current: Vec<f64>,
-    /// How many functions the factors rest on.
-    functions: usize,
+    /// For each function the factors rest on: the factors without it.
+    without: HashMap<String, (Vec<f64>, Vec<f64>)>,
+    /// Self time per run of those functions in the baseline, ns.
+    time_per_run: f64,
+    /// How much faster or slower everything ran than in the baseline.
+    drift: Drift,
 }
 
 /// How much faster or slower everything ran, as `compare` reports it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum Drift {
-    /// Times were corrected for it.
-    Corrected {
+    /// Estimated from the functions' own times and taken out of each
+    /// function's time rows; judged itself in the `(all functions)` row.
+    Estimated {
         /// Functions the factors rest on.
         functions: usize,
         /// Estimated change of the speed factor (0.03 = everything 3% slower).
         change: f64,
-        /// Two-sided p-value of the rank test on the factors, when the
-        /// samples allow one.
-        p_value: Option<f64>,
     },
-    /// Times were compared as measured.
-    Uncorrected {
+    /// Not estimated: times were compared as measured.
+    NotEstimated {
         /// Why.
         reason: String,
     },
@@ -61,14 +69,20 @@ pub enum Drift {
 
 impl Factors {
     /// The factors of `base` and `cur`, or why there are none.
-    pub(super) fn estimate(base: &Record, cur: &Record) -> Result<Factors, String> {
+    pub(super) fn estimate(
+        base: &Record,
+        cur: &Record,
+        tester: &mut RankTester,
+    ) -> Result<Factors, String> {
         if base.source == Source::Criterion || cur.source == Source::Criterion {
             return Err("criterion samples are not runs of one program".to_owned());
         }
         let total_self: f64 = base.functions.iter().map(self_time_per_run).sum();
         let current: HashMap<&str, &FunctionSamples> =
             cur.functions.iter().map(|f| (f.name.as_str(), f)).collect();
+        let mut names = Vec::new();
         let mut logs: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
+        let mut time_per_run = 0.0;
         for b in &base.functions {
             let Some(c) = current.get(b.name.as_str()) else {
                 continue;
@@ -82,12 +96,13 @@ impl Factors {
             if self_time_per_run(b) < MIN_SHARE * total_self {
                 continue;
             }
-            let ln = |s: &[f64]| -> Vec<f64> { s.iter().map(|v| v.max(1.0).ln()).collect() };
-            logs.push((ln(x), ln(y)));
+            names.push(b.name.clone());
+            logs.push((log(x), log(y)));
+            time_per_run += self_time_per_run(b);
         }
         if logs.len() < MIN_FUNCTIONS {
             return Err(format!(
-                "{} function{} with 1% or more of the self time in every run; {MIN_FUNCTIONS} are needed to tell the machine's drift from a change",
+                "{} function{} with 1% or more of the self time in every run; {MIN_FUNCTIONS} are needed",
                 logs.len(),
                 if logs.len() == 1 { "" } else { "s" }
             ));
@@ -97,60 +112,111 @@ impl Factors {
             .iter()
             .map(|(x, y)| stats::median(&[x.as_slice(), y.as_slice()].concat()))
             .collect();
-        let (base_logs, cur_logs): (Vec<&[f64]>, Vec<&[f64]>) = logs
+        let factors = |skip: Option<usize>| {
+            let kept: Vec<usize> = (0..logs.len()).filter(|&i| Some(i) != skip).collect();
+            let base_logs: Vec<(&[f64], f64)> = kept
+                .iter()
+                .map(|&i| (logs[i].0.as_slice(), centres[i]))
+                .collect();
+            let cur_logs: Vec<(&[f64], f64)> = kept
+                .iter()
+                .map(|&i| (logs[i].1.as_slice(), centres[i]))
+                .collect();
+            (
+                run_factors(&base_logs, base.runs.len()),
+                run_factors(&cur_logs, cur.runs.len()),
+            )
+        };
+        let (baseline, current) = factors(None);
+        let without = names
             .iter()
-            .map(|(x, y)| (x.as_slice(), y.as_slice()))
-            .unzip();
+            .enumerate()
+            .map(|(i, name)| (name.clone(), factors(Some(i))))
+            .collect();
+        let shift = tester.shift(&baseline, &current, 0.5);
         Ok(Factors {
-            baseline: run_factors(&base_logs, &centres, base.runs.len()),
-            current: run_factors(&cur_logs, &centres, cur.runs.len()),
-            functions: logs.len(),
+            drift: Drift::Estimated {
+                functions: logs.len(),
+                change: shift.estimate.exp() - 1.0,
+            },
+            baseline,
+            current,
+            without,
+            time_per_run,
         })
     }
 
-    /// `samples` of `metric` with each run's factor taken out; samples not
-    /// aligned with the runs, and counts, are returned as they are.
-    pub(super) fn correct(&self, metric: Metric, samples: &[f64], baseline_side: bool) -> Vec<f64> {
-        let factors = if baseline_side {
-            &self.baseline
-        } else {
-            &self.current
-        };
-        if metric.kind() != Kind::Time
-            || metric == Metric::CpuPerCall
-            || samples.len() != factors.len()
-        {
-            return samples.to_vec();
-        }
-        samples
-            .iter()
-            .zip(factors)
-            .map(|(v, f)| v / f.exp())
-            .collect()
+    /// How much faster or slower everything ran than in the baseline.
+    pub(super) fn drift(&self) -> &Drift {
+        &self.drift
     }
 
-    /// How much the factor moved from the baseline to the current record.
-    pub(super) fn drift(&self, tester: &mut RankTester, significance: f64) -> Drift {
-        let (n, m) = (self.baseline.len(), self.current.len());
-        let shift = tester.shift(&self.baseline, &self.current, 1.0 - significance);
-        let p_value = (stats::smallest_p_value(n, m) <= significance)
-            .then(|| tester.test(&self.baseline, &self.current).p_value);
-        Drift::Corrected {
-            functions: self.functions,
-            change: shift.estimate.exp() - 1.0,
-            p_value,
-        }
+    /// The `(all functions)` time/run samples of each side: the baseline
+    /// self time per run of the functions the factors rest on, scaled by
+    /// each run's factor.
+    pub(super) fn program(&self) -> (Vec<f64>, Vec<f64>) {
+        let scale = |factors: &[f64]| -> Vec<f64> {
+            factors
+                .iter()
+                .map(|f| self.time_per_run * f.exp())
+                .collect()
+        };
+        (scale(&self.baseline), scale(&self.current))
     }
+
+    /// The samples of `metric` of `function`, each divided by its run's
+    /// factor (computed without the function). Samples are matched to runs
+    /// through `calls`, as a function absent from a run has no sample for
+    /// it. Time metrics other than CPU time are corrected; counts are
+    /// returned as they are.
+    pub(super) fn correct(
+        &self,
+        metric: Metric,
+        function: &FunctionSamples,
+        baseline_side: bool,
+    ) -> Option<Vec<f64>> {
+        let samples = function.get(metric)?;
+        if metric.kind() != Kind::Time || metric == Metric::CpuPerCall {
+            return Some(samples.to_vec());
+        }
+        let (baseline, current) = self
+            .without
+            .get(&function.name)
+            .map_or((&self.baseline, &self.current), |(b, c)| (b, c));
+        let factors = if baseline_side { baseline } else { current };
+        let runs: Vec<usize> = if samples.len() == factors.len() {
+            (0..factors.len()).collect()
+        } else {
+            let calls = function.get(Metric::Calls).unwrap_or(&[]);
+            (0..calls.len().min(factors.len()))
+                .filter(|&r| calls[r] > 0.0)
+                .collect()
+        };
+        if runs.len() != samples.len() {
+            return Some(samples.to_vec());
+        }
+        Some(
+            samples
+                .iter()
+                .zip(runs)
+                .map(|(v, r)| v / factors[r].exp())
+                .collect(),
+        )
+    }
+}
+
+/// Natural logarithms, with times below a picosecond held there.
+fn log(samples: &[f64]) -> Vec<f64> {
+    samples.iter().map(|v| v.max(1e-3).ln()).collect()
 }
 
 /// Per run, the median over functions of ln(self time) minus the
 /// function's centre.
-fn run_factors(logs: &[&[f64]], centres: &[f64], runs: usize) -> Vec<f64> {
+fn run_factors(logs: &[(&[f64], f64)], runs: usize) -> Vec<f64> {
     (0..runs)
         .map(|r| {
             let offsets: Vec<f64> = logs
                 .iter()
-                .zip(centres)
                 .map(|(samples, centre)| samples[r] - centre)
                 .collect();
             stats::median(&offsets)

@@ -7,12 +7,15 @@
 //!   the runs' samples, two-sided at α, and a Hodges–Lehmann estimate of the
 //!   change (on log values, so it is a ratio) that must exceed the
 //!   threshold. Both must hold: significance alone flags tiny steady
-//!   shifts, the threshold alone flags noise. Times are first corrected for
-//!   the machine's drift between and within records.
+//!   shifts, the threshold alone flags noise. The machine's drift is taken
+//!   out first, so each function is judged relative to the rest of the
+//!   program, and what was taken out is judged as the row `(all functions)`
+//!   (see `drift`).
 //! - **Counts** (allocations and bytes per call, calls): when every run of
 //!   each side has the same value, as in deterministic code, the values are
-//!   compared exactly against the allocation threshold. When they vary, they
-//!   are judged like time, against the allocation threshold.
+//!   compared exactly against the allocation threshold (calls against the
+//!   time threshold: a helper called once more is not a regression). When
+//!   they vary, they are judged with the rank test.
 //! - **Tails**: p95 is judged like time, but only for functions with at
 //!   least 400 calls in every run (fewer leave too few calls in the tail),
 //!   and its regressions are shown without failing the gate: how often a
@@ -39,7 +42,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
-pub use drift::Drift;
+pub use drift::{ALL_FUNCTIONS, Drift};
 
 use crate::budget::BudgetCheck;
 use crate::model::{FunctionSamples, Metric, Record};
@@ -74,8 +77,7 @@ pub struct Comparison {
     pub settings: Settings,
     /// How p-values were adjusted for testing many functions.
     pub correction: Correction,
-    /// How much faster or slower everything ran, and whether times were
-    /// corrected for it.
+    /// How much faster or slower everything ran than in the baseline.
     pub drift: Drift,
     /// Per function and metric, worst first.
     pub rows: Vec<Row>,
@@ -261,16 +263,16 @@ pub fn compare(
     let (base_name, base) = baseline;
     let (current_name, cur) = current;
     let mut tester = RankTester::new();
-    let factors = drift::Factors::estimate(base, cur);
+    let factors = drift::Factors::estimate(base, cur, &mut tester);
     let drift = match &factors {
-        Ok(factors) => factors.drift(&mut tester, settings.significance),
-        Err(reason) => Drift::Uncorrected {
+        Ok(factors) => factors.drift().clone(),
+        Err(reason) => Drift::NotEstimated {
             reason: reason.clone(),
         },
     };
-    let correct = |metric: Metric, samples: &[f64], baseline_side: bool| match &factors {
-        Ok(factors) => factors.correct(metric, samples, baseline_side),
-        Err(_) => samples.to_vec(),
+    let correct = |metric: Metric, function: &FunctionSamples, baseline_side: bool| match &factors {
+        Ok(factors) => factors.correct(metric, function, baseline_side),
+        Err(_) => function.get(metric).map(<[f64]>::to_vec),
     };
 
     let base_index = index(base);
@@ -286,10 +288,10 @@ pub fn compare(
         match (base_index.get(name), cur_index.get(name)) {
             (Some(&b), Some(&c)) => {
                 for metric in Metric::COMPARED {
-                    let (Some(x), Some(y)) = (b.get(metric), c.get(metric)) else {
+                    let (Some(x), Some(y)) = (correct(metric, b, true), correct(metric, c, false))
+                    else {
                         continue;
                     };
-                    let (x, y) = (correct(metric, x, true), correct(metric, y, false));
                     pending.push(Pending::new(name, metric, b, c, x, y, settings));
                 }
             }
@@ -302,7 +304,16 @@ pub fn compare(
         }
     }
 
-    let (correction, judged) = judge::judge_all(&pending, settings, &mut tester);
+    if let Ok(factors) = &factors {
+        // What the correction takes out is judged too.
+        let (x, y) = factors.program();
+        pending.push(Pending::whole_program(x, y, settings));
+    }
+
+    let (correction, mut judged) = judge::judge_all(&pending, settings, &mut tester);
+    if let Drift::Estimated { change, .. } = drift {
+        judge::keep_absolute_direction(&mut judged, &pending, change, settings.threshold);
+    }
     // How own part and whole moved, for the rows whose cause is asked.
     for (row, pending) in judged.iter().zip(pending.iter_mut()) {
         if row.verdict != Verdict::Regressed && row.verdict != Verdict::Improved {
@@ -311,10 +322,14 @@ pub fn compare(
         let Some((own, whole)) = pending.metric.own_part() else {
             continue;
         };
-        let (b, c) = (base_index[pending.function], cur_index[pending.function]);
+        let (Some(&b), Some(&c)) = (
+            base_index.get(pending.function),
+            cur_index.get(pending.function),
+        ) else {
+            continue;
+        };
         let mut shift = |metric: Metric| {
-            let (x, y) = (b.get(metric)?, c.get(metric)?);
-            let (x, y) = (correct(metric, x, true), correct(metric, y, false));
+            let (x, y) = (correct(metric, b, true)?, correct(metric, c, false)?);
             Some(tester.shift(&x, &y, 0.5).estimate)
         };
         if let (Some(own_shift), Some(whole_shift)) = (shift(own), shift(whole)) {
@@ -503,17 +518,17 @@ fn notes(
         }
     }
     match drift {
-        Drift::Corrected {
+        Drift::Estimated {
             functions, change, ..
         } if change.abs() > settings.threshold / 2.0 => notes.push(format!(
-            "everything ran {} {} than in the baseline (the median over {functions} functions): time verdicts are relative to that, since a slower machine and a change that slows every function alike look the same; budgets in perf.toml limit absolute time",
+            "everything ran {} {} than in the baseline (the median over {functions} functions, row {ALL_FUNCTIONS}): a slower machine, or a change that slows every function alike; the other time rows are relative to it",
             units::change(change.abs()).trim_start_matches('+'),
             if *change > 0.0 { "slower" } else { "faster" },
         )),
-        Drift::Uncorrected { reason } => notes.push(format!(
-            "times are compared as measured, not corrected for the machine's drift: {reason}"
+        Drift::NotEstimated { reason } => notes.push(format!(
+            "the machine's drift was not taken out of the times: {reason}"
         )),
-        Drift::Corrected { .. } => {}
+        Drift::Estimated { .. } => {}
     }
     if base.env.debug_build != cur.env.debug_build {
         let kind = |debug| {

@@ -45,7 +45,12 @@ pub fn table(comparison: &Comparison, detail: Detail) -> String {
             "change".to_owned(),
         ];
         header.push(interval_heading(comparison));
-        header.extend(["p".to_owned(), "verdict".to_owned()]);
+        // After Benjamini–Hochberg the column holds adjusted p-values.
+        let p = match comparison.correction {
+            Correction::BenjaminiHochberg { .. } => "q",
+            Correction::None { .. } => "p",
+        };
+        header.extend([p.to_owned(), "verdict".to_owned()]);
         let cells: Vec<Vec<String>> = shown
             .iter()
             .map(|row| {
@@ -176,11 +181,14 @@ fn markdown_table(out: &mut String, comparison: &Comparison, rows: &[&Row]) {
     out.push('\n');
 }
 
-/// Rows to show: every row that is not unchanged, and time/call of every
-/// function (so each function appears once), unless all are asked for.
+/// Rows to show: every row that is not unchanged, time/call of every
+/// function (so each function appears once) and the whole program's
+/// time/run, unless all are asked for.
 fn visible_rows(comparison: &Comparison, detail: Detail) -> (Vec<&Row>, usize) {
     let (shown, hidden): (Vec<&Row>, Vec<&Row>) = comparison.rows.iter().partition(|row| {
-        detail.all || row.verdict != Verdict::Unchanged || row.metric == Some(Metric::TimePerCall)
+        detail.all
+            || row.verdict != Verdict::Unchanged
+            || matches!(row.metric, Some(Metric::TimePerCall | Metric::TimePerRun))
     });
     (shown, hidden.len())
 }
@@ -193,7 +201,8 @@ fn describe_side(side: &Side, is_baseline: bool) -> String {
     };
     let _ = write!(text, ", {} samples", side.samples);
     if let Some(commit) = &side.git_commit {
-        let _ = write!(text, ", commit {}", &commit[..commit.len().min(10)]);
+        let short: String = commit.chars().take(10).collect();
+        let _ = write!(text, ", commit {short}");
     }
     text.push(')');
     text

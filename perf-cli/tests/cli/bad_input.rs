@@ -259,3 +259,35 @@ fn perf_dir_set_but_empty() {
         .stderr(contains("invalid PERF_DIR \"\": it is set but empty"));
     assert_eq!(before, project.snapshot());
 }
+
+#[test]
+fn too_many_samples() {
+    refuse_record(
+        |json| {
+            json["functions"][1]["samples"]["time_per_call_ns"] =
+                serde_json::json!(vec![1.0; 2_001])
+        },
+        "function \"db::query\" has 2001 time_per_call_ns samples; at most 2000 are read",
+    );
+}
+
+#[test]
+fn a_commit_that_is_not_ascii_is_shown_not_sliced() {
+    let project = Project::new();
+    let mut odd = record("cur", &program(), 5, 2);
+    odd.env.git_commit = Some("aéééééééééééé".to_owned());
+    project.write_baseline("main", &odd);
+    project.write_record(&odd);
+    project
+        .perf()
+        .args(["compare"])
+        .assert()
+        .code(0)
+        .stdout(contains("commit aééééééééé)"));
+    project.perf().args(["baseline", "list"]).assert().code(0);
+    project
+        .perf()
+        .args(["baseline", "show", "main"])
+        .assert()
+        .code(0);
+}

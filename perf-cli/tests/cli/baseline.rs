@@ -149,3 +149,21 @@ fn concurrent_saves_leave_one_whole_baseline() {
         .collect();
     assert_eq!(leftovers, ["main.json"], "no temporary files are left");
 }
+
+#[test]
+fn works_as_a_cargo_subcommand_and_helps() {
+    let project = Project::new();
+    // cargo runs `cargo-perf perf baseline list` for `cargo perf baseline list`.
+    project
+        .perf()
+        .args(["perf", "baseline", "list"])
+        .assert()
+        .code(0)
+        .stdout(contains("no baselines in "));
+    project
+        .perf()
+        .args(["--help"])
+        .assert()
+        .code(0)
+        .stdout(contains("Exit status: 0 nothing regressed"));
+}

@@ -139,7 +139,11 @@ pub struct Noise(u64);
 
 impl Noise {
     pub fn new(seed: u64) -> Self {
-        Noise(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+        // Hashed, so that nearby seeds start far apart in the sequence.
+        let mut z = seed ^ 0x6A09_E667_F3BC_C909;
+        z = (z ^ (z >> 33)).wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+        z = (z ^ (z >> 33)).wrapping_mul(0xC4CE_B9FE_1A85_EC53);
+        Noise(z ^ (z >> 33))
     }
 
     fn uniform(&mut self) -> f64 {
@@ -167,12 +171,25 @@ pub fn record(id: &str, funcs: &[Func], runs: usize, seed: u64) -> Record {
 /// As [`record`], on a machine `speed` times slower, whose speed also
 /// wanders by 2% from run to run, moving every function alike.
 pub fn record_on(id: &str, funcs: &[Func], runs: usize, seed: u64, speed: f64) -> Record {
+    record_wandering(id, funcs, runs, seed, speed, 0.02)
+}
+
+/// As [`record_on`], with the machine's speed wandering by `wander` (a
+/// standard deviation) from run to run.
+pub fn record_wandering(
+    id: &str,
+    funcs: &[Func],
+    runs: usize,
+    seed: u64,
+    speed: f64,
+    wander: f64,
+) -> Record {
     let mut noise = Noise::new(seed);
     let mut samples: BTreeMap<&str, BTreeMap<Metric, Vec<f64>>> = BTreeMap::new();
     let mut stacks_total: BTreeMap<&str, f64> = BTreeMap::new();
     for _ in 0..runs {
         // Own time per call this run.
-        let machine = speed * (0.02 * noise.normal()).exp();
+        let machine = speed * (wander * noise.normal()).exp();
         let own: BTreeMap<&str, f64> = funcs
             .iter()
             .map(|f| {
