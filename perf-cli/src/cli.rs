@@ -54,7 +54,7 @@ pub struct RecordArgs {
     /// The record's name (default: the program's).
     #[arg(long)]
     pub name: Option<String>,
-    /// Output root: the record goes to DIR/records/<id>/ (default: $PERF_DIR, else target/perf).
+    /// Output root: the record goes to DIR/records/ID/ (default: $PERF_DIR, else target/perf).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Build this example with `cargo build --release` and record it.
