@@ -80,6 +80,13 @@ fn overhead(c: &mut Criterion) {
         .dir(out.path())
         .start()
         .expect("session");
+    // Another dependency turning `enabled` back on (feature unification)
+    // would make the compiled-out row measure recording.
+    assert_eq!(
+        perf_core::ENABLED,
+        cfg!(feature = "perf-enabled"),
+        "perf-core's `enabled` feature does not follow perf-benches' `perf-enabled`"
+    );
     let recording = if perf_core::ENABLED {
         "profile-recording"
     } else {
