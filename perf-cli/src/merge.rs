@@ -60,10 +60,9 @@ pub fn merge(meta: RecordMeta, runs: &[RunData]) -> Record {
             calls.resize(runs.len(), 0.0);
         }
     }
-    let mut order: Vec<usize> = (0..functions.len()).collect();
-    order.sort_by(|&a, &b| self_time[b].cmp(&self_time[a]));
-    let mut slots: Vec<Option<FunctionSamples>> = functions.into_iter().map(Some).collect();
-    let functions = order.iter().filter_map(|&i| slots[i].take()).collect();
+    let mut ranked: Vec<(u64, FunctionSamples)> = self_time.into_iter().zip(functions).collect();
+    ranked.sort_by_key(|(time, _)| std::cmp::Reverse(*time));
+    let functions = ranked.into_iter().map(|(_, f)| f).collect();
 
     let first = &runs[0];
     Record {

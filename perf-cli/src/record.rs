@@ -135,7 +135,7 @@ pub fn record(paths: &Paths, options: &RecordOptions) -> Result<Recorded, Error>
         ));
         runs.push(run);
     }
-    progress.finish();
+    drop(progress);
 
     let name = options.name.clone().unwrap_or(default_name);
     let created = SystemTime::now();
@@ -368,17 +368,14 @@ impl Progress {
             None => {}
         }
     }
+}
 
-    fn finish(&self) {
+/// The bar is cleared when recording ends, however it ends.
+impl Drop for Progress {
+    fn drop(&mut self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
-    }
-}
-
-impl Drop for Progress {
-    fn drop(&mut self) {
-        self.finish();
     }
 }
 
