@@ -157,7 +157,7 @@ fn write_imported(
     record.validate(&path)?;
     files::create_dir_all(&dir)?;
     files::write_json_atomic(&path, &record)?;
-    files::write_atomic(&records.join("latest"), format!("{id}\n").as_bytes())?;
+    store::set_latest(&records, &id)?;
     print(&format!(
         "{}record: {}\n",
         show::record_table(&record, 15),

@@ -164,7 +164,7 @@ pub fn record(paths: &Paths, options: &RecordOptions) -> Result<Recorded, Error>
         let _ = std::fs::remove_dir_all(&staged);
         return Err(Error::write(&final_dir, e));
     }
-    files::write_atomic(&records.join("latest"), format!("{id}\n").as_bytes())?;
+    crate::store::set_latest(&records, &id)?;
     Ok(Recorded {
         record,
         path: final_dir.join("record.json"),

@@ -196,6 +196,11 @@ fn record_path(paths: &Paths, reference: &str) -> Result<PathBuf, Error> {
     })
 }
 
+/// Points `records/latest` at record `id`, replacing the pointer whole.
+pub fn set_latest(records: &Path, id: &str) -> Result<(), Error> {
+    files::write_atomic(&records.join("latest"), format!("{id}\n").as_bytes())
+}
+
 /// Loads baseline `name` from `.perf/baselines/`, or from a path if `name`
 /// is one.
 pub fn load_baseline(paths: &Paths, name: &str) -> Result<(Record, PathBuf), Error> {
