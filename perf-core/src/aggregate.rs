@@ -215,6 +215,7 @@ fn per_function(
                 total_allocs: s.total_allocs.allocs,
                 self_alloc_bytes: s.self_allocs.bytes,
                 total_alloc_bytes: s.total_allocs.bytes,
+                cpu_samples: None,
             }
         })
         .collect();

@@ -8,6 +8,21 @@ pub struct Callsite {
     file: &'static str,
     line: u32,
     cpu: bool,
+    code: Code,
+}
+
+/// Where the machine code of an instrumented place is, as a path that CPU
+/// samples can be matched against.
+#[derive(Debug)]
+enum Code {
+    /// A scope: no function of its own.
+    Unknown,
+    /// The path of the function, known when the callsite is made.
+    Path(&'static str),
+    /// A function nested in the instrumented one: its type name is the
+    /// instrumented function's path plus its own name (`type_name` is not
+    /// usable in a `static`'s initialiser, so it is asked for later).
+    Marker(fn() -> &'static str),
 }
 
 impl Callsite {
@@ -19,6 +34,43 @@ impl Callsite {
             file,
             line,
             cpu,
+            code: Code::Unknown,
+        }
+    }
+
+    /// Metadata for an instrumented function; `marker` is a function nested
+    /// in it that returns its own `type_name`, which names the function's code.
+    pub const fn function(
+        name: &'static str,
+        file: &'static str,
+        line: u32,
+        cpu: bool,
+        marker: fn() -> &'static str,
+    ) -> Self {
+        Callsite {
+            name,
+            file,
+            line,
+            cpu,
+            code: Code::Marker(marker),
+        }
+    }
+
+    /// Metadata for a place whose function path is known at run time, such as
+    /// the span of a `#[tracing::instrument]` function.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) const fn with_code_path(
+        name: &'static str,
+        file: &'static str,
+        line: u32,
+        code_path: &'static str,
+    ) -> Self {
+        Callsite {
+            name,
+            file,
+            line,
+            cpu: false,
+            code: Code::Path(code_path),
         }
     }
 
@@ -41,5 +93,17 @@ impl Callsite {
     #[inline(always)]
     pub(crate) fn cpu(&self) -> bool {
         self.cpu
+    }
+
+    /// The path of the function whose code this place is, as
+    /// `std::any::type_name` spells it (`app::Parser<_>::parse`), if it is a
+    /// function.
+    #[cfg_attr(not(feature = "cpu"), allow(dead_code))]
+    pub(crate) fn code_path(&self) -> Option<&'static str> {
+        match self.code {
+            Code::Unknown => None,
+            Code::Path(path) => Some(path),
+            Code::Marker(marker) => marker().rsplit_once("::").map(|(path, _)| path),
+        }
     }
 }

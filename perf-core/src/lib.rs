@@ -47,6 +47,7 @@ mod clock;
 mod cpu_time;
 mod env;
 mod error;
+pub mod flamegraph;
 pub mod format;
 mod histogram;
 mod measure;
@@ -55,6 +56,8 @@ mod output;
 mod recorder;
 mod session;
 mod summary;
+#[cfg(feature = "tracing")]
+pub mod tracing;
 
 pub use alloc::PerfAlloc;
 pub use error::Error;

@@ -38,6 +38,21 @@ pub struct RunData {
     pub call_tree: Vec<CallNode>,
     /// How much of the run `trace.json` shows.
     pub trace: TraceInfo,
+    /// The CPU sampling of the whole process (feature `cpu`), when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_profile: Option<CpuProfileInfo>,
+}
+
+/// What CPU sampling (feature `cpu`) saw of the whole run. Its stacks are
+/// in `cpu.folded` beside `run.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CpuProfileInfo {
+    /// Samples asked for per second of CPU time, per thread.
+    pub frequency_hz: u32,
+    /// Samples taken.
+    pub samples: u64,
+    /// Distinct stacks among them.
+    pub stacks: u64,
 }
 
 /// Where and when a run was made.
@@ -120,6 +135,22 @@ pub struct FunctionStats {
     pub self_alloc_bytes: u64,
     /// Bytes allocated during its calls, callees included.
     pub total_alloc_bytes: u64,
+    /// CPU samples taken while the function ran (feature `cpu`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_samples: Option<CpuSamples>,
+}
+
+/// The CPU samples (feature `cpu`) credited to one function: those whose
+/// stack holds its code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CpuSamples {
+    /// Samples with the function anywhere on the stack.
+    pub total: u64,
+    /// Samples with the function as the innermost instrumented one on the stack.
+    #[serde(rename = "self")]
+    pub self_: u64,
+    /// `total` as a share of all the run's samples, 0 to 1.
+    pub share: f64,
 }
 
 /// One node of the merged call tree.

@@ -159,6 +159,7 @@ impl Session {
             functions: aggregate.functions,
             call_tree: aggregate.call_tree,
             trace,
+            cpu_profile: None,
         };
         let trace_input = TraceInput {
             threads: &threads,

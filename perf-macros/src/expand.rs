@@ -61,12 +61,18 @@ fn instrument(args: &ProfileArgs, func: &MaybeItemFn, body: &TokenStream) -> Tok
         }
     };
     let cpu = args.cpu;
+    // `__perf_code` is nested in the function, so its type name is the
+    // function's own path: what CPU samples of the function are matched by.
     let callsite = quote! {
-        static __PERF_CALLSITE: #krate::__private::Callsite = #krate::__private::Callsite::new(
+        fn __perf_code() -> &'static str {
+            ::core::any::type_name_of_val(&__perf_code)
+        }
+        static __PERF_CALLSITE: #krate::__private::Callsite = #krate::__private::Callsite::function(
             #name,
             ::core::file!(),
             ::core::line!(),
             #cpu,
+            __perf_code,
         );
     };
     let new_body = if sig.asyncness.is_some() {

@@ -1,0 +1,1 @@
+//! `PerfLayer`: spans of `tracing` land in perf's call tree (feature `tracing`).
