@@ -17,8 +17,16 @@ use std::cell::Cell;
 ///
 /// An allocation is any call of `alloc`, `alloc_zeroed` or `realloc`; its bytes
 /// are the size asked for (the new size, for `realloc`). Frees are not counted.
+///
+/// With perf-core's `heap` feature, allocations go through dhat's allocator
+/// (which allocates from [`System`]) so that a session can take a heap
+/// profile; `PerfAlloc` then implements `GlobalAlloc` only for [`System`].
 #[derive(Debug, Default)]
 pub struct PerfAlloc<A = System> {
+    #[cfg_attr(
+        feature = "heap",
+        allow(dead_code, reason = "with `heap` dhat's allocator is used")
+    )]
     inner: A,
 }
 
@@ -36,45 +44,73 @@ impl<A> PerfAlloc<A> {
     }
 }
 
+/// The `GlobalAlloc` methods of `PerfAlloc`: each forwards to `$backend`
+/// with the caller's arguments unchanged, and counts what it allocated.
+macro_rules! counting_alloc {
+    ($self:ident => $backend:expr) => {
+        #[inline]
+        unsafe fn alloc(&$self, layout: Layout) -> *mut u8 {
+            // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
+            counted(layout.size(), || unsafe { $backend.alloc(layout) })
+        }
+
+        #[inline]
+        unsafe fn alloc_zeroed(&$self, layout: Layout) -> *mut u8 {
+            // SAFETY: the caller upholds `GlobalAlloc::alloc_zeroed`'s contract.
+            counted(layout.size(), || unsafe { $backend.alloc_zeroed(layout) })
+        }
+
+        #[inline]
+        unsafe fn dealloc(&$self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract.
+            unsafe { $backend.dealloc(ptr, layout) }
+        }
+
+        #[inline]
+        unsafe fn realloc(&$self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract.
+            counted(new_size, || unsafe { $backend.realloc(ptr, layout, new_size) })
+        }
+    };
+}
+
 // SAFETY: every method forwards to the wrapped allocator with the caller's
 // arguments unchanged and returns its result; counting touches only
 // thread-locals that never allocate.
+#[cfg(not(feature = "heap"))]
 unsafe impl<A: GlobalAlloc> GlobalAlloc for PerfAlloc<A> {
-    #[inline]
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
-        let ptr = unsafe { self.inner.alloc(layout) };
-        if !ptr.is_null() {
-            count(layout.size());
-        }
-        ptr
-    }
+    counting_alloc!(self => self.inner);
+}
 
-    #[inline]
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::alloc_zeroed`'s contract.
-        let ptr = unsafe { self.inner.alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            count(layout.size());
-        }
-        ptr
-    }
+// SAFETY: every method forwards to dhat's allocator (which records the
+// allocation when a heap profile runs and hands it to `System`) with the
+// caller's arguments unchanged and returns its result; counting touches only
+// thread-locals that never allocate. With the `heap` feature the inner
+// allocator must be `System`, the one dhat allocates from.
+#[cfg(feature = "heap")]
+unsafe impl GlobalAlloc for PerfAlloc<System> {
+    counting_alloc!(self => dhat::Alloc);
+}
 
-    #[inline]
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract.
-        unsafe { self.inner.dealloc(ptr, layout) }
-    }
-
-    #[inline]
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract.
-        let new = unsafe { self.inner.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            count(new_size);
+/// Runs `allocate` and, if it gave memory, counts an allocation of `size`
+/// bytes. With the `heap` feature, allocations that dhat makes while it
+/// records one (its backtraces) are not counted: only the outermost is.
+#[inline(always)]
+fn counted(size: usize, allocate: impl FnOnce() -> *mut u8) -> *mut u8 {
+    #[cfg(feature = "heap")]
+    let outermost = COUNTERS.with(|c| !c.in_allocator.replace(true));
+    let ptr = allocate();
+    #[cfg(feature = "heap")]
+    {
+        if !outermost {
+            return ptr;
         }
-        new
+        COUNTERS.with(|c| c.in_allocator.set(false));
     }
+    if !ptr.is_null() {
+        count(size);
+    }
+    ptr
 }
 
 /// Allocations and bytes this thread has made since it started.
@@ -98,13 +134,21 @@ impl AllocCounts {
 struct Counters {
     allocs: Cell<u64>,
     bytes: Cell<u64>,
+    /// Inside the allocator: allocations made now are the allocator's own.
+    #[cfg(feature = "heap")]
+    in_allocator: Cell<bool>,
 }
 
 thread_local! {
     // Const-initialised and without Drop: access is a plain TLS offset and is
     // valid at any point of the thread's life, also inside the allocator.
     static COUNTERS: Counters = const {
-        Counters { allocs: Cell::new(0), bytes: Cell::new(0) }
+        Counters {
+            allocs: Cell::new(0),
+            bytes: Cell::new(0),
+            #[cfg(feature = "heap")]
+            in_allocator: Cell::new(false),
+        }
     };
 }
 

@@ -76,6 +76,18 @@ pub enum Error {
         /// The session that was asked for.
         requested: String,
     },
+    /// CPU sampling (feature `cpu`) could not run.
+    #[error("CPU sampling (perf-core feature `cpu`) failed: {reason}")]
+    CpuSampling {
+        /// What went wrong.
+        reason: String,
+    },
+    /// Heap profiling (feature `heap`) could not run.
+    #[error("heap profiling (perf-core feature `heap`) cannot start: {reason}")]
+    HeapProfiling {
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 impl Error {

@@ -173,6 +173,16 @@ pub fn write_svg(w: &mut dyn Write, chart: &Chart, stacks: &[Stack]) -> io::Resu
     Ok(bounds)
 }
 
+/// Writes `stacks` as folded lines (`frame;frame;frame value`, the format of
+/// inferno and Brendan Gregg's flamegraph tools), bounded like the pictures.
+pub fn write_folded(w: &mut dyn Write, stacks: &[Stack]) -> io::Result<Bounds> {
+    let (lines, bounds) = bounded(stacks);
+    for (stack, value) in &lines {
+        writeln!(w, "{stack} {value}")?;
+    }
+    Ok(bounds)
+}
+
 /// Draws a differential flamegraph into `w`: frame widths are `after`, and
 /// colour says how each frame changed from `before`: red grew, blue shrank
 /// (inferno's differential mode). Stacks only in `before` are drawn at zero

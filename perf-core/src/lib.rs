@@ -45,15 +45,21 @@ mod alloc;
 mod callsite;
 mod clock;
 mod cpu_time;
+#[cfg(feature = "criterion")]
+pub mod criterion;
 mod env;
 mod error;
 pub mod flamegraph;
 pub mod format;
+#[cfg(feature = "heap")]
+mod heap;
 mod histogram;
 mod measure;
 pub mod model;
 mod output;
 mod recorder;
+#[cfg(feature = "cpu")]
+mod sampling;
 mod session;
 mod summary;
 #[cfg(feature = "tracing")]
@@ -65,6 +71,8 @@ pub use measure::{Measurement, measure};
 pub use output::RunFiles;
 pub use perf_macros::profile;
 pub use recorder::{SpanGuard, is_enabled, set_enabled};
+#[cfg(feature = "cpu")]
+pub use sampling::DEFAULT_CPU_FREQUENCY;
 pub use session::{DEFAULT_TRACE_CAPACITY, Run, Session, SessionBuilder};
 pub use summary::Summary;
 

@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime};
 
 use crate::aggregate::aggregate;
 use crate::model::{Environment, FunctionStats, RUN_SCHEMA, RunData, TraceInfo};
-use crate::output::{self, RunFiles, TraceInput, fs};
+use crate::output::{self, RunContents, RunFiles, TraceInput, fs};
 use crate::summary::Summary;
 use crate::{Error, alloc, clock, env, recorder};
 
@@ -40,7 +40,69 @@ pub struct Session {
     started: Instant,
     env: Environment,
     alloc_tracking: bool,
+    profilers: Profilers,
     finished: bool,
+}
+
+/// The whole-process profilers a session runs, with the features that have them.
+#[derive(Debug, Default)]
+struct Profilers {
+    #[cfg(feature = "cpu")]
+    cpu: Option<crate::sampling::CpuSampler>,
+    #[cfg(feature = "heap")]
+    heap: Option<crate::heap::HeapProfiler>,
+}
+
+/// What the profilers saw.
+struct Profiles {
+    #[cfg(feature = "cpu")]
+    cpu: Option<crate::sampling::CpuProfile>,
+    heap: Option<String>,
+}
+
+impl Profilers {
+    /// Starts the profilers `builder` asks for.
+    fn start(builder: &SessionBuilder) -> Result<Profilers, Error> {
+        #[allow(unused_mut)]
+        let mut profilers = Profilers::default();
+        // The sampler first: the memory it sets up is not the program's.
+        #[cfg(feature = "cpu")]
+        if builder.cpu_frequency > 0 {
+            profilers.cpu = Some(crate::sampling::CpuSampler::start(builder.cpu_frequency)?);
+        }
+        #[cfg(feature = "heap")]
+        match builder.heap_profile {
+            Some(true) => profilers.heap = Some(crate::heap::HeapProfiler::start()?),
+            // Asked for by the feature alone, perhaps for another crate:
+            // without `PerfAlloc` there is no heap to see, and no reason to fail.
+            None if !crate::alloc::is_tracking() => eprintln!(
+                "perf: session {:?} takes no heap profile: perf-core's `heap` feature needs \
+                 `perf_core::PerfAlloc` as the #[global_allocator]",
+                builder.name
+            ),
+            None => profilers.heap = Some(crate::heap::HeapProfiler::start()?),
+            Some(false) => {}
+        }
+        let _ = builder;
+        Ok(profilers)
+    }
+
+    /// Stops every profiler; all are stopped even when one fails.
+    fn finish(&mut self) -> Result<Profiles, Error> {
+        // The heap first, so that its profile does not hold the sampler's
+        // symbol tables; the sampler leaves out the session's own finishing.
+        #[cfg(feature = "heap")]
+        let heap = self.heap.take().map(crate::heap::HeapProfiler::finish);
+        #[cfg(feature = "cpu")]
+        let cpu = self.cpu.take().map(crate::sampling::CpuSampler::finish);
+        #[cfg(not(feature = "heap"))]
+        let heap = None;
+        Ok(Profiles {
+            #[cfg(feature = "cpu")]
+            cpu: cpu.transpose()?,
+            heap,
+        })
+    }
 }
 
 /// Options for a [`Session`].
@@ -49,6 +111,11 @@ pub struct SessionBuilder {
     name: String,
     dir: Option<PathBuf>,
     trace_capacity: usize,
+    #[cfg(feature = "cpu")]
+    cpu_frequency: u32,
+    /// `None`: the feature's default, a profile if `PerfAlloc` allocates.
+    #[cfg(feature = "heap")]
+    heap_profile: Option<bool>,
 }
 
 impl SessionBuilder {
@@ -62,6 +129,25 @@ impl SessionBuilder {
     /// [`DEFAULT_TRACE_CAPACITY`]); later spans are still counted in `run.json`.
     pub fn trace_capacity(mut self, spans_per_thread: usize) -> Self {
         self.trace_capacity = spans_per_thread;
+        self
+    }
+
+    /// Samples the whole process `hz` times per second of CPU time (default
+    /// [`DEFAULT_CPU_FREQUENCY`](crate::DEFAULT_CPU_FREQUENCY)); 0 turns CPU
+    /// sampling off for this session. Feature `cpu`.
+    #[cfg(feature = "cpu")]
+    pub fn cpu_sampling(mut self, hz: u32) -> Self {
+        self.cpu_frequency = hz;
+        self
+    }
+
+    /// Whether the session takes a dhat heap profile. By default it does when
+    /// [`PerfAlloc`](crate::PerfAlloc) is the global allocator (and says on
+    /// stderr that it cannot otherwise); `true` makes a missing `PerfAlloc`
+    /// an error of [`start`](Self::start). Feature `heap`.
+    #[cfg(feature = "heap")]
+    pub fn heap_profile(mut self, on: bool) -> Self {
+        self.heap_profile = Some(on);
         self
     }
 
@@ -79,7 +165,7 @@ impl SessionBuilder {
                 reason: "it holds control characters",
             });
         }
-        let root = match self.dir {
+        let root = match self.dir.clone() {
             Some(dir) => dir,
             None => fs::output_root()?,
         };
@@ -96,6 +182,7 @@ impl SessionBuilder {
                 requested: self.name,
             });
         }
+        let profilers = Profilers::start(&self)?;
         let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
         recorder::begin_generation(generation, self.trace_capacity);
         *active = Some(self.name.clone());
@@ -109,6 +196,7 @@ impl SessionBuilder {
             started: Instant::now(),
             env,
             alloc_tracking,
+            profilers,
             finished: false,
         };
         recorder::set_session(generation);
@@ -128,6 +216,10 @@ impl Session {
             name: name.into(),
             dir: None,
             trace_capacity: DEFAULT_TRACE_CAPACITY,
+            #[cfg(feature = "cpu")]
+            cpu_frequency: crate::DEFAULT_CPU_FREQUENCY,
+            #[cfg(feature = "heap")]
+            heap_profile: None,
         }
     }
 
@@ -141,9 +233,25 @@ impl Session {
         recorder::set_session(0);
         let duration_ns = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         let threads = recorder::snapshot_threads(self.generation);
+        // The next session may start once the profilers have stopped.
+        let profiles = self.profilers.finish();
         *active() = None;
+        #[cfg_attr(not(feature = "cpu"), allow(unused_mut))]
+        let mut profiles = profiles?;
 
-        let aggregate = aggregate(&threads);
+        #[cfg_attr(not(feature = "cpu"), allow(unused_mut))]
+        let mut aggregate = aggregate(&threads);
+        #[cfg(feature = "cpu")]
+        let cpu_profile = profiles.cpu.as_mut().map(|profile| {
+            crate::sampling::credit(profile, &code_sites(&threads), &mut aggregate.functions);
+            crate::model::CpuProfileInfo {
+                frequency_hz: profile.frequency_hz,
+                samples: profile.samples(),
+                stacks: profile.stacks.len() as u64,
+            }
+        });
+        #[cfg(not(feature = "cpu"))]
+        let cpu_profile = None;
         let trace = TraceInfo {
             events: threads.iter().map(|t| t.events.len() as u64).sum(),
             dropped_events: threads.iter().map(|t| t.dropped_events).sum(),
@@ -159,15 +267,45 @@ impl Session {
             functions: aggregate.functions,
             call_tree: aggregate.call_tree,
             trace,
-            cpu_profile: None,
+            cpu_profile,
         };
-        let trace_input = TraceInput {
-            threads: &threads,
-            start_ticks: self.start_ticks,
+        let contents = RunContents {
+            data: &data,
+            trace: TraceInput {
+                threads: &threads,
+                start_ticks: self.start_ticks,
+            },
+            #[cfg(feature = "cpu")]
+            cpu: profiles.cpu.as_ref(),
+            #[cfg(not(feature = "cpu"))]
+            cpu: None,
+            heap: profiles.heap.as_deref(),
         };
-        let files = output::write_run(&self.runs_dir, &data, &trace_input)?;
+        let files = output::write_run(&self.runs_dir, &contents)?;
         Ok(Run { data, files })
     }
+}
+
+/// Each instrumented function recorded, with the path of its code, for
+/// crediting CPU samples.
+#[cfg(feature = "cpu")]
+fn code_sites(threads: &[crate::recorder::ThreadSnapshot]) -> Vec<crate::sampling::CodeSite> {
+    let mut seen = std::collections::HashSet::new();
+    let mut sites = Vec::new();
+    for node in threads.iter().flat_map(|t| t.nodes.iter().skip(1)) {
+        let callsite = node.callsite;
+        if seen.insert(std::ptr::from_ref(callsite)) {
+            if let Some(code_path) = callsite.code_path() {
+                sites.push(crate::sampling::CodeSite {
+                    name: callsite.name(),
+                    code_path,
+                    file: callsite.file(),
+                    line: callsite.line(),
+                });
+            }
+        }
+    }
+    sites
 }
 
 impl Drop for Session {

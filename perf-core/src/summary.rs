@@ -59,6 +59,24 @@ impl Display for Summary<'_> {
         } else {
             self.table(f)?;
         }
+        if let Some(cpu) = &data.cpu_profile {
+            writeln!(
+                f,
+                "CPU sampling: {} at {} Hz, {} (cpu% = share of samples inside the function)",
+                plural(cpu.samples, "sample"),
+                cpu.frequency_hz,
+                plural(cpu.stacks, "distinct stack"),
+            )?;
+        }
+        if data.trace.dropped_events > 0 {
+            writeln!(
+                f,
+                "trace.json holds the first {} spans of each thread: {} later ones were left out \
+                 (run.json counts every call)",
+                count(data.trace.events as f64 / data.threads.len().max(1) as f64),
+                count(data.trace.dropped_events as f64),
+            )?;
+        }
         if !data.alloc_tracking {
             writeln!(
                 f,
@@ -81,10 +99,14 @@ impl Summary<'_> {
         let data = self.run.data();
         let shown = &data.functions[..data.functions.len().min(self.top)];
         let with_cpu = shown.iter().any(|s| s.cpu_ns.is_some());
+        let with_samples = shown.iter().any(|s| s.cpu_samples.is_some());
         let all_self: u64 = data.functions.iter().map(|s| s.self_ns).sum();
         let mut header = vec![
             "calls", "total", "self", "self%", "p50", "p95", "p99", "allocs", "bytes",
         ];
+        if with_samples {
+            header.insert(4, "cpu%");
+        }
         if with_cpu {
             header.insert(3, "cpu");
         }
@@ -102,6 +124,13 @@ impl Summary<'_> {
                     count(s.self_allocs as f64),
                     format::bytes(s.self_alloc_bytes as f64),
                 ];
+                if with_samples {
+                    let share = s.cpu_samples.as_ref().map(|c| c.share);
+                    cells.insert(
+                        4,
+                        share.map_or_else(|| "-".to_owned(), |c| format!("{:.1}%", 100.0 * c)),
+                    );
+                }
                 if with_cpu {
                     cells.insert(3, s.cpu_ns.map_or_else(|| "-".to_owned(), duration));
                 }

@@ -1,6 +1,8 @@
 //! Everything a session writes under the output root: the run directory with
 //! `run.json`, the flamegraphs and the trace, and the `latest` pointer.
 
+#[cfg(feature = "cpu")]
+pub(crate) mod cpu;
 pub(crate) mod flamegraph;
 pub(crate) mod fs;
 pub(crate) mod trace;
@@ -25,15 +27,31 @@ pub struct RunFiles {
     pub alloc_flamegraph: Option<PathBuf>,
     /// `trace.json`: the timeline in Chrome trace format; open it in ui.perfetto.dev.
     pub trace: PathBuf,
+    /// `cpu-flamegraph.svg`: CPU samples by stack (feature `cpu`).
+    pub cpu_flamegraph: Option<PathBuf>,
+    /// `cpu.folded`: the CPU samples as folded stacks, for inferno and `cargo perf`.
+    pub cpu_folded: Option<PathBuf>,
+    /// `profile.pb`: the CPU samples for `go tool pprof` (feature `cpu`).
+    pub pprof: Option<PathBuf>,
+    /// `dhat-heap.json`: the heap profile for dhat's viewer (feature `heap`).
+    pub heap_profile: Option<PathBuf>,
 }
 
 impl RunFiles {
-    fn in_dir(dir: PathBuf, with_allocs: bool) -> Self {
+    fn in_dir(dir: PathBuf, contents: &RunContents<'_>) -> Self {
+        let cpu = contents.cpu.is_some();
         RunFiles {
             run_json: dir.join("run.json"),
             flamegraph: dir.join("flamegraph.svg"),
-            alloc_flamegraph: with_allocs.then(|| dir.join("alloc-flamegraph.svg")),
+            alloc_flamegraph: contents
+                .data
+                .alloc_tracking
+                .then(|| dir.join("alloc-flamegraph.svg")),
             trace: dir.join("trace.json"),
+            cpu_flamegraph: cpu.then(|| dir.join("cpu-flamegraph.svg")),
+            cpu_folded: cpu.then(|| dir.join("cpu.folded")),
+            pprof: cpu.then(|| dir.join("profile.pb")),
+            heap_profile: contents.heap.map(|_| dir.join("dhat-heap.json")),
             dir,
         }
     }
@@ -45,6 +63,10 @@ impl RunFiles {
             Some(&self.flamegraph),
             self.alloc_flamegraph.as_ref(),
             Some(&self.trace),
+            self.cpu_flamegraph.as_ref(),
+            self.cpu_folded.as_ref(),
+            self.pprof.as_ref(),
+            self.heap_profile.as_ref(),
         ]
         .into_iter()
         .flatten()
@@ -58,42 +80,66 @@ pub(crate) struct TraceInput<'a> {
     pub(crate) start_ticks: u64,
 }
 
+/// Everything a run directory is made from.
+pub(crate) struct RunContents<'a> {
+    pub(crate) data: &'a RunData,
+    pub(crate) trace: TraceInput<'a>,
+    /// The CPU samples (feature `cpu`).
+    #[cfg(feature = "cpu")]
+    pub(crate) cpu: Option<&'a crate::sampling::CpuProfile>,
+    #[cfg(not(feature = "cpu"))]
+    pub(crate) cpu: Option<std::convert::Infallible>,
+    /// dhat's heap profile, as JSON (feature `heap`).
+    pub(crate) heap: Option<&'a str>,
+}
+
 /// Writes the run into `runs_dir/<id>/` whole or not at all: every file goes
 /// into a hidden temporary directory that is renamed into place at the end,
 /// then `runs_dir/latest` is replaced atomically.
-pub(crate) fn write_run(
-    runs_dir: &Path,
-    data: &RunData,
-    trace: &TraceInput<'_>,
-) -> Result<RunFiles, Error> {
+pub(crate) fn write_run(runs_dir: &Path, contents: &RunContents<'_>) -> Result<RunFiles, Error> {
+    let data = contents.data;
     let staging = tempfile::Builder::new()
         .prefix(".staging-")
         .tempdir_in(runs_dir)
         .map_err(|e| Error::output_dir(runs_dir, e))?;
-    let staged = RunFiles::in_dir(staging.path().to_owned(), data.alloc_tracking);
+    let staged = RunFiles::in_dir(staging.path().to_owned(), contents);
     let final_dir = runs_dir.join(&data.id);
-    let final_files = RunFiles::in_dir(final_dir.clone(), data.alloc_tracking);
+    let final_files = RunFiles::in_dir(final_dir.clone(), contents);
 
     // Errors name the file's final path: that is the one the user knows.
-    let named = |staged: &Path, target: &Path, e: Error| match e {
-        Error::Write { source, .. } if staged != target => Error::write(target, source),
+    let named = |e: Error| match e {
+        Error::Write { path, source } => {
+            Error::write(final_dir.join(path.file_name().unwrap_or_default()), source)
+        }
         other => other,
     };
     fs::write_file(&staged.run_json, |w| {
         serde_json::to_writer_pretty(&mut *w, data)?;
         std::io::Write::write_all(w, b"\n")
     })
-    .map_err(|e| named(&staged.run_json, &final_files.run_json, e))?;
-    flamegraph::write(&staged.flamegraph, data, flamegraph::Metric::Time)
-        .map_err(|e| named(&staged.flamegraph, &final_files.flamegraph, e))?;
-    if let (Some(staged_path), Some(final_path)) =
-        (&staged.alloc_flamegraph, &final_files.alloc_flamegraph)
-    {
-        flamegraph::write(staged_path, data, flamegraph::Metric::Alloc)
-            .map_err(|e| named(staged_path, final_path, e))?;
+    .map_err(named)?;
+    flamegraph::write(&staged.flamegraph, data, flamegraph::Metric::Time).map_err(named)?;
+    if let Some(path) = &staged.alloc_flamegraph {
+        flamegraph::write(path, data, flamegraph::Metric::Alloc).map_err(named)?;
     }
-    trace::write(&staged.trace, data, trace)
-        .map_err(|e| named(&staged.trace, &final_files.trace, e))?;
+    trace::write(&staged.trace, data, &contents.trace).map_err(named)?;
+    #[cfg(feature = "cpu")]
+    if let (Some(profile), Some(flamegraph), Some(folded), Some(pprof)) = (
+        contents.cpu,
+        &staged.cpu_flamegraph,
+        &staged.cpu_folded,
+        &staged.pprof,
+    ) {
+        let files = cpu::CpuFiles {
+            flamegraph,
+            folded,
+            pprof,
+        };
+        cpu::write(&files, &data.name, &flamegraph::subtitle(data), profile).map_err(named)?;
+    }
+    if let (Some(json), Some(path)) = (contents.heap, &staged.heap_profile) {
+        fs::write_file(path, |w| std::io::Write::write_all(w, json.as_bytes())).map_err(named)?;
+    }
 
     let staging_path = staging.keep();
     if let Err(e) = std::fs::rename(&staging_path, &final_dir) {
