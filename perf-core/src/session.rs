@@ -274,6 +274,7 @@ impl Session {
             trace: TraceInput {
                 threads: &threads,
                 start_ticks: self.start_ticks,
+                ticks_to_ns: clock::ticks_to_ns,
             },
             #[cfg(feature = "cpu")]
             cpu: profiles.cpu.as_ref(),

@@ -3,6 +3,8 @@
 
 #[cfg(feature = "cpu")]
 pub(crate) mod cpu;
+#[cfg(test)]
+mod fixtures;
 pub(crate) mod flamegraph;
 pub(crate) mod fs;
 pub(crate) mod trace;
@@ -78,6 +80,8 @@ impl RunFiles {
 pub(crate) struct TraceInput<'a> {
     pub(crate) threads: &'a [ThreadSnapshot],
     pub(crate) start_ticks: u64,
+    /// Turns clock ticks into nanoseconds.
+    pub(crate) ticks_to_ns: fn(u64) -> u64,
 }
 
 /// Everything a run directory is made from.

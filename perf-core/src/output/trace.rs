@@ -10,7 +10,6 @@ use serde::Serialize;
 use super::TraceInput;
 use super::fs;
 use crate::Error;
-use crate::clock::ticks_to_ns;
 use crate::model::RunData;
 use crate::recorder::EventKind;
 
@@ -67,6 +66,7 @@ pub(crate) fn write(path: &Path, data: &RunData, input: &TraceInput<'_>) -> Resu
 
 fn write_to(w: &mut impl Write, data: &RunData, input: &TraceInput<'_>) -> io::Result<()> {
     let pid = data.env.pid;
+    let ticks_to_ns = input.ticks_to_ns;
     let micros = |ticks: u64| ticks_to_ns(ticks.saturating_sub(input.start_ticks)) as f64 / 1e3;
     w.write_all(b"{\"traceEvents\":[\n")?;
     let mut first = true;

@@ -14,6 +14,8 @@ mod thread;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+#[cfg(test)]
+pub(crate) use events::Event;
 pub(crate) use events::EventKind;
 pub use future::Instrumented;
 pub use span::{SpanGuard, enter};
