@@ -2,4 +2,5 @@
 
 pub(crate) mod alloc;
 pub(crate) mod compare;
+pub(crate) mod flamegraph;
 pub(crate) mod overhead;

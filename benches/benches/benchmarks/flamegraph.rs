@@ -1,0 +1,68 @@
+//! A flamegraph of 100 000 distinct stacks (target: under 2 s), drawn by
+//! `perf_core::flamegraph` as sessions and `cargo perf flamegraph` draw
+//! them; and the same stacks folded for `cpu.folded`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group};
+use perf_core::flamegraph::{self, Chart, Palette, Stack};
+
+const STACKS: usize = 100_000;
+
+/// `STACKS` distinct stacks 6 to 20 frames deep, as a service's call tree
+/// under load gives them: many shared prefixes, a long tail of light leaves.
+fn stacks() -> Vec<Stack> {
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    (0..STACKS)
+        .map(|i| {
+            let depth = 6 + (next() % 15) as usize;
+            let mut frames: Vec<String> = (0..depth - 1)
+                .map(|level| format!("app::layer{level}::f{}", next() % (3 + level as u64 * 4)))
+                .collect();
+            // The leaf makes each stack distinct.
+            frames.push(format!("app::leaf::op{i}"));
+            Stack {
+                frames,
+                value: 1 + next() % 10_000,
+            }
+        })
+        .collect()
+}
+
+fn flamegraph_of_many_stacks(c: &mut Criterion) {
+    let stacks = stacks();
+    let chart = Chart {
+        title: "bench: wall time by call stack".to_owned(),
+        subtitle: Some("100 000 distinct stacks".to_owned()),
+        count_name: "ns".to_owned(),
+        palette: Palette::Time,
+    };
+    let mut group = c.benchmark_group("flamegraph-100k-stacks");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
+    group.bench_function("svg", |b| {
+        b.iter(|| {
+            let mut svg = Vec::with_capacity(8 << 20);
+            flamegraph::write_svg(&mut svg, &chart, black_box(&stacks)).unwrap();
+            svg.len()
+        })
+    });
+    group.bench_function("folded", |b| {
+        b.iter(|| {
+            let mut folded = Vec::with_capacity(16 << 20);
+            flamegraph::write_folded(&mut folded, black_box(&stacks)).unwrap();
+            folded.len()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, flamegraph_of_many_stacks);
