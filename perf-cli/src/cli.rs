@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
+use crate::flamegraph::Weight;
 use crate::units;
 
 /// Record runs of an instrumented program, keep baselines, and fail CI on
@@ -39,6 +40,12 @@ pub enum Command {
     Compare(CompareArgs),
     /// Hold a record against the budgets in perf.toml only; exit 1 if one is exceeded.
     Check(CheckArgs),
+    /// Draw a record's flamegraph SVG (wall time, bytes allocated or CPU
+    /// samples), or a differential one against a baseline.
+    Flamegraph(FlamegraphArgs),
+    /// Write one self-contained HTML page about a record: functions,
+    /// interactive flamegraphs, the comparison against a baseline, the machine.
+    Report(ReportArgs),
 }
 
 /// `cargo perf record`.
@@ -200,6 +207,48 @@ pub struct CheckArgs {
     pub out: Option<PathBuf>,
 }
 
+/// `cargo perf flamegraph`.
+#[derive(Debug, Args)]
+pub struct FlamegraphArgs {
+    /// The record to draw: an id, `latest` or a path to a record or run file.
+    #[arg(default_value = "latest")]
+    pub record: String,
+    /// What the widths stand for: self wall time, bytes allocated, or CPU
+    /// samples (perf-core's `cpu` feature).
+    #[arg(long, value_enum, default_value_t = Weight::Time)]
+    pub metric: Weight,
+    /// Draw a differential flamegraph against this baseline (a name in
+    /// .perf/baselines/, a path, or a record id): red grew, blue shrank.
+    #[arg(long, value_name = "BASELINE")]
+    pub diff: Option<String>,
+    /// Where to write the SVG (`-` for standard output) [default:
+    /// flamegraph-METRIC.svg in the record's directory].
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Output root where records are found (default: $PERF_DIR, else target/perf).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// `cargo perf report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The record to report on: an id, `latest` or a path to a record or run file.
+    #[arg(default_value = "latest")]
+    pub record: String,
+    /// Compare against this baseline (a name in .perf/baselines/, a path, or
+    /// a record id) [default: `main` when it exists].
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// Where to write the page (`-` for standard output) [default:
+    /// report.html in the record's directory].
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Output root where records are found (default: $PERF_DIR, else target/perf).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,5 +282,24 @@ mod tests {
         assert_eq!(args.baseline, "main");
         let err = Cli::try_parse_from(["cargo-perf", "compare", "--threshold", "x"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn flamegraph_and_report_default_to_the_latest_record() {
+        let cli = Cli::try_parse_from(["cargo-perf", "flamegraph", "--metric", "alloc"]).unwrap();
+        let Command::Flamegraph(args) = cli.command else {
+            panic!("not flamegraph")
+        };
+        assert_eq!(
+            (args.record.as_str(), args.metric),
+            ("latest", Weight::Alloc)
+        );
+        let cli = Cli::try_parse_from(["cargo-perf", "report", "x", "-o", "-"]).unwrap();
+        let Command::Report(args) = cli.command else {
+            panic!("not report")
+        };
+        assert_eq!(args.record, "x");
+        assert_eq!(args.output, Some(PathBuf::from("-")));
+        assert!(Cli::try_parse_from(["cargo-perf", "flamegraph", "--metric", "heap"]).is_err());
     }
 }

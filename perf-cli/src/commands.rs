@@ -2,18 +2,20 @@
 //! an outcome.
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use crate::cli::{
-    BaselineCommand, BenchArgs, CheckArgs, Cli, Command, CompareArgs, FailOn, Format,
-    ImportCommand, ImportCriterionArgs, RecordArgs,
+    BaselineCommand, BenchArgs, CheckArgs, Cli, Command, CompareArgs, FailOn, FlamegraphArgs,
+    Format, ImportCommand, ImportCriterionArgs, RecordArgs, ReportArgs,
 };
 use crate::compare::render::{self, Detail};
-use crate::compare::{self, Settings};
+use crate::compare::{self, Comparison, Settings};
 use crate::config::Config;
+use crate::flamegraph::{self, Before};
 use crate::model::{RECORD_SCHEMA, Record, Source};
 use crate::record::{self, CargoTarget, RecordOptions, Target};
+use crate::report::{self, Report};
 use crate::store::{self, Paths};
 use crate::{Error, baseline, budget, criterion, files, show};
 
@@ -35,6 +37,8 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Baseline(command) => baseline_command(command),
         Command::Compare(args) => compare_command(args),
         Command::Check(args) => check_command(args),
+        Command::Flamegraph(args) => flamegraph_command(args),
+        Command::Report(args) => report_command(args),
     }
 }
 
@@ -150,6 +154,7 @@ fn write_imported(
         alloc_tracking: false,
         functions,
         stacks: Vec::new(),
+        cpu_stacks: Vec::new(),
         baseline: None,
     };
     let dir = records.join(&id);
@@ -248,10 +253,8 @@ fn compare_command(args: CompareArgs) -> Result<Outcome, Error> {
         alloc_threshold: args.alloc_threshold.unwrap_or(config.alloc_threshold),
         significance: args.significance.unwrap_or(config.significance),
     };
-    let budgets = budget::check(&config.budgets, &current, &paths.config_file())?;
     let mut comparison =
-        compare::compare((&args.baseline, &base), (&current.id, &current), settings)
-            .with_budgets(budgets);
+        compare_with_budgets(&paths, &config, (&args.baseline, &base), &current, settings)?;
     if args.fail_on == FailOn::Never {
         comparison.failed = false;
     }
@@ -271,6 +274,116 @@ fn compare_command(args: CompareArgs) -> Result<Outcome, Error> {
     } else {
         Outcome::Passed
     })
+}
+
+/// `current` compared with `baseline`, with the budgets of perf.toml.
+fn compare_with_budgets(
+    paths: &Paths,
+    config: &Config,
+    baseline: (&str, &Record),
+    current: &Record,
+    settings: Settings,
+) -> Result<Comparison, Error> {
+    let budgets = budget::check(&config.budgets, current, &paths.config_file())?;
+    Ok(compare::compare(baseline, (&current.id, current), settings).with_budgets(budgets))
+}
+
+/// Writes `bytes` to `output` (`-` is standard output), else to `default`
+/// in a directory made if need be; whole or not at all. Returns the file
+/// written, if any.
+fn write_output(
+    output: Option<PathBuf>,
+    default: PathBuf,
+    bytes: &[u8],
+) -> Result<Option<PathBuf>, Error> {
+    let path = match output {
+        Some(path) if path.as_os_str() == "-" => {
+            let mut stdout = std::io::stdout().lock();
+            return match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(Error::write("standard output", e))
+                }
+                _ => Ok(None),
+            };
+        }
+        Some(path) => path,
+        None => {
+            if let Some(dir) = default.parent() {
+                files::create_dir_all(dir)?;
+            }
+            default
+        }
+    };
+    files::write_atomic(&path, bytes)?;
+    Ok(Some(path))
+}
+
+fn flamegraph_command(args: FlamegraphArgs) -> Result<Outcome, Error> {
+    let paths = Paths::discover(args.out.as_deref())?;
+    let (record, path) = store::load_record(&paths, Some(&args.record))?;
+    let base = args
+        .diff
+        .as_deref()
+        .map(|reference| store::load_baseline_or_record(&paths, reference))
+        .transpose()?;
+    let before = base.as_ref().map(|(record, path)| Before { record, path });
+    let svg = match &before {
+        Some(before) => flamegraph::diff_svg(&record, &path, *before, args.metric)?,
+        None => flamegraph::svg(&record, &path, args.metric)?,
+    };
+    let default = flamegraph::default_dir(&paths, &record, &path)
+        .join(flamegraph::file_name(args.metric, before.as_ref()));
+    if let Some(written) = write_output(args.output, default, &svg)? {
+        print(&format!("flamegraph: {}\n", written.display()))?;
+    }
+    Ok(Outcome::Passed)
+}
+
+fn report_command(args: ReportArgs) -> Result<Outcome, Error> {
+    let paths = Paths::discover(args.out.as_deref())?;
+    let config = Config::load(&paths.config_file())?;
+    let (record, path) = store::load_record(&paths, Some(&args.record))?;
+    let base = match &args.baseline {
+        Some(reference) => Some((
+            reference.clone(),
+            store::load_baseline_or_record(&paths, reference)?,
+        )),
+        None if paths.baseline_file("main").exists() => {
+            Some(("main".to_owned(), store::load_baseline(&paths, "main")?))
+        }
+        None => None,
+    };
+    let settings = Settings {
+        threshold: config.threshold,
+        alloc_threshold: config.alloc_threshold,
+        significance: config.significance,
+    };
+    let comparison = base
+        .as_ref()
+        .map(|(name, (base, _))| {
+            compare_with_budgets(&paths, &config, (name, base), &record, settings)
+        })
+        .transpose()?;
+    let baseline =
+        base.as_ref()
+            .zip(comparison.as_ref())
+            .map(|((_, (base, base_path)), comparison)| report::Baseline {
+                before: Before {
+                    record: base,
+                    path: base_path,
+                },
+                comparison,
+            });
+    let page = report::html(&Report {
+        record: &record,
+        path: &path,
+        baseline,
+    })?;
+    let default = flamegraph::default_dir(&paths, &record, &path).join("report.html");
+    if let Some(written) = write_output(args.output, default, page.as_bytes())? {
+        print(&format!("report: {}\n", written.display()))?;
+    }
+    Ok(Outcome::Passed)
 }
 
 /// Appends to `$GITHUB_STEP_SUMMARY` when set; trouble there is a warning,

@@ -4,7 +4,8 @@
 //!
 //! The binary `cargo-perf` is [`main`]; everything it does is also a library
 //! call: [`record::record`], [`baseline::save`], [`compare::compare`],
-//! [`budget::check`], [`criterion::import`].
+//! [`budget::check`], [`criterion::import`], [`flamegraph::svg`],
+//! [`report::html`].
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod baseline;
@@ -16,9 +17,12 @@ pub mod config;
 pub mod criterion;
 mod error;
 pub mod files;
+pub mod flamegraph;
+pub mod html;
 pub mod merge;
 pub mod model;
 pub mod record;
+pub mod report;
 pub mod show;
 pub mod stats;
 pub mod store;

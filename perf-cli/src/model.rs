@@ -51,6 +51,10 @@ pub struct Record {
     /// telling which callees made a caller slower.
     #[serde(default)]
     pub stacks: Vec<Stack>,
+    /// CPU samples by stack (perf-core's `cpu` feature), from each run's
+    /// `cpu.folded`: mean samples per sampled run, heaviest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cpu_stacks: Vec<CpuStack>,
     /// Set when this is a baseline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineInfo>,
@@ -133,6 +137,16 @@ pub struct Stack {
     pub self_alloc_bytes: f64,
 }
 
+/// One stack of CPU samples, root first: the first frame is the thread's
+/// name, the others are code (symbols), instrumented or not.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CpuStack {
+    /// Frames from the thread to the innermost code.
+    pub frames: Vec<String>,
+    /// Samples per run on this stack, the mean over the runs that were sampled.
+    pub samples: f64,
+}
+
 /// What is measured about a function. Every metric is "lower is better".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Metric {
@@ -169,6 +183,11 @@ pub enum Metric {
     /// Bytes allocated per call by the function's own code.
     #[serde(rename = "self_bytes_per_call")]
     SelfBytesPerCall,
+    /// The share (0 to 1) of the run's CPU samples taken while the function
+    /// ran (perf-core's `cpu` feature): one value per sampled run. Shown,
+    /// never compared.
+    #[serde(rename = "cpu_share")]
+    CpuShare,
     /// Self time per run of all the functions together: the `(all
     /// functions)` row of a comparison, never in a record.
     #[serde(rename = "time_per_run_ns")]
@@ -207,6 +226,7 @@ impl Metric {
             Metric::P95 => "p95",
             Metric::P99 => "p99",
             Metric::CpuPerCall => "cpu/call",
+            Metric::CpuShare => "cpu share",
             Metric::Calls => "calls",
             Metric::AllocsPerCall => "allocs/call",
             Metric::SelfAllocsPerCall => "self allocs/call",
@@ -225,6 +245,7 @@ impl Metric {
             Metric::P95 => "p95_ns",
             Metric::P99 => "p99_ns",
             Metric::CpuPerCall => "cpu_per_call_ns",
+            Metric::CpuShare => "cpu_share",
             Metric::Calls => "calls",
             Metric::AllocsPerCall => "allocs_per_call",
             Metric::SelfAllocsPerCall => "self_allocs_per_call",
@@ -245,6 +266,7 @@ impl Metric {
             | Metric::CpuPerCall
             | Metric::TimePerRun => Kind::Time,
             Metric::Calls
+            | Metric::CpuShare
             | Metric::AllocsPerCall
             | Metric::SelfAllocsPerCall
             | Metric::BytesPerCall
@@ -278,6 +300,7 @@ impl Metric {
     pub fn format(self, value: f64) -> String {
         match self {
             Metric::BytesPerCall | Metric::SelfBytesPerCall => crate::units::bytes(value),
+            Metric::CpuShare => format!("{:.1}%", value * 100.0),
             _ if self.kind() == Kind::Time => crate::units::duration(value),
             _ => crate::units::count(value),
         }
@@ -385,6 +408,22 @@ impl Record {
         if !any_calls {
             return Err(Error::invalid(path, "the record holds zero calls"));
         }
+        if let Some((i, bad)) = self
+            .cpu_stacks
+            .iter()
+            .enumerate()
+            .find(|(_, s)| !s.samples.is_finite() || s.samples < 0.0 || s.frames.is_empty())
+        {
+            return Err(Error::invalid(
+                path,
+                format!(
+                    "CPU stack {}: {} samples on {} frames is not a finite, non-negative count on a stack",
+                    i + 1,
+                    bad.samples,
+                    bad.frames.len()
+                ),
+            ));
+        }
         Ok(())
     }
 }
@@ -401,6 +440,7 @@ mod tests {
             Metric::SelfTimePerCall,
             Metric::SelfAllocsPerCall,
             Metric::SelfBytesPerCall,
+            Metric::CpuShare,
         ]) {
             let json = serde_json::to_string(&metric).unwrap();
             assert_eq!(json, format!("\"{}\"", metric.key()));

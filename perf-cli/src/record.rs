@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use perf_core::model::RunData;
 
-use crate::merge::{self, RecordMeta};
+use crate::merge::{self, RecordMeta, RunFiles};
 use crate::model::{Record, Source};
 use crate::store::Paths;
 use crate::{Error, files};
@@ -107,7 +107,7 @@ pub fn record(paths: &Paths, options: &RecordOptions) -> Result<Recorded, Error>
         }
     }
 
-    let mut runs: Vec<RunData> = Vec::with_capacity(options.runs);
+    let mut runs: Vec<RunFiles> = Vec::with_capacity(options.runs);
     let latest = staging.path().join("runs").join("latest");
     for i in 1..=options.runs {
         let what = || format!("run {i} of {}", options.runs);
@@ -126,12 +126,14 @@ pub fn record(paths: &Paths, options: &RecordOptions) -> Result<Recorded, Error>
             }
         };
         let run_json = staging.path().join("runs").join(&id).join("run.json");
-        let run = RunData::load(&run_json).map_err(|e| Error::invalid(&run_json, e.to_string()))?;
+        let data =
+            RunData::load(&run_json).map_err(|e| Error::invalid(&run_json, e.to_string()))?;
+        let run = RunFiles::with_cpu_beside(data, &run_json)?;
         progress.done(&format!(
             "run {i} of {}: {} wall, {} functions",
             options.runs,
             seconds(elapsed),
-            run.functions.len()
+            run.data.functions.len()
         ));
         runs.push(run);
     }

@@ -8,7 +8,7 @@ use perf_core::model::{RUN_SCHEMA, RunData};
 
 use crate::Error;
 use crate::files;
-use crate::merge::{self, RecordMeta};
+use crate::merge::{self, RecordMeta, RunFiles};
 use crate::model::{BASELINE_SCHEMA, RECORD_SCHEMA, Record, Source};
 
 /// The places `cargo perf` reads and writes.
@@ -134,7 +134,7 @@ pub fn load_any(path: &Path) -> Result<Record, Error> {
                 command: Vec::new(),
                 created_at: run.env.started_at.clone(),
             };
-            merge::merge(meta, std::slice::from_ref(&run))
+            merge::merge(meta, &[RunFiles::with_cpu_beside(run, path)?])
         }
         _ => {
             return Err(files::wrong_schema(
@@ -217,6 +217,28 @@ pub fn load_baseline(paths: &Paths, name: &str) -> Result<(Record, PathBuf), Err
         });
     }
     Ok((load_any(&path)?, path))
+}
+
+/// Resolves what to hold a record against: baseline `reference` when
+/// `.perf/baselines/` has it (or it is a path), else a record id or
+/// `latest`. With neither, the error is the missing baseline's.
+pub fn load_baseline_or_record(paths: &Paths, reference: &str) -> Result<(Record, PathBuf), Error> {
+    if reference.contains(std::path::MAIN_SEPARATOR) && Path::new(reference).is_dir() {
+        return load_record(paths, Some(reference));
+    }
+    let is_saved_baseline =
+        check_name("baseline", reference).is_ok() && paths.baseline_file(reference).exists();
+    let is_path = Path::new(reference).exists()
+        && (reference.contains(std::path::MAIN_SEPARATOR) || reference.ends_with(".json"));
+    if !is_saved_baseline && !is_path {
+        let is_record = (reference == "latest" && paths.records_dir().join("latest").exists())
+            || (check_name("record", reference).is_ok()
+                && paths.records_dir().join(reference).is_dir());
+        if is_record {
+            return load_record(paths, Some(reference));
+        }
+    }
+    load_baseline(paths, reference)
 }
 
 #[cfg(test)]

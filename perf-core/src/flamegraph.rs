@@ -237,10 +237,10 @@ fn empty_svg(w: &mut dyn Write, title: &str, message: &str) -> io::Result<()> {
     writeln!(
         w,
         r##"<?xml version="1.0" standalone="no"?>
-<svg version="1.1" width="800" height="80" xmlns="http://www.w3.org/2000/svg">
+<svg version="1.1" width="1200" height="80" xmlns="http://www.w3.org/2000/svg">
 <rect x="0" y="0" width="100%" height="100%" fill="#eeeeee"/>
-<text x="400" y="30" font-family="Verdana" font-size="17" text-anchor="middle">{}</text>
-<text x="400" y="58" font-family="Verdana" font-size="13" text-anchor="middle">{}</text>
+<text x="600" y="30" font-family="Verdana" font-size="17" text-anchor="middle">{}</text>
+<text x="600" y="58" font-family="Verdana" font-size="13" text-anchor="middle">{}</text>
 </svg>"##,
         escape(title),
         escape(message)

@@ -70,6 +70,7 @@ fn record(id: &str, seed: u64, slower: bool) -> Record {
         alloc_tracking: true,
         functions,
         stacks: Vec::new(),
+        cpu_stacks: Vec::new(),
         baseline: None,
     }
 }

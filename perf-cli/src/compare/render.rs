@@ -1,5 +1,6 @@
-//! A comparison as a terminal table, as Markdown for a pull request, or as
-//! JSON (`perf-compare/1`, documented in `docs/formats.md`).
+//! A comparison as a terminal table, as Markdown for a pull request, as an
+//! HTML fragment for `cargo perf report`, or as JSON (`perf-compare/1`,
+//! documented in `docs/formats.md`).
 
 use std::fmt::Write as _;
 
@@ -179,6 +180,107 @@ fn markdown_table(out: &mut String, comparison: &Comparison, rows: &[&Row]) {
         );
     }
     out.push('\n');
+}
+
+/// An HTML fragment for `cargo perf report`: the outcome, where to look,
+/// the table (rows classed by verdict, so a page's CSS can highlight
+/// regressions), budgets and notes. Every name is escaped.
+pub fn html(comparison: &Comparison, detail: Detail) -> String {
+    let e = crate::html::escape;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<p class=\"outcome {}\">{}</p>",
+        if comparison.failed {
+            "failed"
+        } else {
+            "passed"
+        },
+        e(&outcome_line(comparison))
+    );
+    let _ = writeln!(
+        out,
+        "<p class=\"sides\">Baseline {} · current {}<br><span class=\"muted\">{}</span></p>",
+        e(&describe_side(&comparison.baseline, true).replace('`', "")),
+        e(&describe_side(&comparison.current, false).replace('`', "")),
+        e(&settings_line(comparison))
+    );
+    let culprits: Vec<&Row> = comparison.culprits().collect();
+    if !culprits.is_empty() {
+        out.push_str(
+            "<div class=\"culprits\"><strong>Where to look</strong> (own cost changed):<ul>\n",
+        );
+        for row in culprits {
+            let _ = writeln!(out, "<li>{}</li>", e(&culprit_line(row)));
+        }
+        out.push_str("</ul></div>\n");
+    }
+    let (shown, hidden) = visible_rows(comparison, detail);
+    let p = match comparison.correction {
+        Correction::BenjaminiHochberg { .. } => "q",
+        Correction::None { .. } => "p",
+    };
+    let _ = writeln!(
+        out,
+        "<table class=\"sortable compare\"><thead><tr><th>function</th><th>metric</th>\
+         <th class=\"num\">baseline</th><th class=\"num\">current</th><th class=\"num\">change</th>\
+         <th>{}</th><th class=\"num\">{p}</th><th>verdict</th></tr></thead><tbody>",
+        e(&interval_heading(comparison))
+    );
+    for row in &shown {
+        let class = match row.verdict {
+            Verdict::Regressed if row.gated => "regressed",
+            Verdict::Regressed => "regressed not-gated",
+            other => other.word(),
+        };
+        let sort = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v}"));
+        let _ = writeln!(
+            out,
+            "<tr class=\"{class}\"><td class=\"fn\">{}</td><td>{}</td>\
+             <td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td>\
+             <td class=\"num\" data-v=\"{}\">{}</td><td>{}</td>\
+             <td class=\"num\" data-v=\"{}\">{}</td><td class=\"verdict\">{}</td></tr>",
+            e(&row.function),
+            e(&metric_label(row)),
+            sort(row.baseline),
+            e(&value(row, row.baseline)),
+            sort(row.current),
+            e(&value(row, row.current)),
+            sort(row.change),
+            e(&change(row)),
+            e(&interval(row)),
+            sort(row.p_adjusted),
+            e(&p_value(row)),
+            e(&verdict(row)),
+        );
+    }
+    out.push_str("</tbody></table>\n");
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "<p class=\"muted\">{hidden} unchanged rows not shown (<code>cargo perf compare --all</code> shows them).</p>"
+        );
+    }
+    if !comparison.budgets.is_empty() {
+        out.push_str("<p><strong>Budgets</strong> (perf.toml):</p><ul class=\"budgets\">\n");
+        for check in &comparison.budgets {
+            let _ = writeln!(
+                out,
+                "<li class=\"{}\">{}</li>",
+                if check.exceeded {
+                    "regressed"
+                } else {
+                    "unchanged"
+                },
+                e(&budget_line(check))
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    for note in &comparison.notes {
+        let _ = writeln!(out, "<p class=\"note\">Note: {}</p>", e(note));
+    }
+    out
 }
 
 /// Rows to show: every row that is not unchanged, time/call of every

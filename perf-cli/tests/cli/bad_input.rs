@@ -1,10 +1,9 @@
 //! Trouble: exit 2, one clear line naming the file at fault, and nothing
 //! touched.
 
-use predicates::prelude::*;
 use predicates::str::contains;
 
-use crate::util::{Project, program, record};
+use crate::util::{Project, program, record, trouble};
 
 /// A project with a good baseline and record, and the bytes of every file.
 fn project() -> Project {
@@ -12,23 +11,6 @@ fn project() -> Project {
     project.write_baseline("main", &record("base", &program(), 5, 1));
     project.write_record(&record("cur", &program(), 5, 2));
     project
-}
-
-/// Runs `args`, expects trouble mentioning `expected`, and checks that the
-/// error is one line and that no file changed.
-fn trouble(project: &Project, args: &[&str], expected: &str) {
-    let before = project.snapshot();
-    let output = project
-        .perf()
-        .args(args)
-        .assert()
-        .code(2)
-        .stdout(predicate::str::is_empty())
-        .stderr(contains(expected));
-    let stderr = String::from_utf8_lossy(&output.get_output().stderr).into_owned();
-    assert_eq!(stderr.lines().count(), 1, "one line:\n{stderr}");
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    assert_eq!(before, project.snapshot(), "{args:?} touched a file");
 }
 
 fn baseline_file(project: &Project) -> std::path::PathBuf {

@@ -3,8 +3,11 @@
 
 mod bad_input;
 mod baseline;
+mod browser;
 mod compare;
 mod criterion;
+mod flamegraph;
 mod record;
+mod report;
 mod statistics;
 mod util;

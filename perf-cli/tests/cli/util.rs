@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use perf_cli::model::{
-    BASELINE_SCHEMA, BaselineInfo, FunctionSamples, Metric, RECORD_SCHEMA, Record, RunSummary,
-    Source, Stack,
+    BASELINE_SCHEMA, BaselineInfo, CpuStack, FunctionSamples, Metric, RECORD_SCHEMA, Record,
+    RunSummary, Source, Stack,
 };
 use perf_core::model::Environment;
 
@@ -83,6 +83,108 @@ impl Project {
         walk(self.path(), &mut files);
         files
     }
+}
+
+/// Runs `args`, expects trouble mentioning `expected`, and checks that the
+/// error is one line and that no file changed.
+pub fn trouble(project: &Project, args: &[&str], expected: &str) {
+    let before = project.snapshot();
+    let output = project
+        .perf()
+        .args(args)
+        .assert()
+        .code(2)
+        .stdout(predicates::str::is_empty())
+        .stderr(predicates::str::contains(expected));
+    let stderr = String::from_utf8_lossy(&output.get_output().stderr).into_owned();
+    assert_eq!(stderr.lines().count(), 1, "one line:\n{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert_eq!(before, project.snapshot(), "{args:?} touched a file");
+}
+
+/// Writes a `run.json` of one run of [`program`] (with `cpu.folded` beside
+/// it when `cpu` is given) under `runs/<id>/`, and returns its path.
+pub fn write_run(project: &Project, id: &str, cpu: Option<&str>) -> PathBuf {
+    let dir = project.path().join("target/perf/runs").join(id);
+    std::fs::create_dir_all(&dir).unwrap();
+    let function = |name: &str, calls: u64, total: u64, own: u64| {
+        serde_json::json!({
+            "name": name, "file": "src/app.rs", "line": 1, "calls": calls,
+            "total_ns": total, "self_ns": own, "mean_ns": total / calls,
+            "p50_ns": total / calls, "p95_ns": total / calls, "p99_ns": total / calls,
+            "max_ns": total / calls, "cpu_ns": null, "self_allocs": calls, "total_allocs": calls,
+            "self_alloc_bytes": 64 * calls, "total_alloc_bytes": 64 * calls,
+        })
+    };
+    let node = |id: u32, parent: Option<u32>, name: &str, calls: u64, total: u64, own: u64| {
+        serde_json::json!({
+            "id": id, "parent": parent, "function": name, "calls": calls,
+            "total_ns": total, "self_ns": own, "total_allocs": calls, "self_allocs": calls,
+            "total_alloc_bytes": 64 * calls, "self_alloc_bytes": 64 * calls,
+        })
+    };
+    let mut run = serde_json::json!({
+        "schema": "perf-run/1",
+        "id": id,
+        "name": "app",
+        "env": environment(),
+        "duration_ns": 60_000_000u64,
+        "alloc_tracking": true,
+        "threads": [{"index": 0, "name": "main", "calls": 1_100}],
+        "functions": [
+            function("db::query", 1_000, 50_000_000, 50_000_000),
+            function("app::handler", 100, 55_000_000, 5_000_000),
+        ],
+        "call_tree": [
+            node(0, None, "app::handler", 100, 55_000_000, 5_000_000),
+            node(1, Some(0), "db::query", 1_000, 50_000_000, 50_000_000),
+        ],
+        "trace": {"events": 1_100, "dropped_events": 0},
+    });
+    if let Some(folded) = cpu {
+        std::fs::write(dir.join("cpu.folded"), folded).unwrap();
+        run["cpu_profile"] = serde_json::json!({"frequency_hz": 99, "samples": 6, "stacks": 2});
+    }
+    let path = dir.join("run.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&run).unwrap()).unwrap();
+    path
+}
+
+/// A project for `cargo perf report`: baseline `main`, and as the latest
+/// record the same program with `db::query` 50% slower, CPU samples, and a
+/// function whose name holds HTML (`<`, `&`).
+pub fn report_project() -> Project {
+    let mut funcs = program();
+    funcs.push(Func::new(
+        "<Vec<u8> as app::Encode<'_>>::encode & flush",
+        Some("app::render"),
+        100.0,
+        3_000.0,
+    ));
+    let slower = with(&funcs, "db::query", |f| f.self_ns *= 1.5);
+    let project = Project::new();
+    project.write_baseline("main", &record("20261101T000000-app", &funcs, 5, 1));
+    let mut current = record("20261123T091803-app", &slower, 5, 2);
+    let stack = |frames: &[&str], samples: f64| CpuStack {
+        frames: frames.iter().map(|f| (*f).to_owned()).collect(),
+        samples,
+    };
+    current.cpu_stacks = vec![
+        stack(&["main", "app::handler", "db::query", "memcpy"], 30.0),
+        stack(&["main", "app::handler", "app::render"], 12.0),
+        stack(&["main", "app::handler"], 2.0),
+    ];
+    for function in &mut current.functions {
+        let share = match function.name.as_str() {
+            "app::handler" => 1.0,
+            "db::query" => 0.68,
+            "app::render" => 0.27,
+            _ => continue,
+        };
+        function.samples.insert(Metric::CpuShare, vec![share; 5]);
+    }
+    project.write_record(&current);
+    project
 }
 
 /// One function of a synthetic program.
@@ -259,6 +361,7 @@ pub fn record_wandering(
         alloc_tracking: true,
         functions,
         stacks,
+        cpu_stacks: Vec::new(),
         baseline: None,
     }
 }

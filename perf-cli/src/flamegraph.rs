@@ -1,0 +1,274 @@
+//! Flamegraphs of a record, drawn by perf-core's `flamegraph` module: wall
+//! time or bytes allocated by instrumented call stack, CPU samples by stack,
+//! and differential pictures of a record against a baseline.
+
+use std::path::{Path, PathBuf};
+
+use perf_core::flamegraph::{self as draw, Chart, Palette, Stack};
+
+use crate::Error;
+use crate::model::Record;
+use crate::store::Paths;
+
+/// What a flamegraph's widths stand for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Weight {
+    /// Self wall time of instrumented functions (ns per run).
+    Time,
+    /// Bytes allocated by instrumented functions' own code (per run).
+    Alloc,
+    /// CPU samples (perf-core's `cpu` feature).
+    Cpu,
+}
+
+impl Weight {
+    /// Every weight, in the order a report shows them.
+    pub const ALL: [Weight; 3] = [Weight::Time, Weight::Alloc, Weight::Cpu];
+
+    /// The weight's name in file names and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Weight::Time => "time",
+            Weight::Alloc => "alloc",
+            Weight::Cpu => "cpu",
+        }
+    }
+
+    /// What the widths stand for, in words.
+    pub fn what(self) -> &'static str {
+        match self {
+            Weight::Time => "wall time",
+            Weight::Alloc => "bytes allocated",
+            Weight::Cpu => "CPU samples",
+        }
+    }
+
+    fn count_name(self) -> &'static str {
+        match self {
+            Weight::Time => "ns",
+            Weight::Alloc => "bytes",
+            Weight::Cpu => "samples",
+        }
+    }
+
+    fn palette(self) -> Palette {
+        match self {
+            Weight::Time => Palette::Time,
+            Weight::Alloc => Palette::Alloc,
+            Weight::Cpu => Palette::Cpu,
+        }
+    }
+}
+
+/// Why `record` (read from `path`) cannot be drawn by `weight`, if it cannot.
+pub fn unavailable(record: &Record, path: &Path, weight: Weight) -> Option<Error> {
+    let problem = match weight {
+        Weight::Time | Weight::Alloc if record.stacks.is_empty() => format!(
+            "record {} has no call stacks to draw{}",
+            record.id,
+            if record.source == crate::model::Source::Criterion {
+                ": it was imported from criterion, which measures whole benchmarks"
+            } else {
+                ""
+            }
+        ),
+        Weight::Alloc if !record.alloc_tracking => format!(
+            "record {} has no allocation figures: make perf_core::PerfAlloc the program's #[global_allocator]",
+            record.id
+        ),
+        Weight::Cpu if record.cpu_stacks.is_empty() => format!(
+            "record {} has no CPU samples: build the program with perf-core's `cpu` feature",
+            record.id
+        ),
+        _ => return None,
+    };
+    Some(Error::invalid(path, problem))
+}
+
+/// How many runs CPU sample counts are given for: a record's CPU stacks
+/// hold means per run, drawn as totals over its runs so that a stack seen
+/// once in five runs still shows.
+fn cpu_runs(record: &Record) -> f64 {
+    record.runs.len().max(1) as f64
+}
+
+/// The record's stacks weighed by `weight`; CPU samples are scaled to
+/// `cpu_runs` runs.
+fn stacks(record: &Record, weight: Weight, cpu_runs: f64) -> Vec<Stack> {
+    let stack = |frames: &[String], value: f64| Stack {
+        frames: frames.to_vec(),
+        value: value.round() as u64,
+    };
+    match weight {
+        Weight::Time => record
+            .stacks
+            .iter()
+            .map(|s| stack(&s.frames, s.self_ns))
+            .collect(),
+        Weight::Alloc => record
+            .stacks
+            .iter()
+            .map(|s| stack(&s.frames, s.self_alloc_bytes))
+            .collect(),
+        Weight::Cpu => record
+            .cpu_stacks
+            .iter()
+            .map(|s| stack(&s.frames, s.samples * cpu_runs))
+            .collect(),
+    }
+}
+
+/// The line under a picture's title: what it shows, where and when.
+fn subtitle(record: &Record, weight: Weight) -> String {
+    let runs = record.runs.len().max(1);
+    let per = match weight {
+        Weight::Cpu => {
+            let total: f64 = record.cpu_stacks.iter().map(|s| s.samples).sum();
+            format!(
+                "{} samples over {runs} run{}",
+                (total * runs as f64).round(),
+                plural(runs)
+            )
+        }
+        Weight::Time | Weight::Alloc => format!("mean of {runs} run{}", plural(runs)),
+    };
+    format!(
+        "record {} · {} · commit {} · {per}",
+        record.id,
+        record.env.host,
+        record.short_commit().as_deref().unwrap_or("unknown")
+    )
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// The flamegraph of `record` (read from `path`) by `weight`, as SVG.
+pub fn svg(record: &Record, path: &Path, weight: Weight) -> Result<Vec<u8>, Error> {
+    if let Some(error) = unavailable(record, path, weight) {
+        return Err(error);
+    }
+    let chart = Chart {
+        title: format!("{}: {} by call stack", record.name, weight.what()),
+        subtitle: Some(subtitle(record, weight)),
+        count_name: weight.count_name().to_owned(),
+        palette: weight.palette(),
+    };
+    let mut out = Vec::new();
+    draw::write_svg(&mut out, &chart, &stacks(record, weight, cpu_runs(record)))
+        .map_err(|e| Error::invalid(path, format!("cannot draw its flamegraph: {e}")))?;
+    Ok(out)
+}
+
+/// A baseline side of a differential flamegraph.
+#[derive(Clone, Copy, Debug)]
+pub struct Before<'a> {
+    /// The baseline (or record) drawn as "before".
+    pub record: &'a Record,
+    /// The file it was read from.
+    pub path: &'a Path,
+}
+
+impl Before<'_> {
+    /// How the picture names it: `main (record 2026…)` for a saved
+    /// baseline, else its record id.
+    pub fn label(&self) -> String {
+        match &self.record.baseline {
+            Some(info) => format!("{} (record {})", info.name, self.record.id),
+            None => self.record.id.clone(),
+        }
+    }
+
+    /// A short name for file names: the baseline's name, else the record id.
+    pub fn file_label(&self) -> String {
+        let name = self
+            .record
+            .baseline
+            .as_ref()
+            .map_or(self.record.id.as_str(), |b| b.name.as_str());
+        name.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    }
+}
+
+/// A differential flamegraph of `record` against `before`, as SVG: widths
+/// are the record's, red frames grew and blue ones shrank.
+pub fn diff_svg(
+    record: &Record,
+    path: &Path,
+    before: Before<'_>,
+    weight: Weight,
+) -> Result<Vec<u8>, Error> {
+    if let Some(error) = unavailable(record, path, weight) {
+        return Err(error);
+    }
+    if let Some(error) = unavailable(before.record, before.path, weight) {
+        return Err(error);
+    }
+    // Both sides as if they had as many runs as the record.
+    let runs = cpu_runs(record);
+    let chart = Chart {
+        title: format!(
+            "{}: {}, {} → {}",
+            record.name,
+            weight.what(),
+            before.label(),
+            record.id
+        ),
+        subtitle: Some(format!(
+            "red grew, blue shrank · widths are {}",
+            subtitle(record, weight)
+        )),
+        count_name: weight.count_name().to_owned(),
+        palette: weight.palette(),
+    };
+    let mut out = Vec::new();
+    draw::write_diff_svg(
+        &mut out,
+        &chart,
+        &stacks(before.record, weight, runs),
+        &stacks(record, weight, runs),
+    )
+    .map_err(|e| {
+        Error::invalid(
+            path,
+            format!("cannot draw its differential flamegraph: {e}"),
+        )
+    })?;
+    Ok(out)
+}
+
+/// Where a record's pictures and report go by default: beside the file it
+/// was read from (`records/<id>/`, or a run's directory), but for a saved
+/// baseline `<output>/baselines/<name>/`, not the committed `.perf/`.
+pub fn default_dir(paths: &Paths, record: &Record, path: &Path) -> PathBuf {
+    match &record.baseline {
+        Some(info) => paths.output.join("baselines").join(&info.name),
+        None => path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_owned(),
+    }
+}
+
+/// The default file name of a picture: `flamegraph-time.svg`, or
+/// `flamegraph-time-diff-main.svg` against baseline `main`.
+pub fn file_name(weight: Weight, before: Option<&Before<'_>>) -> String {
+    match before {
+        Some(before) => format!(
+            "flamegraph-{}-diff-{}.svg",
+            weight.name(),
+            before.file_label()
+        ),
+        None => format!("flamegraph-{}.svg", weight.name()),
+    }
+}

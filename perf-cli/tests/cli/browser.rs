@@ -1,0 +1,343 @@
+//! `cargo perf report` in a real browser: headless Chromium loads the page
+//! and shows what it holds (its DOM), draws it (a screenshot that is not
+//! blank, with the flamegraphs' colours), fetches nothing (its network
+//! log), and each embedded flamegraph, loaded as in its frame, still zooms
+//! and searches.
+//!
+//! Needs `chromium` on PATH (`.ci/run` installs Debian's); without it the
+//! test fails and says so, unless `PERF_SKIP_BROWSER_TESTS=1`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::report::report;
+use crate::util::report_project;
+
+/// The SVG documents a page embeds as `data:image/svg+xml;base64,` URLs.
+pub fn embedded_svgs(page: &str) -> Vec<String> {
+    const PREFIX: &str = "data:image/svg+xml;base64,";
+    page.match_indices(PREFIX)
+        .map(|(at, _)| {
+            let encoded = &page[at + PREFIX.len()..];
+            let end = encoded.find('"').expect("a closing quote");
+            String::from_utf8(base64_decode(&encoded[..end])).expect("UTF-8 SVG")
+        })
+        .collect()
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {:?}", c as char),
+    };
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    for chunk in text.trim_end_matches('=').as_bytes().chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &c)| n | u32::from(value(c)) << (18 - 6 * i));
+        out.extend(n.to_be_bytes()[1..chunk.len()].iter());
+    }
+    out
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() {
+                ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}
+
+/// Chromium on PATH; `None` (the test is skipped) only when
+/// `PERF_SKIP_BROWSER_TESTS=1`.
+fn chromium() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
+            .find(|candidate| candidate.is_file())
+    });
+    if found.is_none() && std::env::var_os("PERF_SKIP_BROWSER_TESTS").is_some_and(|v| v == "1") {
+        eprintln!("skipped: chromium is not installed and PERF_SKIP_BROWSER_TESTS=1");
+        return None;
+    }
+    Some(found.expect(
+        "the browser tests need `chromium` on PATH: install it (Debian: `apt-get install chromium`; \
+         .ci/run does) or set PERF_SKIP_BROWSER_TESTS=1 to skip them",
+    ))
+}
+
+/// Headless Chromium with its own profile, no background traffic.
+struct Browser {
+    program: PathBuf,
+    profile: tempfile::TempDir,
+}
+
+impl Browser {
+    fn new(program: PathBuf) -> Browser {
+        Browser {
+            program,
+            profile: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// Runs Chromium on `url` with `args`; returns its stdout. Generous
+    /// time limit: a cold start on a busy 2-core machine takes seconds.
+    fn run(&self, args: &[&str], url: &str) -> String {
+        let mut child = Command::new(&self.program)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-default-apps",
+                "--disable-extensions",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+                "--no-first-run",
+                "--no-default-browser-check",
+                "--hide-scrollbars",
+                "--mute-audio",
+            ])
+            .arg(format!("--user-data-dir={}", self.profile.path().display()))
+            .args(args)
+            .arg(url)
+            .env("HOME", self.profile.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("chromium starts");
+        // Read while waiting, so that a large DOM cannot block the pipe.
+        let mut stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut stdout, &mut text).map(|_| text)
+        });
+        let mut stderr = child.stderr.take().unwrap();
+        let errors = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+            text
+        });
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > Duration::from_secs(180) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("chromium {args:?} took over 180 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let stdout = reader.join().unwrap().unwrap();
+        let stderr = errors.join().unwrap();
+        assert!(status.success(), "chromium {args:?}: {status}\n{stderr}");
+        stdout
+    }
+}
+
+/// The network requests a page made, from Chromium's network log: those
+/// with an initiator (the browser's own have "not an origin").
+fn page_requests(net_log: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(net_log).expect("chromium wrote its network log");
+    // Chromium may stop before closing the JSON; close it.
+    let log: serde_json::Value = serde_json::from_str(&text)
+        .or_else(|_| serde_json::from_str(&format!("{}]}}", text.trim_end().trim_end_matches(','))))
+        .expect("a network log in JSON");
+    let start_job = &log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"];
+    let mut urls: Vec<String> = log["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|event| &event["type"] == start_job)
+        .filter(|event| event["params"]["initiator"] != "not an origin")
+        .filter_map(|event| event["params"]["url"].as_str())
+        .filter(|url| !url.starts_with("file:") && !url.starts_with("data:"))
+        .map(str::to_owned)
+        .collect();
+    urls.dedup();
+    urls
+}
+
+fn file_url(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+/// What a probe added to a flamegraph saw after poking it.
+fn probe(browser: &Browser, svg: &str, search: &str) -> String {
+    // Poke the picture as a user would once it has loaded: search, then
+    // click the deepest frame (zoom).
+    let script = format!(
+        r##"<script><![CDATA[
+window.addEventListener("load", function () {{ setTimeout(function () {{
+    var seen = [];
+    try {{
+        seen.push("fluid=" + !document.documentElement.hasAttribute("width"));
+        search({search:?});
+        seen.push("search=" + document.getElementById("search").firstChild.nodeValue);
+        seen.push("matched=" + document.getElementById("matched").firstChild.nodeValue);
+        var frames = document.querySelectorAll("#frames > g");
+        var deepest = frames[0];
+        for (var i = 0; i < frames.length; i++) {{
+            if (+frames[i].querySelector("rect").getAttribute("y") < +deepest.querySelector("rect").getAttribute("y")) deepest = frames[i];
+        }}
+        deepest.dispatchEvent(new MouseEvent("click", {{ bubbles: true }}));
+        seen.push("zoomed=" + document.querySelectorAll("#frames > g.parent").length);
+    }} catch (e) {{ seen.push("error=" + e); }}
+    document.documentElement.setAttribute("data-probe", seen.join("|"));
+}}, 200); }});
+]]></script>"##
+    );
+    let at = svg.rfind("</svg>").unwrap();
+    let poked = format!("{}{script}{}", &svg[..at], &svg[at..]);
+    let url = format!(
+        "data:image/svg+xml;base64,{}",
+        base64_encode(poked.as_bytes())
+    );
+    assert!(url.len() < 120_000, "the picture fits in one argument");
+    let dom = browser.run(&["--virtual-time-budget=10000", "--dump-dom"], &url);
+    let start = dom.find("data-probe=\"").expect("the probe ran") + 12;
+    dom[start..start + dom[start..].find('"').unwrap()].to_owned()
+}
+
+#[test]
+fn the_report_in_a_real_browser() {
+    let Some(program) = chromium() else { return };
+    let browser = Browser::new(program);
+    let project = report_project();
+    let (page, path) = report(&project, &[]);
+    let url = file_url(&path);
+
+    // What the page shows: header, tables with the functions, five
+    // pictures, the comparison with its regression, the machine.
+    let net_log = project.path().join("net-log.json");
+    let dom = browser.run(
+        &[
+            &format!("--log-net-log={}", net_log.display()),
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+        ],
+        &url,
+    );
+    assert!(dom.contains("<h1>app</h1>"), "{dom}");
+    assert!(dom.contains("<code>20261123T091803-app</code>"));
+    assert!(dom.contains("<table class=\"sortable functions\">"));
+    for name in ["db::query", "app::handler", "app::render", "app::format"] {
+        assert!(
+            dom.contains(&format!("<code>{name}</code>")),
+            "{name} in the functions table"
+        );
+    }
+    assert!(
+        dom.contains("&lt;Vec&lt;u8&gt; as app::Encode&lt;'_&gt;&gt;::encode &amp; flush"),
+        "a name with markup shows as text"
+    );
+    assert_eq!(dom.matches("<iframe class=\"flamegraph\"").count(), 5);
+    assert!(dom.contains("<tr class=\"regressed\"><td class=\"fn\">db::query</td>"));
+    assert!(dom.contains("<dt>CPU</dt><dd>Test CPU</dd>"));
+
+    // Nothing was fetched from the network by the page (the browser's own
+    // update checks are not the page's); the log does show a page's fetch.
+    assert_eq!(page_requests(&net_log), Vec::<String>::new());
+    let fetching = project.path().join("fetching.html");
+    std::fs::write(
+        &fetching,
+        "<!DOCTYPE html><img src=\"http://127.0.0.1:9/probe.png\">",
+    )
+    .unwrap();
+    let probe_log = project.path().join("probe-net-log.json");
+    browser.run(
+        &[
+            &format!("--log-net-log={}", probe_log.display()),
+            "--virtual-time-budget=2000",
+            "--dump-dom",
+        ],
+        &file_url(&fetching),
+    );
+    assert_eq!(
+        page_requests(&probe_log),
+        ["http://127.0.0.1:9/probe.png"],
+        "the network log shows what a page fetches"
+    );
+
+    // What it draws: not blank, many colours, and the flamegraphs' warm
+    // frames (drawn inside the frames, so the pictures rendered).
+    let shot = project.path().join("report.png");
+    browser.run(
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1280,2000",
+            "--virtual-time-budget=5000",
+        ],
+        &url,
+    );
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!((frame.width, frame.height), (1280, 2000));
+    let channels = frame.color_type.samples();
+    assert!(channels >= 3, "{:?}", frame.color_type);
+    let mut colours = std::collections::HashSet::new();
+    let (mut not_white, mut warm) = (0usize, 0usize);
+    for pixel in pixels[..frame.buffer_size()].chunks(channels) {
+        let (r, g, b) = (pixel[0], pixel[1], pixel[2]);
+        colours.insert((r, g, b));
+        if (r, g, b) != (255, 255, 255) {
+            not_white += 1;
+        }
+        // inferno's hot palette: red 205–255, green 0–230, blue 0–55.
+        if r >= 200 && g <= 235 && b <= 60 && r > g {
+            warm += 1;
+        }
+    }
+    let all = (frame.width * frame.height) as usize;
+    assert!(colours.len() > 200, "{} colours", colours.len());
+    assert!(not_white > all / 4, "{not_white} of {all} pixels not white");
+    assert!(warm > 5_000, "{warm} flamegraph-coloured pixels");
+
+    // Each picture, loaded as in its frame (a data: URL document), ran
+    // inferno's script (fluid width) and still zooms and searches.
+    let svgs = embedded_svgs(&page);
+    assert_eq!(svgs.len(), 5);
+    for svg in &svgs {
+        assert!(svg.contains("function init(evt)"), "inferno's script");
+        assert!(svg.contains("onload=\"init(evt)\""));
+    }
+    let seen = probe(&browser, &svgs[0], "db::query");
+    assert!(
+        seen.starts_with("fluid=true|search=Reset Search|matched=Matched: "),
+        "{seen}"
+    );
+    assert!(
+        seen.contains("|zoomed=") && !seen.ends_with("|zoomed=0"),
+        "a click zooms: {seen}"
+    );
+    assert!(!seen.contains("error="), "{seen}");
+    let seen = probe(&browser, &svgs[3], "app::");
+    assert!(
+        seen.contains("|search=Reset Search|"),
+        "the difference searches: {seen}"
+    );
+    assert!(!seen.contains("error="), "{seen}");
+}
