@@ -154,21 +154,23 @@ fn a_panic_closes_the_span_and_counts_the_call() {
 
 #[test]
 fn async_fns_count_once_and_time_from_first_poll_to_completion() {
-    let f = run("async");
+    let moved = |f: &Finished| -> usize {
+        f.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("moved="))
+            .and_then(|n| n.parse().ok())
+            .expect("moved= line")
+    };
+    // Whether a future moves between threads is the scheduler's choice: on a
+    // loaded machine a run may keep every future on one thread.
+    let f = (0..5)
+        .map(|_| run("async"))
+        .find(|f| moved(f) > 0)
+        .expect("no future moved between threads in 5 runs; the test proves nothing");
     let handler = function(&f.run, "workload::handle_request");
     assert_eq!(handler.calls, 200);
     // Each call sleeps 2 ms between its first poll and its completion.
     assert!(handler.p50_ns >= 2_000_000, "p50 {} ns", handler.p50_ns);
-    let moved: usize = f
-        .stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("moved="))
-        .and_then(|n| n.parse().ok())
-        .expect("moved= line");
-    assert!(
-        moved > 0,
-        "no future moved between threads; the test proves nothing"
-    );
     // Calls made inside a poll nest under the async fn, whichever thread polled.
     let ticks = nodes(&f.run, "workload::tick");
     assert!(!ticks.is_empty());
@@ -286,7 +288,7 @@ fn an_empty_run_still_writes_readable_files() {
     let f = run("empty");
     assert!(f.run.functions.is_empty());
     let svg = std::fs::read_to_string(f.dir.join("flamegraph.svg")).expect("svg");
-    assert!(svg.contains("No instrumented calls"));
+    assert!(svg.contains("Nothing was recorded"));
     assert!(f.stdout.contains("no instrumented calls were recorded"));
 }
 

@@ -145,15 +145,15 @@ fn cpu_samples_make_a_flamegraph_a_pprof_profile_and_a_share_per_function() {
         samples("profiled::digest"),
         samples("profiled::busy"),
     );
+    let folded = std::fs::read_to_string(dir.join("cpu.folded")).unwrap();
     // Nearly all the CPU is in spin, inside digest, inside busy.
-    assert!(spin.share > 0.6, "spin's share {}", spin.share);
+    assert!(spin.share > 0.6, "spin's share {}:\n{folded}", spin.share);
     assert!(spin.self_ > 0 && spin.self_ <= spin.total);
     assert!(digest.total >= spin.total && busy.total >= digest.total);
     assert!(busy.total <= cpu.samples);
 
     let svg = std::fs::read_to_string(dir.join("cpu-flamegraph.svg")).unwrap();
     assert!(svg.contains("CPU samples by stack") && svg.contains("profiled::spin"));
-    let folded = std::fs::read_to_string(dir.join("cpu.folded")).unwrap();
     let mut total = 0;
     for line in folded.lines() {
         let (stack, count) = line.rsplit_once(' ').expect("stack count");

@@ -1,12 +1,14 @@
 //! The cost of one instrumented call of a ~1 ns function, side by side in one
 //! run: bare, `#[profile]` recording, `#[profile]` switched off,
-//! `#[tracing::instrument]` with a registry and a timing layer, and puffin.
+//! `#[tracing::instrument]` with a registry and a timing layer, the same
+//! with perf's `PerfLayer` recording it (and idle, no session), and puffin.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group};
+use perf_core::tracing::PerfLayer;
 use tracing::span;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
@@ -106,6 +108,22 @@ fn overhead(c: &mut Criterion) {
     tracing::subscriber::with_default(subscriber, || {
         group.bench_function("tracing-instrument", |b| b.iter(|| traced(black_box(7))));
     });
+
+    // Without `enabled`, `PerfLayer` records nothing: no row to compare.
+    if perf_core::ENABLED {
+        let subscriber = tracing_subscriber::registry().with(PerfLayer::new());
+        tracing::subscriber::with_default(subscriber, || {
+            let session = perf_core::Session::builder("bench-tracing")
+                .dir(out.path())
+                .start()
+                .expect("session");
+            group.bench_function("tracing-perflayer", |b| b.iter(|| traced(black_box(7))));
+            drop(session.finish().expect("finish"));
+            group.bench_function("tracing-perflayer-no-session", |b| {
+                b.iter(|| traced(black_box(7)))
+            });
+        });
+    }
 
     puffin::set_scopes_on(true);
     group.bench_function("puffin-nested-scope", |b| {

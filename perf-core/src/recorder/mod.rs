@@ -8,6 +8,7 @@
 
 mod events;
 mod future;
+mod resume;
 mod span;
 mod thread;
 
@@ -18,6 +19,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub(crate) use events::Event;
 pub(crate) use events::EventKind;
 pub use future::Instrumented;
+#[cfg(feature = "tracing")]
+pub(crate) use resume::{Entered, Resumable};
 pub use span::{SpanGuard, enter};
 pub(crate) use thread::{ThreadSnapshot, begin_generation, snapshot_threads};
 
@@ -58,6 +61,13 @@ pub fn set_enabled(enabled: bool) {
 /// Whether recording is switched on (see [`set_enabled`]).
 pub fn is_enabled() -> bool {
     control().enabled
+}
+
+/// Whether a session is recording right now (and recording is switched on).
+#[cfg(feature = "tracing")]
+#[inline(always)]
+pub(crate) fn is_recording() -> bool {
+    RECORDING.load(Ordering::Relaxed) != 0
 }
 
 /// Makes `generation` the recording one (0: none).

@@ -323,6 +323,14 @@ impl Local {
         self.generation.get()
     }
 
+    /// This thread's identity among the threads recording into
+    /// [`Local::generation`]: two threads never share it while they both
+    /// record into the same generation.
+    #[inline(always)]
+    pub(crate) fn thread_id(&self) -> usize {
+        self.thread.get() as usize
+    }
+
     /// Whether this thread records into `generation`, joining it if need be.
     /// `generation` must be the one [`super::RECORDING`] holds.
     #[inline(always)]
