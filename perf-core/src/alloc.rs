@@ -18,15 +18,12 @@ use std::cell::Cell;
 /// An allocation is any call of `alloc`, `alloc_zeroed` or `realloc`; its bytes
 /// are the size asked for (the new size, for `realloc`). Frees are not counted.
 ///
-/// With perf-core's `heap` feature, allocations go through dhat's allocator
-/// (which allocates from [`System`]) so that a session can take a heap
-/// profile; `PerfAlloc` then implements `GlobalAlloc` only for [`System`].
+/// With perf-core's `heap` feature, while a session takes a heap profile, a
+/// `PerfAlloc` over [`System`] hands allocations to dhat's allocator, which
+/// records them and allocates from `System` (heap profiles need
+/// [`PerfAlloc::system`]).
 #[derive(Debug, Default)]
 pub struct PerfAlloc<A = System> {
-    #[cfg_attr(
-        feature = "heap",
-        allow(dead_code, reason = "with `heap` dhat's allocator is used")
-    )]
     inner: A,
 }
 
@@ -82,14 +79,78 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for PerfAlloc<A> {
     counting_alloc!(self => self.inner);
 }
 
-// SAFETY: every method forwards to dhat's allocator (which records the
-// allocation when a heap profile runs and hands it to `System`) with the
-// caller's arguments unchanged and returns its result; counting touches only
-// thread-locals that never allocate. With the `heap` feature the inner
-// allocator must be `System`, the one dhat allocates from.
+// SAFETY: every method forwards to the wrapped allocator, or while a heap
+// profile runs and the wrapped allocator is `System`, to dhat's (which
+// records the call and hands it to `System`), with the caller's arguments
+// unchanged, and returns its result. A block may be freed by the other of
+// the two: both end in `System`, and dhat ignores blocks it did not see
+// allocated. Counting touches only thread-locals that never allocate.
 #[cfg(feature = "heap")]
-unsafe impl GlobalAlloc for PerfAlloc<System> {
-    counting_alloc!(self => dhat::Alloc);
+unsafe impl<A: GlobalAlloc + 'static> GlobalAlloc for PerfAlloc<A> {
+    counting_alloc!(self => Routed(&self.inner));
+}
+
+/// The wrapped allocator, or dhat's while a heap profile runs (feature `heap`).
+#[cfg(feature = "heap")]
+struct Routed<'a, A>(&'a A);
+
+#[cfg(feature = "heap")]
+impl<A: GlobalAlloc + 'static> Routed<'_, A> {
+    /// Whether this call goes to dhat: only a `System`-backed `PerfAlloc`
+    /// can share its blocks with dhat's allocator.
+    #[inline(always)]
+    fn to_dhat() -> bool {
+        std::any::TypeId::of::<A>() == std::any::TypeId::of::<System>() && crate::heap::routing()
+    }
+
+    #[inline(always)]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
+        unsafe {
+            if Self::to_dhat() {
+                dhat::Alloc.alloc(layout)
+            } else {
+                self.0.alloc(layout)
+            }
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `GlobalAlloc::alloc_zeroed`'s contract.
+        unsafe {
+            if Self::to_dhat() {
+                dhat::Alloc.alloc_zeroed(layout)
+            } else {
+                self.0.alloc_zeroed(layout)
+            }
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract; with
+        // `A = System` both allocators free from `System`.
+        unsafe {
+            if Self::to_dhat() {
+                dhat::Alloc.dealloc(ptr, layout)
+            } else {
+                self.0.dealloc(ptr, layout)
+            }
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as in `dealloc`.
+        unsafe {
+            if Self::to_dhat() {
+                dhat::Alloc.realloc(ptr, layout, new_size)
+            } else {
+                self.0.realloc(ptr, layout, new_size)
+            }
+        }
+    }
 }
 
 /// Runs `allocate` and, if it gave memory, counts an allocation of `size`

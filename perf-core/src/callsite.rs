@@ -21,8 +21,12 @@ enum Code {
     Path(&'static str),
     /// A function nested in the instrumented one: its type name is the
     /// instrumented function's path plus its own name (`type_name` is not
-    /// usable in a `static`'s initialiser, so it is asked for later).
-    Marker(fn() -> &'static str),
+    /// usable in a `static`'s initialiser, so it is asked for later); the
+    /// instrumented function ends at `end_line`.
+    Marker {
+        marker: fn() -> &'static str,
+        end_line: u32,
+    },
 }
 
 impl Callsite {
@@ -38,12 +42,14 @@ impl Callsite {
         }
     }
 
-    /// Metadata for an instrumented function; `marker` is a function nested
-    /// in it that returns its own `type_name`, which names the function's code.
+    /// Metadata for an instrumented function spanning lines `line` to
+    /// `end_line`; `marker` is a function nested in it that returns its own
+    /// `type_name`, which names the function's code.
     pub const fn function(
         name: &'static str,
         file: &'static str,
         line: u32,
+        end_line: u32,
         cpu: bool,
         marker: fn() -> &'static str,
     ) -> Self {
@@ -52,7 +58,7 @@ impl Callsite {
             file,
             line,
             cpu,
-            code: Code::Marker(marker),
+            code: Code::Marker { marker, end_line },
         }
     }
 
@@ -103,7 +109,16 @@ impl Callsite {
         match self.code {
             Code::Unknown => None,
             Code::Path(path) => Some(path),
-            Code::Marker(marker) => marker().rsplit_once("::").map(|(path, _)| path),
+            Code::Marker { marker, .. } => marker().rsplit_once("::").map(|(path, _)| path),
+        }
+    }
+
+    /// The last line of the instrumented function, when known.
+    #[cfg_attr(not(feature = "cpu"), allow(dead_code))]
+    pub(crate) fn end_line(&self) -> Option<u32> {
+        match self.code {
+            Code::Marker { end_line, .. } => Some(end_line),
+            Code::Unknown | Code::Path(_) => None,
         }
     }
 }

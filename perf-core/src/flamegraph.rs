@@ -85,10 +85,12 @@ fn fold(frames: &[String], out: &mut String) {
         if i > 0 {
             out.push(';');
         }
-        // `;` separates frames and whitespace ends the stack: keep names clear of both.
+        // `;` separates frames, and a space before the value(s) ends the
+        // stack (`worker 1 5` would read as a differential line): names keep
+        // neither, spaces become no-break spaces, which look the same.
         out.extend(frame.chars().map(|c| match c {
             ';' => ':',
-            c if c.is_whitespace() => ' ',
+            c if c.is_whitespace() => '\u{a0}',
             c => c,
         }));
     }
@@ -97,10 +99,12 @@ fn fold(frames: &[String], out: &mut String) {
     }
 }
 
-/// Folds `stacks` into lines keyed by stack, at most [`MAX_STACKS`] of them
-/// and none deeper than [`MAX_DEPTH`].
-fn bounded(stacks: &[Stack]) -> (Vec<(String, u64)>, Bounds) {
-    let mut bounds = Bounds::default();
+/// Folded stacks with their values, sorted by stack.
+type FoldedLines = Vec<(String, u64)>;
+
+/// Folds `stacks` into values keyed by folded stack, none deeper than
+/// [`MAX_DEPTH`]; counts the stacks cut.
+fn folded(stacks: &[Stack], bounds: &mut Bounds) -> HashMap<String, u64> {
     let mut merged: HashMap<String, u64> = HashMap::with_capacity(stacks.len());
     let mut key = String::new();
     for stack in stacks.iter().filter(|s| s.value > 0) {
@@ -119,17 +123,82 @@ fn bounded(stacks: &[Stack]) -> (Vec<(String, u64)>, Bounds) {
             }
         }
     }
-    let mut lines: Vec<(String, u64)> = merged.into_iter().collect();
-    // Heaviest first, then by name: the same input always draws the same picture.
-    lines.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    if lines.len() > MAX_STACKS {
-        let rest: u64 = lines[MAX_STACKS - 1..].iter().map(|l| l.1).sum();
-        bounds.merged_stacks = lines.len() - (MAX_STACKS - 1);
-        lines.truncate(MAX_STACKS - 1);
+    merged
+}
+
+/// The [`MAX_STACKS`]` - 1` keys of `weights` that weigh most (by name
+/// among equals, so the same input always draws the same picture), or
+/// `None` when all fit.
+fn kept(weights: &HashMap<String, u64>) -> Option<std::collections::HashSet<&str>> {
+    if weights.len() <= MAX_STACKS {
+        return None;
+    }
+    let mut heaviest: Vec<(&str, u64)> = weights.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    heaviest.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    Some(heaviest[..MAX_STACKS - 1].iter().map(|(k, _)| *k).collect())
+}
+
+/// `merged` as sorted lines, those not in `kept` summed into `[other stacks]`.
+fn lines(
+    merged: HashMap<String, u64>,
+    kept: Option<&std::collections::HashSet<&str>>,
+) -> Vec<(String, u64)> {
+    let mut lines = Vec::with_capacity(merged.len().min(MAX_STACKS));
+    let mut rest = 0;
+    for (stack, value) in merged {
+        match kept {
+            Some(kept) if !kept.contains(stack.as_str()) => rest += value,
+            _ => lines.push((stack, value)),
+        }
+    }
+    if rest > 0 {
         lines.push(("[other stacks]".to_owned(), rest));
     }
     lines.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    (lines, bounds)
+    lines
+}
+
+/// Folds `stacks` into lines keyed by stack, at most [`MAX_STACKS`] of them
+/// and none deeper than [`MAX_DEPTH`].
+fn bounded(stacks: &[Stack]) -> (Vec<(String, u64)>, Bounds) {
+    let mut bounds = Bounds::default();
+    let merged = folded(stacks, &mut bounds);
+    let kept_keys = kept(&merged);
+    if let Some(kept) = &kept_keys {
+        bounds.merged_stacks = merged.len() - kept.len();
+    }
+    let kept_keys: Option<std::collections::HashSet<String>> =
+        kept_keys.map(|k| k.into_iter().map(str::to_owned).collect());
+    let kept_refs = kept_keys
+        .as_ref()
+        .map(|k| k.iter().map(String::as_str).collect());
+    (lines(merged, kept_refs.as_ref()), bounds)
+}
+
+/// Both sides of a differential flamegraph, bounded alike: the stacks kept
+/// are those heaviest over both, so that a stack is merged on both sides or
+/// on neither.
+fn bounded_pair(before: &[Stack], after: &[Stack]) -> (FoldedLines, FoldedLines, Bounds) {
+    let mut bounds = Bounds::default();
+    let before = folded(before, &mut bounds);
+    let after = folded(after, &mut bounds);
+    let mut both = before.clone();
+    for (stack, value) in &after {
+        *both.entry(stack.clone()).or_insert(0) += value;
+    }
+    let kept_keys: Option<std::collections::HashSet<String>> =
+        kept(&both).map(|k| k.into_iter().map(str::to_owned).collect());
+    if let Some(kept) = &kept_keys {
+        bounds.merged_stacks = both.len() - kept.len();
+    }
+    let kept_refs: Option<std::collections::HashSet<&str>> = kept_keys
+        .as_ref()
+        .map(|k| k.iter().map(String::as_str).collect());
+    (
+        lines(before, kept_refs.as_ref()),
+        lines(after, kept_refs.as_ref()),
+        bounds,
+    )
 }
 
 fn options(chart: &Chart, note: Option<String>) -> Options<'static> {
@@ -193,12 +262,7 @@ pub fn write_diff_svg(
     before: &[Stack],
     after: &[Stack],
 ) -> io::Result<Bounds> {
-    let (before_lines, before_bounds) = bounded(before);
-    let (after_lines, after_bounds) = bounded(after);
-    let bounds = Bounds {
-        merged_stacks: before_bounds.merged_stacks.max(after_bounds.merged_stacks),
-        cut_stacks: before_bounds.cut_stacks.max(after_bounds.cut_stacks),
-    };
+    let (before_lines, after_lines, bounds) = bounded_pair(before, after);
     let text = |lines: &[(String, u64)]| {
         let mut text = String::new();
         for (stack, value) in lines {
@@ -285,6 +349,42 @@ mod tests {
                 .any(|l| l.0 == "main;f0".replace("f0", "f50009"))
         );
         assert!(bounds.note().unwrap().contains("11 lightest stacks"));
+    }
+
+    #[test]
+    fn a_name_ending_in_a_number_stays_whole() {
+        let mut svg = Vec::new();
+        let chart = Chart {
+            title: "t".to_owned(),
+            subtitle: None,
+            count_name: "samples".to_owned(),
+            palette: Palette::Cpu,
+        };
+        write_svg(&mut svg, &chart, &[stack(&["worker 1"], 5)]).unwrap();
+        let svg = String::from_utf8(svg).unwrap();
+        assert!(svg.contains("worker\u{a0}1 (5 samples, 100.00%)"), "{svg}");
+    }
+
+    #[test]
+    fn both_sides_of_a_diff_keep_the_same_stacks() {
+        // Stack i weighs i before and MAX_STACKS - i after: together all
+        // weigh the same, and the kept set is one for both sides.
+        let n = MAX_STACKS as u64 + 10;
+        let side = |after: bool| -> Vec<Stack> {
+            (0..n)
+                .map(|i| {
+                    stack(
+                        &["main", &format!("f{i}")],
+                        if after { n - i } else { i + 1 },
+                    )
+                })
+                .collect()
+        };
+        let (before, after, bounds) = bounded_pair(&side(false), &side(true));
+        let names = |lines: &[(String, u64)]| lines.iter().map(|l| l.0.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&before), names(&after));
+        assert_eq!(before.len(), MAX_STACKS);
+        assert_eq!(bounds.merged_stacks, 11);
     }
 
     #[test]

@@ -1,14 +1,24 @@
 //! Heap profiling with dhat (feature `heap`): while a session runs, every
-//! allocation through [`PerfAlloc`](crate::PerfAlloc) is also recorded by
-//! dhat with its backtrace, and the session writes `dhat-heap.json` for
-//! dhat's viewer (<https://nnethercote.github.io/dh_view/dh_view.html>).
+//! allocation through [`PerfAlloc::system`](crate::PerfAlloc::system) is
+//! also handed to dhat's allocator, which records it with its backtrace, and
+//! the session writes `dhat-heap.json` for dhat's viewer
+//! (<https://nnethercote.github.io/dh_view/dh_view.html>). Outside a heap
+//! profile allocations go straight to `System`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::{Error, alloc};
 
-/// Whether a dhat profiler of ours is running: dhat allows one at a time.
-static RUNNING: AtomicBool = AtomicBool::new(false);
+/// Whether a heap profile of ours exists: dhat allows one at a time.
+static TAKEN: AtomicBool = AtomicBool::new(false);
+/// Whether `PerfAlloc` hands allocations to dhat now.
+static ROUTING: AtomicBool = AtomicBool::new(false);
+
+/// Whether allocations go to dhat's allocator now.
+#[inline(always)]
+pub(crate) fn routing() -> bool {
+    ROUTING.load(Ordering::Relaxed)
+}
 
 /// A running heap profile.
 #[derive(Debug)]
@@ -16,20 +26,29 @@ pub(crate) struct HeapProfiler {
     profiler: Option<dhat::Profiler>,
 }
 
+fn refused(reason: &str) -> Error {
+    Error::HeapProfiling {
+        reason: reason.to_owned(),
+    }
+}
+
 impl HeapProfiler {
     /// Starts dhat's heap profiler.
     pub(crate) fn start() -> Result<HeapProfiler, Error> {
         if !alloc::is_tracking() {
-            return Err(Error::HeapProfiling {
-                reason: "it needs `#[global_allocator] static ALLOC: perf_core::PerfAlloc = \
-                         perf_core::PerfAlloc::system();` in the program"
-                    .to_owned(),
-            });
+            return Err(refused(
+                "it needs `#[global_allocator] static ALLOC: perf_core::PerfAlloc = \
+                 perf_core::PerfAlloc::system();` in the program",
+            ));
         }
-        if RUNNING.swap(true, Ordering::AcqRel) {
-            return Err(Error::HeapProfiling {
-                reason: "a heap profile is already being taken in this process".to_owned(),
-            });
+        // dhat's check below panics; a panic while panicking aborts.
+        if std::thread::panicking() {
+            return Err(refused("the thread is panicking"));
+        }
+        if TAKEN.swap(true, Ordering::AcqRel) {
+            return Err(refused(
+                "a heap profile is already being taken in this process",
+            ));
         }
         // dhat panics if a profiler the program made itself is running: turn
         // that into an error, without the panic message.
@@ -37,17 +56,24 @@ impl HeapProfiler {
         std::panic::set_hook(Box::new(|_| {}));
         let built = std::panic::catch_unwind(|| dhat::Profiler::builder().build());
         std::panic::set_hook(hook);
-        match built {
-            Ok(profiler) => Ok(HeapProfiler {
-                profiler: Some(profiler),
-            }),
-            Err(_) => {
-                RUNNING.store(false, Ordering::Release);
-                Err(Error::HeapProfiling {
-                    reason: "another dhat profiler is running in this process".to_owned(),
-                })
-            }
+        let Ok(profiler) = built else {
+            TAKEN.store(false, Ordering::Release);
+            return Err(refused("another dhat profiler is running in this process"));
+        };
+        let mut heap = HeapProfiler {
+            profiler: Some(profiler),
+        };
+        ROUTING.store(true, Ordering::Release);
+        // Only a `System`-backed PerfAlloc can hand its blocks to dhat.
+        let before = dhat::HeapStats::get().total_blocks;
+        drop(std::hint::black_box(Box::new(0u64)));
+        if dhat::HeapStats::get().total_blocks == before {
+            heap.stop();
+            return Err(refused(
+                "it needs `perf_core::PerfAlloc::system()`: dhat allocates from `System`",
+            ));
         }
+        Ok(heap)
     }
 
     /// Stops the profile and returns dhat's JSON.
@@ -57,12 +83,15 @@ impl HeapProfiler {
 
     /// Stops dhat and takes its JSON in memory: dhat would otherwise write
     /// it to `./dhat-heap.json` itself, not atomically and not into the run.
+    /// (`drop_and_get_memory_output` is public but hidden in dhat's docs;
+    /// the workspace pins dhat's version for it.)
     fn stop(&mut self) -> Option<String> {
         let mut profiler = self.profiler.take()?;
+        ROUTING.store(false, Ordering::Release);
         let json = profiler.drop_and_get_memory_output();
         // Already stopped: its own `Drop` would stop it a second time.
         std::mem::forget(profiler);
-        RUNNING.store(false, Ordering::Release);
+        TAKEN.store(false, Ordering::Release);
         Some(json)
     }
 }

@@ -53,6 +53,12 @@ pub struct CpuProfileInfo {
     pub samples: u64,
     /// Distinct stacks among them.
     pub stacks: u64,
+    /// CPU time the whole process used while sampling ran: at the asked
+    /// rate it would have given `cpu_time_ns × frequency_hz / 1e9` samples;
+    /// fewer arrive when the kernel's tick caps the rate, and samples taken
+    /// inside the C library or the vDSO are skipped.
+    #[serde(default)]
+    pub cpu_time_ns: u64,
 }
 
 /// Where and when a run was made.

@@ -87,21 +87,38 @@ impl Profilers {
         Ok(profilers)
     }
 
-    /// Stops every profiler; all are stopped even when one fails.
-    fn finish(&mut self) -> Result<Profiles, Error> {
+    /// Stops the CPU sampler's signal: what follows is the session's own work.
+    fn pause(&mut self) {
+        #[cfg(feature = "cpu")]
+        if let Some(cpu) = &mut self.cpu {
+            cpu.pause();
+        }
+    }
+
+    /// Stops every profiler. A sampler that cannot read its samples costs
+    /// the run its CPU profile only, said on stderr: the rest is still written.
+    #[cfg_attr(not(feature = "cpu"), allow(unused_variables))]
+    fn finish(&mut self, session: &str) -> Profiles {
         // The heap first, so that its profile does not hold the sampler's
-        // symbol tables; the sampler leaves out the session's own finishing.
+        // symbol tables (the sampler is paused already).
         #[cfg(feature = "heap")]
         let heap = self.heap.take().map(crate::heap::HeapProfiler::finish);
-        #[cfg(feature = "cpu")]
-        let cpu = self.cpu.take().map(crate::sampling::CpuSampler::finish);
         #[cfg(not(feature = "heap"))]
         let heap = None;
-        Ok(Profiles {
+        Profiles {
             #[cfg(feature = "cpu")]
-            cpu: cpu.transpose()?,
+            cpu: self
+                .cpu
+                .take()
+                .map(crate::sampling::CpuSampler::finish)
+                .and_then(|cpu| {
+                    cpu.map_err(|e| {
+                        eprintln!("perf: session {session:?} is written without CPU samples: {e}");
+                    })
+                    .ok()
+                }),
             heap,
-        })
+        }
     }
 }
 
@@ -230,14 +247,14 @@ impl Session {
 
     fn finish_recording(&mut self) -> Result<Run, Error> {
         self.finished = true;
+        self.profilers.pause();
         recorder::set_session(0);
         let duration_ns = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         let threads = recorder::snapshot_threads(self.generation);
         // The next session may start once the profilers have stopped.
-        let profiles = self.profilers.finish();
-        *active() = None;
         #[cfg_attr(not(feature = "cpu"), allow(unused_mut))]
-        let mut profiles = profiles?;
+        let mut profiles = self.profilers.finish(&self.name);
+        *active() = None;
 
         #[cfg_attr(not(feature = "cpu"), allow(unused_mut))]
         let mut aggregate = aggregate(&threads);
@@ -248,6 +265,7 @@ impl Session {
                 frequency_hz: profile.frequency_hz,
                 samples: profile.samples(),
                 stacks: profile.stacks.len() as u64,
+                cpu_time_ns: u64::try_from(profile.cpu_time.as_nanos()).unwrap_or(u64::MAX),
             }
         });
         #[cfg(not(feature = "cpu"))]
@@ -302,6 +320,7 @@ fn code_sites(threads: &[crate::recorder::ThreadSnapshot]) -> Vec<crate::samplin
                     code_path,
                     file: callsite.file(),
                     line: callsite.line(),
+                    end_line: callsite.end_line(),
                 });
             }
         }

@@ -68,6 +68,12 @@ impl Display for Summary<'_> {
                 plural(cpu.stacks, "distinct stack"),
             )?;
         }
+        if self.run.files().heap_profile.is_some() {
+            writeln!(
+                f,
+                "heap profile: dhat recorded every allocation (dhat-heap.json); its cost is in the times above"
+            )?;
+        }
         if data.trace.dropped_events > 0 {
             writeln!(
                 f,

@@ -61,6 +61,13 @@ fn instrument(args: &ProfileArgs, func: &MaybeItemFn, body: &TokenStream) -> Tok
         }
     };
     let cpu = args.cpu;
+    // `line!()` spanned at the body's closing brace: the function's last line.
+    let end_line = match body.clone().into_iter().next() {
+        Some(proc_macro2::TokenTree::Group(group)) => {
+            quote::quote_spanned!(group.span_close() => ::core::line!())
+        }
+        _ => quote!(::core::line!()),
+    };
     // `__perf_code` is nested in the function, so its type name is the
     // function's own path: what CPU samples of the function are matched by.
     let callsite = quote! {
@@ -71,6 +78,7 @@ fn instrument(args: &ProfileArgs, func: &MaybeItemFn, body: &TokenStream) -> Tok
             #name,
             ::core::file!(),
             ::core::line!(),
+            #end_line,
             #cpu,
             __perf_code,
         );

@@ -112,8 +112,13 @@ fn stress(rounds: u32) -> Result<(), perf_core::Error> {
             .collect();
         let total: usize = threads.into_iter().map(|t| t.join().expect("join")).sum();
         let run = session.finish()?;
-        let samples = run.data().cpu_profile.as_ref().map_or(0, |c| c.samples);
-        println!("round {round}: {total} bytes churned, {samples} samples");
+        let cpu = run.data().cpu_profile.as_ref().expect("cpu_profile");
+        // What the kernel's 250 Hz tick could have delivered for the CPU used.
+        let possible = cpu.cpu_time_ns * 250 / 1_000_000_000;
+        println!(
+            "round {round}: {total} bytes churned, {} samples of {possible} possible",
+            cpu.samples
+        );
     }
     Ok(())
 }

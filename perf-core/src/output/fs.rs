@@ -32,7 +32,8 @@ pub(crate) fn ensure_writable_dir(dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Writes a new file through a buffer (the caller stages it somewhere private).
+/// Writes a new file through a buffer and syncs it to disk (the caller
+/// stages it somewhere private and renames it into place after).
 pub(crate) fn write_file(
     path: &Path,
     fill: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
@@ -41,6 +42,7 @@ pub(crate) fn write_file(
     let mut writer = BufWriter::new(file);
     fill(&mut writer)
         .and_then(|()| writer.flush())
+        .and_then(|()| writer.get_ref().sync_all())
         .map_err(|e| Error::write(path, e))
 }
 

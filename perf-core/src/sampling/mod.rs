@@ -27,6 +27,9 @@ const BLOCKLIST: [&str; 4] = ["libc", "libgcc", "pthread", "vdso"];
 pub(crate) struct CpuSampler {
     guard: pprof::ProfilerGuard<'static>,
     frequency_hz: u32,
+    /// Process CPU time when sampling started, and when it was paused.
+    cpu_ns_at_start: u64,
+    cpu_ns_at_pause: Option<u64>,
 }
 
 impl std::fmt::Debug for CpuSampler {
@@ -45,6 +48,8 @@ pub(crate) struct CpuProfile {
     /// When sampling started, and for how long it ran.
     started: SystemTime,
     duration: Duration,
+    /// CPU time the process used while sampling ran.
+    pub(crate) cpu_time: Duration,
 }
 
 /// One distinct stack and how often it was sampled.
@@ -74,7 +79,19 @@ impl CpuProfile {
 
     /// The samples in pprof's protobuf format (`profile.pb`).
     pub(crate) fn encode_pprof(&self) -> Vec<u8> {
-        profile_pb::encode(&self.stacks, self.frequency_hz, self.started, self.duration)
+        profile_pb::encode(self, self.period())
+    }
+
+    /// The CPU time one sample stands for: the process's CPU time over the
+    /// samples taken. Samples the kernel's tick did not deliver (it caps the
+    /// rate, at 250 Hz with `CONFIG_HZ=250`) or that were skipped (in a
+    /// blocklisted library) make it longer than one period of the asked rate.
+    fn period(&self) -> Duration {
+        let samples = self.samples();
+        if samples == 0 || self.cpu_time.is_zero() {
+            return Duration::from_secs(1) / self.frequency_hz.max(1);
+        }
+        self.cpu_time / u32::try_from(samples).unwrap_or(u32::MAX)
     }
 
     /// The stacks for a flamegraph.
@@ -116,11 +133,40 @@ impl CpuSampler {
         Ok(CpuSampler {
             guard,
             frequency_hz,
+            cpu_ns_at_start: crate::cpu_time::process_cpu_ns(),
+            cpu_ns_at_pause: None,
         })
     }
 
+    /// Stops the sampling signal, so that the session's own finishing (and
+    /// the heap profiler's) is not sampled; the samples are read by `finish`.
+    pub(crate) fn pause(&mut self) {
+        if self.cpu_ns_at_pause.is_some() {
+            return;
+        }
+        let off = libc::itimerval {
+            it_interval: libc::timeval {
+                tv_sec: 0,
+                tv_usec: 0,
+            },
+            it_value: libc::timeval {
+                tv_sec: 0,
+                tv_usec: 0,
+            },
+        };
+        // SAFETY: `off` is a valid itimerval; a null old value is allowed.
+        // pprof set this timer and sets it to zero again when its guard drops.
+        unsafe { libc::setitimer(libc::ITIMER_PROF, &off, std::ptr::null_mut()) };
+        self.cpu_ns_at_pause = Some(crate::cpu_time::process_cpu_ns());
+    }
+
     /// Stops sampling and resolves the samples to names.
-    pub(crate) fn finish(self) -> Result<CpuProfile, Error> {
+    pub(crate) fn finish(mut self) -> Result<CpuProfile, Error> {
+        self.pause();
+        let cpu_ns = self
+            .cpu_ns_at_pause
+            .unwrap_or_default()
+            .saturating_sub(self.cpu_ns_at_start);
         let failed = |e: pprof::Error| Error::CpuSampling {
             reason: format!("could not read the samples: {e}"),
         };
@@ -134,7 +180,6 @@ impl CpuSampler {
                 frames: symbols::root_first(frames),
                 samples: *count as u64,
             })
-            .filter(|stack| !stack.frames.iter().any(|f| symbols::is_finishing(&f.name)))
             .collect();
         stacks.sort_by(|a, b| b.samples.cmp(&a.samples).then(a.frames.cmp(&b.frames)));
         Ok(CpuProfile {
@@ -142,6 +187,7 @@ impl CpuSampler {
             stacks,
             started: report.timing.start_time,
             duration: report.timing.duration,
+            cpu_time: Duration::from_nanos(cpu_ns),
         })
     }
 }

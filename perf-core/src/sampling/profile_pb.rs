@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use pprof::protos::{self, Message};
 
-use super::{Frame, SampledStack};
+use super::{CpuProfile, Frame};
 
 /// Strings, functions and locations, each stored once.
 #[derive(Default)]
@@ -73,16 +73,12 @@ impl Tables {
     }
 }
 
-/// Encodes `stacks` (thread name first, then root to leaf) taken at
-/// `frequency_hz` from `started` for `duration`.
-pub(super) fn encode(
-    stacks: &[SampledStack],
-    frequency_hz: u32,
-    started: SystemTime,
-    duration: Duration,
-) -> Vec<u8> {
+/// Encodes the profile's stacks (thread name first, then root to leaf),
+/// each sample standing for `period` of CPU time.
+pub(super) fn encode(profile: &CpuProfile, period: Duration) -> Vec<u8> {
     let mut tables = Tables::new();
-    let period = 1_000_000_000 / i64::from(frequency_hz.max(1));
+    let period = i64::try_from(period.as_nanos()).unwrap_or(i64::MAX);
+    let stacks = &profile.stacks;
     let thread_key = tables.string("thread");
     let samples = stacks
         .iter()
@@ -122,11 +118,12 @@ pub(super) fn encode(
         location: tables.locations,
         function: tables.functions,
         string_table: tables.strings,
-        time_nanos: started
+        time_nanos: profile
+            .started
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default()
             .as_nanos() as i64,
-        duration_nanos: duration.as_nanos() as i64,
+        duration_nanos: profile.duration.as_nanos() as i64,
         period_type,
         period,
         ..protos::Profile::default()

@@ -33,13 +33,6 @@ pub(super) fn root_first(frames: &pprof::Frames) -> Vec<Frame> {
     stack
 }
 
-/// A frame of a session finishing (stopping the heap profiler, reading the
-/// threads): perf's work, not the program's, so its samples are left out.
-pub(super) fn is_finishing(name: &str) -> bool {
-    name.starts_with("perf_core::session::Session::finish")
-        || name.starts_with("<perf_core::session::Session as core::ops::drop::Drop>::drop")
-}
-
 /// A frame of pprof's signal handler or the kernel's signal trampoline.
 fn is_sampler_frame(name: &str) -> bool {
     name.starts_with("pprof::profiler::perf_signal_handler")
