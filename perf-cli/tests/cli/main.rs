@@ -10,4 +10,5 @@ mod flamegraph;
 mod record;
 mod report;
 mod statistics;
+mod story;
 mod util;

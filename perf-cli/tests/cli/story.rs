@@ -1,0 +1,161 @@
+//! The CI story of `examples/ci/github-actions.yml`, played on a temporary
+//! copy of the `checkout` example as a project of its own: record, save the
+//! baseline, plant a regression through `CHECKOUT_REGRESSION`, see the gate
+//! fail (exit 1) and name the function; take it out, see the gate pass.
+
+use std::path::{Path, PathBuf};
+
+use crate::util::Project;
+
+/// The workspace this test belongs to.
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_owned()
+}
+
+/// The target directory of this build (`target/debug/cargo-perf` → `target`),
+/// shared so that the copy reuses perf-core and its dependencies built in release.
+fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_cargo-perf"))
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_owned()
+}
+
+/// A project holding a copy of the `checkout` example, depending on this
+/// workspace's perf-core, with the workspace's lock file.
+fn shop() -> Project {
+    let project = Project::new();
+    let root = project.path();
+    let perf_core = workspace().join("perf-core");
+    std::fs::write(
+        root.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"shop\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
+             [dependencies]\nperf-core = {{ path = {:?} }}\n\n[workspace]\n",
+            perf_core.display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("examples")).unwrap();
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(root.join("src/lib.rs"), "//! The shop.\n").unwrap();
+    std::fs::copy(
+        workspace().join("examples/checkout.rs"),
+        root.join("examples/checkout.rs"),
+    )
+    .unwrap();
+    std::fs::copy(workspace().join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
+    project
+}
+
+/// `cargo perf ARGS` in the shop, with its target directory shared, and
+/// `CHECKOUT_REGRESSION` set to `regression` (or unset).
+fn perf(shop: &Project, args: &[&str], regression: Option<&str>) -> std::process::Output {
+    let mut command = shop.perf();
+    command
+        .args(args)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env("PERF_DIR", shop.path().join("perf"))
+        .env_remove("CHECKOUT_REGRESSION");
+    if let Some(regression) = regression {
+        command.env("CHECKOUT_REGRESSION", regression);
+    }
+    command.output().expect("run cargo-perf")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn a_planted_regression_fails_the_gate_and_is_named_then_passes_once_removed() {
+    let shop = shop();
+    std::fs::create_dir_all(shop.path().join("perf")).unwrap();
+    let record = ["perf", "record", "--runs", "5", "--example", "checkout"];
+    // A regression must be a real one: time noise on a loaded machine stays
+    // far below 20%; the planted one is several times slower.
+    let compare = ["perf", "compare", "main", "--threshold", "20%"];
+
+    let first = perf(&shop, &record, None);
+    assert!(first.status.success(), "record: {}", text(&first.stderr));
+    let saved = perf(&shop, &["perf", "baseline", "save", "main"], None);
+    assert!(saved.status.success(), "save: {}", text(&saved.stderr));
+    assert!(shop.path().join(".perf/baselines/main.json").is_file());
+
+    let slower = perf(&shop, &record, Some("slow"));
+    assert!(slower.status.success(), "record: {}", text(&slower.stderr));
+    let gate = perf(&shop, &compare, None);
+    let report = text(&gate.stdout);
+    assert_eq!(
+        gate.status.code(),
+        Some(1),
+        "{report}{}",
+        text(&gate.stderr)
+    );
+    let look = report
+        .split("where to look")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no `where to look` in:\n{report}"));
+    assert!(look.contains("checkout::price"), "{report}");
+
+    let fixed = perf(&shop, &record, None);
+    assert!(fixed.status.success(), "record: {}", text(&fixed.stderr));
+    let gate = perf(&shop, &compare, None);
+    assert_eq!(
+        gate.status.code(),
+        Some(0),
+        "{}{}",
+        text(&gate.stdout),
+        text(&gate.stderr)
+    );
+}
+
+/// The `cargo perf` commands of shell lines: what follows `cargo perf` on
+/// each line, split into words.
+fn cargo_perf_commands(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .filter_map(|line| line.split_once("cargo perf ").map(|(_, rest)| rest))
+        .map(|rest| {
+            // A comment or a shell operator ends the command.
+            rest.split(" #")
+                .next()
+                .unwrap_or_default()
+                .split("&&")
+                .next()
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_workflow_runs_commands_cargo_perf_accepts_on_an_example_that_exists() {
+    use clap::Parser as _;
+    let workflow = std::fs::read_to_string(workspace().join("examples/ci/github-actions.yml"))
+        .expect("examples/ci/github-actions.yml");
+    let steps: String = workflow
+        .lines()
+        .filter(|l| l.trim_start().starts_with("run:"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let commands = cargo_perf_commands(&steps);
+    let verbs: Vec<&str> = commands.iter().map(|c| c[0].as_str()).collect();
+    assert_eq!(verbs, ["record", "compare", "baseline"], "{commands:?}");
+    for command in &commands {
+        let argv = ["cargo-perf".to_owned()]
+            .into_iter()
+            .chain(command.iter().cloned());
+        if let Err(e) = perf_cli::cli::Cli::try_parse_from(argv) {
+            panic!("cargo perf {}: {e}", command.join(" "));
+        }
+    }
+    // The program it records is this workspace's checkout example.
+    assert!(workflow.contains("--example checkout"));
+    assert!(workspace().join("examples/checkout.rs").is_file());
+}
