@@ -1,0 +1,160 @@
+//! The README's commands cannot rot: every command in its `sh` blocks is
+//! checked here against what exists — `cargo perf` commands parse with the
+//! real command line, examples and packages exist, paths are there — and a
+//! command of any other kind fails the test until it is checked too. (The
+//! commands' behaviour is tested where it lives: the story test runs the
+//! record → baseline → compare path, the examples' tests run the examples.)
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use clap::Parser as _;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_owned()
+}
+
+/// Every shell command in the README's ```sh blocks, without comments,
+/// environment assignments or `&&` chains.
+fn readme_commands() -> Vec<Vec<String>> {
+    let readme = std::fs::read_to_string(workspace().join("README.md")).expect("README.md");
+    let mut commands = Vec::new();
+    let mut in_sh = false;
+    for line in readme.lines() {
+        let fence = line.trim_start();
+        if fence.starts_with("```") {
+            in_sh = !in_sh && fence.trim_start_matches('`') == "sh";
+            continue;
+        }
+        if !in_sh {
+            continue;
+        }
+        let code = line.split(" #").next().unwrap_or_default().trim();
+        if code.is_empty() || code.starts_with('#') {
+            continue;
+        }
+        for part in code.split("&&") {
+            let words: Vec<String> = part
+                .split_whitespace()
+                .skip_while(|w| w.contains('=') && !w.starts_with('-'))
+                .map(str::to_owned)
+                .collect();
+            if !words.is_empty() {
+                commands.push(words);
+            }
+        }
+    }
+    commands
+}
+
+/// Names of the workspace's packages and of their examples.
+fn packages_and_examples() -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut packages = BTreeSet::new();
+    let mut examples = BTreeSet::new();
+    for entry in std::fs::read_dir(workspace()).unwrap() {
+        let dir = entry.unwrap().path();
+        let Ok(manifest) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+            continue;
+        };
+        let manifest: toml::Value = toml::from_str(&manifest).expect("Cargo.toml");
+        if let Some(name) = manifest["package"]["name"].as_str() {
+            packages.insert(name.to_owned());
+        }
+        for example in manifest
+            .get("example")
+            .and_then(|e| e.as_array())
+            .into_iter()
+            .flatten()
+        {
+            examples.insert(example["name"].as_str().unwrap().to_owned());
+        }
+        for file in std::fs::read_dir(dir.join("examples"))
+            .into_iter()
+            .flatten()
+        {
+            let file = file.unwrap().path();
+            if file.extension().is_some_and(|e| e == "rs") {
+                examples.insert(file.file_stem().unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    (packages, examples)
+}
+
+/// The value after `flag` in `words`.
+fn value_of<'a>(words: &'a [String], flags: &[&str]) -> Option<&'a str> {
+    words
+        .iter()
+        .position(|w| flags.contains(&w.as_str()))
+        .and_then(|i| words.get(i + 1))
+        .map(String::as_str)
+}
+
+/// Tools outside this workspace that the README tells people to run.
+const OUTSIDE_TOOLS: [&str; 4] = ["go", "apt-get", "wrk", "kill"];
+
+fn check(
+    command: &[String],
+    packages: &BTreeSet<String>,
+    examples: &BTreeSet<String>,
+) -> Result<(), String> {
+    let words: Vec<&str> = command.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["cargo", "perf", rest @ ..] => {
+            let argv = ["cargo-perf"].into_iter().chain(rest.iter().copied());
+            perf_cli::cli::Cli::try_parse_from(argv)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        }
+        [
+            "cargo",
+            "run" | "build" | "test" | "bench" | "clippy" | "doc",
+            ..,
+        ] => {
+            if let Some(example) = value_of(command, &["--example"]) {
+                if !examples.contains(example) {
+                    return Err(format!("no example {example:?} in the workspace"));
+                }
+            }
+            if let Some(package) = value_of(command, &["-p", "--package"]) {
+                if !packages.contains(package) {
+                    return Err(format!("no package {package:?} in the workspace"));
+                }
+            }
+            Ok(())
+        }
+        ["cargo", "install", ..] => match value_of(command, &["--path"]) {
+            Some(path) if workspace().join(path).join("Cargo.toml").is_file() => Ok(()),
+            _ => Err("cargo install needs --path to a package of the workspace".to_owned()),
+        },
+        ["cargo", "fmt", ..] => Ok(()),
+        [tool, ..] if OUTSIDE_TOOLS.contains(tool) => Ok(()),
+        _ => Err("not a kind of command this test knows how to check: add it here".to_owned()),
+    }
+}
+
+#[test]
+fn every_command_in_the_readme_names_things_that_exist_and_parses() {
+    let (packages, examples) = packages_and_examples();
+    let commands = readme_commands();
+    assert!(
+        commands.len() >= 10,
+        "the README's commands were not found: {commands:?}"
+    );
+    let wrong: Vec<String> = commands
+        .iter()
+        .filter_map(|c| {
+            check(c, &packages, &examples)
+                .err()
+                .map(|e| format!("`{}`: {e}", c.join(" ")))
+        })
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "README commands that would fail:\n{}",
+        wrong.join("\n")
+    );
+}
