@@ -196,8 +196,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("{}", run.summary());
     println!("{} checkouts, {bytes} bytes of receipts", carts.len());
-    if regression != Regression::None {
-        println!("planted regression: CHECKOUT_REGRESSION={regression:?}");
+    match regression {
+        Regression::None => {}
+        Regression::Slow => println!("planted regression: CHECKOUT_REGRESSION=slow"),
+        Regression::Alloc => println!("planted regression: CHECKOUT_REGRESSION=alloc"),
     }
     println!(
         "gate it: cargo perf record --example checkout, then cargo perf baseline save main, \

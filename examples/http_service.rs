@@ -290,6 +290,9 @@ async fn load(addr: SocketAddr, seconds: u64, script: &FsPath) -> Result<Vec<Wrk
     Ok(results)
 }
 
+/// How long open connections may take to finish once shutdown begins.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Resolves on Ctrl-C or SIGTERM, naming which. The handlers are installed
 /// when this is called, so call it before the server is up.
 fn shutdown_signal() -> std::io::Result<impl Future<Output = &'static str>> {
@@ -381,7 +384,19 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
     }
     let _ = stop.send(());
-    server.await??;
+    // Open connections get a while to finish their requests; a client that
+    // holds one open does not keep the session from finishing.
+    let mut server = server;
+    match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
+        Ok(served) => served??,
+        Err(_) => {
+            server.abort();
+            eprintln!(
+                "http_service: connections still open {} s after shutdown began: closed",
+                SHUTDOWN_GRACE.as_secs()
+            );
+        }
+    }
     let run = session.finish()?;
 
     println!("{}", run.summary());

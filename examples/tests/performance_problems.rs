@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use perf_core::model::{CallNode, FunctionStats, RunData};
 
@@ -108,7 +108,7 @@ fn program(name: &str) -> PathBuf {
 /// Runs example `name` with `PERF_DIR=perf_dir` and a small workload,
 /// failing the test if it has not finished after a minute.
 fn output(name: &str, perf_dir: &Path) -> Output {
-    let mut child = Command::new(program(name))
+    let child = Command::new(program(name))
         .env("PERF_DIR", perf_dir)
         .env("PERF_EXAMPLE_QUICK", "1")
         .env_remove("CARGO_TARGET_DIR")
@@ -116,15 +116,17 @@ fn output(name: &str, perf_dir: &Path) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-    let started = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
+    // The pipes are read while it runs (a full pipe would stall it).
+    let pid = child.id().to_string();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(child.wait_with_output()));
+    match finished.recv_timeout(Duration::from_secs(60)) {
+        Ok(output) => output.expect("the example's output"),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid]).status();
             panic!("{name} did not finish within a minute");
         }
-        std::thread::sleep(Duration::from_millis(20));
     }
-    child.wait_with_output().expect("the example's output")
 }
 
 /// Runs example `name` to success and reads back the run it wrote.

@@ -11,5 +11,4 @@ mod readme;
 mod record;
 mod report;
 mod statistics;
-mod story;
 mod util;

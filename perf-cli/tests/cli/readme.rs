@@ -126,9 +126,16 @@ fn check(
             }
             Ok(())
         }
-        ["cargo", "install", ..] => match value_of(command, &["--path"]) {
-            Some(path) if workspace().join(path).join("Cargo.toml").is_file() => Ok(()),
-            _ => Err("cargo install needs --path to a package of the workspace".to_owned()),
+        ["cargo", "install", ..] => match (
+            value_of(command, &["--path"]),
+            value_of(command, &["--git"]),
+        ) {
+            (Some(path), _) if workspace().join(path).join("Cargo.toml").is_file() => Ok(()),
+            (None, Some(_)) if command.iter().any(|w| w == "perf-cli") => Ok(()),
+            _ => Err(
+                "cargo install needs --path to a package of the workspace, or --git … perf-cli"
+                    .to_owned(),
+            ),
         },
         ["cargo", "fmt", ..] => Ok(()),
         [tool, ..] if OUTSIDE_TOOLS.contains(tool) => Ok(()),

@@ -2,10 +2,21 @@
 //! copy of the `checkout` example as a project of its own: record, save the
 //! baseline, plant a regression through `CHECKOUT_REGRESSION`, see the gate
 //! fail (exit 1) and name the function; take it out, see the gate pass.
+//! A test binary of its own, so that no other test loads the machine while
+//! it measures.
 
 use std::path::{Path, PathBuf};
 
-use crate::util::Project;
+/// A temporary directory standing in for a user's project.
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
 
 /// The workspace this test belongs to.
 fn workspace() -> PathBuf {
@@ -28,7 +39,9 @@ fn target_dir() -> PathBuf {
 /// A project holding a copy of the `checkout` example, depending on this
 /// workspace's perf-core, with the workspace's lock file.
 fn shop() -> Project {
-    let project = Project::new();
+    let project = Project {
+        dir: tempfile::tempdir().expect("a temporary directory"),
+    };
     let root = project.path();
     let perf_core = workspace().join("perf-core");
     std::fs::write(
@@ -55,11 +68,15 @@ fn shop() -> Project {
 /// `cargo perf ARGS` in the shop, with its target directory shared, and
 /// `CHECKOUT_REGRESSION` set to `regression` (or unset).
 fn perf(shop: &Project, args: &[&str], regression: Option<&str>) -> std::process::Output {
-    let mut command = shop.perf();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-perf"));
     command
+        .arg("perf")
         .args(args)
+        .current_dir(shop.path())
+        .env("CI", "true")
         .env("CARGO_TARGET_DIR", target_dir())
         .env("PERF_DIR", shop.path().join("perf"))
+        .env_remove("GITHUB_STEP_SUMMARY")
         .env_remove("CHECKOUT_REGRESSION");
     if let Some(regression) = regression {
         command.env("CHECKOUT_REGRESSION", regression);
@@ -75,14 +92,13 @@ fn text(bytes: &[u8]) -> String {
 fn a_planted_regression_fails_the_gate_and_is_named_then_passes_once_removed() {
     let shop = shop();
     std::fs::create_dir_all(shop.path().join("perf")).unwrap();
-    let record = ["perf", "record", "--runs", "5", "--example", "checkout"];
-    // A regression must be a real one: time noise on a loaded machine stays
-    // far below 20%; the planted one is several times slower.
-    let compare = ["perf", "compare", "main", "--threshold", "20%"];
+    // The workflow's own commands.
+    let record = ["record", "--runs", "10", "--example", "checkout"];
+    let compare = ["compare", "main", "--format", "markdown"];
 
     let first = perf(&shop, &record, None);
     assert!(first.status.success(), "record: {}", text(&first.stderr));
-    let saved = perf(&shop, &["perf", "baseline", "save", "main"], None);
+    let saved = perf(&shop, &["baseline", "save", "main"], None);
     assert!(saved.status.success(), "save: {}", text(&saved.stderr));
     assert!(shop.path().join(".perf/baselines/main.json").is_file());
 
@@ -97,20 +113,28 @@ fn a_planted_regression_fails_the_gate_and_is_named_then_passes_once_removed() {
         text(&gate.stderr)
     );
     let look = report
-        .split("where to look")
+        .split("Where to look")
         .nth(1)
-        .unwrap_or_else(|| panic!("no `where to look` in:\n{report}"));
+        .unwrap_or_else(|| panic!("no `Where to look` in:\n{report}"));
     assert!(look.contains("checkout::price"), "{report}");
 
-    let fixed = perf(&shop, &record, None);
-    assert!(fixed.status.success(), "record: {}", text(&fixed.stderr));
-    let gate = perf(&shop, &compare, None);
-    assert_eq!(
-        gate.status.code(),
-        Some(0),
-        "{}{}",
-        text(&gate.stdout),
-        text(&gate.stderr)
+    // Taken out, the gate passes. A record made while the machine was busier
+    // than for the baseline moves every function at once, which the gate
+    // fails as a whole: that is load, not code, and it does not last, so
+    // the record is made again (at most twice more) before judging.
+    let mut outcomes = Vec::new();
+    for _ in 0..3 {
+        let fixed = perf(&shop, &record, None);
+        assert!(fixed.status.success(), "record: {}", text(&fixed.stderr));
+        let gate = perf(&shop, &compare, None);
+        if gate.status.code() == Some(0) {
+            return;
+        }
+        outcomes.push(format!("{:?}\n{}", gate.status.code(), text(&gate.stdout)));
+    }
+    panic!(
+        "the gate failed on the unchanged code 3 times:\n{}",
+        outcomes.join("\n")
     );
 }
 
@@ -139,14 +163,35 @@ fn the_workflow_runs_commands_cargo_perf_accepts_on_an_example_that_exists() {
     use clap::Parser as _;
     let workflow = std::fs::read_to_string(workspace().join("examples/ci/github-actions.yml"))
         .expect("examples/ci/github-actions.yml");
-    let steps: String = workflow
-        .lines()
-        .filter(|l| l.trim_start().starts_with("run:"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    // The shell of `run:` steps, one line or a `run: |` block.
+    let mut steps = String::new();
+    let mut block_indent = None;
+    for line in workflow.lines() {
+        let indent = line.len() - line.trim_start().len();
+        match block_indent {
+            Some(at) if indent > at && !line.trim().is_empty() => {
+                steps.push_str(line.trim());
+                steps.push('\n');
+                continue;
+            }
+            _ => block_indent = None,
+        }
+        if let Some(command) = line.trim_start().strip_prefix("run:") {
+            if command.trim() == "|" {
+                block_indent = Some(indent);
+            } else {
+                steps.push_str(command.trim());
+                steps.push('\n');
+            }
+        }
+    }
     let commands = cargo_perf_commands(&steps);
     let verbs: Vec<&str> = commands.iter().map(|c| c[0].as_str()).collect();
-    assert_eq!(verbs, ["record", "compare", "baseline"], "{commands:?}");
+    assert_eq!(
+        verbs,
+        ["record", "baseline", "record", "compare", "baseline"],
+        "{commands:?}"
+    );
     for command in &commands {
         let argv = ["cargo-perf".to_owned()]
             .into_iter()
