@@ -2,7 +2,7 @@
 -- loads one route: health (/health), items (/items/{id}, ids 1..1100 of which
 -- 1001..1100 are missing) or search (/search?q=WORD). When wrk is done it
 -- prints one line that the example reads back:
---   wrk-result requests=N non2xx=N errors=N duration_us=N p50_us=N p99_us=N
+--   wrk-result requests=N error_status=N errors=N duration_us=N p50_us=N p99_us=N
 
 local route = "health"
 local words = { "rust", "tokio", "flame", "graph", "cache", "query", "async", "trace" }
@@ -23,7 +23,7 @@ end
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    "wrk-result requests=%d non2xx=%d errors=%d duration_us=%d p50_us=%d p99_us=%d\n",
+    "wrk-result requests=%d error_status=%d errors=%d duration_us=%d p50_us=%d p99_us=%d\n",
     summary.requests, e.status, e.connect + e.read + e.write + e.timeout,
     summary.duration, latency:percentile(50), latency:percentile(99)))
 end

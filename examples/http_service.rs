@@ -220,7 +220,8 @@ fn options() -> Result<Options, String> {
 #[derive(Default)]
 struct WrkResult {
     requests: u64,
-    non2xx: u64,
+    /// Responses with a status of 400 or more (wrk's `errors.status`).
+    error_status: u64,
     errors: u64,
     duration_us: u64,
     p50_us: u64,
@@ -238,7 +239,7 @@ impl WrkResult {
             let value = value.parse().ok()?;
             match key {
                 "requests" => result.requests = value,
-                "non2xx" => result.non2xx = value,
+                "error_status" => result.error_status = value,
                 "errors" => result.errors = value,
                 "duration_us" => result.duration_us = value,
                 "p50_us" => result.p50_us = value,
@@ -342,7 +343,16 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         .with_state(Arc::clone(&app));
 
     let session = Session::start("http_service")?;
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port)).await?;
+    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", options.port)).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!(
+                "http_service: cannot listen on 127.0.0.1:{}: {e}",
+                options.port
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(
@@ -408,10 +418,10 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         for ((_, path, _), r) in ROUTES.iter().zip(results) {
             let per_second = r.requests as f64 * 1e6 / r.duration_us.max(1) as f64;
             println!(
-                "  {path:<12} wrk: {} requests, {}/s, {} non-2xx, {} socket errors, latency p50 {} p99 {}",
+                "  {path:<12} wrk: {} requests, {}/s, {} 4xx/5xx, {} socket errors, latency p50 {} p99 {}",
                 r.requests,
                 count(per_second.round()),
-                r.non2xx,
+                r.error_status,
                 r.errors,
                 duration(r.p50_us as f64 * 1e3),
                 duration(r.p99_us as f64 * 1e3),
