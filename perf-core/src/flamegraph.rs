@@ -3,7 +3,7 @@
 //! two of them. Shared by sessions and `cargo perf flamegraph`, so every
 //! picture perf draws looks alike and stays bounded in size.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -129,25 +129,27 @@ fn folded(stacks: &[Stack], bounds: &mut Bounds) -> HashMap<String, u64> {
 /// The [`MAX_STACKS`]` - 1` keys of `weights` that weigh most (by name
 /// among equals, so the same input always draws the same picture), or
 /// `None` when all fit.
-fn kept(weights: &HashMap<String, u64>) -> Option<std::collections::HashSet<&str>> {
+fn kept(weights: &HashMap<String, u64>) -> Option<HashSet<String>> {
     if weights.len() <= MAX_STACKS {
         return None;
     }
-    let mut heaviest: Vec<(&str, u64)> = weights.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let mut heaviest: Vec<(&String, u64)> = weights.iter().map(|(k, v)| (k, *v)).collect();
     heaviest.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-    Some(heaviest[..MAX_STACKS - 1].iter().map(|(k, _)| *k).collect())
+    Some(
+        heaviest[..MAX_STACKS - 1]
+            .iter()
+            .map(|(k, _)| (*k).clone())
+            .collect(),
+    )
 }
 
 /// `merged` as sorted lines, those not in `kept` summed into `[other stacks]`.
-fn lines(
-    merged: HashMap<String, u64>,
-    kept: Option<&std::collections::HashSet<&str>>,
-) -> Vec<(String, u64)> {
+fn lines(merged: HashMap<String, u64>, kept: Option<&HashSet<String>>) -> FoldedLines {
     let mut lines = Vec::with_capacity(merged.len().min(MAX_STACKS));
     let mut rest = 0;
     for (stack, value) in merged {
         match kept {
-            Some(kept) if !kept.contains(stack.as_str()) => rest += value,
+            Some(kept) if !kept.contains(&stack) => rest += value,
             _ => lines.push((stack, value)),
         }
     }
@@ -160,19 +162,14 @@ fn lines(
 
 /// Folds `stacks` into lines keyed by stack, at most [`MAX_STACKS`] of them
 /// and none deeper than [`MAX_DEPTH`].
-fn bounded(stacks: &[Stack]) -> (Vec<(String, u64)>, Bounds) {
+fn bounded(stacks: &[Stack]) -> (FoldedLines, Bounds) {
     let mut bounds = Bounds::default();
     let merged = folded(stacks, &mut bounds);
-    let kept_keys = kept(&merged);
-    if let Some(kept) = &kept_keys {
+    let kept = kept(&merged);
+    if let Some(kept) = &kept {
         bounds.merged_stacks = merged.len() - kept.len();
     }
-    let kept_keys: Option<std::collections::HashSet<String>> =
-        kept_keys.map(|k| k.into_iter().map(str::to_owned).collect());
-    let kept_refs = kept_keys
-        .as_ref()
-        .map(|k| k.iter().map(String::as_str).collect());
-    (lines(merged, kept_refs.as_ref()), bounds)
+    (lines(merged, kept.as_ref()), bounds)
 }
 
 /// Both sides of a differential flamegraph, bounded alike: the stacks kept
@@ -186,17 +183,13 @@ fn bounded_pair(before: &[Stack], after: &[Stack]) -> (FoldedLines, FoldedLines,
     for (stack, value) in &after {
         *both.entry(stack.clone()).or_insert(0) += value;
     }
-    let kept_keys: Option<std::collections::HashSet<String>> =
-        kept(&both).map(|k| k.into_iter().map(str::to_owned).collect());
-    if let Some(kept) = &kept_keys {
+    let kept = kept(&both);
+    if let Some(kept) = &kept {
         bounds.merged_stacks = both.len() - kept.len();
     }
-    let kept_refs: Option<std::collections::HashSet<&str>> = kept_keys
-        .as_ref()
-        .map(|k| k.iter().map(String::as_str).collect());
     (
-        lines(before, kept_refs.as_ref()),
-        lines(after, kept_refs.as_ref()),
+        lines(before, kept.as_ref()),
+        lines(after, kept.as_ref()),
         bounds,
     )
 }

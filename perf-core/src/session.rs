@@ -62,8 +62,9 @@ struct Profiles {
 
 impl Profilers {
     /// Starts the profilers `builder` asks for.
+    #[cfg_attr(not(any(feature = "cpu", feature = "heap")), allow(unused_variables))]
     fn start(builder: &SessionBuilder) -> Result<Profilers, Error> {
-        #[allow(unused_mut)]
+        #[cfg_attr(not(any(feature = "cpu", feature = "heap")), allow(unused_mut))]
         let mut profilers = Profilers::default();
         // The sampler first: the memory it sets up is not the program's.
         #[cfg(feature = "cpu")]
@@ -83,7 +84,6 @@ impl Profilers {
             None => profilers.heap = Some(crate::heap::HeapProfiler::start()?),
             Some(false) => {}
         }
-        let _ = builder;
         Ok(profilers)
     }
 
