@@ -1,0 +1,147 @@
+//! Where and when a run or record was made: commit, host, OS, CPU, start
+//! time. Every file perf writes carries one.
+
+use std::process::{Command, Stdio};
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+/// Characters of a commit id shown where a short one will do.
+pub const SHORT_COMMIT: usize = 12;
+
+/// Where and when a run was made.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Environment {
+    /// `git rev-parse HEAD` of the working directory, when known.
+    pub git_commit: Option<String>,
+    /// Host name.
+    pub host: String,
+    /// Operating system, with its release where known.
+    pub os: String,
+    /// CPU architecture.
+    pub arch: String,
+    /// CPU model name, when known.
+    pub cpu: Option<String>,
+    /// Logical cores available to the process.
+    pub cores: usize,
+    /// Session start, RFC 3339 in UTC.
+    pub started_at: String,
+    /// Process id.
+    pub pid: u32,
+    /// Whether the program was built with debug assertions (a debug build).
+    pub debug_build: bool,
+    /// Version of perf that wrote the file.
+    pub perf_version: String,
+}
+
+impl Environment {
+    /// The environment of this process, started at `started`; facts that
+    /// cannot be read are left empty, never an error. `debug_build` is
+    /// false: the caller knows how it was built.
+    pub fn capture(started: SystemTime) -> Environment {
+        Environment {
+            git_commit: git_commit(),
+            host: host_name(),
+            os: os_name(),
+            arch: std::env::consts::ARCH.to_owned(),
+            cpu: cpu_model(),
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            started_at: humantime::format_rfc3339_millis(started).to_string(),
+            pid: std::process::id(),
+            debug_build: false,
+            perf_version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+
+    /// The first [`SHORT_COMMIT`] characters of the git commit, when known.
+    pub fn short_commit(&self) -> Option<&str> {
+        self.git_commit.as_deref().map(|commit| {
+            let end = commit
+                .char_indices()
+                .nth(SHORT_COMMIT)
+                .map_or(commit.len(), |(i, _)| i);
+            &commit[..end]
+        })
+    }
+}
+
+/// `$PERF_GIT_COMMIT`, else `$GITHUB_SHA`, else `git rev-parse HEAD`.
+fn git_commit() -> Option<String> {
+    if let Some(sha) = ["PERF_GIT_COMMIT", "GITHUB_SHA"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+    {
+        return Some(sha);
+    }
+    let out = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let sha = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (out.status.success() && !sha.is_empty()).then_some(sha)
+}
+
+fn read_trimmed(path: &str) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+fn host_name() -> String {
+    read_trimmed("/proc/sys/kernel/hostname")
+        .or_else(|| read_trimmed("/etc/hostname"))
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn os_name() -> String {
+    let pretty = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix("PRETTY_NAME="))
+                .map(|v| v.trim_matches('"').to_owned())
+        });
+    let kernel = read_trimmed("/proc/sys/kernel/osrelease");
+    match (pretty, kernel) {
+        (Some(p), Some(k)) => format!("{p} (kernel {k})"),
+        (Some(p), None) => p,
+        (None, Some(k)) => format!("{} {k}", std::env::consts::OS),
+        (None, None) => std::env::consts::OS.to_owned(),
+    }
+}
+
+fn cpu_model() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    text.lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(key, _)| matches!(key.trim(), "model name" | "Model" | "cpu model"))
+        .map(|(_, value)| value.trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commits_are_shortened_to_twelve_characters() {
+        let mut env = Environment::default();
+        assert_eq!(env.short_commit(), None);
+        env.git_commit = Some("5a37189f0c1d2e3f4a5b".to_owned());
+        assert_eq!(env.short_commit(), Some("5a37189f0c1d"));
+        env.git_commit = Some("abc-dirty".to_owned());
+        assert_eq!(env.short_commit(), Some("abc-dirty"));
+    }
+
+    #[test]
+    fn the_environment_names_this_machine() {
+        let env = Environment::capture(SystemTime::UNIX_EPOCH);
+        assert_eq!(env.started_at, "1970-01-01T00:00:00.000Z");
+        assert!(env.cores >= 1 && !env.host.is_empty() && !env.os.is_empty());
+        assert_eq!(env.pid, std::process::id());
+    }
+}

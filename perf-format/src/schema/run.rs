@@ -1,0 +1,298 @@
+//! `perf-run/1`: the `run.json` a session writes.
+//!
+//! Durations are in nanoseconds; "self" excludes time or allocations of
+//! instrumented callees, "total" includes them. Recursion counts once in
+//! totals: a frame whose function is already on the stack adds its calls but
+//! not its time.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::env::Environment;
+use crate::Error;
+use crate::files::Document;
+
+/// The schema tag of `run.json`.
+pub const RUN_SCHEMA: &str = "perf-run/1";
+
+/// A whole run: one session of one process.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RunData {
+    /// Always [`RUN_SCHEMA`].
+    pub schema: String,
+    /// The run's id, also its directory name under `runs/`.
+    pub id: String,
+    /// The session name given to `Session::start`.
+    pub name: String,
+    /// Where and when the run was made.
+    pub env: Environment,
+    /// Wall time from session start to finish.
+    pub duration_ns: u64,
+    /// Whether `PerfAlloc` was the global allocator (allocation fields are 0 if not).
+    pub alloc_tracking: bool,
+    /// Threads that recorded calls.
+    pub threads: Vec<ThreadInfo>,
+    /// Per function, by self time, largest first.
+    pub functions: Vec<FunctionStats>,
+    /// The call tree merged over threads, parents before children; a node is
+    /// one edge caller → callee reached through one path.
+    pub call_tree: Vec<CallNode>,
+    /// How much of the run `trace.json` shows.
+    pub trace: TraceInfo,
+    /// The CPU sampling of the whole process (feature `cpu`), when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_profile: Option<CpuProfileInfo>,
+}
+
+/// What CPU sampling (feature `cpu`) saw of the whole run. Its stacks are
+/// in `cpu.folded` beside `run.json`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CpuProfileInfo {
+    /// Samples asked for per second of CPU time, per thread.
+    pub frequency_hz: u32,
+    /// Samples taken.
+    pub samples: u64,
+    /// Distinct stacks among them.
+    pub stacks: u64,
+    /// CPU time the whole process used while sampling ran: at the asked
+    /// rate it would have given `cpu_time_ns × frequency_hz / 1e9` samples;
+    /// fewer arrive when the kernel's tick caps the rate, and samples taken
+    /// inside the C library or the vDSO are skipped.
+    #[serde(default)]
+    pub cpu_time_ns: u64,
+}
+
+/// One thread that recorded calls.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ThreadInfo {
+    /// The thread's number in the trace (`tid`).
+    pub index: u32,
+    /// The thread's name, if it has one.
+    pub name: Option<String>,
+    /// Calls recorded on the thread.
+    pub calls: u64,
+}
+
+/// Everything measured about one function (or scope), over all threads.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FunctionStats {
+    /// `module::path::fn_name`, or the name given.
+    pub name: String,
+    /// Source file.
+    pub file: String,
+    /// Source line.
+    pub line: u32,
+    /// Number of calls (every frame, recursive ones too).
+    pub calls: u64,
+    /// Wall time inside the function, callees included, recursion once.
+    pub total_ns: u64,
+    /// Wall time inside the function minus its instrumented callees.
+    pub self_ns: u64,
+    /// Mean wall time per call.
+    pub mean_ns: u64,
+    /// Median wall time per call (within 1.6%).
+    pub p50_ns: u64,
+    /// 95th percentile of wall time per call (within 1.6%).
+    pub p95_ns: u64,
+    /// 99th percentile of wall time per call (within 1.6%).
+    pub p99_ns: u64,
+    /// Longest call.
+    pub max_ns: u64,
+    /// Thread CPU time, for `#[profile(cpu)]` functions; wall − CPU is time
+    /// spent off the CPU (I/O, locks, sleep).
+    pub cpu_ns: Option<u64>,
+    /// Allocations made by the function's own code.
+    pub self_allocs: u64,
+    /// Allocations made during its calls, callees included.
+    pub total_allocs: u64,
+    /// Bytes allocated by the function's own code.
+    pub self_alloc_bytes: u64,
+    /// Bytes allocated during its calls, callees included.
+    pub total_alloc_bytes: u64,
+    /// CPU samples taken while the function ran (feature `cpu`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_samples: Option<CpuSamples>,
+}
+
+/// The CPU samples (feature `cpu`) credited to one function: those whose
+/// stack holds its code.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CpuSamples {
+    /// Samples with the function anywhere on the stack.
+    pub total: u64,
+    /// Samples with the function as the innermost instrumented one on the stack.
+    #[serde(rename = "self")]
+    pub self_: u64,
+    /// `total` as a share of all the run's samples, 0 to 1.
+    pub share: f64,
+}
+
+/// One node of the merged call tree.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CallNode {
+    /// Index of this node in `call_tree`.
+    pub id: u32,
+    /// The caller's node, `None` for a top-level call.
+    pub parent: Option<u32>,
+    /// The function called.
+    pub function: String,
+    /// Calls along this path.
+    pub calls: u64,
+    /// Wall time of those calls, callees included.
+    pub total_ns: u64,
+    /// Wall time of those calls minus instrumented callees.
+    pub self_ns: u64,
+    /// Allocations of those calls, callees included.
+    pub total_allocs: u64,
+    /// Allocations of those calls' own code.
+    pub self_allocs: u64,
+    /// Bytes of those calls, callees included.
+    pub total_alloc_bytes: u64,
+    /// Bytes of those calls' own code.
+    pub self_alloc_bytes: u64,
+}
+
+/// How complete `trace.json` is.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TraceInfo {
+    /// Spans written to the trace.
+    pub events: u64,
+    /// Spans left out because a thread's trace log was full (the call
+    /// statistics still count them).
+    pub dropped_events: u64,
+}
+
+impl RunData {
+    /// An empty run `id` of session `name`, made in `env`.
+    pub fn new(id: impl Into<String>, name: impl Into<String>, env: Environment) -> RunData {
+        RunData {
+            schema: RUN_SCHEMA.to_owned(),
+            id: id.into(),
+            name: name.into(),
+            env,
+            ..RunData::default()
+        }
+    }
+
+    /// Reads a `run.json`, refusing files of another schema.
+    pub fn load(path: &Path) -> Result<RunData, Error> {
+        crate::files::load(path)
+    }
+
+    /// The stats of the function called `name`.
+    pub fn function(&self, name: &str) -> Option<&FunctionStats> {
+        self.functions.iter().find(|f| f.name == name)
+    }
+}
+
+impl Document for RunData {
+    const SCHEMAS: &'static [&'static str] = &[RUN_SCHEMA];
+
+    /// Every node's parent comes before it, as the tree is written.
+    fn validate(&self, path: &Path) -> Result<(), Error> {
+        for (i, node) in self.call_tree.iter().enumerate() {
+            if node.parent.is_some_and(|p| p as usize >= i) {
+                return Err(Error::invalid(
+                    path,
+                    format!(
+                        "call_tree node {i} ({:?}) names parent {} which does not come before it",
+                        node.function,
+                        node.parent.unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl FunctionStats {
+    /// A function with nothing measured yet.
+    pub fn new(name: impl Into<String>, file: impl Into<String>, line: u32) -> FunctionStats {
+        FunctionStats {
+            name: name.into(),
+            file: file.into(),
+            line,
+            ..FunctionStats::default()
+        }
+    }
+}
+
+impl CallNode {
+    /// Node `id` calling `function` under `parent`, with nothing measured yet.
+    pub fn new(id: u32, parent: Option<u32>, function: impl Into<String>) -> CallNode {
+        CallNode {
+            id,
+            parent,
+            function: function.into(),
+            ..CallNode::default()
+        }
+    }
+}
+
+impl ThreadInfo {
+    /// Thread `index`, named `name`, that recorded `calls`.
+    pub fn new(index: u32, name: Option<String>, calls: u64) -> ThreadInfo {
+        ThreadInfo { index, name, calls }
+    }
+}
+
+impl TraceInfo {
+    /// A trace of `events` spans that left out `dropped_events`.
+    pub fn new(events: u64, dropped_events: u64) -> TraceInfo {
+        TraceInfo {
+            events,
+            dropped_events,
+        }
+    }
+}
+
+impl CpuSamples {
+    /// `total` samples with the function on the stack, `self_` with it
+    /// innermost, of `all` samples in the run.
+    pub fn new(total: u64, self_: u64, all: u64) -> CpuSamples {
+        CpuSamples {
+            total,
+            self_,
+            share: if all == 0 {
+                0.0
+            } else {
+                total as f64 / all as f64
+            },
+        }
+    }
+}
+
+impl CpuProfileInfo {
+    /// `samples` on `stacks` distinct stacks at `frequency_hz`, over
+    /// `cpu_time_ns` of the process's CPU time.
+    pub fn new(frequency_hz: u32, samples: u64, stacks: u64, cpu_time_ns: u64) -> CpuProfileInfo {
+        CpuProfileInfo {
+            frequency_hz,
+            samples,
+            stacks,
+            cpu_time_ns,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tree_whose_parent_comes_later_is_refused() {
+        let mut run = RunData::new("r", "app", Environment::default());
+        run.call_tree = vec![CallNode::new(0, Some(1), "a"), CallNode::new(1, None, "b")];
+        let err = run.validate(Path::new("run.json")).unwrap_err();
+        assert!(err.to_string().contains("node 0 (\"a\") names parent 1"));
+    }
+}

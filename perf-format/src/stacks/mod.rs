@@ -1,0 +1,537 @@
+//! Call stacks: one type for every stack perf keeps (the call paths of a
+//! run or record with their costs, the CPU samples by stack), the folded
+//! format (`cpu.folded`, inferno's input), the bounds every picture and
+//! file keeps to (50 000 stacks, 512 frames), and flamegraph SVGs drawn by
+//! inferno ([`svg`]).
+
+pub mod svg;
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Write};
+use std::ops::Add;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+use crate::schema::run::CallNode;
+
+/// The most stacks a flamegraph or `cpu.folded` holds: lighter ones are
+/// merged into one `[other stacks]` stack, so the total stays.
+pub const MAX_STACKS: usize = 50_000;
+/// The deepest stack a flamegraph or `cpu.folded` holds: deeper frames are
+/// merged into one `[deeper frames]` frame.
+pub const MAX_DEPTH: usize = 512;
+/// The frame that stands for the stacks left out by [`MAX_STACKS`].
+pub const OTHER_STACKS: &str = "[other stacks]";
+/// The frame that stands for the frames cut by [`MAX_DEPTH`].
+pub const DEEPER_FRAMES: &str = "[deeper frames]";
+
+/// One call stack, root first, and what it weighs. In JSON the weight's
+/// fields sit beside `frames`: `{"frames": […], "samples": 12.0}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stack<W> {
+    /// Frames from the outermost to the innermost.
+    pub frames: Vec<String>,
+    /// What the stack weighs.
+    #[serde(flatten)]
+    pub weight: W,
+}
+
+/// The cost of one call path: per run in a record (means over its runs),
+/// whole in a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CallCost {
+    /// Calls along this path.
+    pub calls: f64,
+    /// Wall time of those calls, callees included.
+    pub total_ns: f64,
+    /// Wall time of those calls without instrumented callees.
+    pub self_ns: f64,
+    /// Allocations made by the calls' own code.
+    pub self_allocs: f64,
+    /// Bytes allocated by the calls' own code.
+    pub self_alloc_bytes: f64,
+}
+
+impl Add for CallCost {
+    type Output = CallCost;
+
+    fn add(self, other: CallCost) -> CallCost {
+        CallCost {
+            calls: self.calls + other.calls,
+            total_ns: self.total_ns + other.total_ns,
+            self_ns: self.self_ns + other.self_ns,
+            self_allocs: self.self_allocs + other.self_allocs,
+            self_alloc_bytes: self.self_alloc_bytes + other.self_alloc_bytes,
+        }
+    }
+}
+
+impl CallCost {
+    /// Every figure divided by `n`: a sum over runs as a mean per run.
+    pub fn per(self, n: f64) -> CallCost {
+        CallCost {
+            calls: self.calls / n,
+            total_ns: self.total_ns / n,
+            self_ns: self.self_ns / n,
+            self_allocs: self.self_allocs / n,
+            self_alloc_bytes: self.self_alloc_bytes / n,
+        }
+    }
+}
+
+/// How many CPU samples a stack got: whole in a run, a mean per run in a
+/// record.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SampleCount {
+    /// Samples on this stack.
+    pub samples: f64,
+}
+
+/// A call path of the instrumented functions with its cost.
+pub type CallStack = Stack<CallCost>;
+/// A stack of CPU samples: the thread's name, then code from the outermost in.
+pub type CpuStack = Stack<SampleCount>;
+
+/// The call paths of a run's call tree, one per node, in the tree's order.
+/// A node whose parent does not come before it is taken as a root.
+pub fn call_paths(tree: &[CallNode]) -> Vec<CallStack> {
+    let mut paths: Vec<CallStack> = Vec::with_capacity(tree.len());
+    for node in tree {
+        let mut frames = node
+            .parent
+            .and_then(|p| paths.get(p as usize))
+            .map(|parent| parent.frames.clone())
+            .unwrap_or_default();
+        frames.push(node.function.clone());
+        paths.push(Stack {
+            frames,
+            weight: CallCost {
+                calls: node.calls as f64,
+                total_ns: node.total_ns as f64,
+                self_ns: node.self_ns as f64,
+                self_allocs: node.self_allocs as f64,
+                self_alloc_bytes: node.self_alloc_bytes as f64,
+            },
+        });
+    }
+    paths
+}
+
+/// A weight stacks can be summed and ranked by: sample counts, ns, bytes.
+pub trait Weight: Copy + PartialOrd + Add<Output = Self> + Default {}
+impl Weight for u64 {}
+impl Weight for f64 {}
+
+/// Of `entries` (a key and its weight each), which to keep within
+/// [`MAX_STACKS`]: `None` when all fit, else a mask keeping the
+/// `MAX_STACKS - 1` heaviest, by key among equal weights (so the same input
+/// always keeps the same), which leaves room for [`OTHER_STACKS`].
+fn keep_mask<K: Ord, V: Weight>(entries: &[(K, V)]) -> Option<Vec<bool>> {
+    if entries.len() <= MAX_STACKS {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let (ka, va) = &entries[a];
+        let (kb, vb) = &entries[b];
+        vb.partial_cmp(va)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| ka.cmp(kb))
+    });
+    let mut mask = vec![false; entries.len()];
+    for &i in &order[..MAX_STACKS - 1] {
+        mask[i] = true;
+    }
+    Some(mask)
+}
+
+/// `stacks` within [`MAX_STACKS`]: the heaviest kept in their order, the
+/// rest summed into one [`OTHER_STACKS`] stack at the end.
+pub fn bound_cpu_stacks(stacks: Vec<CpuStack>) -> Vec<CpuStack> {
+    let entries: Vec<(&[String], f64)> = stacks
+        .iter()
+        .map(|s| (s.frames.as_slice(), s.weight.samples))
+        .collect();
+    let Some(mask) = keep_mask(&entries) else {
+        return stacks;
+    };
+    let mut rest = 0.0;
+    let mut kept = Vec::with_capacity(MAX_STACKS);
+    for (stack, keep) in stacks.into_iter().zip(mask) {
+        if keep {
+            kept.push(stack);
+        } else {
+            rest += stack.weight.samples;
+        }
+    }
+    kept.push(Stack {
+        frames: vec![OTHER_STACKS.to_owned()],
+        weight: SampleCount { samples: rest },
+    });
+    kept
+}
+
+/// What bounding a picture or file left out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Bounds {
+    /// Distinct stacks merged into [`OTHER_STACKS`].
+    pub merged_stacks: usize,
+    /// Stacks cut at [`MAX_DEPTH`].
+    pub cut_stacks: usize,
+}
+
+impl Bounds {
+    /// A sentence for the picture, if anything was left out.
+    pub fn note(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.merged_stacks > 0 {
+            parts.push(format!(
+                "{} lightest stacks merged into {OTHER_STACKS}",
+                self.merged_stacks
+            ));
+        }
+        if self.cut_stacks > 0 {
+            parts.push(format!(
+                "{} stacks deeper than {MAX_DEPTH} frames cut at {DEEPER_FRAMES}",
+                self.cut_stacks
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+}
+
+/// One folded line's stack part: frames joined by `;`. A name keeps
+/// neither `;` (it separates frames) nor whitespace (a space before the
+/// value ends the stack, and `worker 1 5` would read as a differential
+/// line): `;` becomes `:`, whitespace a no-break space, which looks the same.
+fn fold(frames: &[String], out: &mut String) {
+    for (i, frame) in frames.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.extend(frame.chars().map(|c| match c {
+            ';' => ':',
+            c if c.is_whitespace() => '\u{a0}',
+            c => c,
+        }));
+    }
+    if frames.is_empty() {
+        out.push_str("[unknown]");
+    }
+}
+
+/// Folded stacks with their values, sorted by stack.
+pub(crate) type FoldedLines = Vec<(String, u64)>;
+
+/// `stacks` weighed by `weight`, folded and summed by folded stack, none
+/// deeper than [`MAX_DEPTH`]; stacks of weight 0 are left out.
+fn folded<W>(
+    stacks: &[Stack<W>],
+    weight: &impl Fn(&W) -> u64,
+    bounds: &mut Bounds,
+) -> HashMap<String, u64> {
+    let mut merged: HashMap<String, u64> = HashMap::with_capacity(stacks.len());
+    let mut key = String::new();
+    for stack in stacks {
+        let value = weight(&stack.weight);
+        if value == 0 {
+            continue;
+        }
+        key.clear();
+        if stack.frames.len() > MAX_DEPTH {
+            bounds.cut_stacks += 1;
+            fold(&stack.frames[..MAX_DEPTH], &mut key);
+            key.push(';');
+            key.push_str(DEEPER_FRAMES);
+        } else {
+            fold(&stack.frames, &mut key);
+        }
+        match merged.get_mut(key.as_str()) {
+            Some(sum) => *sum += value,
+            None => {
+                merged.insert(key.clone(), value);
+            }
+        }
+    }
+    merged
+}
+
+/// `merged` as lines sorted by stack, those not in `kept` summed into
+/// [`OTHER_STACKS`].
+fn lines(merged: HashMap<String, u64>, kept: Option<&HashSet<String>>) -> FoldedLines {
+    let mut lines = Vec::with_capacity(merged.len().min(MAX_STACKS));
+    let mut rest = 0;
+    for (stack, value) in merged {
+        match kept {
+            Some(kept) if !kept.contains(&stack) => rest += value,
+            _ => lines.push((stack, value)),
+        }
+    }
+    if rest > 0 {
+        lines.push((OTHER_STACKS.to_owned(), rest));
+    }
+    lines.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    lines
+}
+
+/// The keys of `weights` that [`keep_mask`] keeps, `None` when all fit.
+fn kept_keys(weights: &HashMap<String, u64>) -> Option<HashSet<String>> {
+    let entries: Vec<(&String, u64)> = weights.iter().map(|(k, v)| (k, *v)).collect();
+    let mask = keep_mask(&entries)?;
+    Some(
+        entries
+            .into_iter()
+            .zip(mask)
+            .filter(|(_, keep)| *keep)
+            .map(|((key, _), _)| key.clone())
+            .collect(),
+    )
+}
+
+/// `stacks` weighed by `weight` as folded lines: at most [`MAX_STACKS`] of
+/// them and none deeper than [`MAX_DEPTH`].
+pub(crate) fn bounded<W>(
+    stacks: &[Stack<W>],
+    weight: impl Fn(&W) -> u64,
+) -> (FoldedLines, Bounds) {
+    let mut bounds = Bounds::default();
+    let merged = folded(stacks, &weight, &mut bounds);
+    let kept = kept_keys(&merged);
+    if let Some(kept) = &kept {
+        bounds.merged_stacks = merged.len() - kept.len();
+    }
+    (lines(merged, kept.as_ref()), bounds)
+}
+
+/// Both sides of a differential picture, bounded alike: the stacks kept are
+/// those heaviest over both, so that a stack is merged on both sides or on
+/// neither.
+pub(crate) fn bounded_pair<W>(
+    before: &[Stack<W>],
+    after: &[Stack<W>],
+    weight: impl Fn(&W) -> u64,
+) -> (FoldedLines, FoldedLines, Bounds) {
+    let mut bounds = Bounds::default();
+    let before = folded(before, &weight, &mut bounds);
+    let after = folded(after, &weight, &mut bounds);
+    let mut both = before.clone();
+    for (stack, value) in &after {
+        *both.entry(stack.clone()).or_insert(0) += value;
+    }
+    let kept = kept_keys(&both);
+    if let Some(kept) = &kept {
+        bounds.merged_stacks = both.len() - kept.len();
+    }
+    (
+        lines(before, kept.as_ref()),
+        lines(after, kept.as_ref()),
+        bounds,
+    )
+}
+
+/// Writes `stacks` weighed by `weight` as folded lines (`frame;frame;frame
+/// value`, the format of inferno and Brendan Gregg's flamegraph tools),
+/// bounded like the pictures.
+pub fn write_folded<W>(
+    w: &mut dyn Write,
+    stacks: &[Stack<W>],
+    weight: impl Fn(&W) -> u64,
+) -> io::Result<Bounds> {
+    let (lines, bounds) = bounded(stacks, weight);
+    for (stack, value) in &lines {
+        writeln!(w, "{stack} {value}")?;
+    }
+    Ok(bounds)
+}
+
+/// Parses folded lines of CPU samples: `frame;frame;…;frame COUNT`, root
+/// first, COUNT a whole number after the last space; empty lines are
+/// skipped. An error carries the 1-based line number and what is wrong.
+pub fn parse_folded(text: &str) -> Result<Vec<CpuStack>, (usize, String)> {
+    let mut stacks = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Some((stack, count)) = line.rsplit_once(' ') else {
+            return Err((i + 1, "no sample count".to_owned()));
+        };
+        let samples: u64 = count
+            .parse()
+            .map_err(|_| (i + 1, format!("{count:?} is not a sample count")))?;
+        let frames: Vec<String> = stack.split(';').map(str::to_owned).collect();
+        if frames.iter().any(|f| f.trim().is_empty()) {
+            return Err((i + 1, "an empty frame".to_owned()));
+        }
+        stacks.push(Stack {
+            frames,
+            weight: SampleCount {
+                samples: samples as f64,
+            },
+        });
+    }
+    Ok(stacks)
+}
+
+/// Reads a `cpu.folded` file (see [`parse_folded`]); a bad line is refused,
+/// naming the file and the line.
+pub fn read_folded(path: &Path) -> Result<Vec<CpuStack>, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
+    parse_folded(&text).map_err(|(line, problem)| {
+        Error::invalid(
+            path,
+            format!("line {line}: {problem} (expected `frame;frame;…;frame COUNT`)"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack(frames: &[&str], samples: f64) -> CpuStack {
+        Stack {
+            frames: frames.iter().map(|f| (*f).to_owned()).collect(),
+            weight: SampleCount { samples },
+        }
+    }
+
+    fn count(s: &SampleCount) -> u64 {
+        s.samples as u64
+    }
+
+    #[test]
+    fn identical_stacks_merge_and_separators_are_escaped() {
+        let (lines, bounds) = bounded(
+            &[
+                stack(&["main", "a;b"], 2.0),
+                stack(&["main", "a;b"], 3.0),
+                stack(&["main", "c d"], 0.0),
+            ],
+            count,
+        );
+        assert_eq!(lines, [("main;a:b".to_owned(), 5)]);
+        assert_eq!(bounds, Bounds::default());
+    }
+
+    #[test]
+    fn too_many_stacks_keep_the_heaviest_and_the_total() {
+        let stacks: Vec<CpuStack> = (0..MAX_STACKS + 10)
+            .map(|i| stack(&["main", &format!("f{i}")], (i + 1) as f64))
+            .collect();
+        let total: f64 = stacks.iter().map(|s| s.weight.samples).sum();
+        let (lines, bounds) = bounded(&stacks, count);
+        assert_eq!(lines.len(), MAX_STACKS);
+        assert_eq!(lines.iter().map(|l| l.1).sum::<u64>() as f64, total);
+        assert_eq!(bounds.merged_stacks, 11);
+        assert!(lines.iter().any(|l| l.0 == "main;f50009"));
+        assert!(bounds.note().unwrap().contains("11 lightest stacks"));
+
+        let kept = bound_cpu_stacks(stacks);
+        assert_eq!(kept.len(), MAX_STACKS);
+        assert_eq!(kept.iter().map(|s| s.weight.samples).sum::<f64>(), total);
+        assert_eq!(kept.last().unwrap().frames, [OTHER_STACKS]);
+    }
+
+    #[test]
+    fn both_sides_of_a_diff_keep_the_same_stacks() {
+        // Stack i weighs i before and n - i after: together all weigh the
+        // same, and the kept set is one for both sides.
+        let n = MAX_STACKS + 10;
+        let side = |after: bool| -> Vec<CpuStack> {
+            (0..n)
+                .map(|i| {
+                    let value = if after { n - i } else { i + 1 };
+                    stack(&["main", &format!("f{i}")], value as f64)
+                })
+                .collect()
+        };
+        let (before, after, bounds) = bounded_pair(&side(false), &side(true), count);
+        let names = |lines: &[(String, u64)]| lines.iter().map(|l| l.0.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&before), names(&after));
+        assert_eq!(before.len(), MAX_STACKS);
+        assert_eq!(bounds.merged_stacks, 11);
+    }
+
+    #[test]
+    fn deep_stacks_are_cut() {
+        let frames: Vec<String> = (0..MAX_DEPTH + 5).map(|i| format!("f{i}")).collect();
+        let deep = Stack {
+            frames,
+            weight: SampleCount { samples: 1.0 },
+        };
+        let (lines, bounds) = bounded(&[deep], count);
+        assert!(lines[0].0.ends_with(";[deeper frames]"));
+        assert_eq!(lines[0].0.matches(';').count(), MAX_DEPTH);
+        assert_eq!(bounds.cut_stacks, 1);
+    }
+
+    #[test]
+    fn folded_lines_are_read_and_bad_ones_named_by_line() {
+        let stacks =
+            parse_folded("main;app::run;<Vec<u8> as Clone>::clone 7\n\nworker 1\n").unwrap();
+        assert_eq!(
+            stacks,
+            [
+                stack(&["main", "app::run", "<Vec<u8> as Clone>::clone"], 7.0),
+                stack(&["worker"], 1.0)
+            ]
+        );
+        assert_eq!(parse_folded("main;a 1\nmain;b\n").unwrap_err().0, 2);
+        assert_eq!(parse_folded("main;a -1\n").unwrap_err().0, 1);
+        assert_eq!(parse_folded("main;;a 1\n").unwrap_err().0, 1);
+    }
+
+    #[test]
+    fn folded_lines_read_back_what_was_written() {
+        let stacks = vec![
+            stack(&["main", "app::run"], 7.0),
+            stack(&["worker-1", "<Vec<u8> as Clone>::clone"], 2.0),
+        ];
+        let mut text = Vec::new();
+        write_folded(&mut text, &stacks, count).unwrap();
+        let mut read = parse_folded(std::str::from_utf8(&text).unwrap()).unwrap();
+        read.sort_by(|a, b| b.weight.samples.total_cmp(&a.weight.samples));
+        assert_eq!(read[0], stacks[0]);
+        assert_eq!(read[1].frames[1], "<Vec<u8>\u{a0}as\u{a0}Clone>::clone");
+    }
+
+    #[test]
+    fn call_paths_follow_the_tree() {
+        let node = |id, parent, function: &str, self_ns| CallNode {
+            id,
+            parent,
+            function: function.to_owned(),
+            calls: 1,
+            total_ns: self_ns,
+            self_ns,
+            total_allocs: 0,
+            self_allocs: 0,
+            total_alloc_bytes: 0,
+            self_alloc_bytes: 0,
+        };
+        let paths = call_paths(&[
+            node(0, None, "main", 5),
+            node(1, Some(0), "parse", 3),
+            node(2, Some(9), "stray", 1),
+        ]);
+        assert_eq!(paths[1].frames, ["main", "parse"]);
+        assert_eq!(paths[1].weight.self_ns, 3.0);
+        assert_eq!(paths[2].frames, ["stray"]);
+    }
+
+    #[test]
+    fn stacks_keep_their_json_shape() {
+        let json = serde_json::to_string(&stack(&["main"], 2.5)).unwrap();
+        assert_eq!(json, r#"{"frames":["main"],"samples":2.5}"#);
+        let read: CallStack = serde_json::from_str(
+            r#"{"frames":["a"],"calls":1.0,"total_ns":2.0,"self_ns":2.0,"self_allocs":0.0,"self_alloc_bytes":0.0}"#,
+        )
+        .unwrap();
+        assert_eq!(read.weight.total_ns, 2.0);
+    }
+}

@@ -1,0 +1,274 @@
+//! Figures as people write and read them: durations, byte sizes, counts,
+//! percentages, changes and probabilities, formatted with three significant
+//! digits and a fitting unit, and thresholds and durations parsed from
+//! `perf.toml` and the command line ("5%", "200us").
+
+/// A duration given in ns: "999 ns", "12.3 ns", "1.23 µs", "45.6 ms", "3.00 s".
+pub fn duration(ns: f64) -> String {
+    if !ns.is_finite() {
+        return "-".to_owned();
+    }
+    if ns < 1_000.0 {
+        return if ns.fract() == 0.0 || ns >= 100.0 {
+            format!("{ns:.0} ns")
+        } else {
+            format!("{} ns", significant(ns))
+        };
+    }
+    let (value, unit) = if ns < 1e6 {
+        (ns / 1e3, "µs")
+    } else if ns < 1e9 {
+        (ns / 1e6, "ms")
+    } else {
+        (ns / 1e9, "s")
+    };
+    format!("{} {unit}", significant(value))
+}
+
+/// A byte count with a binary unit: "512 B", "1.50 KiB", "5.00 MiB".
+pub fn bytes(n: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    if n.fract() == 0.0 && n.abs() < 1024.0 {
+        return format!("{n:.0} B");
+    }
+    let mut value = n;
+    let mut unit = 0;
+    while value.abs() >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{} {}", significant(value), UNITS[unit])
+}
+
+/// A count: whole numbers with thousands separators ("1,234,567"), others
+/// (allocations per call) with three significant digits ("3.50").
+pub fn count(n: f64) -> String {
+    if n.fract() != 0.0 || n.abs() >= 1e15 {
+        return significant(n);
+    }
+    let digits = format!("{}", n.abs() as u64);
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0.0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A count with its noun, plural when it is not one: "1 thread", "1,204 calls".
+pub fn plural(n: u64, noun: &str) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("{} {noun}{s}", count(n as f64))
+}
+
+/// Shortens a name from the left to `width` characters, keeping its most
+/// specific part: "…:function".
+pub fn fit(name: &str, width: usize) -> String {
+    let len = name.chars().count();
+    if len <= width || width == 0 {
+        return name.to_owned();
+    }
+    let tail: String = name.chars().skip(len - (width - 1)).collect();
+    format!("…{tail}")
+}
+
+/// Three significant digits, without exponent notation.
+pub fn significant(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude >= 100.0 {
+        format!("{value:.0}")
+    } else if magnitude >= 10.0 {
+        format!("{value:.1}")
+    } else if magnitude >= 1.0 || magnitude == 0.0 {
+        format!("{value:.2}")
+    } else {
+        format!("{value:.3}")
+    }
+}
+
+/// A relative change as a signed percentage: "+10.3%", "-2.1%", "+0.0%";
+/// "×25.0" from +1000% on.
+pub fn change(fraction: f64) -> String {
+    if !fraction.is_finite() {
+        return if fraction > 0.0 { "+∞" } else { "-∞" }.to_owned();
+    }
+    let percent = fraction * 100.0;
+    if percent.abs() >= 1000.0 {
+        format!("×{}", significant(1.0 + fraction))
+    } else {
+        format!("{percent:+.1}%")
+    }
+}
+
+/// A fraction as a percentage, as a threshold is given: 0.05 → "5%".
+pub fn percent(fraction: f64) -> String {
+    let percent = fraction * 100.0;
+    if percent.fract() == 0.0 {
+        format!("{percent:.0}%")
+    } else {
+        format!("{}%", significant(percent))
+    }
+}
+
+/// A share with one decimal: 0.123 → "12.3%".
+pub fn share(fraction: f64) -> String {
+    format!("{:.1}%", fraction * 100.0)
+}
+
+/// A probability with two significant digits: 0.0079, 0.12, 1.1e-5.
+pub fn probability(p: f64) -> String {
+    if p <= 0.0 {
+        "0".to_owned()
+    } else if p >= 0.001 {
+        let digits = (-p.log10().floor()) as usize + 1;
+        format!("{p:.digits$}")
+    } else {
+        format!("{p:.1e}")
+    }
+}
+
+/// A relative threshold, "5%" or "5" (percent) or "0.5%", as a fraction (0.05).
+pub fn parse_percent(text: &str) -> Result<f64, String> {
+    let trimmed = text.trim();
+    let number = trimmed.strip_suffix('%').unwrap_or(trimmed).trim();
+    let value: f64 = number
+        .parse()
+        .map_err(|_| "expected a percentage such as 5% or 0.5%".to_owned())?;
+    if !value.is_finite() || value < 0.0 {
+        return Err("a threshold must be a percentage of 0% or more".to_owned());
+    }
+    Ok(value / 100.0)
+}
+
+/// A significance level such as 0.01: strictly between 0 and 0.5.
+pub fn parse_significance(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| "expected a probability such as 0.01".to_owned())?;
+    check_significance(value)
+}
+
+/// Checks a significance level (α): strictly between 0 and 0.5.
+pub fn check_significance(value: f64) -> Result<f64, String> {
+    if value.is_finite() && value > 0.0 && value < 0.5 {
+        Ok(value)
+    } else {
+        Err("a significance level must be above 0 and below 0.5 (0.01 is usual)".to_owned())
+    }
+}
+
+/// A duration such as "200us", "1.5ms", "200µs", "2s" or "500ns", in nanoseconds.
+pub fn parse_duration(text: &str) -> Result<f64, String> {
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let scale = match unit.trim() {
+        "ns" => 1.0,
+        "us" | "µs" | "μs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "" => return Err("a duration needs a unit: ns, us, ms or s (as in 200us)".to_owned()),
+        other => return Err(format!("unknown unit {other:?}: use ns, us, ms or s")),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| "expected a duration such as 200us or 1.5ms".to_owned())?;
+    if !value.is_finite() || value <= 0.0 {
+        return Err("a duration must be above zero".to_owned());
+    }
+    Ok(value * scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_keep_three_significant_digits() {
+        let cases = [
+            (0.0, "0 ns"),
+            (999.0, "999 ns"),
+            (12.345, "12.3 ns"),
+            (999.4, "999 ns"),
+            (1_234.0, "1.23 µs"),
+            (45_600_000.0, "45.6 ms"),
+            (3_000_000_000.0, "3.00 s"),
+            (f64::NAN, "-"),
+        ];
+        for (ns, shown) in cases {
+            assert_eq!(duration(ns), shown);
+        }
+    }
+
+    #[test]
+    fn counts_and_bytes_are_readable() {
+        assert_eq!(count(0.0), "0");
+        assert_eq!(count(1_234_567.0), "1,234,567");
+        assert_eq!(count(3.5), "3.50");
+        assert_eq!(plural(1, "thread"), "1 thread");
+        assert_eq!(plural(1_204, "call"), "1,204 calls");
+        assert_eq!(bytes(512.0), "512 B");
+        assert_eq!(bytes(11.5), "11.5 B");
+        assert_eq!(bytes(1536.0), "1.50 KiB");
+        assert_eq!(bytes(f64::from(5u32 << 20)), "5.00 MiB");
+    }
+
+    #[test]
+    fn long_names_keep_their_end() {
+        assert_eq!(fit("short", 10), "short");
+        assert_eq!(fit("crate::module::function", 10), "…:function");
+    }
+
+    #[test]
+    fn changes_and_probabilities_are_readable() {
+        assert_eq!(change(0.1034), "+10.3%");
+        assert_eq!(change(-0.021), "-2.1%");
+        assert_eq!(change(24.0), "×25.0");
+        assert_eq!(change(f64::INFINITY), "+∞");
+        assert_eq!(percent(0.05), "5%");
+        assert_eq!(percent(0.005), "0.500%");
+        assert_eq!(share(0.1234), "12.3%");
+        assert_eq!(probability(2.0 / 252.0), "0.0079");
+        assert_eq!(probability(0.123), "0.12");
+        assert_eq!(probability(1.08e-5), "1.1e-5");
+    }
+
+    #[test]
+    fn percentages_are_read_with_or_without_the_sign() {
+        assert_eq!(parse_percent("5%"), Ok(0.05));
+        assert_eq!(parse_percent("5"), Ok(0.05));
+        assert_eq!(parse_percent(" 0.5% "), Ok(0.005));
+        assert_eq!(parse_percent("0%"), Ok(0.0));
+        for bad in ["-1%", "five", "NaN%"] {
+            assert!(parse_percent(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_need_a_unit() {
+        assert_eq!(parse_duration("200us"), Ok(200_000.0));
+        assert_eq!(parse_duration("200µs"), Ok(200_000.0));
+        assert_eq!(parse_duration("1.5ms"), Ok(1_500_000.0));
+        assert_eq!(parse_duration("2s"), Ok(2e9));
+        assert_eq!(parse_duration("500 ns"), Ok(500.0));
+        assert!(parse_duration("200").unwrap_err().contains("needs a unit"));
+        assert!(parse_duration("3h").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("0ms").is_err());
+    }
+
+    #[test]
+    fn significance_must_be_a_small_probability() {
+        assert_eq!(parse_significance("0.01"), Ok(0.01));
+        for bad in ["0", "0.7", "x"] {
+            assert!(parse_significance(bad).is_err(), "{bad}");
+        }
+    }
+}
