@@ -140,11 +140,5 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("alloc_regression: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    perf_examples::exit_with("alloc_regression", run())
 }

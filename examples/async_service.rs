@@ -23,6 +23,7 @@
 //!
 //! Run: `cargo run --release --example async_service [-- --requests N]`
 
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -159,26 +160,13 @@ fn wall_cpu(stats: &perf_core::model::FunctionStats) -> WallCpu {
     }
 }
 
-fn requests_arg() -> Result<u64, String> {
-    let mut args = std::env::args().skip(1);
-    let mut requests = 300;
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--requests" => {
-                let value = args.next().ok_or("--requests needs a number")?;
-                requests = value
-                    .parse()
-                    .map_err(|_| format!("--requests: not a number: {value:?}"))?;
-            }
-            other => return Err(format!("unknown argument {other:?} (try --requests N)")),
-        }
-    }
-    Ok(requests)
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> ExitCode {
+    perf_examples::exit_with("async_service", run().await)
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let requests = requests_arg()?;
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let requests = perf_examples::requests_arg(300)?;
     let service = Arc::new(Service {
         db: db::connect(),
         image: (0..64 * 1024).map(|i| (i * 31 % 251) as u8).collect(),
@@ -255,10 +243,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     println!("\nopen in a browser:");
-    println!("  {}", run.files().flamegraph.display());
-    if let Some(alloc) = &run.files().alloc_flamegraph {
-        println!("  {}", alloc.display());
-    }
-    println!("open in ui.perfetto.dev: {}", run.files().trace.display());
+    perf_examples::print_files(&run);
     Ok(())
 }

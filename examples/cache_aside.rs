@@ -237,20 +237,10 @@ fn run() -> Result<(), perf_core::Error> {
         );
     }
     println!("\nflamegraph (lookup::cached spends its time in the misses' backend::fetch):");
-    println!("  {}", run.files().flamegraph.display());
-    if let Some(alloc) = &run.files().alloc_flamegraph {
-        println!("  {}", alloc.display());
-    }
-    println!("open in ui.perfetto.dev: {}", run.files().trace.display());
+    perf_examples::print_files(&run);
     Ok(())
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("cache_aside: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    perf_examples::exit_with("cache_aside", run())
 }

@@ -444,11 +444,7 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         );
     }
     println!("\nopen in a browser:");
-    println!("  {}", run.files().flamegraph.display());
-    if let Some(alloc) = &run.files().alloc_flamegraph {
-        println!("  {}", alloc.display());
-    }
-    println!("open in ui.perfetto.dev: {}", run.files().trace.display());
+    perf_examples::print_files(&run);
     Ok(if load_failed {
         ExitCode::FAILURE
     } else {

@@ -324,20 +324,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     println!("\nflamegraph (handler::n_plus_one is mostly db::user_by_id):");
-    println!("  {}", run.files().flamegraph.display());
-    if let Some(alloc) = &run.files().alloc_flamegraph {
-        println!("  {}", alloc.display());
-    }
-    println!("open in ui.perfetto.dev: {}", run.files().trace.display());
+    perf_examples::print_files(&run);
     Ok(())
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("n_plus_one: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    perf_examples::exit_with("n_plus_one", run())
 }

@@ -140,20 +140,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("  (n doubles each row: about 4× per row is O(n²), about 2× is O(n))");
     println!("\nflamegraph (the largest size is almost all dups::nested_loops):");
-    println!("  {}", run.files().flamegraph.display());
-    if let Some(alloc) = &run.files().alloc_flamegraph {
-        println!("  {}", alloc.display());
-    }
-    println!("open in ui.perfetto.dev: {}", run.files().trace.display());
+    perf_examples::print_files(&run);
     Ok(())
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("quadratic: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    perf_examples::exit_with("quadratic", run())
 }

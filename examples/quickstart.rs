@@ -231,10 +231,7 @@ fn main() -> Result<(), perf_core::Error> {
         );
     }
     println!("\nopen in a browser:");
-    println!("  {}", run.files().flamegraph.display());
-    if let Some(alloc) = &run.files().alloc_flamegraph {
-        println!("  {}", alloc.display());
-    }
-    println!("open in ui.perfetto.dev: {}", run.files().trace.display());
+    // The paths are in run.files(): .flamegraph, .alloc_flamegraph and .trace.
+    perf_examples::print_files(&run);
     Ok(())
 }

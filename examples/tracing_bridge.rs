@@ -22,6 +22,7 @@
 //!
 //! Run: `cargo run --release --example tracing_bridge [-- --requests N]`
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use perf_core::Session;
@@ -89,23 +90,6 @@ fn render_page(user: &str, cents: u64) -> String {
     format!("{user}: {}.{:02}\n", cents / 100, cents % 100)
 }
 
-fn requests_arg() -> Result<u64, String> {
-    let mut args = std::env::args().skip(1);
-    let mut requests = 200;
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--requests" => {
-                let value = args.next().ok_or("--requests needs a number")?;
-                requests = value
-                    .parse()
-                    .map_err(|_| format!("--requests: not a number: {value:?}"))?;
-            }
-            other => return Err(format!("unknown argument {other:?} (try --requests N)")),
-        }
-    }
-    Ok(requests)
-}
-
 /// Prints the call tree of `run.json`, indented as the spans nested.
 fn print_tree(tree: &[CallNode], parent: Option<u32>, depth: usize) {
     for node in tree.iter().filter(|node| node.parent == parent) {
@@ -122,8 +106,12 @@ fn print_tree(tree: &[CallNode], parent: Option<u32>, depth: usize) {
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let requests = requests_arg()?;
+async fn main() -> ExitCode {
+    perf_examples::exit_with("tracing_bridge", run().await)
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let requests = perf_examples::requests_arg(200)?;
     // The one line an app already using tracing adds (with its other layers).
     tracing_subscriber::registry()
         .with(perf_core::tracing::PerfLayer::new())
@@ -131,22 +119,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let session = Session::start("tracing_bridge")?;
     // Four clients, each sending its share of the requests one after another.
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|client| {
-            tokio::spawn(async move {
-                let mut bytes = 0;
-                for id in (client..requests).step_by(CLIENTS as usize) {
-                    let raw = format!("{}, {}, {}, {}", id % 50, id, id * 3, id * 7);
-                    bytes += handle_request(id, &raw).await.len();
-                }
-                bytes
-            })
-        })
-        .collect();
-    let mut bytes = 0;
-    for client in clients {
-        bytes += client.await?;
+    let mut clients = tokio::task::JoinSet::new();
+    for client in 0..CLIENTS {
+        clients.spawn(async move {
+            let mut bytes = 0;
+            for id in (client..requests).step_by(CLIENTS as usize) {
+                let raw = format!("{}, {}, {}, {}", id % 50, id, id * 3, id * 7);
+                bytes += handle_request(id, &raw).await.len();
+            }
+            bytes
+        });
     }
+    let bytes: usize = clients.join_all().await.into_iter().sum();
     let run = session.finish()?;
 
     println!("{}", run.summary());
