@@ -11,9 +11,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use perf_core::model::{CallNode, FunctionStats, RunData};
+
+mod common;
+use common::example;
 
 /// What one run of an example left behind.
 struct Ran {
@@ -67,48 +70,10 @@ impl Ran {
     }
 }
 
-/// The built example program `name`, next to this test's own directory:
-/// `target/<profile>/deps/<this test>` → `target/<profile>/examples/<name>`.
-fn program(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's own path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>");
-    let program = profile_dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    let built = std::fs::metadata(&program)
-        .and_then(|m| m.modified())
-        .unwrap_or_else(|e| {
-            panic!(
-                "{}: {e}; `cargo test -p perf-examples` builds the examples, `--test` alone does not",
-                program.display()
-            )
-        });
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let source = [
-        manifest.join(format!("{name}.rs")),
-        manifest.join("src/lib.rs"),
-        manifest.join(format!("src/{name}.rs")),
-    ]
-    .iter()
-    .filter_map(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok())
-    .max()
-    .unwrap_or(SystemTime::UNIX_EPOCH);
-    assert!(
-        built >= source,
-        "{} is older than its source: build the examples (`cargo test -p perf-examples` does, \
-         `--test` alone does not)",
-        program.display()
-    );
-    program
-}
-
 /// Runs example `name` with `PERF_DIR=perf_dir` and a small workload,
 /// failing the test if it has not finished after a minute.
 fn output(name: &str, perf_dir: &Path) -> Output {
-    let child = Command::new(program(name))
+    let child = Command::new(example(name))
         .env("PERF_DIR", perf_dir)
         .env("PERF_EXAMPLE_QUICK", "1")
         .env_remove("CARGO_TARGET_DIR")

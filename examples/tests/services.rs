@@ -16,32 +16,11 @@ use std::time::{Duration, Instant};
 
 use perf_core::model::{FunctionStats, RunData};
 
+mod common;
+use common::example;
+
 /// Generous: debug builds on a loaded 2-core machine.
 const TIMEOUT: Duration = Duration::from_secs(120);
-
-/// The built example `name`, next to this test binary.
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    // target/<profile>/deps/services-<hash> → target/<profile>/examples/<name>
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test binary is in target/<profile>/deps");
-    let path = profile_dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    let built = std::fs::metadata(&path).and_then(|m| m.modified());
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("{name}.rs"));
-    let edited = std::fs::metadata(&source).and_then(|m| m.modified());
-    assert!(
-        matches!((built, edited), (Ok(built), Ok(edited)) if built >= edited),
-        "{} is not built, or older than {}: run `cargo test -p perf-examples` \
-         (which builds the examples; `--test services` alone does not)",
-        path.display(),
-        source.display()
-    );
-    path
-}
 
 /// Runs example `name` with `args` and `PERF_DIR` = `perf_dir`, to completion.
 fn run(name: &str, args: &[&str], perf_dir: &Path) -> Output {
@@ -99,8 +78,11 @@ impl Drop for Killed {
     }
 }
 
-/// Stdout of a finished example, after checking that it succeeded.
-fn succeeded(name: &str, output: &Output) -> String {
+/// Runs example `name` with `args` in a fresh `PERF_DIR` and checks that it
+/// succeeded: that directory (removed when dropped) and what it printed.
+fn run_to_success(name: &str, args: &[&str]) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(name, args, dir.path());
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
@@ -108,7 +90,7 @@ fn succeeded(name: &str, output: &Output) -> String {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    stdout
+    (dir, stdout)
 }
 
 /// The newest run under `perf_dir` (`runs/latest`), and its directory.
@@ -190,14 +172,8 @@ fn off_cpu(f: &FunctionStats) -> f64 {
 
 #[test]
 fn async_service_tells_the_waiting_handler_from_the_busy_one() {
-    let dir = tempfile::tempdir().unwrap();
     let requests = 12;
-    let output = run(
-        "async_service",
-        &["--requests", &requests.to_string()],
-        dir.path(),
-    );
-    let stdout = succeeded("async_service", &output);
+    let (dir, stdout) = run_to_success("async_service", &["--requests", &requests.to_string()]);
     let (run, run_dir) = latest_run(dir.path());
     assert_eq!(run.name, "async_service");
 
@@ -254,14 +230,8 @@ fn assert_under(run: &RunData, callee: &str, caller: &str) {
 
 #[test]
 fn tracing_bridge_lands_spans_in_the_run() {
-    let dir = tempfile::tempdir().unwrap();
     let requests = 20;
-    let output = run(
-        "tracing_bridge",
-        &["--requests", &requests.to_string()],
-        dir.path(),
-    );
-    let stdout = succeeded("tracing_bridge", &output);
+    let (dir, stdout) = run_to_success("tracing_bridge", &["--requests", &requests.to_string()]);
     let (run, run_dir) = latest_run(dir.path());
 
     let calls = [
@@ -321,6 +291,22 @@ fn tracing_bridge_lands_spans_in_the_run() {
     assert!(svg.contains("tracing_bridge::price_items"));
 }
 
+#[test]
+fn a_bad_argument_is_named_on_stderr_with_exit_1() {
+    for name in ["async_service", "tracing_bridge"] {
+        let dir = tempfile::tempdir().unwrap();
+        let output = run(name, &["--requests", "many"], dir.path());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{name}: {stderr}");
+        assert_eq!(
+            stderr,
+            format!("{name}: --requests: not a number: \"many\"\n"),
+            "{name}"
+        );
+        assert!(!dir.path().join("runs").exists(), "{name}: no run");
+    }
+}
+
 fn wrk_installed() -> bool {
     std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("wrk").is_file()))
@@ -337,9 +323,7 @@ fn http_service_under_wrk_counts_every_request() {
         "this test needs `wrk` on PATH: install it with `apt-get install wrk` \
          (or set PERF_SKIP_WRK_TESTS=1 to skip it)"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let output = run("http_service", &["--duration", "1s"], dir.path());
-    let stdout = succeeded("http_service", &output);
+    let (dir, stdout) = run_to_success("http_service", &["--duration", "1s"]);
     let (run, run_dir) = latest_run(dir.path());
 
     for (path, handler) in [
