@@ -14,12 +14,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use perf_cli::compare::{self, Cause, Comparison, Settings, Verdict};
-use perf_cli::config::defaults;
-use perf_cli::model::{Metric, Record};
-use perf_cli::record::{self, RecordOptions, Target};
-use perf_cli::store::Paths;
+use perf_cli::{Gate, RecordOptions, Target, compare, record};
 use perf_e2e::service::{self, Knobs};
+use perf_format::layout::Layout;
+use perf_format::schema::compare::{Cause, Comparison, Drift, Row, Verdict};
+use perf_format::schema::record::{Metric, Record};
+use perf_format::units;
 
 #[global_allocator]
 static ALLOC: perf_core::PerfAlloc = perf_core::PerfAlloc::system();
@@ -73,14 +73,9 @@ struct Scenario {
 }
 
 fn measure(trials: usize, runs: usize) -> Result<(), perf_cli::Error> {
-    let scratch = tempfile::tempdir().map_err(|e| perf_cli::Error::Write {
-        path: std::env::temp_dir(),
-        source: e,
-    })?;
-    let paths = Paths {
-        root: scratch.path().to_owned(),
-        output: scratch.path().to_owned(),
-    };
+    let scratch =
+        tempfile::tempdir().map_err(|e| perf_format::Error::write(std::env::temp_dir(), e))?;
+    let paths = Layout::new(scratch.path(), scratch.path());
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("gate_quality"));
     let record_with = |knobs: &[String]| -> Result<Record, perf_cli::Error> {
         let mut command = vec![exe.display().to_string(), "--workload".to_owned()];
@@ -92,13 +87,10 @@ fn measure(trials: usize, runs: usize) -> Result<(), perf_cli::Error> {
             target: Target::Command(command),
             quiet: true,
         };
-        Ok(record::record(&paths, &options)?.record)
+        Ok(record(&paths, &options)?.record)
     };
-    let settings = Settings {
-        threshold: defaults::THRESHOLD,
-        alloc_threshold: defaults::ALLOC_THRESHOLD,
-        significance: defaults::SIGNIFICANCE,
-    };
+    let gate = Gate::default();
+    let settings = gate.settings;
 
     let started = Instant::now();
     let baseline = record_with(&[])?;
@@ -134,19 +126,23 @@ fn measure(trials: usize, runs: usize) -> Result<(), perf_cli::Error> {
         let mut changes = Vec::new();
         for trial in 1..=trials {
             let current = record_with(&scenario.knobs)?;
-            let comparison =
-                compare::compare(("baseline", &baseline), (&current.id, &current), settings);
+            let comparison = compare(
+                ("baseline", &baseline),
+                (&current.id, &current),
+                &gate,
+                Vec::new(),
+            );
             let regressions: Vec<String> = comparison
                 .rows
                 .iter()
+                .filter_map(Row::judged)
                 .filter(|r| r.verdict == Verdict::Regressed)
                 .map(|r| {
                     format!(
                         "{} {} {}{}",
                         r.function,
-                        r.metric.map_or("-", Metric::label),
-                        r.change
-                            .map_or("from 0".to_owned(), perf_cli::units::change),
+                        r.metric.label(),
+                        r.change.map_or("from 0".to_owned(), units::change),
                         if r.gated { "" } else { " (not gated)" }
                     )
                 })
@@ -164,20 +160,19 @@ fn measure(trials: usize, runs: usize) -> Result<(), perf_cli::Error> {
                 if let Some(row) = comparison
                     .rows
                     .iter()
-                    .find(|r| r.function == function && r.metric == Some(metric))
+                    .filter_map(Row::judged)
+                    .find(|r| r.function == function && r.metric == metric)
                 {
                     changes.push((
                         row.change.unwrap_or(f64::INFINITY),
-                        row.baseline.unwrap_or(0.0),
-                        row.current.unwrap_or(0.0),
+                        row.baseline,
+                        row.current,
                     ));
                 }
             }
             let drift = match &comparison.drift {
-                compare::Drift::Estimated { change, .. } => {
-                    format!("machine {}", perf_cli::units::change(*change))
-                }
-                compare::Drift::NotEstimated { .. } => "machine ?".to_owned(),
+                Drift::Estimated { change, .. } => format!("machine {}", units::change(*change)),
+                _ => "machine ?".to_owned(),
             };
             println!(
                 "  {:<36} trial {trial:>2} ({drift}): {}{}",
@@ -197,7 +192,7 @@ fn measure(trials: usize, runs: usize) -> Result<(), perf_cli::Error> {
                 Some((_, metric)) if change.is_infinite() => {
                     format!("{} → {}", metric.format(before), metric.format(after))
                 }
-                _ => perf_cli::units::change(change),
+                _ => units::change(change),
             });
         summary.push(match scenario.culprit {
             None => format!(
@@ -222,9 +217,9 @@ fn measure(trials: usize, runs: usize) -> Result<(), perf_cli::Error> {
 /// Whether the comparison names `function` as regressed on `metric` by its
 /// own doing.
 fn names(comparison: &Comparison, (function, metric): (&str, Metric)) -> bool {
-    comparison.rows.iter().any(|r| {
+    comparison.rows.iter().filter_map(Row::judged).any(|r| {
         r.function == function
-            && r.metric == Some(metric)
+            && r.metric == metric
             && r.verdict == Verdict::Regressed
             && r.cause == Some(Cause::Own)
     })

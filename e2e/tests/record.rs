@@ -1,16 +1,13 @@
 //! `cargo perf record` on a real instrumented program: runs merged into a
 //! record, and the gate on records of it.
 
-use perf_cli::compare::{self, Cause, Settings, Verdict};
-use perf_cli::model::Metric;
-use perf_cli::record::{self, CargoTarget, RecordOptions, Target};
-use perf_cli::store::Paths;
+use perf_cli::{CargoTarget, Gate, RecordOptions, Target, compare, record};
+use perf_format::layout::Layout;
+use perf_format::schema::compare::{Cause, Row, Verdict};
+use perf_format::schema::record::Metric;
 
-fn paths(dir: &std::path::Path) -> Paths {
-    Paths {
-        root: dir.to_owned(),
-        output: dir.to_owned(),
-    }
+fn paths(dir: &std::path::Path) -> Layout {
+    Layout::new(dir, dir)
 }
 
 fn service(args: &[&str]) -> Target {
@@ -32,7 +29,7 @@ fn options(target: Target, runs: usize) -> RecordOptions {
 #[test]
 fn runs_merge_into_one_sample_per_run_of_each_metric() {
     let dir = tempfile::tempdir().unwrap();
-    let recorded = record::record(
+    let recorded = record(
         &paths(dir.path()),
         &options(service(&["--requests", "500"]), 3),
     )
@@ -62,7 +59,7 @@ fn runs_merge_into_one_sample_per_run_of_each_metric() {
         record
             .stacks
             .iter()
-            .any(|s| s.frames == ["service::handle", "service::price"] && s.calls == 500.0)
+            .any(|s| s.frames == ["service::handle", "service::price"] && s.weight.calls == 500.0)
     );
     // The record and its runs are on disk; the warm-up is not kept.
     let dir_of_record = recorded.path.parent().unwrap();
@@ -91,44 +88,51 @@ fn runs_merge_into_one_sample_per_run_of_each_metric() {
 fn the_gate_names_a_slowed_function_and_an_extra_allocation() {
     let dir = tempfile::tempdir().unwrap();
     let paths = paths(dir.path());
-    let settings = Settings {
-        threshold: 0.05,
-        alloc_threshold: 0.0,
-        significance: 0.01,
-    };
+    let gate = Gate::default();
     let requests = ["--requests", "3000"];
-    let baseline = record::record(&paths, &options(service(&requests), 5))
+    let baseline = record(&paths, &options(service(&requests), 5))
         .unwrap()
         .record;
     // Twice the work in price: far beyond noise even with other tests
     // running beside this one (the 10% case is the gate-quality example's).
-    let slowed = record::record(
+    let slowed = record(
         &paths,
         &options(service(&["--requests", "3000", "--slow", "price:100"]), 5),
     )
     .unwrap()
     .record;
-    let comparison = compare::compare(("main", &baseline), (&slowed.id, &slowed), settings);
+    let comparison = compare(
+        ("main", &baseline),
+        (&slowed.id, &slowed),
+        &gate,
+        Vec::new(),
+    );
     assert!(comparison.failed, "{:#?}", comparison.rows);
     let culprits: Vec<_> = comparison.culprits().map(|r| r.function.as_str()).collect();
     assert!(culprits.contains(&"service::price"), "{culprits:?}");
     assert!(!culprits.contains(&"service::handle"), "{culprits:?}");
 
-    let allocating = record::record(
+    let allocating = record(
         &paths,
         &options(service(&["--requests", "3000", "--alloc", "validate"]), 5),
     )
     .unwrap()
     .record;
-    let comparison = compare::compare(("main", &baseline), (&allocating.id, &allocating), settings);
+    let comparison = compare(
+        ("main", &baseline),
+        (&allocating.id, &allocating),
+        &gate,
+        Vec::new(),
+    );
     let row = comparison
         .rows
         .iter()
-        .find(|r| r.function == "service::validate" && r.metric == Some(Metric::AllocsPerCall))
+        .filter_map(Row::judged)
+        .find(|r| r.function == "service::validate" && r.metric == Metric::AllocsPerCall)
         .unwrap();
     assert_eq!(row.verdict, Verdict::Regressed);
     assert_eq!(row.cause, Some(Cause::Own));
-    assert_eq!((row.baseline, row.current), (Some(0.0), Some(1.0)));
+    assert_eq!((row.baseline, row.current), (0.0, 1.0));
 }
 
 #[test]
@@ -140,7 +144,7 @@ fn an_example_is_built_in_release_and_recorded() {
         package: Some("perf-e2e".to_owned()),
         args: vec!["--requests".to_owned(), "200".to_owned()],
     };
-    let recorded = record::record(&paths(dir.path()), &options(target, 2)).unwrap();
+    let recorded = record(&paths(dir.path()), &options(target, 2)).unwrap();
     assert_eq!(recorded.record.name, "service");
     assert!(
         recorded.record.command[0].contains("release"),

@@ -326,19 +326,24 @@ fn alloc_regression_counts_five_allocations_per_owned_parse_and_none_borrowed() 
 }
 
 #[test]
-fn a_missing_perf_dir_is_a_clear_error_not_a_panic() {
+fn a_perf_dir_that_cannot_be_made_is_a_clear_error_not_a_panic() {
     let parent = tempfile::tempdir().expect("a temporary directory");
-    let missing = parent.path().join("missing");
+    // A file stands where the directory would go.
+    let blocked = parent.path().join("blocked");
+    std::fs::write(&blocked, "keep me").expect("write");
+    let perf_dir = blocked.join("perf");
     for name in ["n_plus_one", "cache_aside", "quadratic", "alloc_regression"] {
-        let out = output(name, &missing);
+        let out = output(name, &perf_dir);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
         assert!(
-            stderr.starts_with(&format!("{name}: PERF_DIR={}", missing.display()))
-                && stderr.contains("does not exist"),
+            stderr.starts_with(&format!(
+                "{name}: cannot use output directory {}",
+                perf_dir.display()
+            )),
             "{name}: {stderr}"
         );
         assert!(!stderr.contains("panicked"), "{name}: {stderr}");
-        assert!(!missing.exists());
+        assert_eq!(std::fs::read_to_string(&blocked).expect("read"), "keep me");
     }
 }

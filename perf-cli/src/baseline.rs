@@ -3,49 +3,47 @@
 
 use std::path::PathBuf;
 
-use crate::model::{BASELINE_SCHEMA, BaselineInfo, Record};
-use crate::store::{self, Paths};
-use crate::{Error, files};
+use perf_format::files;
+use perf_format::layout::{Layout, check_name};
+use perf_format::schema::record::Record;
+
+use crate::{Error, store};
 
 /// Saves the record `from` (default: the latest) as baseline `name`,
 /// replacing one of that name whole. Returns the record and the file.
-pub fn save(paths: &Paths, name: &str, from: Option<&str>) -> Result<(Record, PathBuf), Error> {
-    store::check_name("baseline", name)?;
-    let (mut record, _) = store::load_record(paths, from)?;
-    let from_record = record.id.clone();
-    record.schema = BASELINE_SCHEMA.to_owned();
-    record.baseline = Some(BaselineInfo {
-        name: name.to_owned(),
-        saved_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-        from_record,
-    });
-    let dir = paths.baselines_dir();
-    files::create_dir_all(&dir)?;
-    let path = paths.baseline_file(name);
+pub(crate) fn save(
+    layout: &Layout,
+    name: &str,
+    from: Option<&str>,
+) -> Result<(Record, PathBuf), Error> {
+    check_name("baseline", name)?;
+    let (record, _) = store::load_record(layout, from)?;
+    let saved_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let record = record.into_baseline(name, saved_at);
+    files::create_dir_all(&layout.baselines_dir())?;
+    let path = layout.baseline_file(name);
     if path.is_dir() {
         return Err(Error::write(
             &path,
             std::io::Error::from(std::io::ErrorKind::IsADirectory),
         ));
     }
-    files::write_json_atomic(&path, &record)?;
+    files::write_json(&path, &record)?;
     Ok((record, path))
 }
 
 /// One saved baseline, or why it cannot be read.
 #[derive(Debug)]
-pub struct Listed {
+pub(crate) struct Listed {
     /// The baseline's name (its file name without `.json`).
-    pub name: String,
-    /// Its file.
-    pub path: PathBuf,
+    pub(crate) name: String,
     /// Its content, or the error reading it.
-    pub record: Result<Record, Error>,
+    pub(crate) record: Result<Record, Error>,
 }
 
 /// Every `*.json` in `.perf/baselines/`, by name.
-pub fn list(paths: &Paths) -> Result<Vec<Listed>, Error> {
-    let dir = paths.baselines_dir();
+pub(crate) fn list(layout: &Layout) -> Result<Vec<Listed>, Error> {
+    let dir = layout.baselines_dir();
     if !dir.exists() {
         return Ok(Vec::new());
     }
@@ -57,9 +55,8 @@ pub fn list(paths: &Paths) -> Result<Vec<Listed>, Error> {
         .filter_map(|path| {
             let name = path.file_stem()?.to_string_lossy().into_owned();
             (!name.starts_with('.')).then(|| Listed {
-                record: store::load_any(&path),
+                record: store::load_record_file(&path),
                 name,
-                path,
             })
         })
         .collect();
@@ -68,9 +65,9 @@ pub fn list(paths: &Paths) -> Result<Vec<Listed>, Error> {
 }
 
 /// Deletes baseline `name`; its file.
-pub fn delete(paths: &Paths, name: &str) -> Result<PathBuf, Error> {
-    store::check_name("baseline", name)?;
-    let path = paths.baseline_file(name);
+pub(crate) fn delete(layout: &Layout, name: &str) -> Result<PathBuf, Error> {
+    check_name("baseline", name)?;
+    let path = layout.baseline_file(name);
     if !path.exists() {
         return Err(Error::NoBaseline {
             name: name.to_owned(),

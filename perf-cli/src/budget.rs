@@ -3,33 +3,17 @@
 
 use std::path::Path;
 
-use serde::Serialize;
+use perf_format::schema::compare::BudgetCheck;
+use perf_format::schema::record::{Metric, Record};
 
 use crate::Error;
 use crate::config::Budget;
-use crate::model::{Metric, Record};
 use crate::stats::median;
-
-/// One limit held against the record.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct BudgetCheck {
-    /// The function.
-    pub function: String,
-    /// Which figure: `p95_ns`, `time_per_call_ns` (the budget's `mean`) or
-    /// `allocs_per_call`.
-    pub metric: Metric,
-    /// The limit.
-    pub limit: f64,
-    /// The record's median over its samples.
-    pub measured: f64,
-    /// Whether the measured value is above the limit.
-    pub exceeded: bool,
-}
 
 /// Checks every budget against `record`. A budget naming a function the
 /// record does not have, or allocations it did not count, is an error in
 /// `config_path`: a renamed function must not silently lose its budget.
-pub fn check(
+pub(crate) fn check(
     budgets: &[Budget],
     record: &Record,
     config_path: &Path,
@@ -68,14 +52,12 @@ pub fn check(
                     ),
                 });
             };
-            let measured = median(samples);
-            checks.push(BudgetCheck {
-                function: budget.function.clone(),
+            checks.push(BudgetCheck::new(
+                budget.function.clone(),
                 metric,
                 limit,
-                measured,
-                exceeded: measured > limit,
-            });
+                median(samples),
+            ));
         }
     }
     Ok(checks)

@@ -2,10 +2,12 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand};
+use perf_format::units;
 
+use crate::compare::FailOn;
 use crate::flamegraph::Weight;
-use crate::units;
+use crate::render::Format;
 
 /// Record runs of an instrumented program, keep baselines, and fail CI on
 /// real performance regressions only.
@@ -17,15 +19,15 @@ use crate::units;
 pub struct Cli {
     /// Log what cargo perf does (-v), and in detail (-vv).
     #[arg(short, long, action = ArgAction::Count, global = true)]
-    pub verbose: u8,
+    pub(crate) verbose: u8,
     /// What to do.
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run a program N times (after warm-ups) and merge its runs into a record.
     Record(RecordArgs),
     /// Run `cargo bench` (criterion) and turn the benchmarks it ran into a record.
@@ -51,74 +53,74 @@ pub enum Command {
 /// `cargo perf record`.
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("program").required(true).multiple(true).args(["example", "bin", "command"])))]
-pub struct RecordArgs {
+pub(crate) struct RecordArgs {
     /// Measured runs.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub runs: u32,
+    pub(crate) runs: u32,
     /// Runs before them whose results are thrown away.
     #[arg(long, default_value_t = 1)]
-    pub warmup: u32,
+    pub(crate) warmup: u32,
     /// The record's name (default: the program's).
     #[arg(long)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Output root: the record goes to DIR/records/ID/ (default: $PERF_DIR, else target/perf).
     #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// Build this example with `cargo build --release` and record it.
     #[arg(long, value_name = "NAME")]
-    pub example: Option<String>,
+    pub(crate) example: Option<String>,
     /// Build this binary with `cargo build --release` and record it.
     #[arg(long, value_name = "NAME", conflicts_with = "example")]
-    pub bin: Option<String>,
+    pub(crate) bin: Option<String>,
     /// The package of --example or --bin.
     #[arg(short, long, value_name = "SPEC")]
-    pub package: Option<String>,
+    pub(crate) package: Option<String>,
     /// The program and its arguments (after `--`); with --example/--bin, the program's arguments.
     #[arg(last = true, value_name = "COMMAND")]
-    pub command: Vec<String>,
+    pub(crate) command: Vec<String>,
 }
 
 /// `cargo perf bench`.
 #[derive(Debug, Args)]
-pub struct BenchArgs {
+pub(crate) struct BenchArgs {
     /// The record's name.
     #[arg(long, default_value = "bench")]
-    pub name: String,
+    pub(crate) name: String,
     /// Output root (default: $PERF_DIR, else target/perf).
     #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// Arguments for `cargo bench` (after `--`).
     #[arg(last = true, value_name = "CARGO BENCH ARGS")]
-    pub cargo_args: Vec<String>,
+    pub(crate) cargo_args: Vec<String>,
 }
 
 /// `cargo perf import`.
 #[derive(Debug, Subcommand)]
-pub enum ImportCommand {
+pub(crate) enum ImportCommand {
     /// Read an existing criterion results tree (default: target/criterion).
     Criterion(ImportCriterionArgs),
 }
 
 /// `cargo perf import criterion`.
 #[derive(Debug, Args)]
-pub struct ImportCriterionArgs {
+pub(crate) struct ImportCriterionArgs {
     /// The criterion directory (default: $CRITERION_HOME, else target/criterion).
-    pub dir: Option<PathBuf>,
+    pub(crate) dir: Option<PathBuf>,
     /// Which of criterion's sample sets to read: `new` (its latest run),
     /// `base`, or a name given to criterion's --save-baseline.
     #[arg(long, value_name = "NAME", default_value = "new")]
-    pub baseline: String,
+    pub(crate) baseline: String,
     /// The record's name.
     #[arg(long, default_value = "criterion")]
-    pub name: String,
+    pub(crate) name: String,
     /// Output root (default: $PERF_DIR, else target/perf).
     #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
 }
 
 /// `cargo perf baseline`.
 #[derive(Debug, Subcommand)]
-pub enum BaselineCommand {
+pub(crate) enum BaselineCommand {
     /// Save a record as baseline NAME (replacing one of that name).
     Save {
         /// The baseline's name, such as `main`.
@@ -141,112 +143,100 @@ pub enum BaselineCommand {
     },
 }
 
-/// Output formats of `compare` and `check`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Aligned columns for a terminal.
-    Table,
-    /// A Markdown table for a pull request (also appended to $GITHUB_STEP_SUMMARY).
-    Markdown,
-    /// JSON, schema perf-compare/1 (see docs/formats.md).
-    Json,
-}
-
-/// When `compare` exits 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    /// On a regression or an exceeded budget.
-    Regression,
-    /// Never: report only.
-    Never,
-}
-
 /// `cargo perf compare`.
 #[derive(Debug, Args)]
-pub struct CompareArgs {
+pub(crate) struct CompareArgs {
     /// The baseline: a name in .perf/baselines/ or a path.
     #[arg(default_value = "main")]
-    pub baseline: String,
+    pub(crate) baseline: String,
     /// The record to judge: an id, `latest` or a path.
     #[arg(long, value_name = "RECORD", default_value = "latest")]
-    pub against: String,
-    /// Smallest change of a time metric that counts [perf.toml, else 5%].
-    #[arg(long, value_name = "PERCENT", value_parser = units::parse_percent)]
-    pub threshold: Option<f64>,
-    /// Smallest change of an allocation count or byte size that counts [perf.toml, else 0%].
-    #[arg(long, value_name = "PERCENT", value_parser = units::parse_percent)]
-    pub alloc_threshold: Option<f64>,
-    /// α of the rank test [perf.toml, else 0.01].
-    #[arg(long, value_name = "ALPHA", value_parser = units::parse_significance)]
-    pub significance: Option<f64>,
+    pub(crate) against: String,
+    /// How the gate judges.
+    #[command(flatten)]
+    pub(crate) gate: GateFlags,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// When to exit 1.
-    #[arg(long, value_enum, default_value_t = FailOn::Regression)]
-    pub fail_on: FailOn,
+    pub(crate) format: Format,
     /// Show every row, also unchanged ones.
     #[arg(long)]
-    pub all: bool,
+    pub(crate) all: bool,
     /// Output root where records are found (default: $PERF_DIR, else target/perf).
     #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// The gate's flags, over `[compare]` in perf.toml.
+#[derive(Debug, Default, Args)]
+pub(crate) struct GateFlags {
+    /// Smallest change of a time metric that counts [perf.toml, else 5%].
+    #[arg(long, value_name = "PERCENT", value_parser = units::parse_percent)]
+    pub(crate) threshold: Option<f64>,
+    /// Smallest change of an allocation count or byte size that counts [perf.toml, else 0%].
+    #[arg(long, value_name = "PERCENT", value_parser = units::parse_percent)]
+    pub(crate) alloc_threshold: Option<f64>,
+    /// α of the rank test [perf.toml, else 0.01].
+    #[arg(long, value_name = "ALPHA", value_parser = units::parse_significance)]
+    pub(crate) significance: Option<f64>,
+    /// When to exit 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Regression)]
+    pub(crate) fail_on: FailOn,
 }
 
 /// `cargo perf check`.
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// The record to check: an id, `latest` or a path.
     #[arg(long, value_name = "RECORD", default_value = "latest")]
-    pub against: String,
+    pub(crate) against: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    pub(crate) format: Format,
     /// Output root where records are found (default: $PERF_DIR, else target/perf).
     #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
 }
 
 /// `cargo perf flamegraph`.
 #[derive(Debug, Args)]
-pub struct FlamegraphArgs {
+pub(crate) struct FlamegraphArgs {
     /// The record to draw: an id, `latest` or a path to a record or run file.
     #[arg(default_value = "latest")]
-    pub record: String,
+    pub(crate) record: String,
     /// What the widths stand for: self wall time, bytes allocated, or CPU
     /// samples (perf-core's `cpu` feature).
     #[arg(long, value_enum, default_value_t = Weight::Time)]
-    pub metric: Weight,
+    pub(crate) metric: Weight,
     /// Draw a differential flamegraph against this baseline (a name in
     /// .perf/baselines/, a path, or a record id): red grew, blue shrank.
     #[arg(long, value_name = "BASELINE")]
-    pub diff: Option<String>,
+    pub(crate) diff: Option<String>,
     /// Where to write the SVG (`-` for standard output) [default:
     /// flamegraph-METRIC.svg in the record's directory].
     #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Output root where records are found (default: $PERF_DIR, else target/perf).
     #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
 }
 
 /// `cargo perf report`.
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// The record to report on: an id, `latest` or a path to a record or run file.
     #[arg(default_value = "latest")]
-    pub record: String,
+    pub(crate) record: String,
     /// Compare against this baseline (a name in .perf/baselines/, a path, or
     /// a record id) [default: `main` when it exists].
     #[arg(long, value_name = "NAME")]
-    pub baseline: Option<String>,
+    pub(crate) baseline: Option<String>,
     /// Where to write the page (`-` for standard output) [default:
     /// report.html in the record's directory].
     #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Output root where records are found (default: $PERF_DIR, else target/perf).
     #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
 }
 
 #[cfg(test)]
@@ -278,7 +268,7 @@ mod tests {
         let Command::Compare(args) = cli.command else {
             panic!("not compare")
         };
-        assert_eq!(args.threshold, Some(0.03));
+        assert_eq!(args.gate.threshold, Some(0.03));
         assert_eq!(args.baseline, "main");
         let err = Cli::try_parse_from(["cargo-perf", "compare", "--threshold", "x"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);

@@ -5,23 +5,27 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use perf_format::files;
+use perf_format::layout::{self, Layout, RECORD_JSON, check_name};
+use perf_format::schema::compare::{BudgetReport, Comparison};
+use perf_format::schema::env::Environment;
+use perf_format::schema::record::{FunctionSamples, Record, Source};
+
 use crate::cli::{
-    BaselineCommand, BenchArgs, CheckArgs, Cli, Command, CompareArgs, FailOn, FlamegraphArgs,
-    Format, ImportCommand, ImportCriterionArgs, RecordArgs, ReportArgs,
+    BaselineCommand, BenchArgs, CheckArgs, Cli, Command, CompareArgs, FlamegraphArgs, GateFlags,
+    ImportCommand, ImportCriterionArgs, RecordArgs, ReportArgs,
 };
-use crate::compare::render::{self, Detail};
-use crate::compare::{self, Comparison, Settings};
+use crate::compare::{self, Gate};
 use crate::config::Config;
 use crate::flamegraph::{self, Before};
-use crate::model::{RECORD_SCHEMA, Record, Source};
 use crate::record::{self, CargoTarget, RecordOptions, Target};
+use crate::render::{self, Detail, Format};
 use crate::report::{self, Report};
-use crate::store::{self, Paths};
-use crate::{Error, baseline, budget, criterion, files, show};
+use crate::{Error, baseline, budget, criterion, settings, show, store};
 
 /// How a command ended, when it ended without trouble.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Nothing regressed (exit 0).
     Passed,
     /// A regression or an exceeded budget (exit 1).
@@ -29,7 +33,7 @@ pub enum Outcome {
 }
 
 /// Runs the command line.
-pub fn run(cli: Cli) -> Result<Outcome, Error> {
+pub(crate) fn run(cli: Cli) -> Result<Outcome, Error> {
     match cli.command {
         Command::Record(args) => record_command(args),
         Command::Bench(args) => bench_command(args),
@@ -57,7 +61,7 @@ fn print(text: &str) -> Result<(), Error> {
 }
 
 fn record_command(args: RecordArgs) -> Result<Outcome, Error> {
-    let paths = Paths::discover(args.out.as_deref())?;
+    let layout = settings::layout(args.out.as_deref())?;
     let target = match (args.example, args.bin) {
         (Some(name), _) => Target::Cargo {
             kind: CargoTarget::Example,
@@ -80,7 +84,7 @@ fn record_command(args: RecordArgs) -> Result<Outcome, Error> {
         target,
         quiet: false,
     };
-    let recorded = record::record(&paths, &options)?;
+    let recorded = record::record(&layout, &options)?;
     print(&format!(
         "{}record: {}\n",
         show::record_table(&recorded.record, 15),
@@ -90,8 +94,8 @@ fn record_command(args: RecordArgs) -> Result<Outcome, Error> {
 }
 
 fn bench_command(args: BenchArgs) -> Result<Outcome, Error> {
-    let paths = Paths::discover(args.out.as_deref())?;
-    store::check_name("record", &args.name)?;
+    let layout = settings::layout(args.out.as_deref())?;
+    check_name("record", &args.name)?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command_line = vec!["cargo".to_owned(), "bench".to_owned()];
     command_line.extend(args.cargo_args.iter().cloned());
@@ -112,57 +116,44 @@ fn bench_command(args: BenchArgs) -> Result<Outcome, Error> {
             status,
         });
     }
-    let dir = criterion::default_dir(&paths.root);
+    let dir = criterion::default_dir(layout.workspace());
     let functions = criterion::import(&dir, "new", Some(started))?;
-    write_imported(&paths, &args.name, command_line, functions)
+    write_imported(&layout, &args.name, command_line, functions)
 }
 
 fn import_command(args: ImportCriterionArgs) -> Result<Outcome, Error> {
-    let paths = Paths::discover(args.out.as_deref())?;
-    store::check_name("record", &args.name)?;
+    let layout = settings::layout(args.out.as_deref())?;
+    check_name("record", &args.name)?;
     let dir = args
         .dir
-        .unwrap_or_else(|| criterion::default_dir(&paths.root));
+        .unwrap_or_else(|| criterion::default_dir(layout.workspace()));
     let functions = criterion::import(&dir, &args.baseline, None)?;
-    write_imported(&paths, &args.name, Vec::new(), functions)
+    write_imported(&layout, &args.name, Vec::new(), functions)
 }
 
 /// Writes criterion's benchmarks as a record under `records/`.
 fn write_imported(
-    paths: &Paths,
+    layout: &Layout,
     name: &str,
     command: Vec<String>,
-    functions: Vec<crate::model::FunctionSamples>,
+    functions: Vec<FunctionSamples>,
 ) -> Result<Outcome, Error> {
-    let records = paths.records_dir();
+    let records = layout.records_dir();
     files::create_dir_all(&records)?;
     let created = SystemTime::now();
     let id = record::unused_id(&records, name, created);
-    let record = Record {
-        schema: RECORD_SCHEMA.to_owned(),
-        id: id.clone(),
-        name: name.to_owned(),
-        source: Source::Criterion,
-        created_at: humantime::format_rfc3339_seconds(created).to_string(),
-        command,
-        // The benchmarks ran in cargo's bench profile, optimised.
-        env: perf_core::model::Environment {
-            debug_build: false,
-            ..perf_core::model::Environment::current()
-        },
-        runs: Vec::new(),
-        alloc_tracking: false,
-        functions,
-        stacks: Vec::new(),
-        cpu_stacks: Vec::new(),
-        baseline: None,
-    };
+    // The benchmarks ran in cargo's bench profile, optimised.
+    let env = Environment::capture(created);
+    let created_at = humantime::format_rfc3339_seconds(created).to_string();
+    let mut record = Record::new(id.clone(), name, Source::Criterion, created_at, env);
+    record.command = command;
+    record.functions = functions;
     let dir = records.join(&id);
-    let path = dir.join("record.json");
-    record.validate(&path)?;
+    let path = dir.join(RECORD_JSON);
+    files::Document::validate(&record, &path)?;
     files::create_dir_all(&dir)?;
-    files::write_json_atomic(&path, &record)?;
-    store::set_latest(&records, &id)?;
+    files::write_json(&path, &record)?;
+    layout::set_latest(&records, &id)?;
     print(&format!(
         "{}record: {}\n",
         show::record_table(&record, 15),
@@ -172,10 +163,10 @@ fn write_imported(
 }
 
 fn baseline_command(command: BaselineCommand) -> Result<Outcome, Error> {
-    let paths = Paths::discover(None)?;
+    let layout = settings::layout(None)?;
     match command {
         BaselineCommand::Save { name, from } => {
-            let (record, path) = baseline::save(&paths, &name, from.as_deref())?;
+            let (record, path) = baseline::save(&layout, &name, from.as_deref())?;
             print(&format!(
                 "saved baseline {name} from record {} ({} functions, {} samples each) to {}\n",
                 record.id,
@@ -185,11 +176,11 @@ fn baseline_command(command: BaselineCommand) -> Result<Outcome, Error> {
             ))?;
         }
         BaselineCommand::List => {
-            let listed = baseline::list(&paths)?;
+            let listed = baseline::list(&layout)?;
             if listed.is_empty() {
                 print(&format!(
                     "no baselines in {} (save one with `cargo perf baseline save main`)\n",
-                    paths.baselines_dir().display()
+                    layout.baselines_dir().display()
                 ))?;
             }
             let mut trouble = None;
@@ -202,6 +193,7 @@ fn baseline_command(command: BaselineCommand) -> Result<Outcome, Error> {
                             .map_or("?", |b| b.saved_at.as_str())
                             .to_owned();
                         let commit = record
+                            .env
                             .short_commit()
                             .map(|c| format!(", commit {c}"))
                             .unwrap_or_default();
@@ -223,7 +215,7 @@ fn baseline_command(command: BaselineCommand) -> Result<Outcome, Error> {
             }
         }
         BaselineCommand::Show { name } => {
-            let (record, path) = store::load_baseline(&paths, &name)?;
+            let (record, path) = store::load_baseline(&layout, &name)?;
             let saved = record
                 .baseline
                 .as_ref()
@@ -236,7 +228,7 @@ fn baseline_command(command: BaselineCommand) -> Result<Outcome, Error> {
             ))?;
         }
         BaselineCommand::Delete { name } => {
-            let path = baseline::delete(&paths, &name)?;
+            let path = baseline::delete(&layout, &name)?;
             print(&format!("deleted baseline {name} ({})\n", path.display()))?;
         }
     }
@@ -244,30 +236,16 @@ fn baseline_command(command: BaselineCommand) -> Result<Outcome, Error> {
 }
 
 fn compare_command(args: CompareArgs) -> Result<Outcome, Error> {
-    let paths = Paths::discover(args.out.as_deref())?;
-    let config = Config::load(&paths.config_file())?;
-    let (base, _) = store::load_baseline(&paths, &args.baseline)?;
-    let (current, _) = store::load_record(&paths, Some(&args.against))?;
-    let settings = Settings {
-        threshold: args.threshold.unwrap_or(config.threshold),
-        alloc_threshold: args.alloc_threshold.unwrap_or(config.alloc_threshold),
-        significance: args.significance.unwrap_or(config.significance),
-    };
-    let mut comparison =
-        compare_with_budgets(&paths, &config, (&args.baseline, &base), &current, settings)?;
-    if args.fail_on == FailOn::Never {
-        comparison.failed = false;
+    let layout = settings::layout(args.out.as_deref())?;
+    let config = Config::load(&layout.config_file())?;
+    let gate = settings::gate(&config, &args.gate);
+    let (base, _) = store::load_baseline(&layout, &args.baseline)?;
+    let (current, _) = store::load_record(&layout, Some(&args.against))?;
+    let comparison = judge(&layout, &config, &gate, (&args.baseline, &base), &current)?;
+    let text = render::render(&comparison, args.format, Detail { all: args.all });
+    if args.format == Format::Markdown {
+        append_step_summary(&text);
     }
-    let detail = Detail { all: args.all };
-    let text = match args.format {
-        Format::Table => render::table(&comparison, detail),
-        Format::Json => render::json(&comparison),
-        Format::Markdown => {
-            let text = render::markdown(&comparison, detail);
-            append_step_summary(&text);
-            text
-        }
-    };
     print(&text)?;
     Ok(if comparison.failed {
         Outcome::Failed
@@ -276,16 +254,21 @@ fn compare_command(args: CompareArgs) -> Result<Outcome, Error> {
     })
 }
 
-/// `current` compared with `baseline`, with the budgets of perf.toml.
-fn compare_with_budgets(
-    paths: &Paths,
+/// `current` judged against `baseline` by `gate`, with the budgets of perf.toml.
+fn judge(
+    layout: &Layout,
     config: &Config,
+    gate: &Gate,
     baseline: (&str, &Record),
     current: &Record,
-    settings: Settings,
 ) -> Result<Comparison, Error> {
-    let budgets = budget::check(&config.budgets, current, &paths.config_file())?;
-    Ok(compare::compare(baseline, (&current.id, current), settings).with_budgets(budgets))
+    let budgets = budget::check(&config.budgets, current, &layout.config_file())?;
+    Ok(compare::compare(
+        baseline,
+        (&current.id, current),
+        gate,
+        budgets,
+    ))
 }
 
 /// Writes `bytes` to `output` (`-` is standard output), else to `default`
@@ -314,24 +297,24 @@ fn write_output(
             default
         }
     };
-    files::write_atomic(&path, bytes)?;
+    files::write_atomic(&path, |w| w.write_all(bytes))?;
     Ok(Some(path))
 }
 
 fn flamegraph_command(args: FlamegraphArgs) -> Result<Outcome, Error> {
-    let paths = Paths::discover(args.out.as_deref())?;
-    let (record, path) = store::load_record(&paths, Some(&args.record))?;
+    let layout = settings::layout(args.out.as_deref())?;
+    let (record, path) = store::load_record(&layout, Some(&args.record))?;
     let base = args
         .diff
         .as_deref()
-        .map(|reference| store::load_baseline_or_record(&paths, reference))
+        .map(|reference| store::load_baseline_or_record(&layout, reference))
         .transpose()?;
     let before = base.as_ref().map(|(record, path)| Before { record, path });
     let svg = match &before {
         Some(before) => flamegraph::diff_svg(&record, &path, *before, args.metric)?,
         None => flamegraph::svg(&record, &path, args.metric)?,
     };
-    let default = flamegraph::default_dir(&paths, &record, &path)
+    let default = flamegraph::default_dir(&layout, &record, &path)
         .join(flamegraph::file_name(args.metric, before.as_ref()));
     if let Some(written) = write_output(args.output, default, &svg)? {
         print(&format!("flamegraph: {}\n", written.display()))?;
@@ -340,29 +323,23 @@ fn flamegraph_command(args: FlamegraphArgs) -> Result<Outcome, Error> {
 }
 
 fn report_command(args: ReportArgs) -> Result<Outcome, Error> {
-    let paths = Paths::discover(args.out.as_deref())?;
-    let config = Config::load(&paths.config_file())?;
-    let (record, path) = store::load_record(&paths, Some(&args.record))?;
+    let layout = settings::layout(args.out.as_deref())?;
+    let config = Config::load(&layout.config_file())?;
+    let (record, path) = store::load_record(&layout, Some(&args.record))?;
     let base = match &args.baseline {
         Some(reference) => Some((
             reference.clone(),
-            store::load_baseline_or_record(&paths, reference)?,
+            store::load_baseline_or_record(&layout, reference)?,
         )),
-        None if paths.baseline_file("main").exists() => {
-            Some(("main".to_owned(), store::load_baseline(&paths, "main")?))
+        None if layout.baseline_file("main").exists() => {
+            Some(("main".to_owned(), store::load_baseline(&layout, "main")?))
         }
         None => None,
     };
-    let settings = Settings {
-        threshold: config.threshold,
-        alloc_threshold: config.alloc_threshold,
-        significance: config.significance,
-    };
+    let gate = settings::gate(&config, &GateFlags::default());
     let comparison = base
         .as_ref()
-        .map(|(name, (base, _))| {
-            compare_with_budgets(&paths, &config, (name, base), &record, settings)
-        })
+        .map(|(name, (base, _))| judge(&layout, &config, &gate, (name, base), &record))
         .transpose()?;
     let baseline =
         base.as_ref()
@@ -379,7 +356,7 @@ fn report_command(args: ReportArgs) -> Result<Outcome, Error> {
         path: &path,
         baseline,
     })?;
-    let default = flamegraph::default_dir(&paths, &record, &path).join("report.html");
+    let default = flamegraph::default_dir(&layout, &record, &path).join("report.html");
     if let Some(written) = write_output(args.output, default, page.as_bytes())? {
         print(&format!("report: {}\n", written.display()))?;
     }
@@ -407,8 +384,8 @@ fn append_step_summary(text: &str) {
 }
 
 fn check_command(args: CheckArgs) -> Result<Outcome, Error> {
-    let paths = Paths::discover(args.out.as_deref())?;
-    let config_path = paths.config_file();
+    let layout = settings::layout(args.out.as_deref())?;
+    let config_path = layout.config_file();
     let config = Config::load(&config_path)?;
     if config.budgets.is_empty() {
         return Err(Error::Config {
@@ -417,46 +394,11 @@ fn check_command(args: CheckArgs) -> Result<Outcome, Error> {
                 .to_owned(),
         });
     }
-    let (current, _) = store::load_record(&paths, Some(&args.against))?;
+    let (current, _) = store::load_record(&layout, Some(&args.against))?;
     let checks = budget::check(&config.budgets, &current, &config_path)?;
-    let exceeded = checks.iter().filter(|c| c.exceeded).count();
-    let text = match args.format {
-        Format::Json => {
-            let value = serde_json::json!({
-                "schema": "perf-check/1",
-                "record": current.id,
-                "budgets": checks,
-                "exceeded": exceeded,
-                "failed": exceeded > 0,
-            });
-            format!("{value:#}\n")
-        }
-        Format::Table | Format::Markdown => {
-            let bullet = if args.format == Format::Markdown {
-                "- "
-            } else {
-                "  "
-            };
-            let mut text = format!(
-                "budgets of record {} ({}):\n",
-                current.id,
-                config_path.display()
-            );
-            for check in &checks {
-                text.push_str(bullet);
-                text.push_str(&render::budget_line(check));
-                text.push('\n');
-            }
-            text.push_str(&if exceeded > 0 {
-                format!("FAILED: {exceeded} of {} limits exceeded.\n", checks.len())
-            } else {
-                format!("all {} limits met.\n", checks.len())
-            });
-            text
-        }
-    };
-    print(&text)?;
-    Ok(if exceeded > 0 {
+    let report = BudgetReport::new(current.id.clone(), checks);
+    print(&render::budgets(&report, &config_path, args.format))?;
+    Ok(if report.failed {
         Outcome::Failed
     } else {
         Outcome::Passed

@@ -13,60 +13,34 @@
 //! allocs_per_call = 4
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use perf_format::schema::compare::Settings;
+use perf_format::{files, units};
 use serde::Deserialize;
 
-use crate::{Error, files, units};
+use crate::Error;
 
-/// Defaults of `[compare]` when neither `perf.toml` nor a flag sets them.
-pub mod defaults {
-    /// Time metrics: 5%.
-    pub const THRESHOLD: f64 = 0.05;
-    /// Allocation counts and bytes: any increase.
-    pub const ALLOC_THRESHOLD: f64 = 0.0;
-    /// α of the rank test.
-    pub const SIGNIFICANCE: f64 = 0.01;
-}
-
-/// The settings `perf.toml` holds, checked.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Config {
-    /// The file read, if there was one.
-    pub path: Option<PathBuf>,
-    /// Smallest relative change of a time metric that counts (0.05 = 5%).
-    pub threshold: f64,
-    /// Smallest relative change of an allocation metric that counts.
-    pub alloc_threshold: f64,
-    /// α: the false-alarm rate the rank test allows.
-    pub significance: f64,
+/// The settings `perf.toml` holds, checked; without the file, the defaults.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Config {
+    /// `[compare]`: thresholds and α.
+    pub(crate) compare: Settings,
     /// Absolute limits per function.
-    pub budgets: Vec<Budget>,
+    pub(crate) budgets: Vec<Budget>,
 }
 
 /// An absolute limit on one function (an SLO).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Budget {
+pub(crate) struct Budget {
     /// The function's full name.
-    pub function: String,
+    pub(crate) function: String,
     /// Largest allowed p95 per call, in ns.
-    pub p95_ns: Option<f64>,
+    pub(crate) p95_ns: Option<f64>,
     /// Largest allowed mean time per call, in ns.
-    pub mean_ns: Option<f64>,
+    pub(crate) mean_ns: Option<f64>,
     /// Largest allowed allocations per call.
-    pub allocs_per_call: Option<f64>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            path: None,
-            threshold: defaults::THRESHOLD,
-            alloc_threshold: defaults::ALLOC_THRESHOLD,
-            significance: defaults::SIGNIFICANCE,
-            budgets: Vec::new(),
-        }
-    }
+    pub(crate) allocs_per_call: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -105,19 +79,19 @@ struct BudgetTable {
 
 impl Config {
     /// Reads `path` if it exists; no file means the defaults.
-    pub fn load(path: &Path) -> Result<Config, Error> {
+    pub(crate) fn load(path: &Path) -> Result<Config, Error> {
         if !path.exists() {
             return Ok(Config::default());
         }
         let text = files::read_text(path).or_else(|e| match e {
-            Error::EmptyFile { .. } => Ok(String::new()),
+            perf_format::Error::EmptyFile { .. } => Ok(String::new()),
             other => Err(other),
         })?;
         Config::parse(path, &text)
     }
 
     /// Parses the text of `perf.toml` (read from `path`).
-    pub fn parse(path: &Path, text: &str) -> Result<Config, Error> {
+    fn parse(path: &Path, text: &str) -> Result<Config, Error> {
         let fail = |problem: String| Error::Config {
             path: path.to_owned(),
             problem,
@@ -137,14 +111,15 @@ impl Config {
             Some(Percent::Number(n)) => units::parse_percent(&n.to_string())
                 .map_err(|why| fail(format!("[compare] {key}: {why}"))),
         };
-        let threshold = percent("threshold", file.compare.threshold, defaults::THRESHOLD)?;
+        let defaults = Settings::default();
+        let threshold = percent("threshold", file.compare.threshold, defaults.threshold)?;
         let alloc_threshold = percent(
             "alloc_threshold",
             file.compare.alloc_threshold,
-            defaults::ALLOC_THRESHOLD,
+            defaults.alloc_threshold,
         )?;
         let significance = match file.compare.significance {
-            None => defaults::SIGNIFICANCE,
+            None => defaults.significance,
             Some(value) => units::check_significance(value)
                 .map_err(|why| fail(format!("[compare] significance: {why}")))?,
         };
@@ -185,10 +160,7 @@ impl Config {
             });
         }
         Ok(Config {
-            path: Some(path.to_owned()),
-            threshold,
-            alloc_threshold,
-            significance,
+            compare: Settings::new(threshold, alloc_threshold, significance),
             budgets,
         })
     }
@@ -222,9 +194,7 @@ mod tests {
             "#,
         )
         .unwrap();
-        assert_eq!(config.threshold, 0.03);
-        assert_eq!(config.alloc_threshold, 0.1);
-        assert_eq!(config.significance, 0.05);
+        assert_eq!(config.compare, Settings::new(0.03, 0.1, 0.05));
         assert_eq!(
             config.budgets,
             vec![Budget {
@@ -234,7 +204,7 @@ mod tests {
                 allocs_per_call: Some(4.0),
             }]
         );
-        assert_eq!(parse("").unwrap().threshold, defaults::THRESHOLD);
+        assert_eq!(parse("").unwrap().compare, Settings::default());
     }
 
     #[test]

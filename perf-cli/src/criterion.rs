@@ -15,11 +15,13 @@ use std::time::SystemTime;
 
 use serde::Deserialize;
 
-use crate::model::{FunctionSamples, Metric};
-use crate::{Error, files};
+use perf_format::files;
+use perf_format::schema::record::{FunctionSamples, Metric};
+
+use crate::Error;
 
 /// `$CRITERION_HOME`, else `<target dir>/criterion`.
-pub fn default_dir(root: &Path) -> PathBuf {
+pub(crate) fn default_dir(root: &Path) -> PathBuf {
     if let Some(home) = std::env::var_os("CRITERION_HOME").filter(|d| !d.is_empty()) {
         return PathBuf::from(home);
     }
@@ -32,7 +34,7 @@ pub fn default_dir(root: &Path) -> PathBuf {
 /// Every benchmark under `dir` with a `set` sample set (`new` for the
 /// latest run), as functions with time-per-iteration samples, sorted by
 /// id. With `since`, sample sets written before it are skipped.
-pub fn import(
+pub(crate) fn import(
     dir: &Path,
     set: &str,
     since: Option<SystemTime>,
@@ -72,15 +74,9 @@ fn walk(
     if samples_file.is_file() && is_fresh(&samples_file, since) {
         let id = benchmark_id(root, dir, set)?;
         let values = per_iteration(&samples_file)?;
-        found.insert(
-            id.clone(),
-            FunctionSamples {
-                name: id,
-                file: None,
-                line: None,
-                samples: BTreeMap::from([(Metric::TimePerCall, values)]),
-            },
-        );
+        let mut function = FunctionSamples::new(id.clone());
+        function.samples = BTreeMap::from([(Metric::TimePerCall, values)]);
+        found.insert(id, function);
     }
     let entries = std::fs::read_dir(dir).map_err(|e| Error::read(dir, e))?;
     let mut children: Vec<PathBuf> = entries
@@ -116,10 +112,11 @@ fn benchmark_id(root: &Path, dir: &Path, set: &str) -> Result<String, Error> {
     let file = dir.join(set).join("benchmark.json");
     if file.is_file() {
         let text = files::read_text(&file)?;
-        let benchmark: Benchmark = serde_json::from_str(&text).map_err(|source| Error::Json {
-            path: file.clone(),
-            source,
-        })?;
+        let benchmark: Benchmark =
+            serde_json::from_str(&text).map_err(|source| perf_format::Error::Json {
+                path: file.clone(),
+                source,
+            })?;
         return Ok(benchmark.full_id);
     }
     let relative = dir.strip_prefix(root).unwrap_or(dir);
@@ -151,9 +148,11 @@ fn per_iteration(path: &Path) -> Result<Vec<f64>, Error> {
         }
         Err(_) => {
             // Tell corrupt JSON apart from JSON of an unknown shape.
-            serde_json::from_str::<serde_json::Value>(&text).map_err(|source| Error::Json {
-                path: path.to_owned(),
-                source,
+            serde_json::from_str::<serde_json::Value>(&text).map_err(|source| {
+                perf_format::Error::Json {
+                    path: path.to_owned(),
+                    source,
+                }
             })?;
             return Err(fail(
                 "not a criterion sample file: expected {\"iters\": […], \"times\": […]} or [[iters…], [times…]]",

@@ -5,68 +5,16 @@ use std::io;
 use std::path::PathBuf;
 use std::process::ExitStatus;
 
+use perf_format::describe;
+
 /// What went wrong, and where.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A file or directory could not be read.
-    #[error("cannot read {path}: {}", describe(source))]
-    Read {
-        /// The file at fault.
-        path: PathBuf,
-        /// The underlying I/O error.
-        source: io::Error,
-    },
-    /// A file or directory could not be written.
-    #[error("cannot write {path}: {}", describe(source))]
-    Write {
-        /// The file at fault.
-        path: PathBuf,
-        /// The underlying I/O error.
-        source: io::Error,
-    },
-    /// A file holds nothing.
-    #[error("{path} is empty: it was probably cut short while being written")]
-    EmptyFile {
-        /// The file at fault.
-        path: PathBuf,
-    },
-    /// A file is not the JSON it should be.
-    #[error("{path} is not valid JSON ({source}): the file is corrupt or cut short")]
-    Json {
-        /// The file at fault.
-        path: PathBuf,
-        /// What the JSON parser said.
-        source: serde_json::Error,
-    },
-    /// A file is JSON but does not have the shape its schema promises.
-    #[error("{path} does not match schema {schema:?}: {source}")]
-    Shape {
-        /// The file at fault.
-        path: PathBuf,
-        /// The schema the file declares.
-        schema: String,
-        /// What the JSON parser said.
-        source: serde_json::Error,
-    },
-    /// A file carries a schema this version does not read.
-    #[error("{path} has schema {found:?}, but this cargo perf reads {expected}")]
-    Schema {
-        /// The file at fault.
-        path: PathBuf,
-        /// The schema the file declares.
-        found: String,
-        /// The schemas this version reads.
-        expected: String,
-    },
-    /// A record or baseline whose content cannot be used.
-    #[error("{path}: {problem}")]
-    Invalid {
-        /// The file at fault.
-        path: PathBuf,
-        /// What is wrong with it.
-        problem: String,
-    },
+    /// A file could not be read, written or used, or a setting has a bad
+    /// value: perf-format's error, whole.
+    #[error(transparent)]
+    Files(#[from] perf_format::Error),
     /// A baseline that does not exist.
     #[error(
         "no baseline {name:?}: {path} does not exist (`cargo perf baseline list` shows the saved ones, `cargo perf baseline save {name}` makes it)"
@@ -87,16 +35,6 @@ pub enum Error {
         /// What to do about it.
         hint: &'static str,
     },
-    /// A name that cannot name a baseline or record.
-    #[error("invalid {what} name {name:?}: {reason}")]
-    Name {
-        /// "baseline" or "record".
-        what: &'static str,
-        /// The name given.
-        name: String,
-        /// Why it is refused.
-        reason: &'static str,
-    },
     /// `perf.toml` cannot be used.
     #[error("{path}: {problem}")]
     Config {
@@ -104,16 +42,6 @@ pub enum Error {
         path: PathBuf,
         /// What is wrong, with its line where known.
         problem: String,
-    },
-    /// A command-line or environment setting with a bad value.
-    #[error("invalid {setting} {value:?}: {reason}")]
-    Setting {
-        /// The option or variable, such as `--threshold`.
-        setting: String,
-        /// The value given.
-        value: String,
-        /// Why it is refused.
-        reason: String,
     },
     /// A program could not be started.
     #[error("cannot run `{command}`: {}", describe(source))]
@@ -181,26 +109,6 @@ pub enum Error {
     },
 }
 
-/// An I/O error in words, without the OS error number.
-fn describe(error: &io::Error) -> String {
-    match error.kind() {
-        io::ErrorKind::NotFound => "no such file or directory".to_owned(),
-        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        io::ErrorKind::IsADirectory => "it is a directory, not a file".to_owned(),
-        io::ErrorKind::NotADirectory => "a file is in the way of a directory".to_owned(),
-        io::ErrorKind::AlreadyExists => "it already exists".to_owned(),
-        io::ErrorKind::ReadOnlyFilesystem => "the file system is read-only".to_owned(),
-        io::ErrorKind::StorageFull => "no space left on the device".to_owned(),
-        _ => {
-            let text = error.to_string();
-            match text.find(" (os error") {
-                Some(cut) => text[..cut].to_owned(),
-                None => text,
-            }
-        }
-    }
-}
-
 /// The last lines of a failed command's stderr, indented under the error.
 fn stderr_tail(stderr: &str) -> String {
     const LINES: usize = 30;
@@ -223,24 +131,15 @@ fn stderr_tail(stderr: &str) -> String {
 
 impl Error {
     pub(crate) fn read(path: impl Into<PathBuf>, source: io::Error) -> Self {
-        Error::Read {
-            path: path.into(),
-            source,
-        }
+        perf_format::Error::read(path, source).into()
     }
 
     pub(crate) fn write(path: impl Into<PathBuf>, source: io::Error) -> Self {
-        Error::Write {
-            path: path.into(),
-            source,
-        }
+        perf_format::Error::write(path, source).into()
     }
 
     pub(crate) fn invalid(path: impl Into<PathBuf>, problem: impl Into<String>) -> Self {
-        Error::Invalid {
-            path: path.into(),
-            problem: problem.into(),
-        }
+        perf_format::Error::invalid(path, problem).into()
     }
 
     pub(crate) fn setting(
@@ -248,29 +147,13 @@ impl Error {
         value: impl Into<String>,
         reason: impl Into<String>,
     ) -> Self {
-        Error::Setting {
-            setting: setting.into(),
-            value: value.into(),
-            reason: reason.into(),
-        }
+        perf_format::Error::setting(setting, value, reason).into()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn io_errors_read_as_words_and_name_the_path() {
-        let err = Error::read(
-            "/x/.perf/baselines/main.json",
-            io::Error::from(io::ErrorKind::PermissionDenied),
-        );
-        assert_eq!(
-            err.to_string(),
-            "cannot read /x/.perf/baselines/main.json: permission denied"
-        );
-    }
 
     #[test]
     fn a_failed_command_shows_the_end_of_its_stderr() {

@@ -1,18 +1,20 @@
-//! Flamegraphs of a record, drawn by perf-core's `flamegraph` module: wall
-//! time or bytes allocated by instrumented call stack, CPU samples by stack,
-//! and differential pictures of a record against a baseline.
+//! Flamegraphs of a record, drawn by perf-format: wall time or bytes
+//! allocated by instrumented call stack, CPU samples by stack, and
+//! differential pictures of a record against a baseline.
 
 use std::path::{Path, PathBuf};
 
-use perf_core::flamegraph::{self as draw, Chart, Palette, Stack};
+use perf_format::layout::Layout;
+use perf_format::schema::record::{Record, Source};
+use perf_format::stacks::Stack;
+use perf_format::stacks::svg::{self, Chart, Palette};
+use perf_format::units::plural;
 
 use crate::Error;
-use crate::model::Record;
-use crate::store::Paths;
 
 /// What a flamegraph's widths stand for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Weight {
+pub(crate) enum Weight {
     /// Self wall time of instrumented functions (ns per run).
     Time,
     /// Bytes allocated by instrumented functions' own code (per run).
@@ -23,10 +25,10 @@ pub enum Weight {
 
 impl Weight {
     /// Every weight, in the order a report shows them.
-    pub const ALL: [Weight; 3] = [Weight::Time, Weight::Alloc, Weight::Cpu];
+    pub(crate) const ALL: [Weight; 3] = [Weight::Time, Weight::Alloc, Weight::Cpu];
 
     /// The weight's name in file names and on the command line.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Weight::Time => "time",
             Weight::Alloc => "alloc",
@@ -35,7 +37,7 @@ impl Weight {
     }
 
     /// What the widths stand for, in words.
-    pub fn what(self) -> &'static str {
+    pub(crate) fn what(self) -> &'static str {
         match self {
             Weight::Time => "wall time",
             Weight::Alloc => "bytes allocated",
@@ -61,12 +63,12 @@ impl Weight {
 }
 
 /// Why `record` (read from `path`) cannot be drawn by `weight`, if it cannot.
-pub fn unavailable(record: &Record, path: &Path, weight: Weight) -> Option<Error> {
+pub(crate) fn unavailable(record: &Record, path: &Path, weight: Weight) -> Option<Error> {
     let problem = match weight {
         Weight::Time | Weight::Alloc if record.stacks.is_empty() => format!(
             "record {} has no call stacks to draw{}",
             record.id,
-            if record.source == crate::model::Source::Criterion {
+            if record.source == Source::Criterion {
                 ": it was imported from criterion, which measures whole benchmarks"
             } else {
                 ""
@@ -94,28 +96,33 @@ fn cpu_runs(record: &Record) -> f64 {
 
 /// The record's stacks weighed by `weight`; CPU samples are scaled to
 /// `cpu_runs` runs.
-fn stacks(record: &Record, weight: Weight, cpu_runs: f64) -> Vec<Stack> {
-    let stack = |frames: &[String], value: f64| Stack {
+fn stacks(record: &Record, weight: Weight, cpu_runs: f64) -> Vec<Stack<u64>> {
+    let weighed = |frames: &[String], value: f64| Stack {
         frames: frames.to_vec(),
-        value: value.round() as u64,
+        weight: value.round() as u64,
     };
     match weight {
         Weight::Time => record
             .stacks
             .iter()
-            .map(|s| stack(&s.frames, s.self_ns))
+            .map(|s| weighed(&s.frames, s.weight.self_ns))
             .collect(),
         Weight::Alloc => record
             .stacks
             .iter()
-            .map(|s| stack(&s.frames, s.self_alloc_bytes))
+            .map(|s| weighed(&s.frames, s.weight.self_alloc_bytes))
             .collect(),
         Weight::Cpu => record
             .cpu_stacks
             .iter()
-            .map(|s| stack(&s.frames, s.samples * cpu_runs))
+            .map(|s| weighed(&s.frames, s.weight.samples * cpu_runs))
             .collect(),
     }
+}
+
+/// A stack's weight, already in the picture's unit.
+fn value(weight: &u64) -> u64 {
+    *weight
 }
 
 /// The line under a picture's title: what it shows, where and when.
@@ -123,29 +130,25 @@ fn subtitle(record: &Record, weight: Weight) -> String {
     let runs = record.runs.len().max(1);
     let per = match weight {
         Weight::Cpu => {
-            let total: f64 = record.cpu_stacks.iter().map(|s| s.samples).sum();
+            let total: f64 = record.cpu_stacks.iter().map(|s| s.weight.samples).sum();
             format!(
-                "{} samples over {runs} run{}",
+                "{} samples over {}",
                 (total * runs as f64).round(),
-                plural(runs)
+                plural(runs as u64, "run")
             )
         }
-        Weight::Time | Weight::Alloc => format!("mean of {runs} run{}", plural(runs)),
+        Weight::Time | Weight::Alloc => format!("mean of {}", plural(runs as u64, "run")),
     };
     format!(
         "record {} · {} · commit {} · {per}",
         record.id,
         record.env.host,
-        record.short_commit().as_deref().unwrap_or("unknown")
+        record.env.short_commit().unwrap_or("unknown")
     )
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
 /// The flamegraph of `record` (read from `path`) by `weight`, as SVG.
-pub fn svg(record: &Record, path: &Path, weight: Weight) -> Result<Vec<u8>, Error> {
+pub(crate) fn svg(record: &Record, path: &Path, weight: Weight) -> Result<Vec<u8>, Error> {
     if let Some(error) = unavailable(record, path, weight) {
         return Err(error);
     }
@@ -156,24 +159,29 @@ pub fn svg(record: &Record, path: &Path, weight: Weight) -> Result<Vec<u8>, Erro
         palette: weight.palette(),
     };
     let mut out = Vec::new();
-    draw::write_svg(&mut out, &chart, &stacks(record, weight, cpu_runs(record)))
-        .map_err(|e| Error::invalid(path, format!("cannot draw its flamegraph: {e}")))?;
+    svg::write_svg(
+        &mut out,
+        &chart,
+        &stacks(record, weight, cpu_runs(record)),
+        value,
+    )
+    .map_err(|e| Error::invalid(path, format!("cannot draw its flamegraph: {e}")))?;
     Ok(out)
 }
 
 /// A baseline side of a differential flamegraph.
 #[derive(Clone, Copy, Debug)]
-pub struct Before<'a> {
+pub(crate) struct Before<'a> {
     /// The baseline (or record) drawn as "before".
-    pub record: &'a Record,
+    pub(crate) record: &'a Record,
     /// The file it was read from.
-    pub path: &'a Path,
+    pub(crate) path: &'a Path,
 }
 
 impl Before<'_> {
     /// How the picture names it: `main (record 2026…)` for a saved
     /// baseline, else its record id.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match &self.record.baseline {
             Some(info) => format!("{} (record {})", info.name, self.record.id),
             None => self.record.id.clone(),
@@ -181,7 +189,7 @@ impl Before<'_> {
     }
 
     /// A short name for file names: the baseline's name, else the record id.
-    pub fn file_label(&self) -> String {
+    pub(crate) fn file_label(&self) -> String {
         let name = self
             .record
             .baseline
@@ -201,7 +209,7 @@ impl Before<'_> {
 
 /// A differential flamegraph of `record` against `before`, as SVG: widths
 /// are the record's, red frames grew and blue ones shrank.
-pub fn diff_svg(
+pub(crate) fn diff_svg(
     record: &Record,
     path: &Path,
     before: Before<'_>,
@@ -231,11 +239,12 @@ pub fn diff_svg(
         palette: weight.palette(),
     };
     let mut out = Vec::new();
-    draw::write_diff_svg(
+    svg::write_diff_svg(
         &mut out,
         &chart,
         &stacks(before.record, weight, runs),
         &stacks(record, weight, runs),
+        value,
     )
     .map_err(|e| {
         Error::invalid(
@@ -249,9 +258,9 @@ pub fn diff_svg(
 /// Where a record's pictures and report go by default: beside the file it
 /// was read from (`records/<id>/`, or a run's directory), but for a saved
 /// baseline `<output>/baselines/<name>/`, not the committed `.perf/`.
-pub fn default_dir(paths: &Paths, record: &Record, path: &Path) -> PathBuf {
+pub(crate) fn default_dir(layout: &Layout, record: &Record, path: &Path) -> PathBuf {
     match &record.baseline {
-        Some(info) => paths.output.join("baselines").join(&info.name),
+        Some(info) => layout.output().join("baselines").join(&info.name),
         None => path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -262,7 +271,7 @@ pub fn default_dir(paths: &Paths, record: &Record, path: &Path) -> PathBuf {
 
 /// The default file name of a picture: `flamegraph-time.svg`, or
 /// `flamegraph-time-diff-main.svg` against baseline `main`.
-pub fn file_name(weight: Weight, before: Option<&Before<'_>>) -> String {
+pub(crate) fn file_name(weight: Weight, before: Option<&Before<'_>>) -> String {
     match before {
         Some(before) => format!(
             "flamegraph-{}-diff-{}.svg",

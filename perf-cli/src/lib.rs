@@ -2,37 +2,46 @@
 //! baselines, and hold a record against a baseline with sound statistics,
 //! so that a real regression fails the CI build (exit 1) and noise does not.
 //!
-//! The binary `cargo-perf` is [`main`]; everything it does is also a library
-//! call: [`record::record`], [`baseline::save`], [`compare::compare`],
-//! [`budget::check`], [`criterion::import`], [`flamegraph::svg`],
-//! [`report::html`].
+//! The binary `cargo-perf` is [`main`]. The library beside it is small, for
+//! tools that drive the gate themselves (perf's own benches and end-to-end
+//! tests among them):
+//! - [`record()`] runs a program and merges its runs into a record;
+//! - [`load_record_file`] reads a record, baseline or `run.json` as a record;
+//! - [`compare()`] judges one record against another by a [`Gate`];
+//! - [`render()`] shows the verdict as a table, Markdown, JSON or HTML;
+//! - [`Cli`] is the command line, for checking that a command parses.
+//!
+//! The files themselves (records, comparisons, layout) are `perf_format`'s.
 #![warn(missing_docs, unreachable_pub)]
 
-pub mod baseline;
-pub mod budget;
-pub mod cli;
-pub mod commands;
-pub mod compare;
-pub mod config;
-pub mod criterion;
+mod baseline;
+mod budget;
+mod cli;
+mod commands;
+mod compare;
+mod config;
+mod criterion;
 mod error;
-pub mod files;
-pub mod flamegraph;
-pub mod html;
-pub mod merge;
-pub mod model;
-pub mod record;
-pub mod report;
-pub mod show;
-pub mod stats;
-pub mod store;
-pub mod units;
+mod flamegraph;
+mod merge;
+mod record;
+mod render;
+mod report;
+mod settings;
+mod show;
+mod stats;
+mod store;
 
 use std::process::ExitCode;
 
 use clap::Parser as _;
 
+pub use cli::Cli;
+pub use compare::{FailOn, Gate, compare};
 pub use error::Error;
+pub use record::{CargoTarget, RecordOptions, Recorded, Target, record};
+pub use render::{Detail, Format, render};
+pub use store::load_record_file;
 
 /// Exit status when nothing regressed.
 pub const EXIT_OK: u8 = 0;
@@ -49,7 +58,7 @@ pub fn main() -> ExitCode {
     if args.get(1).is_some_and(|a| a == "perf") {
         args.remove(1);
     }
-    let cli = match cli::Cli::try_parse_from(args) {
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

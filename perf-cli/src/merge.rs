@@ -2,99 +2,59 @@
 //! the call stacks (instrumented, and CPU samples from `cpu.folded`) with
 //! their mean cost per run.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
-use perf_core::model::{FunctionStats, RunData};
-
-use crate::Error;
-use crate::model::{
-    CpuStack, FunctionSamples, Metric, RECORD_SCHEMA, Record, RunSummary, Source, Stack,
+use perf_format::layout::run_files;
+use perf_format::schema::record::{FunctionSamples, Metric, Record, RunSummary, Source};
+use perf_format::schema::run::{FunctionStats, RunData};
+use perf_format::stacks::{
+    CallCost, CallStack, CpuStack, SampleCount, Stack, bound_cpu_stacks, call_paths, read_folded,
 };
 
-/// The name of the CPU samples file beside a sampled run's `run.json`.
-pub const CPU_FOLDED: &str = "cpu.folded";
+use crate::Error;
 
 /// One run to merge: its `run.json` and, when it was sampled (perf-core's
 /// `cpu` feature), the stacks of its `cpu.folded`.
 #[derive(Clone, Debug)]
-pub struct RunFiles {
+pub(crate) struct Run {
     /// What `run.json` holds.
-    pub data: RunData,
+    pub(crate) data: RunData,
     /// The CPU samples by stack, `None` when the run has no `cpu.folded`.
-    pub cpu: Option<Vec<CpuStack>>,
+    pub(crate) cpu: Option<Vec<CpuStack>>,
 }
 
-impl RunFiles {
+impl Run {
     /// The run of `run_json` (already read as `data`), with the
     /// `cpu.folded` beside it when there is one.
-    pub fn with_cpu_beside(data: RunData, run_json: &Path) -> Result<RunFiles, Error> {
-        let folded = run_json.with_file_name(CPU_FOLDED);
+    pub(crate) fn with_cpu_beside(data: RunData, run_json: &Path) -> Result<Run, Error> {
+        let folded = run_json.with_file_name(run_files::CPU_FOLDED);
         let cpu = if folded.exists() {
-            Some(read_cpu_folded(&folded)?)
+            Some(read_folded(&folded)?)
         } else {
             None
         };
-        Ok(RunFiles { data, cpu })
+        Ok(Run { data, cpu })
     }
-}
-
-/// Reads a `cpu.folded` file: lines `frame;frame;…;frame COUNT`, root
-/// first, COUNT a sample count. A line that is not so is refused, naming
-/// the file and the line.
-pub fn read_cpu_folded(path: &Path) -> Result<Vec<CpuStack>, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
-    parse_cpu_folded(&text).map_err(|(line, problem)| {
-        Error::invalid(
-            path,
-            format!("line {line}: {problem} (expected `frame;frame;…;frame COUNT`)"),
-        )
-    })
-}
-
-/// Parses folded lines; an error carries the 1-based line number.
-fn parse_cpu_folded(text: &str) -> Result<Vec<CpuStack>, (usize, String)> {
-    let mut stacks = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() {
-            continue;
-        }
-        let Some((stack, count)) = line.rsplit_once(' ') else {
-            return Err((i + 1, "no sample count".to_owned()));
-        };
-        let samples: u64 = count
-            .parse()
-            .map_err(|_| (i + 1, format!("{count:?} is not a sample count")))?;
-        let frames: Vec<String> = stack.split(';').map(str::to_owned).collect();
-        if frames.iter().any(|f| f.trim().is_empty()) {
-            return Err((i + 1, "an empty frame".to_owned()));
-        }
-        stacks.push(CpuStack {
-            frames,
-            samples: samples as f64,
-        });
-    }
-    Ok(stacks)
 }
 
 /// What the record is called and how it was made.
 #[derive(Clone, Debug)]
-pub struct RecordMeta {
+pub(crate) struct RecordMeta {
     /// The record's id.
-    pub id: String,
+    pub(crate) id: String,
     /// Its name.
-    pub name: String,
+    pub(crate) name: String,
     /// Where the runs come from.
-    pub source: Source,
+    pub(crate) source: Source,
     /// The command that made the runs.
-    pub command: Vec<String>,
+    pub(crate) command: Vec<String>,
     /// When the record was made (RFC 3339).
-    pub created_at: String,
+    pub(crate) created_at: String,
 }
 
 /// Merges `runs` (at least one) into a record.
-pub fn merge(meta: RecordMeta, runs: &[RunFiles]) -> Record {
+pub(crate) fn merge(meta: RecordMeta, runs: &[Run]) -> Record {
     assert!(!runs.is_empty(), "a record merges at least one run");
     let cpu_stacks = merge_cpu_stacks(runs.iter().filter_map(|r| r.cpu.as_deref()));
     let runs: Vec<&RunData> = runs.iter().map(|r| &r.data).collect();
@@ -108,12 +68,10 @@ pub fn merge(meta: RecordMeta, runs: &[RunFiles]) -> Record {
                 continue;
             }
             let i = *index.entry(stats.name.as_str()).or_insert_with(|| {
-                functions.push(FunctionSamples {
-                    name: stats.name.clone(),
-                    file: Some(stats.file.clone()),
-                    line: Some(stats.line),
-                    samples: BTreeMap::new(),
-                });
+                let mut function = FunctionSamples::new(stats.name.clone());
+                function.file = Some(stats.file.clone());
+                function.line = Some(stats.line);
+                functions.push(function);
                 self_time.push(0);
                 functions.len() - 1
             });
@@ -135,31 +93,31 @@ pub fn merge(meta: RecordMeta, runs: &[RunFiles]) -> Record {
     }
     let mut ranked: Vec<(u64, FunctionSamples)> = self_time.into_iter().zip(functions).collect();
     ranked.sort_by_key(|(time, _)| std::cmp::Reverse(*time));
-    let functions = ranked.into_iter().map(|(_, f)| f).collect();
 
     let first = runs[0];
-    Record {
-        schema: RECORD_SCHEMA.to_owned(),
-        id: meta.id,
-        name: meta.name,
-        source: meta.source,
-        created_at: meta.created_at,
-        command: meta.command,
-        env: first.env.clone(),
-        runs: runs
-            .iter()
-            .map(|r| RunSummary {
-                id: r.id.clone(),
-                duration_ns: r.duration_ns,
-                calls: r.functions.iter().map(|f| f.calls).sum(),
-            })
-            .collect(),
-        alloc_tracking,
-        functions,
-        stacks: merge_stacks(&runs),
-        cpu_stacks,
-        baseline: None,
-    }
+    let mut record = Record::new(
+        meta.id,
+        meta.name,
+        meta.source,
+        meta.created_at,
+        first.env.clone(),
+    );
+    record.command = meta.command;
+    record.runs = runs
+        .iter()
+        .map(|r| {
+            RunSummary::new(
+                r.id.clone(),
+                r.duration_ns,
+                r.functions.iter().map(|f| f.calls).sum(),
+            )
+        })
+        .collect();
+    record.alloc_tracking = alloc_tracking;
+    record.functions = ranked.into_iter().map(|(_, f)| f).collect();
+    record.stacks = merge_stacks(&runs);
+    record.cpu_stacks = cpu_stacks;
+    record
 }
 
 /// One run's value of each metric of a function that was called.
@@ -194,115 +152,73 @@ fn metric_values(stats: &FunctionStats, alloc_tracking: bool) -> Vec<(Metric, f6
 
 /// Every call path of every run, with its cost summed and divided by the
 /// number of runs; heaviest total time first.
-fn merge_stacks(runs: &[&RunData]) -> Vec<Stack> {
-    let mut stacks: HashMap<Vec<String>, Stack> = HashMap::new();
-    for &run in runs {
-        let mut paths: Vec<Vec<String>> = Vec::with_capacity(run.call_tree.len());
-        for node in &run.call_tree {
-            let mut frames = node
-                .parent
-                .and_then(|p| paths.get(p as usize))
-                .cloned()
-                .unwrap_or_default();
-            frames.push(node.function.clone());
-            let stack = stacks.entry(frames.clone()).or_insert_with(|| Stack {
-                frames: frames.clone(),
-                calls: 0.0,
-                total_ns: 0.0,
-                self_ns: 0.0,
-                self_allocs: 0.0,
-                self_alloc_bytes: 0.0,
-            });
-            stack.calls += node.calls as f64;
-            stack.total_ns += node.total_ns as f64;
-            stack.self_ns += node.self_ns as f64;
-            stack.self_allocs += node.self_allocs as f64;
-            stack.self_alloc_bytes += node.self_alloc_bytes as f64;
-            paths.push(frames);
+fn merge_stacks(runs: &[&RunData]) -> Vec<CallStack> {
+    let mut sums: HashMap<Vec<String>, CallCost> = HashMap::new();
+    for run in runs {
+        for path in call_paths(&run.call_tree) {
+            let sum = sums.entry(path.frames).or_default();
+            *sum = *sum + path.weight;
         }
     }
     let runs = runs.len() as f64;
-    let mut merged: Vec<Stack> = stacks
-        .into_values()
-        .map(|mut s| {
-            s.calls /= runs;
-            s.total_ns /= runs;
-            s.self_ns /= runs;
-            s.self_allocs /= runs;
-            s.self_alloc_bytes /= runs;
-            s
+    let mut merged: Vec<CallStack> = sums
+        .into_iter()
+        .map(|(frames, cost)| Stack {
+            frames,
+            weight: cost.per(runs),
         })
         .collect();
     merged.sort_by(|a, b| {
-        b.total_ns
-            .total_cmp(&a.total_ns)
+        b.weight
+            .total_ns
+            .total_cmp(&a.weight.total_ns)
             .then_with(|| a.frames.cmp(&b.frames))
     });
     merged
 }
 
-/// The CPU stacks of the sampled runs, summed and divided by their number;
-/// the heaviest [`MAX_STACKS`](perf_core::flamegraph::MAX_STACKS) kept,
-/// the rest merged into one `[other stacks]` stack so the total stays.
+/// The CPU stacks of the sampled runs, summed and divided by their number,
+/// heaviest first and bounded (the lightest merged into one `[other
+/// stacks]` stack so the total stays).
 fn merge_cpu_stacks<'a>(sampled: impl Iterator<Item = &'a [CpuStack]>) -> Vec<CpuStack> {
     let mut sums: HashMap<&[String], f64> = HashMap::new();
     let mut runs = 0usize;
     for stacks in sampled {
         runs += 1;
         for stack in stacks {
-            *sums.entry(stack.frames.as_slice()).or_default() += stack.samples;
+            *sums.entry(stack.frames.as_slice()).or_default() += stack.weight.samples;
         }
     }
     let mut merged: Vec<CpuStack> = sums
         .into_iter()
         .filter(|(_, samples)| *samples > 0.0)
-        .map(|(frames, samples)| CpuStack {
+        .map(|(frames, samples)| Stack {
             frames: frames.to_vec(),
-            samples: samples / runs as f64,
+            weight: SampleCount {
+                samples: samples / runs as f64,
+            },
         })
         .collect();
     merged.sort_by(|a, b| {
-        b.samples
-            .total_cmp(&a.samples)
+        b.weight
+            .samples
+            .total_cmp(&a.weight.samples)
             .then_with(|| a.frames.cmp(&b.frames))
     });
-    let keep = perf_core::flamegraph::MAX_STACKS;
-    if merged.len() > keep {
-        let rest: f64 = merged[keep - 1..].iter().map(|s| s.samples).sum();
-        merged.truncate(keep - 1);
-        merged.push(CpuStack {
-            frames: vec!["[other stacks]".to_owned()],
-            samples: rest,
-        });
-    }
-    merged
+    bound_cpu_stacks(merged)
 }
 
 #[cfg(test)]
 mod tests {
+    use perf_format::stacks::{MAX_STACKS, OTHER_STACKS};
+
     use super::*;
 
     fn stack(frames: &[&str], samples: f64) -> CpuStack {
-        CpuStack {
+        Stack {
             frames: frames.iter().map(|f| (*f).to_owned()).collect(),
-            samples,
+            weight: SampleCount { samples },
         }
-    }
-
-    #[test]
-    fn folded_lines_are_read_and_bad_ones_named_by_line() {
-        let stacks =
-            parse_cpu_folded("main;app::run;<Vec<u8> as Clone>::clone 7\n\nworker 1\n").unwrap();
-        assert_eq!(
-            stacks,
-            [
-                stack(&["main", "app::run", "<Vec<u8> as Clone>::clone"], 7.0),
-                stack(&["worker"], 1.0)
-            ]
-        );
-        assert_eq!(parse_cpu_folded("main;a 1\nmain;b\n").unwrap_err().0, 2);
-        assert_eq!(parse_cpu_folded("main;a -1\n").unwrap_err().0, 1);
-        assert_eq!(parse_cpu_folded("main;;a 1\n").unwrap_err().0, 1);
     }
 
     #[test]
@@ -318,13 +234,13 @@ mod tests {
 
     #[test]
     fn at_most_max_stacks_are_kept_with_the_total() {
-        let many: Vec<CpuStack> = (0..perf_core::flamegraph::MAX_STACKS + 3)
+        let many: Vec<CpuStack> = (0..MAX_STACKS + 3)
             .map(|i| stack(&["main", &format!("f{i}")], 1.0 + i as f64))
             .collect();
-        let total: f64 = many.iter().map(|s| s.samples).sum();
+        let total: f64 = many.iter().map(|s| s.weight.samples).sum();
         let merged = merge_cpu_stacks(std::iter::once(many.as_slice()));
-        assert_eq!(merged.len(), perf_core::flamegraph::MAX_STACKS);
-        assert_eq!(merged.iter().map(|s| s.samples).sum::<f64>(), total);
-        assert!(merged.iter().any(|s| s.frames == ["[other stacks]"]));
+        assert_eq!(merged.len(), MAX_STACKS);
+        assert_eq!(merged.iter().map(|s| s.weight.samples).sum::<f64>(), total);
+        assert!(merged.iter().any(|s| s.frames == [OTHER_STACKS]));
     }
 }

@@ -12,12 +12,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use perf_core::model::RunData;
+use perf_format::files::{self, StagedDir};
+use perf_format::layout::{self, Layout, RECORD_JSON, run_files};
+use perf_format::schema::record::{Record, Source};
+use perf_format::schema::run::RunData;
 
-use crate::merge::{self, RecordMeta, RunFiles};
-use crate::model::{Record, Source};
-use crate::store::Paths;
-use crate::{Error, files};
+use crate::Error;
+use crate::merge::{self, RecordMeta};
 
 /// What to record and how often.
 #[derive(Clone, Debug)]
@@ -71,13 +72,14 @@ pub struct Recorded {
     pub path: PathBuf,
 }
 
-/// Runs the program `options.warmup + options.runs` times and writes the record.
-pub fn record(paths: &Paths, options: &RecordOptions) -> Result<Recorded, Error> {
+/// Runs the program `options.warmup + options.runs` times and writes the
+/// record under `layout`'s records directory.
+pub fn record(layout: &Layout, options: &RecordOptions) -> Result<Recorded, Error> {
     if options.runs == 0 {
         return Err(Error::setting("--runs", "0", "record at least one run"));
     }
     if let Some(name) = &options.name {
-        crate::store::check_name("record", name)?;
+        layout::check_name("record", name)?;
     }
     let (program, args, default_name) = resolve(&options.target)?;
     let command_line: Vec<String> = std::iter::once(program.display().to_string())
@@ -85,12 +87,9 @@ pub fn record(paths: &Paths, options: &RecordOptions) -> Result<Recorded, Error>
         .collect();
     let shown = shell_words(&command_line);
 
-    let records = paths.records_dir();
+    let records = layout.records_dir();
     files::create_dir_all(&records)?;
-    let staging = tempfile::Builder::new()
-        .prefix(".staging-")
-        .tempdir_in(&records)
-        .map_err(|e| Error::write(&records, e))?;
+    let staging = StagedDir::new_in(&records)?;
     let progress = Progress::new(options.warmup + options.runs, &shown, options.quiet);
 
     if options.warmup > 0 {
@@ -107,16 +106,16 @@ pub fn record(paths: &Paths, options: &RecordOptions) -> Result<Recorded, Error>
         }
     }
 
-    let mut runs: Vec<RunFiles> = Vec::with_capacity(options.runs);
-    let latest = staging.path().join("runs").join("latest");
+    let mut runs: Vec<merge::Run> = Vec::with_capacity(options.runs);
+    let runs_dir = staging.path().join(layout::RUNS);
     for i in 1..=options.runs {
         let what = || format!("run {i} of {}", options.runs);
         progress.start(what());
-        let before = std::fs::read_to_string(&latest).ok();
+        let before = layout::read_latest(&runs_dir).ok().flatten();
         let elapsed = run_once(&program, &args, staging.path(), &shown, what)?;
-        let after = std::fs::read_to_string(&latest).ok();
+        let after = layout::read_latest(&runs_dir).ok().flatten();
         let id = match after {
-            Some(id) if Some(&id) != before.as_ref() => id.trim().to_owned(),
+            Some(id) if Some(&id) != before.as_ref() => id,
             _ => {
                 return Err(Error::NoRun {
                     run: i,
@@ -125,10 +124,9 @@ pub fn record(paths: &Paths, options: &RecordOptions) -> Result<Recorded, Error>
                 });
             }
         };
-        let run_json = staging.path().join("runs").join(&id).join("run.json");
-        let data =
-            RunData::load(&run_json).map_err(|e| Error::invalid(&run_json, e.to_string()))?;
-        let run = RunFiles::with_cpu_beside(data, &run_json)?;
+        let run_json = runs_dir.join(&id).join(run_files::RUN_JSON);
+        let data = RunData::load(&run_json)?;
+        let run = merge::Run::with_cpu_beside(data, &run_json)?;
         progress.done(&format!(
             "run {i} of {}: {} wall, {} functions",
             options.runs,
@@ -150,26 +148,22 @@ pub fn record(paths: &Paths, options: &RecordOptions) -> Result<Recorded, Error>
         created_at: humantime::format_rfc3339_seconds(created).to_string(),
     };
     let record = merge::merge(meta, &runs);
-    let staged_json = staging.path().join("record.json");
-    record.validate(&staged_json).map_err(|e| match e {
-        Error::Invalid { problem, .. } => Error::Unusable {
+    let staged_json = staging.path().join(RECORD_JSON);
+    files::Document::validate(&record, &staged_json).map_err(|e| match e {
+        perf_format::Error::Invalid { problem, .. } => Error::Unusable {
             command: shown.clone(),
             problem,
         },
-        other => other,
+        other => other.into(),
     })?;
-    files::write_json_atomic(&staged_json, &record)?;
+    files::write_json(&staged_json, &record)?;
 
     let final_dir = records.join(&id);
-    let staged = staging.keep();
-    if let Err(e) = std::fs::rename(&staged, &final_dir) {
-        let _ = std::fs::remove_dir_all(&staged);
-        return Err(Error::write(&final_dir, e));
-    }
-    crate::store::set_latest(&records, &id)?;
+    staging.publish(&final_dir)?;
+    layout::set_latest(&records, &id)?;
     Ok(Recorded {
         record,
-        path: final_dir.join("record.json"),
+        path: final_dir.join(RECORD_JSON),
     })
 }
 
@@ -299,7 +293,7 @@ fn run_once(
 /// `<UTC time>-<name>`, with a numeric suffix if that record exists.
 pub(crate) fn unused_id(records: &Path, name: &str, created: SystemTime) -> String {
     let stamp = humantime::format_rfc3339_seconds(created).to_string();
-    perf_core::model::unique_id(records, &stamp, name)
+    layout::unique_id(records, &stamp, name)
 }
 
 /// A command line as a person would type it.
@@ -321,7 +315,7 @@ fn shell_words(words: &[String]) -> String {
 }
 
 fn seconds(elapsed: Duration) -> String {
-    crate::units::duration(elapsed.as_nanos() as f64)
+    perf_format::units::duration(elapsed.as_nanos() as f64)
 }
 
 /// A progress bar on a terminal; plain lines elsewhere (CI logs); nothing
@@ -389,15 +383,5 @@ mod tests {
     fn command_lines_are_quoted_only_where_needed() {
         let words = ["prog", "--n=5", "two words", "it's"].map(String::from);
         assert_eq!(shell_words(&words), r"prog --n=5 'two words' 'it'\''s'");
-    }
-
-    #[test]
-    fn ids_are_unique_within_the_records_directory() {
-        let dir = tempfile::tempdir().unwrap();
-        let when = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        let first = unused_id(dir.path(), "my app", when);
-        assert_eq!(first, "20270115T080000-my_app");
-        std::fs::create_dir(dir.path().join(&first)).unwrap();
-        assert_eq!(unused_id(dir.path(), "my app", when), format!("{first}-2"));
     }
 }

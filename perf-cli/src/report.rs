@@ -8,32 +8,34 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use perf_format::html::escape;
+use perf_format::schema::compare::Comparison;
+use perf_format::schema::record::{FunctionSamples, Metric, Record, Source};
+use perf_format::units;
+
 use crate::Error;
-use crate::compare::Comparison;
-use crate::compare::render::{self, Detail};
 use crate::flamegraph::{self, Before, Weight};
-use crate::html::{data_url, escape};
-use crate::model::{Metric, Record, Source};
+use crate::render::{self, Detail, Format};
 use crate::stats::median;
 
 /// What a report shows.
 #[derive(Clone, Copy, Debug)]
-pub struct Report<'a> {
+pub(crate) struct Report<'a> {
     /// The record the page is about.
-    pub record: &'a Record,
+    pub(crate) record: &'a Record,
     /// The file it was read from.
-    pub path: &'a Path,
+    pub(crate) path: &'a Path,
     /// The baseline it is compared against, if any.
-    pub baseline: Option<Baseline<'a>>,
+    pub(crate) baseline: Option<Baseline<'a>>,
 }
 
 /// The comparison part of a report.
 #[derive(Clone, Copy, Debug)]
-pub struct Baseline<'a> {
+pub(crate) struct Baseline<'a> {
     /// The baseline, for the differential flamegraphs.
-    pub before: Before<'a>,
+    pub(crate) before: Before<'a>,
     /// The record held against it.
-    pub comparison: &'a Comparison,
+    pub(crate) comparison: &'a Comparison,
 }
 
 /// Added to each embedded flamegraph: inside a `data:` URL, inferno's
@@ -51,7 +53,7 @@ const EMBED_SHIM: &str = "<script><![CDATA[\n\
 ]]></script>\n";
 
 /// The page as HTML.
-pub fn html(report: &Report<'_>) -> Result<String, Error> {
+pub(crate) fn html(report: &Report<'_>) -> Result<String, Error> {
     let record = report.record;
     let mut page = String::with_capacity(256 * 1024);
     let _ = write!(
@@ -92,9 +94,9 @@ fn header(page: &mut String, report: &Report<'_>) {
     };
     let samples = match record.source {
         Source::Criterion => format!("{} criterion samples", record.sample_count()),
-        Source::Perf | Source::Run => {
+        _ => {
             let runs = record.runs.len().max(record.sample_count());
-            format!("{runs} run{}", if runs == 1 { "" } else { "s" })
+            units::plural(runs as u64, "run")
         }
     };
     let _ = write!(
@@ -106,7 +108,7 @@ fn header(page: &mut String, report: &Report<'_>) {
         escape(&record.name),
         escape(&record.id),
         escape(&record.created_at),
-        escape(record.short_commit().as_deref().unwrap_or("unknown")),
+        escape(record.env.short_commit().unwrap_or("unknown")),
         record.functions.len(),
         escape(&record.env.host),
     );
@@ -133,7 +135,7 @@ fn cell(value: Option<f64>, shown: impl Fn(f64) -> String) -> String {
 }
 
 fn functions(page: &mut String, record: &Record) {
-    let med = |f: &crate::model::FunctionSamples, m: Metric| f.get(m).map(median);
+    let med = |f: &FunctionSamples, m: Metric| f.get(m).map(median);
     // Self time per run: what the function's own code cost.
     let own: Vec<Option<f64>> = record
         .functions
@@ -290,7 +292,7 @@ fn comparison(
         page,
         "<section id=\"compare\"><h2>Compared with {}</h2>\n{}",
         escape(&baseline.before.label()),
-        render::html(baseline.comparison, Detail::default())
+        render::render(baseline.comparison, Format::Html, Detail::default())
     );
     for weight in Weight::ALL {
         let drawable = |r: &Record, p: &Path| flamegraph::unavailable(r, p, weight).is_none();
@@ -349,8 +351,8 @@ fn environment(page: &mut String, record: &Record) {
                 page,
                 "<tr><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
                 escape(&run.id),
-                escape(&crate::units::duration(run.duration_ns as f64)),
-                escape(&crate::units::count(run.calls as f64))
+                escape(&units::duration(run.duration_ns as f64)),
+                escape(&units::count(run.calls as f64))
             );
         }
         page.push_str("</tbody></table></details>\n");
@@ -436,9 +438,39 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
 });
 "#;
 
+/// `bytes` as a `data:` URL of type `mime`, base64-encoded.
+fn data_url(mime: &str, bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = format!("data:{mime};base64,");
+    out.reserve(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_urls_are_base64() {
+        assert_eq!(data_url("text/plain", b""), "data:text/plain;base64,");
+        assert_eq!(data_url("t", b"f"), "data:t;base64,Zg==");
+        assert_eq!(data_url("t", b"fo"), "data:t;base64,Zm8=");
+        assert_eq!(data_url("t", b"foo"), "data:t;base64,Zm9v");
+        assert_eq!(data_url("t", b"foobar\xff"), "data:t;base64,Zm9vYmFy/w==");
+    }
 
     #[test]
     fn the_height_of_a_picture_is_read_from_its_root() {

@@ -4,16 +4,18 @@
 
 use std::fmt::Write as _;
 
-use crate::model::{Metric, Record, Source};
+use perf_format::schema::record::{Metric, Record, Source};
+use perf_format::table::{Align, Table};
+
 use crate::stats::median;
 
 /// A header and the top `top` functions of `record`.
-pub fn record_table(record: &Record, top: usize) -> String {
+pub(crate) fn record_table(record: &Record, top: usize) -> String {
     let mut out = String::new();
     let samples = record.sample_count();
     let unit = match record.source {
         Source::Criterion => "criterion samples",
-        Source::Perf | Source::Run => "runs",
+        _ => "runs",
     };
     let _ = write!(
         out,
@@ -22,7 +24,7 @@ pub fn record_table(record: &Record, top: usize) -> String {
         record.name,
         record.functions.len(),
     );
-    if let Some(commit) = record.short_commit() {
+    if let Some(commit) = record.env.short_commit() {
         let _ = write!(out, ", commit {commit}");
     }
     let _ = writeln!(
@@ -38,8 +40,8 @@ pub fn record_table(record: &Record, top: usize) -> String {
             ""
         }
     );
-    let header = [
-        "function",
+    let mut table = Table::new().indent("  ").column("function", Align::Left);
+    for heading in [
         "calls/run",
         "time/call",
         "spread",
@@ -47,12 +49,13 @@ pub fn record_table(record: &Record, top: usize) -> String {
         "p95",
         "allocs/call",
         "bytes/call",
-    ];
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    ] {
+        table = table.column(heading, Align::Right);
+    }
     for function in record.functions.iter().take(top) {
         let med = |m: Metric| function.get(m).map(median);
         let cell = |m: Metric| med(m).map_or_else(|| "-".to_owned(), |v| m.format(v));
-        rows.push(vec![
+        table.push([
             function.name.clone(),
             cell(Metric::Calls),
             cell(Metric::TimePerCall),
@@ -66,31 +69,7 @@ pub fn record_table(record: &Record, top: usize) -> String {
         ]);
     }
     // Columns the record has no figures for (criterion's) are left out.
-    let shown: Vec<usize> = (0..header.len())
-        .filter(|&i| i == 0 || rows.iter().any(|r| r[i] != "-"))
-        .collect();
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([header[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
-    for line in std::iter::once(&header).chain(&rows) {
-        let mut text = String::from("  ");
-        for &i in &shown {
-            let (cell, w) = (&line[i], widths[i]);
-            if i == 0 {
-                let _ = write!(text, "{cell:<w$}");
-            } else {
-                let _ = write!(text, "  {cell:>w$}");
-            }
-        }
-        let _ = writeln!(out, "{}", text.trim_end());
-    }
+    let _ = write!(out, "{}", table.without_empty_columns("-"));
     if record.functions.len() > top {
         let _ = writeln!(out, "  … and {} more", record.functions.len() - top);
     }

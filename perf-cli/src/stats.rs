@@ -28,35 +28,35 @@ fn exact(n: usize, m: usize) -> bool {
 
 /// The outcome of a Mann–Whitney U test of `current` against `baseline`.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RankTest {
+pub(crate) struct RankTest {
     /// U of the current samples: the number of (baseline, current) pairs in
     /// which the current one is larger, ties counting one half.
-    pub u: f64,
+    pub(crate) u: f64,
     /// Two-sided p-value: how often samples from one distribution would look
     /// at least this different.
-    pub p_value: f64,
+    pub(crate) p_value: f64,
     /// Whether `p_value` comes from the exact distribution (else the normal
     /// approximation).
-    pub exact: bool,
+    pub(crate) exact: bool,
 }
 
 /// Runs Mann–Whitney U tests, keeping the exact null distributions it has
 /// computed: they depend only on the sample sizes and the pattern of ties.
 #[derive(Debug, Default)]
-pub struct RankTester {
+pub(crate) struct RankTester {
     exact: HashMap<(usize, Vec<u32>), Rc<Vec<f64>>>,
     critical: HashMap<(usize, usize, u64), Option<usize>>,
 }
 
 impl RankTester {
     /// A tester with no distributions computed yet.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Tests whether `baseline` and `current` come from the same
     /// distribution. Both must be non-empty and free of NaN.
-    pub fn test(&mut self, baseline: &[f64], current: &[f64]) -> RankTest {
+    pub(crate) fn test(&mut self, baseline: &[f64], current: &[f64]) -> RankTest {
         let n = baseline.len();
         let m = current.len();
         assert!(n > 0 && m > 0, "a rank test needs samples on both sides");
@@ -113,7 +113,7 @@ impl RankTester {
     /// pairwise differences, chosen from the null distribution of U, so that
     /// (without ties) the interval excludes 0 exactly when the rank test
     /// rejects at 1 − confidence.
-    pub fn shift(&mut self, baseline: &[f64], current: &[f64], confidence: f64) -> Shift {
+    pub(crate) fn shift(&mut self, baseline: &[f64], current: &[f64], confidence: f64) -> Shift {
         let (n, m) = (baseline.len(), current.len());
         assert!(n > 0 && m > 0, "a shift needs samples on both sides");
         let mut differences: Vec<f64> = current
@@ -229,7 +229,7 @@ impl DoubledRanks {
 
 /// The smallest two-sided p-value a rank test of `n` against `m` samples
 /// can give: 2 / C(n+m, n). With 5 runs a side it is 0.0079; with 4, 0.029.
-pub fn smallest_p_value(n: usize, m: usize) -> f64 {
+pub(crate) fn smallest_p_value(n: usize, m: usize) -> f64 {
     if n == 0 || m == 0 {
         return 1.0;
     }
@@ -244,14 +244,14 @@ pub fn smallest_p_value(n: usize, m: usize) -> f64 {
 /// The Hodges–Lehmann estimate of how far `current` is shifted from
 /// `baseline`, with its confidence interval.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Shift {
+pub(crate) struct Shift {
     /// The median of all pairwise differences current − baseline.
-    pub estimate: f64,
+    pub(crate) estimate: f64,
     /// Lower bound of the interval (−∞ when the samples are too few for the
     /// confidence asked).
-    pub lower: f64,
+    pub(crate) lower: f64,
     /// Upper bound of the interval (+∞ likewise).
-    pub upper: f64,
+    pub(crate) upper: f64,
 }
 
 /// The largest c with P(U ≤ c) ≤ `tail` under the null hypothesis (no
@@ -319,7 +319,7 @@ fn normal_quantile(probability: f64) -> f64 {
 /// Benjamini–Hochberg adjusted p-values (q-values): rejecting every test
 /// with q ≤ α keeps the expected share of false alarms among the alarms at
 /// or below α.
-pub fn benjamini_hochberg(p_values: &[f64]) -> Vec<f64> {
+pub(crate) fn benjamini_hochberg(p_values: &[f64]) -> Vec<f64> {
     let count = p_values.len();
     let mut order: Vec<usize> = (0..count).collect();
     order.sort_by(|&a, &b| p_values[b].total_cmp(&p_values[a]));
@@ -333,8 +333,14 @@ pub fn benjamini_hochberg(p_values: &[f64]) -> Vec<f64> {
     adjusted
 }
 
+/// Natural logarithms of times, with times below a picosecond held there:
+/// a ratio of times is a shift of their logarithms.
+pub(crate) fn log_times(samples: &[f64]) -> Vec<f64> {
+    samples.iter().map(|v| v.max(1e-3).ln()).collect()
+}
+
 /// The median of samples (the mean of the middle two for an even count).
-pub fn median(samples: &[f64]) -> f64 {
+pub(crate) fn median(samples: &[f64]) -> f64 {
     let mut sorted = samples.to_vec();
     sorted.sort_by(f64::total_cmp);
     let len = sorted.len();
@@ -347,6 +353,8 @@ pub fn median(samples: &[f64]) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn close(a: f64, b: f64, tolerance: f64) -> bool {
@@ -464,5 +472,123 @@ mod tests {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
         assert!(median(&[]).is_nan());
+    }
+
+    /// A deterministic stream of standard normal numbers (splitmix64 and
+    /// Box–Muller).
+    struct Noise(u64);
+
+    impl Noise {
+        fn normal(&mut self) -> f64 {
+            let mut uniform = || {
+                self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = self.0;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                z ^= z >> 31;
+                ((z >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+            };
+            let (u, v) = (uniform(), uniform());
+            (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+        }
+    }
+
+    fn lognormal(noise: &mut Noise, n: usize, centre: f64, sd: f64) -> Vec<f64> {
+        (0..n)
+            .map(|_| centre * (sd * noise.normal()).exp())
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn p_values_are_probabilities_symmetric_and_rank_based(
+            x in prop::collection::vec(1.0f64..1e6, 1..12),
+            y in prop::collection::vec(1.0f64..1e6, 1..12),
+        ) {
+            let mut tester = RankTester::new();
+            let forward = tester.test(&x, &y);
+            prop_assert!((0.0..=1.0).contains(&forward.p_value));
+            let backward = tester.test(&y, &x);
+            prop_assert!((forward.p_value - backward.p_value).abs() < 1e-9);
+            // Only the order matters: a monotone transform changes nothing.
+            let (lx, ly): (Vec<f64>, Vec<f64>) = (
+                x.iter().map(|v| v.ln()).collect(),
+                y.iter().map(|v| v.ln()).collect(),
+            );
+            prop_assert!((tester.test(&lx, &ly).p_value - forward.p_value).abs() < 1e-9);
+        }
+
+        #[test]
+        fn hodges_lehmann_recovers_a_pure_shift(
+            x in prop::collection::vec(-1e3f64..1e3, 2..15),
+            shift in -500.0f64..500.0,
+        ) {
+            let y: Vec<f64> = x.iter().map(|v| v + shift).collect();
+            let estimate = RankTester::new().shift(&x, &y, 0.95);
+            prop_assert!((estimate.estimate - shift).abs() < 1e-6, "{estimate:?} vs {shift}");
+            prop_assert!(estimate.lower <= shift && shift <= estimate.upper);
+        }
+
+        #[test]
+        fn benjamini_hochberg_only_raises_and_keeps_the_order(
+            p in prop::collection::vec(0.0f64..=1.0, 0..40),
+        ) {
+            let q = benjamini_hochberg(&p);
+            for i in 0..p.len() {
+                prop_assert!(q[i] >= p[i] - 1e-15 && q[i] <= 1.0);
+                for j in 0..p.len() {
+                    if p[i] < p[j] {
+                        prop_assert!(q[i] <= q[j] + 1e-15);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_rank_test_keeps_false_alarms_below_alpha_on_identical_distributions() {
+        let mut noise = Noise(7);
+        let mut tester = RankTester::new();
+        // The exact test (up to 60 samples in all) is at most α by
+        // construction; the normal approximation beyond is α within sampling
+        // error of the check (3 standard errors).
+        for (n, trials, slack) in [(5, 20_000, 0.0), (8, 10_000, 0.0), (40, 4_000, 3.0)] {
+            let alarms = (0..trials)
+                .filter(|_| {
+                    let x = lognormal(&mut noise, n, 1000.0, 0.05);
+                    let y = lognormal(&mut noise, n, 1000.0, 0.05);
+                    tester.test(&x, &y).p_value <= 0.01
+                })
+                .count();
+            let rate = alarms as f64 / trials as f64;
+            let bound = 0.01 + slack * (0.01 * 0.99 / trials as f64).sqrt();
+            assert!(
+                rate <= bound,
+                "{n} a side: false-alarm rate {rate} > {bound}"
+            );
+        }
+    }
+
+    #[test]
+    fn confidence_intervals_cover_the_true_change_as_often_as_they_claim() {
+        let mut noise = Noise(17);
+        let mut tester = RankTester::new();
+        let trials = 2_000;
+        let mut covered = 0;
+        for _ in 0..trials {
+            let shift = 0.2 * noise.normal();
+            let x = lognormal(&mut noise, 8, 1.0, 0.1);
+            let y: Vec<f64> = lognormal(&mut noise, 8, 1.0, 0.1)
+                .into_iter()
+                .map(|v| v.ln() + shift)
+                .collect();
+            let x: Vec<f64> = x.into_iter().map(f64::ln).collect();
+            let interval = tester.shift(&x, &y, 0.95);
+            if interval.lower <= shift && shift <= interval.upper {
+                covered += 1;
+            }
+        }
+        let coverage = f64::from(covered) / f64::from(trials);
+        assert!(coverage >= 0.94, "95% intervals covered {coverage}");
     }
 }

@@ -196,7 +196,7 @@ fn the_workflow_runs_commands_cargo_perf_accepts_on_an_example_that_exists() {
         let argv = ["cargo-perf".to_owned()]
             .into_iter()
             .chain(command.iter().cloned());
-        if let Err(e) = perf_cli::cli::Cli::try_parse_from(argv) {
+        if let Err(e) = perf_cli::Cli::try_parse_from(argv) {
             panic!("cargo perf {}: {e}", command.join(" "));
         }
     }

@@ -93,11 +93,11 @@ pub(crate) fn aggregate(threads: &[ThreadSnapshot]) -> Aggregate {
             thread_calls += node.calls;
         }
         if thread_calls > 0 {
-            thread_infos.push(ThreadInfo {
-                index: thread.index,
-                name: thread.name.clone(),
-                calls: thread_calls,
-            });
+            thread_infos.push(ThreadInfo::new(
+                thread.index,
+                thread.name.clone(),
+                thread_calls,
+            ));
         }
     }
 
@@ -198,25 +198,22 @@ fn per_function(
         .map(|(f, s)| {
             let max = f.max_ticks;
             let q = |q: f64| ticks_to_ns(f.histogram.quantile(q, max));
-            FunctionStats {
-                name: f.callsite.name().to_owned(),
-                file: f.callsite.file().to_owned(),
-                line: f.callsite.line(),
-                calls: s.calls,
-                total_ns: ticks_to_ns(s.total_ticks),
-                self_ns: ticks_to_ns(s.self_ticks),
-                mean_ns: ticks_to_ns(s.all_ticks / s.calls),
-                p50_ns: q(0.50),
-                p95_ns: q(0.95),
-                p99_ns: q(0.99),
-                max_ns: ticks_to_ns(max),
-                cpu_ns: (f.callsite.cpu() && cpu_time::SUPPORTED).then_some(s.cpu_ns),
-                self_allocs: s.self_allocs.allocs,
-                total_allocs: s.total_allocs.allocs,
-                self_alloc_bytes: s.self_allocs.bytes,
-                total_alloc_bytes: s.total_allocs.bytes,
-                cpu_samples: None,
-            }
+            let mut stats =
+                FunctionStats::new(f.callsite.name(), f.callsite.file(), f.callsite.line());
+            stats.calls = s.calls;
+            stats.total_ns = ticks_to_ns(s.total_ticks);
+            stats.self_ns = ticks_to_ns(s.self_ticks);
+            stats.mean_ns = ticks_to_ns(s.all_ticks / s.calls);
+            stats.p50_ns = q(0.50);
+            stats.p95_ns = q(0.95);
+            stats.p99_ns = q(0.99);
+            stats.max_ns = ticks_to_ns(max);
+            stats.cpu_ns = (f.callsite.cpu() && cpu_time::SUPPORTED).then_some(s.cpu_ns);
+            stats.self_allocs = s.self_allocs.allocs;
+            stats.total_allocs = s.total_allocs.allocs;
+            stats.self_alloc_bytes = s.self_allocs.bytes;
+            stats.total_alloc_bytes = s.total_allocs.bytes;
+            stats
         })
         .collect();
     out.sort_by(|a, b| b.self_ns.cmp(&a.self_ns).then_with(|| a.name.cmp(&b.name)));
@@ -244,18 +241,15 @@ fn call_tree(
         let node = &merged[i];
         let fig = &figures[i];
         let id = out.len() as u32;
-        out.push(CallNode {
-            id,
-            parent,
-            function: functions[node.function].callsite.name().to_owned(),
-            calls: node.calls,
-            total_ns: ticks_to_ns(node.ticks),
-            self_ns: ticks_to_ns(fig.self_ticks),
-            total_allocs: node.allocs.allocs,
-            self_allocs: fig.self_allocs.allocs,
-            total_alloc_bytes: node.allocs.bytes,
-            self_alloc_bytes: fig.self_allocs.bytes,
-        });
+        let mut call = CallNode::new(id, parent, functions[node.function].callsite.name());
+        call.calls = node.calls;
+        call.total_ns = ticks_to_ns(node.ticks);
+        call.self_ns = ticks_to_ns(fig.self_ticks);
+        call.total_allocs = node.allocs.allocs;
+        call.self_allocs = fig.self_allocs.allocs;
+        call.total_alloc_bytes = node.allocs.bytes;
+        call.self_alloc_bytes = fig.self_allocs.bytes;
+        out.push(call);
         stack.extend(sorted_children(i).into_iter().rev().map(|c| (c, Some(id))));
     }
     out

@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use criterion::profiler::Profiler;
+use perf_format::layout::run_files;
 
+use crate::Error;
 use crate::output::cpu::{CpuFiles, write};
 use crate::sampling::CpuSampler;
 
@@ -71,15 +73,15 @@ impl Profiler for PerfProfiler {
             return;
         };
         let written = sampler.finish().and_then(|profile| {
-            crate::output::fs::ensure_writable_dir(benchmark_dir)?;
-            let flamegraph = benchmark_dir.join("cpu-flamegraph.svg");
+            perf_format::files::ensure_writable_dir(benchmark_dir)?;
+            let flamegraph = benchmark_dir.join(run_files::CPU_FLAMEGRAPH);
             let files = CpuFiles {
                 flamegraph: &flamegraph,
-                folded: &benchmark_dir.join("cpu.folded"),
-                pprof: &benchmark_dir.join("profile.pb"),
+                folded: &benchmark_dir.join(run_files::CPU_FOLDED),
+                pprof: &benchmark_dir.join(run_files::PPROF),
             };
             write(&files, benchmark_id, "criterion --profile-time", &profile)?;
-            Ok(flamegraph)
+            Ok::<_, Error>(flamegraph)
         });
         match written {
             Ok(flamegraph) => eprintln!(

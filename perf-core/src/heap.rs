@@ -4,7 +4,13 @@
 //! the session writes `dhat-heap.json` for dhat's viewer
 //! (<https://nnethercote.github.io/dh_view/dh_view.html>). Outside a heap
 //! profile allocations go straight to `System`.
+//!
+//! dhat writes its file itself when its profiler stops, through its
+//! documented `ProfilerBuilder::file_name`: into a hidden temporary file
+//! beside the runs, which the session then moves into the run directory
+//! with the rest of the run.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::{Error, alloc};
@@ -24,6 +30,8 @@ pub(crate) fn routing() -> bool {
 #[derive(Debug)]
 pub(crate) struct HeapProfiler {
     profiler: Option<dhat::Profiler>,
+    /// Where dhat writes its JSON when it stops; removed unless kept.
+    file: Option<tempfile::TempPath>,
 }
 
 fn refused(reason: &str) -> Error {
@@ -33,8 +41,8 @@ fn refused(reason: &str) -> Error {
 }
 
 impl HeapProfiler {
-    /// Starts dhat's heap profiler.
-    pub(crate) fn start() -> Result<HeapProfiler, Error> {
+    /// Starts dhat's heap profiler, to write its file into `dir`.
+    pub(crate) fn start(dir: &Path) -> Result<HeapProfiler, Error> {
         if !alloc::is_tracking() {
             return Err(refused(
                 "it needs `#[global_allocator] static ALLOC: perf_core::PerfAlloc = \
@@ -50,18 +58,32 @@ impl HeapProfiler {
                 "a heap profile is already being taken in this process",
             ));
         }
-        // dhat panics if a profiler the program made itself is running: turn
-        // that into an error, without the panic message.
-        let hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|_| {}));
-        let built = std::panic::catch_unwind(|| dhat::Profiler::builder().build());
-        std::panic::set_hook(hook);
+        let file = match tempfile::Builder::new()
+            .prefix(".dhat-")
+            .suffix(".json")
+            .tempfile_in(dir)
+        {
+            Ok(file) => file.into_temp_path(),
+            Err(e) => {
+                TAKEN.store(false, Ordering::Release);
+                return Err(perf_format::Error::OutputDir {
+                    path: dir.to_owned(),
+                    source: e,
+                }
+                .into());
+            }
+        };
+        // dhat panics if a profiler the program made itself is running:
+        // that is turned into an error (its panic message, printed by the
+        // program's own panic hook, says the same).
+        let built = std::panic::catch_unwind(|| dhat::Profiler::builder().file_name(&file).build());
         let Ok(profiler) = built else {
             TAKEN.store(false, Ordering::Release);
             return Err(refused("another dhat profiler is running in this process"));
         };
         let mut heap = HeapProfiler {
             profiler: Some(profiler),
+            file: Some(file),
         };
         ROUTING.store(true, Ordering::Release);
         // Only a `System`-backed PerfAlloc can hand its blocks to dhat.
@@ -76,23 +98,21 @@ impl HeapProfiler {
         Ok(heap)
     }
 
-    /// Stops the profile and returns dhat's JSON.
-    pub(crate) fn finish(mut self) -> String {
-        self.stop().unwrap_or_default()
+    /// Stops the profile; dhat writes its JSON to the file returned.
+    pub(crate) fn finish(mut self) -> tempfile::TempPath {
+        self.stop();
+        self.file
+            .take()
+            .expect("a heap profile has its file until finished")
     }
 
-    /// Stops dhat and takes its JSON in memory: dhat would otherwise write
-    /// it to `./dhat-heap.json` itself, not atomically and not into the run.
-    /// (`drop_and_get_memory_output` is public but hidden in dhat's docs;
-    /// the workspace pins dhat's version for it.)
-    fn stop(&mut self) -> Option<String> {
-        let mut profiler = self.profiler.take()?;
-        ROUTING.store(false, Ordering::Release);
-        let json = profiler.drop_and_get_memory_output();
-        // Already stopped: its own `Drop` would stop it a second time.
-        std::mem::forget(profiler);
-        TAKEN.store(false, Ordering::Release);
-        Some(json)
+    /// Stops dhat, which writes its file as it stops.
+    fn stop(&mut self) {
+        if let Some(profiler) = self.profiler.take() {
+            ROUTING.store(false, Ordering::Release);
+            drop(profiler);
+            TAKEN.store(false, Ordering::Release);
+        }
     }
 }
 

@@ -47,23 +47,36 @@ mod clock;
 mod cpu_time;
 #[cfg(feature = "criterion")]
 pub mod criterion;
-mod env;
 mod error;
-pub mod flamegraph;
-pub mod format;
 #[cfg(feature = "heap")]
 mod heap;
 mod histogram;
 mod measure;
-pub mod model;
 mod output;
 mod recorder;
 #[cfg(feature = "cpu")]
 mod sampling;
 mod session;
 mod summary;
+mod sync;
 #[cfg(feature = "tracing")]
 pub mod tracing;
+
+/// What a run holds, as serde types: what [`Run::data`] returns and
+/// `run.json` stores (`perf-run/1`, from the `perf-format` crate).
+pub mod model {
+    pub use perf_format::schema::env::Environment;
+    pub use perf_format::schema::run::{
+        CallNode, CpuProfileInfo, CpuSamples, FunctionStats, RUN_SCHEMA, RunData, ThreadInfo,
+        TraceInfo,
+    };
+}
+
+/// Figures as the summary shows them: durations, byte sizes and counts with
+/// three significant digits and a fitting unit.
+pub mod format {
+    pub use perf_format::units::{bytes, count, duration};
+}
 
 pub use alloc::PerfAlloc;
 pub use error::Error;

@@ -5,11 +5,14 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Instant, SystemTime};
 
+use perf_format::files;
+use perf_format::layout::{self, Layout};
+
 use crate::aggregate::aggregate;
-use crate::model::{Environment, FunctionStats, RUN_SCHEMA, RunData, TraceInfo};
-use crate::output::{self, RunContents, RunFiles, TraceInput, fs};
+use crate::model::{Environment, FunctionStats, RunData, TraceInfo};
+use crate::output::{self, RunContents, RunFiles, TraceInput};
 use crate::summary::Summary;
-use crate::{Error, alloc, clock, env, recorder};
+use crate::{Error, alloc, clock, recorder};
 
 /// Spans each thread keeps for `trace.json` unless told otherwise.
 pub const DEFAULT_TRACE_CAPACITY: usize = 20_000;
@@ -19,9 +22,7 @@ static ACTIVE: Mutex<Option<String>> = Mutex::new(None);
 static NEXT_GENERATION: AtomicU32 = AtomicU32::new(1);
 
 fn active() -> std::sync::MutexGuard<'static, Option<String>> {
-    ACTIVE
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    crate::sync::lock(&ACTIVE)
 }
 
 /// A recording session: from [`Session::start`] to [`Session::finish`], every
@@ -29,8 +30,10 @@ fn active() -> std::sync::MutexGuard<'static, Option<String>> {
 /// under `<output root>/runs/<id>/`. Dropping an unfinished session finishes
 /// it best-effort (errors go to stderr).
 ///
-/// The output root is `$PERF_DIR`, else `$CARGO_TARGET_DIR/perf`, else
-/// `./target/perf`, unless [`SessionBuilder::dir`] says otherwise.
+/// The output root is `$PERF_DIR` (created when missing), else
+/// `$CARGO_TARGET_DIR/perf`, else `target/perf` of the enclosing cargo
+/// workspace, else `./target/perf`, unless [`SessionBuilder::dir`] says
+/// otherwise: the rule `cargo perf` follows too.
 #[derive(Debug)]
 pub struct Session {
     name: String,
@@ -57,13 +60,15 @@ struct Profilers {
 struct Profiles {
     #[cfg(feature = "cpu")]
     cpu: Option<crate::sampling::CpuProfile>,
-    heap: Option<String>,
+    /// The file dhat wrote the heap profile to, removed unless moved.
+    heap: Option<tempfile::TempPath>,
 }
 
 impl Profilers {
-    /// Starts the profilers `builder` asks for.
+    /// Starts the profilers `builder` asks for; a heap profile is written
+    /// into `runs_dir` at first.
     #[cfg_attr(not(any(feature = "cpu", feature = "heap")), allow(unused_variables))]
-    fn start(builder: &SessionBuilder) -> Result<Profilers, Error> {
+    fn start(builder: &SessionBuilder, runs_dir: &Path) -> Result<Profilers, Error> {
         #[cfg_attr(not(any(feature = "cpu", feature = "heap")), allow(unused_mut))]
         let mut profilers = Profilers::default();
         // The sampler first: the memory it sets up is not the program's.
@@ -73,7 +78,7 @@ impl Profilers {
         }
         #[cfg(feature = "heap")]
         match builder.heap_profile {
-            Some(true) => profilers.heap = Some(crate::heap::HeapProfiler::start()?),
+            Some(true) => profilers.heap = Some(crate::heap::HeapProfiler::start(runs_dir)?),
             // Asked for by the feature alone, perhaps for another crate:
             // without `PerfAlloc` there is no heap to see, and no reason to fail.
             None if !crate::alloc::is_tracking() => eprintln!(
@@ -81,7 +86,7 @@ impl Profilers {
                  `perf_core::PerfAlloc` as the #[global_allocator]",
                 builder.name
             ),
-            None => profilers.heap = Some(crate::heap::HeapProfiler::start()?),
+            None => profilers.heap = Some(crate::heap::HeapProfiler::start(runs_dir)?),
             Some(false) => {}
         }
         Ok(profilers)
@@ -184,11 +189,12 @@ impl SessionBuilder {
         }
         let root = match self.dir.clone() {
             Some(dir) => dir,
-            None => fs::output_root()?,
+            None => Layout::discover()?.output().to_owned(),
         };
-        let runs_dir = root.join("runs");
-        fs::ensure_writable_dir(&runs_dir)?;
-        let env = env::capture(SystemTime::now());
+        let runs_dir = root.join(layout::RUNS);
+        files::ensure_writable_dir(&runs_dir)?;
+        let mut env = Environment::capture(SystemTime::now());
+        env.debug_build = cfg!(debug_assertions);
         let alloc_tracking = alloc::is_tracking();
         clock::clock();
 
@@ -199,7 +205,7 @@ impl SessionBuilder {
                 requested: self.name,
             });
         }
-        let profilers = Profilers::start(&self)?;
+        let profilers = Profilers::start(&self, &runs_dir)?;
         let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
         recorder::begin_generation(generation, self.trace_capacity);
         *active = Some(self.name.clone());
@@ -261,32 +267,27 @@ impl Session {
         #[cfg(feature = "cpu")]
         let cpu_profile = profiles.cpu.as_mut().map(|profile| {
             crate::sampling::credit(profile, &code_sites(&threads), &mut aggregate.functions);
-            crate::model::CpuProfileInfo {
-                frequency_hz: profile.frequency_hz,
-                samples: profile.samples(),
-                stacks: profile.stacks.len() as u64,
-                cpu_time_ns: u64::try_from(profile.cpu_time.as_nanos()).unwrap_or(u64::MAX),
-            }
+            crate::model::CpuProfileInfo::new(
+                profile.frequency_hz,
+                profile.samples(),
+                profile.stacks.len() as u64,
+                u64::try_from(profile.cpu_time.as_nanos()).unwrap_or(u64::MAX),
+            )
         });
         #[cfg(not(feature = "cpu"))]
         let cpu_profile = None;
-        let trace = TraceInfo {
-            events: threads.iter().map(|t| t.events.len() as u64).sum(),
-            dropped_events: threads.iter().map(|t| t.dropped_events).sum(),
-        };
-        let data = RunData {
-            schema: RUN_SCHEMA.to_owned(),
-            id: crate::model::unique_id(&self.runs_dir, &self.env.started_at, &self.name),
-            name: self.name.clone(),
-            env: self.env.clone(),
-            duration_ns,
-            alloc_tracking: self.alloc_tracking,
-            threads: aggregate.threads,
-            functions: aggregate.functions,
-            call_tree: aggregate.call_tree,
-            trace,
-            cpu_profile,
-        };
+        let id = layout::unique_id(&self.runs_dir, &self.env.started_at, &self.name);
+        let mut data = RunData::new(id, self.name.clone(), self.env.clone());
+        data.duration_ns = duration_ns;
+        data.alloc_tracking = self.alloc_tracking;
+        data.threads = aggregate.threads;
+        data.functions = aggregate.functions;
+        data.call_tree = aggregate.call_tree;
+        data.trace = TraceInfo::new(
+            threads.iter().map(|t| t.events.len() as u64).sum(),
+            threads.iter().map(|t| t.dropped_events).sum(),
+        );
+        data.cpu_profile = cpu_profile;
         let contents = RunContents {
             data: &data,
             trace: TraceInput {

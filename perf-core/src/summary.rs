@@ -1,8 +1,10 @@
 //! The terminal summary of a run: the top functions by self time as a table.
 
-use std::fmt::{self, Display, Write as _};
+use std::fmt::{self, Display};
 
-use crate::format::{self, count, fit};
+use perf_format::table::{Align, Table};
+use perf_format::units::{self, count, plural};
+
 use crate::session::Run;
 
 /// A readable table of a run's top functions; see [`Run::summary`].
@@ -24,13 +26,8 @@ impl<'a> Summary<'a> {
     }
 }
 
-fn plural(n: u64, noun: &str) -> String {
-    let s = if n == 1 { "" } else { "s" };
-    format!("{} {noun}{s}", count(n as f64))
-}
-
 fn duration(ns: u64) -> String {
-    format::duration(ns as f64)
+    units::duration(ns as f64)
 }
 
 impl Display for Summary<'_> {
@@ -107,71 +104,45 @@ impl Summary<'_> {
         let with_cpu = shown.iter().any(|s| s.cpu_ns.is_some());
         let with_samples = shown.iter().any(|s| s.cpu_samples.is_some());
         let all_self: u64 = data.functions.iter().map(|s| s.self_ns).sum();
-        let mut header = vec![
-            "calls", "total", "self", "self%", "p50", "p95", "p99", "allocs", "bytes",
-        ];
-        if with_samples {
-            header.insert(4, "cpu%");
+        let mut table = Table::new().column("function", Align::Left).fitted(56);
+        for heading in ["calls", "total", "self"] {
+            table = table.column(heading, Align::Right);
         }
         if with_cpu {
-            header.insert(3, "cpu");
+            table = table.column("cpu", Align::Right);
         }
-        let rows: Vec<(String, Vec<String>)> = shown
-            .iter()
-            .map(|s| {
-                let mut cells = vec![
-                    count(s.calls as f64),
-                    duration(s.total_ns),
-                    duration(s.self_ns),
-                    format!("{:.1}%", 100.0 * s.self_ns as f64 / all_self.max(1) as f64),
-                    duration(s.p50_ns),
-                    duration(s.p95_ns),
-                    duration(s.p99_ns),
-                    count(s.self_allocs as f64),
-                    format::bytes(s.self_alloc_bytes as f64),
-                ];
-                if with_samples {
-                    let share = s.cpu_samples.as_ref().map(|c| c.share);
-                    cells.insert(
-                        4,
-                        share.map_or_else(|| "-".to_owned(), |c| format!("{:.1}%", 100.0 * c)),
-                    );
-                }
-                if with_cpu {
-                    cells.insert(3, s.cpu_ns.map_or_else(|| "-".to_owned(), duration));
-                }
-                (s.name.clone(), cells)
-            })
-            .collect();
-        let name_width = rows
-            .iter()
-            .map(|(name, _)| name.chars().count())
-            .max()
-            .unwrap_or(0)
-            .clamp("function".len(), 56);
-        let widths: Vec<usize> = header
-            .iter()
-            .enumerate()
-            .map(|(i, h)| {
-                rows.iter()
-                    .map(|(_, cells)| cells[i].chars().count())
-                    .chain([h.len()])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let mut line = format!("{:<name_width$}", "function");
-        for (h, w) in header.iter().zip(&widths) {
-            write!(line, "  {h:>w$}")?;
+        table = table.column("self%", Align::Right);
+        if with_samples {
+            table = table.column("cpu%", Align::Right);
         }
-        writeln!(f, "{}", line.trim_end())?;
-        for (name, cells) in &rows {
-            let mut line = format!("{:<name_width$}", fit(name, name_width));
-            for (cell, w) in cells.iter().zip(&widths) {
-                write!(line, "  {cell:>w$}")?;
+        for heading in ["p50", "p95", "p99", "allocs", "bytes"] {
+            table = table.column(heading, Align::Right);
+        }
+        for s in shown {
+            let mut cells = vec![
+                s.name.clone(),
+                count(s.calls as f64),
+                duration(s.total_ns),
+                duration(s.self_ns),
+            ];
+            if with_cpu {
+                cells.push(s.cpu_ns.map_or_else(|| "-".to_owned(), duration));
             }
-            writeln!(f, "{line}")?;
+            cells.push(units::share(s.self_ns as f64 / all_self.max(1) as f64));
+            if with_samples {
+                let share = s.cpu_samples.as_ref().map(|c| c.share);
+                cells.push(share.map_or_else(|| "-".to_owned(), units::share));
+            }
+            cells.extend([
+                duration(s.p50_ns),
+                duration(s.p95_ns),
+                duration(s.p99_ns),
+                count(s.self_allocs as f64),
+                units::bytes(s.self_alloc_bytes as f64),
+            ]);
+            table.push(cells);
         }
+        write!(f, "{table}")?;
         let hidden = data.functions.len() - shown.len();
         if hidden > 0 {
             writeln!(f, "… and {hidden} more functions in run.json")?;

@@ -315,9 +315,7 @@ fn callsite_for(metadata: &'static Metadata<'static>) -> &'static Callsite {
 
 fn shared_callsite(key: usize, metadata: &'static Metadata<'static>) -> &'static Callsite {
     alloc::untracked(|| {
-        let mut callsites = CALLSITES
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut callsites = crate::sync::lock(&CALLSITES);
         *callsites
             .entry(key)
             .or_insert_with(|| make_callsite(metadata))

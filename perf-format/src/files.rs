@@ -161,6 +161,45 @@ pub fn rename(from: &Path, to: &Path) -> Result<(), Error> {
     std::fs::rename(from, to).map_err(|e| Error::write(to, e))
 }
 
+/// A directory assembled in a hidden `.staging-*` directory beside its
+/// final place and moved there whole by [`publish`](Self::publish): readers
+/// see all of it or nothing. Dropped unpublished, it is removed.
+#[derive(Debug)]
+pub struct StagedDir {
+    dir: tempfile::TempDir,
+}
+
+impl StagedDir {
+    /// A new staging directory in `parent` (which must exist).
+    pub fn new_in(parent: &Path) -> Result<StagedDir, Error> {
+        let dir = tempfile::Builder::new()
+            .prefix(".staging-")
+            .tempdir_in(parent)
+            .map_err(|e| Error::OutputDir {
+                path: parent.to_owned(),
+                source: e,
+            })?;
+        Ok(StagedDir { dir })
+    }
+
+    /// Where to put the files.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Moves the directory to `to` in one rename; on failure it is removed.
+    pub fn publish(self, to: &Path) -> Result<(), Error> {
+        let staged = self.dir.keep();
+        std::fs::rename(&staged, to).map_err(|e| {
+            let _ = std::fs::remove_dir_all(&staged);
+            Error::OutputDir {
+                path: to.to_owned(),
+                source: e,
+            }
+        })
+    }
+}
+
 /// Creates `dir` and its parents, naming it if that fails.
 pub fn create_dir_all(dir: &Path) -> Result<(), Error> {
     std::fs::create_dir_all(dir).map_err(|e| Error::OutputDir {
@@ -244,7 +283,9 @@ mod tests {
                 .ends_with("x.json has schema \"doc/2\", but this version of perf reads \"doc/1\"")
         );
         assert!(err(r#"{"n": 1}"#).contains("has schema \"(none)\""));
-        assert!(err(r#"{"schema": "doc/1", "n": "x"}"#).contains("does not match schema \"doc/1\""));
+        assert!(
+            err(r#"{"schema": "doc/1", "n": "x"}"#).contains("does not match schema \"doc/1\"")
+        );
         assert!(err(r#"{"schema": "doc/1", "n": 0}"#).ends_with("x.json: n is zero"));
         let dir_err = load::<Doc>(dir.path()).unwrap_err().to_string();
         assert!(dir_err.contains("it is a directory"), "{dir_err}");

@@ -17,6 +17,10 @@ use crate::{Error, files};
 /// The name of the pointer file beside runs or records: it holds the
 /// newest id.
 pub const LATEST: &str = "latest";
+/// The directory of runs under the output root.
+pub const RUNS: &str = "runs";
+/// The directory of records under the output root.
+pub const RECORDS: &str = "records";
 
 /// The file names of a run directory, `runs/<id>/`.
 pub mod run_files {
@@ -83,12 +87,12 @@ impl Layout {
 
     /// `<output>/runs`: the sessions' runs.
     pub fn runs_dir(&self) -> PathBuf {
-        self.output.join("runs")
+        self.output.join(RUNS)
     }
 
     /// `<output>/records`: what `cargo perf record` makes.
     pub fn records_dir(&self) -> PathBuf {
-        self.output.join("records")
+        self.output.join(RECORDS)
     }
 
     /// The workspace root.

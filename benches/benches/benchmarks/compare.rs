@@ -7,10 +7,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group};
-use perf_cli::compare::render::{self, Detail};
-use perf_cli::compare::{self, Settings};
-use perf_cli::model::{FunctionSamples, Metric, RECORD_SCHEMA, Record, RunSummary, Source};
-use perf_cli::store;
+use perf_cli::{Detail, Format, Gate, compare, load_record_file, render};
+use perf_format::schema::env::Environment;
+use perf_format::schema::record::{FunctionSamples, Metric, Record, RunSummary, Source};
 
 const FUNCTIONS: usize = 10_000;
 const RUNS: usize = 10;
@@ -44,43 +43,31 @@ fn record(id: &str, seed: u64, slower: bool) -> Record {
             samples.insert(Metric::SelfAllocsPerCall, vec![2.0; RUNS]);
             samples.insert(Metric::BytesPerCall, vec![96.0; RUNS]);
             samples.insert(Metric::SelfBytesPerCall, vec![96.0; RUNS]);
-            FunctionSamples {
-                name: format!("app::module_{}::function_{i}", i % 50),
-                file: Some("src/app.rs".to_owned()),
-                line: Some(1),
-                samples,
-            }
+            let mut function =
+                FunctionSamples::new(format!("app::module_{}::function_{i}", i % 50));
+            function.file = Some("src/app.rs".to_owned());
+            function.line = Some(1);
+            function.samples = samples;
+            function
         })
         .collect();
-    Record {
-        schema: RECORD_SCHEMA.to_owned(),
-        id: id.to_owned(),
-        name: "app".to_owned(),
-        source: Source::Perf,
-        created_at: "2026-11-01T00:00:00Z".to_owned(),
-        command: Vec::new(),
-        env: perf_core::model::Environment::current(),
-        runs: (0..RUNS)
-            .map(|r| RunSummary {
-                id: format!("{id}-{r}"),
-                duration_ns: 1_000_000_000,
-                calls: 50_000_000,
-            })
-            .collect(),
-        alloc_tracking: true,
-        functions,
-        stacks: Vec::new(),
-        cpu_stacks: Vec::new(),
-        baseline: None,
-    }
+    let mut record = Record::new(
+        id,
+        "app",
+        Source::Perf,
+        "2026-11-01T00:00:00Z",
+        Environment::capture(std::time::SystemTime::now()),
+    );
+    record.runs = (0..RUNS)
+        .map(|r| RunSummary::new(format!("{id}-{r}"), 1_000_000_000, 50_000_000))
+        .collect();
+    record.alloc_tracking = true;
+    record.functions = functions;
+    record
 }
 
 fn compare_at_scale(c: &mut Criterion) {
-    let settings = Settings {
-        threshold: 0.05,
-        alloc_threshold: 0.0,
-        significance: 0.01,
-    };
+    let gate = Gate::default();
     let baseline = record("base", 1, false);
     let current = record("cur", 2, true);
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -91,14 +78,21 @@ fn compare_at_scale(c: &mut Criterion) {
     let mut group = c.benchmark_group("compare-10k-functions-x10-runs");
     group.sample_size(10);
     group.bench_function("statistics", |b| {
-        b.iter(|| compare::compare(("base", &baseline), ("cur", &current), black_box(settings)))
+        b.iter(|| {
+            compare(
+                ("base", &baseline),
+                ("cur", &current),
+                black_box(&gate),
+                Vec::new(),
+            )
+        })
     });
     group.bench_function("load-compare-render", |b| {
         b.iter(|| {
-            let base = store::load_any(&base_path).expect("baseline");
-            let cur = store::load_any(&cur_path).expect("record");
-            let comparison = compare::compare(("base", &base), ("cur", &cur), settings);
-            black_box(render::table(&comparison, Detail::default()))
+            let base = load_record_file(&base_path).expect("baseline");
+            let cur = load_record_file(&cur_path).expect("record");
+            let comparison = compare(("base", &base), ("cur", &cur), &gate, Vec::new());
+            black_box(render(&comparison, Format::Table, Detail::default()))
         })
     });
     group.finish();

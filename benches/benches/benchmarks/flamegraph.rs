@@ -1,18 +1,19 @@
 //! A flamegraph of 100 000 distinct stacks (target: under 2 s), drawn by
-//! `perf_core::flamegraph` as sessions and `cargo perf flamegraph` draw
-//! them; and the same stacks folded for `cpu.folded`.
+//! `perf_format::stacks` as sessions and `cargo perf flamegraph` draw them;
+//! and the same stacks folded for `cpu.folded`.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group};
-use perf_core::flamegraph::{self, Chart, Palette, Stack};
+use perf_format::stacks::svg::{self, Chart, Palette};
+use perf_format::stacks::{self, Stack};
 
 const STACKS: usize = 100_000;
 
 /// `STACKS` distinct stacks 6 to 20 frames deep, as a service's call tree
 /// under load gives them: many shared prefixes, a long tail of light leaves.
-fn stacks() -> Vec<Stack> {
+fn many_stacks() -> Vec<Stack<u64>> {
     let mut state = 0x2545_F491_4F6C_DD1Du64;
     let mut next = move || {
         state ^= state << 13;
@@ -30,14 +31,14 @@ fn stacks() -> Vec<Stack> {
             frames.push(format!("app::leaf::op{i}"));
             Stack {
                 frames,
-                value: 1 + next() % 10_000,
+                weight: 1 + next() % 10_000,
             }
         })
         .collect()
 }
 
 fn flamegraph_of_many_stacks(c: &mut Criterion) {
-    let stacks = stacks();
+    let stacks = many_stacks();
     let chart = Chart {
         title: "bench: wall time by call stack".to_owned(),
         subtitle: Some("100 000 distinct stacks".to_owned()),
@@ -51,14 +52,14 @@ fn flamegraph_of_many_stacks(c: &mut Criterion) {
     group.bench_function("svg", |b| {
         b.iter(|| {
             let mut svg = Vec::with_capacity(8 << 20);
-            flamegraph::write_svg(&mut svg, &chart, black_box(&stacks)).unwrap();
+            svg::write_svg(&mut svg, &chart, black_box(&stacks), |w| *w).unwrap();
             svg.len()
         })
     });
     group.bench_function("folded", |b| {
         b.iter(|| {
             let mut folded = Vec::with_capacity(16 << 20);
-            flamegraph::write_folded(&mut folded, black_box(&stacks)).unwrap();
+            stacks::write_folded(&mut folded, black_box(&stacks), |w| *w).unwrap();
             folded.len()
         })
     });

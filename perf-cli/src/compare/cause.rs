@@ -6,21 +6,43 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
+use perf_format::schema::compare::{Cause, Judged, Verdict};
+use perf_format::schema::record::{Metric, Record};
+
 use super::judge::Pending;
-use super::{Cause, Row, Verdict};
-use crate::model::{Metric, Record};
+
+/// Which metrics explain each other: a callee's own change of allocations
+/// explains its caller's change of allocations, not of time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Family {
+    Time,
+    Allocs,
+    Bytes,
+    Calls,
+}
+
+impl Family {
+    fn of(metric: Metric) -> Family {
+        match metric {
+            Metric::Calls => Family::Calls,
+            Metric::AllocsPerCall | Metric::SelfAllocsPerCall => Family::Allocs,
+            Metric::BytesPerCall | Metric::SelfBytesPerCall => Family::Bytes,
+            _ => Family::Time,
+        }
+    }
+}
 
 /// Sets `cause` on every regressed or improved row.
-pub(super) fn assign(rows: &mut [Row], pending: &[Pending<'_>], base: &Record, cur: &Record) {
+pub(super) fn assign(rows: &mut [Judged], pending: &[Pending<'_>], base: &Record, cur: &Record) {
     let split_of: HashMap<(&str, Metric), bool> = pending
         .iter()
         .filter_map(|p| Some(((p.function, p.metric), p.split?.is_own())))
         .collect();
     let graph = callees(base, cur);
     // First the functions whose change is their own: callers point at them.
-    let mut own: HashMap<(String, Verdict), BTreeSet<String>> = HashMap::new();
+    let mut own: HashMap<(Family, Verdict), BTreeSet<String>> = HashMap::new();
     for row in rows.iter_mut() {
-        let (Some(metric), verdict @ (Verdict::Regressed | Verdict::Improved)) =
+        let (metric, verdict @ (Verdict::Regressed | Verdict::Improved)) =
             (row.metric, row.verdict)
         else {
             continue;
@@ -33,13 +55,13 @@ pub(super) fn assign(rows: &mut [Row], pending: &[Pending<'_>], base: &Record, c
         } else {
             continue;
         };
-        own.entry((family(metric).to_owned(), verdict))
+        own.entry((Family::of(metric), verdict))
             .or_default()
             .insert(row.function.clone());
         row.cause = Some(cause);
     }
     for row in rows.iter_mut() {
-        let (Some(metric), verdict @ (Verdict::Regressed | Verdict::Improved)) =
+        let (metric, verdict @ (Verdict::Regressed | Verdict::Improved)) =
             (row.metric, row.verdict)
         else {
             continue;
@@ -47,26 +69,16 @@ pub(super) fn assign(rows: &mut [Row], pending: &[Pending<'_>], base: &Record, c
         if row.cause.is_some() {
             continue;
         }
-        let culprits = |family: &str| own.get(&(family.to_owned(), verdict));
+        let culprits = |family: Family| own.get(&(family, verdict));
         let functions: Vec<String> = descendants(&graph, &row.function)
             .into_iter()
             .filter(|f| {
-                culprits(family(metric)).is_some_and(|set| set.contains(*f))
-                    || culprits("calls").is_some_and(|set| set.contains(*f))
+                culprits(Family::of(metric)).is_some_and(|set| set.contains(*f))
+                    || culprits(Family::Calls).is_some_and(|set| set.contains(*f))
             })
             .map(str::to_owned)
             .collect();
         row.cause = Some(Cause::Callees { functions });
-    }
-}
-
-/// Which metrics explain each other: time, allocations, bytes, calls.
-fn family(metric: Metric) -> &'static str {
-    match metric {
-        Metric::Calls => "calls",
-        Metric::AllocsPerCall | Metric::SelfAllocsPerCall => "allocs",
-        Metric::BytesPerCall | Metric::SelfBytesPerCall => "bytes",
-        _ => "time",
     }
 }
 
@@ -119,7 +131,7 @@ fn calls_by_caller<'a>(record: &'a Record, function: &str) -> HashMap<&'a str, f
     for stack in &record.stacks {
         if let [.., caller, callee] = stack.frames.as_slice() {
             if callee == function {
-                *calls.entry(caller.as_str()).or_insert(0.0) += stack.calls;
+                *calls.entry(caller.as_str()).or_insert(0.0) += stack.weight.calls;
             }
         }
     }

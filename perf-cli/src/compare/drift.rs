@@ -20,9 +20,9 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use perf_format::schema::compare::Drift;
+use perf_format::schema::record::{FunctionSamples, Kind, Metric, Record, Source};
 
-use crate::model::{FunctionSamples, Kind, Metric, Record, Source};
 use crate::stats::{self, RankTester};
 
 /// Functions a record needs, each with at least [`MIN_SHARE`] of the self
@@ -31,9 +31,6 @@ const MIN_FUNCTIONS: usize = 4;
 /// Share of the run's self time below which a function is too small (and
 /// too noisy) to help estimate the factor.
 const MIN_SHARE: f64 = 0.01;
-/// The name of the row that judges the factors themselves.
-pub const ALL_FUNCTIONS: &str = "(all functions)";
-
 /// The speed factor of every run of both records.
 #[derive(Clone, Debug)]
 pub(super) struct Factors {
@@ -46,25 +43,6 @@ pub(super) struct Factors {
     time_per_run: f64,
     /// How much faster or slower everything ran than in the baseline.
     drift: Drift,
-}
-
-/// How much faster or slower everything ran, as `compare` reports it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "status", rename_all = "kebab-case")]
-pub enum Drift {
-    /// Estimated from the functions' own times and taken out of each
-    /// function's time rows; judged itself in the `(all functions)` row.
-    Estimated {
-        /// Functions the factors rest on.
-        functions: usize,
-        /// Estimated change of the speed factor (0.03 = everything 3% slower).
-        change: f64,
-    },
-    /// Not estimated: times were compared as measured.
-    NotEstimated {
-        /// Why.
-        reason: String,
-    },
 }
 
 impl Factors {
@@ -97,7 +75,7 @@ impl Factors {
                 continue;
             }
             names.push(b.name.clone());
-            logs.push((log(x), log(y)));
+            logs.push((stats::log_times(x), stats::log_times(y)));
             time_per_run += self_time_per_run(b);
         }
         if logs.len() < MIN_FUNCTIONS {
@@ -203,11 +181,6 @@ impl Factors {
                 .collect(),
         )
     }
-}
-
-/// Natural logarithms, with times below a picosecond held there.
-fn log(samples: &[f64]) -> Vec<f64> {
-    samples.iter().map(|v| v.max(1e-3).ln()).collect()
 }
 
 /// Per run, the median over functions of ln(self time) minus the

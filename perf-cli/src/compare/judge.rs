@@ -1,10 +1,14 @@
 //! The verdict on each function and metric: which method applies, the rank
 //! tests and their adjustment for many tests, the change and its interval.
 
-use super::{Correction, Interval, Method, Row, Settings, Verdict};
-use crate::model::{FunctionSamples, Kind, Metric};
+use perf_format::schema::compare::{
+    ALL_FUNCTIONS, Correction, Interval, Judged, Method, Settings, Verdict,
+};
+use perf_format::schema::record::{FunctionSamples, Kind, Metric};
+use perf_format::units;
+
+use super::metrics;
 use crate::stats::{self, RankTester};
-use crate::units;
 
 /// Calls above the 95th percentile a run needs for its p95 to be judged:
 /// below that, the tail is a handful of calls and swings from run to run.
@@ -79,7 +83,7 @@ impl Pending<'static> {
                 Method::ThresholdOnly
             };
         Pending {
-            function: super::ALL_FUNCTIONS,
+            function: ALL_FUNCTIONS,
             metric: Metric::TimePerRun,
             baseline,
             current,
@@ -95,7 +99,7 @@ impl Pending<'static> {
 /// improvement beyond the threshold: functions left alone while most others
 /// slowed down are not called faster.
 pub(super) fn keep_absolute_direction(
-    rows: &mut [Row],
+    rows: &mut [Judged],
     pending: &[Pending<'_>],
     drift: f64,
     threshold: f64,
@@ -139,7 +143,7 @@ pub(super) fn judge_all(
     pending: &[Pending<'_>],
     settings: Settings,
     tester: &mut RankTester,
-) -> (Correction, Vec<Row>) {
+) -> (Correction, Vec<Judged>) {
     let tested: Vec<usize> = (0..pending.len())
         .filter(|&i| pending[i].method == Method::RankTest)
         .collect();
@@ -212,7 +216,7 @@ fn judge(
     p: Option<(f64, f64)>,
     settings: Settings,
     tester: &mut RankTester,
-) -> Row {
+) -> Judged {
     // More calls are more work: a change in calls counts from the time
     // threshold, so that a helper called once more does not fail the gate.
     let threshold = match row.metric {
@@ -228,8 +232,11 @@ fn judge(
             let confidence = 1.0 - settings.significance;
             let (change, bounds) = if row.metric.kind() == Kind::Time {
                 // A ratio: the shift of the logarithms.
-                let ln = |s: &[f64]| -> Vec<f64> { s.iter().map(|v| v.max(1e-3).ln()).collect() };
-                let shift = tester.shift(&ln(&row.baseline), &ln(&row.current), confidence);
+                let (x, y) = (
+                    stats::log_times(&row.baseline),
+                    stats::log_times(&row.current),
+                );
+                let shift = tester.shift(&x, &y, confidence);
                 let ratio = |v: f64| v.is_finite().then(|| v.exp() - 1.0);
                 (
                     ratio(shift.estimate),
@@ -245,19 +252,14 @@ fn judge(
                     (relative(shift.lower), relative(shift.upper)),
                 )
             };
-            interval = Some(Interval {
-                confidence,
-                lower: bounds.0,
-                upper: bounds.1,
-            });
+            interval = Some(Interval::new(confidence, bounds.0, bounds.1));
             let significant = p.is_some_and(|(_, adjusted)| adjusted <= settings.significance);
             (change, significant)
         }
         Method::ThresholdOnly | Method::Exact => {
             (relative_change(base_median, current_median), true)
         }
-        Method::TooFewCalls => (relative_change(base_median, current_median), false),
-        Method::Presence => (None, false),
+        _ => (relative_change(base_median, current_median), false),
     };
     let direction = match change {
         Some(c) => c,
@@ -272,20 +274,20 @@ fn judge(
     } else {
         Verdict::Unchanged
     };
-    Row {
-        function: row.function.to_owned(),
-        metric: Some(row.metric),
-        baseline: Some(base_median),
-        current: Some(current_median),
-        change,
-        interval,
-        p_value: p.map(|(raw, _)| raw),
-        p_adjusted: p.map(|(_, adjusted)| adjusted),
-        method: row.method,
-        verdict,
-        cause: None,
-        gated: row.metric.gates(),
-    }
+    let mut judged = Judged::new(
+        row.function,
+        row.metric,
+        row.method,
+        base_median,
+        current_median,
+    );
+    judged.change = change;
+    judged.interval = interval;
+    judged.p_value = p.map(|(raw, _)| raw);
+    judged.p_adjusted = p.map(|(_, adjusted)| adjusted);
+    judged.verdict = verdict;
+    judged.gated = metrics::gates(row.metric);
+    judged
 }
 
 fn relative_change(baseline: f64, current: f64) -> Option<f64> {

@@ -36,232 +36,52 @@
 mod cause;
 mod drift;
 mod judge;
-pub mod render;
+mod metrics;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use serde::Serialize;
+use perf_format::schema::compare::{
+    ALL_FUNCTIONS, BudgetCheck, Cause, Comparison, Correction, Drift, Judged, Method, OnlyIn,
+    Presence, Row, Settings, Side, Totals, Verdict,
+};
+use perf_format::schema::record::{FunctionSamples, Metric, Record};
+use perf_format::units;
 
-pub use drift::{ALL_FUNCTIONS, Drift};
-
-use crate::budget::BudgetCheck;
-use crate::model::{FunctionSamples, Metric, Record};
 use crate::stats::{self, RankTester};
-use crate::units;
 use judge::Pending;
+use metrics::own_part;
 
-/// The schema tag of `compare --format json`.
-pub const COMPARE_SCHEMA: &str = "perf-compare/1";
-
-/// How strict the comparison is.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Settings {
-    /// Smallest relative change of a time metric that counts (0.05 = 5%).
-    pub threshold: f64,
-    /// Smallest relative change of a count metric that counts.
-    pub alloc_threshold: f64,
-    /// α of the rank test.
-    pub significance: f64,
-}
-
-/// A whole comparison, as `--format json` writes it.
-#[derive(Clone, Debug, Serialize)]
-pub struct Comparison {
-    /// Always [`COMPARE_SCHEMA`].
-    pub schema: &'static str,
-    /// The baseline side.
-    pub baseline: Side,
-    /// The current side.
-    pub current: Side,
-    /// The settings used.
+/// How the gate judges: the thresholds and α, which the comparison
+/// reports, and whether a regression fails it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Gate {
+    /// Thresholds and α.
     pub settings: Settings,
-    /// How p-values were adjusted for testing many functions.
-    pub correction: Correction,
-    /// How much faster or slower everything ran than in the baseline.
-    pub drift: Drift,
-    /// Per function and metric, worst first.
-    pub rows: Vec<Row>,
-    /// Budgets from `perf.toml`, held against the current side.
-    pub budgets: Vec<BudgetCheck>,
-    /// Things to know when reading the result.
-    pub notes: Vec<String>,
-    /// Counts of verdicts.
-    pub totals: Totals,
-    /// Whether the gate fails: a regression or an exceeded budget (unless
-    /// `--fail-on never`).
-    pub failed: bool,
+    /// When the gate fails.
+    pub fail_on: FailOn,
 }
 
-/// One side of the comparison.
-#[derive(Clone, Debug, Serialize)]
-pub struct Side {
-    /// The baseline's name, or the record's id.
-    pub name: String,
-    /// The record's id (a baseline keeps the id of its record).
-    pub record: String,
-    /// Samples per metric: runs, or criterion samples.
-    pub samples: usize,
-    /// The git commit, when known.
-    pub git_commit: Option<String>,
-    /// When the record was made.
-    pub created_at: String,
-    /// Host and CPU it ran on.
-    pub host: String,
-    /// CPU model, when known.
-    pub cpu: Option<String>,
+/// When `compare` fails (exit 1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// On a regression or an exceeded budget.
+    #[default]
+    Regression,
+    /// Never: report only.
+    Never,
 }
 
-/// How many rows have each verdict, and how many budgets were exceeded.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Totals {
-    /// Rows that got worse, on metrics that fail the gate.
-    pub regressed: usize,
-    /// Rows that got worse on metrics shown but not gated (p95).
-    pub regressed_not_gated: usize,
-    /// Rows that got better.
-    pub improved: usize,
-    /// Rows without a change that counts.
-    pub unchanged: usize,
-    /// Functions only in the current record.
-    pub new: usize,
-    /// Functions only in the baseline.
-    pub gone: usize,
-    /// Budgets over their limit.
-    pub budgets_exceeded: usize,
-}
-
-/// How p-values were adjusted across the tests of a comparison.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "method", rename_all = "kebab-case")]
-pub enum Correction {
-    /// Benjamini–Hochberg over `tests` rank tests.
-    BenjaminiHochberg {
-        /// The number of tests adjusted together.
-        tests: usize,
-    },
-    /// No adjustment.
-    None {
-        /// Why not.
-        reason: String,
-    },
-}
-
-/// One function and metric, judged.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Row {
-    /// The function.
-    pub function: String,
-    /// The metric; `None` for a function that is new or gone.
-    pub metric: Option<Metric>,
-    /// The baseline's median.
-    pub baseline: Option<f64>,
-    /// The current median.
-    pub current: Option<f64>,
-    /// Estimated relative change (0.1 = 10% more); `None` where the
-    /// baseline is zero and the current is not.
-    pub change: Option<f64>,
-    /// Confidence interval of the change, when a rank test was made.
-    pub interval: Option<Interval>,
-    /// Two-sided p-value of the rank test.
-    pub p_value: Option<f64>,
-    /// The p-value after adjustment for many tests (equal to `p_value`
-    /// when there was none).
-    pub p_adjusted: Option<f64>,
-    /// How the verdict was reached.
-    pub method: Method,
-    /// The verdict.
-    pub verdict: Verdict,
-    /// For a regression or improvement: whose doing it is.
-    pub cause: Option<Cause>,
-    /// Whether a regression here fails the gate (not for p95).
-    pub gated: bool,
-}
-
-/// A confidence interval of a relative change; a bound is `None` when the
-/// samples are too few to bound it.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Interval {
-    /// The confidence level (1 − α).
-    pub confidence: f64,
-    /// Lower bound of the relative change.
-    pub lower: Option<f64>,
-    /// Upper bound of the relative change.
-    pub upper: Option<f64>,
-}
-
-/// How a verdict was reached.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Method {
-    /// Rank test and threshold.
-    RankTest,
-    /// Too few samples for the rank test at α: the threshold alone.
-    ThresholdOnly,
-    /// Deterministic counts, compared exactly against the threshold.
-    Exact,
-    /// The function is on one side only.
-    Presence,
-    /// A p95 resting on too few calls per run to be judged (fewer than
-    /// 400): shown, never a regression.
-    TooFewCalls,
-}
-
-/// The verdict on one row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    /// Worse, beyond noise and threshold.
-    Regressed,
-    /// Better, beyond noise and threshold.
-    Improved,
-    /// Only in the current record.
-    New,
-    /// Only in the baseline.
-    Gone,
-    /// No change that counts.
-    Unchanged,
-}
-
-/// Whose doing a change is.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Cause {
-    /// The function's own code.
-    Own,
-    /// Its callees: its own part changed by less than half the change.
-    Callees {
-        /// The callees (at any depth) whose change is their own doing, or
-        /// who are called more; empty if none crossed the threshold.
-        functions: Vec<String>,
-    },
-    /// It is called more (or less) often by these callers.
-    CalledBy {
-        /// The callers whose calls to it changed.
-        functions: Vec<String>,
-    },
-}
-
-impl Verdict {
-    /// The verdict as a word.
-    pub fn word(self) -> &'static str {
-        match self {
-            Verdict::Regressed => "regressed",
-            Verdict::Improved => "improved",
-            Verdict::New => "new",
-            Verdict::Gone => "gone",
-            Verdict::Unchanged => "unchanged",
-        }
-    }
-}
-
-/// Compares `current` against `baseline`, named as given.
+/// Compares `current` against `baseline`, each named as given, by `gate`;
+/// `budgets` (checked against `current`) fail it too.
 pub fn compare(
     baseline: (&str, &Record),
     current: (&str, &Record),
-    settings: Settings,
+    gate: &Gate,
+    budgets: Vec<BudgetCheck>,
 ) -> Comparison {
     let (base_name, base) = baseline;
     let (current_name, cur) = current;
+    let settings = gate.settings;
     let mut tester = RankTester::new();
     let factors = drift::Factors::estimate(base, cur, &mut tester);
     let drift = match &factors {
@@ -287,7 +107,7 @@ pub fn compare(
         }
         match (base_index.get(name), cur_index.get(name)) {
             (Some(&b), Some(&c)) => {
-                for metric in Metric::COMPARED {
+                for metric in metrics::COMPARED {
                     let (Some(x), Some(y)) = (correct(metric, b, true), correct(metric, c, false))
                     else {
                         continue;
@@ -295,12 +115,9 @@ pub fn compare(
                     pending.push(Pending::new(name, metric, b, c, x, y, settings));
                 }
             }
-            (b, c) => rows.push(presence_row(
-                name,
-                b.is_some(),
-                c.is_some(),
-                b.or(c).copied(),
-            )),
+            (Some(&b), None) => rows.push(presence_row(b, OnlyIn::Baseline)),
+            (None, Some(&c)) => rows.push(presence_row(c, OnlyIn::Current)),
+            (None, None) => {}
         }
     }
 
@@ -319,7 +136,7 @@ pub fn compare(
         if row.verdict != Verdict::Regressed && row.verdict != Verdict::Improved {
             continue;
         }
-        let Some((own, whole)) = pending.metric.own_part() else {
+        let Some((own, whole)) = own_part(pending.metric) else {
             continue;
         };
         let (Some(&b), Some(&c)) = (
@@ -339,63 +156,32 @@ pub fn compare(
             });
         }
     }
-    rows.extend(judged);
-    cause::assign(&mut rows, &pending, base, cur);
+    cause::assign(&mut judged, &pending, base, cur);
+    rows.extend(judged.into_iter().map(Row::Judged));
     rows.sort_by(|a, b| {
-        a.verdict
-            .cmp(&b.verdict)
-            .then_with(|| b.gated.cmp(&a.gated))
+        a.verdict()
+            .cmp(&b.verdict())
+            .then_with(|| b.gated().cmp(&a.gated()))
             .then_with(|| cause_rank(a).cmp(&cause_rank(b)))
             .then_with(|| magnitude(b).total_cmp(&magnitude(a)))
-            .then_with(|| a.function.cmp(&b.function))
-            .then_with(|| a.metric.cmp(&b.metric))
+            .then_with(|| a.function().cmp(b.function()))
+            .then_with(|| a.metric().cmp(&b.metric()))
     });
 
-    let mut totals = Totals::default();
-    for row in &rows {
-        match row.verdict {
-            Verdict::Regressed if row.gated => totals.regressed += 1,
-            Verdict::Regressed => totals.regressed_not_gated += 1,
-            Verdict::Improved => totals.improved += 1,
-            Verdict::Unchanged => totals.unchanged += 1,
-            Verdict::New => totals.new += 1,
-            Verdict::Gone => totals.gone += 1,
-        }
-    }
-    let notes = notes(base, cur, &pending, &correction, &drift, settings);
-    Comparison {
-        schema: COMPARE_SCHEMA,
-        baseline: side(base_name, base),
-        current: side(current_name, cur),
+    let mut comparison = Comparison::new(
+        Side::of(base_name, base),
+        Side::of(current_name, cur),
         settings,
-        correction,
-        drift,
-        rows,
-        budgets: Vec::new(),
-        notes,
-        failed: totals.regressed > 0,
-        totals,
-    }
-}
-
-impl Comparison {
-    /// Adds the budget checks; an exceeded budget fails the gate.
-    pub fn with_budgets(mut self, budgets: Vec<BudgetCheck>) -> Self {
-        self.totals.budgets_exceeded = budgets.iter().filter(|b| b.exceeded).count();
-        self.failed |= self.totals.budgets_exceeded > 0;
-        self.budgets = budgets;
-        self
-    }
-
-    /// The gated regressions that are a function's own doing (or its
-    /// callers' calling it more), worst first: where to look.
-    pub fn culprits(&self) -> impl Iterator<Item = &Row> {
-        self.rows.iter().filter(|r| {
-            r.verdict == Verdict::Regressed
-                && r.gated
-                && matches!(r.cause, Some(Cause::Own | Cause::CalledBy { .. }))
-        })
-    }
+    );
+    comparison.notes = notes(base, cur, &pending, &correction, &drift, settings);
+    comparison.totals = Totals::of(&rows, &budgets);
+    comparison.failed = gate.fail_on == FailOn::Regression
+        && (comparison.totals.regressed > 0 || comparison.totals.budgets_exceeded > 0);
+    comparison.correction = correction;
+    comparison.drift = drift;
+    comparison.rows = rows;
+    comparison.budgets = budgets;
+    comparison
 }
 
 /// The record's functions by name.
@@ -407,60 +193,27 @@ fn index(record: &Record) -> HashMap<&str, &FunctionSamples> {
         .collect()
 }
 
-fn side(name: &str, record: &Record) -> Side {
-    Side {
-        name: name.to_owned(),
-        record: record.id.clone(),
-        samples: record.sample_count(),
-        git_commit: record.env.git_commit.clone(),
-        created_at: record.created_at.clone(),
-        host: record.env.host.clone(),
-        cpu: record.env.cpu.clone(),
-    }
-}
-
-fn presence_row(
-    name: &str,
-    in_baseline: bool,
-    in_current: bool,
-    function: Option<&FunctionSamples>,
-) -> Row {
-    let time = function
-        .and_then(|f| f.get(Metric::TimePerCall))
-        .map(stats::median);
-    Row {
-        function: name.to_owned(),
-        metric: None,
-        baseline: time.filter(|_| in_baseline),
-        current: time.filter(|_| in_current),
-        change: None,
-        interval: None,
-        p_value: None,
-        p_adjusted: None,
-        method: Method::Presence,
-        verdict: if in_current {
-            Verdict::New
-        } else {
-            Verdict::Gone
-        },
-        cause: None,
-        gated: false,
-    }
+/// The row of a function found in one record only, with its time per call there.
+fn presence_row(function: &FunctionSamples, only_in: OnlyIn) -> Row {
+    let time = function.get(Metric::TimePerCall).map(stats::median);
+    Row::Presence(Presence::new(function.name.clone(), only_in, time))
 }
 
 fn cause_rank(row: &Row) -> u8 {
-    match row.cause {
+    match row.judged().and_then(|r| r.cause.as_ref()) {
         Some(Cause::Own | Cause::CalledBy { .. }) => 0,
-        Some(Cause::Callees { .. }) => 1,
+        Some(_) => 1,
         None => 2,
     }
 }
 
 fn magnitude(row: &Row) -> f64 {
-    match row.change {
-        Some(c) => c.abs(),
-        None if row.method == Method::Presence => 0.0,
-        None => f64::INFINITY,
+    match row {
+        Row::Judged(Judged {
+            change: Some(c), ..
+        }) => c.abs(),
+        Row::Judged(_) => f64::INFINITY,
+        Row::Presence(_) => 0.0,
     }
 }
 
@@ -528,7 +281,7 @@ fn notes(
         Drift::NotEstimated { reason } => notes.push(format!(
             "the machine's drift was not taken out of the times: {reason}"
         )),
-        Drift::Estimated { .. } => {}
+        _ => {}
     }
     if base.env.debug_build != cur.env.debug_build {
         let kind = |debug| {

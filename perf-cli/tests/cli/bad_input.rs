@@ -91,7 +91,7 @@ fn an_unknown_schema_version() {
     trouble(
         &project,
         &["compare"],
-        "main.json has schema \"perf-baseline/2\", but this cargo perf reads one of \"perf-record/1\", \"perf-baseline/1\", \"perf-run/1\"",
+        "main.json has schema \"perf-baseline/2\", but this version of perf reads one of \"perf-record/1\", \"perf-baseline/1\", \"perf-run/1\"",
     );
     std::fs::write(&path, "{\"functions\": []}").unwrap();
     trouble(&project, &["compare"], "main.json has schema \"(none)\"");
@@ -265,7 +265,7 @@ fn a_commit_that_is_not_ascii_is_shown_not_sliced() {
         .args(["compare"])
         .assert()
         .code(0)
-        .stdout(contains("commit aééééééééé)"));
+        .stdout(contains("commit aééééééééééé)"));
     project.perf().args(["baseline", "list"]).assert().code(0);
     project
         .perf()

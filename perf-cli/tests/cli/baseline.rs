@@ -136,7 +136,7 @@ fn concurrent_saves_leave_one_whole_baseline() {
             assert!(child.wait().unwrap().success());
         }
         // The last writer wins, whole: the file is one of the records.
-        let saved: perf_cli::model::Record =
+        let saved: perf_format::schema::record::Record =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let from = saved.baseline.as_ref().unwrap().from_record.clone();
         let original = records.iter().find(|r| r.id == from).unwrap();

@@ -4,7 +4,10 @@ use predicates::str::contains;
 
 use crate::util::{Project, program, record, record_on, record_wandering, service, with};
 
-fn project_with(baseline: &perf_cli::model::Record, current: &perf_cli::model::Record) -> Project {
+fn project_with(
+    baseline: &perf_format::schema::record::Record,
+    current: &perf_format::schema::record::Record,
+) -> Project {
     let project = Project::new();
     project.write_baseline("main", baseline);
     project.write_record(current);

@@ -26,14 +26,14 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-fn latest_record(project: &Project) -> perf_cli::model::Record {
+fn latest_record(project: &Project) -> perf_format::schema::record::Record {
     let records = project.path().join("target/perf/records");
     let id = std::fs::read_to_string(records.join("latest")).unwrap();
     let text = std::fs::read_to_string(records.join(id.trim()).join("record.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
-fn names(record: &perf_cli::model::Record) -> Vec<&str> {
+fn names(record: &perf_format::schema::record::Record) -> Vec<&str> {
     record.functions.iter().map(|f| f.name.as_str()).collect()
 }
 
@@ -48,7 +48,10 @@ fn the_current_layout_imports_every_benchmark_with_its_samples() {
         .code(0)
         .stdout(contains("6 functions, 10 criterion samples"));
     let record = latest_record(&project);
-    assert_eq!(record.source, perf_cli::model::Source::Criterion);
+    assert_eq!(
+        record.source,
+        perf_format::schema::record::Source::Criterion
+    );
     assert_eq!(
         names(&record),
         [
@@ -61,7 +64,9 @@ fn the_current_layout_imports_every_benchmark_with_its_samples() {
         ]
     );
     let fib = record.function("fib_10").unwrap();
-    let samples = fib.get(perf_cli::model::Metric::TimePerCall).unwrap();
+    let samples = fib
+        .get(perf_format::schema::record::Metric::TimePerCall)
+        .unwrap();
     assert_eq!(samples.len(), 10);
     // times[0] / iters[0] of fib_10/new/sample.json.
     assert!(

@@ -105,7 +105,7 @@ fn check(
     match words.as_slice() {
         ["cargo", "perf", rest @ ..] => {
             let argv = ["cargo-perf"].into_iter().chain(rest.iter().copied());
-            perf_cli::cli::Cli::try_parse_from(argv)
+            perf_cli::Cli::try_parse_from(argv)
                 .map(drop)
                 .map_err(|e| e.to_string())
         }

@@ -4,11 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use perf_cli::model::{
-    BASELINE_SCHEMA, BaselineInfo, CpuStack, FunctionSamples, Metric, RECORD_SCHEMA, Record,
-    RunSummary, Source, Stack,
-};
-use perf_core::model::Environment;
+use perf_format::schema::env::Environment;
+use perf_format::schema::record::{FunctionSamples, Metric, Record, RunSummary, Source};
+use perf_format::stacks::{CallCost, SampleCount, Stack};
 
 /// A temporary directory standing in for a user's project.
 pub struct Project {
@@ -53,13 +51,7 @@ impl Project {
 
     /// Writes `record` as baseline `name` in `.perf/baselines/`.
     pub fn write_baseline(&self, name: &str, record: &Record) -> PathBuf {
-        let mut baseline = record.clone();
-        baseline.schema = BASELINE_SCHEMA.to_owned();
-        baseline.baseline = Some(BaselineInfo {
-            name: name.to_owned(),
-            saved_at: "2026-11-01T00:00:00Z".to_owned(),
-            from_record: record.id.clone(),
-        });
+        let baseline = record.clone().into_baseline(name, "2026-11-01T00:00:00Z");
         let dir = self.path().join(".perf/baselines");
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(format!("{name}.json"));
@@ -165,9 +157,9 @@ pub fn report_project() -> Project {
     let project = Project::new();
     project.write_baseline("main", &record("20261101T000000-app", &funcs, 5, 1));
     let mut current = record("20261123T091803-app", &slower, 5, 2);
-    let stack = |frames: &[&str], samples: f64| CpuStack {
+    let stack = |frames: &[&str], samples: f64| Stack {
         frames: frames.iter().map(|f| (*f).to_owned()).collect(),
-        samples,
+        weight: SampleCount { samples },
     };
     current.cpu_stacks = vec![
         stack(&["main", "app::handler", "db::query", "memcpy"], 30.0),
@@ -323,47 +315,44 @@ pub fn record_wandering(
             push(Metric::SelfBytesPerCall, 64.0 * f.allocs);
         }
     }
-    let functions = funcs
+    let mut record = Record::new(
+        id,
+        "app",
+        Source::Perf,
+        "2026-11-01T00:00:00Z",
+        environment(),
+    );
+    record.command = vec!["target/release/app".to_owned()];
+    record.runs = (0..runs)
+        .map(|i| RunSummary::new(format!("{id}-run{i}"), 1_000_000, 1_700))
+        .collect();
+    record.alloc_tracking = true;
+    record.functions = funcs
         .iter()
-        .map(|f| FunctionSamples {
-            name: f.name.to_owned(),
-            file: Some("src/app.rs".to_owned()),
-            line: Some(1),
-            samples: samples.remove(f.name).unwrap(),
+        .map(|f| {
+            let mut function = FunctionSamples::new(f.name);
+            function.file = Some("src/app.rs".to_owned());
+            function.line = Some(1);
+            function.samples = samples.remove(f.name).unwrap();
+            function
         })
         .collect();
-    let stacks = funcs
+    record.stacks = funcs
         .iter()
-        .map(|f| Stack {
-            frames: path(funcs, f.name),
-            calls: f.calls,
-            total_ns: stacks_total[f.name],
-            self_ns: f.self_ns * f.calls,
-            self_allocs: f.allocs * f.calls,
-            self_alloc_bytes: 64.0 * f.allocs * f.calls,
+        .map(|f| {
+            let mut cost = CallCost::default();
+            cost.calls = f.calls;
+            cost.total_ns = stacks_total[f.name];
+            cost.self_ns = f.self_ns * f.calls;
+            cost.self_allocs = f.allocs * f.calls;
+            cost.self_alloc_bytes = 64.0 * f.allocs * f.calls;
+            Stack {
+                frames: path(funcs, f.name),
+                weight: cost,
+            }
         })
         .collect();
-    Record {
-        schema: RECORD_SCHEMA.to_owned(),
-        id: id.to_owned(),
-        name: "app".to_owned(),
-        source: Source::Perf,
-        created_at: "2026-11-01T00:00:00Z".to_owned(),
-        command: vec!["target/release/app".to_owned()],
-        env: environment(),
-        runs: (0..runs)
-            .map(|i| RunSummary {
-                id: format!("{id}-run{i}"),
-                duration_ns: 1_000_000,
-                calls: 1_700,
-            })
-            .collect(),
-        alloc_tracking: true,
-        functions,
-        stacks,
-        cpu_stacks: Vec::new(),
-        baseline: None,
-    }
+    record
 }
 
 fn descendants<'a>(funcs: &'a [Func], name: &str) -> Vec<&'a Func> {
@@ -394,18 +383,17 @@ fn path(funcs: &[Func], name: &str) -> Vec<String> {
 
 /// A fixed machine, so that comparisons carry no machine notes.
 pub fn environment() -> Environment {
-    Environment {
-        git_commit: Some("0123456789abcdef0123456789abcdef01234567".to_owned()),
-        host: "ci".to_owned(),
-        os: "Linux".to_owned(),
-        arch: "x86_64".to_owned(),
-        cpu: Some("Test CPU".to_owned()),
-        cores: 2,
-        started_at: "2026-11-01T00:00:00.000Z".to_owned(),
-        pid: 1,
-        debug_build: false,
-        perf_version: "0.1.0".to_owned(),
-    }
+    let mut env = Environment::default();
+    env.git_commit = Some("0123456789abcdef0123456789abcdef01234567".to_owned());
+    env.host = "ci".to_owned();
+    env.os = "Linux".to_owned();
+    env.arch = "x86_64".to_owned();
+    env.cpu = Some("Test CPU".to_owned());
+    env.cores = 2;
+    env.started_at = "2026-11-01T00:00:00.000Z".to_owned();
+    env.pid = 1;
+    env.perf_version = "0.1.0".to_owned();
+    env
 }
 
 /// `funcs` with `name` changed by `change`.

@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
-use super::fs;
-use crate::Error;
-use crate::flamegraph::{self, Chart, Palette};
+use perf_format::files;
+use perf_format::stacks::svg::{self, Chart, Palette};
+use perf_format::stacks::{SampleCount, write_folded};
+
 use crate::sampling::CpuProfile;
 
 /// Where the CPU files go.
@@ -15,6 +16,11 @@ pub(crate) struct CpuFiles<'a> {
     pub(crate) pprof: &'a Path,
 }
 
+/// A stack's weight: its samples, a whole number.
+fn samples(count: &SampleCount) -> u64 {
+    count.samples as u64
+}
+
 /// Writes the flamegraph (titled `what` with `context` under it), the
 /// folded stacks and the pprof profile, each whole or not at all.
 pub(crate) fn write(
@@ -22,7 +28,7 @@ pub(crate) fn write(
     what: &str,
     context: &str,
     profile: &CpuProfile,
-) -> Result<(), Error> {
+) -> Result<(), perf_format::Error> {
     let stacks = profile.flamegraph_stacks();
     let chart = Chart {
         title: format!("{what}: CPU samples by stack"),
@@ -34,13 +40,11 @@ pub(crate) fn write(
         count_name: "samples".to_owned(),
         palette: Palette::Cpu,
     };
-    fs::write_atomic(files.flamegraph, |w| {
-        flamegraph::write_svg(w, &chart, &stacks).map(drop)
+    files::write_atomic(files.flamegraph, |w| {
+        svg::write_svg(w, &chart, &stacks, samples).map(drop)
     })?;
-    fs::write_atomic(files.folded, |w| {
-        flamegraph::write_folded(w, &stacks).map(drop)
+    files::write_atomic(files.folded, |w| {
+        write_folded(w, &stacks, samples).map(drop)
     })?;
-    fs::write_atomic(files.pprof, |w| {
-        std::io::Write::write_all(w, &profile.encode_pprof())
-    })
+    files::write_atomic(files.pprof, |w| w.write_all(&profile.encode_pprof()))
 }

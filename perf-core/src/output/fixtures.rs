@@ -6,9 +6,11 @@
 
 use std::path::{Path, PathBuf};
 
+use perf_format::stacks::call_paths;
+use perf_format::stacks::svg::{Chart, Palette, write_diff_svg};
+
 use super::{TraceInput, flamegraph, trace};
 use crate::callsite::Callsite;
-use crate::flamegraph::{Chart, Palette, write_diff_svg};
 use crate::model::RunData;
 use crate::recorder::{Event, EventKind, ThreadSnapshot};
 
@@ -83,8 +85,9 @@ fn differential_flamegraph_matches_its_fixture() {
     write_diff_svg(
         &mut svg,
         &chart,
-        &flamegraph::stacks(&before, flamegraph::Metric::Time),
-        &flamegraph::stacks(&after, flamegraph::Metric::Time),
+        &call_paths(&before.call_tree),
+        &call_paths(&after.call_tree),
+        flamegraph::Metric::Time.weight(),
     )
     .unwrap();
     check("diff-flamegraph.svg", &String::from_utf8(svg).unwrap());

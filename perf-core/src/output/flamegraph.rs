@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
-use super::fs;
-use crate::Error;
-use crate::flamegraph::{self, Chart, Palette, Stack};
+use perf_format::files;
+use perf_format::stacks::svg::{self, Chart, Palette};
+use perf_format::stacks::{CallCost, call_paths};
+
 use crate::model::RunData;
 
 /// What a flamegraph's widths stand for.
@@ -17,29 +18,14 @@ pub(crate) enum Metric {
     Alloc,
 }
 
-/// The run's call tree as stacks, one per path with a non-zero self value.
-pub(crate) fn stacks(data: &RunData, metric: Metric) -> Vec<Stack> {
-    let mut paths: Vec<Vec<String>> = Vec::with_capacity(data.call_tree.len());
-    let mut stacks = Vec::new();
-    for node in &data.call_tree {
-        let mut frames = match node.parent {
-            Some(parent) => paths[parent as usize].clone(),
-            None => Vec::new(),
-        };
-        frames.push(node.function.clone());
-        let value = match metric {
-            Metric::Time => node.self_ns,
-            Metric::Alloc => node.self_alloc_bytes,
-        };
-        if value > 0 {
-            stacks.push(Stack {
-                frames: frames.clone(),
-                value,
-            });
+impl Metric {
+    /// A call path's weight in this metric.
+    pub(crate) fn weight(self) -> fn(&CallCost) -> u64 {
+        match self {
+            Metric::Time => |cost| cost.self_ns as u64,
+            Metric::Alloc => |cost| cost.self_alloc_bytes as u64,
         }
-        paths.push(frames);
     }
-    stacks
 }
 
 /// The line under a run's flamegraph titles: run id, host and commit.
@@ -48,15 +34,12 @@ pub(crate) fn subtitle(data: &RunData) -> String {
         "run {} · {} · commit {}",
         data.id,
         data.env.host,
-        data.env
-            .git_commit
-            .as_deref()
-            .map_or("unknown", |c| &c[..c.len().min(12)])
+        data.env.short_commit().unwrap_or("unknown")
     )
 }
 
 /// Writes the flamegraph of `metric` to `path`.
-pub(crate) fn write(path: &Path, data: &RunData, metric: Metric) -> Result<(), Error> {
+pub(crate) fn write(path: &Path, data: &RunData, metric: Metric) -> Result<(), perf_format::Error> {
     let (what, count_name, palette) = match metric {
         Metric::Time => ("wall time", "ns", Palette::Time),
         Metric::Alloc => ("bytes allocated", "bytes", Palette::Alloc),
@@ -67,8 +50,8 @@ pub(crate) fn write(path: &Path, data: &RunData, metric: Metric) -> Result<(), E
         count_name: count_name.to_owned(),
         palette,
     };
-    let stacks = stacks(data, metric);
-    fs::write_file(path, |w| {
-        flamegraph::write_svg(w, &chart, &stacks).map(drop)
+    let stacks = call_paths(&data.call_tree);
+    files::write_atomic(path, |w| {
+        svg::write_svg(w, &chart, &stacks, metric.weight()).map(drop)
     })
 }

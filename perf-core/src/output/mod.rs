@@ -6,11 +6,12 @@ pub(crate) mod cpu;
 #[cfg(test)]
 mod fixtures;
 pub(crate) mod flamegraph;
-pub(crate) mod fs;
 pub(crate) mod trace;
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
+
+use perf_format::files::{self, StagedDir};
+use perf_format::layout::{self, run_files};
 
 use crate::Error;
 use crate::model::RunData;
@@ -43,17 +44,20 @@ impl RunFiles {
     fn in_dir(dir: PathBuf, contents: &RunContents<'_>) -> Self {
         let cpu = contents.cpu.is_some();
         RunFiles {
-            run_json: dir.join("run.json"),
-            flamegraph: dir.join("flamegraph.svg"),
+            run_json: dir.join(run_files::RUN_JSON),
+            flamegraph: dir.join(run_files::FLAMEGRAPH),
             alloc_flamegraph: contents
                 .data
                 .alloc_tracking
-                .then(|| dir.join("alloc-flamegraph.svg")),
-            trace: dir.join("trace.json"),
-            cpu_flamegraph: cpu.then(|| dir.join("cpu-flamegraph.svg")),
-            cpu_folded: cpu.then(|| dir.join("cpu.folded")),
-            pprof: cpu.then(|| dir.join("profile.pb")),
-            heap_profile: contents.heap.map(|_| dir.join("dhat-heap.json")),
+                .then(|| dir.join(run_files::ALLOC_FLAMEGRAPH)),
+            trace: dir.join(run_files::TRACE),
+            cpu_flamegraph: cpu.then(|| dir.join(run_files::CPU_FLAMEGRAPH)),
+            cpu_folded: cpu.then(|| dir.join(run_files::CPU_FOLDED)),
+            pprof: cpu.then(|| dir.join(run_files::PPROF)),
+            heap_profile: contents
+                .heap
+                .is_some_and(|file| file.exists())
+                .then(|| dir.join(run_files::HEAP_PROFILE)),
             dir,
         }
     }
@@ -93,35 +97,29 @@ pub(crate) struct RunContents<'a> {
     pub(crate) cpu: Option<&'a crate::sampling::CpuProfile>,
     #[cfg(not(feature = "cpu"))]
     pub(crate) cpu: Option<std::convert::Infallible>,
-    /// dhat's heap profile, as JSON (feature `heap`).
-    pub(crate) heap: Option<&'a str>,
+    /// The file dhat wrote its heap profile to (feature `heap`), moved
+    /// into the run.
+    pub(crate) heap: Option<&'a Path>,
 }
 
 /// Writes the run into `runs_dir/<id>/` whole or not at all: every file goes
-/// into a hidden temporary directory that is renamed into place at the end,
+/// into a hidden staging directory that is renamed into place at the end,
 /// then `runs_dir/latest` is replaced atomically.
 pub(crate) fn write_run(runs_dir: &Path, contents: &RunContents<'_>) -> Result<RunFiles, Error> {
     let data = contents.data;
-    let staging = tempfile::Builder::new()
-        .prefix(".staging-")
-        .tempdir_in(runs_dir)
-        .map_err(|e| Error::output_dir(runs_dir, e))?;
+    let staging = StagedDir::new_in(runs_dir)?;
     let staged = RunFiles::in_dir(staging.path().to_owned(), contents);
     let final_dir = runs_dir.join(&data.id);
     let final_files = RunFiles::in_dir(final_dir.clone(), contents);
 
     // Errors name the file's final path: that is the one the user knows.
-    let named = |e: Error| match e {
-        Error::Write { path, source } => {
-            Error::write(final_dir.join(path.file_name().unwrap_or_default()), source)
+    let named = |e: perf_format::Error| match e {
+        perf_format::Error::Write { path, source } => {
+            perf_format::Error::write(final_dir.join(path.file_name().unwrap_or_default()), source)
         }
         other => other,
     };
-    fs::write_file(&staged.run_json, |w| {
-        serde_json::to_writer_pretty(&mut *w, data)?;
-        std::io::Write::write_all(w, b"\n")
-    })
-    .map_err(named)?;
+    files::write_json(&staged.run_json, data).map_err(named)?;
     flamegraph::write(&staged.flamegraph, data, flamegraph::Metric::Time).map_err(named)?;
     if let Some(path) = &staged.alloc_flamegraph {
         flamegraph::write(path, data, flamegraph::Metric::Alloc).map_err(named)?;
@@ -141,15 +139,10 @@ pub(crate) fn write_run(runs_dir: &Path, contents: &RunContents<'_>) -> Result<R
         };
         cpu::write(&files, &data.name, &flamegraph::subtitle(data), profile).map_err(named)?;
     }
-    if let (Some(json), Some(path)) = (contents.heap, &staged.heap_profile) {
-        fs::write_file(path, |w| std::io::Write::write_all(w, json.as_bytes())).map_err(named)?;
+    if let (Some(written), Some(path)) = (contents.heap, &staged.heap_profile) {
+        files::rename(written, path).map_err(named)?;
     }
-
-    let staging_path = staging.keep();
-    if let Err(e) = std::fs::rename(&staging_path, &final_dir) {
-        let _ = std::fs::remove_dir_all(&staging_path);
-        return Err(Error::output_dir(&final_dir, e));
-    }
-    fs::write_atomic(&runs_dir.join("latest"), |w| writeln!(w, "{}", data.id))?;
+    staging.publish(&final_dir)?;
+    layout::set_latest(runs_dir, &data.id)?;
     Ok(final_files)
 }

@@ -7,10 +7,10 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use perf_format::files;
+
 use super::TraceInput;
-use super::fs;
-use crate::Error;
-use crate::model::RunData;
+use crate::model::{RUN_SCHEMA, RunData};
 use crate::recorder::EventKind;
 
 #[derive(Serialize)]
@@ -60,11 +60,15 @@ fn metadata<'a>(name: &'a str, pid: u32, tid: u32, value: &'a str) -> TraceEvent
 }
 
 /// Writes the trace of the run's threads to `path`.
-pub(crate) fn write(path: &Path, data: &RunData, input: &TraceInput<'_>) -> Result<(), Error> {
-    fs::write_file(path, |w| write_to(w, data, input))
+pub(crate) fn write(
+    path: &Path,
+    data: &RunData,
+    input: &TraceInput<'_>,
+) -> Result<(), perf_format::Error> {
+    files::write_atomic(path, |w| write_to(w, data, input))
 }
 
-fn write_to(w: &mut impl Write, data: &RunData, input: &TraceInput<'_>) -> io::Result<()> {
+fn write_to(w: &mut dyn Write, data: &RunData, input: &TraceInput<'_>) -> io::Result<()> {
     let pid = data.env.pid;
     let ticks_to_ns = input.ticks_to_ns;
     let micros = |ticks: u64| ticks_to_ns(ticks.saturating_sub(input.start_ticks)) as f64 / 1e3;
@@ -145,7 +149,7 @@ fn write_to(w: &mut impl Write, data: &RunData, input: &TraceInput<'_>) -> io::R
         &mut *w,
         &serde_json::json!({
             "run": data.id,
-            "schema": crate::model::RUN_SCHEMA,
+            "schema": RUN_SCHEMA,
             "events": data.trace.events,
             "dropped_events": data.trace.dropped_events,
             "note": note,

@@ -39,9 +39,7 @@ static CONTROL: Mutex<Control> = Mutex::new(Control {
 });
 
 fn control() -> std::sync::MutexGuard<'static, Control> {
-    CONTROL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    crate::sync::lock(&CONTROL)
 }
 
 fn publish(control: &Control) {

@@ -10,12 +10,13 @@
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::ptr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use super::events::{CHUNK, Chunk, Event, Slot};
 use crate::alloc::{self, AllocCounts};
 use crate::callsite::Callsite;
 use crate::histogram::AtomicHistogram;
+use crate::sync::lock;
 
 /// The callsite of every tree's root, which stands for "not inside any span".
 static ROOT: Callsite = Callsite::new("(root)", "", 0, false);
@@ -124,12 +125,6 @@ pub(crate) struct ThreadData {
     index: u32,
     name: Option<String>,
     tree: Mutex<Tree>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl ThreadData {

@@ -183,15 +183,7 @@ pub(crate) fn credit(profile: &mut CpuProfile, code: &[CodeSite], functions: &mu
         if !credited[i] {
             continue;
         }
-        function.cpu_samples = Some(CpuSamples {
-            total: totals[i],
-            self_: selfs[i],
-            share: if all == 0 {
-                0.0
-            } else {
-                totals[i] as f64 / all as f64
-            },
-        });
+        function.cpu_samples = Some(CpuSamples::new(totals[i], selfs[i], all));
     }
 }
 
@@ -203,25 +195,9 @@ mod tests {
     use crate::sampling::SampledStack;
 
     fn function(name: &str) -> FunctionStats {
-        FunctionStats {
-            name: name.to_owned(),
-            file: "src/app.rs".to_owned(),
-            line: 1,
-            calls: 1,
-            total_ns: 1,
-            self_ns: 1,
-            mean_ns: 1,
-            p50_ns: 1,
-            p95_ns: 1,
-            p99_ns: 1,
-            max_ns: 1,
-            cpu_ns: None,
-            self_allocs: 0,
-            total_allocs: 0,
-            self_alloc_bytes: 0,
-            total_alloc_bytes: 0,
-            cpu_samples: None,
-        }
+        let mut function = FunctionStats::new(name, "src/app.rs", 1);
+        function.calls = 1;
+        function
     }
 
     fn site(name: &'static str, code_path: &'static str, lines: (u32, u32)) -> CodeSite {

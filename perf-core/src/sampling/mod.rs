@@ -10,7 +10,7 @@ mod symbols;
 use std::time::{Duration, SystemTime};
 
 use crate::Error;
-use crate::flamegraph::Stack;
+use perf_format::stacks::{CpuStack, SampleCount, Stack};
 
 pub(crate) use credit::{CodeSite, credit};
 
@@ -95,12 +95,14 @@ impl CpuProfile {
     }
 
     /// The stacks for a flamegraph.
-    pub(crate) fn flamegraph_stacks(&self) -> Vec<Stack> {
+    pub(crate) fn flamegraph_stacks(&self) -> Vec<CpuStack> {
         self.stacks
             .iter()
             .map(|s| Stack {
                 frames: s.frames.iter().map(|f| f.name.clone()).collect(),
-                value: s.samples,
+                weight: SampleCount {
+                    samples: s.samples as f64,
+                },
             })
             .collect()
     }

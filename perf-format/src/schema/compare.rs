@@ -521,7 +521,7 @@ impl BudgetReport {
 mod wire {
     use serde::{Deserialize, Serialize};
 
-    use super::{Cause, Interval, Judged, Metric, Method, OnlyIn, Presence, Verdict};
+    use super::{Cause, Interval, Judged, Method, Metric, OnlyIn, Presence, Verdict};
 
     #[derive(Clone, Copy, Serialize, Deserialize)]
     #[serde(rename_all = "kebab-case")]
@@ -651,7 +651,13 @@ mod tests {
 
     #[test]
     fn rows_keep_their_documented_json() {
-        let mut judged = Judged::new("svc::price", Metric::TimePerCall, Method::RankTest, 1.0, 2.0);
+        let mut judged = Judged::new(
+            "svc::price",
+            Metric::TimePerCall,
+            Method::RankTest,
+            1.0,
+            2.0,
+        );
         judged.verdict = Verdict::Regressed;
         judged.cause = Some(Cause::Own);
         judged.gated = true;

@@ -426,12 +426,21 @@ mod tests {
     fn a_record_without_calls_or_with_bad_samples_is_refused() {
         let path = Path::new("record.json");
         let mut record = Record::new("r", "app", Source::Perf, "t", Environment::default());
-        assert!(record.validate(path).unwrap_err().to_string().contains("is empty"));
+        assert!(
+            record
+                .validate(path)
+                .unwrap_err()
+                .to_string()
+                .contains("is empty")
+        );
         let mut function = FunctionSamples::new("f");
         function.samples.insert(Metric::Calls, vec![0.0, 0.0]);
         record.functions.push(function);
         let err = record.validate(path).unwrap_err().to_string();
-        assert_eq!(err, "record.json: function \"f\" has zero calls in every run");
+        assert_eq!(
+            err,
+            "record.json: function \"f\" has zero calls in every run"
+        );
         record.functions[0]
             .samples
             .insert(Metric::Calls, vec![1.0, -1.0]);

@@ -293,10 +293,7 @@ fn kept_keys(weights: &HashMap<String, u64>) -> Option<HashSet<String>> {
 
 /// `stacks` weighed by `weight` as folded lines: at most [`MAX_STACKS`] of
 /// them and none deeper than [`MAX_DEPTH`].
-pub(crate) fn bounded<W>(
-    stacks: &[Stack<W>],
-    weight: impl Fn(&W) -> u64,
-) -> (FoldedLines, Bounds) {
+pub(crate) fn bounded<W>(stacks: &[Stack<W>], weight: impl Fn(&W) -> u64) -> (FoldedLines, Bounds) {
     let mut bounds = Bounds::default();
     let merged = folded(stacks, &weight, &mut bounds);
     let kept = kept_keys(&merged);

@@ -1,0 +1,56 @@
+//! Which metrics the gate judges, and how they relate to each other.
+
+use perf_format::schema::record::Metric;
+
+/// The metrics `compare` judges, in the order its table shows them. The
+/// own-code metrics (self time, self allocations) are not judged on their
+/// own: they tell whose doing a change of these is.
+pub(super) const COMPARED: [Metric; 6] = [
+    Metric::TimePerCall,
+    Metric::P95,
+    Metric::CpuPerCall,
+    Metric::Calls,
+    Metric::AllocsPerCall,
+    Metric::BytesPerCall,
+];
+
+/// For a metric that includes callees, the metrics that split it: the
+/// function's own part and the whole it is part of. A change of the whole
+/// is the function's own doing when its own part changed by at least half
+/// as much.
+pub(crate) fn own_part(metric: Metric) -> Option<(Metric, Metric)> {
+    match metric {
+        Metric::TimePerCall | Metric::P95 | Metric::CpuPerCall => {
+            Some((Metric::SelfTimePerCall, Metric::TimePerCall))
+        }
+        Metric::AllocsPerCall => Some((Metric::SelfAllocsPerCall, Metric::AllocsPerCall)),
+        Metric::BytesPerCall => Some((Metric::SelfBytesPerCall, Metric::BytesPerCall)),
+        _ => None,
+    }
+}
+
+/// Whether a regression of the metric fails the gate. A p95 moves with how
+/// often the machine interrupts calls, more than with the code, so its
+/// changes are shown but not gated: budgets limit it absolutely.
+pub(super) fn gates(metric: Metric) -> bool {
+    metric != Metric::P95
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inclusive_metrics_point_at_their_own_part() {
+        let time = Some((Metric::SelfTimePerCall, Metric::TimePerCall));
+        assert_eq!(own_part(Metric::TimePerCall), time);
+        assert_eq!(own_part(Metric::P95), time);
+        assert_eq!(
+            own_part(Metric::BytesPerCall),
+            Some((Metric::SelfBytesPerCall, Metric::BytesPerCall))
+        );
+        assert_eq!(own_part(Metric::SelfTimePerCall), None);
+        assert_eq!(own_part(Metric::Calls), None);
+        assert!(!gates(Metric::P95) && gates(Metric::TimePerCall));
+    }
+}

@@ -1,0 +1,396 @@
+//! A comparison as a terminal table, Markdown for a pull request, an HTML
+//! fragment for `cargo perf report`, or JSON (`perf-compare/1`); and the
+//! budgets of `cargo perf check` likewise.
+//!
+//! One path: [`render`] computes a [`View`] of the comparison once — the
+//! p/q label, the rows shown and their cells, where to look, the outcome —
+//! and hands it to the [`Output`] of the format, as criterion hands one
+//! measurement to each of its reports.
+
+mod html;
+mod markdown;
+mod table;
+
+use std::fmt::Write as _;
+
+use perf_format::schema::compare::{
+    BudgetCheck, BudgetReport, Cause, Comparison, Correction, Judged, Method, OnlyIn, Presence,
+    Row, Side, Verdict,
+};
+use perf_format::schema::record::Metric;
+use perf_format::units;
+
+/// Output formats of `compare` and `check`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for a terminal.
+    #[default]
+    Table,
+    /// A Markdown table for a pull request (also appended to $GITHUB_STEP_SUMMARY).
+    Markdown,
+    /// JSON, schema perf-compare/1 (see docs/formats.md).
+    Json,
+    /// An HTML fragment, for `cargo perf report`.
+    #[value(skip)]
+    Html,
+}
+
+/// How much of a comparison to show.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Detail {
+    /// Every row, also unchanged ones other than time/call.
+    pub all: bool,
+}
+
+/// `comparison` in `format`, showing as much as `detail` says.
+pub fn render(comparison: &Comparison, format: Format, detail: Detail) -> String {
+    let view = View::new(comparison, detail);
+    let output: &dyn Output = match format {
+        Format::Table => &table::Table,
+        Format::Markdown => &markdown::Markdown,
+        Format::Json => &Json,
+        Format::Html => &html::Html,
+    };
+    output.comparison(&view)
+}
+
+/// The budgets of `report` (from the `perf.toml` at `config`) in `format`.
+pub(crate) fn budgets(report: &BudgetReport, config: &std::path::Path, format: Format) -> String {
+    if format == Format::Json {
+        return json(report);
+    }
+    let bullet = if format == Format::Markdown {
+        "- "
+    } else {
+        "  "
+    };
+    let mut text = format!(
+        "budgets of record {} ({}):\n",
+        report.record,
+        config.display()
+    );
+    for check in &report.budgets {
+        let _ = writeln!(text, "{bullet}{}", budget_line(check));
+    }
+    text.push_str(&if report.failed {
+        format!(
+            "FAILED: {} of {} limits exceeded.\n",
+            report.exceeded,
+            report.budgets.len()
+        )
+    } else {
+        format!("all {} limits met.\n", report.budgets.len())
+    });
+    text
+}
+
+/// One output format of a comparison.
+trait Output {
+    /// The whole output.
+    fn comparison(&self, view: &View<'_>) -> String;
+}
+
+/// `perf-compare/1`: the comparison itself, stable and documented.
+struct Json;
+
+impl Output for Json {
+    fn comparison(&self, view: &View<'_>) -> String {
+        json(view.comparison)
+    }
+}
+
+fn json(value: &impl serde::Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("perf's outputs serialise");
+    text.push('\n');
+    text
+}
+
+/// What every output of a comparison shows, computed once.
+struct View<'a> {
+    comparison: &'a Comparison,
+    /// `q` for p-values adjusted by Benjamini–Hochberg, else `p`.
+    p_label: &'static str,
+    /// "99% CI".
+    interval_heading: String,
+    /// The baseline side, in words.
+    baseline: String,
+    /// The current side, in words.
+    current: String,
+    /// Thresholds, test and adjustment, in one line.
+    settings: String,
+    /// "no regressions." or "FAILED: 1 regression."
+    outcome: String,
+    /// Where to look: one line per culprit.
+    culprits: Vec<String>,
+    /// The rows shown, with their cells.
+    rows: Vec<Cells<'a>>,
+    /// Unchanged rows left out.
+    hidden: usize,
+    /// One line per budget, and whether it was exceeded.
+    budgets: Vec<(String, bool)>,
+}
+
+/// A row's cells as every output shows them.
+struct Cells<'a> {
+    row: &'a Row,
+    metric: String,
+    baseline: String,
+    current: String,
+    change: String,
+    interval: String,
+    p: String,
+    verdict: String,
+}
+
+impl<'a> View<'a> {
+    fn new(comparison: &'a Comparison, detail: Detail) -> View<'a> {
+        // Rows to show: every row that is not unchanged, time/call of every
+        // function (so each function appears once) and the whole program's
+        // time/run, unless all are asked for.
+        let (shown, hidden): (Vec<&Row>, Vec<&Row>) = comparison.rows.iter().partition(|row| {
+            detail.all
+                || row.verdict() != Verdict::Unchanged
+                || matches!(row.metric(), Some(Metric::TimePerCall | Metric::TimePerRun))
+        });
+        View {
+            comparison,
+            p_label: match comparison.correction {
+                Correction::BenjaminiHochberg { .. } => "q",
+                _ => "p",
+            },
+            interval_heading: format!(
+                "{}% CI",
+                units::percent(1.0 - comparison.settings.significance).trim_end_matches('%')
+            ),
+            baseline: describe_side(&comparison.baseline, true),
+            current: describe_side(&comparison.current, false),
+            settings: settings_line(comparison),
+            outcome: outcome_line(comparison),
+            culprits: comparison.culprits().map(culprit_line).collect(),
+            rows: shown.into_iter().map(Cells::of).collect(),
+            hidden: hidden.len(),
+            budgets: comparison
+                .budgets
+                .iter()
+                .map(|check| (budget_line(check), check.exceeded))
+                .collect(),
+        }
+    }
+
+    fn notes(&self) -> &[String] {
+        &self.comparison.notes
+    }
+}
+
+impl<'a> Cells<'a> {
+    fn of(row: &'a Row) -> Cells<'a> {
+        Cells {
+            row,
+            metric: row
+                .metric()
+                .map_or_else(|| "-".to_owned(), |m| m.label().to_owned()),
+            baseline: value(row, OnlyIn::Baseline),
+            current: value(row, OnlyIn::Current),
+            change: change(row),
+            interval: interval(row),
+            p: p_value(row),
+            verdict: verdict(row),
+        }
+    }
+}
+
+/// A side's figure: the metric's median, or a function's time per call
+/// on the side that has it.
+fn value(row: &Row, side: OnlyIn) -> String {
+    match row {
+        Row::Judged(j) => j.metric.format(match side {
+            OnlyIn::Baseline => j.baseline,
+            OnlyIn::Current => j.current,
+        }),
+        Row::Presence(Presence {
+            only_in,
+            time_per_call: Some(time),
+            ..
+        }) if *only_in == side => format!("{}/call", units::duration(*time)),
+        Row::Presence(_) => "-".to_owned(),
+    }
+}
+
+fn change(row: &Row) -> String {
+    row.judged()
+        .map_or_else(|| "-".to_owned(), |j| change_of(j.change))
+}
+
+/// An estimated change; `None` is a change from zero.
+fn change_of(change: Option<f64>) -> String {
+    change.map_or_else(|| "from 0".to_owned(), units::change)
+}
+
+fn interval(row: &Row) -> String {
+    let Some(judged) = row.judged() else {
+        return "-".to_owned();
+    };
+    let Some(interval) = judged.interval else {
+        return match judged.method {
+            Method::Exact => "exact".to_owned(),
+            Method::ThresholdOnly => "(threshold only)".to_owned(),
+            Method::TooFewCalls => "(too few calls)".to_owned(),
+            _ => "-".to_owned(),
+        };
+    };
+    let bound =
+        |b: Option<f64>, infinite: &str| b.map_or_else(|| infinite.to_owned(), units::change);
+    format!(
+        "{} … {}",
+        bound(interval.lower, "-∞"),
+        bound(interval.upper, "+∞")
+    )
+}
+
+fn p_value(row: &Row) -> String {
+    match row.judged().and_then(|j| j.p_adjusted) {
+        Some(p) if p < 0.001 => "<0.001".to_owned(),
+        Some(p) => format!("{p:.3}"),
+        None => "-".to_owned(),
+    }
+}
+
+fn verdict(row: &Row) -> String {
+    let word = if row.verdict() == Verdict::Regressed && !row.gated() {
+        "regressed, not gated"
+    } else {
+        row.verdict().word()
+    };
+    match row.judged().and_then(|j| j.cause.as_ref()) {
+        Some(Cause::Callees { functions }) if functions.is_empty() => {
+            format!("{word} (in callees)")
+        }
+        Some(Cause::Callees { functions }) => format!("{word} (via {})", list(functions, 2)),
+        Some(Cause::CalledBy { functions }) => {
+            format!("{word} (calls from {})", list(functions, 2))
+        }
+        _ => word.to_owned(),
+    }
+}
+
+fn list(names: &[String], at_most: usize) -> String {
+    let mut shown: Vec<&str> = names.iter().take(at_most).map(String::as_str).collect();
+    let more = names.len().saturating_sub(at_most);
+    let extra;
+    if more > 0 {
+        extra = format!("{more} more");
+        shown.push(&extra);
+    }
+    shown.join(", ")
+}
+
+fn culprit_line(row: &Judged) -> String {
+    let mut line = format!(
+        "{}: {} {} ({} → {})",
+        row.function,
+        row.metric.label(),
+        change_of(row.change),
+        row.metric.format(row.baseline),
+        row.metric.format(row.current)
+    );
+    if let Some(Cause::CalledBy { functions }) = &row.cause {
+        let _ = write!(line, ", called more often by {}", list(functions, 3));
+    }
+    line
+}
+
+fn budget_line(check: &BudgetCheck) -> String {
+    let name = match check.metric {
+        Metric::TimePerCall => "mean",
+        Metric::P95 => "p95",
+        _ => "allocs/call",
+    };
+    format!(
+        "{} {name} {} {} {} {}",
+        check.function,
+        check.metric.format(check.measured),
+        if check.exceeded { ">" } else { "≤" },
+        check.metric.format(check.limit),
+        if check.exceeded { "EXCEEDED" } else { "ok" }
+    )
+}
+
+fn describe_side(side: &Side, is_baseline: bool) -> String {
+    let mut text = if is_baseline && side.name != side.record {
+        format!("`{}` (record {}", side.name, side.record)
+    } else {
+        format!("`{}` ({}", side.name, side.created_at)
+    };
+    let _ = write!(text, ", {} samples", side.samples);
+    if let Some(commit) = &side.git_commit {
+        let short: String = commit
+            .chars()
+            .take(perf_format::schema::env::SHORT_COMMIT)
+            .collect();
+        let _ = write!(text, ", commit {short}");
+    }
+    text.push(')');
+    text
+}
+
+fn settings_line(comparison: &Comparison) -> String {
+    let settings = &comparison.settings;
+    let correction = match &comparison.correction {
+        Correction::BenjaminiHochberg { tests } => {
+            format!("; Benjamini–Hochberg across {tests} tests")
+        }
+        _ => String::new(),
+    };
+    format!(
+        "threshold {} for time, {} for counts; Mann–Whitney U at α = {}{correction}",
+        units::percent(settings.threshold),
+        units::percent(settings.alloc_threshold),
+        settings.significance,
+    )
+}
+
+fn outcome_line(comparison: &Comparison) -> String {
+    let totals = &comparison.totals;
+    let count = |n: usize, noun: &str| units::plural(n as u64, noun);
+    let mut parts = Vec::new();
+    if totals.regressed > 0 {
+        parts.push(count(totals.regressed, "regression"));
+    }
+    if totals.budgets_exceeded > 0 {
+        parts.push(format!(
+            "{} exceeded",
+            count(totals.budgets_exceeded, "budget")
+        ));
+    }
+    let mut extra = Vec::new();
+    if totals.regressed_not_gated > 0 {
+        extra.push(format!(
+            "{} not gated",
+            count(totals.regressed_not_gated, "p95 regression")
+        ));
+    }
+    if totals.improved > 0 {
+        extra.push(count(totals.improved, "improvement"));
+    }
+    if totals.new > 0 {
+        extra.push(format!("{} new", count(totals.new, "function")));
+    }
+    if totals.gone > 0 {
+        extra.push(format!("{} gone", count(totals.gone, "function")));
+    }
+    let extra = if extra.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", extra.join(", "))
+    };
+    if parts.is_empty() {
+        format!("no regressions{extra}.")
+    } else if comparison.failed {
+        format!("FAILED: {}{extra}.", parts.join(" and "))
+    } else {
+        format!(
+            "{} (not failing: --fail-on never){extra}.",
+            parts.join(" and ")
+        )
+    }
+}

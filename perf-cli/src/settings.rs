@@ -1,0 +1,64 @@
+//! Where each command's settings come from, in one place: the layout from
+//! `--out` and the environment, the gate from its flags over `[compare]` in
+//! `perf.toml` over the defaults. Commands read what is resolved here and
+//! never merge flags and files themselves.
+
+use std::path::Path;
+
+use perf_format::layout::Layout;
+use perf_format::schema::compare::Settings;
+
+use crate::Error;
+use crate::cli::GateFlags;
+use crate::compare::Gate;
+use crate::config::Config;
+
+/// The workspace seen from here, with the output root `out` if given.
+pub(crate) fn layout(out: Option<&Path>) -> Result<Layout, Error> {
+    let layout = match out {
+        // `--out` wins over PERF_DIR, which is then not read at all.
+        Some(dir) => {
+            let cwd = std::env::current_dir().map_err(|e| Error::read(".", e))?;
+            Layout::new(perf_format::layout::workspace_root(&cwd), dir)
+        }
+        None => Layout::discover()?,
+    };
+    Ok(layout)
+}
+
+/// The gate: each flag given, else `[compare]` of `config`.
+pub(crate) fn gate(config: &Config, flags: &GateFlags) -> Gate {
+    let file = config.compare;
+    Gate {
+        settings: Settings::new(
+            flags.threshold.unwrap_or(file.threshold),
+            flags.alloc_threshold.unwrap_or(file.alloc_threshold),
+            flags.significance.unwrap_or(file.significance),
+        ),
+        fail_on: flags.fail_on,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::FailOn;
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_the_defaults() {
+        let config = Config {
+            compare: Settings::new(0.03, 0.1, 0.05),
+            budgets: Vec::new(),
+        };
+        let flags = GateFlags {
+            threshold: Some(0.2),
+            fail_on: FailOn::Never,
+            ..GateFlags::default()
+        };
+        let gate = gate(&config, &flags);
+        assert_eq!(gate.settings, Settings::new(0.2, 0.1, 0.05));
+        assert_eq!(gate.fail_on, FailOn::Never);
+        let defaults = super::gate(&Config::default(), &GateFlags::default());
+        assert_eq!(defaults.settings, Settings::default());
+    }
+}
