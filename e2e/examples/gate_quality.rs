@@ -15,7 +15,6 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use perf_cli::{Gate, RecordOptions, Target, compare, record};
-use perf_e2e::service::{self, Knobs};
 use perf_format::layout::Layout;
 use perf_format::schema::compare::{Cause, Comparison, Drift, Row, Verdict};
 use perf_format::schema::record::{Metric, Record};
@@ -31,7 +30,8 @@ const ALLOCATING: &str = "validate";
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().is_some_and(|a| a == "--workload") {
-        return workload(&args[1..]);
+        // The instrumented service, when this program is run by `record`.
+        return perf_e2e::serve(args[1..].iter().cloned());
     }
     let option = |name: &str, default: usize| {
         args.iter()
@@ -49,20 +49,6 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-/// The instrumented service, when this program is run by `record`.
-fn workload(args: &[String]) -> ExitCode {
-    let knobs = match Knobs::from_args(args.iter().cloned()) {
-        Ok(knobs) => knobs,
-        Err(why) => {
-            eprintln!("error: {why}");
-            return ExitCode::from(2);
-        }
-    };
-    perf_e2e::run_in_session("service", || {
-        std::hint::black_box(service::serve(&knobs));
-    })
 }
 
 struct Scenario {

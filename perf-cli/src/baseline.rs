@@ -66,14 +66,7 @@ pub(crate) fn list(layout: &Layout) -> Result<Vec<Listed>, Error> {
 
 /// Deletes baseline `name`; its file.
 pub(crate) fn delete(layout: &Layout, name: &str) -> Result<PathBuf, Error> {
-    check_name("baseline", name)?;
-    let path = layout.baseline_file(name);
-    if !path.exists() {
-        return Err(Error::NoBaseline {
-            name: name.to_owned(),
-            path,
-        });
-    }
+    let path = store::saved_baseline(layout, name)?;
     std::fs::remove_file(&path).map_err(|e| Error::write(&path, e))?;
     Ok(path)
 }

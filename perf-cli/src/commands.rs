@@ -106,10 +106,7 @@ fn bench_command(args: BenchArgs) -> Result<Outcome, Error> {
         .arg("bench")
         .args(&args.cargo_args)
         .status()
-        .map_err(|source| Error::Spawn {
-            command: shown.clone(),
-            source,
-        })?;
+        .map_err(Error::spawn(&shown))?;
     if !status.success() {
         return Err(Error::Cargo {
             command: shown,
@@ -310,10 +307,7 @@ fn flamegraph_command(args: FlamegraphArgs) -> Result<Outcome, Error> {
         .map(|reference| store::load_baseline_or_record(&layout, reference))
         .transpose()?;
     let before = base.as_ref().map(|(record, path)| Before { record, path });
-    let svg = match &before {
-        Some(before) => flamegraph::diff_svg(&record, &path, *before, args.metric)?,
-        None => flamegraph::svg(&record, &path, args.metric)?,
-    };
+    let svg = flamegraph::draw(&record, &path, args.metric, before)?;
     let default = flamegraph::default_dir(&layout, &record, &path)
         .join(flamegraph::file_name(args.metric, before.as_ref()));
     if let Some(written) = write_output(args.output, default, &svg)? {

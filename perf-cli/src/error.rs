@@ -142,6 +142,14 @@ impl Error {
         perf_format::Error::invalid(path, problem).into()
     }
 
+    /// The error for a command line `command` that could not be started.
+    pub(crate) fn spawn(command: &str) -> impl FnOnce(io::Error) -> Self + '_ {
+        move |source| Error::Spawn {
+            command: command.to_owned(),
+            source,
+        }
+    }
+
     pub(crate) fn setting(
         setting: impl Into<String>,
         value: impl Into<String>,

@@ -97,10 +97,7 @@ fn cpu_runs(record: &Record) -> f64 {
 /// The record's stacks weighed by `weight`; CPU samples are scaled to
 /// `cpu_runs` runs.
 fn stacks(record: &Record, weight: Weight, cpu_runs: f64) -> Vec<Stack<u64>> {
-    let weighed = |frames: &[String], value: f64| Stack {
-        frames: frames.to_vec(),
-        weight: value.round() as u64,
-    };
+    let weighed = |frames: &[String], value: f64| Stack::new(frames, value.round() as u64);
     match weight {
         Weight::Time => record
             .stacks
@@ -147,28 +144,6 @@ fn subtitle(record: &Record, weight: Weight) -> String {
     )
 }
 
-/// The flamegraph of `record` (read from `path`) by `weight`, as SVG.
-pub(crate) fn svg(record: &Record, path: &Path, weight: Weight) -> Result<Vec<u8>, Error> {
-    if let Some(error) = unavailable(record, path, weight) {
-        return Err(error);
-    }
-    let chart = Chart {
-        title: format!("{}: {} by call stack", record.name, weight.what()),
-        subtitle: Some(subtitle(record, weight)),
-        count_name: weight.count_name().to_owned(),
-        palette: weight.palette(),
-    };
-    let mut out = Vec::new();
-    svg::write_svg(
-        &mut out,
-        &chart,
-        &stacks(record, weight, cpu_runs(record)),
-        value,
-    )
-    .map_err(|e| Error::invalid(path, format!("cannot draw its flamegraph: {e}")))?;
-    Ok(out)
-}
-
 /// A baseline side of a differential flamegraph.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Before<'a> {
@@ -207,51 +182,51 @@ impl Before<'_> {
     }
 }
 
-/// A differential flamegraph of `record` against `before`, as SVG: widths
-/// are the record's, red frames grew and blue ones shrank.
-pub(crate) fn diff_svg(
+/// The flamegraph of `record` (read from `path`) by `weight` as SVG, or
+/// with `before` a differential one: widths are the record's, red frames
+/// grew and blue ones shrank.
+pub(crate) fn draw(
     record: &Record,
     path: &Path,
-    before: Before<'_>,
     weight: Weight,
+    before: Option<Before<'_>>,
 ) -> Result<Vec<u8>, Error> {
-    if let Some(error) = unavailable(record, path, weight) {
-        return Err(error);
-    }
-    if let Some(error) = unavailable(before.record, before.path, weight) {
+    let sides = std::iter::once((record, path)).chain(before.map(|b| (b.record, b.path)));
+    if let Some(error) = sides
+        .filter_map(|(record, path)| unavailable(record, path, weight))
+        .next()
+    {
         return Err(error);
     }
     // Both sides as if they had as many runs as the record.
     let runs = cpu_runs(record);
-    let chart = Chart {
-        title: format!(
-            "{}: {}, {} → {}",
-            record.name,
-            weight.what(),
-            before.label(),
-            record.id
-        ),
-        subtitle: Some(format!(
-            "red grew, blue shrank · widths are {}",
-            subtitle(record, weight)
-        )),
+    let after = stacks(record, weight, runs);
+    let mut chart = Chart {
+        title: format!("{}: {} by call stack", record.name, weight.what()),
+        subtitle: Some(subtitle(record, weight)),
         count_name: weight.count_name().to_owned(),
         palette: weight.palette(),
     };
     let mut out = Vec::new();
-    svg::write_diff_svg(
-        &mut out,
-        &chart,
-        &stacks(before.record, weight, runs),
-        &stacks(record, weight, runs),
-        value,
-    )
-    .map_err(|e| {
-        Error::invalid(
-            path,
-            format!("cannot draw its differential flamegraph: {e}"),
-        )
-    })?;
+    let drawn = match before {
+        None => svg::write_svg(&mut out, &chart, &after, value),
+        Some(before) => {
+            chart.title = format!(
+                "{}: {}, {} → {}",
+                record.name,
+                weight.what(),
+                before.label(),
+                record.id
+            );
+            chart.subtitle = Some(format!(
+                "red grew, blue shrank · widths are {}",
+                subtitle(record, weight)
+            ));
+            let earlier = stacks(before.record, weight, runs);
+            svg::write_diff_svg(&mut out, &chart, &earlier, &after, value)
+        }
+    };
+    drawn.map_err(|e| Error::invalid(path, format!("cannot draw its flamegraph: {e}")))?;
     Ok(out)
 }
 

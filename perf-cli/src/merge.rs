@@ -10,6 +10,7 @@ use perf_format::schema::record::{FunctionSamples, Metric, Record, RunSummary, S
 use perf_format::schema::run::{FunctionStats, RunData};
 use perf_format::stacks::{
     CallCost, CallStack, CpuStack, SampleCount, Stack, bound_cpu_stacks, call_paths, read_folded,
+    sort_heaviest,
 };
 
 use crate::Error;
@@ -168,12 +169,7 @@ fn merge_stacks(runs: &[&RunData]) -> Vec<CallStack> {
             weight: cost.per(runs),
         })
         .collect();
-    merged.sort_by(|a, b| {
-        b.weight
-            .total_ns
-            .total_cmp(&a.weight.total_ns)
-            .then_with(|| a.frames.cmp(&b.frames))
-    });
+    sort_heaviest(&mut merged, |cost| cost.total_ns);
     merged
 }
 
@@ -199,12 +195,7 @@ fn merge_cpu_stacks<'a>(sampled: impl Iterator<Item = &'a [CpuStack]>) -> Vec<Cp
             },
         })
         .collect();
-    merged.sort_by(|a, b| {
-        b.weight
-            .samples
-            .total_cmp(&a.weight.samples)
-            .then_with(|| a.frames.cmp(&b.frames))
-    });
+    sort_heaviest(&mut merged, |count| count.samples);
     bound_cpu_stacks(merged)
 }
 
@@ -215,10 +206,7 @@ mod tests {
     use super::*;
 
     fn stack(frames: &[&str], samples: f64) -> CpuStack {
-        Stack {
-            frames: frames.iter().map(|f| (*f).to_owned()).collect(),
-            weight: SampleCount { samples },
-        }
+        Stack::new(frames.iter().copied(), SampleCount { samples })
     }
 
     #[test]

@@ -226,10 +226,7 @@ fn build(kind: CargoTarget, name: &str, package: Option<&str>) -> Result<PathBuf
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .output()
-        .map_err(|source| Error::Spawn {
-            command: shown.clone(),
-            source,
-        })?;
+        .map_err(Error::spawn(&shown))?;
     if !output.status.success() {
         return Err(Error::Cargo {
             command: shown,
@@ -274,10 +271,7 @@ fn run_once(
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output()
-        .map_err(|source| Error::Spawn {
-            command: shown.to_owned(),
-            source,
-        })?;
+        .map_err(Error::spawn(shown))?;
     let elapsed = started.elapsed();
     if !output.status.success() {
         return Err(Error::CommandFailed {

@@ -264,7 +264,7 @@ fn flamegraphs(page: &mut String, report: &Report<'_>) -> Result<(), Error> {
             );
             continue;
         }
-        let svg = flamegraph::svg(record, path, weight)?;
+        let svg = flamegraph::draw(record, path, weight, None)?;
         figure(
             page,
             &format!("{} by stack", capitalised(weight.what())),
@@ -301,7 +301,7 @@ fn comparison(
         {
             continue;
         }
-        let svg = flamegraph::diff_svg(report.record, report.path, baseline.before, weight)?;
+        let svg = flamegraph::draw(report.record, report.path, weight, Some(baseline.before))?;
         let caption = format!(
             "{}: {} → {} (red grew, blue shrank)",
             capitalised(weight.what()),

@@ -93,6 +93,12 @@ pub(crate) fn load_baseline(layout: &Layout, name: &str) -> Result<(Record, Path
     if (name.contains(std::path::MAIN_SEPARATOR) || name.ends_with(".json")) && as_path.exists() {
         return Ok((load_record_file(as_path)?, as_path.to_owned()));
     }
+    let path = saved_baseline(layout, name)?;
+    Ok((load_record_file(&path)?, path))
+}
+
+/// The file of saved baseline `name`, which must exist.
+pub(crate) fn saved_baseline(layout: &Layout, name: &str) -> Result<PathBuf, Error> {
     check_name("baseline", name)?;
     let path = layout.baseline_file(name);
     if !path.exists() {
@@ -101,7 +107,7 @@ pub(crate) fn load_baseline(layout: &Layout, name: &str) -> Result<(Record, Path
             path,
         });
     }
-    Ok((load_record_file(&path)?, path))
+    Ok(path)
 }
 
 /// Resolves what to hold a record against: baseline `reference` when

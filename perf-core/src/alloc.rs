@@ -94,6 +94,30 @@ unsafe impl<A: GlobalAlloc + 'static> GlobalAlloc for PerfAlloc<A> {
 #[cfg(feature = "heap")]
 struct Routed<'a, A>(&'a A);
 
+/// `GlobalAlloc`'s methods on [`Routed`], each calling dhat's allocator or
+/// the wrapped one with the caller's arguments.
+#[cfg(feature = "heap")]
+macro_rules! routed {
+    ($($method:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {
+        $(
+            #[inline(always)]
+            unsafe fn $method(&self, $($arg: $ty),*) -> $out {
+                // SAFETY: the caller upholds the contract of the
+                // `GlobalAlloc` method of this name; with `A = System` both
+                // allocators take their blocks from `System`, so either may
+                // free or grow a block the other allocated.
+                unsafe {
+                    if Self::to_dhat() {
+                        dhat::Alloc.$method($($arg),*)
+                    } else {
+                        self.0.$method($($arg),*)
+                    }
+                }
+            }
+        )*
+    };
+}
+
 #[cfg(feature = "heap")]
 impl<A: GlobalAlloc + 'static> Routed<'_, A> {
     /// Whether this call goes to dhat: only a `System`-backed `PerfAlloc`
@@ -103,53 +127,11 @@ impl<A: GlobalAlloc + 'static> Routed<'_, A> {
         std::any::TypeId::of::<A>() == std::any::TypeId::of::<System>() && crate::heap::routing()
     }
 
-    #[inline(always)]
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
-        unsafe {
-            if Self::to_dhat() {
-                dhat::Alloc.alloc(layout)
-            } else {
-                self.0.alloc(layout)
-            }
-        }
-    }
-
-    #[inline(always)]
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::alloc_zeroed`'s contract.
-        unsafe {
-            if Self::to_dhat() {
-                dhat::Alloc.alloc_zeroed(layout)
-            } else {
-                self.0.alloc_zeroed(layout)
-            }
-        }
-    }
-
-    #[inline(always)]
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract; with
-        // `A = System` both allocators free from `System`.
-        unsafe {
-            if Self::to_dhat() {
-                dhat::Alloc.dealloc(ptr, layout)
-            } else {
-                self.0.dealloc(ptr, layout)
-            }
-        }
-    }
-
-    #[inline(always)]
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: as in `dealloc`.
-        unsafe {
-            if Self::to_dhat() {
-                dhat::Alloc.realloc(ptr, layout, new_size)
-            } else {
-                self.0.realloc(ptr, layout, new_size)
-            }
-        }
+    routed! {
+        alloc(layout: Layout) -> *mut u8;
+        alloc_zeroed(layout: Layout) -> *mut u8;
+        dealloc(ptr: *mut u8, layout: Layout) -> ();
+        realloc(ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8;
     }
 }
 

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{Criterion, criterion_group};
 use perf_cli::{Detail, Format, Gate, compare, load_record_file, render};
@@ -17,13 +16,9 @@ const RUNS: usize = 10;
 /// A record of `FUNCTIONS` leaf functions with noisy times and fixed counts;
 /// `seed` varies the noise, `slower` makes every 100th function 10% slower.
 fn record(id: &str, seed: u64, slower: bool) -> Record {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut jitter = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        1.0 + ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.04
-    };
+    let mut random = super::Xorshift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut jitter =
+        move || 1.0 + ((random.next() >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.04;
     let functions = (0..FUNCTIONS)
         .map(|i| {
             let base = 1_000.0 + (i % 97) as f64 * 10.0;
@@ -100,8 +95,6 @@ fn compare_at_scale(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(5));
+    config = super::measuring_for(5);
     targets = compare_at_scale
 }

@@ -137,26 +137,11 @@ fn twice() -> Result<(), perf_core::Error> {
     Ok(())
 }
 
-fn foreign_pprof() -> Result<(), perf_core::Error> {
-    let guard = pprof::ProfilerGuardBuilder::default()
-        .frequency(100)
-        .build()
-        .expect("the program's own pprof profiler");
+/// A session started while `profiler`, the program's own, runs is refused;
+/// once it is dropped, nothing was left behind and a session starts.
+fn refused_while<P>(profiler: P) -> Result<(), perf_core::Error> {
     match Session::start("refused") {
-        Ok(_) => panic!("a session started while the program's pprof profiler ran"),
-        Err(e) => println!("refused: {e}"),
-    }
-    drop(guard);
-    // Nothing was left behind: a session can start now.
-    let run = Session::start("after")?.finish()?;
-    println!("{}", run.dir().display());
-    Ok(())
-}
-
-fn foreign_dhat() -> Result<(), perf_core::Error> {
-    let profiler = dhat::Profiler::builder().testing().build();
-    match Session::start("refused") {
-        Ok(_) => panic!("a session started while the program's dhat profiler ran"),
+        Ok(_) => panic!("a session started while the program's own profiler ran"),
         Err(e) => println!("refused: {e}"),
     }
     drop(profiler);
@@ -171,8 +156,13 @@ fn main() -> Result<(), perf_core::Error> {
         Some("credit") => credit(),
         Some("stress") => stress(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(6)),
         Some("twice") => twice(),
-        Some("foreign-pprof") => foreign_pprof(),
-        Some("foreign-dhat") => foreign_dhat(),
+        Some("foreign-pprof") => refused_while(
+            pprof::ProfilerGuardBuilder::default()
+                .frequency(100)
+                .build()
+                .expect("the program's own pprof profiler"),
+        ),
+        Some("foreign-dhat") => refused_while(dhat::Profiler::builder().testing().build()),
         _ => {
             eprintln!("usage: profiled credit|stress [ROUNDS]|twice|foreign-pprof|foreign-dhat");
             std::process::exit(2);

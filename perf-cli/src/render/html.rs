@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use perf_format::html::escape as e;
 use perf_format::schema::compare::{OnlyIn, Row, Verdict};
 
-use super::{Output, View};
+use super::Part::{Budgets, Culprits, Heading, Hidden, Notes, Rows};
+use super::{Output, Part, View};
 
 /// The fragment of the report's comparison section.
 pub(super) struct Html;
@@ -18,34 +19,38 @@ fn sort_key(value: Option<f64>) -> String {
 }
 
 impl Output for Html {
-    fn comparison(&self, view: &View<'_>) -> String {
-        let mut out = String::new();
+    fn parts(&self) -> &'static [Part] {
+        &[Heading, Culprits, Rows, Hidden, Budgets, Notes]
+    }
+
+    fn heading(&self, view: &View<'_>, out: &mut String) {
         let _ = writeln!(
             out,
-            "<p class=\"outcome {}\">{}</p>",
+            "<p class=\"outcome {}\">{}</p>\n\
+             <p class=\"sides\">Baseline {} · current {}<br><span class=\"muted\">{}</span></p>",
             if view.comparison.failed {
                 "failed"
             } else {
                 "passed"
             },
-            e(&view.outcome)
-        );
-        let _ = writeln!(
-            out,
-            "<p class=\"sides\">Baseline {} · current {}<br><span class=\"muted\">{}</span></p>",
+            e(&view.outcome),
             e(&view.baseline.replace('`', "")),
             e(&view.current.replace('`', "")),
             e(&view.settings)
         );
-        if !view.culprits.is_empty() {
-            out.push_str(
-                "<div class=\"culprits\"><strong>Where to look</strong> (own cost changed):<ul>\n",
-            );
-            for line in &view.culprits {
-                let _ = writeln!(out, "<li>{}</li>", e(line));
-            }
-            out.push_str("</ul></div>\n");
+    }
+
+    fn culprits(&self, lines: &[String], out: &mut String) {
+        out.push_str(
+            "<div class=\"culprits\"><strong>Where to look</strong> (own cost changed):<ul>\n",
+        );
+        for line in lines {
+            let _ = writeln!(out, "<li>{}</li>", e(line));
         }
+        out.push_str("</ul></div>\n");
+    }
+
+    fn rows(&self, view: &View<'_>, out: &mut String) {
         let _ = writeln!(
             out,
             "<table class=\"sortable compare\"><thead><tr><th>function</th><th>metric</th>\
@@ -89,28 +94,25 @@ impl Output for Html {
             );
         }
         out.push_str("</tbody></table>\n");
-        if view.hidden > 0 {
-            let _ = writeln!(
-                out,
-                "<p class=\"muted\">{} unchanged rows not shown (<code>cargo perf compare --all</code> shows them).</p>",
-                view.hidden
-            );
+    }
+
+    fn hidden(&self, count: usize, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "<p class=\"muted\">{count} unchanged rows not shown (<code>cargo perf compare --all</code> shows them).</p>"
+        );
+    }
+
+    fn budgets(&self, budgets: &[(String, bool)], out: &mut String) {
+        out.push_str("<p><strong>Budgets</strong> (perf.toml):</p><ul class=\"budgets\">\n");
+        for (line, exceeded) in budgets {
+            let class = if *exceeded { "regressed" } else { "unchanged" };
+            let _ = writeln!(out, "<li class=\"{class}\">{}</li>", e(line));
         }
-        if !view.budgets.is_empty() {
-            out.push_str("<p><strong>Budgets</strong> (perf.toml):</p><ul class=\"budgets\">\n");
-            for (line, exceeded) in &view.budgets {
-                let _ = writeln!(
-                    out,
-                    "<li class=\"{}\">{}</li>",
-                    if *exceeded { "regressed" } else { "unchanged" },
-                    e(line)
-                );
-            }
-            out.push_str("</ul>\n");
-        }
-        for note in view.notes() {
-            let _ = writeln!(out, "<p class=\"note\">Note: {}</p>", e(note));
-        }
-        out
+        out.push_str("</ul>\n");
+    }
+
+    fn note(&self, note: &str, out: &mut String) {
+        let _ = writeln!(out, "<p class=\"note\">Note: {}</p>", e(note));
     }
 }

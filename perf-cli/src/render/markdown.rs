@@ -4,41 +4,45 @@ use std::fmt::Write as _;
 
 use perf_format::schema::compare::Verdict;
 
-use super::{Cells, Output, View};
+use super::Part::{Budgets, Culprits, Heading, Notes, Rows};
+use super::{Cells, Output, Part, View, is_change};
 
 /// The outcome as a heading, where to look, changed rows, the unchanged
 /// ones folded away, budgets and notes.
 pub(super) struct Markdown;
 
 impl Output for Markdown {
-    fn comparison(&self, view: &View<'_>) -> String {
-        let mut out = String::new();
+    fn parts(&self) -> &'static [Part] {
+        &[Heading, Culprits, Rows, Budgets, Notes]
+    }
+
+    fn heading(&self, view: &View<'_>, out: &mut String) {
         let icon = if view.comparison.failed { "❌" } else { "✅" };
         let _ = writeln!(
             out,
-            "### {icon} perf: {}\n",
-            view.outcome.trim_end_matches('.')
-        );
-        let _ = writeln!(
-            out,
-            "Baseline {} · current {}  \n{}\n",
+            "### {icon} perf: {}\n\nBaseline {} · current {}  \n{}\n",
+            view.outcome.trim_end_matches('.'),
             view.baseline.replace('`', ""),
             view.current.replace('`', ""),
             view.settings
         );
-        if !view.culprits.is_empty() {
-            out.push_str("**Where to look** (own cost changed):\n\n");
-            for line in &view.culprits {
-                let _ = writeln!(out, "- {}", line.replace('`', ""));
-            }
-            out.push('\n');
+    }
+
+    fn culprits(&self, lines: &[String], out: &mut String) {
+        out.push_str("**Where to look** (own cost changed):\n\n");
+        for line in lines {
+            let _ = writeln!(out, "- {}", line.replace('`', ""));
         }
+        out.push('\n');
+    }
+
+    fn rows(&self, view: &View<'_>, out: &mut String) {
         let (changed, unchanged): (Vec<&Cells<'_>>, Vec<&Cells<'_>>) = view
             .rows
             .iter()
             .partition(|cells| cells.row.verdict() != Verdict::Unchanged);
         if !changed.is_empty() {
-            table(&mut out, view, &changed);
+            table(out, view, &changed);
         }
         if !unchanged.is_empty() {
             let _ = writeln!(
@@ -46,20 +50,21 @@ impl Output for Markdown {
                 "<details><summary>{} unchanged</summary>\n",
                 unchanged.len()
             );
-            table(&mut out, view, &unchanged);
+            table(out, view, &unchanged);
             out.push_str("</details>\n\n");
         }
-        if !view.budgets.is_empty() {
-            out.push_str("**Budgets** (perf.toml):\n\n");
-            for (line, _) in &view.budgets {
-                let _ = writeln!(out, "- {line}");
-            }
-            out.push('\n');
+    }
+
+    fn budgets(&self, budgets: &[(String, bool)], out: &mut String) {
+        out.push_str("**Budgets** (perf.toml):\n\n");
+        for (line, _) in budgets {
+            let _ = writeln!(out, "- {line}");
         }
-        for note in view.notes() {
-            let _ = writeln!(out, "> **Note:** {note}\n");
-        }
-        out
+        out.push('\n');
+    }
+
+    fn note(&self, note: &str, out: &mut String) {
+        let _ = writeln!(out, "> **Note:** {note}\n");
     }
 }
 
@@ -72,7 +77,7 @@ fn table(out: &mut String, view: &View<'_>, rows: &[&Cells<'_>]) {
     out.push_str("|---|---|---:|---:|---:|---|---|\n");
     for cells in rows {
         let verdict = cells.row.verdict();
-        let change = if matches!(verdict, Verdict::Regressed | Verdict::Improved) {
+        let change = if is_change(verdict) {
             format!("**{}**", cells.change)
         } else {
             cells.change.clone()

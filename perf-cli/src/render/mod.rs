@@ -4,8 +4,9 @@
 //!
 //! One path: [`render`] computes a [`View`] of the comparison once — the
 //! p/q label, the rows shown and their cells, where to look, the outcome —
-//! and hands it to the [`Output`] of the format, as criterion hands one
-//! measurement to each of its reports.
+//! and walks the parts of it that the format shows, in the format's order,
+//! calling the format's [`Output`] hook for each part that has something
+//! to show, as criterion calls each of its reports' hooks.
 
 mod html;
 mod markdown;
@@ -44,14 +45,34 @@ pub struct Detail {
 
 /// `comparison` in `format`, showing as much as `detail` says.
 pub fn render(comparison: &Comparison, format: Format, detail: Detail) -> String {
-    let view = View::new(comparison, detail);
     let output: &dyn Output = match format {
+        // The comparison itself: stable and documented.
+        Format::Json => return json(comparison),
         Format::Table => &table::Table,
         Format::Markdown => &markdown::Markdown,
-        Format::Json => &Json,
         Format::Html => &html::Html,
     };
-    output.comparison(&view)
+    let view = View::new(comparison, detail);
+    let mut out = String::new();
+    for part in output.parts() {
+        match part {
+            Part::Heading => output.heading(&view, &mut out),
+            Part::Rows => output.rows(&view, &mut out),
+            Part::Hidden if view.hidden > 0 => output.hidden(view.hidden, &mut out),
+            Part::Culprits if !view.culprits.is_empty() => {
+                output.culprits(&view.culprits, &mut out)
+            }
+            Part::Budgets if !view.budgets.is_empty() => output.budgets(&view.budgets, &mut out),
+            Part::Notes => {
+                for note in &comparison.notes {
+                    output.note(note, &mut out);
+                }
+            }
+            Part::Outcome => output.outcome(&view, &mut out),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The budgets of `report` (from the `perf.toml` at `config`) in `format`.
@@ -84,19 +105,51 @@ pub(crate) fn budgets(report: &BudgetReport, config: &std::path::Path, format: F
     text
 }
 
-/// One output format of a comparison.
-trait Output {
-    /// The whole output.
-    fn comparison(&self, view: &View<'_>) -> String;
+/// The parts of a comparison's output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part {
+    /// The sides, the settings (and in some formats the outcome).
+    Heading,
+    /// The rows shown.
+    Rows,
+    /// How many unchanged rows were left out, when any were.
+    Hidden,
+    /// Where to look, when a function's own cost regressed.
+    Culprits,
+    /// The budgets of perf.toml, when there are any.
+    Budgets,
+    /// Each note.
+    Notes,
+    /// The outcome at the end.
+    Outcome,
 }
 
-/// `perf-compare/1`: the comparison itself, stable and documented.
-struct Json;
+/// One output format of a comparison: the parts it shows, in its order,
+/// and a hook writing each (a no-op unless the format shows the part).
+trait Output {
+    /// The parts shown, in order.
+    fn parts(&self) -> &'static [Part];
 
-impl Output for Json {
-    fn comparison(&self, view: &View<'_>) -> String {
-        json(view.comparison)
-    }
+    /// The sides and settings.
+    fn heading(&self, _view: &View<'_>, _out: &mut String) {}
+
+    /// The rows shown.
+    fn rows(&self, _view: &View<'_>, _out: &mut String) {}
+
+    /// `count` unchanged rows were left out.
+    fn hidden(&self, _count: usize, _out: &mut String) {}
+
+    /// Where to look: one line per culprit.
+    fn culprits(&self, _lines: &[String], _out: &mut String) {}
+
+    /// One line per budget, and whether it was exceeded.
+    fn budgets(&self, _budgets: &[(String, bool)], _out: &mut String) {}
+
+    /// One note.
+    fn note(&self, _note: &str, _out: &mut String) {}
+
+    /// The outcome.
+    fn outcome(&self, _view: &View<'_>, _out: &mut String) {}
 }
 
 fn json(value: &impl serde::Serialize) -> String {
@@ -128,6 +181,11 @@ struct View<'a> {
     hidden: usize,
     /// One line per budget, and whether it was exceeded.
     budgets: Vec<(String, bool)>,
+}
+
+/// Whether a verdict is a change that counts, either way.
+fn is_change(verdict: Verdict) -> bool {
+    matches!(verdict, Verdict::Regressed | Verdict::Improved)
 }
 
 /// A row's cells as every output shows them.
@@ -175,10 +233,6 @@ impl<'a> View<'a> {
                 .map(|check| (budget_line(check), check.exceeded))
                 .collect(),
         }
-    }
-
-    fn notes(&self) -> &[String] {
-        &self.comparison.notes
     }
 }
 

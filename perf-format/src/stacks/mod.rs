@@ -38,6 +38,25 @@ pub struct Stack<W> {
     pub weight: W,
 }
 
+impl<W> Stack<W> {
+    /// A stack of `frames`, root first, weighing `weight`.
+    pub fn new<S: Into<String>>(frames: impl IntoIterator<Item = S>, weight: W) -> Stack<W> {
+        Stack {
+            frames: frames.into_iter().map(Into::into).collect(),
+            weight,
+        }
+    }
+}
+
+/// Sorts `stacks` heaviest first by `weight`, by frames among equals.
+pub fn sort_heaviest<W>(stacks: &mut [Stack<W>], weight: impl Fn(&W) -> f64) {
+    stacks.sort_by(|a, b| {
+        weight(&b.weight)
+            .total_cmp(&weight(&a.weight))
+            .then_with(|| a.frames.cmp(&b.frames))
+    });
+}
+
 /// The cost of one call path: per run in a record (means over its runs),
 /// whole in a run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -167,10 +186,7 @@ pub fn bound_cpu_stacks(stacks: Vec<CpuStack>) -> Vec<CpuStack> {
             rest += stack.weight.samples;
         }
     }
-    kept.push(Stack {
-        frames: vec![OTHER_STACKS.to_owned()],
-        weight: SampleCount { samples: rest },
-    });
+    kept.push(Stack::new([OTHER_STACKS], SampleCount { samples: rest }));
     kept
 }
 
@@ -391,10 +407,7 @@ mod tests {
     use super::*;
 
     fn stack(frames: &[&str], samples: f64) -> CpuStack {
-        Stack {
-            frames: frames.iter().map(|f| (*f).to_owned()).collect(),
-            weight: SampleCount { samples },
-        }
+        Stack::new(frames.iter().copied(), SampleCount { samples })
     }
 
     fn count(s: &SampleCount) -> u64 {
