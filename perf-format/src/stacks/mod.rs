@@ -222,11 +222,15 @@ impl Bounds {
 /// One folded line's stack part: frames joined by `;`. A name keeps
 /// neither `;` (it separates frames) nor whitespace (a space before the
 /// value ends the stack, and `worker 1 5` would read as a differential
-/// line): `;` becomes `:`, whitespace a no-break space, which looks the same.
+/// line): `;` becomes `:`, whitespace a no-break space, which looks the
+/// same; an empty name is `[unknown]`.
 fn fold(frames: &[String], out: &mut String) {
     for (i, frame) in frames.iter().enumerate() {
         if i > 0 {
             out.push(';');
+        }
+        if frame.is_empty() {
+            out.push_str("[unknown]");
         }
         out.extend(frame.chars().map(|c| match c {
             ';' => ':',
@@ -377,7 +381,8 @@ pub fn parse_folded(text: &str) -> Result<Vec<CpuStack>, (usize, String)> {
             .parse()
             .map_err(|_| (i + 1, format!("{count:?} is not a sample count")))?;
         let frames: Vec<String> = stack.split(';').map(str::to_owned).collect();
-        if frames.iter().any(|f| f.trim().is_empty()) {
+        // Names that were only whitespace are written as no-break spaces.
+        if frames.iter().any(|f| f.trim_ascii().is_empty()) {
             return Err((i + 1, "an empty frame".to_owned()));
         }
         stacks.push(Stack {
@@ -404,6 +409,8 @@ pub fn read_folded(path: &Path) -> Result<Vec<CpuStack>, Error> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn stack(frames: &[&str], samples: f64) -> CpuStack {
@@ -508,6 +515,40 @@ mod tests {
         read.sort_by(|a, b| b.weight.samples.total_cmp(&a.weight.samples));
         assert_eq!(read[0], stacks[0]);
         assert_eq!(read[1].frames[1], "<Vec<u8>\u{a0}as\u{a0}Clone>::clone");
+    }
+
+    proptest! {
+        /// Whatever the names, folded lines read back as the same stacks
+        /// (names with `;` or whitespace as they are drawn) and weights.
+        #[test]
+        fn folded_lines_read_back_whatever_the_names(
+            stacks in prop::collection::vec(
+                (prop::collection::vec("[a-z:<>; \\t]{0,8}", 1..6), 1u64..10_000),
+                0..30,
+            ),
+        ) {
+            let stacks: Vec<CpuStack> = stacks
+                .into_iter()
+                .map(|(frames, n)| Stack::new(frames, SampleCount { samples: n as f64 }))
+                .collect();
+            let mut text = Vec::new();
+            write_folded(&mut text, &stacks, count).unwrap();
+            let read = parse_folded(std::str::from_utf8(&text).unwrap()).unwrap();
+            let drawn = |frames: &[String]| {
+                let mut key = String::new();
+                fold(frames, &mut key);
+                key
+            };
+            let mut expected: HashMap<String, f64> = HashMap::new();
+            for stack in &stacks {
+                *expected.entry(drawn(&stack.frames)).or_default() += stack.weight.samples;
+            }
+            let got: HashMap<String, f64> = read
+                .iter()
+                .map(|s| (s.frames.join(";"), s.weight.samples))
+                .collect();
+            prop_assert_eq!(got, expected);
+        }
     }
 
     #[test]
