@@ -23,10 +23,11 @@ pub(crate) fn save(
     files::create_dir_all(&layout.baselines_dir())?;
     let path = layout.baseline_file(name);
     if path.is_dir() {
-        return Err(Error::write(
+        return Err(perf_format::Error::write(
             &path,
             std::io::Error::from(std::io::ErrorKind::IsADirectory),
-        ));
+        )
+        .into());
     }
     files::write_json(&path, &record)?;
     Ok((record, path))
@@ -47,7 +48,7 @@ pub(crate) fn list(layout: &Layout) -> Result<Vec<Listed>, Error> {
     if !dir.exists() {
         return Ok(Vec::new());
     }
-    let entries = std::fs::read_dir(&dir).map_err(|e| Error::read(&dir, e))?;
+    let entries = std::fs::read_dir(&dir).map_err(|e| perf_format::Error::read(&dir, e))?;
     let mut listed: Vec<Listed> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
@@ -67,6 +68,6 @@ pub(crate) fn list(layout: &Layout) -> Result<Vec<Listed>, Error> {
 /// Deletes baseline `name`; its file.
 pub(crate) fn delete(layout: &Layout, name: &str) -> Result<PathBuf, Error> {
     let path = store::saved_baseline(layout, name)?;
-    std::fs::remove_file(&path).map_err(|e| Error::write(&path, e))?;
+    std::fs::remove_file(&path).map_err(|e| perf_format::Error::write(&path, e))?;
     Ok(path)
 }

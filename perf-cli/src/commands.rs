@@ -46,15 +46,17 @@ pub(crate) fn run(cli: Cli) -> Result<Outcome, Error> {
     }
 }
 
-/// Writes to stdout; a closed pipe (`| head`) is not an error.
+/// Writes text to stdout (see [`to_stdout`]).
 fn print(text: &str) -> Result<(), Error> {
+    to_stdout(text.as_bytes())
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn to_stdout(bytes: &[u8]) -> Result<(), Error> {
     let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::write("standard output", e))
+            Err(perf_format::Error::write("standard output", e).into())
         }
         _ => Ok(()),
     }
@@ -277,15 +279,7 @@ fn write_output(
     bytes: &[u8],
 ) -> Result<Option<PathBuf>, Error> {
     let path = match output {
-        Some(path) if path.as_os_str() == "-" => {
-            let mut stdout = std::io::stdout().lock();
-            return match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    Err(Error::write("standard output", e))
-                }
-                _ => Ok(None),
-            };
-        }
+        Some(path) if path.as_os_str() == "-" => return to_stdout(bytes).map(|()| None),
         Some(path) => path,
         None => {
             if let Some(dir) = default.parent() {

@@ -78,7 +78,7 @@ fn walk(
         function.samples = BTreeMap::from([(Metric::TimePerCall, values)]);
         found.insert(id, function);
     }
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::read(dir, e))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| perf_format::Error::read(dir, e))?;
     let mut children: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())

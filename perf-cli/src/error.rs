@@ -130,32 +130,12 @@ fn stderr_tail(stderr: &str) -> String {
 }
 
 impl Error {
-    pub(crate) fn read(path: impl Into<PathBuf>, source: io::Error) -> Self {
-        perf_format::Error::read(path, source).into()
-    }
-
-    pub(crate) fn write(path: impl Into<PathBuf>, source: io::Error) -> Self {
-        perf_format::Error::write(path, source).into()
-    }
-
-    pub(crate) fn invalid(path: impl Into<PathBuf>, problem: impl Into<String>) -> Self {
-        perf_format::Error::invalid(path, problem).into()
-    }
-
     /// The error for a command line `command` that could not be started.
     pub(crate) fn spawn(command: &str) -> impl FnOnce(io::Error) -> Self + '_ {
         move |source| Error::Spawn {
             command: command.to_owned(),
             source,
         }
-    }
-
-    pub(crate) fn setting(
-        setting: impl Into<String>,
-        value: impl Into<String>,
-        reason: impl Into<String>,
-    ) -> Self {
-        perf_format::Error::setting(setting, value, reason).into()
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use perf_format::layout::Layout;
 use perf_format::schema::record::{Record, Source};
 use perf_format::stacks::Stack;
-use perf_format::stacks::svg::{self, Chart, Palette};
+use perf_format::stacks::svg::{self, Chart, Measure};
 use perf_format::units::plural;
 
 use crate::Error;
@@ -27,37 +27,12 @@ impl Weight {
     /// Every weight, in the order a report shows them.
     pub(crate) const ALL: [Weight; 3] = [Weight::Time, Weight::Alloc, Weight::Cpu];
 
-    /// The weight's name in file names and on the command line.
-    pub(crate) fn name(self) -> &'static str {
+    /// What it measures: its name, words, unit and colours.
+    pub(crate) fn measure(self) -> Measure {
         match self {
-            Weight::Time => "time",
-            Weight::Alloc => "alloc",
-            Weight::Cpu => "cpu",
-        }
-    }
-
-    /// What the widths stand for, in words.
-    pub(crate) fn what(self) -> &'static str {
-        match self {
-            Weight::Time => "wall time",
-            Weight::Alloc => "bytes allocated",
-            Weight::Cpu => "CPU samples",
-        }
-    }
-
-    fn count_name(self) -> &'static str {
-        match self {
-            Weight::Time => "ns",
-            Weight::Alloc => "bytes",
-            Weight::Cpu => "samples",
-        }
-    }
-
-    fn palette(self) -> Palette {
-        match self {
-            Weight::Time => Palette::Time,
-            Weight::Alloc => Palette::Alloc,
-            Weight::Cpu => Palette::Cpu,
+            Weight::Time => Measure::Time,
+            Weight::Alloc => Measure::Alloc,
+            Weight::Cpu => Measure::Cpu,
         }
     }
 }
@@ -84,7 +59,7 @@ pub(crate) fn unavailable(record: &Record, path: &Path, weight: Weight) -> Optio
         ),
         _ => return None,
     };
-    Some(Error::invalid(path, problem))
+    Some(perf_format::Error::invalid(path, problem).into())
 }
 
 /// How many runs CPU sample counts are given for: a record's CPU stacks
@@ -201,11 +176,11 @@ pub(crate) fn draw(
     // Both sides as if they had as many runs as the record.
     let runs = cpu_runs(record);
     let after = stacks(record, weight, runs);
+    let measure = weight.measure();
     let mut chart = Chart {
-        title: format!("{}: {} by call stack", record.name, weight.what()),
+        title: format!("{}: {} by call stack", record.name, measure.what()),
         subtitle: Some(subtitle(record, weight)),
-        count_name: weight.count_name().to_owned(),
-        palette: weight.palette(),
+        measure,
     };
     let mut out = Vec::new();
     let drawn = match before {
@@ -214,7 +189,7 @@ pub(crate) fn draw(
             chart.title = format!(
                 "{}: {}, {} → {}",
                 record.name,
-                weight.what(),
+                measure.what(),
                 before.label(),
                 record.id
             );
@@ -226,7 +201,9 @@ pub(crate) fn draw(
             svg::write_diff_svg(&mut out, &chart, &earlier, &after, value)
         }
     };
-    drawn.map_err(|e| Error::invalid(path, format!("cannot draw its flamegraph: {e}")))?;
+    drawn.map_err(|e| {
+        perf_format::Error::invalid(path, format!("cannot draw its flamegraph: {e}"))
+    })?;
     Ok(out)
 }
 
@@ -250,9 +227,9 @@ pub(crate) fn file_name(weight: Weight, before: Option<&Before<'_>>) -> String {
     match before {
         Some(before) => format!(
             "flamegraph-{}-diff-{}.svg",
-            weight.name(),
+            weight.measure().name(),
             before.file_label()
         ),
-        None => format!("flamegraph-{}.svg", weight.name()),
+        None => format!("flamegraph-{}.svg", weight.measure().name()),
     }
 }

@@ -76,7 +76,7 @@ pub struct Recorded {
 /// record under `layout`'s records directory.
 pub fn record(layout: &Layout, options: &RecordOptions) -> Result<Recorded, Error> {
     if options.runs == 0 {
-        return Err(Error::setting("--runs", "0", "record at least one run"));
+        return Err(perf_format::Error::setting("--runs", "0", "record at least one run").into());
     }
     if let Some(name) = &options.name {
         layout::check_name("record", name)?;
@@ -96,7 +96,7 @@ pub fn record(layout: &Layout, options: &RecordOptions) -> Result<Recorded, Erro
         let scratch = tempfile::Builder::new()
             .prefix("warmup-")
             .tempdir_in(staging.path())
-            .map_err(|e| Error::write(staging.path(), e))?;
+            .map_err(|e| perf_format::Error::write(staging.path(), e))?;
         for i in 1..=options.warmup {
             progress.start(format!("warm-up {i} of {}", options.warmup));
             let elapsed = run_once(&program, &args, scratch.path(), &shown, || {
@@ -172,11 +172,12 @@ fn resolve(target: &Target) -> Result<(PathBuf, Vec<String>, String), Error> {
     match target {
         Target::Command(words) => {
             let Some((program, args)) = words.split_first() else {
-                return Err(Error::setting(
+                return Err(perf_format::Error::setting(
                     "command",
                     "",
                     "give the program after `--`, or use --example NAME / --bin NAME",
-                ));
+                )
+                .into());
             };
             let name = Path::new(program)
                 .file_stem()

@@ -259,7 +259,7 @@ fn flamegraphs(page: &mut String, report: &Report<'_>) -> Result<(), Error> {
             let _ = writeln!(
                 page,
                 "<p class=\"muted\">No {} flamegraph: {}.</p>",
-                weight.what(),
+                weight.measure().what(),
                 escape(why)
             );
             continue;
@@ -267,7 +267,7 @@ fn flamegraphs(page: &mut String, report: &Report<'_>) -> Result<(), Error> {
         let svg = flamegraph::draw(record, path, weight, None)?;
         figure(
             page,
-            &format!("{} by stack", capitalised(weight.what())),
+            &format!("{} by stack", capitalised(weight.measure().what())),
             &svg,
         );
     }
@@ -304,7 +304,7 @@ fn comparison(
         let svg = flamegraph::draw(report.record, report.path, weight, Some(baseline.before))?;
         let caption = format!(
             "{}: {} → {} (red grew, blue shrank)",
-            capitalised(weight.what()),
+            capitalised(weight.measure().what()),
             baseline.before.label(),
             report.record.id
         );

@@ -18,7 +18,7 @@ pub(crate) fn layout(out: Option<&Path>) -> Result<Layout, Error> {
     let layout = match out {
         // `--out` wins over PERF_DIR, which is then not read at all.
         Some(dir) => {
-            let cwd = std::env::current_dir().map_err(|e| Error::read(".", e))?;
+            let cwd = std::env::current_dir().map_err(|e| perf_format::Error::read(".", e))?;
             Layout::new(perf_format::layout::workspace_root(&cwd), dir)
         }
         None => Layout::discover()?,

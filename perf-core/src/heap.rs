@@ -6,12 +6,12 @@
 //! profile allocations go straight to `System`.
 //!
 //! dhat writes its file itself when its profiler stops, through its
-//! documented `ProfilerBuilder::file_name`: into a hidden temporary file
-//! beside the runs, which the session then moves into the run directory
-//! with the rest of the run.
+//! documented `ProfilerBuilder::file_name`: to a hidden name beside the
+//! runs, from which the session moves it into the run directory with the
+//! rest of the run. Nothing is on disk before the profile stops.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::{Error, alloc};
 
@@ -58,19 +58,19 @@ impl HeapProfiler {
                 "a heap profile is already being taken in this process",
             ));
         }
-        let file = match tempfile::Builder::new()
-            .prefix(".dhat-")
-            .suffix(".json")
-            .tempfile_in(dir)
-        {
-            Ok(file) => file.into_temp_path(),
+        // A name of this process's own, removed again unless the session
+        // moves the file into its run.
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let name = format!(
+            ".dhat-{}-{}.json",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let file = match tempfile::TempPath::try_from_path(dir.join(name)) {
+            Ok(file) => file,
             Err(e) => {
                 TAKEN.store(false, Ordering::Release);
-                return Err(perf_format::Error::OutputDir {
-                    path: dir.to_owned(),
-                    source: e,
-                }
-                .into());
+                return Err(perf_format::Error::output_dir(dir, e).into());
             }
         };
         // dhat panics if a profiler the program made itself is running:
@@ -98,7 +98,8 @@ impl HeapProfiler {
         Ok(heap)
     }
 
-    /// Stops the profile; dhat writes its JSON to the file returned.
+    /// Stops the profile; dhat writes its JSON to the file returned (and
+    /// says so on stderr).
     pub(crate) fn finish(mut self) -> tempfile::TempPath {
         self.stop();
         self.file

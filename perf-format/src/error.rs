@@ -115,6 +115,14 @@ impl Error {
         }
     }
 
+    /// The output directory `path` cannot be made or written in.
+    pub fn output_dir(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::OutputDir {
+            path: path.into(),
+            source,
+        }
+    }
+
     /// The content of `path` cannot be used.
     pub fn invalid(path: impl Into<PathBuf>, problem: impl Into<String>) -> Self {
         Error::Invalid {
@@ -133,21 +141,6 @@ impl Error {
             setting: setting.into(),
             value: value.into(),
             reason: reason.into(),
-        }
-    }
-
-    /// The file this error names, if it names one.
-    pub fn path(&self) -> Option<&std::path::Path> {
-        match self {
-            Error::Read { path, .. }
-            | Error::Write { path, .. }
-            | Error::OutputDir { path, .. }
-            | Error::EmptyFile { path }
-            | Error::Json { path, .. }
-            | Error::Shape { path, .. }
-            | Error::Schema { path, .. }
-            | Error::Invalid { path, .. } => Some(path),
-            Error::Name { .. } | Error::Setting { .. } => None,
         }
     }
 }
@@ -185,10 +178,6 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "cannot read /x/.perf/baselines/main.json: permission denied"
-        );
-        assert_eq!(
-            err.path(),
-            Some(std::path::Path::new("/x/.perf/baselines/main.json"))
         );
     }
 }

@@ -175,10 +175,7 @@ impl StagedDir {
         let dir = tempfile::Builder::new()
             .prefix(".staging-")
             .tempdir_in(parent)
-            .map_err(|e| Error::OutputDir {
-                path: parent.to_owned(),
-                source: e,
-            })?;
+            .map_err(|e| Error::output_dir(parent, e))?;
         Ok(StagedDir { dir })
     }
 
@@ -192,29 +189,20 @@ impl StagedDir {
         let staged = self.dir.keep();
         std::fs::rename(&staged, to).map_err(|e| {
             let _ = std::fs::remove_dir_all(&staged);
-            Error::OutputDir {
-                path: to.to_owned(),
-                source: e,
-            }
+            Error::output_dir(to, e)
         })
     }
 }
 
 /// Creates `dir` and its parents, naming it if that fails.
 pub fn create_dir_all(dir: &Path) -> Result<(), Error> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::OutputDir {
-        path: dir.to_owned(),
-        source: e,
-    })
+    std::fs::create_dir_all(dir).map_err(|e| Error::output_dir(dir, e))
 }
 
 /// Creates `dir` (and its parents) and checks that files can be made in it.
 pub fn ensure_writable_dir(dir: &Path) -> Result<(), Error> {
     create_dir_all(dir)?;
-    tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::OutputDir {
-        path: dir.to_owned(),
-        source: e,
-    })?;
+    tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::output_dir(dir, e))?;
     Ok(())
 }
 

@@ -63,16 +63,8 @@ impl Layout {
         Ok(Layout { workspace, output })
     }
 
-    /// The same layout with output under `dir` instead (`--out`,
+    /// A layout of the given workspace root and output root (`--out`,
     /// `SessionBuilder::dir`).
-    pub fn with_output(self, dir: impl Into<PathBuf>) -> Layout {
-        Layout {
-            output: dir.into(),
-            ..self
-        }
-    }
-
-    /// A layout of the given workspace root and output root.
     pub fn new(workspace: impl Into<PathBuf>, output: impl Into<PathBuf>) -> Layout {
         Layout {
             workspace: workspace.into(),
@@ -155,11 +147,15 @@ pub fn workspace_root(cwd: &Path) -> PathBuf {
 }
 
 /// Whether a `Cargo.toml` declares a workspace: a `[workspace]` or
-/// `[workspace.…]` table, or a top-level `workspace` key.
+/// `[workspace.…]` table, or a top-level `workspace` key, bare or quoted.
 fn declares_workspace(manifest: &str) -> bool {
     let names_workspace = |text: &str, next: &[char]| {
-        text.strip_prefix("workspace")
-            .is_some_and(|rest| rest.trim_start().starts_with(next))
+        let quote = text.chars().next().filter(|c| matches!(c, '"' | '\''));
+        let text = quote.map_or(text, |q| &text[q.len_utf8()..]);
+        text.strip_prefix("workspace").is_some_and(|rest| {
+            let rest = quote.map_or(Some(rest), |q| rest.strip_prefix(q));
+            rest.is_some_and(|rest| rest.trim_start().starts_with(next))
+        })
     };
     let mut top_level = true;
     for line in manifest.lines().map(str::trim) {
@@ -278,6 +274,9 @@ mod tests {
         assert!(declares_workspace("[workspace]\n"));
         assert!(declares_workspace("[package]\n[ workspace.package ]\n"));
         assert!(declares_workspace("workspace = { members = [] }\n"));
+        assert!(declares_workspace("[\"workspace\"]\n"));
+        assert!(declares_workspace("'workspace'.members = []\n"));
+        assert!(!declares_workspace("[\"workspace-x\"]\n"));
         assert!(!declares_workspace("[package]\nname = \"workspace\"\n"));
         assert!(!declares_workspace(
             "[package]\n[dependencies]\nworkspace = \"1\"\n"

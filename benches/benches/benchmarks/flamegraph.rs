@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group};
-use perf_format::stacks::svg::{self, Chart, Palette};
+use perf_format::stacks::svg::{self, Chart, Measure};
 use perf_format::stacks::{self, Stack};
 
 const STACKS: usize = 100_000;
@@ -37,8 +37,7 @@ fn flamegraph_of_many_stacks(c: &mut Criterion) {
     let chart = Chart {
         title: "bench: wall time by call stack".to_owned(),
         subtitle: Some("100 000 distinct stacks".to_owned()),
-        count_name: "ns".to_owned(),
-        palette: Palette::Time,
+        measure: Measure::Time,
     };
     let mut group = c.benchmark_group("flamegraph-100k-stacks");
     group

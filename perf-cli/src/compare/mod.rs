@@ -168,17 +168,18 @@ pub fn compare(
             .then_with(|| a.metric().cmp(&b.metric()))
     });
 
+    let notes = notes(base, cur, &pending, &correction, &drift, settings);
     let mut comparison = Comparison::new(
         Side::of(base_name, base),
         Side::of(current_name, cur),
         settings,
+        correction,
+        drift,
     );
-    comparison.notes = notes(base, cur, &pending, &correction, &drift, settings);
+    comparison.notes = notes;
     comparison.totals = Totals::of(&rows, &budgets);
     comparison.failed = gate.fail_on == FailOn::Regression
         && (comparison.totals.regressed > 0 || comparison.totals.budgets_exceeded > 0);
-    comparison.correction = correction;
-    comparison.drift = drift;
     comparison.rows = rows;
     comparison.budgets = budgets;
     comparison

@@ -18,6 +18,7 @@ use perf_format::schema::compare::{
     BudgetCheck, BudgetReport, Cause, Comparison, Correction, Judged, Method, OnlyIn, Presence,
     Row, Side, Verdict,
 };
+use perf_format::schema::env::short_commit;
 use perf_format::schema::record::Metric;
 use perf_format::units;
 
@@ -377,11 +378,7 @@ fn describe_side(side: &Side, is_baseline: bool) -> String {
     };
     let _ = write!(text, ", {} samples", side.samples);
     if let Some(commit) = &side.git_commit {
-        let short: String = commit
-            .chars()
-            .take(perf_format::schema::env::SHORT_COMMIT)
-            .collect();
-        let _ = write!(text, ", commit {short}");
+        let _ = write!(text, ", commit {}", short_commit(commit));
     }
     text.push(')');
     text

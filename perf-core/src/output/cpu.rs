@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use perf_format::files;
-use perf_format::stacks::svg::{self, Chart, Palette};
+use perf_format::stacks::svg::{self, Chart, Measure};
 use perf_format::stacks::{SampleCount, write_folded};
 
 use crate::sampling::CpuProfile;
@@ -31,14 +31,13 @@ pub(crate) fn write(
 ) -> Result<(), perf_format::Error> {
     let stacks = profile.flamegraph_stacks();
     let chart = Chart {
-        title: format!("{what}: CPU samples by stack"),
+        title: format!("{what}: {} by stack", Measure::Cpu.what()),
         subtitle: Some(format!(
             "{context} · {} samples at {} Hz",
             profile.samples(),
             profile.frequency_hz
         )),
-        count_name: "samples".to_owned(),
-        palette: Palette::Cpu,
+        measure: Measure::Cpu,
     };
     files::write_atomic(files.flamegraph, |w| {
         svg::write_svg(w, &chart, &stacks, samples).map(drop)

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use perf_format::stacks::call_paths;
-use perf_format::stacks::svg::{Chart, Palette, write_diff_svg};
+use perf_format::stacks::svg::{Chart, Measure, write_diff_svg};
 
 use super::{TraceInput, flamegraph, trace};
 use crate::callsite::Callsite;
@@ -55,8 +55,8 @@ fn render(write: impl FnOnce(&Path)) -> String {
 fn time_and_alloc_flamegraphs_match_their_fixtures() {
     let run = run();
     for (metric, name) in [
-        (flamegraph::Metric::Time, "flamegraph.svg"),
-        (flamegraph::Metric::Alloc, "alloc-flamegraph.svg"),
+        (Measure::Time, "flamegraph.svg"),
+        (Measure::Alloc, "alloc-flamegraph.svg"),
     ] {
         let svg = render(|path| flamegraph::write(path, &run, metric).unwrap());
         check(name, &svg);
@@ -78,8 +78,7 @@ fn differential_flamegraph_matches_its_fixture() {
     let chart = Chart {
         title: "fixture: wall time, baseline → current".to_owned(),
         subtitle: Some("red grew, blue shrank".to_owned()),
-        count_name: "ns".to_owned(),
-        palette: Palette::Time,
+        measure: Measure::Time,
     };
     let mut svg = Vec::new();
     write_diff_svg(
@@ -87,7 +86,7 @@ fn differential_flamegraph_matches_its_fixture() {
         &chart,
         &call_paths(&before.call_tree),
         &call_paths(&after.call_tree),
-        flamegraph::Metric::Time.weight(),
+        flamegraph::weight(Measure::Time),
     )
     .unwrap();
     check("diff-flamegraph.svg", &String::from_utf8(svg).unwrap());

@@ -4,27 +4,17 @@
 use std::path::Path;
 
 use perf_format::files;
-use perf_format::stacks::svg::{self, Chart, Palette};
+use perf_format::stacks::svg::{self, Chart, Measure};
 use perf_format::stacks::{CallCost, call_paths};
 
 use crate::model::RunData;
 
-/// What a flamegraph's widths stand for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Metric {
-    /// Self wall time, in ns.
-    Time,
-    /// Self bytes allocated.
-    Alloc,
-}
-
-impl Metric {
-    /// A call path's weight in this metric.
-    pub(crate) fn weight(self) -> fn(&CallCost) -> u64 {
-        match self {
-            Metric::Time => |cost| cost.self_ns as u64,
-            Metric::Alloc => |cost| cost.self_alloc_bytes as u64,
-        }
+/// A call path's weight in a picture of `measure`: self time or self
+/// bytes allocated.
+pub(crate) fn weight(measure: Measure) -> fn(&CallCost) -> u64 {
+    match measure {
+        Measure::Alloc => |cost| cost.self_alloc_bytes as u64,
+        _ => |cost| cost.self_ns as u64,
     }
 }
 
@@ -38,20 +28,19 @@ pub(crate) fn subtitle(data: &RunData) -> String {
     )
 }
 
-/// Writes the flamegraph of `metric` to `path`.
-pub(crate) fn write(path: &Path, data: &RunData, metric: Metric) -> Result<(), perf_format::Error> {
-    let (what, count_name, palette) = match metric {
-        Metric::Time => ("wall time", "ns", Palette::Time),
-        Metric::Alloc => ("bytes allocated", "bytes", Palette::Alloc),
-    };
+/// Writes the flamegraph of `measure` (time or alloc) to `path`.
+pub(crate) fn write(
+    path: &Path,
+    data: &RunData,
+    measure: Measure,
+) -> Result<(), perf_format::Error> {
     let chart = Chart {
-        title: format!("{}: {what} by call stack", data.name),
+        title: format!("{}: {} by call stack", data.name, measure.what()),
         subtitle: Some(subtitle(data)),
-        count_name: count_name.to_owned(),
-        palette,
+        measure,
     };
     let stacks = call_paths(&data.call_tree);
     files::write_atomic(path, |w| {
-        svg::write_svg(w, &chart, &stacks, metric.weight()).map(drop)
+        svg::write_svg(w, &chart, &stacks, weight(measure)).map(drop)
     })
 }

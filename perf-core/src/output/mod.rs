@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use perf_format::files::{self, StagedDir};
 use perf_format::layout::{self, run_files};
+use perf_format::stacks::svg::Measure;
 
 use crate::Error;
 use crate::model::RunData;
@@ -56,7 +57,7 @@ impl RunFiles {
             pprof: cpu.then(|| dir.join(run_files::PPROF)),
             heap_profile: contents
                 .heap
-                .is_some_and(|file| file.exists())
+                .is_some_and(written)
                 .then(|| dir.join(run_files::HEAP_PROFILE)),
             dir,
         }
@@ -78,6 +79,12 @@ impl RunFiles {
         .flatten()
         .map(PathBuf::as_path)
     }
+}
+
+/// Whether dhat wrote its profile to `file`: it says on stderr when it
+/// cannot, and the run then has no heap profile.
+fn written(file: &Path) -> bool {
+    std::fs::metadata(file).is_ok_and(|meta| meta.len() > 0)
 }
 
 /// What the trace needs beyond the run.
@@ -120,9 +127,9 @@ pub(crate) fn write_run(runs_dir: &Path, contents: &RunContents<'_>) -> Result<R
         other => other,
     };
     files::write_json(&staged.run_json, data).map_err(named)?;
-    flamegraph::write(&staged.flamegraph, data, flamegraph::Metric::Time).map_err(named)?;
+    flamegraph::write(&staged.flamegraph, data, Measure::Time).map_err(named)?;
     if let Some(path) = &staged.alloc_flamegraph {
-        flamegraph::write(path, data, flamegraph::Metric::Alloc).map_err(named)?;
+        flamegraph::write(path, data, Measure::Alloc).map_err(named)?;
     }
     trace::write(&staged.trace, data, &contents.trace).map_err(named)?;
     #[cfg(feature = "cpu")]

@@ -43,19 +43,23 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// A comparison of `current` against `baseline` with nothing judged yet.
-    pub fn new(baseline: Side, current: Side, settings: Settings) -> Comparison {
+    /// A comparison of `current` against `baseline` by `settings`, with
+    /// p-values adjusted by `correction` and times corrected for `drift`;
+    /// no rows, budgets or notes yet.
+    pub fn new(
+        baseline: Side,
+        current: Side,
+        settings: Settings,
+        correction: Correction,
+        drift: Drift,
+    ) -> Comparison {
         Comparison {
             schema: COMPARE_SCHEMA.to_owned(),
             baseline,
             current,
             settings,
-            correction: Correction::None {
-                reason: "nothing was tested".to_owned(),
-            },
-            drift: Drift::NotEstimated {
-                reason: "not estimated".to_owned(),
-            },
+            correction,
+            drift,
             rows: Vec::new(),
             budgets: Vec::new(),
             notes: Vec::new(),

@@ -54,16 +54,19 @@ impl Environment {
         }
     }
 
-    /// The first [`SHORT_COMMIT`] characters of the git commit, when known.
+    /// The git commit shortened (see [`short_commit`]), when known.
     pub fn short_commit(&self) -> Option<&str> {
-        self.git_commit.as_deref().map(|commit| {
-            let end = commit
-                .char_indices()
-                .nth(SHORT_COMMIT)
-                .map_or(commit.len(), |(i, _)| i);
-            &commit[..end]
-        })
+        self.git_commit.as_deref().map(short_commit)
     }
+}
+
+/// The first [`SHORT_COMMIT`] characters of a commit id.
+pub fn short_commit(commit: &str) -> &str {
+    let end = commit
+        .char_indices()
+        .nth(SHORT_COMMIT)
+        .map_or(commit.len(), |(i, _)| i);
+    &commit[..end]
 }
 
 /// `$PERF_GIT_COMMIT`, else `$GITHUB_SHA`, else `git rev-parse HEAD`.

@@ -139,16 +139,11 @@ pub fn call_paths(tree: &[CallNode]) -> Vec<CallStack> {
     paths
 }
 
-/// A weight stacks can be summed and ranked by: sample counts, ns, bytes.
-pub trait Weight: Copy + PartialOrd + Add<Output = Self> + Default {}
-impl Weight for u64 {}
-impl Weight for f64 {}
-
 /// Of `entries` (a key and its weight each), which to keep within
 /// [`MAX_STACKS`]: `None` when all fit, else a mask keeping the
 /// `MAX_STACKS - 1` heaviest, by key among equal weights (so the same input
 /// always keeps the same), which leaves room for [`OTHER_STACKS`].
-fn keep_mask<K: Ord, V: Weight>(entries: &[(K, V)]) -> Option<Vec<bool>> {
+fn keep_mask<K: Ord, V: PartialOrd>(entries: &[(K, V)]) -> Option<Vec<bool>> {
     if entries.len() <= MAX_STACKS {
         return None;
     }

@@ -11,9 +11,10 @@ use inferno::flamegraph::{self, Options, color};
 use super::{Bounds, Stack, bounded, bounded_pair};
 use crate::html::escape;
 
-/// What a flamegraph's widths stand for, which picks its colours.
+/// What a flamegraph's widths stand for, which picks its words, its unit
+/// and its colours.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Palette {
+pub enum Measure {
     /// Wall time (warm colours).
     Time,
     /// Bytes allocated (greens).
@@ -22,17 +23,44 @@ pub enum Palette {
     Cpu,
 }
 
-/// A flamegraph's titles and units.
+impl Measure {
+    /// Its name in file names and on the command line: `time`, `alloc`, `cpu`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::Time => "time",
+            Measure::Alloc => "alloc",
+            Measure::Cpu => "cpu",
+        }
+    }
+
+    /// What the widths stand for, in words.
+    pub fn what(self) -> &'static str {
+        match self {
+            Measure::Time => "wall time",
+            Measure::Alloc => "bytes allocated",
+            Measure::Cpu => "CPU samples",
+        }
+    }
+
+    /// The unit of a stack's value, shown on hover.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Measure::Time => "ns",
+            Measure::Alloc => "bytes",
+            Measure::Cpu => "samples",
+        }
+    }
+}
+
+/// A flamegraph's titles and what it measures.
 #[derive(Clone, Debug)]
 pub struct Chart {
     /// The title at the top.
     pub title: String,
     /// A line under the title: the run, host and commit.
     pub subtitle: Option<String>,
-    /// The unit of a stack's value, shown on hover (`ns`, `bytes`, `samples`).
-    pub count_name: String,
-    /// The colours.
-    pub palette: Palette,
+    /// What the widths stand for.
+    pub measure: Measure,
 }
 
 fn options(chart: &Chart, note: Option<String>) -> Options<'static> {
@@ -42,10 +70,10 @@ fn options(chart: &Chart, note: Option<String>) -> Options<'static> {
         (Some(subtitle), Some(note)) => Some(format!("{subtitle} · {note}")),
         (subtitle, note) => subtitle.clone().or(note),
     };
-    options.count_name = chart.count_name.clone();
-    options.colors = color::Palette::Basic(match chart.palette {
-        Palette::Time | Palette::Cpu => color::BasicPalette::Hot,
-        Palette::Alloc => color::BasicPalette::Mem,
+    options.count_name = chart.measure.unit().to_owned();
+    options.colors = color::Palette::Basic(match chart.measure {
+        Measure::Time | Measure::Cpu => color::BasicPalette::Hot,
+        Measure::Alloc => color::BasicPalette::Mem,
     });
     options.hash = true;
     options.deterministic = true;
@@ -143,8 +171,7 @@ mod tests {
         Chart {
             title: "t <x>".to_owned(),
             subtitle: None,
-            count_name: "samples".to_owned(),
-            palette: Palette::Cpu,
+            measure: Measure::Cpu,
         }
     }
 
