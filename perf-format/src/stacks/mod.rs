@@ -139,50 +139,49 @@ pub fn call_paths(tree: &[CallNode]) -> Vec<CallStack> {
     paths
 }
 
-/// Of `entries` (a key and its weight each), which to keep within
-/// [`MAX_STACKS`]: `None` when all fit, else a mask keeping the
-/// `MAX_STACKS - 1` heaviest, by key among equal weights (so the same input
-/// always keeps the same), which leaves room for [`OTHER_STACKS`].
-fn keep_mask<K: Ord, V: PartialOrd>(entries: &[(K, V)]) -> Option<Vec<bool>> {
+/// Of `entries` (a key and its weight each), the keys to keep within
+/// [`MAX_STACKS`]: `None` when all fit, else the `MAX_STACKS - 1` heaviest,
+/// by key among equal weights (so the same input always keeps the same),
+/// which leaves room for [`OTHER_STACKS`]. Linear in the entries.
+fn heaviest<K: Ord, V: PartialOrd>(mut entries: Vec<(K, V)>) -> Option<Vec<K>> {
     if entries.len() <= MAX_STACKS {
         return None;
     }
-    let mut order: Vec<usize> = (0..entries.len()).collect();
-    order.sort_unstable_by(|&a, &b| {
-        let (ka, va) = &entries[a];
-        let (kb, vb) = &entries[b];
+    entries.select_nth_unstable_by(MAX_STACKS - 2, |(ka, va), (kb, vb)| {
         vb.partial_cmp(va)
             .unwrap_or(std::cmp::Ordering::Equal)
             .then_with(|| ka.cmp(kb))
     });
-    let mut mask = vec![false; entries.len()];
-    for &i in &order[..MAX_STACKS - 1] {
-        mask[i] = true;
-    }
-    Some(mask)
+    entries.truncate(MAX_STACKS - 1);
+    Some(entries.into_iter().map(|(key, _)| key).collect())
 }
 
 /// `stacks` within [`MAX_STACKS`]: the heaviest kept in their order, the
 /// rest summed into one [`OTHER_STACKS`] stack at the end.
 pub fn bound_cpu_stacks(stacks: Vec<CpuStack>) -> Vec<CpuStack> {
-    let entries: Vec<(&[String], f64)> = stacks
+    let entries: Vec<((&[String], usize), f64)> = stacks
         .iter()
-        .map(|s| (s.frames.as_slice(), s.weight.samples))
+        .enumerate()
+        .map(|(i, s)| ((s.frames.as_slice(), i), s.weight.samples))
         .collect();
-    let Some(mask) = keep_mask(&entries) else {
+    let Some(kept) = heaviest(entries) else {
         return stacks;
     };
+    let mut keep = vec![false; stacks.len()];
+    for (_, i) in kept {
+        keep[i] = true;
+    }
     let mut rest = 0.0;
-    let mut kept = Vec::with_capacity(MAX_STACKS);
-    for (stack, keep) in stacks.into_iter().zip(mask) {
+    let mut bounded = Vec::with_capacity(MAX_STACKS);
+    for (stack, keep) in stacks.into_iter().zip(keep) {
         if keep {
-            kept.push(stack);
+            bounded.push(stack);
         } else {
             rest += stack.weight.samples;
         }
     }
-    kept.push(Stack::new([OTHER_STACKS], SampleCount { samples: rest }));
-    kept
+    bounded.push(Stack::new([OTHER_STACKS], SampleCount { samples: rest }));
+    bounded
 }
 
 /// What bounding a picture or file left out.
@@ -292,18 +291,10 @@ fn lines(merged: HashMap<String, u64>, kept: Option<&HashSet<String>>) -> Folded
     lines
 }
 
-/// The keys of `weights` that [`keep_mask`] keeps, `None` when all fit.
+/// The keys of `weights` that [`heaviest`] keeps, `None` when all fit.
 fn kept_keys(weights: &HashMap<String, u64>) -> Option<HashSet<String>> {
     let entries: Vec<(&String, u64)> = weights.iter().map(|(k, v)| (k, *v)).collect();
-    let mask = keep_mask(&entries)?;
-    Some(
-        entries
-            .into_iter()
-            .zip(mask)
-            .filter(|(_, keep)| *keep)
-            .map(|((key, _), _)| key.clone())
-            .collect(),
-    )
+    Some(heaviest(entries)?.into_iter().cloned().collect())
 }
 
 /// `stacks` weighed by `weight` as folded lines: at most [`MAX_STACKS`] of
