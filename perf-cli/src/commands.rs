@@ -140,18 +140,18 @@ fn write_imported(
     let records = layout.records_dir();
     files::create_dir_all(&records)?;
     let created = SystemTime::now();
-    let id = record::unused_id(&records, name, created);
     // The benchmarks ran in cargo's bench profile, optimised.
     let env = Environment::capture(created);
     let created_at = humantime::format_rfc3339_seconds(created).to_string();
+    let claim = record::claim_id(&records, name, created)?;
+    let id = claim.name().to_owned();
     let mut record = Record::new(id.clone(), name, Source::Criterion, created_at, env);
     record.command = command;
     record.functions = functions;
-    let dir = records.join(&id);
-    let path = dir.join(RECORD_JSON);
+    let path = claim.path().join(RECORD_JSON);
     files::Document::validate(&record, &path)?;
-    files::create_dir_all(&dir)?;
     files::write_json(&path, &record)?;
+    claim.keep();
     layout::set_latest(&records, &id)?;
     print(&format!(
         "{}record: {}\n",

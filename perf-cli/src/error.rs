@@ -99,6 +99,12 @@ pub enum Error {
         /// The example or binary asked for.
         target: String,
     },
+    /// A signal (Ctrl-C, SIGTERM) stopped the work; what it staged is gone.
+    #[error("interrupted by {signal}: the program was stopped and nothing of the record was kept")]
+    Interrupted {
+        /// The signal's name, such as `SIGINT`.
+        signal: String,
+    },
     /// No criterion results where they were looked for.
     #[error("{path}: {problem}")]
     Criterion {

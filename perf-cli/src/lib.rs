@@ -23,6 +23,7 @@ mod config;
 mod criterion;
 mod error;
 mod flamegraph;
+mod interrupt;
 mod merge;
 mod record;
 mod render;
@@ -52,7 +53,9 @@ pub const EXIT_TROUBLE: u8 = 2;
 
 /// The `cargo-perf` program: parses the command line (dropping the `perf`
 /// that cargo passes first), runs it, prints trouble as one line on stderr,
-/// and returns the exit status.
+/// and returns the exit status. Stopped by Ctrl-C or SIGTERM while it
+/// records, it stops the program it runs, removes what it staged, and ends
+/// by that signal.
 pub fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if args.get(1).is_some_and(|a| a == "perf") {
@@ -70,7 +73,17 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
-    match commands::run(cli) {
+    if let Err(e) = interrupt::install() {
+        tracing::warn!("Ctrl-C will not clean up: cannot handle signals: {e}");
+    }
+    let outcome = commands::run(cli);
+    if let Some(signal) = interrupt::received_signal() {
+        if let Err(e) = &outcome {
+            eprintln!("error: {e}");
+        }
+        return interrupt::end_by(signal);
+    }
+    match outcome {
         Ok(commands::Outcome::Passed) => ExitCode::from(EXIT_OK),
         Ok(commands::Outcome::Failed) => ExitCode::from(EXIT_REGRESSION),
         Err(e) => {

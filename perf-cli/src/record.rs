@@ -3,8 +3,11 @@
 //!
 //! The record is assembled in a hidden staging directory under `records/`
 //! and renamed into place only when every run succeeded, so a failed or
-//! interrupted record leaves nothing behind; then `records/latest` is
-//! replaced.
+//! interrupted record leaves nothing behind (a killed one leaves staging
+//! that the next command sweeps); then `records/latest` is replaced. Each
+//! run's directory is kept, but only the last run keeps its `trace.json`:
+//! a timeline of one run is what a person opens, and twenty of a busy
+//! program's would take gigabytes.
 
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
@@ -12,12 +15,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use perf_format::files::{self, StagedDir};
+use perf_format::files::{self, Claim, StagedDir};
 use perf_format::layout::{self, Layout, RECORD_JSON, run_files};
 use perf_format::schema::record::{Record, Source};
 use perf_format::schema::run::RunData;
 
 use crate::Error;
+use crate::interrupt::Watch;
 use crate::merge::{self, RecordMeta};
 
 /// What to record and how often.
@@ -81,7 +85,8 @@ pub fn record(layout: &Layout, options: &RecordOptions) -> Result<Recorded, Erro
     if let Some(name) = &options.name {
         layout::check_name("record", name)?;
     }
-    let (program, args, default_name) = resolve(&options.target)?;
+    let watch = Watch::begin();
+    let (program, args, default_name) = resolve(&options.target, &watch)?;
     let command_line: Vec<String> = std::iter::once(program.display().to_string())
         .chain(args.iter().cloned())
         .collect();
@@ -99,7 +104,7 @@ pub fn record(layout: &Layout, options: &RecordOptions) -> Result<Recorded, Erro
             .map_err(|e| perf_format::Error::write(staging.path(), e))?;
         for i in 1..=options.warmup {
             progress.start(format!("warm-up {i} of {}", options.warmup));
-            let elapsed = run_once(&program, &args, scratch.path(), &shown, || {
+            let elapsed = run_once(&watch, &program, &args, scratch.path(), &shown, || {
                 format!("warm-up {i} of {}", options.warmup)
             })?;
             progress.done(&format!("warm-up {i}: {}", seconds(elapsed)));
@@ -108,11 +113,12 @@ pub fn record(layout: &Layout, options: &RecordOptions) -> Result<Recorded, Erro
 
     let mut runs: Vec<merge::Run> = Vec::with_capacity(options.runs);
     let runs_dir = staging.path().join(layout::RUNS);
+    let mut earlier_trace: Option<PathBuf> = None;
     for i in 1..=options.runs {
         let what = || format!("run {i} of {}", options.runs);
         progress.start(what());
         let before = layout::read_latest(&runs_dir).ok().flatten();
-        let elapsed = run_once(&program, &args, staging.path(), &shown, what)?;
+        let elapsed = run_once(&watch, &program, &args, staging.path(), &shown, what)?;
         let after = layout::read_latest(&runs_dir).ok().flatten();
         let id = match after {
             Some(id) if Some(&id) != before.as_ref() => id,
@@ -127,6 +133,14 @@ pub fn record(layout: &Layout, options: &RecordOptions) -> Result<Recorded, Erro
         let run_json = runs_dir.join(&id).join(run_files::RUN_JSON);
         let data = RunData::load(&run_json)?;
         let run = merge::Run::with_cpu_beside(data, &run_json)?;
+        if let Some(trace) = earlier_trace.replace(run_json.with_file_name(run_files::TRACE)) {
+            std::fs::remove_file(&trace)
+                .or_else(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => Ok(()),
+                    _ => Err(e),
+                })
+                .map_err(|e| perf_format::Error::write(&trace, e))?;
+        }
         progress.done(&format!(
             "run {i} of {}: {} wall, {} functions",
             options.runs,
@@ -137,9 +151,11 @@ pub fn record(layout: &Layout, options: &RecordOptions) -> Result<Recorded, Erro
     }
     drop(progress);
 
+    watch.check()?;
     let name = options.name.clone().unwrap_or(default_name);
     let created = SystemTime::now();
-    let id = unused_id(&records, &name, created);
+    let claim = claim_id(&records, &name, created)?;
+    let id = claim.name().to_owned();
     let meta = RecordMeta {
         id: id.clone(),
         name,
@@ -158,8 +174,8 @@ pub fn record(layout: &Layout, options: &RecordOptions) -> Result<Recorded, Erro
     })?;
     files::write_json(&staged_json, &record)?;
 
-    let final_dir = records.join(&id);
-    staging.publish(&final_dir)?;
+    let final_dir = claim.path().to_owned();
+    staging.publish(claim)?;
     layout::set_latest(&records, &id)?;
     Ok(Recorded {
         record,
@@ -168,7 +184,7 @@ pub fn record(layout: &Layout, options: &RecordOptions) -> Result<Recorded, Erro
 }
 
 /// The program, its arguments and the record's default name.
-fn resolve(target: &Target) -> Result<(PathBuf, Vec<String>, String), Error> {
+fn resolve(target: &Target, watch: &Watch) -> Result<(PathBuf, Vec<String>, String), Error> {
     match target {
         Target::Command(words) => {
             let Some((program, args)) = words.split_first() else {
@@ -190,44 +206,40 @@ fn resolve(target: &Target) -> Result<(PathBuf, Vec<String>, String), Error> {
             package,
             args,
         } => {
-            let executable = build(*kind, name, package.as_deref())?;
+            let executable = build(watch, *kind, name, package.as_deref())?;
             Ok((executable, args.clone(), name.clone()))
         }
     }
 }
 
 /// `cargo build --release` of one example or binary; its path.
-fn build(kind: CargoTarget, name: &str, package: Option<&str>) -> Result<PathBuf, Error> {
+fn build(
+    watch: &Watch,
+    kind: CargoTarget,
+    name: &str,
+    package: Option<&str>,
+) -> Result<PathBuf, Error> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let flag = match kind {
         CargoTarget::Example => "--example",
         CargoTarget::Bin => "--bin",
     };
-    let mut command = Command::new(&cargo);
-    command.args([
-        "build",
-        "--release",
-        "--message-format=json-render-diagnostics",
-        flag,
-        name,
-    ]);
+    let mut shown_words = vec!["cargo", "build", "--release", flag, name];
     if let Some(package) = package {
-        command.args(["--package", package]);
+        shown_words.extend(["--package", package]);
     }
-    let shown = format!(
-        "cargo build --release {flag} {name}{}",
-        package
-            .map(|p| format!(" --package {p}"))
-            .unwrap_or_default()
-    );
+    let shown = shell_words(&shown_words);
+    let mut command = Command::new(&cargo);
+    command
+        .args(&shown_words[1..])
+        .arg("--message-format=json-render-diagnostics");
     tracing::info!("building: {shown}");
     // Compiler messages go to the terminal as usual; the JSON to us.
-    let output = command
+    command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(Error::spawn(&shown))?;
+        .stderr(Stdio::inherit());
+    let output = watch.output(&mut command, Error::spawn(&shown))?;
     if !output.status.success() {
         return Err(Error::Cargo {
             command: shown,
@@ -257,6 +269,7 @@ fn build(kind: CargoTarget, name: &str, package: Option<&str>) -> Result<PathBuf
 
 /// One run with `PERF_DIR` set to `perf_dir`; its wall time.
 fn run_once(
+    watch: &Watch,
     program: &Path,
     args: &[String],
     perf_dir: &Path,
@@ -265,14 +278,14 @@ fn run_once(
 ) -> Result<Duration, Error> {
     tracing::debug!("{}: PERF_DIR={} {shown}", what(), perf_dir.display());
     let started = Instant::now();
-    let output = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args)
         .env("PERF_DIR", perf_dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(Error::spawn(shown))?;
+        .stderr(Stdio::piped());
+    let output = watch.output(&mut command, Error::spawn(shown))?;
     let elapsed = started.elapsed();
     if !output.status.success() {
         return Err(Error::CommandFailed {
@@ -285,22 +298,24 @@ fn run_once(
     Ok(elapsed)
 }
 
-/// `<UTC time>-<name>`, with a numeric suffix if that record exists.
-pub(crate) fn unused_id(records: &Path, name: &str, created: SystemTime) -> String {
+/// Claims a record id in `records`: `<UTC time>-<name>`, with a numeric
+/// suffix if another record has it.
+pub(crate) fn claim_id(records: &Path, name: &str, created: SystemTime) -> Result<Claim, Error> {
     let stamp = humantime::format_rfc3339_seconds(created).to_string();
-    layout::unique_id(records, &stamp, name)
+    Ok(layout::claim_id(records, &stamp, name)?)
 }
 
 /// A command line as a person would type it.
-fn shell_words(words: &[String]) -> String {
+fn shell_words(words: &[impl AsRef<str>]) -> String {
     words
         .iter()
         .map(|w| {
+            let w = w.as_ref();
             if !w.is_empty()
                 && w.chars()
                     .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
             {
-                w.clone()
+                w.to_owned()
             } else {
                 format!("'{}'", w.replace('\'', r"'\''"))
             }

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use perf_format::files;
 use perf_format::layout::Layout;
 use perf_format::schema::compare::Settings;
 
@@ -13,7 +14,9 @@ use crate::cli::GateFlags;
 use crate::compare::Gate;
 use crate::config::Config;
 
-/// The workspace seen from here, with the output root `out` if given.
+/// The workspace seen from here, with the output root `out` if given. What
+/// killed writers left half-made under it is swept first, so the command
+/// after an interrupted one cleans up ([`files::sweep`]).
 pub(crate) fn layout(out: Option<&Path>) -> Result<Layout, Error> {
     let layout = match out {
         // `--out` wins over PERF_DIR, which is then not read at all.
@@ -23,6 +26,8 @@ pub(crate) fn layout(out: Option<&Path>) -> Result<Layout, Error> {
         }
         None => Layout::discover()?,
     };
+    files::sweep(&layout.records_dir());
+    files::sweep(&layout.runs_dir());
     Ok(layout)
 }
 

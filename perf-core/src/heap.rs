@@ -8,7 +8,9 @@
 //! dhat writes its file itself when its profiler stops, through its
 //! documented `ProfilerBuilder::file_name`: to a hidden name beside the
 //! runs, from which the session moves it into the run directory with the
-//! rest of the run. Nothing is on disk before the profile stops.
+//! rest of the run. Nothing is on disk before the profile stops; the name
+//! is a temporary file's, so one left by a program killed in that moment is
+//! swept like any other ([`perf_format::files::sweep`]).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -62,7 +64,8 @@ impl HeapProfiler {
         // moves the file into its run.
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let name = format!(
-            ".dhat-{}-{}.json",
+            "{}dhat-{}-{}.json",
+            perf_format::files::TEMP_PREFIX,
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );

@@ -193,6 +193,8 @@ impl SessionBuilder {
         };
         let runs_dir = root.join(layout::RUNS);
         files::ensure_writable_dir(&runs_dir)?;
+        // What a killed program left half-written goes; a live one's stays.
+        files::sweep(&runs_dir);
         let mut env = Environment::capture(SystemTime::now());
         env.debug_build = cfg!(debug_assertions);
         let alloc_tracking = alloc::is_tracking();
@@ -276,8 +278,8 @@ impl Session {
         });
         #[cfg(not(feature = "cpu"))]
         let cpu_profile = None;
-        let id = layout::unique_id(&self.runs_dir, &self.env.started_at, &self.name);
-        let mut data = RunData::new(id, self.name.clone(), self.env.clone());
+        let claim = layout::claim_id(&self.runs_dir, &self.env.started_at, &self.name)?;
+        let mut data = RunData::new(claim.name(), self.name.clone(), self.env.clone());
         data.duration_ns = duration_ns;
         data.alloc_tracking = self.alloc_tracking;
         data.threads = aggregate.threads;
@@ -301,7 +303,7 @@ impl Session {
             cpu: None,
             heap: profiles.heap.as_deref(),
         };
-        let files = output::write_run(&self.runs_dir, &contents)?;
+        let files = output::write_run(&self.runs_dir, claim, &contents)?;
         Ok(Run { data, files })
     }
 }

@@ -1,9 +1,17 @@
 //! Writing files whole or not at all, and reading perf's JSON files with
 //! their schema checked before anything else, so that every error names the
 //! file and what is wrong with it.
+//!
+//! Unfinished work (a [`StagedDir`], the temporary file of [`write_atomic`])
+//! has a hidden name starting with [`STAGING_PREFIX`] or [`TEMP_PREFIX`] and
+//! is locked by its writer while the writer lives ([`WorkLock`]); the kernel
+//! drops the lock when the writer exits, however it exits. [`sweep`] removes
+//! the work of writers that are gone, never a live writer's.
 
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -121,9 +129,10 @@ pub fn write_atomic(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let temp = tempfile::Builder::new()
-        .prefix(".tmp-")
+        .prefix(TEMP_PREFIX)
         .tempfile_in(dir)
         .map_err(|e| Error::write(path, e))?;
+    WorkLock::hold(temp.as_file()).map_err(|e| Error::write(path, e))?;
     {
         let mut writer = BufWriter::new(temp.as_file());
         fill(&mut writer)
@@ -163,20 +172,24 @@ pub fn rename(from: &Path, to: &Path) -> Result<(), Error> {
 
 /// A directory assembled in a hidden `.staging-*` directory beside its
 /// final place and moved there whole by [`publish`](Self::publish): readers
-/// see all of it or nothing. Dropped unpublished, it is removed.
+/// see all of it or nothing. Dropped unpublished, it is removed; left behind
+/// by a writer that was killed, it is [swept](sweep) by the next one.
 #[derive(Debug)]
 pub struct StagedDir {
     dir: tempfile::TempDir,
+    _lock: WorkLock,
 }
 
 impl StagedDir {
-    /// A new staging directory in `parent` (which must exist).
+    /// A new staging directory in `parent` (which must exist), locked for
+    /// as long as it lives.
     pub fn new_in(parent: &Path) -> Result<StagedDir, Error> {
         let dir = tempfile::Builder::new()
-            .prefix(".staging-")
+            .prefix(STAGING_PREFIX)
             .tempdir_in(parent)
             .map_err(|e| Error::output_dir(parent, e))?;
-        Ok(StagedDir { dir })
+        let lock = WorkLock::on(dir.path()).map_err(|e| Error::output_dir(dir.path(), e))?;
+        Ok(StagedDir { dir, _lock: lock })
     }
 
     /// Where to put the files.
@@ -184,14 +197,176 @@ impl StagedDir {
         self.dir.path()
     }
 
-    /// Moves the directory to `to` in one rename; on failure it is removed.
-    pub fn publish(self, to: &Path) -> Result<(), Error> {
+    /// Moves the directory onto `claim`'s empty directory in one rename
+    /// (which replaces an empty directory whole); on failure the staged
+    /// files and the claim are removed.
+    pub fn publish(self, claim: Claim) -> Result<(), Error> {
         let staged = self.dir.keep();
-        std::fs::rename(&staged, to).map_err(|e| {
+        std::fs::rename(&staged, &claim.path).map_err(|e| {
             let _ = std::fs::remove_dir_all(&staged);
-            Error::output_dir(to, e)
-        })
+            Error::output_dir(&claim.path, e)
+        })?;
+        claim.keep();
+        Ok(())
     }
+}
+
+/// A name taken in a directory by creating it, empty, in one step that
+/// fails if it exists: no two writers hold the same claim. Dropped before
+/// it is filled ([`StagedDir::publish`], [`keep`](Self::keep)), the empty
+/// directory is removed again.
+#[derive(Debug)]
+pub struct Claim {
+    path: std::path::PathBuf,
+    name: String,
+    kept: bool,
+}
+
+impl Claim {
+    /// Claims `dir/<name>` if nothing has that name; `None` if something has.
+    pub fn try_new(dir: &Path, name: &str) -> Result<Option<Claim>, Error> {
+        let path = dir.join(name);
+        match std::fs::create_dir(&path) {
+            Ok(()) => Ok(Some(Claim {
+                path,
+                name: name.to_owned(),
+                kept: false,
+            })),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(None),
+            Err(e) => Err(Error::output_dir(&path, e)),
+        }
+    }
+
+    /// The claimed directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Its name in its directory.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Keeps the directory: it is filled.
+    pub fn keep(mut self) {
+        self.kept = true;
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if !self.kept {
+            // Only an empty directory is removed: never what another wrote.
+            let _ = std::fs::remove_dir(&self.path);
+        }
+    }
+}
+
+/// The name prefix of a staged directory.
+pub const STAGING_PREFIX: &str = ".staging-";
+/// The name prefix of a temporary file being written.
+pub const TEMP_PREFIX: &str = ".tmp-";
+/// Work younger than this is never swept, lock or not: it covers the moment
+/// between making a directory or file and locking it.
+pub const SWEEP_GRACE: Duration = Duration::from_secs(10);
+/// A claimed directory still empty after this long was left by a writer
+/// killed between claiming and publishing (a moment), and is swept.
+pub const CLAIM_GRACE: Duration = Duration::from_secs(3600);
+
+/// An exclusive advisory lock (`flock`) on unfinished work, held through an
+/// open handle for as long as the writer lives.
+#[derive(Debug)]
+pub struct WorkLock {
+    _file: File,
+}
+
+impl WorkLock {
+    /// Locks the file or directory at `path`.
+    pub fn on(path: &Path) -> io::Result<WorkLock> {
+        let file = File::open(path)?;
+        WorkLock::hold(&file)?;
+        Ok(WorkLock { _file: file })
+    }
+
+    /// Locks through `file`, which holds the lock until it is closed.
+    /// Unsupported platforms lock nothing (and [`sweep`] removes nothing).
+    pub fn hold(file: &File) -> io::Result<()> {
+        match try_lock(file)? {
+            true => Ok(()),
+            false => Err(io::Error::from(io::ErrorKind::WouldBlock)),
+        }
+    }
+}
+
+/// Takes an exclusive lock without waiting: `Ok(false)` when another holds it.
+#[cfg(unix)]
+fn try_lock(file: &File) -> io::Result<bool> {
+    use std::os::fd::AsRawFd as _;
+    // SAFETY: `flock` only reads the descriptor, which `file` keeps open for
+    // the call.
+    let status = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if status == 0 {
+        return Ok(true);
+    }
+    let error = io::Error::last_os_error();
+    match error.raw_os_error() {
+        Some(libc::EWOULDBLOCK) => Ok(false),
+        _ => Err(error),
+    }
+}
+
+#[cfg(not(unix))]
+fn try_lock(_file: &File) -> io::Result<bool> {
+    Ok(true)
+}
+
+/// Removes, from `dir`, the unfinished work of writers that are gone: staged
+/// directories and temporary files older than [`SWEEP_GRACE`] whose lock
+/// can be taken, and claimed directories left empty for [`CLAIM_GRACE`].
+/// A live writer's work is never touched. Returns how many entries went;
+/// what cannot be read or removed is left alone. Where there are no locks
+/// (not Unix), nothing is swept.
+pub fn sweep(dir: &Path) -> usize {
+    if cfg!(not(unix)) {
+        return 0;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let now = SystemTime::now();
+    let age = |meta: &std::fs::Metadata| {
+        meta.modified()
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+            .unwrap_or_default()
+    };
+    let mut swept = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let path = entry.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        let is_work = (meta.is_dir() && name.starts_with(STAGING_PREFIX))
+            || (meta.is_file() && name.starts_with(TEMP_PREFIX));
+        if is_work && age(&meta) >= SWEEP_GRACE {
+            // The lock is held while removing, so no writer can take it over.
+            let Ok(_lock) = WorkLock::on(&path) else {
+                continue;
+            };
+            let removed = if meta.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            swept += usize::from(removed.is_ok());
+        } else if meta.is_dir() && !name.starts_with('.') && age(&meta) >= CLAIM_GRACE {
+            // Fails, as it should, unless the directory is empty.
+            swept += usize::from(std::fs::remove_dir(&path).is_ok());
+        }
+    }
+    swept
 }
 
 /// Creates `dir` and its parents, naming it if that fails.
@@ -256,6 +431,64 @@ mod tests {
         assert!(err.to_string().contains("x.json: disk gone"), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// Sets `path`'s modification time `ago` in the past.
+    fn age(path: &Path, ago: Duration) {
+        File::open(path)
+            .unwrap()
+            .set_modified(SystemTime::now() - ago)
+            .unwrap();
+    }
+
+    #[test]
+    fn a_staged_directory_is_published_onto_its_claim_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let staged = StagedDir::new_in(dir.path()).unwrap();
+        std::fs::write(staged.path().join("run.json"), "{}").unwrap();
+        let claim = Claim::try_new(dir.path(), "run-1").unwrap().unwrap();
+        assert!(Claim::try_new(dir.path(), "run-1").unwrap().is_none());
+        staged.publish(claim).unwrap();
+        assert!(dir.path().join("run-1/run.json").is_file());
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "the staging directory is gone");
+    }
+
+    #[test]
+    fn sweeping_removes_abandoned_work_and_never_a_live_writers() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let old = SWEEP_GRACE * 2;
+        // A writer that died: old, unlocked.
+        let dead = root.join(".staging-dead");
+        std::fs::create_dir_all(dead.join("runs")).unwrap();
+        std::fs::write(dead.join("runs/x"), "x").unwrap();
+        age(&dead, old);
+        let dead_temp = root.join(".tmp-dead");
+        std::fs::write(&dead_temp, "half").unwrap();
+        age(&dead_temp, old);
+        // A live writer, however old its directory looks.
+        let live = StagedDir::new_in(root).unwrap();
+        age(live.path(), old);
+        // Just made, not yet locked.
+        let young = root.join(".staging-young");
+        std::fs::create_dir(&young).unwrap();
+        // Claims: an abandoned empty one, a young one, and a published run.
+        let abandoned = root.join("20270101T000000-x");
+        std::fs::create_dir(&abandoned).unwrap();
+        age(&abandoned, CLAIM_GRACE * 2);
+        let claimed = Claim::try_new(root, "20270101T000000-y").unwrap().unwrap();
+        let published = root.join("20270101T000000-z");
+        std::fs::create_dir(&published).unwrap();
+        std::fs::write(published.join("run.json"), "{}").unwrap();
+        age(&published, CLAIM_GRACE * 2);
+
+        assert_eq!(sweep(root), 3);
+        assert!(!dead.exists() && !dead_temp.exists() && !abandoned.exists());
+        assert!(live.path().is_dir() && young.is_dir());
+        assert!(claimed.path().is_dir() && published.join("run.json").is_file());
+        drop(live);
+        assert_eq!(sweep(root), 0, "a dropped staging directory removes itself");
     }
 
     #[test]

@@ -12,7 +12,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{Error, files};
+use crate::Error;
+use crate::files::{self, Claim};
 
 /// The name of the pointer file beside runs or records: it holds the
 /// newest id.
@@ -173,38 +174,46 @@ fn declares_workspace(manifest: &str) -> bool {
 
 /// Checks a baseline or record name: it becomes a file name, so it is
 /// letters, digits, `.`, `_` and `-`, at most 100 of them, not starting with
-/// `.` or `-`.
+/// `.` or `-`. Every name read from a file that reaches a path is held to
+/// the same rule.
 pub fn check_name(what: &'static str, name: &str) -> Result<(), Error> {
-    let refuse = |reason| {
-        Err(Error::Name {
+    match name_problem(name) {
+        Some(reason) => Err(Error::Name {
             what,
             name: name.to_owned(),
             reason,
-        })
-    };
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Why `name` cannot be a file name of perf's (see [`check_name`]).
+pub fn name_problem(name: &str) -> Option<&'static str> {
     if name.is_empty() {
-        return refuse("it is empty");
+        return Some("it is empty");
     }
     if name.len() > 100 {
-        return refuse("it is longer than 100 characters");
+        return Some("it is longer than 100 characters");
     }
     if name.starts_with(['.', '-']) {
-        return refuse("it may not start with '.' or '-'");
+        return Some("it may not start with '.' or '-'");
     }
     if !name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
     {
-        return refuse("use letters, digits, '.', '_' and '-' only");
+        return Some("use letters, digits, '.', '_' and '-' only");
     }
-    Ok(())
+    None
 }
 
-/// An id for a run or record that names no existing entry of `dir`:
-/// `<UTC time>-<name>` (`20261123T091803-quickstart`) from an RFC 3339
-/// `timestamp`, with the name reduced to letters, digits, `.`, `_` and `-`,
-/// and a numeric suffix (`-2`, `-3`, …) if that id is taken.
-pub fn unique_id(dir: &Path, timestamp: &str, name: &str) -> String {
+/// Claims a new id for a run or record in `dir`: `<UTC time>-<name>`
+/// (`20261123T091803-quickstart`) from an RFC 3339 `timestamp`, with the
+/// name reduced to letters, digits, `.`, `_` and `-`, and a numeric suffix
+/// (`-2`, `-3`, …) when another writer has that id. The id is taken by
+/// creating its directory, which fails if it exists, so two writers never
+/// get the same one however close together they finish.
+pub fn claim_id(dir: &Path, timestamp: &str, name: &str) -> Result<Claim, Error> {
     let stamp: String = timestamp
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() && *c != 'Z')
@@ -222,22 +231,36 @@ pub fn unique_id(dir: &Path, timestamp: &str, name: &str) -> String {
         .take(64)
         .collect();
     let base = format!("{stamp}-{name}");
-    let mut id = base.clone();
-    let mut n = 2;
-    while dir.join(&id).exists() {
-        id = format!("{base}-{n}");
-        n += 1;
+    for n in 1..=100_000 {
+        let id = match n {
+            1 => base.clone(),
+            n => format!("{base}-{n}"),
+        };
+        if let Some(claim) = Claim::try_new(dir, &id)? {
+            return Ok(claim);
+        }
     }
-    id
+    Err(Error::output_dir(
+        dir.join(&base),
+        std::io::Error::other("100 000 ids with this time and name are taken"),
+    ))
 }
 
-/// The id `dir/latest` points at, `None` when there is no pointer.
+/// The id `dir/latest` points at, `None` when there is no pointer. A
+/// pointer holding anything but an id (a path, `..`) is refused.
 pub fn read_latest(dir: &Path) -> Result<Option<String>, Error> {
     let pointer = dir.join(LATEST);
     if !pointer.exists() {
         return Ok(None);
     }
-    Ok(Some(files::read_text(&pointer)?.trim().to_owned()))
+    let id = files::read_text(&pointer)?.trim().to_owned();
+    if let Some(reason) = name_problem(&id) {
+        return Err(Error::invalid(
+            &pointer,
+            format!("it holds {id:?}, which is not an id: {reason}"),
+        ));
+    }
+    Ok(Some(id))
 }
 
 /// Points `dir/latest` at `id`, replacing the pointer whole.
@@ -294,15 +317,51 @@ mod tests {
     }
 
     #[test]
-    fn ids_are_unique_within_their_directory() {
+    fn ids_are_claimed_once() {
         let dir = tempfile::tempdir().unwrap();
-        let first = unique_id(dir.path(), "2027-01-15T08:00:00Z", "my app");
-        assert_eq!(first, "20270115T080000-my_app");
-        std::fs::create_dir(dir.path().join(&first)).unwrap();
-        assert_eq!(
-            unique_id(dir.path(), "2027-01-15T08:00:00Z", "my app"),
-            format!("{first}-2")
-        );
+        let claim = |name| claim_id(dir.path(), "2027-01-15T08:00:00Z", name).unwrap();
+        let first = claim("my app");
+        assert_eq!(first.name(), "20270115T080000-my_app");
+        assert!(first.path().is_dir());
+        let second = claim("my app");
+        assert_eq!(second.name(), "20270115T080000-my_app-2");
+        // A claim let go unfilled is given back.
+        drop(second);
+        assert!(!dir.path().join("20270115T080000-my_app-2").exists());
+        first.keep();
+        assert_eq!(claim("my app").name(), "20270115T080000-my_app-2");
+    }
+
+    #[test]
+    fn ids_are_claimed_once_by_many_threads_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let barrier = std::sync::Barrier::new(16);
+        let names: Vec<String> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..16)
+                .map(|_| {
+                    s.spawn(|| {
+                        barrier.wait();
+                        let claim = claim_id(dir.path(), "2027-01-15T08:00:00Z", "app").unwrap();
+                        let name = claim.name().to_owned();
+                        claim.keep();
+                        name
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let distinct: std::collections::BTreeSet<_> = names.iter().collect();
+        assert_eq!(distinct.len(), 16, "{names:?}");
+    }
+
+    #[test]
+    fn a_latest_pointer_names_an_id_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        for bad in ["../../elsewhere", "/tmp/x", "a/b", ".hidden", "a\\b"] {
+            std::fs::write(dir.path().join(LATEST), format!("{bad}\n")).unwrap();
+            let err = read_latest(dir.path()).unwrap_err().to_string();
+            assert!(err.contains("latest") && err.contains("not an id"), "{err}");
+        }
     }
 
     #[test]

@@ -273,3 +273,61 @@ fn a_commit_that_is_not_ascii_is_shown_not_sliced() {
         .assert()
         .code(0);
 }
+
+/// Names read from a file never choose where perf writes: a baseline whose
+/// name is a path or odd bytes is refused by every command that reads it,
+/// and so is a `latest` pointer that holds anything but an id.
+#[test]
+fn names_in_files_never_name_paths() {
+    let outside = tempfile::tempdir().unwrap();
+    let absolute = outside.path().join("abs").display().to_string();
+    let names = [
+        "../../../../perf-escaped",
+        "..",
+        &absolute,
+        "a/b",
+        "a\\b",
+        "two words",
+        "é",
+        "tab\there",
+        ".hidden",
+        "-flag",
+        "x\u{202e}y",
+        "",
+    ];
+    for name in names {
+        let project = project();
+        let path = baseline_file(&project);
+        let mut json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        json["baseline"]["name"] = serde_json::json!(name);
+        std::fs::write(&path, serde_json::to_string(&json).unwrap()).unwrap();
+        let file = path.display().to_string();
+        let refused = "main.json: its baseline name";
+        for args in [
+            &["flamegraph", &file][..],
+            &["report", &file],
+            &["flamegraph", "--diff", "main"],
+            &["compare", "main"],
+            &["baseline", "show", "main"],
+        ] {
+            trouble(&project, args, refused);
+        }
+        let before = project.snapshot();
+        let listed = project.perf().args(["baseline", "list"]).assert().code(2);
+        let stderr = String::from_utf8_lossy(&listed.get_output().stderr).into_owned();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(refused), "{stderr}");
+        assert_eq!(before, project.snapshot());
+        let parent = project.path().parent().unwrap();
+        assert!(!parent.join("perf-escaped").exists() && !outside.path().join("abs").exists());
+    }
+    for pointer in ["../../../../perf-escaped", &absolute, "a/b", ".."] {
+        let project = project();
+        let latest = project.path().join("target/perf/records/latest");
+        std::fs::write(&latest, format!("{pointer}\n")).unwrap();
+        for args in [&["compare"][..], &["report"], &["flamegraph"]] {
+            trouble(&project, args, "records/latest: it holds");
+        }
+    }
+}

@@ -2,9 +2,13 @@
 //! and leaves no record behind. (Recording a real instrumented program is
 //! tested in `e2e/tests/record.rs`.)
 
+use std::os::unix::process::ExitStatusExt as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
 use predicates::str::contains;
 
-use crate::util::Project;
+use crate::util::{Project, write_run};
 
 /// Whether the project holds a record or a `latest` pointer.
 fn has_records(project: &Project) -> bool {
@@ -69,4 +73,129 @@ fn a_missing_program() {
             "cannot run `./no-such-program`: no such file or directory",
         ));
     assert!(!has_records(&project));
+}
+
+/// A record stopped mid-way: its first run is made (a prepared run copied
+/// into `$PERF_DIR`), its second sleeps; returns the running `cargo perf`,
+/// and the sleeping program's pid once it runs.
+fn record_mid_way(project: &Project) -> (std::process::Child, i32) {
+    write_run(project, "r1", None);
+    let script = r#"
+        if [ -f made ]; then echo $$ > sleeper.pid; exec sleep 60; fi
+        touch made
+        mkdir -p "$PERF_DIR/runs" && cp -r target/perf/runs/r1 "$PERF_DIR/runs/r1"
+        echo r1 > "$PERF_DIR/runs/latest"
+    "#;
+    let perf = project
+        .perf_process()
+        .args([
+            "record", "--runs", "3", "--warmup", "0", "--", "sh", "-c", script,
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid_file = project.path().join("sleeper.pid");
+    let sleeper = wait_until(|| std::fs::read_to_string(&pid_file).ok()?.trim().parse().ok())
+        .expect("the second run starts");
+    (perf, sleeper)
+}
+
+/// Polls `check` for up to 30 s.
+fn wait_until<T>(mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(found) = check() {
+            return Some(found);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether process `pid` runs (a zombie no longer does).
+fn running(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit(") ")
+            .next()
+            .is_some_and(|rest| !rest.starts_with('Z'))
+    })
+}
+
+fn send(pid: u32, signal: i32) {
+    // SAFETY: kill(2) with plain integers.
+    assert_eq!(unsafe { libc::kill(pid as i32, signal) }, 0);
+}
+
+/// The staging directories under `records/`.
+fn staged(project: &Project) -> Vec<PathBuf> {
+    let records = project.path().join("target/perf/records");
+    std::fs::read_dir(records)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".staging-")
+        })
+        .collect()
+}
+
+/// Makes `dir` look a minute old, older than the sweep's grace period.
+fn age(dir: &Path) {
+    std::fs::File::open(dir)
+        .unwrap()
+        .set_modified(SystemTime::now() - Duration::from_secs(60))
+        .unwrap();
+}
+
+#[test]
+fn an_interrupted_record_stops_its_program_and_keeps_nothing() {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        let project = Project::new();
+        let (perf, sleeper) = record_mid_way(&project);
+        // A live writer's staging is never swept, however old it looks.
+        let [staging] = &staged(&project)[..] else {
+            panic!("one staging directory: {:?}", staged(&project));
+        };
+        age(staging);
+        project.perf().args(["baseline", "list"]).assert().success();
+        assert!(staging.is_dir(), "the live record's staging was swept");
+
+        send(perf.id(), signal);
+        let output = perf.wait_with_output().unwrap();
+        assert_eq!(output.status.signal(), Some(signal), "ends by the signal");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("error: interrupted by SIG")
+                && stderr.contains("nothing of the record was kept"),
+            "{stderr}"
+        );
+        assert!(
+            wait_until(|| (!running(sleeper)).then_some(())).is_some(),
+            "the program was stopped"
+        );
+        assert!(!has_records(&project), "nothing is left in records/");
+    }
+}
+
+#[test]
+fn a_killed_record_stops_its_program_and_the_next_command_sweeps_its_staging() {
+    let project = Project::new();
+    let (mut perf, sleeper) = record_mid_way(&project);
+    send(perf.id(), libc::SIGKILL);
+    assert_eq!(perf.wait().unwrap().signal(), Some(libc::SIGKILL));
+    assert!(
+        wait_until(|| (!running(sleeper)).then_some(())).is_some(),
+        "the program does not run on as an orphan"
+    );
+    let [staging] = &staged(&project)[..] else {
+        panic!("one staging directory: {:?}", staged(&project));
+    };
+    age(staging);
+    project.perf().args(["baseline", "list"]).assert().success();
+    assert!(!has_records(&project), "the next command swept the staging");
 }

@@ -26,7 +26,12 @@ impl Project {
 
     /// `cargo-perf` run in the project, with no outside setting leaking in.
     pub fn perf(&self) -> assert_cmd::Command {
-        let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_cargo-perf"));
+        assert_cmd::Command::from_std(self.perf_process())
+    }
+
+    /// [`perf`](Self::perf) as a process to start and signal.
+    pub fn perf_process(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-perf"));
         command
             .current_dir(self.path())
             .env_remove("PERF_DIR")

@@ -10,7 +10,7 @@ pub(crate) mod trace;
 
 use std::path::{Path, PathBuf};
 
-use perf_format::files::{self, StagedDir};
+use perf_format::files::{self, Claim, StagedDir};
 use perf_format::layout::{self, run_files};
 use perf_format::stacks::svg::Measure;
 
@@ -109,14 +109,18 @@ pub(crate) struct RunContents<'a> {
     pub(crate) heap: Option<&'a Path>,
 }
 
-/// Writes the run into `runs_dir/<id>/` whole or not at all: every file goes
-/// into a hidden staging directory that is renamed into place at the end,
-/// then `runs_dir/latest` is replaced atomically.
-pub(crate) fn write_run(runs_dir: &Path, contents: &RunContents<'_>) -> Result<RunFiles, Error> {
+/// Writes the run into its claimed directory `runs_dir/<id>/` whole or not
+/// at all: every file goes into a hidden staging directory that is renamed
+/// onto the claim at the end, then `runs_dir/latest` is replaced atomically.
+pub(crate) fn write_run(
+    runs_dir: &Path,
+    claim: Claim,
+    contents: &RunContents<'_>,
+) -> Result<RunFiles, Error> {
     let data = contents.data;
     let staging = StagedDir::new_in(runs_dir)?;
     let staged = RunFiles::in_dir(staging.path().to_owned(), contents);
-    let final_dir = runs_dir.join(&data.id);
+    let final_dir = claim.path().to_owned();
     let final_files = RunFiles::in_dir(final_dir.clone(), contents);
 
     // Errors name the file's final path: that is the one the user knows.
@@ -149,7 +153,7 @@ pub(crate) fn write_run(runs_dir: &Path, contents: &RunContents<'_>) -> Result<R
     if let (Some(written), Some(path)) = (contents.heap, &staged.heap_profile) {
         files::rename(written, path).map_err(named)?;
     }
-    staging.publish(&final_dir)?;
+    staging.publish(claim)?;
     layout::set_latest(runs_dir, &data.id)?;
     Ok(final_files)
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::env::Environment;
 use crate::Error;
 use crate::files::Document;
+use crate::layout;
 use crate::stacks::{CallStack, CpuStack};
 use crate::units;
 
@@ -304,9 +305,20 @@ impl Document for Record {
     const SCHEMAS: &'static [&'static str] = &[RECORD_SCHEMA, BASELINE_SCHEMA];
 
     /// Refuses a record with no functions, no calls, or a sample that is
-    /// negative, infinite or NaN, or more than [`MAX_SAMPLES`] of them.
+    /// negative, infinite or NaN, or more than [`MAX_SAMPLES`] of them; and
+    /// one whose id, run ids or baseline name could not be file names
+    /// ([`layout::check_name`](crate::layout::check_name)): names in a file
+    /// never choose where perf writes.
     fn validate(&self, path: &Path) -> Result<(), Error> {
         let invalid = |problem: String| Err(Error::invalid(path, problem));
+        let names = std::iter::once(("id", &self.id))
+            .chain(self.runs.iter().map(|run| ("run id", &run.id)))
+            .chain(self.baseline.iter().map(|b| ("baseline name", &b.name)));
+        for (what, name) in names {
+            if let Some(reason) = layout::name_problem(name) {
+                return invalid(format!("its {what} {name:?} cannot name a file: {reason}"));
+            }
+        }
         if self.functions.is_empty() {
             return invalid(
                 "the record is empty: it holds no functions (did the runs reach any #[profile] function?)"

@@ -198,6 +198,12 @@ impl Document for RunData {
 
     /// Every node's parent comes before it, as the tree is written.
     fn validate(&self, path: &Path) -> Result<(), Error> {
+        if let Some(reason) = crate::layout::name_problem(&self.id) {
+            return Err(Error::invalid(
+                path,
+                format!("its id {:?} cannot name a file: {reason}", self.id),
+            ));
+        }
         for (i, node) in self.call_tree.iter().enumerate() {
             if node.parent.is_some_and(|p| p as usize >= i) {
                 return Err(Error::invalid(
