@@ -6,6 +6,12 @@
 //! updates with plain relaxed load+store: one writer, no lock prefix.
 //! [`Local`] is the hot path's view: a const-initialised thread-local without
 //! `Drop`, holding raw pointers into the tree.
+//!
+//! A live tree is built for cheap writes, not for size: each node carries a
+//! full histogram index, each event chunk its full length. When a thread
+//! ends, its recording is copied at the size of what it holds and the tree
+//! is freed, so the threads that ended before a session finishes cost what
+//! they recorded, not a chunk and a histogram index each.
 
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::ptr;
@@ -117,50 +123,26 @@ struct Tree {
     )]
     nodes: Vec<Box<Node>>,
     chunks: Vec<Box<Chunk>>,
+    /// Once the thread has ended: what it recorded, copied at its exact size;
+    /// `nodes` and `chunks` are then empty (see [`ThreadData::end`]).
+    ended: Option<Recording>,
 }
 
-/// One thread's recording, kept alive by the thread and by the registry, so
-/// that it outlives the thread until its session has read it.
-pub(crate) struct ThreadData {
-    index: u32,
-    name: Option<String>,
-    tree: Mutex<Tree>,
+/// A copy of a tree's nodes and published events.
+#[derive(Clone)]
+struct Recording {
+    /// Node 0 is the root; parents come before their children.
+    nodes: Vec<NodeSnapshot>,
+    events: Vec<Event>,
 }
 
-impl ThreadData {
-    fn new() -> Self {
-        static NEXT_INDEX: AtomicU32 = AtomicU32::new(0);
-        ThreadData {
-            index: NEXT_INDEX.fetch_add(1, Ordering::Relaxed),
-            name: std::thread::current().name().map(str::to_owned),
-            tree: Mutex::new(Tree {
-                generation: 0,
-                nodes: Vec::new(),
-                chunks: Vec::new(),
-            }),
+impl Tree {
+    /// Copies what the tree holds.
+    fn copy(&self) -> Recording {
+        if let Some(ended) = &self.ended {
+            return ended.clone();
         }
-    }
-
-    /// Starts a fresh tree and an empty event log for `generation`; returns the root.
-    fn reset(&self, generation: u32) -> *const Node {
-        let mut tree = lock(&self.tree);
-        tree.generation = generation;
-        tree.nodes.clear();
-        let root = Box::new(Node::new(&ROOT, ptr::null(), 0, 0));
-        let root_ptr: *const Node = &*root;
-        tree.nodes.push(root);
-        for chunk in &tree.chunks {
-            chunk.clear();
-        }
-        root_ptr
-    }
-
-    fn snapshot(&self, generation: u32) -> Option<ThreadSnapshot> {
-        let tree = lock(&self.tree);
-        if tree.generation != generation {
-            return None;
-        }
-        let nodes: Vec<NodeSnapshot> = tree
+        let nodes = self
             .nodes
             .iter()
             .map(|node| {
@@ -181,11 +163,72 @@ impl ThreadData {
             })
             .collect();
         let mut events = Vec::new();
-        for chunk in &tree.chunks {
+        for chunk in &self.chunks {
             if !chunk.read_into(&mut events) {
                 break;
             }
         }
+        Recording { nodes, events }
+    }
+}
+
+/// One thread's recording, kept alive by the thread and by the registry, so
+/// that it outlives the thread until its session has read it.
+pub(crate) struct ThreadData {
+    index: u32,
+    name: Option<String>,
+    tree: Mutex<Tree>,
+}
+
+impl ThreadData {
+    fn new() -> Self {
+        static NEXT_INDEX: AtomicU32 = AtomicU32::new(0);
+        ThreadData {
+            index: NEXT_INDEX.fetch_add(1, Ordering::Relaxed),
+            name: std::thread::current().name().map(str::to_owned),
+            tree: Mutex::new(Tree {
+                generation: 0,
+                nodes: Vec::new(),
+                chunks: Vec::new(),
+                ended: None,
+            }),
+        }
+    }
+
+    /// Starts a fresh tree and an empty event log for `generation`; returns the root.
+    fn reset(&self, generation: u32) -> *const Node {
+        let mut tree = lock(&self.tree);
+        tree.generation = generation;
+        tree.ended = None;
+        tree.nodes.clear();
+        let root = Box::new(Node::new(&ROOT, ptr::null(), 0, 0));
+        let root_ptr: *const Node = &*root;
+        tree.nodes.push(root);
+        for chunk in &tree.chunks {
+            chunk.clear();
+        }
+        root_ptr
+    }
+
+    /// Replaces the tree of a thread that has ended by a copy of what it
+    /// recorded, sized to fit. Only once the thread has detached: nothing
+    /// points into the tree any more.
+    fn end(&self) {
+        let mut tree = lock(&self.tree);
+        let mut recording = tree.copy();
+        recording.events.shrink_to_fit();
+        tree.nodes = Vec::new();
+        tree.chunks = Vec::new();
+        tree.ended = Some(recording);
+    }
+
+    fn snapshot(&self, generation: u32) -> Option<ThreadSnapshot> {
+        let tree = lock(&self.tree);
+        if tree.generation != generation {
+            return None;
+        }
+        let Recording { nodes, events } = tree.copy();
+        drop(tree);
         // Every recorded call logs one event unless the log was full.
         let calls: u64 = nodes.iter().map(|n| n.calls).sum();
         let dropped_events = calls.saturating_sub(events.len() as u64);
@@ -200,6 +243,7 @@ impl ThreadData {
 }
 
 /// A copy of one node's counters, taken by a session's reader.
+#[derive(Clone)]
 pub(crate) struct NodeSnapshot {
     pub(crate) callsite: &'static Callsite,
     /// Index of the parent in the same snapshot; the root (index 0) is its own parent.
@@ -292,7 +336,8 @@ thread_local! {
             events_full: Cell::new(false),
         }
     };
-    /// Owns this thread's data; its destructor detaches [`LOCAL`].
+    /// Owns this thread's data; its destructor detaches [`LOCAL`] and
+    /// trims the data to what the thread recorded ([`ThreadData::end`]).
     static OWNER: Owner = const { Owner(RefCell::new(None)) };
 }
 
@@ -308,6 +353,9 @@ struct Owner(RefCell<Option<Arc<ThreadData>>>);
 impl Drop for Owner {
     fn drop(&mut self) {
         let _ = LOCAL.try_with(Local::detach);
+        if let Some(data) = self.0.get_mut().take() {
+            alloc::untracked(|| data.end());
+        }
     }
 }
 
@@ -381,8 +429,8 @@ impl Local {
     pub(crate) fn child(&self, callsite: &'static Callsite) -> *const Node {
         let parent = self.current.get();
         // SAFETY: after `ready`, `current` points into this thread's live tree
-        // (nodes are freed only by this thread, in `reset`), and `children`
-        // is touched only by this thread.
+        // (nodes are freed only by this thread: in `reset`, or in `end` once
+        // it has detached), and `children` is touched only by this thread.
         let children = unsafe { &*(*parent).children.get() };
         for &(key, node) in children {
             if ptr::eq(key, callsite) {
