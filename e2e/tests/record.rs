@@ -5,6 +5,7 @@ use perf_cli::{CargoTarget, Gate, RecordOptions, Target, compare, record};
 use perf_format::layout::Layout;
 use perf_format::schema::compare::{Cause, Row, Verdict};
 use perf_format::schema::record::Metric;
+use perf_format::stacks::{DEEPER_FRAMES, MAX_DEPTH};
 
 fn paths(dir: &std::path::Path) -> Layout {
     Layout::new(dir, dir)
@@ -156,4 +157,32 @@ fn an_example_is_built_in_release_and_recorded() {
         recorded.record.command
     );
     assert!(!recorded.record.env.debug_build);
+}
+
+#[test]
+fn a_deep_recursion_is_recorded_within_the_frame_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = Target::Command(vec![
+        env!("CARGO_BIN_EXE_deep").to_owned(),
+        "3000".to_owned(),
+    ]);
+    let record = record(&paths(dir.path()), &options(deep, 2))
+        .unwrap()
+        .record;
+    let descend = record.function("deep::descend").expect("deep::descend");
+    assert_eq!(descend.get(Metric::Calls), Some(&[3001.0, 3001.0][..]));
+    // One stack per call down to the cut, one for every call below it.
+    assert_eq!(record.stacks.len(), MAX_DEPTH + 1);
+    assert!(
+        record
+            .stacks
+            .iter()
+            .all(|s| s.frames.len() <= MAX_DEPTH + 1)
+    );
+    assert!(
+        record
+            .stacks
+            .iter()
+            .any(|s| s.frames.last().map(String::as_str) == Some(DEEPER_FRAMES))
+    );
 }

@@ -201,7 +201,9 @@ fn merge_cpu_stacks<'a>(sampled: impl Iterator<Item = &'a [CpuStack]>) -> Vec<Cp
 
 #[cfg(test)]
 mod tests {
-    use perf_format::stacks::{MAX_STACKS, OTHER_STACKS};
+    use perf_format::schema::env::Environment;
+    use perf_format::schema::run::CallNode;
+    use perf_format::stacks::{DEEPER_FRAMES, MAX_DEPTH, MAX_STACKS, OTHER_STACKS};
 
     use super::*;
 
@@ -230,5 +232,61 @@ mod tests {
         assert_eq!(merged.len(), MAX_STACKS);
         assert_eq!(merged.iter().map(|s| s.weight.samples).sum::<f64>(), total);
         assert!(merged.iter().any(|s| s.frames == [OTHER_STACKS]));
+    }
+
+    /// A run of one function recursing `depth` calls deep, each call
+    /// taking `self_ns` of its own.
+    fn deep_run(id: &str, depth: u32, self_ns: u64) -> Run {
+        let mut data = RunData::new(id, "deep", Environment::default());
+        data.call_tree = (0..depth)
+            .map(|i| {
+                let mut node = CallNode::new(i, i.checked_sub(1), "deep::descend");
+                node.calls = 1;
+                node.self_ns = self_ns;
+                node.total_ns = self_ns * u64::from(depth - i);
+                node
+            })
+            .collect();
+        let mut stats = FunctionStats::new("deep::descend", "deep.rs", 1);
+        stats.calls = u64::from(depth);
+        stats.self_ns = self_ns * u64::from(depth);
+        stats.total_ns = stats.self_ns;
+        data.functions = vec![stats];
+        Run { data, cpu: None }
+    }
+
+    #[test]
+    fn a_deep_recursion_keeps_the_frame_cap_and_its_time() {
+        let depth = 5_000;
+        let meta = RecordMeta {
+            id: "deep".to_owned(),
+            name: "deep".to_owned(),
+            source: Source::Perf,
+            command: Vec::new(),
+            created_at: "2026-11-30T00:00:00Z".to_owned(),
+        };
+        let runs = [deep_run("one", depth, 10), deep_run("two", depth, 30)];
+        let record = merge(meta, &runs);
+        // One stack per call down to the cut, one for all below it.
+        assert_eq!(record.stacks.len(), MAX_DEPTH + 1);
+        assert!(
+            record
+                .stacks
+                .iter()
+                .all(|s| s.frames.len() <= MAX_DEPTH + 1)
+        );
+        let cut = record
+            .stacks
+            .iter()
+            .find(|s| s.frames.last().map(String::as_str) == Some(DEEPER_FRAMES))
+            .expect("the calls below the cut");
+        assert_eq!(cut.frames.len(), MAX_DEPTH + 1);
+        assert_eq!(cut.weight.calls, 1.0);
+        let below = f64::from(depth) - MAX_DEPTH as f64;
+        assert_eq!(cut.weight.self_ns, 20.0 * below);
+        assert_eq!(cut.weight.total_ns, 20.0 * below);
+        // The mean self time per run of every call is kept.
+        let self_ns: f64 = record.stacks.iter().map(|s| s.weight.self_ns).sum();
+        assert_eq!(self_ns, 20.0 * f64::from(depth));
     }
 }

@@ -114,27 +114,98 @@ pub type CallStack = Stack<CallCost>;
 /// A stack of CPU samples: the thread's name, then code from the outermost in.
 pub type CpuStack = Stack<SampleCount>;
 
-/// The call paths of a run's call tree, one per node, in the tree's order.
-/// A node whose parent does not come before it is taken as a root.
+/// The call paths of a run's call tree, in the tree's order: one per node
+/// down to [`MAX_DEPTH`] frames; a node whose parent does not come before
+/// it is taken as a root.
+///
+/// The calls below a node [`MAX_DEPTH`] frames deep are summed into one
+/// stack, that node's frames and [`DEEPER_FRAMES`], placed where the first
+/// of them is: its self costs are those of every call cut, its calls and
+/// total time those of the calls that enter the cut. So no stack is longer
+/// than `MAX_DEPTH + 1` frames, every self cost is kept, and the work is
+/// linear in the tree: each path is a slice of one stack of nodes kept
+/// along the tree, and a node below the cut adds its cost to its stack
+/// without a path of its own.
 pub fn call_paths(tree: &[CallNode]) -> Vec<CallStack> {
+    /// Where a node's cost goes.
+    #[derive(Clone, Copy)]
+    enum Place {
+        /// Its own stack, at this index of the paths, with this many frames.
+        Own { path: usize, depth: usize },
+        /// The stack of calls cut below the node `anchor` (`MAX_DEPTH`
+        /// deep), at this index of the paths once made.
+        Cut { anchor: usize },
+    }
+    let mut places: Vec<Place> = Vec::with_capacity(tree.len());
+    let mut parents: Vec<Option<usize>> = Vec::with_capacity(tree.len());
+    // Per anchor, the index of its stack of cut calls.
+    let mut cut_paths: HashMap<usize, usize> = HashMap::new();
+    // The nodes from a root to the last node given its own stack.
+    let mut on_path: Vec<usize> = Vec::new();
     let mut paths: Vec<CallStack> = Vec::with_capacity(tree.len());
-    for node in tree {
-        let mut frames = node
-            .parent
-            .and_then(|p| paths.get(p as usize))
-            .map(|parent| parent.frames.clone())
-            .unwrap_or_default();
-        frames.push(node.function.clone());
-        paths.push(Stack {
-            frames,
-            weight: CallCost {
-                calls: node.calls as f64,
-                total_ns: node.total_ns as f64,
-                self_ns: node.self_ns as f64,
-                self_allocs: node.self_allocs as f64,
-                self_alloc_bytes: node.self_alloc_bytes as f64,
-            },
+    for (i, node) in tree.iter().enumerate() {
+        let parent = node.parent.map(|p| p as usize).filter(|&p| p < i);
+        parents.push(parent);
+        let cost = CallCost {
+            calls: node.calls as f64,
+            total_ns: node.total_ns as f64,
+            self_ns: node.self_ns as f64,
+            self_allocs: node.self_allocs as f64,
+            self_alloc_bytes: node.self_alloc_bytes as f64,
+        };
+        let depth = match parent.map(|p| (p, places[p])) {
+            None => 1,
+            Some((_, Place::Own { depth, .. })) if depth < MAX_DEPTH => depth + 1,
+            Some((parent, place)) => {
+                // Below the cut: the cost joins the anchor's stack.
+                let (anchor, enters) = match place {
+                    Place::Own { .. } => (parent, true),
+                    Place::Cut { anchor } => (anchor, false),
+                };
+                places.push(Place::Cut { anchor });
+                let index = *cut_paths.entry(anchor).or_insert_with(|| {
+                    let Place::Own { path, .. } = places[anchor] else {
+                        unreachable!("an anchor has a stack of its own")
+                    };
+                    let mut frames = paths[path].frames.clone();
+                    frames.push(DEEPER_FRAMES.to_owned());
+                    paths.push(Stack::new(frames, CallCost::default()));
+                    paths.len() - 1
+                });
+                let sum = &mut paths[index].weight;
+                sum.self_ns += cost.self_ns;
+                sum.self_allocs += cost.self_allocs;
+                sum.self_alloc_bytes += cost.self_alloc_bytes;
+                if enters {
+                    sum.calls += cost.calls;
+                    sum.total_ns += cost.total_ns;
+                }
+                continue;
+            }
+        };
+        // Make `on_path` the parent's path: a prefix of it when the tree
+        // is in depth-first order, else walked up from the parent (at
+        // most `MAX_DEPTH` nodes, no more than the path to emit).
+        let above = depth - 1;
+        if above > 0 && on_path.get(above - 1) != parent.as_ref() {
+            on_path.clear();
+            let mut up = parent;
+            while let Some(p) = up {
+                on_path.push(p);
+                up = parents[p];
+            }
+            on_path.reverse();
+        }
+        on_path.truncate(above);
+        on_path.push(i);
+        places.push(Place::Own {
+            path: paths.len(),
+            depth,
         });
+        paths.push(Stack::new(
+            on_path.iter().map(|&n| tree[n].function.as_str()),
+            cost,
+        ));
     }
     paths
 }
@@ -189,7 +260,8 @@ pub fn bound_cpu_stacks(stacks: Vec<CpuStack>) -> Vec<CpuStack> {
 pub struct Bounds {
     /// Distinct stacks merged into [`OTHER_STACKS`].
     pub merged_stacks: usize,
-    /// Stacks cut at [`MAX_DEPTH`].
+    /// Stacks cut at [`MAX_DEPTH`] (of a call tree, the calls below one
+    /// node count once: [`call_paths`] sums them into one stack).
     pub cut_stacks: usize,
 }
 
@@ -197,16 +269,19 @@ impl Bounds {
     /// A sentence for the picture, if anything was left out.
     pub fn note(&self) -> Option<String> {
         let mut parts = Vec::new();
+        let stacks = |n: usize| if n == 1 { "stack" } else { "stacks" };
         if self.merged_stacks > 0 {
             parts.push(format!(
-                "{} lightest stacks merged into {OTHER_STACKS}",
-                self.merged_stacks
+                "{} lightest {} merged into {OTHER_STACKS}",
+                self.merged_stacks,
+                stacks(self.merged_stacks)
             ));
         }
         if self.cut_stacks > 0 {
             parts.push(format!(
-                "{} stacks deeper than {MAX_DEPTH} frames cut at {DEEPER_FRAMES}",
-                self.cut_stacks
+                "{} {} deeper than {MAX_DEPTH} frames cut at {DEEPER_FRAMES}",
+                self.cut_stacks,
+                stacks(self.cut_stacks)
             ));
         }
         (!parts.is_empty()).then(|| parts.join("; "))
@@ -537,9 +612,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn call_paths_follow_the_tree() {
-        let node = |id, parent, function: &str, self_ns| CallNode {
+    fn node(id: u32, parent: Option<u32>, function: &str, self_ns: u64) -> CallNode {
+        CallNode {
             id,
             parent,
             function: function.to_owned(),
@@ -547,10 +621,127 @@ mod tests {
             total_ns: self_ns,
             self_ns,
             total_allocs: 0,
-            self_allocs: 0,
+            self_allocs: 1,
             total_alloc_bytes: 0,
-            self_alloc_bytes: 0,
-        };
+            self_alloc_bytes: self_ns * 2,
+        }
+    }
+
+    /// A chain `depth` calls deep, `f0` calling `f1` … each of self time
+    /// 1 + its depth, with the total times of a real chain.
+    fn chain(depth: u32) -> Vec<CallNode> {
+        let mut nodes: Vec<CallNode> = (0..depth)
+            .map(|i| node(i, i.checked_sub(1), &format!("f{i}"), u64::from(i) + 1))
+            .collect();
+        let mut below = 0;
+        for node in nodes.iter_mut().rev() {
+            below += node.self_ns;
+            node.total_ns = below;
+        }
+        nodes
+    }
+
+    /// Every path of `tree` built whole, then cut as [`call_paths`]
+    /// documents: the reference the shared frame stack must agree with.
+    fn cut_whole_paths(tree: &[CallNode]) -> HashMap<Vec<String>, CallCost> {
+        let mut sums: HashMap<Vec<String>, CallCost> = HashMap::new();
+        for (i, node) in tree.iter().enumerate() {
+            let mut path = vec![i];
+            while let Some(p) = tree[*path.last().unwrap()]
+                .parent
+                .map(|p| p as usize)
+                .filter(|&p| p < *path.last().unwrap())
+            {
+                path.push(p);
+            }
+            path.reverse();
+            let mut frames: Vec<String> = path.iter().map(|&n| tree[n].function.clone()).collect();
+            let mut cost = CallCost {
+                calls: node.calls as f64,
+                total_ns: node.total_ns as f64,
+                self_ns: node.self_ns as f64,
+                self_allocs: node.self_allocs as f64,
+                self_alloc_bytes: node.self_alloc_bytes as f64,
+            };
+            if frames.len() > MAX_DEPTH {
+                if frames.len() > MAX_DEPTH + 1 {
+                    cost.calls = 0.0;
+                    cost.total_ns = 0.0;
+                }
+                frames.truncate(MAX_DEPTH);
+                frames.push(DEEPER_FRAMES.to_owned());
+            }
+            let sum = sums.entry(frames).or_default();
+            *sum = *sum + cost;
+        }
+        sums
+    }
+
+    #[test]
+    fn deep_call_trees_make_linear_paths_cut_at_max_depth_with_every_weight() {
+        let depth = 5_000;
+        let tree = chain(depth);
+        let paths = call_paths(&tree);
+        // One path per node down to the cut, then one for everything below.
+        assert_eq!(paths.len(), MAX_DEPTH + 1);
+        let frames: usize = paths.iter().map(|p| p.frames.len()).sum();
+        assert_eq!(frames, MAX_DEPTH * (MAX_DEPTH + 1) / 2 + MAX_DEPTH + 1);
+        assert!(paths.iter().all(|p| p.frames.len() <= MAX_DEPTH + 1));
+
+        let cut = paths.last().unwrap();
+        assert_eq!(cut.frames.len(), MAX_DEPTH + 1);
+        assert_eq!(cut.frames[MAX_DEPTH - 1], format!("f{}", MAX_DEPTH - 1));
+        assert_eq!(cut.frames[MAX_DEPTH], DEEPER_FRAMES);
+        // Its calls and total time are those entering the cut …
+        assert_eq!(cut.weight.calls, 1.0);
+        assert_eq!(cut.weight.total_ns, tree[MAX_DEPTH].total_ns as f64);
+        // … and no self cost is lost.
+        let sum = |f: fn(&CallCost) -> f64| paths.iter().map(|p| f(&p.weight)).sum::<f64>();
+        let tree_sum = |f: fn(&CallNode) -> u64| tree.iter().map(f).sum::<u64>() as f64;
+        assert_eq!(sum(|c| c.self_ns), tree_sum(|n| n.self_ns));
+        assert_eq!(sum(|c| c.self_ns), tree[0].total_ns as f64);
+        assert_eq!(sum(|c| c.self_allocs), f64::from(depth));
+        assert_eq!(
+            sum(|c| c.self_alloc_bytes),
+            tree_sum(|n| n.self_alloc_bytes)
+        );
+
+        // The picture draws the cut stack as it always drew deep stacks.
+        let (lines, bounds) = bounded(&paths, |c| c.self_ns as u64);
+        assert_eq!(lines.len(), MAX_DEPTH + 1);
+        assert_eq!(bounds.cut_stacks, 1);
+        assert!(
+            bounds
+                .note()
+                .unwrap()
+                .starts_with("1 stack deeper than 512 frames")
+        );
+    }
+
+    #[test]
+    fn call_paths_agree_with_whole_paths_cut_in_any_tree_order() {
+        // A chain past the cut, then nodes hung in a scrambled order under
+        // earlier ones, above and below the cut: not depth-first order.
+        let mut tree = chain(MAX_DEPTH as u32 + 40);
+        let mut seed = 7u64;
+        for id in tree.len() as u32..3_000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let parent = (seed >> 33) % u64::from(id);
+            tree.push(node(id, Some(parent as u32), &format!("g{}", id % 7), 3));
+        }
+        tree.push(node(3_000, Some(9_999), "stray", 1));
+        let paths = call_paths(&tree);
+        let mut got: HashMap<Vec<String>, CallCost> = HashMap::new();
+        for path in paths {
+            assert!(path.frames.len() <= MAX_DEPTH + 1);
+            let sum = got.entry(path.frames).or_default();
+            *sum = *sum + path.weight;
+        }
+        assert_eq!(got, cut_whole_paths(&tree));
+    }
+
+    #[test]
+    fn call_paths_follow_the_tree() {
         let paths = call_paths(&[
             node(0, None, "main", 5),
             node(1, Some(0), "parse", 3),
