@@ -131,5 +131,5 @@ struct ReadmeExamples;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::callsite::Callsite;
-    pub use crate::recorder::{Instrumented, SpanGuard, enter};
+    pub use crate::recorder::{CpuSpanGuard, Instrumented, SpanGuard, enter, enter_cpu};
 }

@@ -21,7 +21,7 @@ pub(crate) use events::EventKind;
 pub use future::Instrumented;
 #[cfg(feature = "tracing")]
 pub(crate) use resume::{Entered, Resumable};
-pub use span::{SpanGuard, enter};
+pub use span::{CpuSpanGuard, SpanGuard, enter, enter_cpu};
 pub(crate) use thread::{ThreadSnapshot, begin_generation, snapshot_threads};
 
 /// 0 when nothing records; otherwise the generation of the running session.
