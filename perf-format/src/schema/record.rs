@@ -307,8 +307,8 @@ impl Document for Record {
     /// Refuses a record with no functions, no calls, or a sample that is
     /// negative, infinite or NaN, or more than [`MAX_SAMPLES`] of them; and
     /// one whose id, run ids or baseline name could not be file names
-    /// ([`layout::check_name`](crate::layout::check_name)): names in a file
-    /// never choose where perf writes.
+    /// ([`layout::check_name`]): names in a file never choose where perf
+    /// writes.
     fn validate(&self, path: &Path) -> Result<(), Error> {
         let invalid = |problem: String| Err(Error::invalid(path, problem));
         let names = std::iter::once(("id", &self.id))
