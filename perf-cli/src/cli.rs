@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
+use perf_format::schema::record::MAX_SAMPLES;
 use perf_format::units;
 
 use crate::compare::FailOn;
@@ -54,8 +55,10 @@ pub(crate) enum Command {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("program").required(true).multiple(true).args(["example", "bin", "command"])))]
 pub(crate) struct RecordArgs {
-    /// Measured runs.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    /// Measured runs (a record keeps at most 2 000). Ten a side let the gate
+    /// decide rows among hundreds of tests; five cannot reach significance
+    /// once more than one row is tested.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=MAX_SAMPLES as i64))]
     pub(crate) runs: u32,
     /// Runs before them whose results are thrown away.
     #[arg(long, default_value_t = 1)]
@@ -175,10 +178,12 @@ pub(crate) struct GateFlags {
     /// Smallest change of an allocation count or byte size that counts [perf.toml, else 0%].
     #[arg(long, value_name = "PERCENT", value_parser = units::parse_percent)]
     pub(crate) alloc_threshold: Option<f64>,
-    /// α of the rank test [perf.toml, else 0.01].
+    /// α: the false discovery rate of the rows that gate, after the
+    /// Benjamini–Hochberg adjustment [perf.toml, else 0.01].
     #[arg(long, value_name = "ALPHA", value_parser = units::parse_significance)]
     pub(crate) significance: Option<f64>,
-    /// When to exit 1.
+    /// When to exit 1: on a regression (or exceeded budget), also on an
+    /// inconclusive row that gates, or never.
     #[arg(long, value_enum, default_value_t = FailOn::Regression)]
     pub(crate) fail_on: FailOn,
 }

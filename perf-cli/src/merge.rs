@@ -125,7 +125,7 @@ pub(crate) fn merge(meta: RecordMeta, runs: &[Run]) -> Record {
 fn metric_values(stats: &FunctionStats, alloc_tracking: bool) -> Vec<(Metric, f64)> {
     let calls = stats.calls as f64;
     let mut values = vec![
-        (Metric::TimePerCall, stats.total_ns as f64 / calls),
+        (Metric::TimePerCall, time_per_call(stats)),
         (Metric::SelfTimePerCall, stats.self_ns as f64 / calls),
         (Metric::P50, stats.p50_ns as f64),
         (Metric::P95, stats.p95_ns as f64),
@@ -149,6 +149,18 @@ fn metric_values(stats: &FunctionStats, alloc_tracking: bool) -> Vec<(Metric, f6
         ]);
     }
     values
+}
+
+/// A run's time per call of a function: its total time over its calls,
+/// scaled by how much leaving out its slowest 1% of calls moved its mean
+/// (`trimmed_mean_ns`), so that one interrupted call does not move the
+/// run's figure. Recursive calls count once in the total, as before.
+fn time_per_call(stats: &FunctionStats) -> f64 {
+    let mean = stats.total_ns as f64 / stats.calls as f64;
+    match stats.trimmed_mean_ns {
+        Some(trimmed) if stats.mean_ns > 0 => mean * trimmed as f64 / stats.mean_ns as f64,
+        _ => mean,
+    }
 }
 
 /// Every call path of every run, with its cost summed and divided by the

@@ -41,6 +41,7 @@ pub(crate) fn gate(config: &Config, flags: &GateFlags) -> Gate {
             flags.significance.unwrap_or(file.significance),
         ),
         fail_on: flags.fail_on,
+        interleaved: false,
     }
 }
 

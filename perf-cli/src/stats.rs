@@ -302,7 +302,7 @@ fn lower_critical_u(n: usize, m: usize, tail: f64) -> Option<usize> {
 }
 
 /// The standard normal quantile, by bisection on the distribution function.
-fn normal_quantile(probability: f64) -> f64 {
+pub(crate) fn normal_quantile(probability: f64) -> f64 {
     let cdf = |z: f64| 0.5 * libm::erfc(-z / std::f64::consts::SQRT_2);
     let (mut low, mut high) = (-40.0f64, 40.0f64);
     for _ in 0..200 {
@@ -337,6 +337,18 @@ pub(crate) fn benjamini_hochberg(p_values: &[f64]) -> Vec<f64> {
 /// a ratio of times is a shift of their logarithms.
 pub(crate) fn log_times(samples: &[f64]) -> Vec<f64> {
     samples.iter().map(|v| v.max(1e-3).ln()).collect()
+}
+
+/// A robust standard deviation: the median absolute deviation from the
+/// median, scaled (× 1.4826) to match the standard deviation of normal
+/// noise; 0 for fewer than two samples.
+pub(crate) fn spread(samples: &[f64]) -> f64 {
+    if samples.len() < 2 {
+        return 0.0;
+    }
+    let centre = median(samples);
+    let deviations: Vec<f64> = samples.iter().map(|v| (v - centre).abs()).collect();
+    1.4826 * median(&deviations)
 }
 
 /// The median of samples (the mean of the middle two for an even count).

@@ -142,6 +142,25 @@ impl Histogram {
         self.total += 1;
     }
 
+    /// How many values are the slowest `share` (0..=1) of them, rounded
+    /// down, and about what they sum to (bucket midpoints, each within 1.6%,
+    /// capped at `max`).
+    pub(crate) fn slowest(&self, share: f64, max: u64) -> (u64, u64) {
+        let count = (share * self.total as f64).floor() as u64;
+        let mut left = count;
+        let mut sum = 0u64;
+        for (bucket, &n) in self.counts.iter().enumerate().rev() {
+            if left == 0 {
+                break;
+            }
+            let taken = n.min(left);
+            let (low, width) = bucket_bounds(bucket);
+            sum = sum.saturating_add(taken.saturating_mul((low + width / 2).min(max)));
+            left -= taken;
+        }
+        (count, sum)
+    }
+
     /// The value at quantile `q` (0..=1) by nearest rank, as the midpoint of
     /// its bucket, capped at `max`; 0 when empty.
     pub(crate) fn quantile(&self, q: f64, max: u64) -> u64 {
@@ -213,6 +232,21 @@ mod tests {
         }
         assert_eq!(h.quantile(1.0, max), max);
         assert_eq!(Histogram::new().quantile(0.5, 0), 0);
+    }
+
+    #[test]
+    fn the_slowest_share_is_counted_and_summed() {
+        let mut h = Histogram::new();
+        for _ in 0..999 {
+            h.record(10_000);
+        }
+        h.record(4_000_000);
+        let (count, sum) = h.slowest(0.01, 4_000_000);
+        assert_eq!(count, 10);
+        // The outlier and nine ordinary values, each within 1.6%.
+        let want = 4_000_000.0 + 9.0 * 10_000.0;
+        assert!((sum as f64 - want).abs() / want < 0.02, "{sum}");
+        assert_eq!(Histogram::new().slowest(0.01, 0), (0, 0));
     }
 
     proptest! {

@@ -11,12 +11,14 @@
 //! cost relative to the rest of the program, which machine drift does not
 //! move.
 //!
-//! What the correction takes out is judged on its own: the factors of the
-//! two records are compared like any time metric, as the row
-//! `(all functions)`, `time/run`. A slower machine and a change that slows
-//! every function alike look the same there, so neither is hidden; the
-//! runs' own spread keeps that test honest about how well the records'
-//! speeds are known.
+//! The factor is a median over many functions, so a few functions that
+//! changed cannot move it; every function with self time in every run
+//! takes part (at least [`MIN_FUNCTIONS`], each with [`MIN_SHARE`] of the
+//! self time or more), so a program of 300 small functions is corrected as
+//! well as one of five. What the correction takes out is not hidden: the
+//! program's measured wall time per run is judged as it is, in the row
+//! `(whole program)`, where a slower machine and a change that slows every
+//! function alike both show.
 
 use std::collections::HashMap;
 
@@ -30,7 +32,7 @@ use crate::stats::{self, RankTester};
 const MIN_FUNCTIONS: usize = 4;
 /// Share of the run's self time below which a function is too small (and
 /// too noisy) to help estimate the factor.
-const MIN_SHARE: f64 = 0.01;
+const MIN_SHARE: f64 = 0.0005;
 /// The speed factor of every run of both records.
 #[derive(Clone, Debug)]
 pub(super) struct Factors {
@@ -39,8 +41,6 @@ pub(super) struct Factors {
     current: Vec<f64>,
     /// For each function the factors rest on: the factors without it.
     without: HashMap<String, (Vec<f64>, Vec<f64>)>,
-    /// Self time per run of those functions in the baseline, ns.
-    time_per_run: f64,
     /// How much faster or slower everything ran than in the baseline.
     drift: Drift,
 }
@@ -60,7 +60,6 @@ impl Factors {
             cur.functions.iter().map(|f| (f.name.as_str(), f)).collect();
         let mut names = Vec::new();
         let mut logs: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
-        let mut time_per_run = 0.0;
         for b in &base.functions {
             let Some(c) = current.get(b.name.as_str()) else {
                 continue;
@@ -76,11 +75,10 @@ impl Factors {
             }
             names.push(b.name.clone());
             logs.push((stats::log_times(x), stats::log_times(y)));
-            time_per_run += self_time_per_run(b);
         }
         if logs.len() < MIN_FUNCTIONS {
             return Err(format!(
-                "{} function{} with 1% or more of the self time in every run; {MIN_FUNCTIONS} are needed",
+                "{} function{} with 0.05% or more of the self time in every run; {MIN_FUNCTIONS} are needed",
                 logs.len(),
                 if logs.len() == 1 { "" } else { "s" }
             ));
@@ -120,26 +118,12 @@ impl Factors {
             baseline,
             current,
             without,
-            time_per_run,
         })
     }
 
     /// How much faster or slower everything ran than in the baseline.
     pub(super) fn drift(&self) -> &Drift {
         &self.drift
-    }
-
-    /// The `(all functions)` time/run samples of each side: the baseline
-    /// self time per run of the functions the factors rest on, scaled by
-    /// each run's factor.
-    pub(super) fn program(&self) -> (Vec<f64>, Vec<f64>) {
-        let scale = |factors: &[f64]| -> Vec<f64> {
-            factors
-                .iter()
-                .map(|f| self.time_per_run * f.exp())
-                .collect()
-        };
-        (scale(&self.baseline), scale(&self.current))
     }
 
     /// The samples of `metric` of `function`, each divided by its run's

@@ -1,11 +1,12 @@
 //! The verdict on each function and metric: which method applies, the rank
-//! tests and their adjustment for many tests, the change and its interval.
+//! tests and their adjustment for many tests, the change and its interval,
+//! and how many runs would decide a row that is neither changed nor
+//! proven within the threshold.
 
 use perf_format::schema::compare::{
-    ALL_FUNCTIONS, Correction, Interval, Judged, Method, Settings, Verdict,
+    Correction, Interval, Judged, Method, Settings, Verdict, WHOLE_PROGRAM,
 };
 use perf_format::schema::record::{FunctionSamples, Kind, Metric};
-use perf_format::units;
 
 use super::metrics;
 use crate::stats::{self, RankTester};
@@ -37,6 +38,8 @@ pub(super) struct Pending<'a> {
     pub(super) baseline: Vec<f64>,
     pub(super) current: Vec<f64>,
     pub(super) method: Method,
+    /// Whether a regression here fails the gate.
+    pub(super) gated: bool,
     /// For changed figures that include callees: how own part and whole
     /// moved (filled in after the verdict).
     pub(super) split: Option<Split>,
@@ -50,16 +53,13 @@ impl<'a> Pending<'a> {
         c: &FunctionSamples,
         baseline: Vec<f64>,
         current: Vec<f64>,
-        settings: Settings,
     ) -> Self {
         let method = if metric == Metric::P95 && !enough_calls_for_p95(b, c) {
             Method::TooFewCalls
         } else if metric.kind() == Kind::Count && is_constant(&baseline) && is_constant(&current) {
             Method::Exact
-        } else if stats::smallest_p_value(baseline.len(), current.len()) <= settings.significance {
-            Method::RankTest
         } else {
-            Method::ThresholdOnly
+            Method::RankTest
         };
         Pending {
             function,
@@ -67,58 +67,25 @@ impl<'a> Pending<'a> {
             baseline,
             current,
             method,
+            gated: metrics::gates(metric),
             split: None,
         }
     }
 }
 
 impl Pending<'static> {
-    /// The `(all functions)` row: self time per run of the functions the
-    /// drift factors rest on.
-    pub(super) fn whole_program(baseline: Vec<f64>, current: Vec<f64>, settings: Settings) -> Self {
-        let method =
-            if stats::smallest_p_value(baseline.len(), current.len()) <= settings.significance {
-                Method::RankTest
-            } else {
-                Method::ThresholdOnly
-            };
+    /// The `(whole program)` row: the wall time of each run, as measured;
+    /// `gated` when the two sides ran interleaved, as otherwise it moves
+    /// with the machine between the sessions.
+    pub(super) fn whole_program(baseline: Vec<f64>, current: Vec<f64>, gated: bool) -> Self {
         Pending {
-            function: ALL_FUNCTIONS,
+            function: WHOLE_PROGRAM,
             metric: Metric::TimePerRun,
             baseline,
             current,
-            method,
+            method: Method::RankTest,
+            gated,
             split: None,
-        }
-    }
-}
-
-/// Time rows are judged relative to the rest of the program. A regression
-/// stands only if the change as measured (with the `drift` everything moved
-/// by) is a slowdown too, and an improvement only if it is as measured an
-/// improvement beyond the threshold: functions left alone while most others
-/// slowed down are not called faster.
-pub(super) fn keep_absolute_direction(
-    rows: &mut [Judged],
-    pending: &[Pending<'_>],
-    drift: f64,
-    threshold: f64,
-) {
-    for (row, pending) in rows.iter_mut().zip(pending) {
-        if pending.metric.kind() != Kind::Time
-            || matches!(pending.metric, Metric::TimePerRun | Metric::CpuPerCall)
-        {
-            continue;
-        }
-        let Some(relative) = row.change else { continue };
-        let absolute = (1.0 + relative) * (1.0 + drift) - 1.0;
-        let stands = match row.verdict {
-            Verdict::Regressed => absolute > 0.0,
-            Verdict::Improved => absolute < -threshold,
-            _ => true,
-        };
-        if !stands {
-            row.verdict = Verdict::Unchanged;
         }
     }
 }
@@ -139,141 +106,126 @@ fn is_constant(samples: &[f64]) -> bool {
 
 /// Tests every row that takes a rank test, adjusts the p-values for their
 /// number, and judges every row.
+///
+/// The rows that gate form one family and the others (p95) another; within
+/// each, Benjamini–Hochberg keeps the false discovery rate at α however
+/// many rows there are, and every interval is at 1 − α·max(R, 1)/m for R
+/// rows selected among m (Benjamini–Yekutieli's false coverage rate), so
+/// that the intervals shown agree with the selection.
 pub(super) fn judge_all(
     pending: &[Pending<'_>],
     settings: Settings,
     tester: &mut RankTester,
 ) -> (Correction, Vec<Judged>) {
-    let tested: Vec<usize> = (0..pending.len())
-        .filter(|&i| pending[i].method == Method::RankTest)
-        .collect();
-    let p_values: Vec<f64> = tested
-        .iter()
-        .map(|&i| {
-            tester
-                .test(&pending[i].baseline, &pending[i].current)
-                .p_value
-        })
-        .collect();
-    let (correction, adjusted) = adjust(pending, &tested, &p_values, settings.significance);
-    let mut p_of = vec![None; pending.len()];
-    for (k, &i) in tested.iter().enumerate() {
-        p_of[i] = Some((p_values[k], adjusted[k]));
+    let alpha = settings.significance;
+    let mut tests: Vec<Option<Tested>> = vec![None; pending.len()];
+    let mut correction = Correction::None {
+        reason: "no row that gates could be tested".to_owned(),
+    };
+    for gated in [true, false] {
+        let family: Vec<usize> = (0..pending.len())
+            .filter(|&i| pending[i].method == Method::RankTest && pending[i].gated == gated)
+            .collect();
+        if family.is_empty() {
+            continue;
+        }
+        let p_values: Vec<f64> = family
+            .iter()
+            .map(|&i| {
+                let (x, y) = pending[i].tested_scale();
+                tester.test(&x, &y).p_value
+            })
+            .collect();
+        let adjusted = stats::benjamini_hochberg(&p_values);
+        let selected = adjusted.iter().filter(|&&q| q <= alpha).count();
+        let confidence = 1.0 - alpha * selected.max(1) as f64 / family.len() as f64;
+        for (k, &i) in family.iter().enumerate() {
+            tests[i] = Some(Tested {
+                p_value: p_values[k],
+                adjusted: adjusted[k],
+                confidence,
+            });
+        }
+        if gated {
+            correction = Correction::BenjaminiHochberg {
+                tests: family.len(),
+                selected,
+                confidence,
+            };
+        }
     }
     let rows = pending
         .iter()
-        .zip(p_of)
-        .map(|(row, p)| judge(row, p, settings, tester))
+        .zip(tests)
+        .map(|(row, tested)| judge(row, tested, settings, tester))
         .collect();
     (correction, rows)
 }
 
-/// Benjamini–Hochberg over all rank tests, when the samples leave it able
-/// to detect anything; otherwise each test alone.
-fn adjust(
-    pending: &[Pending<'_>],
-    tested: &[usize],
-    p_values: &[f64],
-    significance: f64,
-) -> (Correction, Vec<f64>) {
-    let tests = tested.len();
-    if tests <= 1 {
-        return (
-            Correction::None {
-                reason: "at most one test: nothing to adjust".to_owned(),
-            },
-            p_values.to_vec(),
-        );
+/// A row's rank test: raw and adjusted p-values, and the confidence of its
+/// interval.
+#[derive(Clone, Copy, Debug)]
+struct Tested {
+    p_value: f64,
+    adjusted: f64,
+    confidence: f64,
+}
+
+impl Pending<'_> {
+    /// The samples as tested: logarithms for times, so that a change is a
+    /// ratio; counts as they are.
+    fn tested_scale(&self) -> (Vec<f64>, Vec<f64>) {
+        if self.metric.kind() == Kind::Time {
+            (
+                stats::log_times(&self.baseline),
+                stats::log_times(&self.current),
+            )
+        } else {
+            (self.baseline.clone(), self.current.clone())
+        }
     }
-    // Judged by the typical test, so that a few rows with fewer samples do
-    // not switch the adjustment off for all.
-    let smallest: Vec<f64> = tested
-        .iter()
-        .map(|&i| stats::smallest_p_value(pending[i].baseline.len(), pending[i].current.len()))
-        .collect();
-    let typical = stats::median(&smallest);
-    if typical <= significance / tests as f64 {
-        (
-            Correction::BenjaminiHochberg { tests },
-            stats::benjamini_hochberg(p_values),
-        )
-    } else {
-        (
-            Correction::None {
-                reason: format!(
-                    "the smallest p-value these sample counts allow is {}, so after adjusting for {tests} tests nothing could be detected; each test stands alone at α, with the threshold against noise (more runs a side allow a Benjamini–Hochberg adjustment: 10 a side for up to 900 tests)",
-                    units::probability(typical)
-                ),
-            },
-            p_values.to_vec(),
-        )
+
+    /// A change on the tested scale as a relative change: e^d − 1 for
+    /// times, d over the baseline's median for counts (`None` from zero).
+    fn relative(&self, shift: f64, base_median: f64) -> Option<f64> {
+        if !shift.is_finite() {
+            return None;
+        }
+        if self.metric.kind() == Kind::Time {
+            Some(shift.exp_m1())
+        } else if base_median > 0.0 {
+            Some(shift / base_median)
+        } else {
+            (shift == 0.0).then_some(0.0)
+        }
+    }
+
+    /// The threshold of this row's metric. More calls are more work: a
+    /// change in calls counts from the time threshold, so that a helper
+    /// called once more does not fail the gate.
+    fn threshold(&self, settings: Settings) -> f64 {
+        match self.metric {
+            Metric::Calls => settings.threshold,
+            _ if self.metric.kind() == Kind::Time => settings.threshold,
+            _ => settings.alloc_threshold,
+        }
     }
 }
 
-/// The verdict on a row whose p-values (raw, adjusted) are known if tested.
+/// The verdict on a row, its change and interval. Only the adjusted test
+/// decides whether a row changed (so the error rate is the test's); the
+/// interval then says whether the change may reach the threshold
+/// (regressed, improved) or is shown to stay within it (unchanged). A row
+/// neither changed for sure nor shown within ±threshold is inconclusive.
 fn judge(
     row: &Pending<'_>,
-    p: Option<(f64, f64)>,
+    tested: Option<Tested>,
     settings: Settings,
     tester: &mut RankTester,
 ) -> Judged {
-    // More calls are more work: a change in calls counts from the time
-    // threshold, so that a helper called once more does not fail the gate.
-    let threshold = match row.metric {
-        Metric::Calls => settings.threshold,
-        _ if row.metric.kind() == Kind::Time => settings.threshold,
-        _ => settings.alloc_threshold,
-    };
+    let threshold = row.threshold(settings);
     let base_median = stats::median(&row.baseline);
     let current_median = stats::median(&row.current);
-    let mut interval = None;
-    let (change, significant) = match row.method {
-        Method::RankTest => {
-            let confidence = 1.0 - settings.significance;
-            let (change, bounds) = if row.metric.kind() == Kind::Time {
-                // A ratio: the shift of the logarithms.
-                let (x, y) = (
-                    stats::log_times(&row.baseline),
-                    stats::log_times(&row.current),
-                );
-                let shift = tester.shift(&x, &y, confidence);
-                let ratio = |v: f64| v.is_finite().then(|| v.exp() - 1.0);
-                (
-                    ratio(shift.estimate),
-                    (ratio(shift.lower), ratio(shift.upper)),
-                )
-            } else {
-                let shift = tester.shift(&row.baseline, &row.current, confidence);
-                let relative =
-                    |v: f64| (v.is_finite() && base_median > 0.0).then(|| v / base_median);
-                (
-                    relative(shift.estimate)
-                        .or_else(|| (base_median == 0.0 && shift.estimate == 0.0).then_some(0.0)),
-                    (relative(shift.lower), relative(shift.upper)),
-                )
-            };
-            interval = Some(Interval::new(confidence, bounds.0, bounds.1));
-            let significant = p.is_some_and(|(_, adjusted)| adjusted <= settings.significance);
-            (change, significant)
-        }
-        Method::ThresholdOnly | Method::Exact => {
-            (relative_change(base_median, current_median), true)
-        }
-        _ => (relative_change(base_median, current_median), false),
-    };
-    let direction = match change {
-        Some(c) => c,
-        // From zero to something.
-        None if current_median > base_median => f64::INFINITY,
-        None => 0.0,
-    };
-    let verdict = if significant && direction > threshold {
-        Verdict::Regressed
-    } else if significant && direction < -threshold {
-        Verdict::Improved
-    } else {
-        Verdict::Unchanged
-    };
     let mut judged = Judged::new(
         row.function,
         row.metric,
@@ -281,13 +233,118 @@ fn judge(
         base_median,
         current_median,
     );
-    judged.change = change;
-    judged.interval = interval;
-    judged.p_value = p.map(|(raw, _)| raw);
-    judged.p_adjusted = p.map(|(_, adjusted)| adjusted);
-    judged.verdict = verdict;
-    judged.gated = metrics::gates(row.metric);
+    judged.gated = row.gated;
+    match (row.method, tested) {
+        (Method::RankTest, Some(tested)) => {
+            let (x, y) = row.tested_scale();
+            let shift = tester.shift(&x, &y, tested.confidence);
+            let change = row.relative(shift.estimate, base_median);
+            let (lower, upper) = (
+                row.relative(shift.lower, base_median),
+                row.relative(shift.upper, base_median),
+            );
+            let significant = tested.adjusted <= settings.significance;
+            let direction = change.unwrap_or(if current_median > base_median {
+                f64::INFINITY
+            } else {
+                0.0
+            });
+            judged.verdict = if significant && direction > 0.0 {
+                // Slower for sure: a regression unless shown to be small.
+                if upper.is_none_or(|u| u >= threshold) {
+                    Verdict::Regressed
+                } else {
+                    Verdict::Unchanged
+                }
+            } else if significant && direction < 0.0 {
+                if lower.is_none_or(|l| l <= -threshold) {
+                    Verdict::Improved
+                } else {
+                    Verdict::Unchanged
+                }
+            } else if lower.is_some_and(|l| l > -threshold) && upper.is_some_and(|u| u < threshold)
+            {
+                Verdict::Unchanged
+            } else {
+                Verdict::Inconclusive
+            };
+            if judged.verdict == Verdict::Inconclusive {
+                judged.runs_needed =
+                    runs_needed(row, &x, &y, shift.estimate, tested.confidence, settings);
+            }
+            judged.change = change;
+            judged.interval = Some(Interval::new(tested.confidence, lower, upper));
+            judged.p_value = Some(tested.p_value);
+            judged.p_adjusted = Some(tested.adjusted);
+        }
+        (Method::Exact, _) => {
+            let change = relative_change(base_median, current_median);
+            let direction = change.unwrap_or(f64::INFINITY);
+            judged.change = change;
+            judged.verdict = if direction > threshold {
+                Verdict::Regressed
+            } else if direction < -threshold {
+                Verdict::Improved
+            } else {
+                Verdict::Unchanged
+            };
+        }
+        _ => {
+            // A p95 on too few calls: shown, never judged.
+            judged.change = relative_change(base_median, current_median);
+            judged.verdict = Verdict::Inconclusive;
+        }
+    }
     judged
+}
+
+/// About how many runs a side would decide an inconclusive row, at the
+/// noise of its samples and its interval's confidence: enough for the rank
+/// test to reach that confidence at all, and for an interval of that noise
+/// (normal approximation) to be narrower than the distance to a decision —
+/// from the estimate to zero, or to the nearer end of ±threshold, whichever
+/// is farther. `None` when no number of runs decides (a threshold of 0 and
+/// no change).
+fn runs_needed(
+    row: &Pending<'_>,
+    x: &[f64],
+    y: &[f64],
+    estimate: f64,
+    confidence: f64,
+    settings: Settings,
+) -> Option<u64> {
+    const MOST: u64 = 100_000;
+    let threshold = row.threshold(settings);
+    // The threshold and the estimate on the tested scale, in units of the
+    // baseline for counts.
+    let (threshold, scale) = if row.metric.kind() == Kind::Time {
+        (threshold.ln_1p(), 1.0)
+    } else {
+        (threshold, stats::median(x).max(f64::MIN_POSITIVE))
+    };
+    let estimate = estimate / scale;
+    let distance = estimate.abs().max(threshold - estimate.abs());
+    if distance.is_nan() || distance <= 0.0 {
+        return None;
+    }
+    let mut discrete = 1u64;
+    while stats::smallest_p_value(discrete as usize, discrete as usize) > 1.0 - confidence {
+        discrete += 1;
+        if discrete >= MOST {
+            return Some(MOST);
+        }
+    }
+    let spread = (stats::spread(x).powi(2) + stats::spread(y).powi(2)).sqrt() / scale;
+    let z = stats::normal_quantile(1.0 - (1.0 - confidence) / 2.0);
+    // An interval's half-width is z·√(σx² + σy²)/√k for k runs a side.
+    let noisy = (z * spread / distance).powi(2).ceil();
+    let noisy = if noisy.is_finite() {
+        noisy as u64
+    } else {
+        MOST
+    };
+    let now = x.len().max(y.len()) as u64 + 1;
+    Some(discrete.max(noisy).max(now).min(MOST))
 }
 
 fn relative_change(baseline: f64, current: f64) -> Option<f64> {

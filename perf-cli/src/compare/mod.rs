@@ -3,32 +3,36 @@
 //! cost changed rather than every caller above them.
 //!
 //! How a change is judged (details in `judge`, `drift` and `cause`):
-//! - **Time** (time/call, p95, cpu/call): an exact Mann–Whitney U test on
-//!   the runs' samples, two-sided at α, and a Hodges–Lehmann estimate of the
-//!   change (on log values, so it is a ratio) that must exceed the
-//!   threshold. Both must hold: significance alone flags tiny steady
-//!   shifts, the threshold alone flags noise. The machine's drift is taken
-//!   out first, so each function is judged relative to the rest of the
-//!   program, and what was taken out is judged as the row `(all functions)`
-//!   (see `drift`).
+//! - **Time** (time/call, p95, cpu/call, the program's wall time/run): a
+//!   Mann–Whitney U test on the runs' samples (exact for small samples,
+//!   ties included) and a Hodges–Lehmann estimate of the change with its
+//!   distribution-free interval, on log values so that a change is a ratio.
+//!   The machine's drift is taken out of the functions' times first, so
+//!   each function is judged relative to the rest of the program; the
+//!   program's own wall time is judged as measured (see `drift`).
+//! - **Three verdicts**: a row is *regressed* when the adjusted test says
+//!   it got slower and its interval reaches the threshold, *unchanged* when
+//!   its interval lies within ±threshold (proven small), and
+//!   *inconclusive* otherwise, with about how many runs a side would decide
+//!   it. Significance alone would flag tiny steady shifts; the threshold
+//!   alone, noise.
+//! - **Many functions**: the p-values of the rows that gate are adjusted by
+//!   Benjamini–Hochberg, always, so the false discovery rate is α however
+//!   many functions and metrics there are (and, with no change at all, the
+//!   chance of any false alarm); intervals are at the matching level. Rows
+//!   whose runs are too few to reach it are inconclusive, never judged by
+//!   another rule.
 //! - **Counts** (allocations and bytes per call, calls): when every run of
 //!   each side has the same value, as in deterministic code, the values are
 //!   compared exactly against the allocation threshold (calls against the
 //!   time threshold: a helper called once more is not a regression). When
 //!   they vary, they are judged with the rank test.
-//! - **Tails**: p95 is judged like time, but only for functions with at
-//!   least 400 calls in every run (fewer leave too few calls in the tail),
-//!   and its regressions are shown without failing the gate: how often a
-//!   shared machine interrupts calls moves p95 more than code does. Budgets
-//!   in `perf.toml` limit p95 absolutely.
-//! - **Too few runs**: when the rank test cannot reach α with the samples
-//!   at hand (one run a side, or up to four), the threshold alone decides,
-//!   and a note says so.
-//! - **Many functions**: p-values are adjusted by Benjamini–Hochberg across
-//!   every test of the comparison, so that noise in many functions does not
-//!   add up to false alarms. When the runs are too few for any adjustment to
-//!   leave a single regression detectable (5 runs a side give p ≥ 0.0079),
-//!   each test stands alone at α and a note says so.
+//! - **Tails and CPU time**: p95 is judged like time, but only for
+//!   functions with at least 400 calls in every run (fewer leave too few
+//!   calls in the tail); its changes and those of cpu/call are shown
+//!   without failing the gate: how often a shared machine interrupts calls
+//!   moves p95 more than code does, and the machine's drift is not known for
+//!   CPU time. Budgets in `perf.toml` limit p95 absolutely.
 //! - **Whose doing**: a change of a figure that includes callees is the
 //!   function's own when its own part (self time, self allocations) moved
 //!   by at least half as much; otherwise the callees that changed are named.
@@ -38,13 +42,13 @@ mod drift;
 mod judge;
 mod metrics;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use perf_format::schema::compare::{
-    ALL_FUNCTIONS, BudgetCheck, Cause, Comparison, Correction, Drift, Judged, Method, OnlyIn,
-    Presence, Row, Settings, Side, Totals, Verdict,
+    BudgetCheck, Cause, Comparison, Drift, Judged, OnlyIn, Presence, Row, Settings, Side, Totals,
+    Verdict, WHOLE_PROGRAM,
 };
-use perf_format::schema::record::{FunctionSamples, Metric, Record};
+use perf_format::schema::record::{FunctionSamples, Metric, Record, Source};
 use perf_format::units;
 
 use crate::stats::{self, RankTester};
@@ -59,6 +63,10 @@ pub struct Gate {
     pub settings: Settings,
     /// When the gate fails.
     pub fail_on: FailOn,
+    /// The two sides' runs were interleaved on one machine (`cargo perf
+    /// ab`), so the program's wall time per run gates too; between
+    /// sessions it moves with the machine, and is shown only.
+    pub interleaved: bool,
 }
 
 /// When `compare` fails (exit 1).
@@ -67,6 +75,9 @@ pub enum FailOn {
     /// On a regression or an exceeded budget.
     #[default]
     Regression,
+    /// Also on a row that gates but is inconclusive: strict, for a gate
+    /// that must have enough runs to decide every row.
+    Inconclusive,
     /// Never: report only.
     Never,
 }
@@ -112,7 +123,7 @@ pub fn compare(
                     else {
                         continue;
                     };
-                    pending.push(Pending::new(name, metric, b, c, x, y, settings));
+                    pending.push(Pending::new(name, metric, b, c, x, y));
                 }
             }
             (Some(&b), None) => rows.push(presence_row(b, OnlyIn::Baseline)),
@@ -121,16 +132,11 @@ pub fn compare(
         }
     }
 
-    if let Ok(factors) = &factors {
-        // What the correction takes out is judged too.
-        let (x, y) = factors.program();
-        pending.push(Pending::whole_program(x, y, settings));
+    if let (Some(x), Some(y)) = (wall_times(base), wall_times(cur)) {
+        pending.push(Pending::whole_program(x, y, gate.interleaved));
     }
 
     let (correction, mut judged) = judge::judge_all(&pending, settings, &mut tester);
-    if let Drift::Estimated { change, .. } = drift {
-        judge::keep_absolute_direction(&mut judged, &pending, change, settings.threshold);
-    }
     // How own part and whole moved, for the rows whose cause is asked.
     for (row, pending) in judged.iter().zip(pending.iter_mut()) {
         if row.verdict != Verdict::Regressed && row.verdict != Verdict::Improved {
@@ -168,7 +174,7 @@ pub fn compare(
             .then_with(|| a.metric().cmp(&b.metric()))
     });
 
-    let notes = notes(base, cur, &pending, &correction, &drift, settings);
+    let notes = notes(base, cur, &judged_rows(&rows), &drift, settings);
     let mut comparison = Comparison::new(
         Side::of(base_name, base),
         Side::of(current_name, cur),
@@ -178,11 +184,33 @@ pub fn compare(
     );
     comparison.notes = notes;
     comparison.totals = Totals::of(&rows, &budgets);
-    comparison.failed = gate.fail_on == FailOn::Regression
-        && (comparison.totals.regressed > 0 || comparison.totals.budgets_exceeded > 0);
+    let totals = &comparison.totals;
+    comparison.failed = match gate.fail_on {
+        FailOn::Regression => totals.regressed > 0 || totals.budgets_exceeded > 0,
+        FailOn::Inconclusive => {
+            totals.regressed > 0 || totals.budgets_exceeded > 0 || totals.inconclusive > 0
+        }
+        FailOn::Never => false,
+    };
     comparison.rows = rows;
     comparison.budgets = budgets;
     comparison
+}
+
+/// The wall time of each run of a program's record; none for criterion's
+/// samples, which are not runs.
+fn wall_times(record: &Record) -> Option<Vec<f64>> {
+    (record.source != Source::Criterion && !record.runs.is_empty()).then(|| {
+        record
+            .runs
+            .iter()
+            .map(|run| run.duration_ns as f64)
+            .collect()
+    })
+}
+
+fn judged_rows(rows: &[Row]) -> Vec<&Judged> {
+    rows.iter().filter_map(Row::judged).collect()
 }
 
 /// The record's functions by name.
@@ -218,64 +246,42 @@ fn magnitude(row: &Row) -> f64 {
     }
 }
 
-/// What a reader should know: too few runs, an adjustment not made, the
-/// machine's drift, runs made on different machines or builds.
+/// What a reader should know: rows more runs would decide, the machine's
+/// drift, runs made on different machines or builds.
 fn notes(
     base: &Record,
     cur: &Record,
-    pending: &[Pending<'_>],
-    correction: &Correction,
+    rows: &[&Judged],
     drift: &Drift,
     settings: Settings,
 ) -> Vec<String> {
     let mut notes = Vec::new();
-    let threshold_only: BTreeSet<(usize, usize)> = pending
+    let undecided: Vec<&&Judged> = rows
         .iter()
-        .filter(|p| p.method == Method::ThresholdOnly)
-        .map(|p| (p.baseline.len(), p.current.len()))
+        .filter(|r| r.gated && r.verdict == Verdict::Inconclusive)
         .collect();
-    for (n, m) in threshold_only {
-        let why = if n == 1 && m == 1 {
-            "one sample a side cannot be tested for significance".to_owned()
-        } else {
-            format!(
-                "{n} against {m} samples cannot reach significance {} (the smallest possible p is {})",
-                settings.significance,
-                units::probability(stats::smallest_p_value(n, m))
-            )
-        };
+    if !undecided.is_empty() {
+        let most = undecided.iter().filter_map(|r| r.runs_needed).max();
         notes.push(format!(
-            "{why}: those rows are judged by the threshold alone ({} for time, {} for counts); record at least 5 runs a side for a rank test",
+            "{} that gate {} inconclusive: neither changed for sure nor shown within ±{}{}",
+            units::plural(undecided.len() as u64, "row"),
+            if undecided.len() == 1 { "is" } else { "are" },
             units::percent(settings.threshold),
-            units::percent(settings.alloc_threshold)
+            most.map_or_else(String::new, |n| format!(
+                "; about {n} runs a side would decide {}",
+                if undecided.len() == 1 {
+                    "it"
+                } else {
+                    "them all"
+                }
+            ))
         ));
-    }
-    let few_calls = pending
-        .iter()
-        .filter(|p| p.method == Method::TooFewCalls)
-        .count();
-    if few_calls > 0 {
-        notes.push(format!(
-            "p95 of {few_calls} function{} with fewer than {} calls in a run is shown but not judged: its tail is too few calls to be stable",
-            if few_calls == 1 { "" } else { "s" },
-            judge::TAIL_CALLS / 0.05
-        ));
-    }
-    if let Correction::None { reason } = correction {
-        if pending
-            .iter()
-            .filter(|p| p.method == Method::RankTest)
-            .count()
-            > 1
-        {
-            notes.push(format!("no adjustment for many tests: {reason}"));
-        }
     }
     match drift {
         Drift::Estimated {
             functions, change, ..
         } if change.abs() > settings.threshold / 2.0 => notes.push(format!(
-            "everything ran {} {} than in the baseline (the median over {functions} functions, row {ALL_FUNCTIONS}): a slower machine, or a change that slows every function alike; the other time rows are relative to it",
+            "the functions ran {} {} than in the baseline (the median over {functions} functions): a slower machine, or a change that slows every function alike; the functions' time rows are relative to it, and the row {WHOLE_PROGRAM} is the program's wall time as measured",
             units::change(change.abs()).trim_start_matches('+'),
             if *change > 0.0 { "slower" } else { "faster" },
         )),

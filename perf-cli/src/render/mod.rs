@@ -65,6 +65,7 @@ pub fn render(comparison: &Comparison, format: Format, detail: Detail) -> String
             }
             Part::Budgets if !view.budgets.is_empty() => output.budgets(&view.budgets, &mut out),
             Part::Notes => {
+                output.note(&view.legend, &mut out);
                 for note in &comparison.notes {
                     output.note(note, &mut out);
                 }
@@ -164,8 +165,10 @@ struct View<'a> {
     comparison: &'a Comparison,
     /// `q` for p-values adjusted by Benjamini–Hochberg, else `p`.
     p_label: &'static str,
-    /// "99% CI".
+    /// "99.9% CI".
     interval_heading: String,
+    /// What the three verdicts mean, in one line.
+    legend: String,
     /// The baseline side, in words.
     baseline: String,
     /// The current side, in words.
@@ -217,10 +220,8 @@ impl<'a> View<'a> {
                 Correction::BenjaminiHochberg { .. } => "q",
                 _ => "p",
             },
-            interval_heading: format!(
-                "{}% CI",
-                units::percent(1.0 - comparison.settings.significance).trim_end_matches('%')
-            ),
+            interval_heading: format!("{} CI", confidence(comparison)),
+            legend: legend(comparison),
             baseline: describe_side(&comparison.baseline, true),
             current: describe_side(&comparison.current, false),
             settings: settings_line(comparison),
@@ -288,7 +289,6 @@ fn interval(row: &Row) -> String {
     let Some(interval) = judged.interval else {
         return match judged.method {
             Method::Exact => "exact".to_owned(),
-            Method::ThresholdOnly => "(threshold only)".to_owned(),
             Method::TooFewCalls => "(too few calls)".to_owned(),
             _ => "-".to_owned(),
         };
@@ -311,10 +311,19 @@ fn p_value(row: &Row) -> String {
 }
 
 fn verdict(row: &Row) -> String {
-    let word = if row.verdict() == Verdict::Regressed && !row.gated() {
-        "regressed, not gated"
-    } else {
-        row.verdict().word()
+    let word = match (row.verdict(), row.gated(), row.judged()) {
+        (Verdict::Regressed, false, _) => "regressed, not gated".to_owned(),
+        (
+            Verdict::Inconclusive,
+            _,
+            Some(Judged {
+                runs_needed: Some(n),
+                ..
+            }),
+        ) => {
+            format!("inconclusive (~{n} runs)")
+        }
+        (verdict, ..) => verdict.word().to_owned(),
     };
     match row.judged().and_then(|j| j.cause.as_ref()) {
         Some(Cause::Callees { functions }) if functions.is_empty() => {
@@ -384,12 +393,45 @@ fn describe_side(side: &Side, is_baseline: bool) -> String {
     text
 }
 
+/// The confidence of the intervals of the rows that gate, as a percentage
+/// with the digits that tell it from 100%.
+fn confidence(comparison: &Comparison) -> String {
+    let level = match comparison.correction {
+        Correction::BenjaminiHochberg { confidence, .. } => confidence,
+        _ => 1.0 - comparison.settings.significance,
+    };
+    // 99%, 99.75%, 99.997%: the fewest digits that show the level.
+    let percent = level * 100.0;
+    let digits = (0..6)
+        .find(|&d| {
+            let shown = format!("{percent:.d$}");
+            shown != "100"
+                && !shown.starts_with("100.")
+                && (shown.parse::<f64>().unwrap_or(0.0) - percent).abs() < 1e-6
+        })
+        .unwrap_or(6);
+    format!("{percent:.digits$}%")
+}
+
+/// What regressed, unchanged and inconclusive mean, with this comparison's
+/// threshold and confidence.
+fn legend(comparison: &Comparison) -> String {
+    let threshold = units::percent(comparison.settings.threshold);
+    format!(
+        "regressed: slower with {level} confidence, and possibly by {threshold} or more; unchanged: within ±{threshold} with {level} confidence; inconclusive: neither, more runs would decide",
+        level = confidence(comparison)
+    )
+}
+
 fn settings_line(comparison: &Comparison) -> String {
     let settings = &comparison.settings;
     let correction = match &comparison.correction {
-        Correction::BenjaminiHochberg { tests } => {
-            format!("; Benjamini–Hochberg across {tests} tests")
-        }
+        Correction::BenjaminiHochberg {
+            tests, selected, ..
+        } => format!(
+            "; Benjamini–Hochberg across {tests} tests ({selected} significant), intervals at {}",
+            confidence(comparison)
+        ),
         _ => String::new(),
     };
     format!(
@@ -405,7 +447,47 @@ fn outcome_line(comparison: &Comparison) -> String {
     let count = |n: usize, noun: &str| units::plural(n as u64, noun);
     let mut parts = Vec::new();
     if totals.regressed > 0 {
-        parts.push(count(totals.regressed, "regression"));
+        // Root causes first: the rows whose own cost moved; the others
+        // follow from them (callers, callees).
+        let roots: Vec<&str> = comparison
+            .culprits()
+            .map(|row| row.function.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let following = totals
+            .regressed
+            .saturating_sub(comparison.culprits().count());
+        parts.push(if roots.is_empty() {
+            count(totals.regressed, "regression")
+        } else {
+            let mut text = format!(
+                "{}: {}",
+                count(roots.len(), "regression"),
+                list(
+                    &roots.iter().map(|r| (*r).to_owned()).collect::<Vec<_>>(),
+                    3
+                )
+            );
+            if following > 0 {
+                let _ = write!(
+                    text,
+                    "; {} {} from {}",
+                    count(following, "row"),
+                    if following == 1 { "follows" } else { "follow" },
+                    if roots.len() == 1 { "it" } else { "them" }
+                );
+            }
+            text
+        });
+    }
+    let inconclusive_fails =
+        comparison.failed && totals.regressed == 0 && totals.budgets_exceeded == 0;
+    if totals.inconclusive > 0 && inconclusive_fails {
+        parts.push(format!(
+            "{} inconclusive (--fail-on inconclusive)",
+            count(totals.inconclusive, "row")
+        ));
     }
     if totals.budgets_exceeded > 0 {
         parts.push(format!(
@@ -418,6 +500,12 @@ fn outcome_line(comparison: &Comparison) -> String {
         extra.push(format!(
             "{} not gated",
             count(totals.regressed_not_gated, "p95 regression")
+        ));
+    }
+    if totals.inconclusive > 0 && !inconclusive_fails {
+        extra.push(format!(
+            "{} inconclusive",
+            count(totals.inconclusive, "row")
         ));
     }
     if totals.improved > 0 {

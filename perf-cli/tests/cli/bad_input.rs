@@ -8,8 +8,8 @@ use crate::util::{Project, program, record, trouble};
 /// A project with a good baseline and record, and the bytes of every file.
 fn project() -> Project {
     let project = Project::new();
-    project.write_baseline("main", &record("base", &program(), 5, 1));
-    project.write_record(&record("cur", &program(), 5, 2));
+    project.write_baseline("main", &record("base", &program(), 10, 1));
+    project.write_record(&record("cur", &program(), 10, 2));
     project
 }
 
@@ -45,7 +45,7 @@ fn a_missing_baseline() {
 #[test]
 fn a_missing_record() {
     let project = Project::new();
-    project.write_baseline("main", &record("base", &program(), 5, 1));
+    project.write_baseline("main", &record("base", &program(), 10, 1));
     trouble(&project, &["compare"], "no record \"latest\": ");
     trouble(
         &project,
@@ -169,7 +169,7 @@ fn a_directory_where_a_file_should_be() {
 #[test]
 fn an_unwritable_baselines_directory() {
     let project = Project::new();
-    project.write_record(&record("cur", &program(), 5, 2));
+    project.write_record(&record("cur", &program(), 10, 2));
     // A file where the .perf directory should be stops even root.
     std::fs::write(project.path().join(".perf"), "not a directory").unwrap();
     trouble(&project, &["baseline", "save", "main"], ".perf/baselines: ");
@@ -256,7 +256,7 @@ fn too_many_samples() {
 #[test]
 fn a_commit_that_is_not_ascii_is_shown_not_sliced() {
     let project = Project::new();
-    let mut odd = record("cur", &program(), 5, 2);
+    let mut odd = record("cur", &program(), 10, 2);
     odd.env.git_commit = Some("aéééééééééééé".to_owned());
     project.write_baseline("main", &odd);
     project.write_record(&odd);

@@ -7,14 +7,14 @@ use crate::util::{Project, program, record};
 #[test]
 fn save_list_show_and_delete() {
     let project = Project::new();
-    project.write_record(&record("20261101T000000-app", &program(), 5, 1));
+    project.write_record(&record("20261101T000000-app", &program(), 10, 1));
     project
         .perf()
         .args(["baseline", "save", "main"])
         .assert()
         .code(0)
         .stdout(contains(
-            "saved baseline main from record 20261101T000000-app (4 functions, 5 samples each) to ",
+            "saved baseline main from record 20261101T000000-app (4 functions, 10 samples each) to ",
         ));
     let path = project.path().join(".perf/baselines/main.json");
     let saved: serde_json::Value =
@@ -30,7 +30,7 @@ fn save_list_show_and_delete() {
         .assert()
         .code(0)
         .stdout(contains("main "))
-        .stdout(contains("4 functions, 5 samples, commit 0123456789"));
+        .stdout(contains("4 functions, 10 samples, commit 0123456789"));
     project
         .perf()
         .args(["baseline", "show", "main"])
@@ -57,8 +57,8 @@ fn save_list_show_and_delete() {
 #[test]
 fn save_from_a_record_id_or_path_and_compare_against_it() {
     let project = Project::new();
-    let first = project.write_record(&record("first", &program(), 5, 1));
-    project.write_record(&record("second", &program(), 5, 2));
+    let first = project.write_record(&record("first", &program(), 10, 1));
+    project.write_record(&record("second", &program(), 10, 2));
     project
         .perf()
         .args(["baseline", "save", "old", "--from", "first"])
@@ -91,7 +91,7 @@ fn save_from_a_record_id_or_path_and_compare_against_it() {
 #[test]
 fn a_corrupt_baseline_is_listed_as_such() {
     let project = Project::new();
-    project.write_baseline("good", &record("a", &program(), 5, 1));
+    project.write_baseline("good", &record("a", &program(), 10, 1));
     std::fs::write(
         project.path().join(".perf/baselines/bad.json"),
         "{\"schema\":",
@@ -112,7 +112,7 @@ fn concurrent_saves_leave_one_whole_baseline() {
     let project = Project::new();
     let records: Vec<_> = (0..4)
         .map(|i| {
-            let r = record(&format!("rec{i}"), &program(), 5, i);
+            let r = record(&format!("rec{i}"), &program(), 10, i);
             project.write_record(&r);
             r
         })

@@ -17,8 +17,8 @@ fn project_with(
 #[test]
 fn noise_alone_passes() {
     let project = project_with(
-        &record("base", &program(), 5, 1),
-        &record("cur", &program(), 5, 2),
+        &record("base", &program(), 10, 1),
+        &record("cur", &program(), 10, 2),
     );
     project
         .perf()
@@ -33,8 +33,8 @@ fn noise_alone_passes() {
 fn a_slower_function_fails_and_is_named_rather_than_its_callers() {
     let slower = with(&program(), "db::query", |f| f.self_ns *= 1.10);
     let project = project_with(
-        &record("base", &program(), 5, 1),
-        &record("cur", &slower, 5, 2),
+        &record("base", &program(), 10, 1),
+        &record("cur", &slower, 10, 2),
     );
     let output = project.perf().args(["compare", "main"]).assert().code(1);
     let stdout = String::from_utf8_lossy(&output.get_output().stdout).into_owned();
@@ -56,8 +56,8 @@ fn a_slower_function_fails_and_is_named_rather_than_its_callers() {
 fn one_more_allocation_per_call_fails() {
     let allocating = with(&program(), "app::format", |f| f.allocs += 1.0);
     let project = project_with(
-        &record("base", &program(), 5, 1),
-        &record("cur", &allocating, 5, 2),
+        &record("base", &program(), 10, 1),
+        &record("cur", &allocating, 10, 2),
     );
     project
         .perf()
@@ -65,15 +65,16 @@ fn one_more_allocation_per_call_fails() {
         .assert()
         .code(1)
         .stdout(contains("app::format: allocs/call +100.0% (1 → 2)"))
-        .stdout(contains("app::render   allocs/call         6        11   +83.3%  exact              -  regressed (via app::format)"));
+        .stdout(contains("app::render      allocs/call         6        11   +83.3%  exact                -  regressed (via app::format)"))
+        .stdout(contains("FAILED: 1 regression: app::format; 4 rows follow from it."));
 }
 
 #[test]
 fn more_calls_are_blamed_on_the_caller_that_makes_them() {
     let n_plus_one = with(&program(), "db::query", |f| f.calls *= 2.0);
     let project = project_with(
-        &record("base", &program(), 5, 1),
-        &record("cur", &n_plus_one, 5, 2),
+        &record("base", &program(), 10, 1),
+        &record("cur", &n_plus_one, 10, 2),
     );
     project
         .perf()
@@ -89,8 +90,8 @@ fn more_calls_are_blamed_on_the_caller_that_makes_them() {
 fn improvements_and_never_do_not_fail() {
     let faster = with(&program(), "db::query", |f| f.self_ns *= 0.8);
     let project = project_with(
-        &record("base", &program(), 5, 1),
-        &record("cur", &faster, 5, 2),
+        &record("base", &program(), 10, 1),
+        &record("cur", &faster, 10, 2),
     );
     project
         .perf()
@@ -99,7 +100,7 @@ fn improvements_and_never_do_not_fail() {
         .code(0)
         .stdout(contains("improved"));
     let slower = with(&program(), "db::query", |f| f.self_ns *= 1.5);
-    project.write_record(&record("cur2", &slower, 5, 3));
+    project.write_record(&record("cur2", &slower, 10, 3));
     project
         .perf()
         .args(["compare", "--fail-on", "never"])
@@ -112,8 +113,8 @@ fn improvements_and_never_do_not_fail() {
 fn the_threshold_decides_how_large_a_change_counts() {
     let slower = with(&program(), "db::query", |f| f.self_ns *= 1.10);
     let project = project_with(
-        &record("base", &program(), 5, 1),
-        &record("cur", &slower, 5, 2),
+        &record("base", &program(), 10, 1),
+        &record("cur", &slower, 10, 2),
     );
     project
         .perf()
@@ -135,7 +136,8 @@ fn the_threshold_decides_how_large_a_change_counts() {
 }
 
 #[test]
-fn one_run_a_side_falls_back_to_the_threshold_and_says_so() {
+fn one_run_a_side_is_inconclusive_and_says_how_many_runs_would_decide() {
+    // No other rule judges what the runs cannot: the rows say so.
     let slower = with(&program(), "db::query", |f| f.self_ns *= 1.5);
     let project = project_with(
         &record("base", &program(), 1, 1),
@@ -145,19 +147,24 @@ fn one_run_a_side_falls_back_to_the_threshold_and_says_so() {
         .perf()
         .args(["compare"])
         .assert()
+        .code(0)
+        .stdout(contains("inconclusive (~"))
+        .stdout(contains("rows that gate are inconclusive"))
+        .stdout(contains("runs a side would decide them all"));
+    project
+        .perf()
+        .args(["compare", "--fail-on", "inconclusive"])
+        .assert()
         .code(1)
-        .stdout(contains(
-            "one sample a side cannot be tested for significance",
-        ))
-        .stdout(contains("(threshold only)"));
+        .stdout(contains("(--fail-on inconclusive)"));
 }
 
 #[test]
 fn json_output_is_documented_and_complete() {
     let slower = with(&program(), "db::query", |f| f.self_ns *= 1.10);
     let project = project_with(
-        &record("base", &program(), 5, 1),
-        &record("cur", &slower, 5, 2),
+        &record("base", &program(), 10, 1),
+        &record("cur", &slower, 10, 2),
     );
     let output = project
         .perf()
@@ -188,16 +195,16 @@ fn json_output_is_documented_and_complete() {
         assert!(!first[key].is_null(), "{key} in {first}");
     }
     // Every function has a row for each compared metric it has: time/call,
-    // p95, calls, allocs/call and bytes/call.
-    assert_eq!(rows.len(), 4 * 5);
+    // p95, calls, allocs/call and bytes/call; and the whole program one.
+    assert_eq!(rows.len(), 4 * 5 + 1);
 }
 
 #[test]
 fn markdown_goes_to_the_step_summary_too() {
     let slower = with(&program(), "db::query", |f| f.self_ns *= 1.10);
     let project = project_with(
-        &record("base", &program(), 5, 1),
-        &record("cur", &slower, 5, 2),
+        &record("base", &program(), 10, 1),
+        &record("cur", &slower, 10, 2),
     );
     let summary = project.path().join("summary.md");
     std::fs::write(&summary, "earlier step\n").unwrap();
@@ -220,8 +227,8 @@ fn markdown_goes_to_the_step_summary_too() {
 #[test]
 fn budgets_fail_compare_and_check() {
     let project = project_with(
-        &record("base", &program(), 5, 1),
-        &record("cur", &program(), 5, 2),
+        &record("base", &program(), 10, 1),
+        &record("cur", &program(), 10, 2),
     );
     std::fs::write(
         project.path().join("perf.toml"),
@@ -258,8 +265,8 @@ fn budgets_fail_compare_and_check() {
 #[test]
 fn a_budget_for_an_unknown_function_is_trouble() {
     let project = project_with(
-        &record("base", &program(), 5, 1),
-        &record("cur", &program(), 5, 2),
+        &record("base", &program(), 10, 1),
+        &record("cur", &program(), 10, 2),
     );
     std::fs::write(
         project.path().join("perf.toml"),
@@ -289,8 +296,8 @@ fn a_machine_that_wanders_between_runs_still_shows_a_ten_percent_slowdown() {
     // function alike; taken out, the runs agree and the change stands out.
     let slower = with(&service(), "svc::price", |f| f.self_ns *= 1.10);
     let project = project_with(
-        &record_wandering("base", &service(), 5, 1, 1.0, 0.04),
-        &record_wandering("cur", &slower, 5, 2, 1.0, 0.04),
+        &record_wandering("base", &service(), 10, 1, 1.0, 0.04),
+        &record_wandering("cur", &slower, 10, 2, 1.0, 0.04),
     );
     let output = project
         .perf()
@@ -304,10 +311,11 @@ fn a_machine_that_wanders_between_runs_still_shows_a_ten_percent_slowdown() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["function"] == "(all functions)")
+        .find(|r| r["function"] == "(whole program)")
         .unwrap();
     assert_eq!(program["metric"], "time_per_run_ns");
-    assert_eq!(program["verdict"], "unchanged");
+    // Records made apart: the program's wall time is shown, not gated.
+    assert_eq!(program["gated"], false);
     let row = &json["rows"][0];
     assert_eq!(row["function"], "svc::price");
     assert_eq!(row["metric"], "time_per_call_ns");
@@ -317,37 +325,38 @@ fn a_machine_that_wanders_between_runs_still_shows_a_ten_percent_slowdown() {
 }
 
 #[test]
-fn a_change_that_slows_every_function_fails_and_says_so() {
-    // A slower machine and a change that slows everything look alike; the
-    // gate does not hide the second.
+fn a_change_that_slows_every_function_is_shown_and_says_so() {
+    // A slower machine and a change that slows everything look alike
+    // between two sessions: the program's wall time is shown as regressed,
+    // not hidden, but only `cargo perf ab`, which interleaves the runs,
+    // gates on it.
     let project = project_with(
-        &record("base", &service(), 5, 1),
-        &record_on("cur", &service(), 5, 2, 1.12),
-    );
-    project
-        .perf()
-        .args(["compare"])
-        .assert()
-        .code(1)
-        .stdout(contains("(all functions): time/run +1"))
-        .stdout(contains("everything ran 1"))
-        .stdout(contains(
-            "% slower than in the baseline (the median over 5 functions, row (all functions)): a slower machine, or a change that slows every function alike",
-        ));
-}
-
-#[test]
-fn few_functions_are_compared_as_measured_and_say_so() {
-    let project = project_with(
-        &record("base", &program(), 5, 1),
-        &record("cur", &program(), 5, 2),
+        &record("base", &service(), 10, 1),
+        &record_on("cur", &service(), 10, 2, 1.12),
     );
     project
         .perf()
         .args(["compare"])
         .assert()
         .code(0)
+        .stdout(contains("(whole program)  time/run"))
+        .stdout(contains("regressed, not gated"))
+        .stdout(contains("the functions ran 1"))
         .stdout(contains(
-            "the machine's drift was not taken out of the times: 2 functions with 1% or more",
+            "% slower than in the baseline (the median over 5 functions): a slower machine, or a change that slows every function alike",
+        ));
+}
+
+#[test]
+fn few_functions_are_compared_as_measured_and_say_so() {
+    let two = &program()[..2];
+    let project = project_with(&record("base", two, 10, 1), &record("cur", two, 10, 2));
+    project
+        .perf()
+        .args(["compare"])
+        .assert()
+        .code(0)
+        .stdout(contains(
+            "the machine's drift was not taken out of the times: 2 functions with 0.05% or more",
         ));
 }

@@ -7,8 +7,8 @@ use crate::util::{Project, program, record, trouble, with, write_run};
 /// A project with baseline `main` and record `cur` (the latest).
 fn project() -> Project {
     let project = Project::new();
-    project.write_baseline("main", &record("base", &program(), 5, 1));
-    project.write_record(&record("cur", &program(), 5, 2));
+    project.write_baseline("main", &record("base", &program(), 10, 1));
+    project.write_record(&record("cur", &program(), 10, 2));
     project
 }
 
@@ -54,8 +54,8 @@ fn bytes_allocated_and_an_explicit_output() {
 fn a_change_is_drawn_against_the_baseline_with_both_ids() {
     let slower = with(&program(), "db::query", |f| f.self_ns *= 1.5);
     let project = Project::new();
-    project.write_baseline("main", &record("20261101T000000-app", &program(), 5, 1));
-    project.write_record(&record("20261123T091803-app", &slower, 5, 2));
+    project.write_baseline("main", &record("20261101T000000-app", &program(), 10, 1));
+    project.write_record(&record("20261123T091803-app", &slower, 10, 2));
     project
         .perf()
         .args(["flamegraph", "--diff", "main"])
@@ -74,8 +74,8 @@ fn a_change_is_drawn_against_the_baseline_with_both_ids() {
     );
     assert!(svg.contains("red grew, blue shrank"));
     // A record id works too.
-    project.write_record(&record("20261101T000000-app", &program(), 5, 1));
-    project.write_record(&record("20261123T091803-app", &slower, 5, 2));
+    project.write_record(&record("20261101T000000-app", &program(), 10, 1));
+    project.write_record(&record("20261123T091803-app", &slower, 10, 2));
     let output = project
         .perf()
         .args(["flamegraph", "--diff", "20261101T000000-app", "-o", "-"])
@@ -144,7 +144,7 @@ fn trouble_names_the_record_and_writes_nothing() {
         &["flamegraph", "-o", "no/such/dir/x.svg"],
         "cannot write no/such/dir/x.svg: no such file or directory",
     );
-    let mut untracked = record("untracked", &program(), 5, 3);
+    let mut untracked = record("untracked", &program(), 10, 3);
     untracked.alloc_tracking = false;
     project.write_record(&untracked);
     trouble(

@@ -99,7 +99,7 @@ fn without_a_baseline_the_page_says_how_to_get_one() {
 #[test]
 fn another_baseline_and_standard_output() {
     let project = report_project();
-    project.write_baseline("release", &record("20261001T000000-app", &program(), 5, 9));
+    project.write_baseline("release", &record("20261001T000000-app", &program(), 10, 9));
     let output = project
         .perf()
         .args(["report", "--baseline", "release", "-o", "-"])

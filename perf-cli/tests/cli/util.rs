@@ -160,8 +160,8 @@ pub fn report_project() -> Project {
     ));
     let slower = with(&funcs, "db::query", |f| f.self_ns *= 1.5);
     let project = Project::new();
-    project.write_baseline("main", &record("20261101T000000-app", &funcs, 5, 1));
-    let mut current = record("20261123T091803-app", &slower, 5, 2);
+    project.write_baseline("main", &record("20261101T000000-app", &funcs, 10, 1));
+    let mut current = record("20261123T091803-app", &slower, 10, 2);
     let stack = |frames: &[&str], samples: f64| Stack {
         frames: frames.iter().map(|f| (*f).to_owned()).collect(),
         weight: SampleCount { samples },
@@ -197,6 +197,11 @@ pub struct Func {
     pub allocs: f64,
     /// Relative run-to-run noise of the time (standard deviation).
     pub noise: f64,
+    /// The chance that a run of it is disturbed (a lost timeslice, a cold
+    /// cache): its time that run is 1.3 to 3 times as long.
+    pub tail: f64,
+    /// The chance that it is called at all in a run.
+    pub presence: f64,
 }
 
 impl Func {
@@ -208,6 +213,8 @@ impl Func {
             self_ns,
             allocs: 1.0,
             noise: 0.01,
+            tail: 0.0,
+            presence: 1.0,
         }
     }
 }
@@ -286,6 +293,7 @@ pub fn record_wandering(
     let mut noise = Noise::new(seed);
     let mut samples: BTreeMap<&str, BTreeMap<Metric, Vec<f64>>> = BTreeMap::new();
     let mut stacks_total: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut durations = Vec::with_capacity(runs);
     for _ in 0..runs {
         // Own time per call this run.
         let machine = speed * (wander * noise.normal()).exp();
@@ -293,10 +301,31 @@ pub fn record_wandering(
             .iter()
             .map(|f| {
                 let jitter = (1.0 + f.noise * noise.normal()).max(0.01);
-                (f.name, machine * f.self_ns * jitter)
+                let disturbed = if f.tail > 0.0 && noise.uniform() < f.tail {
+                    1.3 + 1.7 * noise.uniform()
+                } else {
+                    1.0
+                };
+                (f.name, machine * f.self_ns * jitter * disturbed)
             })
             .collect();
+        let present: BTreeMap<&str, bool> = funcs
+            .iter()
+            .map(|f| (f.name, f.presence >= 1.0 || noise.uniform() < f.presence))
+            .collect();
+        durations.push(
+            funcs
+                .iter()
+                .filter(|f| f.caller.is_none())
+                .map(|f| total_per_run(funcs, f.name, &own))
+                .sum::<f64>(),
+        );
         for f in funcs {
+            if !present[f.name] {
+                let entry = samples.entry(f.name).or_default();
+                entry.entry(Metric::Calls).or_default().push(0.0);
+                continue;
+            }
             let total = total_per_run(funcs, f.name, &own);
             *stacks_total.entry(f.name).or_default() += total / runs as f64;
             let children_allocs: f64 = descendants(funcs, f.name)
@@ -328,8 +357,10 @@ pub fn record_wandering(
         environment(),
     );
     record.command = vec!["target/release/app".to_owned()];
-    record.runs = (0..runs)
-        .map(|i| RunSummary::new(format!("{id}-run{i}"), 1_000_000, 1_700))
+    record.runs = durations
+        .iter()
+        .enumerate()
+        .map(|(i, &wall)| RunSummary::new(format!("{id}-run{i}"), wall as u64, 1_700))
         .collect();
     record.alloc_tracking = true;
     record.functions = funcs

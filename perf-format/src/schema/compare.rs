@@ -10,8 +10,9 @@ use super::record::{Metric, Record};
 pub const COMPARE_SCHEMA: &str = "perf-compare/1";
 /// The schema tag of `check --format json`.
 pub const CHECK_SCHEMA: &str = "perf-check/1";
-/// The function name of the row that judges the whole program's drift.
-pub const ALL_FUNCTIONS: &str = "(all functions)";
+/// The function name of the row that judges the program's measured wall
+/// time per run.
+pub const WHOLE_PROGRAM: &str = "(whole program)";
 
 /// A whole comparison of a record against a baseline.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -154,10 +155,19 @@ impl Settings {
 #[serde(tag = "method", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Correction {
-    /// Benjamini–Hochberg over `tests` rank tests.
+    /// Benjamini–Hochberg over the rank tests of the rows that gate
+    /// (false discovery rate at α, whatever their number), every interval
+    /// at `confidence` = 1 − α·max(R, 1)/tests for R rows selected: the
+    /// level that keeps the selected rows' intervals covering
+    /// (Benjamini–Yekutieli), and at which an interval lies off zero
+    /// exactly when its row is selected.
     BenjaminiHochberg {
         /// The number of tests adjusted together.
         tests: usize,
+        /// How many were significant after the adjustment.
+        selected: usize,
+        /// The confidence of every interval of these rows.
+        confidence: f64,
     },
     /// No adjustment.
     None {
@@ -172,7 +182,8 @@ pub enum Correction {
 #[non_exhaustive]
 pub enum Drift {
     /// Estimated from the functions' own times and taken out of each
-    /// function's time rows; judged itself in the [`ALL_FUNCTIONS`] row.
+    /// function's time rows; the program's wall time is judged as measured
+    /// in the [`WHOLE_PROGRAM`] row.
     Estimated {
         /// Functions the factors rest on.
         functions: usize,
@@ -221,8 +232,11 @@ pub struct Judged {
     pub p_adjusted: Option<f64>,
     /// How the verdict was reached.
     pub method: Method,
-    /// The verdict: regressed, improved or unchanged.
+    /// The verdict: regressed, improved, unchanged or inconclusive.
     pub verdict: Verdict,
+    /// For an inconclusive row: about how many runs a side would decide
+    /// it, at this noise and this many tests.
+    pub runs_needed: Option<u64>,
     /// For a regression or improvement: whose doing it is.
     pub cause: Option<Cause>,
     /// Whether a regression here fails the gate (not for p95).
@@ -250,6 +264,7 @@ impl Judged {
             p_adjusted: None,
             method,
             verdict: Verdict::Unchanged,
+            runs_needed: None,
             cause: None,
             gated: false,
         }
@@ -357,10 +372,9 @@ impl Interval {
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Method {
-    /// Rank test and threshold.
+    /// Mann–Whitney U test, Hodges–Lehmann change and its interval, held
+    /// against the threshold.
     RankTest,
-    /// Too few samples for the rank test at α: the threshold alone.
-    ThresholdOnly,
     /// Deterministic counts, compared exactly against the threshold.
     Exact,
     /// A p95 resting on too few calls per run to be judged (fewer than
@@ -373,15 +387,20 @@ pub enum Method {
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Verdict {
-    /// Worse, beyond noise and threshold.
+    /// Worse with confidence (the interval lies above zero), by as much as
+    /// the threshold or more (its upper end reaches the threshold).
     Regressed,
-    /// Better, beyond noise and threshold.
+    /// Better likewise.
     Improved,
+    /// Neither proven changed nor proven within the threshold: the
+    /// interval holds zero and reaches past ±threshold. More runs decide.
+    Inconclusive,
     /// Only in the current record.
     New,
     /// Only in the baseline.
     Gone,
-    /// No change that counts.
+    /// Within ±threshold with confidence (the interval lies inside), or
+    /// equal where counts are exact.
     Unchanged,
 }
 
@@ -391,6 +410,7 @@ impl Verdict {
         match self {
             Verdict::Regressed => "regressed",
             Verdict::Improved => "improved",
+            Verdict::Inconclusive => "inconclusive",
             Verdict::New => "new",
             Verdict::Gone => "gone",
             Verdict::Unchanged => "unchanged",
@@ -428,6 +448,8 @@ pub struct Totals {
     pub regressed_not_gated: usize,
     /// Rows that got better.
     pub improved: usize,
+    /// Rows that more runs would decide, on metrics that gate.
+    pub inconclusive: usize,
     /// Rows without a change that counts.
     pub unchanged: usize,
     /// Functions only in the current record.
@@ -450,6 +472,8 @@ impl Totals {
                 Verdict::Regressed if row.gated() => totals.regressed += 1,
                 Verdict::Regressed => totals.regressed_not_gated += 1,
                 Verdict::Improved => totals.improved += 1,
+                Verdict::Inconclusive if row.gated() => totals.inconclusive += 1,
+                Verdict::Inconclusive => {}
                 Verdict::Unchanged => totals.unchanged += 1,
                 Verdict::New => totals.new += 1,
                 Verdict::Gone => totals.gone += 1,
@@ -531,7 +555,6 @@ mod wire {
     #[serde(rename_all = "kebab-case")]
     pub(super) enum RowMethod {
         RankTest,
-        ThresholdOnly,
         Exact,
         Presence,
         TooFewCalls,
@@ -549,6 +572,8 @@ mod wire {
         p_adjusted: Option<f64>,
         method: RowMethod,
         verdict: Verdict,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        runs_needed: Option<u64>,
         cause: Option<Cause>,
         gated: bool,
     }
@@ -567,11 +592,11 @@ mod wire {
                     p_adjusted: j.p_adjusted,
                     method: match j.method {
                         Method::RankTest => RowMethod::RankTest,
-                        Method::ThresholdOnly => RowMethod::ThresholdOnly,
                         Method::Exact => RowMethod::Exact,
                         Method::TooFewCalls => RowMethod::TooFewCalls,
                     },
                     verdict: j.verdict,
+                    runs_needed: j.runs_needed,
                     cause: j.cause,
                     gated: j.gated,
                 },
@@ -588,6 +613,7 @@ mod wire {
                         p_adjusted: None,
                         method: RowMethod::Presence,
                         verdict: if new { Verdict::New } else { Verdict::Gone },
+                        runs_needed: None,
                         cause: None,
                         gated: false,
                     }
@@ -619,7 +645,6 @@ mod wire {
                     }));
                 }
                 RowMethod::RankTest => Method::RankTest,
-                RowMethod::ThresholdOnly => Method::ThresholdOnly,
                 RowMethod::Exact => Method::Exact,
                 RowMethod::TooFewCalls => Method::TooFewCalls,
             };
@@ -642,6 +667,7 @@ mod wire {
                 p_adjusted: row.p_adjusted,
                 method,
                 verdict: row.verdict,
+                runs_needed: row.runs_needed,
                 cause: row.cause,
                 gated: row.gated,
             }))

@@ -95,6 +95,11 @@ pub struct FunctionStats {
     pub self_ns: u64,
     /// Mean wall time per call.
     pub mean_ns: u64,
+    /// Mean wall time per call without the slowest 1% of calls, for a
+    /// function of 100 calls or more: a figure one interrupted call (a
+    /// lost timeslice) does not move, which records use for time/call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trimmed_mean_ns: Option<u64>,
     /// Median wall time per call (within 1.6%).
     pub p50_ns: u64,
     /// 95th percentile of wall time per call (within 1.6%).
