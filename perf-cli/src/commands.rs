@@ -193,7 +193,7 @@ fn baseline_command(command: BaselineCommand) -> Result<Outcome, Error> {
                             .to_owned();
                         let commit = record
                             .env
-                            .short_commit()
+                            .commit_label()
                             .map(|c| format!(", commit {c}"))
                             .unwrap_or_default();
                         print(&format!(

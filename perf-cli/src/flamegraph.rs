@@ -115,7 +115,7 @@ fn subtitle(record: &Record, weight: Weight) -> String {
         "record {} · {} · commit {} · {per}",
         record.id,
         record.env.host,
-        record.env.short_commit().unwrap_or("unknown")
+        record.env.commit_label().as_deref().unwrap_or("unknown")
     )
 }
 

@@ -95,14 +95,12 @@ pub(crate) fn merge(meta: RecordMeta, runs: &[Run]) -> Record {
     let mut ranked: Vec<(u64, FunctionSamples)> = self_time.into_iter().zip(functions).collect();
     ranked.sort_by_key(|(time, _)| std::cmp::Reverse(*time));
 
+    // The runs of one record share their build; the tree counts as dirty
+    // if it was during any of them.
     let first = runs[0];
-    let mut record = Record::new(
-        meta.id,
-        meta.name,
-        meta.source,
-        meta.created_at,
-        first.env.clone(),
-    );
+    let mut env = first.env.clone();
+    env.git_dirty = runs.iter().any(|r| r.env.git_dirty);
+    let mut record = Record::new(meta.id, meta.name, meta.source, meta.created_at, env);
     record.command = meta.command;
     record.runs = runs
         .iter()
@@ -300,5 +298,20 @@ mod tests {
         // The mean self time per run of every call is kept.
         let self_ns: f64 = record.stacks.iter().map(|s| s.weight.self_ns).sum();
         assert_eq!(self_ns, 20.0 * f64::from(depth));
+    }
+
+    #[test]
+    fn a_tree_dirty_during_any_run_makes_the_record_dirty() {
+        let meta = || RecordMeta {
+            id: "r".to_owned(),
+            name: "deep".to_owned(),
+            source: Source::Perf,
+            command: Vec::new(),
+            created_at: "2026-11-30T00:00:00Z".to_owned(),
+        };
+        let mut runs = [deep_run("one", 3, 10), deep_run("two", 3, 10)];
+        assert!(!merge(meta(), &runs).env.git_dirty);
+        runs[1].data.env.git_dirty = true;
+        assert!(merge(meta(), &runs).env.git_dirty);
     }
 }

@@ -10,6 +10,7 @@ use std::path::Path;
 
 use perf_format::html::escape;
 use perf_format::schema::compare::Comparison;
+use perf_format::schema::env::features_label;
 use perf_format::schema::record::{FunctionSamples, Metric, Record, Source};
 use perf_format::units;
 
@@ -108,7 +109,7 @@ fn header(page: &mut String, report: &Report<'_>) {
         escape(&record.name),
         escape(&record.id),
         escape(&record.created_at),
-        escape(record.env.short_commit().unwrap_or("unknown")),
+        escape(record.env.commit_label().as_deref().unwrap_or("unknown")),
         record.functions.len(),
         escape(&record.env.host),
     );
@@ -317,15 +318,38 @@ fn comparison(
 fn environment(page: &mut String, record: &Record) {
     let env = &record.env;
     let cores = env.cores.to_string();
-    let rows: [(&str, &str); 10] = [
+    let commit = match &env.git_commit {
+        Some(commit) if env.git_dirty => format!("{commit} (uncommitted changes)"),
+        Some(commit) => commit.clone(),
+        None => "unknown".to_owned(),
+    };
+    let build = match &env.build_profile {
+        Some(profile) => format!(
+            "{profile}{}",
+            if env.debug_build {
+                " (debug assertions)"
+            } else {
+                ""
+            }
+        ),
+        None if env.debug_build => "debug".to_owned(),
+        None => "release".to_owned(),
+    };
+    let features = env
+        .perf_features
+        .as_ref()
+        .map_or_else(|| "unknown".to_owned(), |f| features_label(f));
+    let rows: [(&str, &str); 12] = [
         ("host", &env.host),
         ("OS", &env.os),
         ("architecture", &env.arch),
         ("CPU", env.cpu.as_deref().unwrap_or("unknown")),
         ("cores", &cores),
-        ("commit", env.git_commit.as_deref().unwrap_or("unknown")),
+        ("commit", &commit),
         ("perf version", &env.perf_version),
-        ("build", if env.debug_build { "debug" } else { "release" }),
+        ("build", &build),
+        ("perf-core features", &features),
+        ("rustc", env.rustc.as_deref().unwrap_or("unknown")),
         ("started", &env.started_at),
         ("record made", &record.created_at),
     ];

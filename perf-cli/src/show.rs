@@ -24,7 +24,7 @@ pub(crate) fn record_table(record: &Record, top: usize) -> String {
         record.name,
         record.functions.len(),
     );
-    if let Some(commit) = record.env.short_commit() {
+    if let Some(commit) = record.env.commit_label() {
         let _ = write!(out, ", commit {commit}");
     }
     let _ = writeln!(

@@ -196,7 +196,7 @@ impl SessionBuilder {
         // What a killed program left half-written goes; a live one's stays.
         files::sweep(&runs_dir);
         let mut env = Environment::capture(SystemTime::now());
-        env.debug_build = cfg!(debug_assertions);
+        describe_build(&mut env);
         let alloc_tracking = alloc::is_tracking();
         clock::clock();
 
@@ -376,4 +376,28 @@ impl Run {
     pub fn summary(&self) -> Summary<'_> {
         Summary::new(self)
     }
+}
+
+/// What makes runs comparable that only the build knows: debug
+/// assertions, the cargo profile and compiler (from `build.rs`), and
+/// perf-core's features.
+fn describe_build(env: &mut Environment) {
+    env.debug_build = cfg!(debug_assertions);
+    let known = |value: &str| (!value.is_empty()).then(|| value.to_owned());
+    env.build_profile = known(env!("PERF_BUILD_PROFILE"));
+    env.rustc = known(env!("PERF_RUSTC_VERSION"));
+    let features = [
+        ("cpu", cfg!(feature = "cpu")),
+        ("criterion", cfg!(feature = "criterion")),
+        ("enabled", cfg!(feature = "enabled")),
+        ("heap", cfg!(feature = "heap")),
+        ("tracing", cfg!(feature = "tracing")),
+    ];
+    env.perf_features = Some(
+        features
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(name, _)| (*name).to_owned())
+            .collect(),
+    );
 }

@@ -37,6 +37,29 @@ fn sessions_run_one_at_a_time_and_each_sees_only_its_own_calls() {
     // A thread still running when the session ends: only what it finished counts.
     let run1 = first.finish().expect("finish first");
     assert_eq!(calls(run1.data()), 10);
+    // The run says how it was built, so that records of other builds are told apart.
+    let env = &run1.data().env;
+    assert_eq!(env.debug_build, cfg!(debug_assertions));
+    assert_eq!(
+        env.build_profile.as_deref(),
+        Some(if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        })
+    );
+    assert!(
+        env.rustc
+            .as_deref()
+            .is_some_and(|v| v.starts_with("rustc ")),
+        "{env:?}"
+    );
+    assert!(
+        env.perf_features
+            .as_ref()
+            .is_some_and(|f| f.iter().any(|f| f == "enabled")),
+        "{env:?}"
+    );
 
     for i in 0..7 {
         work(i); // between sessions

@@ -18,7 +18,7 @@ use perf_format::schema::compare::{
     BudgetCheck, BudgetReport, Cause, Comparison, Correction, Judged, Method, OnlyIn, Presence,
     Row, Side, Verdict,
 };
-use perf_format::schema::env::short_commit;
+use perf_format::schema::env::commit_label;
 use perf_format::schema::record::Metric;
 use perf_format::units;
 
@@ -387,7 +387,7 @@ fn describe_side(side: &Side, is_baseline: bool) -> String {
     };
     let _ = write!(text, ", {} samples", side.samples);
     if let Some(commit) = &side.git_commit {
-        let _ = write!(text, ", commit {}", short_commit(commit));
+        let _ = write!(text, ", commit {}", commit_label(commit, side.git_dirty));
     }
     text.push(')');
     text

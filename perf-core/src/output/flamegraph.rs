@@ -24,7 +24,7 @@ pub(crate) fn subtitle(data: &RunData) -> String {
         "run {} · {} · commit {}",
         data.id,
         data.env.host,
-        data.env.short_commit().unwrap_or("unknown")
+        data.env.commit_label().as_deref().unwrap_or("unknown")
     )
 }
 

@@ -92,6 +92,10 @@ pub struct Side {
     pub samples: usize,
     /// The git commit, when known.
     pub git_commit: Option<String>,
+    /// Whether the working tree had uncommitted changes (the commit is
+    /// shown as `<commit>-dirty`).
+    #[serde(default)]
+    pub git_dirty: bool,
     /// When the record was made.
     pub created_at: String,
     /// Host it ran on.
@@ -108,6 +112,7 @@ impl Side {
             record: record.id.clone(),
             samples: record.sample_count(),
             git_commit: record.env.git_commit.clone(),
+            git_dirty: record.env.git_dirty,
             created_at: record.created_at.clone(),
             host: record.env.host.clone(),
             cpu: record.env.cpu.clone(),

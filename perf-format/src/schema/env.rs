@@ -33,15 +33,36 @@ pub struct Environment {
     pub debug_build: bool,
     /// Version of perf that wrote the file.
     pub perf_version: String,
+    /// Whether the working tree had uncommitted changes to tracked files
+    /// when the run started (`git status --porcelain
+    /// --untracked-files=no`): the commit is then shown as
+    /// `<commit>-dirty`. False when unknown.
+    #[serde(default)]
+    pub git_dirty: bool,
+    /// The cargo profile perf-core was built in (`release`, `debug`, or a
+    /// custom profile's name), when known.
+    #[serde(default)]
+    pub build_profile: Option<String>,
+    /// `rustc --version` of the compiler that built perf-core, when known.
+    #[serde(default)]
+    pub rustc: Option<String>,
+    /// perf-core's features turned on (`enabled`, `cpu`, `heap`,
+    /// `tracing`, `criterion`), sorted; `None` when unknown (imports, files
+    /// written before perf recorded them).
+    #[serde(default)]
+    pub perf_features: Option<Vec<String>>,
 }
 
 impl Environment {
     /// The environment of this process, started at `started`; facts that
     /// cannot be read are left empty, never an error. `debug_build` is
-    /// false: the caller knows how it was built.
+    /// false and the build facts (`build_profile`, `rustc`,
+    /// `perf_features`) unknown: the caller knows how it was built.
     pub fn capture(started: SystemTime) -> Environment {
+        let (git_commit, git_dirty) = git_state();
         Environment {
-            git_commit: git_commit(),
+            git_commit,
+            git_dirty,
             host: host_name(),
             os: os_name(),
             arch: std::env::consts::ARCH.to_owned(),
@@ -51,12 +72,34 @@ impl Environment {
             pid: std::process::id(),
             debug_build: false,
             perf_version: env!("CARGO_PKG_VERSION").to_owned(),
+            build_profile: None,
+            rustc: None,
+            perf_features: None,
         }
     }
 
     /// The git commit shortened (see [`short_commit`]), when known.
     pub fn short_commit(&self) -> Option<&str> {
         self.git_commit.as_deref().map(short_commit)
+    }
+
+    /// The commit as shown: shortened, with `-dirty` when the working tree
+    /// had uncommitted changes (see [`commit_label`]), when known.
+    pub fn commit_label(&self) -> Option<String> {
+        self.git_commit
+            .as_deref()
+            .map(|commit| commit_label(commit, self.git_dirty))
+    }
+}
+
+/// A commit as shown: its first [`SHORT_COMMIT`] characters, then `-dirty`
+/// if the working tree had uncommitted changes to tracked files.
+pub fn commit_label(commit: &str, dirty: bool) -> String {
+    let short = short_commit(commit);
+    if dirty && !short.ends_with("-dirty") {
+        format!("{short}-dirty")
+    } else {
+        short.to_owned()
     }
 }
 
@@ -69,22 +112,52 @@ pub fn short_commit(commit: &str) -> &str {
     &commit[..end]
 }
 
-/// `$PERF_GIT_COMMIT`, else `$GITHUB_SHA`, else `git rev-parse HEAD`.
-fn git_commit() -> Option<String> {
+/// A list of perf-core features as shown: `enabled, heap`, or `none`.
+pub fn features_label(features: &[String]) -> String {
+    if features.is_empty() {
+        "none".to_owned()
+    } else {
+        features.join(", ")
+    }
+}
+
+/// The commit and whether the working tree is dirty: `$PERF_GIT_COMMIT`,
+/// else `$GITHUB_SHA` (clean: a checkout CI made), else `git rev-parse
+/// HEAD` and `git status`.
+fn git_state() -> (Option<String>, bool) {
     if let Some(sha) = ["PERF_GIT_COMMIT", "GITHUB_SHA"]
         .iter()
         .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
     {
-        return Some(sha);
+        return (Some(sha), false);
     }
+    match git(&["rev-parse", "HEAD"]) {
+        Some(sha) if !sha.is_empty() => {
+            // Without taking the index lock, so that a user's git command
+            // running meanwhile never fails because of perf.
+            let dirty = git(&[
+                "--no-optional-locks",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+            ])
+            .is_some_and(|changes| !changes.is_empty());
+            (Some(sha), dirty)
+        }
+        _ => (None, false),
+    }
+}
+
+/// What `git ARGS` printed, trimmed, if it ran and succeeded.
+fn git(args: &[&str]) -> Option<String> {
     let out = Command::new("git")
-        .args(["rev-parse", "HEAD"])
+        .args(args)
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
         .ok()?;
-    let sha = String::from_utf8(out.stdout).ok()?.trim().to_owned();
-    (out.status.success() && !sha.is_empty()).then_some(sha)
+    let text = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    out.status.success().then_some(text)
 }
 
 fn read_trimmed(path: &str) -> Option<String> {
@@ -138,6 +211,23 @@ mod tests {
         assert_eq!(env.short_commit(), Some("5a37189f0c1d"));
         env.git_commit = Some("abc-dirty".to_owned());
         assert_eq!(env.short_commit(), Some("abc-dirty"));
+        assert_eq!(env.commit_label().as_deref(), Some("abc-dirty"));
+        env.git_commit = Some("5a37189f0c1d2e3f4a5b".to_owned());
+        env.git_dirty = true;
+        assert_eq!(env.commit_label().as_deref(), Some("5a37189f0c1d-dirty"));
+    }
+
+    #[test]
+    fn files_written_before_the_build_facts_still_load() {
+        let old = r#"{"git_commit": null, "host": "h", "os": "Linux", "arch": "x86_64",
+            "cpu": null, "cores": 2, "started_at": "t", "pid": 1, "debug_build": false,
+            "perf_version": "0.1.0"}"#;
+        let env: Environment = serde_json::from_str(old).unwrap();
+        assert!(!env.git_dirty);
+        assert_eq!(
+            (env.build_profile, env.rustc, env.perf_features),
+            (None, None, None)
+        );
     }
 
     #[test]
