@@ -186,6 +186,10 @@ pub(crate) struct GateFlags {
     /// inconclusive row that gates, or never.
     #[arg(long, value_enum, default_value_t = FailOn::Regression)]
     pub(crate) fail_on: FailOn,
+    /// Compare records of another program or build (profile, perf-core
+    /// features, rustc) too, showing what differs above the table.
+    #[arg(long)]
+    pub(crate) allow_mismatch: bool,
 }
 
 /// `cargo perf check`.
@@ -216,6 +220,9 @@ pub(crate) struct FlamegraphArgs {
     /// .perf/baselines/, a path, or a record id): red grew, blue shrank.
     #[arg(long, value_name = "BASELINE")]
     pub(crate) diff: Option<String>,
+    /// With --diff: draw against a record of another program or build too.
+    #[arg(long, requires = "diff")]
+    pub(crate) allow_mismatch: bool,
     /// Where to write the SVG (`-` for standard output) [default:
     /// flamegraph-METRIC.svg in the record's directory].
     #[arg(short, long, value_name = "FILE")]
@@ -235,6 +242,9 @@ pub(crate) struct ReportArgs {
     /// a record id) [default: `main` when it exists].
     #[arg(long, value_name = "NAME")]
     pub(crate) baseline: Option<String>,
+    /// Compare against a baseline of another program or build too.
+    #[arg(long)]
+    pub(crate) allow_mismatch: bool,
     /// Where to write the page (`-` for standard output) [default:
     /// report.html in the record's directory].
     #[arg(short, long, value_name = "FILE")]

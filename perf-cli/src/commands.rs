@@ -15,7 +15,7 @@ use crate::cli::{
     BaselineCommand, BenchArgs, CheckArgs, Cli, Command, CompareArgs, FlamegraphArgs, GateFlags,
     ImportCommand, ImportCriterionArgs, RecordArgs, ReportArgs,
 };
-use crate::compare::{self, Gate};
+use crate::compare::{self, Gate, guard};
 use crate::config::Config;
 use crate::flamegraph::{self, Before};
 use crate::record::{self, CargoTarget, RecordOptions, Target};
@@ -240,7 +240,14 @@ fn compare_command(args: CompareArgs) -> Result<Outcome, Error> {
     let gate = settings::gate(&config, &args.gate);
     let (base, _) = store::load_baseline(&layout, &args.baseline)?;
     let (current, _) = store::load_record(&layout, Some(&args.against))?;
-    let comparison = judge(&layout, &config, &gate, (&args.baseline, &base), &current)?;
+    let comparison = judge(
+        &layout,
+        &config,
+        &gate,
+        (&args.baseline, &base),
+        &current,
+        args.gate.allow_mismatch,
+    )?;
     let text = render::render(&comparison, args.format, Detail { all: args.all });
     if args.format == Format::Markdown {
         append_step_summary(&text);
@@ -253,21 +260,23 @@ fn compare_command(args: CompareArgs) -> Result<Outcome, Error> {
     })
 }
 
-/// `current` judged against `baseline` by `gate`, with the budgets of perf.toml.
+/// `current` judged against `baseline` by `gate`, with the budgets of
+/// perf.toml: every command that compares records comes here. Records of
+/// another program or build are refused first (`compare::guard`), unless
+/// `allow_mismatch`: then what differs is shown above the comparison.
 fn judge(
     layout: &Layout,
     config: &Config,
     gate: &Gate,
     baseline: (&str, &Record),
     current: &Record,
+    allow_mismatch: bool,
 ) -> Result<Comparison, Error> {
+    let mismatches = guard::check(baseline, (&current.id, current), allow_mismatch)?;
     let budgets = budget::check(&config.budgets, current, &layout.config_file())?;
-    Ok(compare::compare(
-        baseline,
-        (&current.id, current),
-        gate,
-        budgets,
-    ))
+    let mut comparison = compare::compare(baseline, (&current.id, current), gate, budgets);
+    comparison.mismatches = mismatches;
+    Ok(comparison)
 }
 
 /// Writes `bytes` to `output` (`-` is standard output), else to `default`
@@ -295,12 +304,29 @@ fn write_output(
 fn flamegraph_command(args: FlamegraphArgs) -> Result<Outcome, Error> {
     let layout = settings::layout(args.out.as_deref())?;
     let (record, path) = store::load_record(&layout, Some(&args.record))?;
-    let base = args
-        .diff
-        .as_deref()
-        .map(|reference| store::load_baseline_or_record(&layout, reference))
-        .transpose()?;
-    let before = base.as_ref().map(|(record, path)| Before { record, path });
+    let base = match args.diff.as_deref() {
+        Some(reference) => {
+            let (base, base_path) = store::load_baseline_or_record(&layout, reference)?;
+            // The colours are the comparison's figures, judged as `compare` would.
+            let config = Config::load(&layout.config_file())?;
+            let gate = settings::gate(&config, &GateFlags::default());
+            let comparison = judge(
+                &layout,
+                &config,
+                &gate,
+                (reference, &base),
+                &record,
+                args.allow_mismatch,
+            )?;
+            Some((base, base_path, comparison))
+        }
+        None => None,
+    };
+    let before = base.as_ref().map(|(record, path, comparison)| Before {
+        record,
+        path,
+        comparison,
+    });
     let svg = flamegraph::draw(&record, &path, args.metric, before)?;
     let default = flamegraph::default_dir(&layout, &record, &path)
         .join(flamegraph::file_name(args.metric, before.as_ref()));
@@ -327,7 +353,16 @@ fn report_command(args: ReportArgs) -> Result<Outcome, Error> {
     let gate = settings::gate(&config, &GateFlags::default());
     let comparison = base
         .as_ref()
-        .map(|(name, (base, _))| judge(&layout, &config, &gate, (name, base), &record))
+        .map(|(name, (base, _))| {
+            judge(
+                &layout,
+                &config,
+                &gate,
+                (name, base),
+                &record,
+                args.allow_mismatch,
+            )
+        })
         .transpose()?;
     let baseline =
         base.as_ref()
@@ -336,8 +371,8 @@ fn report_command(args: ReportArgs) -> Result<Outcome, Error> {
                 before: Before {
                     record: base,
                     path: base_path,
+                    comparison,
                 },
-                comparison,
             });
     let page = report::html(&Report {
         record: &record,

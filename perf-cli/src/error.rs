@@ -105,6 +105,19 @@ pub enum Error {
         /// The signal's name, such as `SIGINT`.
         signal: String,
     },
+    /// Two records that are not comparable: another program, another
+    /// build (see `compare::guard`).
+    #[error(
+        "{baseline} and {current} are not the same program: {differences} (--allow-mismatch compares them anyway)"
+    )]
+    Mismatch {
+        /// The baseline side, named: `baseline main`, `record <id>`.
+        baseline: String,
+        /// The current side, named.
+        current: String,
+        /// What differs, separated by `; `.
+        differences: String,
+    },
     /// No criterion results where they were looked for.
     #[error("{path}: {problem}")]
     Criterion {

@@ -1,14 +1,26 @@
 //! Flamegraphs of a record, drawn by perf-format: wall time or bytes
 //! allocated by instrumented call stack, CPU samples by stack, and
 //! differential pictures of a record against a baseline.
+//!
+//! A differential picture of time or bytes shows the figures `compare`
+//! judges, not a difference of its own: each function's frames are
+//! coloured by its time/call (bytes/call) row of the comparison — the
+//! change after the machine's drift is taken out, red where the table says
+//! regressed, blue where improved, grey where unchanged or too noisy to
+//! tell — and their tooltips say that change beside the frame's share of
+//! the picture. CPU samples are not judged by `compare`: their picture
+//! colours each stack's change in share of the samples, the baseline
+//! scaled to the record's total.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use perf_format::layout::Layout;
-use perf_format::schema::record::{Record, Source};
+use perf_format::schema::compare::{Comparison, Drift, OnlyIn, Row, Verdict};
+use perf_format::schema::record::{Kind, Metric, Record, Source};
 use perf_format::stacks::Stack;
-use perf_format::stacks::svg::{self, Chart, Measure};
-use perf_format::units::plural;
+use perf_format::stacks::svg::{self, Chart, FrameNote, Measure};
+use perf_format::units::{self, plural};
 
 use crate::Error;
 
@@ -126,6 +138,9 @@ pub(crate) struct Before<'a> {
     pub(crate) record: &'a Record,
     /// The file it was read from.
     pub(crate) path: &'a Path,
+    /// The record judged against it as `compare` judges it: the figures
+    /// the colours show.
+    pub(crate) comparison: &'a Comparison,
 }
 
 impl Before<'_> {
@@ -159,7 +174,7 @@ impl Before<'_> {
 
 /// The flamegraph of `record` (read from `path`) by `weight` as SVG, or
 /// with `before` a differential one: widths are the record's, red frames
-/// grew and blue ones shrank.
+/// regressed (grew) and blue ones improved (shrank), as the module says.
 pub(crate) fn draw(
     record: &Record,
     path: &Path,
@@ -193,18 +208,137 @@ pub(crate) fn draw(
                 before.label(),
                 record.id
             );
-            chart.subtitle = Some(format!(
-                "red grew, blue shrank · widths are {}",
-                subtitle(record, weight)
-            ));
-            let earlier = stacks(before.record, weight, runs);
-            svg::write_diff_svg(&mut out, &chart, &earlier, &after, value)
+            let widths = subtitle(record, weight);
+            match judged_metric(weight) {
+                Some(metric) => {
+                    let colours = Colours::of(before.comparison, metric);
+                    chart.subtitle = Some(format!("{} · widths are {widths}", colours.legend()));
+                    svg::write_noted_svg(&mut out, &chart, &after, value, |function| {
+                        colours.note(function)
+                    })
+                }
+                None => {
+                    chart.subtitle = Some(format!(
+                        "colour: change of each stack's own share of the samples, the baseline scaled to this record's total (red grew, blue shrank) · widths are {widths}"
+                    ));
+                    let earlier = stacks(before.record, weight, runs);
+                    svg::write_diff_svg(&mut out, &chart, &earlier, &after, value)
+                }
+            }
         }
     };
     drawn.map_err(|e| {
         perf_format::Error::invalid(path, format!("cannot draw its flamegraph: {e}"))
     })?;
     Ok(out)
+}
+
+/// The metric of a comparison whose rows colour a differential picture
+/// by `weight`: time/call for time, bytes/call for bytes; none for CPU
+/// samples, which `compare` does not judge.
+fn judged_metric(weight: Weight) -> Option<Metric> {
+    match weight {
+        Weight::Time => Some(Metric::TimePerCall),
+        Weight::Alloc => Some(Metric::BytesPerCall),
+        Weight::Cpu => None,
+    }
+}
+
+/// The fill of a function's frames in a differential picture.
+const NEW: [u8; 3] = [255, 190, 110];
+/// Frames whose figure did not change, or not provably.
+const UNCHANGED: [u8; 3] = [224, 224, 224];
+
+/// How a differential picture colours each function: by its row of the
+/// comparison for one metric.
+struct Colours<'a> {
+    comparison: &'a Comparison,
+    metric: Metric,
+    rows: HashMap<&'a str, &'a Row>,
+}
+
+impl<'a> Colours<'a> {
+    fn of(comparison: &'a Comparison, metric: Metric) -> Colours<'a> {
+        let rows = comparison
+            .rows
+            .iter()
+            .filter(|row| match row {
+                Row::Judged(j) => j.metric == metric,
+                Row::Presence(p) => p.only_in == OnlyIn::Current,
+            })
+            .map(|row| (row.function(), row))
+            .collect();
+        Colours {
+            comparison,
+            metric,
+            rows,
+        }
+    }
+
+    /// Whether the time figures had the machine's drift taken out.
+    fn drift_corrected(&self) -> bool {
+        self.metric.kind() == Kind::Time && matches!(self.comparison.drift, Drift::Estimated { .. })
+    }
+
+    /// What the colours mean, for the subtitle.
+    fn legend(&self) -> String {
+        let how = match (&self.comparison.drift, self.metric.kind()) {
+            (Drift::Estimated { change, .. }, Kind::Time) => format!(
+                ", drift-corrected (everything {}, taken out)",
+                units::change(*change)
+            ),
+            (Drift::NotEstimated { .. }, Kind::Time) => {
+                ", as measured (the drift could not be estimated: see compare's notes)".to_owned()
+            }
+            _ => String::new(),
+        };
+        format!(
+            "colour: {} vs {} as `cargo perf compare` judges it{how}: red regressed, blue improved, grey unchanged, orange new",
+            self.metric.label(),
+            self.comparison.baseline.name
+        )
+    }
+
+    /// The colour and tooltip words of `function`'s frames.
+    fn note(&self, function: &str) -> Option<FrameNote> {
+        match self.rows.get(function)? {
+            Row::Presence(_) => Some(FrameNote {
+                fill: NEW,
+                note: format!("new: not in {}", self.comparison.baseline.name),
+            }),
+            Row::Judged(row) => {
+                let change = row
+                    .change
+                    .map_or_else(|| "from 0".to_owned(), units::change);
+                let corrected = if self.drift_corrected() {
+                    ", drift-corrected"
+                } else {
+                    ""
+                };
+                Some(FrameNote {
+                    fill: fill(row.verdict, row.change),
+                    note: format!(
+                        "{} {change} vs {}{corrected}: {}",
+                        self.metric.label(),
+                        self.comparison.baseline.name,
+                        row.verdict.word()
+                    ),
+                })
+            }
+        }
+    }
+}
+
+/// Red for a regression, blue for an improvement, deeper the larger the
+/// change (full at ±50%); grey otherwise.
+fn fill(verdict: Verdict, change: Option<f64>) -> [u8; 3] {
+    let depth = change.map_or(1.0, |c| (c.abs() / 0.5).min(1.0).sqrt());
+    let light = (215.0 - 120.0 * depth).round() as u8;
+    match verdict {
+        Verdict::Regressed => [255, light, light],
+        Verdict::Improved => [light, light, 255],
+        _ => UNCHANGED,
+    }
 }
 
 /// Where a record's pictures and report go by default: beside the file it

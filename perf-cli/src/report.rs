@@ -9,7 +9,6 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use perf_format::html::escape;
-use perf_format::schema::compare::Comparison;
 use perf_format::schema::env::features_label;
 use perf_format::schema::record::{FunctionSamples, Metric, Record, Source};
 use perf_format::units;
@@ -33,10 +32,9 @@ pub(crate) struct Report<'a> {
 /// The comparison part of a report.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Baseline<'a> {
-    /// The baseline, for the differential flamegraphs.
+    /// The baseline and the record judged against it, for the table and
+    /// the differential flamegraphs.
     pub(crate) before: Before<'a>,
-    /// The record held against it.
-    pub(crate) comparison: &'a Comparison,
 }
 
 /// Added to each embedded flamegraph: inside a `data:` URL, inferno's
@@ -293,7 +291,7 @@ fn comparison(
         page,
         "<section id=\"compare\"><h2>Compared with {}</h2>\n{}",
         escape(&baseline.before.label()),
-        render::render(baseline.comparison, Format::Html, Detail::default())
+        render::render(baseline.before.comparison, Format::Html, Detail::default())
     );
     for weight in Weight::ALL {
         let drawable = |r: &Record, p: &Path| flamegraph::unavailable(r, p, weight).is_none();
@@ -303,8 +301,12 @@ fn comparison(
             continue;
         }
         let svg = flamegraph::draw(report.record, report.path, weight, Some(baseline.before))?;
+        let colours = match weight {
+            Weight::Cpu => "red grew, blue shrank in share of the samples",
+            Weight::Time | Weight::Alloc => "red regressed, blue improved, as in the table",
+        };
         let caption = format!(
-            "{}: {} → {} (red grew, blue shrank)",
+            "{}: {} → {} ({colours})",
             capitalised(weight.measure().what()),
             baseline.before.label(),
             report.record.id

@@ -39,6 +39,7 @@
 
 mod cause;
 mod drift;
+pub(crate) mod guard;
 mod judge;
 mod metrics;
 

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use perf_format::html::escape as e;
 use perf_format::schema::compare::{OnlyIn, Row, Verdict};
 
-use super::Part::{Budgets, Culprits, Heading, Hidden, Notes, Rows};
+use super::Part::{Budgets, Culprits, Heading, Hidden, Mismatches, Notes, Rows};
 use super::{Output, Part, View};
 
 /// The fragment of the report's comparison section.
@@ -20,7 +20,7 @@ fn sort_key(value: Option<f64>) -> String {
 
 impl Output for Html {
     fn parts(&self) -> &'static [Part] {
-        &[Heading, Culprits, Rows, Hidden, Budgets, Notes]
+        &[Heading, Mismatches, Culprits, Rows, Hidden, Budgets, Notes]
     }
 
     fn heading(&self, view: &View<'_>, out: &mut String) {
@@ -114,5 +114,13 @@ impl Output for Html {
 
     fn note(&self, note: &str, out: &mut String) {
         let _ = writeln!(out, "<p class=\"note\">Note: {}</p>", e(note));
+    }
+
+    fn mismatch(&self, difference: &str, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "<p class=\"warning\">Not the same program (compared anyway): {}</p>",
+            e(difference)
+        );
     }
 }

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use perf_format::schema::compare::Verdict;
 
-use super::Part::{Budgets, Culprits, Heading, Notes, Rows};
+use super::Part::{Budgets, Culprits, Heading, Mismatches, Notes, Rows};
 use super::{Cells, Output, Part, View, is_change};
 
 /// The outcome as a heading, where to look, changed rows, the unchanged
@@ -13,7 +13,7 @@ pub(super) struct Markdown;
 
 impl Output for Markdown {
     fn parts(&self) -> &'static [Part] {
-        &[Heading, Culprits, Rows, Budgets, Notes]
+        &[Heading, Mismatches, Culprits, Rows, Budgets, Notes]
     }
 
     fn heading(&self, view: &View<'_>, out: &mut String) {
@@ -65,6 +65,13 @@ impl Output for Markdown {
 
     fn note(&self, note: &str, out: &mut String) {
         let _ = writeln!(out, "> **Note:** {note}\n");
+    }
+
+    fn mismatch(&self, difference: &str, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "> ⚠️ **Not the same program** (compared anyway): {difference}\n"
+        );
     }
 }
 

@@ -58,6 +58,11 @@ pub fn render(comparison: &Comparison, format: Format, detail: Detail) -> String
     for part in output.parts() {
         match part {
             Part::Heading => output.heading(&view, &mut out),
+            Part::Mismatches => {
+                for line in &comparison.mismatches {
+                    output.mismatch(line, &mut out);
+                }
+            }
             Part::Rows => output.rows(&view, &mut out),
             Part::Hidden if view.hidden > 0 => output.hidden(view.hidden, &mut out),
             Part::Culprits if !view.culprits.is_empty() => {
@@ -112,6 +117,8 @@ pub(crate) fn budgets(report: &BudgetReport, config: &std::path::Path, format: F
 enum Part {
     /// The sides, the settings (and in some formats the outcome).
     Heading,
+    /// What makes the records not comparable, when compared anyway.
+    Mismatches,
     /// The rows shown.
     Rows,
     /// How many unchanged rows were left out, when any were.
@@ -149,6 +156,9 @@ trait Output {
 
     /// One note.
     fn note(&self, _note: &str, _out: &mut String) {}
+
+    /// One difference that makes the records not comparable.
+    fn mismatch(&self, _difference: &str, _out: &mut String) {}
 
     /// The outcome.
     fn outcome(&self, _view: &View<'_>, _out: &mut String) {}

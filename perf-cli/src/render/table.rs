@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use perf_format::table::{Align, Table as Columns};
 
-use super::Part::{Budgets, Culprits, Heading, Hidden, Notes, Outcome, Rows};
+use super::Part::{Budgets, Culprits, Heading, Hidden, Mismatches, Notes, Outcome, Rows};
 use super::{Output, Part, View};
 
 /// Aligned columns, then where to look, budgets, notes and the outcome.
@@ -12,7 +12,9 @@ pub(super) struct Table;
 
 impl Output for Table {
     fn parts(&self) -> &'static [Part] {
-        &[Heading, Rows, Hidden, Culprits, Budgets, Notes, Outcome]
+        &[
+            Heading, Mismatches, Rows, Hidden, Culprits, Budgets, Notes, Outcome,
+        ]
     }
 
     fn heading(&self, view: &View<'_>, out: &mut String) {
@@ -73,6 +75,13 @@ impl Output for Table {
 
     fn note(&self, note: &str, out: &mut String) {
         let _ = writeln!(out, "\nnote: {note}");
+    }
+
+    fn mismatch(&self, difference: &str, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "warning: not the same program (compared anyway): {difference}\n"
+        );
     }
 
     fn outcome(&self, view: &View<'_>, out: &mut String) {

@@ -2,7 +2,7 @@
 
 use predicates::str::contains;
 
-use crate::util::{Project, program, record, trouble, with, write_run};
+use crate::util::{Project, program, record, record_on, service, trouble, with, write_run};
 
 /// A project with baseline `main` and record `cur` (the latest).
 fn project() -> Project {
@@ -14,6 +14,18 @@ fn project() -> Project {
 
 fn stdout(output: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&output.get_output().stdout).into_owned()
+}
+
+/// The tooltip and fill of the first frame of `function` in `svg`.
+fn frame<'a>(svg: &'a str, function: &str) -> (&'a str, &'a str) {
+    let start = svg
+        .find(&format!("<title>{function} ("))
+        .unwrap_or_else(|| panic!("no frame of {function} in {svg}"));
+    let title = &svg[start + "<title>".len()..];
+    let title = &title[..title.find("</title>").unwrap()];
+    let fill = &svg[start..];
+    let fill = &fill[fill.find("fill=\"").unwrap() + 6..];
+    (title, &fill[..fill.find('"').unwrap()])
 }
 
 #[test]
@@ -72,7 +84,21 @@ fn a_change_is_drawn_against_the_baseline_with_both_ids() {
         svg.contains("app: wall time, main (record 20261101T000000-app) → 20261123T091803-app"),
         "{svg}"
     );
-    assert!(svg.contains("red grew, blue shrank"));
+    assert!(
+        svg.contains("colour: time/call vs main as `cargo perf compare` judges it"),
+        "{svg}"
+    );
+    // The frames show the comparison's figures, and say what each one is.
+    let (title, fill) = frame(&svg, "db::query");
+    assert!(
+        title.contains("% of the recorded time; time/call +")
+            && title.ends_with(" vs main: regressed)"),
+        "{title}"
+    );
+    assert!(fill.starts_with("rgb(255,"), "red: {fill}");
+    let (title, fill) = frame(&svg, "app::format");
+    assert!(title.ends_with(": unchanged)"), "{title}");
+    assert_eq!(fill, "rgb(224,224,224)");
     // A record id works too.
     project.write_record(&record("20261101T000000-app", &program(), 10, 1));
     project.write_record(&record("20261123T091803-app", &slower, 10, 2));
@@ -82,6 +108,68 @@ fn a_change_is_drawn_against_the_baseline_with_both_ids() {
         .assert()
         .code(0);
     assert!(stdout(&output).contains("app: wall time, 20261101T000000-app → 20261123T091803-app"));
+}
+
+#[test]
+fn a_function_slower_only_with_the_whole_machine_is_not_red() {
+    // Everything ran 15% slower: every mean grew, none relative to the rest.
+    let project = Project::new();
+    project.write_baseline("main", &record("base", &service(), 5, 1));
+    project.write_record(&record_on("cur", &service(), 5, 2, 1.15));
+    let output = project
+        .perf()
+        .args(["flamegraph", "--diff", "main", "-o", "-"])
+        .assert()
+        .code(0);
+    let svg = stdout(&output);
+    assert!(
+        svg.contains("colour: time/call vs main as `cargo perf compare` judges it, drift-corrected (everything +1"),
+        "{svg}"
+    );
+    for function in ["svc::handle", "svc::parse", "svc::price", "svc::render"] {
+        let (title, fill) = frame(&svg, function);
+        assert!(
+            title.contains("vs main, drift-corrected: unchanged)"),
+            "{title}"
+        );
+        assert_eq!(fill, "rgb(224,224,224)", "{function} is not coloured");
+    }
+    // compare says the same of them (and judges the drift on its own row).
+    let output = project.perf().args(["compare", "--all"]).assert().code(1);
+    let table = stdout(&output);
+    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("svc::")).collect();
+    assert!(
+        !rows.is_empty() && rows.iter().all(|l| !l.contains("regressed")),
+        "{table}"
+    );
+    assert!(table.contains("(all functions)"), "{table}");
+}
+
+#[test]
+fn a_diff_against_another_program_is_refused() {
+    let project = project();
+    let mut other = record("other", &program(), 5, 3);
+    other.name = "tool".to_owned();
+    other.command = vec!["target/release/tool".to_owned()];
+    project.write_record(&other);
+    trouble(
+        &project,
+        &["flamegraph", "--diff", "main"],
+        "error: baseline main and record other are not the same program: program \"app\" vs \"tool\" (--allow-mismatch compares them anyway)",
+    );
+    project
+        .perf()
+        .args([
+            "flamegraph",
+            "--diff",
+            "main",
+            "--allow-mismatch",
+            "-o",
+            "-",
+        ])
+        .assert()
+        .code(0)
+        .stdout(contains("db::query"));
 }
 
 #[test]

@@ -36,6 +36,10 @@ pub struct Comparison {
     pub budgets: Vec<BudgetCheck>,
     /// Things to know when reading the result.
     pub notes: Vec<String>,
+    /// What makes the two records not comparable (another program or
+    /// build), when they were compared anyway (`--allow-mismatch`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mismatches: Vec<String>,
     /// Counts of verdicts.
     pub totals: Totals,
     /// Whether the gate fails: a regression or an exceeded budget (unless
@@ -64,6 +68,7 @@ impl Comparison {
             rows: Vec::new(),
             budgets: Vec::new(),
             notes: Vec::new(),
+            mismatches: Vec::new(),
             totals: Totals::default(),
             failed: false,
         }
