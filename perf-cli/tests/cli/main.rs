@@ -7,6 +7,7 @@ mod browser;
 mod compare;
 mod criterion;
 mod flamegraph;
+mod guard;
 mod readme;
 mod record;
 mod report;
