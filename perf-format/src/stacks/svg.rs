@@ -154,8 +154,10 @@ pub fn write_diff_svg<W>(
         text
     };
     let mut diff = Vec::new();
-    let mut differential = inferno::differential::Options::default();
-    differential.normalize = true;
+    let differential = inferno::differential::Options {
+        normalize: true,
+        ..Default::default()
+    };
     inferno::differential::from_readers(
         differential,
         text(&before_lines).as_bytes(),
