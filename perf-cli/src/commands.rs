@@ -351,19 +351,29 @@ fn report_command(args: ReportArgs) -> Result<Outcome, Error> {
         None => None,
     };
     let gate = settings::gate(&config, &GateFlags::default());
-    let comparison = base
-        .as_ref()
-        .map(|(name, (base, _))| {
-            judge(
+    let mut not_compared = None;
+    let comparison = match &base {
+        Some((name, (base, _))) => {
+            match judge(
                 &layout,
                 &config,
                 &gate,
                 (name, base),
                 &record,
                 args.allow_mismatch,
-            )
-        })
-        .transpose()?;
+            ) {
+                Ok(comparison) => Some(comparison),
+                // `main`, taken because it exists, is no reason to fail
+                // the report of another program: the page says why.
+                Err(mismatch @ Error::Mismatch { .. }) if args.baseline.is_none() => {
+                    not_compared = Some(mismatch.to_string());
+                    None
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        None => None,
+    };
     let baseline =
         base.as_ref()
             .zip(comparison.as_ref())
@@ -378,6 +388,7 @@ fn report_command(args: ReportArgs) -> Result<Outcome, Error> {
         record: &record,
         path: &path,
         baseline,
+        not_compared: not_compared.as_deref(),
     })?;
     let default = flamegraph::default_dir(&layout, &record, &path).join("report.html");
     if let Some(written) = write_output(args.output, default, page.as_bytes())? {

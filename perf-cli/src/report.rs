@@ -27,6 +27,8 @@ pub(crate) struct Report<'a> {
     pub(crate) path: &'a Path,
     /// The baseline it is compared against, if any.
     pub(crate) baseline: Option<Baseline<'a>>,
+    /// Why the default baseline was not compared against, if it was not.
+    pub(crate) not_compared: Option<&'a str>,
 }
 
 /// The comparison part of a report.
@@ -67,6 +69,13 @@ pub(crate) fn html(report: &Report<'_>) -> Result<String, Error> {
     flamegraphs(&mut page, report)?;
     if let Some(baseline) = &report.baseline {
         comparison(&mut page, report, baseline)?;
+    } else if let Some(why) = report.not_compared {
+        let _ = writeln!(
+            page,
+            "<section id=\"compare\"><h2>Compared with a baseline</h2>\
+             <p class=\"warning\">Not compared: {}</p></section>",
+            escape(why)
+        );
     } else {
         page.push_str(
             "<section id=\"compare\"><h2>Compared with a baseline</h2>\

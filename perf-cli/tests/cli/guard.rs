@@ -92,6 +92,15 @@ fn another_compiler_feature_set_or_profile_is_refused() {
         &["report", "--baseline", "main", "-o", "-"],
         "build release vs debug",
     );
+    // `main` taken by default does not fail the report: it says why it is not compared.
+    project
+        .perf()
+        .args(["report", "-o", "-"])
+        .assert()
+        .code(0)
+        .stdout(contains(
+            "Not compared: baseline main and record debug are not the same program: build release vs debug",
+        ));
     // Budgets hold one record only: no refusal.
     std::fs::write(
         project.path().join("perf.toml"),
