@@ -86,105 +86,43 @@ pub fn record(layout: &Layout, options: &RecordOptions) -> Result<Recorded, Erro
         layout::check_name("record", name)?;
     }
     let watch = Watch::begin();
-    let (program, args, default_name) = resolve(&options.target, &watch)?;
-    let command_line: Vec<String> = std::iter::once(program.display().to_string())
-        .chain(args.iter().cloned())
-        .collect();
-    let shown = shell_words(&command_line);
-
+    let (program, default_name) = resolve(&options.target, &watch)?;
     let records = layout.records_dir();
     files::create_dir_all(&records)?;
-    let staging = StagedDir::new_in(&records)?;
-    let progress = Progress::new(options.warmup + options.runs, &shown, options.quiet);
+    let mut runner = Runner::new(&watch, program, &records)?;
+    let progress = Progress::new(
+        options.warmup + options.runs,
+        &format!("recording `{}`", runner.shown()),
+        options.quiet,
+    );
 
-    if options.warmup > 0 {
-        let scratch = tempfile::Builder::new()
-            .prefix("warmup-")
-            .tempdir_in(staging.path())
-            .map_err(|e| perf_format::Error::write(staging.path(), e))?;
-        for i in 1..=options.warmup {
-            progress.start(format!("warm-up {i} of {}", options.warmup));
-            let elapsed = run_once(&watch, &program, &args, scratch.path(), &shown, || {
-                format!("warm-up {i} of {}", options.warmup)
-            })?;
-            progress.done(&format!("warm-up {i}: {}", seconds(elapsed)));
-        }
+    for i in 1..=options.warmup {
+        let what = format!("warm-up {i} of {}", options.warmup);
+        progress.start(what.clone());
+        let elapsed = runner.warm_up(&what)?;
+        progress.done(&format!("warm-up {i}: {}", seconds(elapsed)));
     }
-
-    let mut runs: Vec<merge::Run> = Vec::with_capacity(options.runs);
-    let runs_dir = staging.path().join(layout::RUNS);
-    let mut earlier_trace: Option<PathBuf> = None;
     for i in 1..=options.runs {
-        let what = || format!("run {i} of {}", options.runs);
-        progress.start(what());
-        let before = layout::read_latest(&runs_dir).ok().flatten();
-        let elapsed = run_once(&watch, &program, &args, staging.path(), &shown, what)?;
-        let after = layout::read_latest(&runs_dir).ok().flatten();
-        let id = match after {
-            Some(id) if Some(&id) != before.as_ref() => id,
-            _ => {
-                return Err(Error::NoRun {
-                    run: i,
-                    command: shown,
-                    dir: staging.path().to_owned(),
-                });
-            }
-        };
-        let run_json = runs_dir.join(&id).join(run_files::RUN_JSON);
-        let data = RunData::load(&run_json)?;
-        let run = merge::Run::with_cpu_beside(data, &run_json)?;
-        if let Some(trace) = earlier_trace.replace(run_json.with_file_name(run_files::TRACE)) {
-            std::fs::remove_file(&trace)
-                .or_else(|e| match e.kind() {
-                    std::io::ErrorKind::NotFound => Ok(()),
-                    _ => Err(e),
-                })
-                .map_err(|e| perf_format::Error::write(&trace, e))?;
-        }
+        let what = format!("run {i} of {}", options.runs);
+        progress.start(what.clone());
+        let (elapsed, run) = runner.run(i, &what)?;
         progress.done(&format!(
-            "run {i} of {}: {} wall, {} functions",
-            options.runs,
+            "{what}: {} wall, {} functions",
             seconds(elapsed),
             run.data.functions.len()
         ));
-        runs.push(run);
     }
     drop(progress);
 
     watch.check()?;
     let name = options.name.clone().unwrap_or(default_name);
-    let created = SystemTime::now();
-    let claim = claim_id(&records, &name, created)?;
-    let id = claim.name().to_owned();
-    let meta = RecordMeta {
-        id: id.clone(),
-        name,
-        source: Source::Perf,
-        command: command_line,
-        created_at: humantime::format_rfc3339_seconds(created).to_string(),
-    };
-    let record = merge::merge(meta, &runs);
-    let staged_json = staging.path().join(RECORD_JSON);
-    files::Document::validate(&record, &staged_json).map_err(|e| match e {
-        perf_format::Error::Invalid { problem, .. } => Error::Unusable {
-            command: shown.clone(),
-            problem,
-        },
-        other => other.into(),
-    })?;
-    files::write_json(&staged_json, &record)?;
-
-    let final_dir = claim.path().to_owned();
-    staging.publish(claim)?;
-    layout::set_latest(&records, &id)?;
-    Ok(Recorded {
-        record,
-        path: final_dir.join(RECORD_JSON),
-    })
+    let recorded = runner.finish(&name, SystemTime::now())?;
+    layout::set_latest(&records, &recorded.record.id)?;
+    Ok(recorded)
 }
 
-/// The program, its arguments and the record's default name.
-fn resolve(target: &Target, watch: &Watch) -> Result<(PathBuf, Vec<String>, String), Error> {
+/// The program and the record's default name.
+fn resolve(target: &Target, watch: &Watch) -> Result<(Program, String), Error> {
     match target {
         Target::Command(words) => {
             let Some((program, args)) = words.split_first() else {
@@ -198,7 +136,7 @@ fn resolve(target: &Target, watch: &Watch) -> Result<(PathBuf, Vec<String>, Stri
             let name = Path::new(program)
                 .file_stem()
                 .map_or_else(|| "record".to_owned(), |s| s.to_string_lossy().into_owned());
-            Ok((PathBuf::from(program), args.to_vec(), name))
+            Ok((Program::new(program, args.to_vec()), name))
         }
         Target::Cargo {
             kind,
@@ -206,96 +144,289 @@ fn resolve(target: &Target, watch: &Watch) -> Result<(PathBuf, Vec<String>, Stri
             package,
             args,
         } => {
-            let executable = build(watch, *kind, name, package.as_deref())?;
-            Ok((executable, args.clone(), name.clone()))
+            let build = Build {
+                kind: *kind,
+                name,
+                package: package.as_deref(),
+                dir: None,
+                target_dir: None,
+            };
+            let executable = build.run(watch)?;
+            Ok((Program::new(executable, args.clone()), name.clone()))
         }
     }
 }
 
-/// `cargo build --release` of one example or binary; its path.
-fn build(
-    watch: &Watch,
-    kind: CargoTarget,
-    name: &str,
-    package: Option<&str>,
-) -> Result<PathBuf, Error> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let flag = match kind {
-        CargoTarget::Example => "--example",
-        CargoTarget::Bin => "--bin",
-    };
-    let mut shown_words = vec!["cargo", "build", "--release", flag, name];
-    if let Some(package) = package {
-        shown_words.extend(["--package", package]);
-    }
-    let shown = shell_words(&shown_words);
-    let mut command = Command::new(&cargo);
-    command
-        .args(&shown_words[1..])
-        .arg("--message-format=json-render-diagnostics");
-    tracing::info!("building: {shown}");
-    // Compiler messages go to the terminal as usual; the JSON to us.
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    let output = watch.output(&mut command, Error::spawn(&shown))?;
-    if !output.status.success() {
-        return Err(Error::Cargo {
-            command: shown,
-            status: output.status,
-        });
-    }
-    let wanted_kind = match kind {
-        CargoTarget::Example => "example",
-        CargoTarget::Bin => "bin",
-    };
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|message| message["reason"] == "compiler-artifact")
-        .filter(|message| message["target"]["name"] == name)
-        .filter(|message| {
-            message["target"]["kind"]
-                .as_array()
-                .is_some_and(|kinds| kinds.iter().any(|k| k == wanted_kind))
-        })
-        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-        .ok_or(Error::NoExecutable {
-            command: shown,
-            target: name.to_owned(),
-        })
+/// `cargo build --release` of one example or binary.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Build<'a> {
+    /// `--example` or `--bin`.
+    pub(crate) kind: CargoTarget,
+    /// Its name.
+    pub(crate) name: &'a str,
+    /// `--package`.
+    pub(crate) package: Option<&'a str>,
+    /// Where cargo runs (default: the current directory).
+    pub(crate) dir: Option<&'a Path>,
+    /// `CARGO_TARGET_DIR` (default: cargo's own choice).
+    pub(crate) target_dir: Option<&'a Path>,
 }
 
-/// One run with `PERF_DIR` set to `perf_dir`; its wall time.
-fn run_once(
-    watch: &Watch,
-    program: &Path,
-    args: &[String],
-    perf_dir: &Path,
-    shown: &str,
-    what: impl Fn() -> String,
-) -> Result<Duration, Error> {
-    tracing::debug!("{}: PERF_DIR={} {shown}", what(), perf_dir.display());
-    let started = Instant::now();
-    let mut command = Command::new(program);
-    command
-        .args(args)
-        .env("PERF_DIR", perf_dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let output = watch.output(&mut command, Error::spawn(shown))?;
-    let elapsed = started.elapsed();
-    if !output.status.success() {
-        return Err(Error::CommandFailed {
-            what: what(),
-            command: shown.to_owned(),
-            status: output.status,
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        });
+impl Build<'_> {
+    /// The command line as shown.
+    pub(crate) fn shown(&self) -> String {
+        let flag = match self.kind {
+            CargoTarget::Example => "--example",
+            CargoTarget::Bin => "--bin",
+        };
+        let mut words = vec!["cargo", "build", "--release", flag, self.name];
+        if let Some(package) = self.package {
+            words.extend(["--package", package]);
+        }
+        shell_words(&words)
     }
-    Ok(elapsed)
+
+    /// Builds; the executable's path.
+    pub(crate) fn run(&self, watch: &Watch) -> Result<PathBuf, Error> {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let flag = match self.kind {
+            CargoTarget::Example => "--example",
+            CargoTarget::Bin => "--bin",
+        };
+        let shown = self.shown();
+        let mut command = Command::new(&cargo);
+        command
+            .args(["build", "--release", flag, self.name])
+            .args(self.package.iter().flat_map(|p| ["--package", p]))
+            .arg("--message-format=json-render-diagnostics");
+        if let Some(dir) = self.dir {
+            command.current_dir(dir);
+        }
+        if let Some(target_dir) = self.target_dir {
+            command.env("CARGO_TARGET_DIR", target_dir);
+        }
+        tracing::info!("building: {shown}");
+        // Compiler messages go to the terminal as usual; the JSON to us.
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let output = watch.output(&mut command, Error::spawn(&shown))?;
+        if !output.status.success() {
+            return Err(Error::Cargo {
+                command: shown,
+                status: output.status,
+            });
+        }
+        let wanted_kind = match self.kind {
+            CargoTarget::Example => "example",
+            CargoTarget::Bin => "bin",
+        };
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|message| message["reason"] == "compiler-artifact")
+            .filter(|message| message["target"]["name"] == self.name)
+            .filter(|message| {
+                message["target"]["kind"]
+                    .as_array()
+                    .is_some_and(|kinds| kinds.iter().any(|k| k == wanted_kind))
+            })
+            .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+            .ok_or(Error::NoExecutable {
+                command: shown,
+                target: self.name.to_owned(),
+            })
+    }
+}
+
+/// A program to run: its path, arguments, and what it runs in.
+#[derive(Clone, Debug)]
+pub(crate) struct Program {
+    /// The executable.
+    pub(crate) path: PathBuf,
+    /// Its arguments.
+    pub(crate) args: Vec<String>,
+    /// Its working directory (default: the current one).
+    pub(crate) dir: Option<PathBuf>,
+    /// Variables set for it beside `PERF_DIR`.
+    pub(crate) env: Vec<(String, String)>,
+}
+
+impl Program {
+    /// `path` with `args`, in the current directory.
+    pub(crate) fn new(path: impl Into<PathBuf>, args: Vec<String>) -> Program {
+        Program {
+            path: path.into(),
+            args,
+            dir: None,
+            env: Vec::new(),
+        }
+    }
+
+    /// The command line, as the record keeps it.
+    pub(crate) fn command_line(&self) -> Vec<String> {
+        std::iter::once(self.path.display().to_string())
+            .chain(self.args.iter().cloned())
+            .collect()
+    }
+}
+
+/// Runs one program again and again into a record being staged: warm-ups
+/// into a scratch directory, measured runs into the staging directory's
+/// `runs/`, then [`finish`](Self::finish) merges them into a record and
+/// publishes it. Dropped unfinished (an error, an interrupt), it leaves
+/// nothing behind.
+pub(crate) struct Runner<'w> {
+    watch: &'w Watch,
+    program: Program,
+    shown: String,
+    staging: StagedDir,
+    warmup_dir: Option<tempfile::TempDir>,
+    runs: Vec<merge::Run>,
+    earlier_trace: Option<PathBuf>,
+}
+
+impl<'w> Runner<'w> {
+    /// A runner of `program` staging its record in `records` (which exists).
+    pub(crate) fn new(watch: &'w Watch, program: Program, records: &Path) -> Result<Self, Error> {
+        let shown = shell_words(&program.command_line());
+        Ok(Runner {
+            watch,
+            program,
+            shown,
+            staging: StagedDir::new_in(records)?,
+            warmup_dir: None,
+            runs: Vec::new(),
+            earlier_trace: None,
+        })
+    }
+
+    /// The command line as a person would type it.
+    pub(crate) fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// A run whose results are thrown away; its wall time.
+    pub(crate) fn warm_up(&mut self, what: &str) -> Result<Duration, Error> {
+        if self.warmup_dir.is_none() {
+            let scratch = tempfile::Builder::new()
+                .prefix("warmup-")
+                .tempdir_in(self.staging.path())
+                .map_err(|e| perf_format::Error::write(self.staging.path(), e))?;
+            self.warmup_dir = Some(scratch);
+        }
+        let scratch = self.warmup_dir.as_ref().map(|d| d.path().to_owned());
+        let scratch = scratch.expect("made above");
+        self.run_once(&scratch, what)
+    }
+
+    /// Measured run `number` (1-based), named `what` in messages: its wall
+    /// time and what it wrote.
+    pub(crate) fn run(
+        &mut self,
+        number: usize,
+        what: &str,
+    ) -> Result<(Duration, &merge::Run), Error> {
+        let staging = self.staging.path().to_owned();
+        let runs_dir = staging.join(layout::RUNS);
+        let before = layout::read_latest(&runs_dir).ok().flatten();
+        let elapsed = self.run_once(&staging, what)?;
+        let after = layout::read_latest(&runs_dir).ok().flatten();
+        let id = match after {
+            Some(id) if Some(&id) != before.as_ref() => id,
+            _ => {
+                return Err(Error::NoRun {
+                    run: number,
+                    command: self.shown.clone(),
+                    dir: staging,
+                });
+            }
+        };
+        let run_json = runs_dir.join(&id).join(run_files::RUN_JSON);
+        let data = RunData::load(&run_json)?;
+        let run = merge::Run::with_cpu_beside(data, &run_json)?;
+        // Only the last run keeps its timeline.
+        let trace = run_json.with_file_name(run_files::TRACE);
+        if let Some(earlier) = self.earlier_trace.replace(trace) {
+            std::fs::remove_file(&earlier)
+                .or_else(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => Ok(()),
+                    _ => Err(e),
+                })
+                .map_err(|e| perf_format::Error::write(&earlier, e))?;
+        }
+        self.runs.push(run);
+        Ok((elapsed, self.runs.last().expect("pushed above")))
+    }
+
+    /// Merges the runs into record `name`, made at `created`, and
+    /// publishes it under a new id (`records/latest` is the caller's).
+    pub(crate) fn finish(self, name: &str, created: SystemTime) -> Result<Recorded, Error> {
+        let records = self
+            .staging
+            .path()
+            .parent()
+            .expect("staged in the records directory")
+            .to_owned();
+        let claim = claim_id(&records, name, created)?;
+        let id = claim.name().to_owned();
+        let meta = RecordMeta {
+            id,
+            name: name.to_owned(),
+            source: Source::Perf,
+            command: self.program.command_line(),
+            created_at: humantime::format_rfc3339_seconds(created).to_string(),
+        };
+        let record = merge::merge(meta, &self.runs);
+        let staged_json = self.staging.path().join(RECORD_JSON);
+        files::Document::validate(&record, &staged_json).map_err(|e| match e {
+            perf_format::Error::Invalid { problem, .. } => Error::Unusable {
+                command: self.shown.clone(),
+                problem,
+            },
+            other => other.into(),
+        })?;
+        files::write_json(&staged_json, &record)?;
+        // The scratch directory of the warm-ups is not part of the record.
+        drop(self.warmup_dir);
+        let final_dir = claim.path().to_owned();
+        self.staging.publish(claim)?;
+        Ok(Recorded {
+            record,
+            path: final_dir.join(RECORD_JSON),
+        })
+    }
+
+    /// One run with `PERF_DIR` set to `perf_dir`; its wall time.
+    fn run_once(&self, perf_dir: &Path, what: &str) -> Result<Duration, Error> {
+        let shown = &self.shown;
+        tracing::debug!("{what}: PERF_DIR={} {shown}", perf_dir.display());
+        let program = &self.program;
+        let mut command = Command::new(&program.path);
+        command
+            .args(&program.args)
+            .envs(program.env.iter().map(|(k, v)| (k, v)))
+            .env("PERF_DIR", perf_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(dir) = &program.dir {
+            command.current_dir(dir);
+        }
+        let started = Instant::now();
+        let output = self.watch.output(&mut command, Error::spawn(shown))?;
+        let elapsed = started.elapsed();
+        if !output.status.success() {
+            return Err(Error::CommandFailed {
+                what: what.to_owned(),
+                command: shown.clone(),
+                status: output.status,
+                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            });
+        }
+        Ok(elapsed)
+    }
 }
 
 /// Claims a record id in `records`: `<UTC time>-<name>`, with a numeric
@@ -306,7 +437,7 @@ pub(crate) fn claim_id(records: &Path, name: &str, created: SystemTime) -> Resul
 }
 
 /// A command line as a person would type it.
-fn shell_words(words: &[impl AsRef<str>]) -> String {
+pub(crate) fn shell_words(words: &[impl AsRef<str>]) -> String {
     words
         .iter()
         .map(|w| {
@@ -324,23 +455,24 @@ fn shell_words(words: &[impl AsRef<str>]) -> String {
         .join(" ")
 }
 
-fn seconds(elapsed: Duration) -> String {
+pub(crate) fn seconds(elapsed: Duration) -> String {
     perf_format::units::duration(elapsed.as_nanos() as f64)
 }
 
 /// A progress bar on a terminal; plain lines elsewhere (CI logs); nothing
 /// when quiet.
-struct Progress {
+pub(crate) struct Progress {
     bar: Option<ProgressBar>,
     quiet: bool,
 }
 
 impl Progress {
-    fn new(total: usize, command: &str, quiet: bool) -> Self {
+    /// Progress over `total` runs, shown under `headline`.
+    pub(crate) fn new(total: usize, headline: &str, quiet: bool) -> Self {
         let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         if quiet || !interactive {
             if !quiet {
-                eprintln!("recording `{command}`");
+                eprintln!("{headline}");
             }
             return Progress { bar: None, quiet };
         }
@@ -351,20 +483,31 @@ impl Progress {
                 .progress_chars("=> "),
         );
         bar.enable_steady_tick(Duration::from_millis(120));
-        bar.println(format!("recording `{command}`"));
+        bar.println(headline);
         Progress {
             bar: Some(bar),
             quiet,
         }
     }
 
-    fn start(&self, what: String) {
+    /// A line above the bar (or on its own); nothing when quiet.
+    pub(crate) fn say(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None if !self.quiet => eprintln!("{line}"),
+            None => {}
+        }
+    }
+
+    /// The run now running.
+    pub(crate) fn start(&self, what: String) {
         if let Some(bar) = &self.bar {
             bar.set_message(what);
         }
     }
 
-    fn done(&self, line: &str) {
+    /// A run done, described by `line`.
+    pub(crate) fn done(&self, line: &str) {
         match &self.bar {
             Some(bar) => {
                 bar.inc(1);
