@@ -41,6 +41,10 @@ pub(crate) enum Command {
     Baseline(BaselineCommand),
     /// Compare a record against a baseline; exit 1 on a regression.
     Compare(CompareArgs),
+    /// Build two git revisions, run them interleaved on this machine, and
+    /// compare them as `compare` does; exit 1 on a regression.
+    #[command(long_about = AB_ABOUT)]
+    Ab(AbArgs),
     /// Hold a record against the budgets in perf.toml only; exit 1 if one is exceeded.
     Check(CheckArgs),
     /// Draw a record's flamegraph SVG (wall time, bytes allocated or CPU
@@ -167,6 +171,68 @@ pub(crate) struct CompareArgs {
     /// Output root where records are found (default: $PERF_DIR, else target/perf).
     #[arg(long, value_name = "DIR")]
     pub(crate) out: Option<PathBuf>,
+}
+
+/// `cargo perf ab --help`.
+const AB_ABOUT: &str = "\
+Build two git revisions, run them interleaved on this machine, and compare them as `compare` does; \
+exit 1 on a regression.
+
+BASE and HEAD are git revisions (anything `git rev-parse` takes: a branch, tag, commit, \
+origin/main, HEAD~1); HEAD defaults to the working tree, uncommitted changes included. A \
+revision is built in a worktree and target directory of its own under <output root>/ab/, kept \
+for later calls (the base of a pull request is built once); the working tree is built in place, \
+as `record` builds it. After the warm-ups the two programs run in pairs, one run of each side \
+per pair, half the pairs BASE first, in an order drawn from a seed (printed; --seed repeats it): \
+a machine that drifts slows both sides alike. Each side becomes a record (ab-base-COMMIT, \
+ab-head-COMMIT) and the gate judges HEAD against BASE with perf.toml's settings and budgets: \
+the same tables, formats and exit status as `compare`, with a note on the drift the \
+interleaving took out.
+
+Exit status: 0 nothing regressed, 1 a regression or an exceeded budget, 2 trouble (not a git \
+repository, an unknown revision, a side that does not build or whose run fails).";
+
+/// `cargo perf ab`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("program").required(true).args(["example", "bin"])))]
+pub(crate) struct AbArgs {
+    /// The revision to judge against: a branch, tag or commit (anything `git rev-parse` takes).
+    pub(crate) base: String,
+    /// The revision to judge [default: the working tree, uncommitted changes included].
+    pub(crate) head: Option<String>,
+    /// Measured runs a side.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub(crate) runs: u32,
+    /// Runs a side before them whose results are thrown away.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) warmup: u32,
+    /// The seed of the run order, to repeat one [default: a fresh one, printed].
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    /// Build this example of each revision with `cargo build --release`.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) example: Option<String>,
+    /// Build this binary of each revision with `cargo build --release`.
+    #[arg(long, value_name = "NAME", conflicts_with = "example")]
+    pub(crate) bin: Option<String>,
+    /// The package of --example or --bin.
+    #[arg(short, long, value_name = "SPEC")]
+    pub(crate) package: Option<String>,
+    /// How the gate judges.
+    #[command(flatten)]
+    pub(crate) gate: GateFlags,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub(crate) format: Format,
+    /// Show every row, also unchanged ones.
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// Output root: records, worktrees and builds go under DIR (default: $PERF_DIR, else target/perf).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+    /// Arguments for the program (after `--`).
+    #[arg(last = true, value_name = "ARGS")]
+    pub(crate) args: Vec<String>,
 }
 
 /// The gate's flags, over `[compare]` in perf.toml.

@@ -11,9 +11,10 @@ use perf_format::schema::compare::{BudgetReport, Comparison};
 use perf_format::schema::env::Environment;
 use perf_format::schema::record::{FunctionSamples, Record, Source};
 
+use crate::ab::{self, AbOptions};
 use crate::cli::{
-    BaselineCommand, BenchArgs, CheckArgs, Cli, Command, CompareArgs, FlamegraphArgs, GateFlags,
-    ImportCommand, ImportCriterionArgs, RecordArgs, ReportArgs,
+    AbArgs, BaselineCommand, BenchArgs, CheckArgs, Cli, Command, CompareArgs, FlamegraphArgs,
+    GateFlags, ImportCommand, ImportCriterionArgs, RecordArgs, ReportArgs,
 };
 use crate::compare::{self, Gate, guard};
 use crate::config::Config;
@@ -40,6 +41,7 @@ pub(crate) fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Import(ImportCommand::Criterion(args)) => import_command(args),
         Command::Baseline(command) => baseline_command(command),
         Command::Compare(args) => compare_command(args),
+        Command::Ab(args) => ab_command(args),
         Command::Check(args) => check_command(args),
         Command::Flamegraph(args) => flamegraph_command(args),
         Command::Report(args) => report_command(args),
@@ -237,19 +239,98 @@ fn baseline_command(command: BaselineCommand) -> Result<Outcome, Error> {
 fn compare_command(args: CompareArgs) -> Result<Outcome, Error> {
     let layout = settings::layout(args.out.as_deref())?;
     let config = Config::load(&layout.config_file())?;
-    let gate = settings::gate(&config, &args.gate);
     let (base, _) = store::load_baseline(&layout, &args.baseline)?;
     let (current, _) = store::load_record(&layout, Some(&args.against))?;
-    let comparison = judge(
-        &layout,
-        &config,
+    let shown = Shown {
+        format: args.format,
+        detail: Detail { all: args.all },
+    };
+    let verdict = Verdict {
+        baseline: (&args.baseline, &base),
+        current: &current,
+        notes: Vec::new(),
+        interleaved: false,
+    };
+    show_verdict(&layout, &config, &args.gate, shown, verdict)
+}
+
+fn ab_command(args: AbArgs) -> Result<Outcome, Error> {
+    let layout = settings::layout(args.out.as_deref())?;
+    // A perf.toml that cannot be read stops it before anything is built.
+    let config = Config::load(&layout.config_file())?;
+    let (kind, name) = match (args.example, args.bin) {
+        (Some(name), _) => (CargoTarget::Example, name),
+        (None, Some(name)) => (CargoTarget::Bin, name),
+        (None, None) => unreachable!("clap requires --example or --bin"),
+    };
+    let options = AbOptions {
+        base: args.base,
+        head: args.head,
+        runs: args.runs as usize,
+        warmup: args.warmup as usize,
+        seed: args.seed,
+        kind,
+        name,
+        package: args.package,
+        args: args.args,
+        quiet: false,
+    };
+    let made = ab::ab(&layout, &options)?;
+    let shown = Shown {
+        format: args.format,
+        detail: Detail { all: args.all },
+    };
+    let verdict = Verdict {
+        baseline: (&made.base.record.id, &made.base.record),
+        current: &made.head.record,
+        notes: made.notes,
+        interleaved: true,
+    };
+    show_verdict(&layout, &config, &args.gate, shown, verdict)
+}
+
+/// How a verdict is shown.
+#[derive(Clone, Copy, Debug)]
+struct Shown {
+    format: Format,
+    detail: Detail,
+}
+
+/// What the gate judges: `current` against `baseline` (named as given),
+/// notes of the command's own to add, and whether the two sides' runs were
+/// interleaved (so the program's wall time gates too).
+struct Verdict<'a> {
+    baseline: (&'a str, &'a Record),
+    current: &'a Record,
+    notes: Vec<String>,
+    interleaved: bool,
+}
+
+/// What `compare` and `ab` share: the gate from `flags` over `config`,
+/// the budgets, the verdict printed as `shown` (Markdown also appended to
+/// `$GITHUB_STEP_SUMMARY`), and its outcome.
+fn show_verdict(
+    layout: &Layout,
+    config: &Config,
+    flags: &GateFlags,
+    shown: Shown,
+    verdict: Verdict<'_>,
+) -> Result<Outcome, Error> {
+    let gate = Gate {
+        interleaved: verdict.interleaved,
+        ..settings::gate(config, flags)
+    };
+    let mut comparison = judge(
+        layout,
+        config,
         &gate,
-        (&args.baseline, &base),
-        &current,
-        args.gate.allow_mismatch,
+        verdict.baseline,
+        verdict.current,
+        flags.allow_mismatch,
     )?;
-    let text = render::render(&comparison, args.format, Detail { all: args.all });
-    if args.format == Format::Markdown {
+    comparison.notes.extend(verdict.notes);
+    let text = render::render(&comparison, shown.format, shown.detail);
+    if shown.format == Format::Markdown {
         append_step_summary(&text);
     }
     print(&text)?;

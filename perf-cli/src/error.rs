@@ -118,6 +118,38 @@ pub enum Error {
         /// What differs, separated by `; `.
         differences: String,
     },
+    /// `cargo perf ab` outside a git repository.
+    #[error("{dir} is not in a git repository: `cargo perf ab` builds git revisions")]
+    NotGitRepository {
+        /// The directory it ran in.
+        dir: PathBuf,
+    },
+    /// A git revision that names no commit.
+    #[error("unknown git revision {revision:?} in {repository}: {problem}")]
+    UnknownRevision {
+        /// The revision asked for.
+        revision: String,
+        /// The repository's top directory.
+        repository: PathBuf,
+        /// What git said, or why it was not asked.
+        problem: String,
+    },
+    /// A git command failed.
+    #[error("`{command}` failed: {problem}")]
+    Git {
+        /// The git command line.
+        command: String,
+        /// What git said.
+        problem: String,
+    },
+    /// Trouble with one side of `cargo perf ab`, named with its revision.
+    #[error("{side}: {source}")]
+    Side {
+        /// Which side and revision, such as `BASE origin/main (5a37189f0c1d)`.
+        side: String,
+        /// What went wrong there.
+        source: Box<Error>,
+    },
     /// No criterion results where they were looked for.
     #[error("{path}: {problem}")]
     Criterion {

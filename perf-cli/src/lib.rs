@@ -14,6 +14,7 @@
 //! The files themselves (records, comparisons, layout) are `perf_format`'s.
 #![warn(missing_docs, unreachable_pub)]
 
+mod ab;
 mod baseline;
 mod budget;
 mod cli;

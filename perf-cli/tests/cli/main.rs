@@ -1,6 +1,7 @@
 //! `cargo-perf` driven as a user drives it: in a temporary project, with
 //! records and baselines on disk, reading its output and exit status.
 
+mod ab;
 mod bad_input;
 mod baseline;
 mod browser;

@@ -1,0 +1,316 @@
+//! `cargo perf ab`: two revisions built and run on one machine, their runs
+//! interleaved, each side merged into a record, for the gate to judge.
+//!
+//! - **Where they are built.** A git revision gets a detached worktree of
+//!   its own, `<output root>/ab/worktrees/<commit>`, and a target
+//!   directory of its own, `<output root>/ab/target/<commit>`; both stay
+//!   for the next call, which then builds nothing (the base of a pull
+//!   request is built once). The working tree (HEAD's default) is built in
+//!   place into the user's own target directory, as `record` builds it.
+//!   Two checkouts never share a target directory: cargo keys a workspace
+//!   member's artifacts and freshness by its path *within* the workspace,
+//!   so another checkout whose files are older would take the first one's
+//!   binary as fresh (rust-lang/cargo#17312).
+//! - **What runs.** Each executable is copied to
+//!   `<output root>/ab/bin/<commit or working-tree>/` right after its build,
+//!   so that nothing built later replaces it; each side runs in its own
+//!   checkout (the directory matching the current one), with
+//!   `PERF_GIT_COMMIT` set to its commit (`-dirty` for a changed working
+//!   tree), which perf-core writes into every run.
+//! - **In what order.** Warm-ups of each side, alternating, then the runs
+//!   in pairs in a balanced random order ([`order`]); the seed is printed
+//!   and `--seed` repeats it.
+//! - **What is kept.** Each side becomes a record under `records/`, named
+//!   `ab-base-<commit>` and `ab-head-<commit>`, made as `record` makes one
+//!   (staged, published whole, nothing kept when a run fails or Ctrl-C
+//!   stops it); `records/latest` then names HEAD's.
+
+mod git;
+pub(crate) mod order;
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use perf_format::files;
+use perf_format::layout::{self, Layout};
+use perf_format::schema::env::short_commit;
+
+use crate::Error;
+use crate::interrupt::Watch;
+use crate::record::{Build, CargoTarget, Program, Progress, Recorded, Runner, seconds};
+use git::{Found, Repo};
+use order::Side;
+
+/// What `cargo perf ab` builds and runs.
+#[derive(Clone, Debug)]
+pub(crate) struct AbOptions {
+    /// The revision judged against.
+    pub(crate) base: String,
+    /// The revision judged; `None` for the working tree.
+    pub(crate) head: Option<String>,
+    /// Measured runs a side (at least one).
+    pub(crate) runs: usize,
+    /// Warm-up runs a side.
+    pub(crate) warmup: usize,
+    /// The order's seed; `None` for a fresh one.
+    pub(crate) seed: Option<u64>,
+    /// `--example` or `--bin`.
+    pub(crate) kind: CargoTarget,
+    /// Its name.
+    pub(crate) name: String,
+    /// `--package`.
+    pub(crate) package: Option<String>,
+    /// Arguments for the program.
+    pub(crate) args: Vec<String>,
+    /// No progress on stderr.
+    pub(crate) quiet: bool,
+}
+
+/// The two records made, and what to know when reading their comparison.
+#[derive(Debug)]
+pub(crate) struct Ab {
+    /// BASE's record.
+    pub(crate) base: Recorded,
+    /// HEAD's record.
+    pub(crate) head: Recorded,
+    /// Notes for the comparison: which revisions, the order, the drift.
+    pub(crate) notes: Vec<String>,
+}
+
+/// One side: where its code comes from.
+#[derive(Clone, Debug)]
+struct Checkout {
+    side: Side,
+    /// The revision as given; `None` for the working tree.
+    revision: Option<String>,
+    /// Its commit, with `-dirty` for a changed working tree; `None` in a
+    /// repository without commits.
+    commit: Option<String>,
+}
+
+impl Checkout {
+    /// The commit shortened, or `working-tree` without one.
+    fn short(&self) -> String {
+        match &self.commit {
+            Some(commit) => {
+                let dirty = commit.ends_with("-dirty");
+                let short = short_commit(commit.trim_end_matches("-dirty"));
+                format!("{short}{}", if dirty { "-dirty" } else { "" })
+            }
+            None => "working-tree".to_owned(),
+        }
+    }
+
+    /// `BASE origin/main (5a37189f0c1d)`, `HEAD the working tree (…-dirty)`.
+    fn label(&self) -> String {
+        let what = match &self.revision {
+            Some(revision) => revision.clone(),
+            None => "the working tree".to_owned(),
+        };
+        format!("{} {what} ({})", self.side.name(), self.short())
+    }
+
+    /// Errors of this side name it.
+    fn blame(&self) -> impl Fn(Error) -> Error + '_ {
+        move |e| Error::Side {
+            side: self.label(),
+            source: Box::new(e),
+        }
+    }
+}
+
+/// Builds both sides, runs them interleaved and writes a record of each
+/// under `layout`'s records directory.
+pub(crate) fn ab(layout: &Layout, options: &AbOptions) -> Result<Ab, Error> {
+    if options.runs == 0 {
+        return Err(
+            perf_format::Error::setting("--runs", "0", "run each side at least once").into(),
+        );
+    }
+    let cwd = std::env::current_dir().map_err(|e| perf_format::Error::read(".", e))?;
+    let repo = Repo::discover(&cwd)?;
+    let base = Checkout {
+        side: Side::Base,
+        revision: Some(options.base.clone()),
+        commit: Some(repo.commit(&options.base)?),
+    };
+    let head = match &options.head {
+        Some(revision) => Checkout {
+            side: Side::Head,
+            revision: Some(revision.clone()),
+            commit: Some(repo.commit(revision)?),
+        },
+        None => {
+            let commit = repo.commit("HEAD").ok();
+            let dirty = commit.is_some() && repo.is_dirty()?;
+            Checkout {
+                side: Side::Head,
+                revision: None,
+                commit: commit.map(|c| if dirty { format!("{c}-dirty") } else { c }),
+            }
+        }
+    };
+    let seed = options.seed.unwrap_or_else(order::fresh_seed);
+
+    let watch = Watch::begin();
+    let ab_dir = layout.output().join("ab");
+    let base_program = build(&repo, &ab_dir, &base, options, &watch).map_err(base.blame())?;
+    let head_program = build(&repo, &ab_dir, &head, options, &watch).map_err(head.blame())?;
+
+    let records = layout.records_dir();
+    files::create_dir_all(&records)?;
+    let mut base_runner = Runner::new(&watch, base_program, &records)?;
+    let mut head_runner = Runner::new(&watch, head_program, &records)?;
+    let warmups = if options.warmup == 1 {
+        "1 warm-up".to_owned()
+    } else {
+        format!("{} warm-ups", options.warmup)
+    };
+    let progress = Progress::new(
+        2 * (options.warmup + options.runs),
+        &format!(
+            "ab: {} against {}: {warmups} and {} runs a side, interleaved (seed {seed})",
+            head.label(),
+            base.label(),
+            options.runs,
+        ),
+        options.quiet,
+    );
+
+    let runner = |side| match side {
+        Side::Base => (&base, 0),
+        Side::Head => (&head, 1),
+    };
+    let runners = [&mut base_runner, &mut head_runner];
+    for i in 1..=options.warmup {
+        for side in [Side::Base, Side::Head] {
+            let (checkout, index) = runner(side);
+            let what = format!("{} warm-up {i} of {}", side.name(), options.warmup);
+            progress.start(what.clone());
+            let elapsed = runners[index].warm_up(&what).map_err(checkout.blame())?;
+            progress.done(&format!("{what}: {}", seconds(elapsed)));
+        }
+    }
+    let mut done = [0usize; 2];
+    let mut times: Vec<(Side, f64)> = Vec::with_capacity(2 * options.runs);
+    for side in order::balanced(options.runs, seed).into_iter().flatten() {
+        let (checkout, index) = runner(side);
+        done[index] += 1;
+        let what = format!("{} run {} of {}", side.name(), done[index], options.runs);
+        progress.start(what.clone());
+        let (elapsed, run) = runners[index]
+            .run(done[index], &what)
+            .map_err(checkout.blame())?;
+        progress.done(&format!(
+            "{what}: {} wall, {} functions",
+            seconds(elapsed),
+            run.data.functions.len()
+        ));
+        times.push((side, elapsed.as_secs_f64()));
+    }
+    watch.check()?;
+    let created = SystemTime::now();
+    let base_record = base_runner
+        .finish(&format!("ab-base-{}", base.short()), created)
+        .map_err(base.blame())?;
+    let head_record = head_runner
+        .finish(&format!("ab-head-{}", head.short()), created)
+        .map_err(head.blame())?;
+    layout::set_latest(&records, &head_record.record.id)?;
+    progress.say(&format!(
+        "BASE record: {}\nHEAD record: {}",
+        base_record.path.display(),
+        head_record.path.display()
+    ));
+    drop(progress);
+
+    let mut notes = vec![format!(
+        "ab: {} against {}; {} runs a side after {warmups}, interleaved in a balanced random order (seed {seed}: `--seed {seed}` repeats it).",
+        head.label(),
+        base.label(),
+        options.runs,
+    )];
+    notes.extend(order::drift_note(&times));
+    Ok(Ab {
+        base: base_record,
+        head: head_record,
+        notes,
+    })
+}
+
+/// Builds `checkout`'s program: a revision in its worktree and target
+/// directory, the working tree in place; the copy it will run.
+fn build(
+    repo: &Repo,
+    ab_dir: &Path,
+    checkout: &Checkout,
+    options: &AbOptions,
+    watch: &Watch,
+) -> Result<Program, Error> {
+    let (source_dir, target_dir, bin_dir) = match (&checkout.revision, &checkout.commit) {
+        (Some(_), Some(commit)) => {
+            let short = checkout.short();
+            let worktree = ab_dir.join("worktrees").join(&short);
+            match repo.worktree(&worktree, commit, watch)? {
+                Found::Made => tracing::info!("made the worktree {}", worktree.display()),
+                Found::Reused => tracing::info!("reusing the worktree {}", worktree.display()),
+                Found::Remade => tracing::warn!(
+                    "the worktree {} was broken or changed: made it again",
+                    worktree.display()
+                ),
+            }
+            let dir = repo.same_place_in(&worktree);
+            if !dir.is_dir() {
+                return Err(perf_format::Error::read(
+                    &dir,
+                    std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "this directory does not exist at that commit",
+                    ),
+                )
+                .into());
+            }
+            (
+                Some(dir),
+                Some(ab_dir.join("target").join(&short)),
+                ab_dir.join("bin").join(&short),
+            )
+        }
+        _ => (None, None, ab_dir.join("bin").join("working-tree")),
+    };
+    let build = Build {
+        kind: options.kind,
+        name: &options.name,
+        package: options.package.as_deref(),
+        dir: source_dir.as_deref(),
+        target_dir: target_dir.as_deref(),
+    };
+    let built = build.run(watch)?;
+    let executable = keep_copy(&built, &bin_dir)?;
+    let mut program = Program::new(executable, options.args.clone());
+    program.dir = source_dir;
+    if let Some(commit) = &checkout.commit {
+        program
+            .env
+            .push(("PERF_GIT_COMMIT".to_owned(), commit.clone()));
+    }
+    tracing::debug!("{} runs {}", checkout.label(), program.path.display());
+    Ok(program)
+}
+
+/// Copies `executable` into `dir`, replacing an earlier copy whole; the copy.
+fn keep_copy(executable: &Path, dir: &Path) -> Result<PathBuf, Error> {
+    files::create_dir_all(dir)?;
+    let name = executable.file_name().unwrap_or_else(|| "program".as_ref());
+    let copy = dir.join(name);
+    // Closed before it is filled and run: nothing holds it open for writing.
+    let temp = tempfile::Builder::new()
+        .prefix(files::TEMP_PREFIX)
+        .tempfile_in(dir)
+        .map_err(|e| perf_format::Error::write(dir, e))?
+        .into_temp_path();
+    std::fs::copy(executable, &temp).map_err(|e| perf_format::Error::write(&temp, e))?;
+    temp.persist(&copy)
+        .map_err(|e| perf_format::Error::write(&copy, e.error))?;
+    Ok(copy)
+}

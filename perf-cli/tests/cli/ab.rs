@@ -1,0 +1,278 @@
+//! `cargo perf ab` in a real git repository with a real cargo build: two
+//! revisions of a tiny program built in their worktrees, run interleaved,
+//! judged. The program depends on nothing (it writes its `run.json` by
+//! hand, as perf-core would), so each build takes about a second; its
+//! figures are constants, so nothing depends on timing: the alloc count
+//! per call is what changes between the revisions.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use perf_format::schema::compare::{Comparison, Row, Verdict};
+use perf_format::schema::record::{Metric, Record};
+use predicates::str::contains;
+
+use crate::util::{Project, trouble};
+
+/// A program that writes one run of `app::work` (called 100 times,
+/// `allocs` allocations a call) into `$PERF_DIR`, its commit taken from
+/// `$PERF_GIT_COMMIT`.
+fn program(allocs: u32) -> String {
+    format!(
+        r##"use std::time::{{SystemTime, UNIX_EPOCH}};
+
+const ALLOCS: u64 = {allocs};
+
+fn main() {{
+    let dir = std::path::PathBuf::from(std::env::var_os("PERF_DIR").expect("PERF_DIR"));
+    let commit = match std::env::var("PERF_GIT_COMMIT") {{
+        Ok(c) => format!("\"{{c}}\""),
+        Err(_) => "null".to_owned(),
+    }};
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let id = format!("{{nanos}}-{{}}", std::process::id());
+    let allocs = 100 * ALLOCS;
+    let bytes = 64 * allocs;
+    let run = format!(r#"{{{{
+  "schema": "perf-run/1", "id": "{{id}}", "name": "abdemo",
+  "env": {{{{"git_commit": {{commit}}, "host": "ci", "os": "Linux", "arch": "x86_64", "cpu": null,
+           "cores": 2, "started_at": "2026-11-01T00:00:00.000Z", "pid": 1,
+           "debug_build": false, "perf_version": "0.1.0"}}}},
+  "duration_ns": 2000000, "alloc_tracking": true,
+  "threads": [{{{{"index": 0, "name": "main", "calls": 100}}}}],
+  "functions": [{{{{"name": "app::work", "file": "src/main.rs", "line": 1, "calls": 100,
+    "total_ns": 1000000, "self_ns": 1000000, "mean_ns": 10000, "p50_ns": 10000,
+    "p95_ns": 10000, "p99_ns": 10000, "max_ns": 10000, "cpu_ns": null,
+    "self_allocs": {{allocs}}, "total_allocs": {{allocs}},
+    "self_alloc_bytes": {{bytes}}, "total_alloc_bytes": {{bytes}}}}}}],
+  "call_tree": [{{{{"id": 0, "parent": null, "function": "app::work", "calls": 100,
+    "total_ns": 1000000, "self_ns": 1000000, "total_allocs": {{allocs}}, "self_allocs": {{allocs}},
+    "total_alloc_bytes": {{bytes}}, "self_alloc_bytes": {{bytes}}}}}}],
+  "trace": {{{{"events": 100, "dropped_events": 0}}}}
+}}}}"#);
+    let runs = dir.join("runs");
+    std::fs::create_dir_all(runs.join(&id)).unwrap();
+    std::fs::write(runs.join(&id).join("run.json"), run).unwrap();
+    std::fs::write(runs.join("latest"), format!("{{id}}\n")).unwrap();
+}}
+"##
+    )
+}
+
+/// `git ARGS` in `dir`, with an author and no user configuration.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "perf")
+        .env("GIT_AUTHOR_EMAIL", "perf@example.invalid")
+        .env("GIT_COMMITTER_NAME", "perf")
+        .env("GIT_COMMITTER_EMAIL", "perf@example.invalid")
+        .output()
+        .expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+/// A git repository holding the program with one allocation a call,
+/// committed; returns the project and the commit.
+fn repository() -> (Project, String) {
+    let project = Project::new();
+    let dir = project.path();
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"abdemo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join(".gitignore"), "/target\n").unwrap();
+    std::fs::write(dir.join("src/main.rs"), program(1)).unwrap();
+    git(dir, &["init", "--quiet", "--initial-branch=main"]);
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "--quiet", "-m", "one allocation a call"]);
+    let commit = git(dir, &["rev-parse", "HEAD"]);
+    (project, commit)
+}
+
+/// The record of each id in `records/`, by name.
+fn records(project: &Project) -> Vec<Record> {
+    let dir = project.path().join("target/perf/records");
+    let mut records: Vec<Record> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| {
+            let text = std::fs::read_to_string(e.path().join("record.json")).unwrap();
+            serde_json::from_str(&text).unwrap()
+        })
+        .collect();
+    records.sort_by(|a, b| a.id.cmp(&b.id));
+    records
+}
+
+fn alloc_row(comparison: &Comparison) -> &perf_format::schema::compare::Judged {
+    comparison
+        .rows
+        .iter()
+        .filter_map(Row::judged)
+        .find(|r| r.function == "app::work" && r.metric == Metric::AllocsPerCall)
+        .expect("a row of app::work's allocations")
+}
+
+#[test]
+fn the_working_tree_against_a_commit_built_in_its_worktree_and_reused() {
+    let (project, commit) = repository();
+    let short = &commit[..12];
+    // The working tree allocates twice a call: a regression, not committed.
+    std::fs::write(project.path().join("src/main.rs"), program(2)).unwrap();
+    let ab = |runs: &str| {
+        let args = [
+            "ab", "HEAD", "--bin", "abdemo", "--runs", runs, "--seed", "42",
+        ];
+        let output = project
+            .perf()
+            .args(args)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        let comparison: Comparison = serde_json::from_slice(&output.stdout).expect("JSON");
+        (comparison, stderr)
+    };
+
+    let (comparison, stderr) = ab("3");
+    let row = alloc_row(&comparison);
+    assert_eq!(row.verdict, Verdict::Regressed);
+    assert_eq!((row.baseline, row.current), (1.0, 2.0));
+    assert!(comparison.failed);
+    assert!(stderr.contains("(seed 42)"), "{stderr}");
+    let notes = comparison.notes.join("\n");
+    assert!(
+        notes.contains(&format!(
+            "ab: HEAD the working tree ({short}-dirty) against BASE HEAD ({short}); 3 runs a side after 1 warm-up, interleaved in a balanced random order (seed 42: `--seed 42` repeats it)."
+        )),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("interleaving: whole-run wall time drifted"),
+        "{notes}"
+    );
+    assert!(notes.contains("(median of 3 pairs"), "{notes}");
+
+    // A record a side, the commit of each in its runs, HEAD's the latest.
+    let made = records(&project);
+    let names: Vec<&str> = made.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [format!("ab-base-{short}"), format!("ab-head-{short}-dirty")]
+    );
+    assert_eq!(made[0].env.git_commit.as_deref(), Some(commit.as_str()));
+    assert_eq!(made[1].env.git_commit, Some(format!("{commit}-dirty")));
+    assert_eq!((made[0].runs.len(), made[1].runs.len()), (3, 3));
+    let latest =
+        std::fs::read_to_string(project.path().join("target/perf/records/latest")).unwrap();
+    assert_eq!(latest.trim(), made[1].id);
+    // Each side runs its own copy of its build.
+    let ab_dir = project.path().join("target/perf/ab");
+    assert!(made[0].command[0].starts_with(ab_dir.join("bin").join(short).to_str().unwrap()));
+    assert!(made[1].command[0].starts_with(ab_dir.join("bin/working-tree").to_str().unwrap()));
+
+    // The worktree stays for the next call, which reuses it as it is.
+    let worktree = ab_dir.join("worktrees").join(short);
+    assert_eq!(git(&worktree, &["rev-parse", "HEAD"]), commit);
+    std::fs::write(worktree.join("left-by-the-first-call"), "").unwrap();
+    ab("2");
+    assert!(worktree.join("left-by-the-first-call").exists());
+
+    // Deleted by hand, it is made again.
+    std::fs::remove_dir_all(&worktree).unwrap();
+    let (comparison, _) = ab("1");
+    assert_eq!(alloc_row(&comparison).verdict, Verdict::Regressed);
+    assert_eq!(git(&worktree, &["rev-parse", "HEAD"]), commit);
+    assert_eq!(records(&project).len(), 6);
+}
+
+#[test]
+fn two_commits_with_the_same_code_pass() {
+    let (project, first) = repository();
+    std::fs::write(project.path().join("README"), "no code changed\n").unwrap();
+    git(project.path(), &["add", "README"]);
+    git(project.path(), &["commit", "--quiet", "-m", "a readme"]);
+    project
+        .perf()
+        .args(["ab", &first, "main", "--bin", "abdemo", "--runs", "2"])
+        .args(["--warmup", "0", "--format", "markdown"])
+        .assert()
+        .code(0)
+        .stdout(contains(
+            "interleaving: HEAD/BASE whole-run wall time within a pair",
+        ))
+        .stderr(contains(format!(
+            "HEAD main ({})",
+            &git(project.path(), &["rev-parse", "main"])[..12]
+        )));
+}
+
+#[test]
+fn outside_a_git_repository() {
+    let project = Project::new();
+    trouble(
+        &project,
+        &["ab", "main", "--example", "checkout"],
+        "is not in a git repository: `cargo perf ab` builds git revisions",
+    );
+}
+
+#[test]
+fn an_unknown_revision() {
+    let (project, _) = repository();
+    trouble(
+        &project,
+        &["ab", "no-such-branch", "--bin", "abdemo"],
+        "unknown git revision \"no-such-branch\" in ",
+    );
+    trouble(
+        &project,
+        &["ab", "main", "nope~3", "--bin", "abdemo"],
+        "unknown git revision \"nope~3\"",
+    );
+}
+
+#[test]
+fn a_program_missing_at_base_names_the_side_and_revision() {
+    let (project, commit) = repository();
+    let dir = project.path();
+    std::fs::create_dir_all(dir.join("src/bin")).unwrap();
+    std::fs::write(dir.join("src/bin/extra.rs"), program(1)).unwrap();
+    let output = project
+        .perf()
+        .args(["ab", "main", "--bin", "extra", "--runs", "1"])
+        .assert()
+        .code(2)
+        .stdout(predicates::str::is_empty())
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr.trim_end().lines().last().unwrap_or_default();
+    assert_eq!(
+        last,
+        format!(
+            "error: BASE main ({}): `cargo build --release --bin extra` failed (exit status: 101): see its output above",
+            &commit[..12]
+        ),
+        "{stderr}"
+    );
+    assert!(!has_records(dir));
+}
+
+fn has_records(dir: &Path) -> bool {
+    let records: PathBuf = dir.join("target/perf/records");
+    std::fs::read_dir(records).is_ok_and(|mut e| e.any(|e| e.is_ok_and(|e| e.path().is_dir())))
+}
