@@ -1,7 +1,11 @@
-//! The CI story of `examples/ci/github-actions.yml`, played on a temporary
-//! copy of the `checkout` example as a project of its own: record, save the
-//! baseline, plant a regression through `CHECKOUT_REGRESSION`, see the gate
-//! fail (exit 1) and name the function; take it out, see the gate pass.
+//! The record-and-compare story, played on a temporary copy of the
+//! `checkout` example as a project of its own: record, save the baseline,
+//! plant a regression through `CHECKOUT_REGRESSION`, see the gate fail
+//! (exit 1) and name the function; take it out, see the gate pass. And the
+//! commands of `examples/ci/github-actions.yml` (`ab` on pull requests,
+//! `record` and `baseline save` on main) parse. (`ab` itself is played in
+//! `tests/cli/ab.rs`, on a program that builds in a second: a copy of
+//! `checkout` built from nothing for the base side takes a minute here.)
 //! A test binary of its own, so that no other test loads the machine while
 //! it measures.
 
@@ -92,7 +96,7 @@ fn text(bytes: &[u8]) -> String {
 fn a_planted_regression_fails_the_gate_and_is_named_then_passes_once_removed() {
     let shop = shop();
     std::fs::create_dir_all(shop.path().join("perf")).unwrap();
-    // The workflow's own commands.
+    // The commands of the workflow's push to main, and of comparing by hand.
     let record = ["record", "--runs", "10", "--example", "checkout"];
     let compare = ["compare", "main", "--format", "markdown"];
 
@@ -145,15 +149,12 @@ fn cargo_perf_commands(text: &str) -> Vec<Vec<String>> {
         .filter_map(|line| line.split_once("cargo perf ").map(|(_, rest)| rest))
         .map(|rest| {
             // A comment or a shell operator ends the command.
-            rest.split(" #")
-                .next()
-                .unwrap_or_default()
-                .split("&&")
-                .next()
-                .unwrap_or_default()
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect()
+            let end = [" #", "&&", "|", ">", ";"]
+                .iter()
+                .filter_map(|op| rest.find(op))
+                .min()
+                .unwrap_or(rest.len());
+            rest[..end].split_whitespace().map(str::to_owned).collect()
         })
         .collect()
 }
@@ -187,11 +188,7 @@ fn the_workflow_runs_commands_cargo_perf_accepts_on_an_example_that_exists() {
     }
     let commands = cargo_perf_commands(&steps);
     let verbs: Vec<&str> = commands.iter().map(|c| c[0].as_str()).collect();
-    assert_eq!(
-        verbs,
-        ["record", "baseline", "record", "compare", "baseline"],
-        "{commands:?}"
-    );
+    assert_eq!(verbs, ["ab", "record", "baseline"], "{commands:?}");
     for command in &commands {
         let argv = ["cargo-perf".to_owned()]
             .into_iter()
@@ -200,7 +197,11 @@ fn the_workflow_runs_commands_cargo_perf_accepts_on_an_example_that_exists() {
             panic!("cargo perf {}: {e}", command.join(" "));
         }
     }
-    // The program it records is this workspace's checkout example.
-    assert!(workflow.contains("--example checkout"));
+    // The program it runs is this workspace's checkout example, and the
+    // table of a pull request is one comment, found by its marker.
+    assert!(
+        workflow.contains("cargo perf ab \"$BASE\" --runs 10 --example checkout --format markdown")
+    );
+    assert!(workflow.contains("<!-- cargo-perf -->") && workflow.contains("updateComment"));
     assert!(workspace().join("examples/checkout.rs").is_file());
 }
