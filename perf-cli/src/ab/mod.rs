@@ -110,11 +110,14 @@ impl Checkout {
         format!("{} {what} ({})", self.side.name(), self.short())
     }
 
-    /// Errors of this side name it.
+    /// Errors of this side name it; an interrupt is nobody's side.
     fn blame(&self) -> impl Fn(Error) -> Error + '_ {
-        move |e| Error::Side {
-            side: self.label(),
-            source: Box::new(e),
+        move |e| match e {
+            Error::Interrupted { .. } => e,
+            e => Error::Side {
+                side: self.label(),
+                source: Box::new(e),
+            },
         }
     }
 }
