@@ -200,8 +200,8 @@ pub(crate) struct AbArgs {
     pub(crate) base: String,
     /// The revision to judge [default: the working tree, uncommitted changes included].
     pub(crate) head: Option<String>,
-    /// Measured runs a side.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    /// Measured runs a side (a record keeps at most 2 000).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=MAX_SAMPLES as i64))]
     pub(crate) runs: u32,
     /// Runs a side before them whose results are thrown away.
     #[arg(long, default_value_t = 1)]

@@ -354,7 +354,12 @@ fn judge(
     allow_mismatch: bool,
 ) -> Result<Comparison, Error> {
     let mismatches = guard::check(baseline, (&current.id, current), allow_mismatch)?;
-    let budgets = budget::check(&config.budgets, current, &layout.config_file())?;
+    let budgets = budget::check(
+        &config.budgets,
+        current,
+        &layout.config_file(),
+        gate.settings.significance,
+    )?;
     let mut comparison = compare::compare(baseline, (&current.id, current), gate, budgets);
     comparison.mismatches = mismatches;
     Ok(comparison)
@@ -510,7 +515,12 @@ fn check_command(args: CheckArgs) -> Result<Outcome, Error> {
         });
     }
     let (current, _) = store::load_record(&layout, Some(&args.against))?;
-    let checks = budget::check(&config.budgets, &current, &config_path)?;
+    let checks = budget::check(
+        &config.budgets,
+        &current,
+        &config_path,
+        config.compare.significance,
+    )?;
     let report = BudgetReport::new(current.id.clone(), checks);
     print(&render::budgets(&report, &config_path, args.format))?;
     Ok(if report.failed {

@@ -264,9 +264,12 @@ fn notes(
     if !undecided.is_empty() {
         let most = undecided.iter().filter_map(|r| r.runs_needed).max();
         notes.push(format!(
-            "{} that gate {} inconclusive: neither changed for sure nor shown within ±{}{}",
-            units::plural(undecided.len() as u64, "row"),
-            if undecided.len() == 1 { "is" } else { "are" },
+            "{} inconclusive: neither changed for sure nor shown within ±{}{}",
+            if undecided.len() == 1 {
+                "1 row that gates is".to_owned()
+            } else {
+                format!("{} rows that gate are", undecided.len())
+            },
             units::percent(settings.threshold),
             most.map_or_else(String::new, |n| format!(
                 "; about {n} runs a side would decide {}",

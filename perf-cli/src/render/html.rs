@@ -99,7 +99,7 @@ impl Output for Html {
     fn hidden(&self, count: usize, out: &mut String) {
         let _ = writeln!(
             out,
-            "<p class=\"muted\">{count} unchanged rows not shown (<code>cargo perf compare --all</code> shows them).</p>"
+            "<p class=\"muted\">{count} rows not shown: unchanged, or not gated and inconclusive (<code>cargo perf compare --all</code> shows them).</p>"
         );
     }
 

@@ -191,7 +191,7 @@ struct View<'a> {
     culprits: Vec<String>,
     /// The rows shown, with their cells.
     rows: Vec<Cells<'a>>,
-    /// Unchanged rows left out.
+    /// Rows left out: unchanged ones, and inconclusive ones that do not gate.
     hidden: usize,
     /// One line per budget, and whether it was exceeded.
     budgets: Vec<(String, bool)>,
@@ -216,12 +216,15 @@ struct Cells<'a> {
 
 impl<'a> View<'a> {
     fn new(comparison: &'a Comparison, detail: Detail) -> View<'a> {
-        // Rows to show: every row that is not unchanged, time/call of every
-        // function (so each function appears once) and the whole program's
-        // time/run, unless all are asked for.
+        // Rows to show: every row that is not unchanged (but for rows that
+        // do not gate and are inconclusive: p95s on a few runs), time/call
+        // of every function (so each function appears once) and the whole
+        // program's time/run, unless all are asked for.
         let (shown, hidden): (Vec<&Row>, Vec<&Row>) = comparison.rows.iter().partition(|row| {
+            let quiet = row.verdict() == Verdict::Unchanged
+                || (row.verdict() == Verdict::Inconclusive && !row.gated());
             detail.all
-                || row.verdict() != Verdict::Unchanged
+                || !quiet
                 || matches!(row.metric(), Some(Metric::TimePerCall | Metric::TimePerRun))
         });
         View {
@@ -379,13 +382,20 @@ fn budget_line(check: &BudgetCheck) -> String {
         Metric::P95 => "p95",
         _ => "allocs/call",
     };
+    let (relation, outcome) = if check.exceeded {
+        (">", "EXCEEDED")
+    } else if check.measured > check.limit {
+        // The median is over, but some runs are under: not proven.
+        (">", "over in the median only, not exceeded for sure")
+    } else {
+        ("≤", "ok")
+    };
     format!(
-        "{} {name} {} {} {} {}",
+        "{} {name} {} (at least {}) {relation} {} {outcome}",
         check.function,
         check.metric.format(check.measured),
-        if check.exceeded { ">" } else { "≤" },
+        check.metric.format(check.lower_bound),
         check.metric.format(check.limit),
-        if check.exceeded { "EXCEEDED" } else { "ok" }
     )
 }
 

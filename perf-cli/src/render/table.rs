@@ -56,7 +56,10 @@ impl Output for Table {
     }
 
     fn hidden(&self, count: usize, out: &mut String) {
-        let _ = writeln!(out, "({count} unchanged rows not shown; --all shows them)");
+        let _ = writeln!(
+            out,
+            "({count} rows not shown: unchanged, or not gated and inconclusive; --all shows them)"
+        );
     }
 
     fn culprits(&self, lines: &[String], out: &mut String) {

@@ -1,5 +1,6 @@
 //! `cargo perf compare`: what it finds, what it names, how it exits.
 
+use perf_format::schema::record::Metric;
 use predicates::str::contains;
 
 use crate::util::{Project, program, record, record_on, record_wandering, service, with};
@@ -65,7 +66,7 @@ fn one_more_allocation_per_call_fails() {
         .assert()
         .code(1)
         .stdout(contains("app::format: allocs/call +100.0% (1 → 2)"))
-        .stdout(contains("app::render      allocs/call         6        11   +83.3%  exact                -  regressed (via app::format)"))
+        .stdout(contains("app::render      allocs/call         6        11   +83.3%  exact              -  regressed (via app::format)"))
         .stdout(contains("FAILED: 1 regression: app::format; 4 rows follow from it."));
 }
 
@@ -242,7 +243,7 @@ fn budgets_fail_compare_and_check() {
         .code(1)
         .stdout(contains("db::query p95 "))
         .stdout(contains(" > 10.0 µs EXCEEDED"))
-        .stdout(contains("db::query allocs/call 1 ≤ 4 ok"));
+        .stdout(contains("db::query allocs/call 1 (at least 1) ≤ 4 ok"));
     project
         .perf()
         .args(["check"])
@@ -260,6 +261,45 @@ fn budgets_fail_compare_and_check() {
         .assert()
         .code(0)
         .stdout(contains("all 1 limits met."));
+}
+
+#[test]
+fn a_budget_the_runs_straddle_is_not_exceeded_until_it_is_for_sure() {
+    let current = record("cur", &program(), 10, 2);
+    let mut times = current
+        .function("db::query")
+        .unwrap()
+        .get(Metric::TimePerCall)
+        .unwrap()
+        .to_vec();
+    times.sort_by(f64::total_cmp);
+    let project = project_with(&record("base", &program(), 10, 1), &current);
+    // Under the median, over the fastest runs: over in the median only.
+    let limit = format!("{}ns", times[2].round());
+    std::fs::write(
+        project.path().join("perf.toml"),
+        format!("[[budget]]\nfunction = \"db::query\"\nmean = \"{limit}\"\n"),
+    )
+    .unwrap();
+    project
+        .perf()
+        .args(["check"])
+        .assert()
+        .code(0)
+        .stdout(contains("over in the median only, not exceeded for sure"));
+    // Under every run: exceeded.
+    let limit = format!("{}ns", (times[0] * 0.9).round());
+    std::fs::write(
+        project.path().join("perf.toml"),
+        format!("[[budget]]\nfunction = \"db::query\"\nmean = \"{limit}\"\n"),
+    )
+    .unwrap();
+    project
+        .perf()
+        .args(["check"])
+        .assert()
+        .code(1)
+        .stdout(contains("EXCEEDED"));
 }
 
 #[test]

@@ -506,19 +506,33 @@ pub struct BudgetCheck {
     pub limit: f64,
     /// The record's median over its samples.
     pub measured: f64,
-    /// Whether the measured value is above the limit.
+    /// A lower confidence bound of that median (at 1 − α, from the order
+    /// of the samples, assuming nothing of their shape; the smallest sample
+    /// when the runs are too few for the confidence).
+    #[serde(default)]
+    pub lower_bound: f64,
+    /// Whether the limit is exceeded for sure: the lower bound is above
+    /// it. A median above the limit with a bound below is not (yet).
     pub exceeded: bool,
 }
 
 impl BudgetCheck {
-    /// `metric` of `function` measured at `measured` against `limit`.
-    pub fn new(function: impl Into<String>, metric: Metric, limit: f64, measured: f64) -> Self {
+    /// `metric` of `function` with median `measured` and its lower
+    /// confidence bound `lower_bound`, against `limit`.
+    pub fn new(
+        function: impl Into<String>,
+        metric: Metric,
+        limit: f64,
+        measured: f64,
+        lower_bound: f64,
+    ) -> Self {
         BudgetCheck {
             function: function.into(),
             metric,
             limit,
             measured,
-            exceeded: measured > limit,
+            lower_bound,
+            exceeded: lower_bound > limit,
         }
     }
 }
