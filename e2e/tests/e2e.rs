@@ -81,6 +81,18 @@ fn counts_every_call_of_eight_threads_that_ended_before_finish() {
 }
 
 #[test]
+fn one_interrupted_call_moves_the_mean_but_not_the_trimmed_mean() {
+    let f = run("interrupted");
+    let steady = function(&f.run, "workload::steady");
+    assert_eq!(steady.calls, 1000);
+    let typical = steady.p50_ns as f64;
+    // 4 ms over 1 000 calls of ~20 µs: the mean moves by about 20%.
+    assert!(steady.mean_ns as f64 > typical * 1.1, "{steady:?}");
+    let trimmed = steady.trimmed_mean_ns.expect("1 000 calls are trimmed") as f64;
+    assert!((trimmed - typical).abs() / typical < 0.05, "{steady:?}");
+}
+
+#[test]
 fn attributes_allocations_to_the_function_that_makes_them() {
     let f = run("allocs");
     let inner = function(&f.run, "workload::three_allocs");

@@ -222,6 +222,18 @@ mod tests {
     }
 
     #[test]
+    fn a_runs_time_per_call_leaves_out_its_slowest_calls() {
+        let mut stats = FunctionStats::new("f", "f.rs", 1);
+        stats.calls = 1_000;
+        stats.total_ns = 24_000_000;
+        stats.mean_ns = 24_000;
+        assert_eq!(time_per_call(&stats), 24_000.0);
+        // The slowest 1% held one 4 ms stall: 20 µs a call without it.
+        stats.trimmed_mean_ns = Some(20_000);
+        assert_eq!(time_per_call(&stats), 20_000.0);
+    }
+
+    #[test]
     fn cpu_stacks_are_means_over_the_sampled_runs() {
         let one = vec![stack(&["main", "a"], 4.0), stack(&["main", "b"], 1.0)];
         let two = vec![stack(&["main", "a"], 2.0)];

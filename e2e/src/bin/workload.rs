@@ -21,10 +21,11 @@ fn main() -> ExitCode {
         "off-cpu" => off_cpu,
         "toggle" => toggle,
         "shapes" => shapes,
+        "interrupted" => interrupted,
         "empty" => || {},
         _ => {
             eprintln!(
-                "usage: workload <threads|allocs|recursion|panic|async|off-cpu|toggle|shapes|empty>"
+                "usage: workload <threads|allocs|recursion|panic|async|off-cpu|toggle|shapes|interrupted|empty>"
             );
             return ExitCode::from(2);
         }
@@ -148,6 +149,26 @@ fn spins() {
     let start = Instant::now();
     while start.elapsed() < Duration::from_millis(30) {
         black_box(0);
+    }
+}
+
+/// About 20 µs of work per call; call `stall` also sleeps 4 ms, as a call
+/// that lost its timeslice would.
+#[profile]
+fn steady(stall: bool) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_micros(20) {
+        black_box(0);
+    }
+    if stall {
+        std::thread::sleep(Duration::from_millis(4));
+    }
+}
+
+/// 1 000 calls of `steady`, one of them interrupted.
+fn interrupted() {
+    for i in 0..1000 {
+        steady(i == 500);
     }
 }
 
