@@ -6,6 +6,8 @@
 //! tools that drive the gate themselves (perf's own benches and end-to-end
 //! tests among them):
 //! - [`record()`] runs a program and merges its runs into a record;
+//! - [`interleave`] runs two built programs interleaved, as `cargo perf ab`
+//!   does, into a record of each;
 //! - [`load_record_file`] reads a record, baseline or `run.json` as a record;
 //! - [`compare()`] judges one record against another by a [`Gate`];
 //! - [`render()`] shows the verdict as a table, Markdown, JSON or HTML;
@@ -38,6 +40,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
+pub use ab::{Ab, interleave};
 pub use cli::Cli;
 pub use compare::{FailOn, Gate, compare};
 pub use error::Error;

@@ -37,7 +37,9 @@ use perf_format::schema::env::short_commit;
 
 use crate::Error;
 use crate::interrupt::Watch;
-use crate::record::{Build, CargoTarget, Program, Progress, Recorded, Runner, seconds};
+use crate::record::{
+    Build, CargoTarget, Program, Progress, Recorded, Runner, seconds, shell_words,
+};
 use git::{Found, Repo};
 use order::Side;
 
@@ -66,15 +68,18 @@ pub(crate) struct AbOptions {
     pub(crate) quiet: bool,
 }
 
-/// The two records made, and what to know when reading their comparison.
+/// The two records made by [`interleave`] (or `cargo perf ab`), and what
+/// to know when reading their comparison.
 #[derive(Debug)]
-pub(crate) struct Ab {
+#[non_exhaustive]
+pub struct Ab {
     /// BASE's record.
-    pub(crate) base: Recorded,
+    pub base: Recorded,
     /// HEAD's record.
-    pub(crate) head: Recorded,
-    /// Notes for the comparison: which revisions, the order, the drift.
-    pub(crate) notes: Vec<String>,
+    pub head: Recorded,
+    /// Notes for the comparison: which sides, the order and its seed, the
+    /// drift that interleaving cancelled.
+    pub notes: Vec<String>,
 }
 
 /// One side: where its code comes from.
@@ -112,13 +117,8 @@ impl Checkout {
 
     /// Errors of this side name it; an interrupt is nobody's side.
     fn blame(&self) -> impl Fn(Error) -> Error + '_ {
-        move |e| match e {
-            Error::Interrupted { .. } => e,
-            e => Error::Side {
-                side: self.label(),
-                source: Box::new(e),
-            },
-        }
+        let label = self.label();
+        move |e| blame(&label)(e)
     }
 }
 
@@ -159,25 +159,134 @@ pub(crate) fn ab(layout: &Layout, options: &AbOptions) -> Result<Ab, Error> {
     let ab_dir = layout.output().join("ab");
     let base_program = build(&repo, &ab_dir, &base, options, &watch).map_err(base.blame())?;
     let head_program = build(&repo, &ab_dir, &head, options, &watch).map_err(head.blame())?;
+    let plan = Plan {
+        runs: options.runs,
+        warmup: options.warmup,
+        seed,
+        quiet: options.quiet,
+    };
+    run_sides(
+        layout,
+        &watch,
+        Contender {
+            program: base_program,
+            label: base.label(),
+            record: format!("ab-base-{}", base.short()),
+        },
+        Contender {
+            program: head_program,
+            label: head.label(),
+            record: format!("ab-head-{}", head.short()),
+        },
+        &plan,
+    )
+}
 
+/// Runs two programs that are already built, `base` and `head` (command
+/// lines: the executable, then its arguments), exactly as `cargo perf ab`
+/// runs its two sides: `warmup` warm-up runs of each, alternating, then
+/// `runs` pairs of runs, one of each side, half of the pairs starting with
+/// BASE, which ones drawn from `seed`; each side's runs are merged into a
+/// record under `layout`'s records directory (`ab-base`, `ab-head`;
+/// `records/latest` then names HEAD's), ready for [`compare()`](crate::compare())
+/// with [`Gate::interleaved`](crate::Gate::interleaved) set. The programs
+/// run in the current directory; nothing is printed: the notes say what
+/// `ab` would add to the comparison (the seed, what the interleaving
+/// cancelled).
+pub fn interleave(
+    layout: &Layout,
+    base: &[String],
+    head: &[String],
+    runs: usize,
+    warmup: usize,
+    seed: u64,
+) -> Result<Ab, Error> {
+    if runs == 0 {
+        return Err(
+            perf_format::Error::setting("--runs", "0", "run each side at least once").into(),
+        );
+    }
+    let contender = |side: Side, words: &[String]| -> Result<Contender, Error> {
+        let Some((path, args)) = words.split_first() else {
+            return Err(perf_format::Error::setting(
+                "command",
+                "",
+                "give each side's program and its arguments",
+            )
+            .into());
+        };
+        let program = Program::new(path, args.to_vec());
+        Ok(Contender {
+            label: format!("{} `{}`", side.name(), shell_words(&program.command_line())),
+            record: format!("ab-{}", side.name().to_lowercase()),
+            program,
+        })
+    };
+    let plan = Plan {
+        runs,
+        warmup,
+        seed,
+        quiet: true,
+    };
+    let watch = Watch::begin();
+    run_sides(
+        layout,
+        &watch,
+        contender(Side::Base, base)?,
+        contender(Side::Head, head)?,
+        &plan,
+    )
+}
+
+/// One side ready to run: its program, how messages name it, and the
+/// name of its record.
+struct Contender {
+    program: Program,
+    label: String,
+    record: String,
+}
+
+impl Contender {
+    /// Errors of this side name it; an interrupt is nobody's side.
+    fn blame(&self) -> impl Fn(Error) -> Error + '_ {
+        blame(&self.label)
+    }
+}
+
+/// How many runs, in what order, and whether to show progress.
+struct Plan {
+    runs: usize,
+    warmup: usize,
+    seed: u64,
+    quiet: bool,
+}
+
+/// Runs the two sides interleaved and writes a record of each under
+/// `layout`'s records directory.
+fn run_sides(
+    layout: &Layout,
+    watch: &Watch,
+    base: Contender,
+    head: Contender,
+    plan: &Plan,
+) -> Result<Ab, Error> {
     let records = layout.records_dir();
     files::create_dir_all(&records)?;
-    let mut base_runner = Runner::new(&watch, base_program, &records)?;
-    let mut head_runner = Runner::new(&watch, head_program, &records)?;
-    let warmups = if options.warmup == 1 {
+    let mut base_runner = Runner::new(watch, base.program.clone(), &records)?;
+    let mut head_runner = Runner::new(watch, head.program.clone(), &records)?;
+    let seed = plan.seed;
+    let warmups = if plan.warmup == 1 {
         "1 warm-up".to_owned()
     } else {
-        format!("{} warm-ups", options.warmup)
+        format!("{} warm-ups", plan.warmup)
     };
     let progress = Progress::new(
-        2 * (options.warmup + options.runs),
+        2 * (plan.warmup + plan.runs),
         &format!(
             "ab: {} against {}: {warmups} and {} runs a side, interleaved (seed {seed})",
-            head.label(),
-            base.label(),
-            options.runs,
+            head.label, base.label, plan.runs,
         ),
-        options.quiet,
+        plan.quiet,
     );
 
     let runner = |side| match side {
@@ -185,25 +294,25 @@ pub(crate) fn ab(layout: &Layout, options: &AbOptions) -> Result<Ab, Error> {
         Side::Head => (&head, 1),
     };
     let runners = [&mut base_runner, &mut head_runner];
-    for i in 1..=options.warmup {
+    for i in 1..=plan.warmup {
         for side in [Side::Base, Side::Head] {
-            let (checkout, index) = runner(side);
-            let what = format!("{} warm-up {i} of {}", side.name(), options.warmup);
+            let (contender, index) = runner(side);
+            let what = format!("{} warm-up {i} of {}", side.name(), plan.warmup);
             progress.start(what.clone());
-            let elapsed = runners[index].warm_up(&what).map_err(checkout.blame())?;
+            let elapsed = runners[index].warm_up(&what).map_err(contender.blame())?;
             progress.done(&format!("{what}: {}", seconds(elapsed)));
         }
     }
     let mut done = [0usize; 2];
-    let mut times: Vec<(Side, f64)> = Vec::with_capacity(2 * options.runs);
-    for side in order::balanced(options.runs, seed).into_iter().flatten() {
-        let (checkout, index) = runner(side);
+    let mut times: Vec<(Side, f64)> = Vec::with_capacity(2 * plan.runs);
+    for side in order::balanced(plan.runs, seed).into_iter().flatten() {
+        let (contender, index) = runner(side);
         done[index] += 1;
-        let what = format!("{} run {} of {}", side.name(), done[index], options.runs);
+        let what = format!("{} run {} of {}", side.name(), done[index], plan.runs);
         progress.start(what.clone());
         let (elapsed, run) = runners[index]
             .run(done[index], &what)
-            .map_err(checkout.blame())?;
+            .map_err(contender.blame())?;
         progress.done(&format!(
             "{what}: {} wall, {} functions",
             seconds(elapsed),
@@ -214,10 +323,10 @@ pub(crate) fn ab(layout: &Layout, options: &AbOptions) -> Result<Ab, Error> {
     watch.check()?;
     let created = SystemTime::now();
     let base_record = base_runner
-        .finish(&format!("ab-base-{}", base.short()), created)
+        .finish(&base.record, created)
         .map_err(base.blame())?;
     let head_record = head_runner
-        .finish(&format!("ab-head-{}", head.short()), created)
+        .finish(&head.record, created)
         .map_err(head.blame())?;
     layout::set_latest(&records, &head_record.record.id)?;
     progress.say(&format!(
@@ -229,9 +338,7 @@ pub(crate) fn ab(layout: &Layout, options: &AbOptions) -> Result<Ab, Error> {
 
     let mut notes = vec![format!(
         "ab: {} against {}; {} runs a side after {warmups}, interleaved in a balanced random order (seed {seed}: `--seed {seed}` repeats it).",
-        head.label(),
-        base.label(),
-        options.runs,
+        head.label, base.label, plan.runs,
     )];
     notes.extend(order::drift_note(&times));
     Ok(Ab {
@@ -239,6 +346,18 @@ pub(crate) fn ab(layout: &Layout, options: &AbOptions) -> Result<Ab, Error> {
         head: head_record,
         notes,
     })
+}
+
+/// Wraps an error of the side labelled `label` to name it; an interrupt
+/// is nobody's side.
+fn blame(label: &str) -> impl Fn(Error) -> Error + '_ {
+    move |e| match e {
+        Error::Interrupted { .. } => e,
+        e => Error::Side {
+            side: label.to_owned(),
+            source: Box::new(e),
+        },
+    }
 }
 
 /// Builds `checkout`'s program: a revision in its worktree and target
