@@ -1,7 +1,7 @@
 //! A small order-pricing service: requests are parsed, validated, priced
 //! and rendered, a few hundred milliseconds per run. Knobs inject the
-//! regressions the gate must catch: one function slower (10% by default), or one more
-//! allocation per call.
+//! regressions the gate must catch: one function slower (10% by default),
+//! every function slower, or one more allocation per call.
 
 use std::hint::black_box;
 
@@ -15,6 +15,9 @@ pub struct Knobs {
     pub slow: Option<String>,
     /// How much slower, in percent of its work (10 by default).
     pub slow_percent: u64,
+    /// How much slower every function is, in percent of its work (0 by
+    /// default): the whole program slower.
+    pub whole_percent: u64,
     /// The short name of a function to make allocate once more per call.
     pub extra_alloc: Option<String>,
     /// Requests to serve (12 000, the default, take about 300 ms).
@@ -22,8 +25,8 @@ pub struct Knobs {
 }
 
 impl Knobs {
-    /// Reads `--slow NAME[:PERCENT]`, `--alloc NAME` and `--requests N`
-    /// from `args`.
+    /// Reads `--slow NAME[:PERCENT]`, `--whole PERCENT`, `--alloc NAME` and
+    /// `--requests N` from `args`.
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<Knobs, String> {
         let mut knobs = Knobs {
             requests: 12_000,
@@ -42,6 +45,11 @@ impl Knobs {
                         .parse()
                         .map_err(|_| "--slow NAME:PERCENT needs a number".to_owned())?;
                 }
+                "--whole" => {
+                    knobs.whole_percent = value()?
+                        .parse()
+                        .map_err(|_| "--whole PERCENT needs a number".to_owned())?;
+                }
                 "--alloc" => knobs.extra_alloc = Some(value()?),
                 "--requests" => {
                     knobs.requests = value()?
@@ -54,8 +62,10 @@ impl Knobs {
         Ok(knobs)
     }
 
-    /// Work units for `function`: more if it is the slow one.
+    /// Work units for `function`: more if the whole program is slower, and
+    /// more again if it is the slow one.
     fn work(&self, function: &str, units: u64) -> u64 {
+        let units = units * (100 + self.whole_percent) / 100;
         if self.slow.as_deref() == Some(function) {
             units * (100 + self.slow_percent) / 100
         } else {
