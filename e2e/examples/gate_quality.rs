@@ -1,48 +1,262 @@
-//! How good is the gate? Records the order-pricing service (a few hundred
-//! milliseconds per run) as a baseline, then re-records it many times:
-//! unchanged, with one function 10% slower, and with one more allocation
-//! per call, and counts how often `compare` fails the gate and whether it
-//! names the right function.
+//! How good is the gate of `cargo perf ab`? Trial after trial, two programs
+//! are run interleaved exactly as `ab` runs them ([`perf_cli::interleave`]:
+//! a warm-up of each, then 10 pairs in a balanced random order), a fresh
+//! BASE beside every HEAD, and judged by `compare`'s gate with the whole
+//! program's wall time gating. On the same per-run samples, the rules of
+//! the tools perf is held against give their verdicts too (see
+//! `gate_quality/anchors.rs`): benchstat's U test, criterion's interval
+//! beyond a 2% noise band, and Welch's t-test as Bencher uses it.
 //!
-//! Run: `cargo run --release -p perf-e2e --example gate_quality [-- --trials 20 --runs 5]`
+//! - **Scenarios**: the machine idle, and with one core busy (a spinning
+//!   child process, started for the trial and stopped after it).
+//! - **Programs**: the order-pricing `service` (5 instrumented functions;
+//!   `service::price` is the one slowed, 52% of the self time), and `wide`
+//!   (300 instrumented functions, each 0.1–1% of the time; `wide::f257`,
+//!   0.98%, is the one slowed).
+//! - **Changes**: none (A/A: any regression is a false alarm), one function
+//!   1%, 2%, 5%, 10% slower (caught when the gate fails *and* names it among
+//!   the culprits), and the whole program 5% slower (every function's work;
+//!   caught when the gate fails on the `(whole program)` row).
 //!
-//! Targets (issue 3): 0 false alarms in 20 unchanged re-records; the 10%
-//! slowdown caught in at least 19 of 20, naming the function; the extra
-//! allocation caught every time.
+//! For the anchors, a row is a function's time per call or the program's
+//! wall time per run, taken from the records as measured; an A/A trial is a
+//! false alarm for a rule when it calls any row slower, an A/B trial is
+//! caught when it calls the changed row slower.
+//!
+//! Each trial appends one row to `gate_quality/results.csv` (beside this
+//! file), so that the run can stop and go on later: `--append` skips the
+//! trials already there. Trials go in an order that keeps a partial run
+//! balanced: first the machine idle with no change, 5% and 10% (both
+//! programs, interleaved), then the same with a core busy, then the rest.
+//!
+//! ```text
+//! cargo build --release -p perf-e2e --example gate_quality --bin wide --bin service
+//! target/release/examples/gate_quality [--append] [--runs 10] [--aa 100] [--ab 30] [--max N]
+//! target/release/examples/gate_quality --summary      # the table, as Markdown
+//! ```
+//!
+//! It is not part of `cargo test`: a full run takes hours.
 
-use std::path::PathBuf;
-use std::process::ExitCode;
-use std::time::Instant;
+#[path = "gate_quality/anchors.rs"]
+mod anchors;
+#[path = "gate_quality/beta.rs"]
+mod beta;
 
-use perf_cli::{Gate, RecordOptions, Target, compare, record};
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use perf_cli::{Gate, compare, interleave};
 use perf_format::layout::Layout;
-use perf_format::schema::compare::{Cause, Comparison, Drift, Row, Verdict};
+use perf_format::schema::compare::{Comparison, Judged, Row, Verdict, WHOLE_PROGRAM};
 use perf_format::schema::record::{Metric, Record};
-use perf_format::units;
 
-#[global_allocator]
-static ALLOC: perf_core::PerfAlloc = perf_core::PerfAlloc::system();
+use anchors::SplitMix64;
 
-/// The function slowed down and the one given an extra allocation.
-const SLOWED: &str = "price";
-const ALLOCATING: &str = "validate";
+/// The results, beside this file.
+const RESULTS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/examples/gate_quality/results.csv"
+);
+
+/// The CSV's columns, in order.
+const COLUMNS: [&str; 25] = [
+    "scenario",
+    "functions",
+    "change",
+    "trial",
+    "seed",
+    "runs",
+    "perf_failed",
+    "perf_named",
+    "perf_rows",
+    "perf_regressed",
+    "perf_target_verdict",
+    "perf_target_change",
+    "whole_verdict",
+    "whole_change",
+    "anchor_rows",
+    "benchstat_flags",
+    "benchstat_target",
+    "criterion_flags",
+    "criterion_target",
+    "welch_flags",
+    "welch_target",
+    "perf_alarms",
+    "drift_note",
+    "wall_s",
+    "finished_unix",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Scenario {
+    Idle,
+    Busy,
+}
+
+impl Scenario {
+    const ALL: [Scenario; 2] = [Scenario::Idle, Scenario::Busy];
+
+    fn name(self) -> &'static str {
+        match self {
+            Scenario::Idle => "idle",
+            Scenario::Busy => "busy",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Change {
+    /// A/A: the same program on both sides.
+    None,
+    /// One function this many percent slower.
+    Function(u64),
+    /// Every function this many percent slower.
+    Whole(u64),
+}
+
+impl Change {
+    const ALL: [Change; 6] = [
+        Change::None,
+        Change::Function(1),
+        Change::Function(2),
+        Change::Function(5),
+        Change::Function(10),
+        Change::Whole(5),
+    ];
+
+    /// As the CSV keeps it.
+    fn key(self) -> String {
+        match self {
+            Change::None => "aa".to_owned(),
+            Change::Function(pct) => format!("fn+{pct}%"),
+            Change::Whole(pct) => format!("whole+{pct}%"),
+        }
+    }
+
+    /// As the table shows it.
+    fn shown(self, program: &Program) -> String {
+        match self {
+            Change::None => "A/A (false alarm)".to_owned(),
+            Change::Function(pct) => format!("`{}` +{pct}%", program.target),
+            Change::Whole(pct) => format!("whole program +{pct}%"),
+        }
+    }
+
+    fn from_key(key: &str) -> Option<Change> {
+        Change::ALL.into_iter().find(|c| c.key() == key)
+    }
+}
+
+/// One of the two programs.
+struct Program {
+    /// Instrumented functions.
+    functions: usize,
+    /// The executable.
+    path: PathBuf,
+    /// The function slowed down, as records name it.
+    target: &'static str,
+    /// Its name for the program's `--slow`.
+    knob: &'static str,
+}
+
+impl Program {
+    fn both(dir: &Path) -> [Program; 2] {
+        [
+            Program {
+                functions: 5,
+                path: dir.join("service"),
+                target: "service::price",
+                knob: "price",
+            },
+            Program {
+                functions: 300,
+                path: dir.join("wide"),
+                target: "wide::f257",
+                knob: "f257",
+            },
+        ]
+    }
+
+    /// The command line with `change`.
+    fn command(&self, change: Change) -> Vec<String> {
+        let mut words = vec![self.path.display().to_string()];
+        match change {
+            Change::None => {}
+            Change::Function(pct) => {
+                words.extend(["--slow".to_owned(), format!("{}:{pct}", self.knob)]);
+            }
+            Change::Whole(pct) => words.extend(["--whole".to_owned(), pct.to_string()]),
+        }
+        words
+    }
+}
+
+/// A group of trials: a scenario, a program (by its number of functions)
+/// and a change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Cell {
+    scenario: Scenario,
+    functions: usize,
+    change: Change,
+}
+
+impl Cell {
+    /// When its trials run: the idle headline figures first, then the busy
+    /// ones, then the rest.
+    fn stage(&self) -> u8 {
+        let headline = matches!(
+            self.change,
+            Change::None | Change::Function(5) | Change::Function(10)
+        );
+        match (headline, self.scenario) {
+            (true, Scenario::Idle) => 0,
+            (true, Scenario::Busy) => 1,
+            (false, _) => 2,
+        }
+    }
+}
+
+struct Options {
+    runs: usize,
+    warmup: usize,
+    aa: usize,
+    ab: usize,
+    max: Option<usize>,
+    append: bool,
+    csv: PathBuf,
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().is_some_and(|a| a == "--workload") {
-        // The instrumented service, when this program is run by `record`.
-        return perf_e2e::serve(args[1..].iter().cloned());
+    if args.first().is_some_and(|a| a == "--spin") {
+        spin();
     }
-    let option = |name: &str, default: usize| {
+    let value = |name: &str| {
         args.iter()
             .position(|a| a == name)
             .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
     };
-    let trials = option("--trials", 20);
-    let runs = option("--runs", 5);
-    match measure(trials, runs) {
+    let number =
+        |name: &str, default: usize| value(name).and_then(|v| v.parse().ok()).unwrap_or(default);
+    let options = Options {
+        runs: number("--runs", 10),
+        warmup: number("--warmup", 1),
+        aa: number("--aa", 100),
+        ab: number("--ab", 30),
+        max: value("--max").and_then(|v| v.parse().ok()),
+        append: args.iter().any(|a| a == "--append"),
+        csv: value("--csv").map_or_else(|| PathBuf::from(RESULTS), PathBuf::from),
+    };
+    let outcome = if args.iter().any(|a| a == "--summary") {
+        summary(&options.csv).map(|table| print!("{table}"))
+    } else {
+        measure(&options)
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -51,162 +265,542 @@ fn main() -> ExitCode {
     }
 }
 
-struct Scenario {
-    label: String,
-    knobs: Vec<String>,
-    /// The function the gate must name; `None` for the unchanged runs.
-    culprit: Option<(&'static str, Metric)>,
-}
+/// Runs the trials still missing, appending each to the CSV.
+fn measure(options: &Options) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| format!("where am I: {e}"))?;
+    // target/release/examples/gate_quality → target/release/{service,wide}
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or("cannot find the target directory")?;
+    let programs = Program::both(dir);
+    for program in &programs {
+        if !program.path.is_file() {
+            return Err(format!(
+                "{} is missing: cargo build --release -p perf-e2e --bin service --bin wide",
+                program.path.display()
+            ));
+        }
+    }
 
-fn measure(trials: usize, runs: usize) -> Result<(), perf_cli::Error> {
-    let scratch =
-        tempfile::tempdir().map_err(|e| perf_format::Error::write(std::env::temp_dir(), e))?;
-    let paths = Layout::new(scratch.path(), scratch.path());
-    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("gate_quality"));
-    let record_with = |knobs: &[String]| -> Result<Record, perf_cli::Error> {
-        let mut command = vec![exe.display().to_string(), "--workload".to_owned()];
-        command.extend(knobs.iter().cloned());
-        let options = RecordOptions {
-            runs,
-            warmup: 1,
-            name: Some("service".to_owned()),
-            target: Target::Command(command),
-            quiet: true,
-        };
-        Ok(record(&paths, &options)?.record)
+    let mut done = read_done(&options.csv, options.append)?;
+    let mut counts: BTreeMap<Cell, usize> = BTreeMap::new();
+    let mut cells = Vec::new();
+    for stage_scenario in Scenario::ALL {
+        for change in Change::ALL {
+            for program in &programs {
+                cells.push(Cell {
+                    scenario: stage_scenario,
+                    functions: program.functions,
+                    change,
+                });
+            }
+        }
+    }
+    for cell in &cells {
+        let n = done.iter().filter(|(c, _)| c == cell).count();
+        counts.insert(*cell, n);
+    }
+    let wanted = |cell: &Cell| match cell.change {
+        Change::None => options.aa,
+        _ => options.ab,
     };
-    let gate = Gate::default();
-    let settings = gate.settings;
 
-    let started = Instant::now();
-    let baseline = record_with(&[])?;
-    let per_run = baseline.runs.iter().map(|r| r.duration_ns).sum::<u64>() as f64
-        / baseline.runs.len() as f64;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&options.csv)
+        .map_err(|e| format!("{}: {e}", options.csv.display()))?;
+    if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
+        writeln!(file, "{}", COLUMNS.join(",")).map_err(|e| e.to_string())?;
+    }
     println!(
-        "gate quality: {runs} runs a side, {trials} trials per scenario, service run ≈ {:.0} ms, threshold {}%, α = {}",
-        per_run / 1e6,
-        settings.threshold * 100.0,
-        settings.significance
+        "gate quality: ab with {} runs a side after {} warm-up(s); {} A/A and {} A/B trials per scenario and program; {} trials already in {}",
+        options.runs,
+        options.warmup,
+        options.aa,
+        options.ab,
+        done.len(),
+        options.csv.display()
     );
 
-    let scenarios = [
-        Scenario {
-            label: "unchanged re-record".to_owned(),
-            knobs: Vec::new(),
-            culprit: None,
-        },
-        Scenario {
-            label: format!("service::{SLOWED} 10% slower"),
-            knobs: vec!["--slow".to_owned(), SLOWED.to_owned()],
-            culprit: Some(("service::price", Metric::TimePerCall)),
-        },
-        Scenario {
-            label: format!("service::{ALLOCATING} +1 allocation/call"),
-            knobs: vec!["--alloc".to_owned(), ALLOCATING.to_owned()],
-            culprit: Some(("service::validate", Metric::AllocsPerCall)),
-        },
-    ];
-    let mut summary = Vec::new();
-    for scenario in &scenarios {
-        let (mut failed, mut named) = (0, 0);
-        let mut changes = Vec::new();
-        for trial in 1..=trials {
-            let current = record_with(&scenario.knobs)?;
-            let comparison = compare(
-                ("baseline", &baseline),
-                (&current.id, &current),
-                &gate,
-                Vec::new(),
-            );
-            let regressions: Vec<String> = comparison
-                .rows
-                .iter()
-                .filter_map(Row::judged)
-                .filter(|r| r.verdict == Verdict::Regressed)
-                .map(|r| {
-                    format!(
-                        "{} {} {}{}",
-                        r.function,
-                        r.metric.label(),
-                        r.change.map_or("from 0".to_owned(), units::change),
-                        if r.gated { "" } else { " (not gated)" }
-                    )
-                })
-                .collect();
-            if comparison.failed {
-                failed += 1;
-            }
-            let hit = scenario
-                .culprit
-                .is_some_and(|culprit| names(&comparison, culprit));
-            if hit {
-                named += 1;
-            }
-            if let Some((function, metric)) = scenario.culprit {
-                if let Some(row) = comparison
-                    .rows
-                    .iter()
-                    .filter_map(Row::judged)
-                    .find(|r| r.function == function && r.metric == metric)
-                {
-                    changes.push((
-                        row.change.unwrap_or(f64::INFINITY),
-                        row.baseline,
-                        row.current,
-                    ));
-                }
-            }
-            let drift = match &comparison.drift {
-                Drift::Estimated { change, .. } => format!("machine {}", units::change(*change)),
-                _ => "machine ?".to_owned(),
-            };
-            println!(
-                "  {:<36} trial {trial:>2} ({drift}): {}{}",
-                scenario.label,
-                if comparison.failed { "FAIL" } else { "pass" },
-                if regressions.is_empty() {
-                    String::new()
-                } else {
-                    format!(" [{}]", regressions.join("; "))
-                }
-            );
+    let mut ran = 0;
+    let mut failures_in_a_row = 0;
+    loop {
+        if options.max.is_some_and(|max| ran >= max) {
+            break;
         }
-        changes.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let median_change = changes
-            .get(changes.len() / 2)
-            .map(|&(change, before, after)| match scenario.culprit {
-                Some((_, metric)) if change.is_infinite() => {
-                    format!("{} → {}", metric.format(before), metric.format(after))
+        // The cell furthest from its target, in the earliest stage.
+        let Some(cell) = cells
+            .iter()
+            .filter(|c| counts[c] < wanted(c))
+            .min_by(|a, b| {
+                let ratio = |c: &Cell| counts[c] as f64 / wanted(c) as f64;
+                a.stage()
+                    .cmp(&b.stage())
+                    .then(ratio(a).total_cmp(&ratio(b)))
+            })
+            .copied()
+        else {
+            break;
+        };
+        let trial = (1..)
+            .find(|t| !done.contains(&(cell, *t)))
+            .expect("a free trial number");
+        let program = programs
+            .iter()
+            .find(|p| p.functions == cell.functions)
+            .expect("a program of that size");
+        let seed = seed_of(&cell, trial);
+        match run_trial(&cell, program, trial, seed, options) {
+            Ok(line) => {
+                writeln!(file, "{line}").map_err(|e| e.to_string())?;
+                file.flush().map_err(|e| e.to_string())?;
+                failures_in_a_row = 0;
+            }
+            Err(e) => {
+                eprintln!(
+                    "trial {} {} {} #{trial}: {e}",
+                    cell.scenario.name(),
+                    cell.functions,
+                    cell.change.key()
+                );
+                failures_in_a_row += 1;
+                if failures_in_a_row >= 3 {
+                    return Err("three trials in a row failed".to_owned());
                 }
-                _ => units::change(change),
-            });
-        summary.push(match scenario.culprit {
-            None => format!(
-                "{:<38} {failed} of {trials} failed the gate (false alarms)",
-                scenario.label
-            ),
-            Some((function, metric)) => format!(
-                "{:<38} {failed} of {trials} failed the gate, {named} named {function} ({}; median change {})",
-                scenario.label,
-                metric.label(),
-                median_change.unwrap_or_else(|| "-".to_owned())
-            ),
-        });
+                continue;
+            }
+        }
+        *counts.get_mut(&cell).expect("every cell counted") += 1;
+        done.insert((cell, trial));
+        ran += 1;
     }
-    println!("\nresults ({:.0} s):", started.elapsed().as_secs_f64());
-    for line in summary {
-        println!("  {line}");
-    }
+    println!("done: {ran} trials this session");
     Ok(())
 }
 
-/// Whether the comparison names `function` as regressed on `metric` by its
-/// own doing.
-fn names(comparison: &Comparison, (function, metric): (&str, Metric)) -> bool {
-    comparison.rows.iter().filter_map(Row::judged).any(|r| {
-        r.function == function
-            && r.metric == metric
-            && r.verdict == Verdict::Regressed
-            && r.cause == Some(Cause::Own)
-    })
+/// The (cell, trial) keys already in the CSV; refuses a CSV with trials
+/// unless appending.
+fn read_done(csv: &Path, append: bool) -> Result<HashSet<(Cell, usize)>, String> {
+    let rows = match read_csv(csv) {
+        Ok(rows) => rows,
+        Err(_) if !csv.exists() => return Ok(HashSet::new()),
+        Err(e) => return Err(e),
+    };
+    if !rows.is_empty() && !append {
+        return Err(format!(
+            "{} already holds {} trials: --append goes on with them (or move it away)",
+            csv.display(),
+            rows.len()
+        ));
+    }
+    Ok(rows
+        .iter()
+        .filter_map(|r| Some((r.cell()?, r.int("trial")?)))
+        .collect())
+}
+
+/// A trial's seed, from its cell and number: the same trial gets the same
+/// order of runs.
+fn seed_of(cell: &Cell, trial: usize) -> u64 {
+    let key = format!(
+        "{}/{}/{}/{trial}",
+        cell.scenario.name(),
+        cell.functions,
+        cell.change.key()
+    );
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    SplitMix64(hash).next() % 1_000_000_000
+}
+
+/// One trial: BASE and HEAD run interleaved, judged by the gate and by the
+/// anchors' rules; its CSV line.
+fn run_trial(
+    cell: &Cell,
+    program: &Program,
+    trial: usize,
+    seed: u64,
+    options: &Options,
+) -> Result<String, String> {
+    let started = Instant::now();
+    let scratch = tempfile::tempdir().map_err(|e| format!("a scratch directory: {e}"))?;
+    let layout = Layout::new(scratch.path(), scratch.path());
+    let spinner = match cell.scenario {
+        Scenario::Busy => Some(Spinner::start()?),
+        Scenario::Idle => None,
+    };
+    let made = interleave(
+        &layout,
+        &program.command(Change::None),
+        &program.command(cell.change),
+        options.runs,
+        options.warmup,
+        seed,
+    );
+    drop(spinner);
+    let made = made.map_err(|e| e.to_string())?;
+    let (base, head) = (&made.base.record, &made.head.record);
+    let gate = Gate {
+        interleaved: true,
+        ..Gate::default()
+    };
+    let comparison = compare(("BASE", base), ("HEAD", head), &gate, Vec::new());
+
+    let target = match cell.change {
+        Change::None => None,
+        Change::Function(_) => Some((program.target, Metric::TimePerCall)),
+        Change::Whole(_) => Some((WHOLE_PROGRAM, Metric::TimePerRun)),
+    };
+    let row = |function: &str, metric: Metric| {
+        comparison
+            .rows
+            .iter()
+            .filter_map(Row::judged)
+            .find(|r| r.function == function && r.metric == metric)
+    };
+    let target_row = target.and_then(|(f, m)| row(f, m));
+    let whole_row = row(WHOLE_PROGRAM, Metric::TimePerRun);
+    let named = target.is_some_and(|(function, _)| {
+        comparison.failed && comparison.culprits().any(|r| r.function == function)
+    });
+    let alarms = regressions(&comparison);
+
+    let rows = anchor_rows(base, head);
+    let target_index = target.and_then(|(f, _)| rows.iter().position(|(name, _, _)| name == f));
+    let mut verdicts = [(0usize, false); 3];
+    for (i, (_, b, h)) in rows.iter().enumerate() {
+        let said = [
+            anchors::benchstat_slower(b, h),
+            anchors::criterion_slower(b, h, seed ^ (i as u64).wrapping_mul(0x9E37_79B9)),
+            anchors::welch_slower(b, h),
+        ];
+        for (verdict, slower) in verdicts.iter_mut().zip(said) {
+            if slower {
+                verdict.0 += 1;
+                if Some(i) == target_index {
+                    verdict.1 = true;
+                }
+            }
+        }
+    }
+    let drift = made
+        .notes
+        .iter()
+        .find_map(|n| n.split("within a pair: ").nth(1))
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or("");
+    let wall = started.elapsed();
+
+    let flag = |b: bool| if b { "1" } else { "0" };
+    let change_of = |r: Option<&Judged>| {
+        r.and_then(|r| r.change)
+            .map_or_else(String::new, |c| format!("{c:.4}"))
+    };
+    let target_columns = |slower: bool| match target {
+        Some(_) => flag(slower).to_owned(),
+        None => String::new(),
+    };
+    let fields = [
+        cell.scenario.name().to_owned(),
+        cell.functions.to_string(),
+        cell.change.key(),
+        trial.to_string(),
+        seed.to_string(),
+        options.runs.to_string(),
+        flag(comparison.failed).to_owned(),
+        match target {
+            Some(_) => flag(named).to_owned(),
+            None => String::new(),
+        },
+        comparison
+            .rows
+            .iter()
+            .filter(|r| r.gated())
+            .count()
+            .to_string(),
+        alarms.len().to_string(),
+        target_row.map_or_else(String::new, |r| r.verdict.word().to_owned()),
+        change_of(target_row),
+        whole_row.map_or_else(String::new, |r| r.verdict.word().to_owned()),
+        change_of(whole_row),
+        rows.len().to_string(),
+        verdicts[0].0.to_string(),
+        target_columns(verdicts[0].1),
+        verdicts[1].0.to_string(),
+        target_columns(verdicts[1].1),
+        verdicts[2].0.to_string(),
+        target_columns(verdicts[2].1),
+        alarms.join(";"),
+        drift.to_owned(),
+        format!("{:.1}", wall.as_secs_f64()),
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+            .to_string(),
+    ];
+    debug_assert_eq!(fields.len(), COLUMNS.len());
+    println!(
+        "{:<4} {:>3} {:<9} #{trial:<3} perf {}{}{}  benchstat {} criterion {} welch {}  whole {} ({:.1} s)",
+        cell.scenario.name(),
+        cell.functions,
+        cell.change.key(),
+        if comparison.failed { "FAIL" } else { "pass" },
+        if named { " named" } else { "" },
+        if alarms.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", alarms.join("; "))
+        },
+        verdicts[0].0,
+        verdicts[1].0,
+        verdicts[2].0,
+        fields[12],
+        wall.as_secs_f64()
+    );
+    Ok(fields.join(","))
+}
+
+/// The gated regressions, as `function metric change`.
+fn regressions(comparison: &Comparison) -> Vec<String> {
+    comparison
+        .rows
+        .iter()
+        .filter_map(Row::judged)
+        .filter(|r| r.gated && r.verdict == Verdict::Regressed)
+        .map(|r| {
+            format!(
+                "{} {} {}",
+                r.function,
+                r.metric.label(),
+                r.change
+                    .map_or("from 0".to_owned(), |c| format!("{:+.1}%", c * 100.0))
+            )
+        })
+        .collect()
+}
+
+/// The rows the anchors judge: each function's time per call, and the
+/// program's wall time per run, as measured.
+fn anchor_rows(base: &Record, head: &Record) -> Vec<(String, Vec<f64>, Vec<f64>)> {
+    let mut rows: Vec<(String, Vec<f64>, Vec<f64>)> = base
+        .functions
+        .iter()
+        .filter_map(|b| {
+            let h = head.functions.iter().find(|h| h.name == b.name)?;
+            Some((
+                b.name.clone(),
+                b.get(Metric::TimePerCall)?.to_vec(),
+                h.get(Metric::TimePerCall)?.to_vec(),
+            ))
+        })
+        .collect();
+    let wall = |r: &Record| r.runs.iter().map(|run| run.duration_ns as f64).collect();
+    rows.push((WHOLE_PROGRAM.to_owned(), wall(base), wall(head)));
+    rows
+}
+
+/// A child process that keeps one core busy until it is stopped (or its
+/// parent is gone).
+struct Spinner(Child);
+
+impl Spinner {
+    fn start() -> Result<Spinner, String> {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let child = Command::new(exe)
+            .arg("--spin")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("the spinning process: {e}"))?;
+        // Let it get going before the first run.
+        std::thread::sleep(Duration::from_millis(50));
+        Ok(Spinner(child))
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Spins until the parent process is gone.
+fn spin() -> ! {
+    let parent = std::os::unix::process::parent_id();
+    let mut x = 1u64;
+    loop {
+        for _ in 0..10_000_000 {
+            x = std::hint::black_box(x.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ (x >> 7));
+        }
+        if std::os::unix::process::parent_id() != parent {
+            std::process::exit(0);
+        }
+    }
+}
+
+/// One CSV row by column name.
+struct CsvRow(BTreeMap<String, String>);
+
+impl CsvRow {
+    fn get(&self, column: &str) -> &str {
+        self.0.get(column).map_or("", String::as_str)
+    }
+
+    fn int(&self, column: &str) -> Option<usize> {
+        self.get(column).parse().ok()
+    }
+
+    fn yes(&self, column: &str) -> bool {
+        self.get(column) == "1"
+    }
+
+    fn cell(&self) -> Option<Cell> {
+        let scenario = Scenario::ALL
+            .into_iter()
+            .find(|s| s.name() == self.get("scenario"))?;
+        Some(Cell {
+            scenario,
+            functions: self.int("functions")?,
+            change: Change::from_key(self.get("change"))?,
+        })
+    }
+}
+
+fn read_csv(path: &Path) -> Result<Vec<CsvRow>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut lines = text.lines();
+    let Some(header) = lines.next() else {
+        return Ok(Vec::new());
+    };
+    let header: Vec<&str> = header.split(',').collect();
+    Ok(lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            CsvRow(
+                header
+                    .iter()
+                    .zip(line.split(','))
+                    .map(|(k, v)| ((*k).to_owned(), v.to_owned()))
+                    .collect(),
+            )
+        })
+        .collect())
+}
+
+/// The rates so far, as a Markdown table with Clopper–Pearson 95%
+/// intervals.
+fn summary(csv: &Path) -> Result<String, String> {
+    let rows = read_csv(csv)?;
+    let programs = Program::both(Path::new(""));
+    let mut by_cell: BTreeMap<Cell, Vec<&CsvRow>> = BTreeMap::new();
+    for row in &rows {
+        if let Some(cell) = row.cell() {
+            by_cell.entry(cell).or_default().push(row);
+        }
+    }
+    let runs: HashSet<&str> = rows.iter().map(|r| r.get("runs")).collect();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "`cargo perf ab`, {} runs a side, on a shared 2-core VM; {} trials, each with a fresh BASE. \
+         A/A: the share of trials that raised any alarm (perf: the gate failed). \
+         A/B: the share that caught the change (perf: the gate failed and named the function, \
+         or the whole program, among the culprits; the anchors: the rule called that row slower). \
+         In brackets, Clopper–Pearson 95% intervals.\n",
+        runs.into_iter().collect::<Vec<_>>().join("/"),
+        rows.len()
+    );
+    let _ = writeln!(
+        out,
+        "| machine | functions | change | trials | perf measured | **perf ab** | benchstat (U, α 0.05) | criterion (CI beyond ±2%) | Welch t (α 0.05) |"
+    );
+    let _ = writeln!(out, "|---|---:|---|---:|---:|---|---|---|---|");
+    let mut pooled: BTreeMap<usize, [usize; 5]> = BTreeMap::new();
+    for (cell, trials) in &by_cell {
+        let program = programs
+            .iter()
+            .find(|p| p.functions == cell.functions)
+            .expect("a known program");
+        let n = trials.len();
+        let count = |hit: &dyn Fn(&CsvRow) -> bool| trials.iter().filter(|r| hit(r)).count();
+        let counts = match cell.change {
+            Change::None => [
+                count(&|r| r.yes("perf_failed")),
+                count(&|r| r.int("benchstat_flags").unwrap_or(0) > 0),
+                count(&|r| r.int("criterion_flags").unwrap_or(0) > 0),
+                count(&|r| r.int("welch_flags").unwrap_or(0) > 0),
+            ],
+            _ => [
+                count(&|r| r.yes("perf_failed") && r.yes("perf_named")),
+                count(&|r| r.yes("benchstat_target")),
+                count(&|r| r.yes("criterion_target")),
+                count(&|r| r.yes("welch_target")),
+            ],
+        };
+        if cell.change == Change::None {
+            let total = pooled.entry(cell.functions).or_default();
+            total[0] += n;
+            for (t, c) in total[1..].iter_mut().zip(counts) {
+                *t += c;
+            }
+        }
+        let column = match cell.change {
+            Change::None => "whole_change",
+            Change::Function(_) | Change::Whole(_) => "perf_target_change",
+        };
+        let mut measured: Vec<f64> = trials
+            .iter()
+            .filter_map(|r| r.get(column).parse::<f64>().ok())
+            .collect();
+        measured.sort_by(f64::total_cmp);
+        let measured = measured
+            .get(measured.len() / 2)
+            .map_or_else(|| "–".to_owned(), |m| format!("{:+.1}%", m * 100.0));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {n} | {measured} | **{}** | {} | {} | {} |",
+            cell.scenario.name(),
+            cell.functions,
+            cell.change.shown(program),
+            rate(counts[0], n),
+            rate(counts[1], n),
+            rate(counts[2], n),
+            rate(counts[3], n),
+        );
+    }
+    for (functions, [n, perf, benchstat, criterion, welch]) in &pooled {
+        let _ = writeln!(
+            out,
+            "| both | {functions} | A/A (false alarm), pooled | {n} | | **{}** | {} | {} | {} |",
+            rate(*perf, *n),
+            rate(*benchstat, *n),
+            rate(*criterion, *n),
+            rate(*welch, *n),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n\"perf measured\": the median over the trials of the change perf estimated for the \
+         changed row (for A/A, of the whole program's wall time)."
+    );
+    Ok(out)
+}
+
+/// `k/n = rate [low–high]`.
+fn rate(k: usize, n: usize) -> String {
+    if n == 0 {
+        return "–".to_owned();
+    }
+    let (low, high) = beta::clopper_pearson(k, n);
+    format!(
+        "{k}/{n} = {:.1}% [{:.1}–{:.1}%]",
+        100.0 * k as f64 / n as f64,
+        100.0 * low,
+        100.0 * high
+    )
 }
