@@ -8,7 +8,9 @@
 //! beyond a 2% noise band, and Welch's t-test as Bencher uses it.
 //!
 //! - **Scenarios**: the machine idle, and with one core busy (a spinning
-//!   child process, started for the trial and stopped after it).
+//!   child process, started for the trial and stopped after it). "Idle"
+//!   means nothing of ours runs beside the trial; the machine is shared, so
+//!   the CSV keeps the 1-minute load average at each trial's start.
 //! - **Programs**: the order-pricing `service` (5 instrumented functions;
 //!   `service::price` is the one slowed, 52% of the self time), and `wide`
 //!   (300 instrumented functions, each 0.1–1% of the time; `wide::f257`,
@@ -51,7 +53,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use perf_cli::{Gate, compare, interleave};
 use perf_format::layout::Layout;
-use perf_format::schema::compare::{Comparison, Judged, Row, Verdict, WHOLE_PROGRAM};
+use perf_format::schema::compare::{Comparison, Correction, Judged, Row, Verdict, WHOLE_PROGRAM};
 use perf_format::schema::record::{Metric, Record};
 
 use anchors::SplitMix64;
@@ -63,7 +65,7 @@ const RESULTS: &str = concat!(
 );
 
 /// The CSV's columns, in order.
-const COLUMNS: [&str; 25] = [
+const COLUMNS: [&str; 27] = [
     "scenario",
     "functions",
     "change",
@@ -89,6 +91,8 @@ const COLUMNS: [&str; 25] = [
     "drift_note",
     "wall_s",
     "finished_unix",
+    "perf_tests",
+    "load1",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -426,6 +430,11 @@ fn run_trial(
     options: &Options,
 ) -> Result<String, String> {
     let started = Instant::now();
+    // Other work on the shared machine, before ours starts.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split(' ').next().map(str::to_owned))
+        .unwrap_or_default();
     let scratch = tempfile::tempdir().map_err(|e| format!("a scratch directory: {e}"))?;
     let layout = Layout::new(scratch.path(), scratch.path());
     let spinner = match cell.scenario {
@@ -540,6 +549,11 @@ fn run_trial(
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
             .to_string(),
+        match comparison.correction {
+            Correction::BenjaminiHochberg { tests, .. } => tests.to_string(),
+            _ => String::new(),
+        },
+        load,
     ];
     debug_assert_eq!(fields.len(), COLUMNS.len());
     println!(
