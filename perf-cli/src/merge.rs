@@ -151,14 +151,11 @@ fn metric_values(stats: &FunctionStats, alloc_tracking: bool) -> Vec<(Metric, f6
 
 /// A run's time per call of a function: its total time over its calls,
 /// scaled by how much leaving out its slowest 1% of calls moved its mean
-/// (`trimmed_mean_ns`), so that one interrupted call does not move the
-/// run's figure. Recursive calls count once in the total, as before.
+/// (`trimmed_ratio`), so that one interrupted call does not move the run's
+/// figure. Recursive calls count once in the total, as before.
 fn time_per_call(stats: &FunctionStats) -> f64 {
     let mean = stats.total_ns as f64 / stats.calls as f64;
-    match stats.trimmed_mean_ns {
-        Some(trimmed) if stats.mean_ns > 0 => mean * trimmed as f64 / stats.mean_ns as f64,
-        _ => mean,
-    }
+    mean * stats.trimmed_ratio.unwrap_or(1.0)
 }
 
 /// Every call path of every run, with its cost summed and divided by the
@@ -229,8 +226,8 @@ mod tests {
         stats.mean_ns = 24_000;
         assert_eq!(time_per_call(&stats), 24_000.0);
         // The slowest 1% held one 4 ms stall: 20 µs a call without it.
-        stats.trimmed_mean_ns = Some(20_000);
-        assert_eq!(time_per_call(&stats), 20_000.0);
+        stats.trimmed_ratio = Some(20_000.0 / 24_000.0);
+        assert!((time_per_call(&stats) - 20_000.0).abs() < 1e-6);
     }
 
     #[test]

@@ -209,9 +209,12 @@ fn per_function(
             stats.total_ns = ticks_to_ns(s.total_ticks);
             stats.self_ns = ticks_to_ns(s.self_ticks);
             stats.mean_ns = ticks_to_ns(s.all_ticks / s.calls);
+            // In ticks and floating point: no rounding, even for a 5 ns function.
             let (slowest, slowest_ticks) = f.histogram.slowest(TRIMMED, max);
-            stats.trimmed_mean_ns = (slowest > 0 && s.calls > slowest).then(|| {
-                ticks_to_ns(s.all_ticks.saturating_sub(slowest_ticks) / (s.calls - slowest))
+            let (all, calls) = (s.all_ticks as f64, s.calls as f64);
+            stats.trimmed_ratio = (all > 0.0 && calls > slowest).then(|| {
+                let trimmed = (all - slowest_ticks).max(0.0) / (calls - slowest);
+                (trimmed / (all / calls)).min(1.0)
             });
             stats.p50_ns = q(0.50);
             stats.p95_ns = q(0.95);

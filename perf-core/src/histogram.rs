@@ -142,20 +142,21 @@ impl Histogram {
         self.total += 1;
     }
 
-    /// How many values are the slowest `share` (0..=1) of them, rounded
-    /// down, and about what they sum to (bucket midpoints, each within 1.6%,
-    /// capped at `max`).
-    pub(crate) fn slowest(&self, share: f64, max: u64) -> (u64, u64) {
-        let count = (share * self.total as f64).floor() as u64;
+    /// The slowest `share` (0..=1) of the values — `share` × their number,
+    /// the last one counted in part, so that the figure does not jump as
+    /// the number of values grows — and about what they sum to (bucket
+    /// midpoints, each within 1.6%, capped at `max`).
+    pub(crate) fn slowest(&self, share: f64, max: u64) -> (f64, f64) {
+        let count = share * self.total as f64;
         let mut left = count;
-        let mut sum = 0u64;
+        let mut sum = 0.0;
         for (bucket, &n) in self.counts.iter().enumerate().rev() {
-            if left == 0 {
+            if left <= 0.0 {
                 break;
             }
-            let taken = n.min(left);
+            let taken = (n as f64).min(left);
             let (low, width) = bucket_bounds(bucket);
-            sum = sum.saturating_add(taken.saturating_mul((low + width / 2).min(max)));
+            sum += taken * (low + width / 2).min(max) as f64;
             left -= taken;
         }
         (count, sum)
@@ -242,11 +243,20 @@ mod tests {
         }
         h.record(4_000_000);
         let (count, sum) = h.slowest(0.01, 4_000_000);
-        assert_eq!(count, 10);
+        assert_eq!(count, 10.0);
         // The outlier and nine ordinary values, each within 1.6%.
         let want = 4_000_000.0 + 9.0 * 10_000.0;
-        assert!((sum as f64 - want).abs() / want < 0.02, "{sum}");
-        assert_eq!(Histogram::new().slowest(0.01, 0), (0, 0));
+        assert!((sum - want).abs() / want < 0.02, "{sum}");
+        // 99 values: 0.99 of the slowest, not none.
+        let mut h = Histogram::new();
+        for _ in 0..98 {
+            h.record(10_000);
+        }
+        h.record(500_000);
+        let (count, sum) = h.slowest(0.01, 500_000);
+        assert!((count - 0.99).abs() < 1e-12);
+        assert!((sum - 0.99 * 500_000.0).abs() / sum < 0.02, "{sum}");
+        assert_eq!(Histogram::new().slowest(0.01, 0), (0.0, 0.0));
     }
 
     proptest! {

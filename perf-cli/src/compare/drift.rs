@@ -46,10 +46,13 @@ pub(super) struct Factors {
 }
 
 impl Factors {
-    /// The factors of `base` and `cur`, or why there are none.
+    /// The factors of `base` and `cur`, or why there are none. Functions
+    /// whose own cost moved by more than half of `threshold` against the
+    /// others are found and left out of the factors (see [`settle`]).
     pub(super) fn estimate(
         base: &Record,
         cur: &Record,
+        threshold: f64,
         tester: &mut RankTester,
     ) -> Result<Factors, String> {
         if base.source == Source::Criterion || cur.source == Source::Criterion {
@@ -88,8 +91,8 @@ impl Factors {
             .iter()
             .map(|(x, y)| stats::median(&[x.as_slice(), y.as_slice()].concat()))
             .collect();
-        let factors = |skip: Option<usize>| {
-            let kept: Vec<usize> = (0..logs.len()).filter(|&i| Some(i) != skip).collect();
+        let factors = |set: &[usize], skip: Option<usize>| {
+            let kept: Vec<usize> = set.iter().copied().filter(|&i| Some(i) != skip).collect();
             let base_logs: Vec<(&[f64], f64)> = kept
                 .iter()
                 .map(|&i| (logs[i].0.as_slice(), centres[i]))
@@ -103,16 +106,16 @@ impl Factors {
                 run_factors(&cur_logs, cur.runs.len()),
             )
         };
-        let (baseline, current) = factors(None);
-        let without = names
+        let set = settle(&logs, threshold, |set| factors(set, None))?;
+        let (baseline, current) = factors(&set, None);
+        let without = set
             .iter()
-            .enumerate()
-            .map(|(i, name)| (name.clone(), factors(Some(i))))
+            .map(|&i| (names[i].clone(), factors(&set, Some(i))))
             .collect();
         let shift = tester.shift(&baseline, &current, 0.5);
         Ok(Factors {
             drift: Drift::Estimated {
-                functions: logs.len(),
+                functions: set.len(),
                 change: shift.estimate.exp() - 1.0,
             },
             baseline,
@@ -165,6 +168,56 @@ impl Factors {
                 .collect(),
         )
     }
+}
+
+/// Most rounds of [`settle`].
+const ROUNDS: usize = 5;
+
+/// The functions the factors rest on. A function whose own cost changed
+/// sits high in every run of one side and low in every run of the other,
+/// pulling the factors apart; so each function's shift against the factors
+/// is measured, those that stand out from the others' shifts by more than
+/// half the threshold (and three robust deviations) are left out, and the
+/// factors are estimated again, until none stands out. Fewer than
+/// [`MIN_FUNCTIONS`] left is no estimate.
+fn settle(
+    logs: &[(Vec<f64>, Vec<f64>)],
+    threshold: f64,
+    factors: impl Fn(&[usize]) -> (Vec<f64>, Vec<f64>),
+) -> Result<Vec<usize>, String> {
+    let limit = threshold.ln_1p() / 2.0;
+    let mut set: Vec<usize> = (0..logs.len()).collect();
+    for _ in 0..ROUNDS {
+        let (base, cur) = factors(&set);
+        let corrected = |samples: &[f64], factors: &[f64]| -> f64 {
+            let values: Vec<f64> = samples.iter().zip(factors).map(|(v, f)| v - f).collect();
+            stats::median(&values)
+        };
+        let shifts: Vec<f64> = set
+            .iter()
+            .map(|&i| corrected(&logs[i].1, &cur) - corrected(&logs[i].0, &base))
+            .collect();
+        let centre = stats::median(&shifts);
+        let reach = limit.max(3.0 * stats::spread(&shifts));
+        let before = set.len();
+        let mut k = 0;
+        set.retain(|_| {
+            let keep = (shifts[k] - centre).abs() <= reach;
+            k += 1;
+            keep
+        });
+        if set.len() < MIN_FUNCTIONS {
+            return Err(format!(
+                "{} of the functions changed against the others, leaving {} to tell the machine's speed by; {MIN_FUNCTIONS} are needed",
+                logs.len() - set.len(),
+                set.len()
+            ));
+        }
+        if set.len() == before {
+            break;
+        }
+    }
+    Ok(set)
 }
 
 /// Per run, the median over functions of ln(self time) minus the

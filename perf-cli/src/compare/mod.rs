@@ -95,7 +95,7 @@ pub fn compare(
     let (current_name, cur) = current;
     let settings = gate.settings;
     let mut tester = RankTester::new();
-    let factors = drift::Factors::estimate(base, cur, &mut tester);
+    let factors = drift::Factors::estimate(base, cur, settings.threshold, &mut tester);
     let drift = match &factors {
         Ok(factors) => factors.drift().clone(),
         Err(reason) => Drift::NotEstimated {

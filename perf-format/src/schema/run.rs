@@ -95,11 +95,12 @@ pub struct FunctionStats {
     pub self_ns: u64,
     /// Mean wall time per call.
     pub mean_ns: u64,
-    /// Mean wall time per call without the slowest 1% of calls, for a
-    /// function of 100 calls or more: a figure one interrupted call (a
-    /// lost timeslice) does not move, which records use for time/call.
+    /// The mean wall time per call without the slowest 1% of calls (0.01 ×
+    /// calls of them, the last one in part), over the mean: at most 1. One
+    /// interrupted call (a lost timeslice) does not move the trimmed mean;
+    /// records scale time/call by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trimmed_mean_ns: Option<u64>,
+    pub trimmed_ratio: Option<f64>,
     /// Median wall time per call (within 1.6%).
     pub p50_ns: u64,
     /// 95th percentile of wall time per call (within 1.6%).
