@@ -346,7 +346,8 @@ fn a_machine_that_wanders_between_runs_still_shows_a_ten_percent_slowdown() {
         .code(1);
     let json: serde_json::Value = serde_json::from_slice(&output.get_output().stdout).unwrap();
     assert_eq!(json["drift"]["status"], "estimated");
-    assert_eq!(json["drift"]["functions"], 5);
+    // svc::price changed on its own, so the factors rest on the other four.
+    assert_eq!(json["drift"]["functions"], 4);
     let program = json["rows"]
         .as_array()
         .unwrap()
