@@ -32,7 +32,8 @@
 //! programs, interleaved), then the same with a core busy, then the rest.
 //!
 //! ```text
-//! cargo build --release -p perf-e2e --example gate_quality --bin wide --bin service
+//! GATE_QUALITY_GATE=$(git log -1 --format=%h -- perf-core perf-macros perf-cli perf-format) \
+//!   cargo build --release -p perf-e2e --example gate_quality --bin wide --bin service
 //! target/release/examples/gate_quality [--append] [--runs 10] [--aa 100] [--ab 30] [--max N]
 //! target/release/examples/gate_quality --summary      # the table, as Markdown
 //! ```
@@ -65,7 +66,7 @@ const RESULTS: &str = concat!(
 );
 
 /// The CSV's columns, in order.
-const COLUMNS: [&str; 27] = [
+const COLUMNS: [&str; 28] = [
     "scenario",
     "functions",
     "change",
@@ -93,7 +94,17 @@ const COLUMNS: [&str; 27] = [
     "finished_unix",
     "perf_tests",
     "load1",
+    "gate",
 ];
+
+/// Which perf this program and its workloads were built with: the last
+/// commit that touched `perf-core/`, `perf-macros/`, `perf-cli/` or
+/// `perf-format/`, given at build time as `GATE_QUALITY_GATE`. Trials of one gate are counted, and
+/// summed up, apart from another's.
+const GATE: &str = match option_env!("GATE_QUALITY_GATE") {
+    Some(gate) => gate,
+    None => "unknown",
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Scenario {
@@ -319,7 +330,7 @@ fn measure(options: &Options) -> Result<(), String> {
         writeln!(file, "{}", COLUMNS.join(",")).map_err(|e| e.to_string())?;
     }
     println!(
-        "gate quality: ab with {} runs a side after {} warm-up(s); {} A/A and {} A/B trials per scenario and program; {} trials already in {}",
+        "gate quality (gate {GATE}): ab with {} runs a side after {} warm-up(s); {} A/A and {} A/B trials per scenario and program; {} trials of this gate already in {}",
         options.runs,
         options.warmup,
         options.aa,
@@ -401,6 +412,7 @@ fn read_done(csv: &Path, append: bool) -> Result<HashSet<(Cell, usize)>, String>
     }
     Ok(rows
         .iter()
+        .filter(|r| r.get("gate") == GATE)
         .filter_map(|r| Some((r.cell()?, r.int("trial")?)))
         .collect())
 }
@@ -554,6 +566,7 @@ fn run_trial(
             _ => String::new(),
         },
         load,
+        GATE.to_owned(),
     ];
     debug_assert_eq!(fields.len(), COLUMNS.len());
     println!(
@@ -710,9 +723,31 @@ fn read_csv(path: &Path) -> Result<Vec<CsvRow>, String> {
 /// intervals.
 fn summary(csv: &Path) -> Result<String, String> {
     let rows = read_csv(csv)?;
+    // One table per gate, the newest first.
+    let mut gates: Vec<(&str, usize)> = Vec::new();
+    for row in &rows {
+        let finished = row.int("finished_unix").unwrap_or(0);
+        match gates.iter_mut().find(|(g, _)| *g == row.get("gate")) {
+            Some((_, last)) => *last = (*last).max(finished),
+            None => gates.push((row.get("gate"), finished)),
+        }
+    }
+    gates.sort_by_key(|&(_, finished)| std::cmp::Reverse(finished));
+    let mut out = String::new();
+    for (gate, _) in gates {
+        let of_gate: Vec<&CsvRow> = rows.iter().filter(|r| r.get("gate") == gate).collect();
+        let _ = writeln!(out, "### The gate as of {gate}\n");
+        out.push_str(&table(&of_gate));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// The rates of one gate's trials as a Markdown table.
+fn table(rows: &[&CsvRow]) -> String {
     let programs = Program::both(Path::new(""));
     let mut by_cell: BTreeMap<Cell, Vec<&CsvRow>> = BTreeMap::new();
-    for row in &rows {
+    for &row in rows {
         if let Some(cell) = row.cell() {
             by_cell.entry(cell).or_default().push(row);
         }
@@ -802,7 +837,7 @@ fn summary(csv: &Path) -> Result<String, String> {
         "\n\"perf measured\": the median over the trials of the change perf estimated for the \
          changed row (for A/A, of the whole program's wall time)."
     );
-    Ok(out)
+    out
 }
 
 /// `k/n = rate [low–high]`.
