@@ -27,13 +27,16 @@ pub fn run_in_session(name: &str, work: impl FnOnce()) -> ExitCode {
 }
 
 /// The order-pricing service as a program: reads its knobs from `args`
-/// (`--slow FN`, `--alloc FN`, `--requests N`; exit 2 on a bad one) and
+/// (`--slow FN[:PCT]`, `--whole PCT`, `--alloc FN`, `--requests N`; exit 2
+/// on a bad one) and
 /// serves the requests in a session called `service`.
 pub fn serve(args: impl IntoIterator<Item = String>) -> ExitCode {
     let knobs = match service::Knobs::from_args(args) {
         Ok(knobs) => knobs,
         Err(why) => {
-            eprintln!("error: {why}\nusage: service [--slow FN] [--alloc FN] [--requests N]");
+            eprintln!(
+                "error: {why}\nusage: service [--slow FN[:PCT]] [--whole PCT] [--alloc FN] [--requests N]"
+            );
             return ExitCode::from(2);
         }
     };

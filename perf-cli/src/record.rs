@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use perf_format::files::{self, Claim, StagedDir};
 use perf_format::layout::{self, Layout, RECORD_JSON, run_files};
-use perf_format::schema::record::{Record, Source};
+use perf_format::schema::record::{MAX_SAMPLES, Record, Source};
 use perf_format::schema::run::RunData;
 
 use crate::Error;
@@ -79,9 +79,7 @@ pub struct Recorded {
 /// Runs the program `options.warmup + options.runs` times and writes the
 /// record under `layout`'s records directory.
 pub fn record(layout: &Layout, options: &RecordOptions) -> Result<Recorded, Error> {
-    if options.runs == 0 {
-        return Err(perf_format::Error::setting("--runs", "0", "record at least one run").into());
-    }
+    check_runs(options.runs)?;
     if let Some(name) = &options.name {
         layout::check_name("record", name)?;
     }
@@ -119,6 +117,20 @@ pub fn record(layout: &Layout, options: &RecordOptions) -> Result<Recorded, Erro
     let recorded = runner.finish(&name, SystemTime::now())?;
     layout::set_latest(&records, &recorded.record.id)?;
     Ok(recorded)
+}
+
+/// Refuses a number of runs a record cannot hold: none, or more samples
+/// than a record keeps ([`MAX_SAMPLES`]), before anything runs.
+pub(crate) fn check_runs(runs: usize) -> Result<(), Error> {
+    if runs == 0 || runs > MAX_SAMPLES {
+        return Err(perf_format::Error::setting(
+            "--runs",
+            runs.to_string(),
+            "a record holds 1 to 2 000 runs",
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// The program and the record's default name.

@@ -1,6 +1,6 @@
-//! The order-pricing service as a program: `service [--slow FN] [--alloc FN]
-//! [--requests N]` serves the requests inside a perf session (writing a run
-//! under `$PERF_DIR`) and prints the summary.
+//! The order-pricing service as a program: `service [--slow FN[:PCT]]
+//! [--whole PCT] [--alloc FN] [--requests N]` serves the requests inside a
+//! perf session (writing a run under `$PERF_DIR`) and prints the summary.
 
 use std::process::ExitCode;
 

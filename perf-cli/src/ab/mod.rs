@@ -38,7 +38,7 @@ use perf_format::schema::env::short_commit;
 use crate::Error;
 use crate::interrupt::Watch;
 use crate::record::{
-    Build, CargoTarget, Program, Progress, Recorded, Runner, seconds, shell_words,
+    self, Build, CargoTarget, Program, Progress, Recorded, Runner, seconds, shell_words,
 };
 use git::{Found, Repo};
 use order::Side;
@@ -125,11 +125,7 @@ impl Checkout {
 /// Builds both sides, runs them interleaved and writes a record of each
 /// under `layout`'s records directory.
 pub(crate) fn ab(layout: &Layout, options: &AbOptions) -> Result<Ab, Error> {
-    if options.runs == 0 {
-        return Err(
-            perf_format::Error::setting("--runs", "0", "run each side at least once").into(),
-        );
-    }
+    record::check_runs(options.runs)?;
     let cwd = std::env::current_dir().map_err(|e| perf_format::Error::read(".", e))?;
     let repo = Repo::discover(&cwd)?;
     let base = Checkout {
@@ -201,11 +197,7 @@ pub fn interleave(
     warmup: usize,
     seed: u64,
 ) -> Result<Ab, Error> {
-    if runs == 0 {
-        return Err(
-            perf_format::Error::setting("--runs", "0", "run each side at least once").into(),
-        );
-    }
+    record::check_runs(runs)?;
     let contender = |side: Side, words: &[String]| -> Result<Contender, Error> {
         let Some((path, args)) = words.split_first() else {
             return Err(perf_format::Error::setting(
