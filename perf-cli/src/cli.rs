@@ -59,29 +59,18 @@ pub(crate) enum Command {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("program").required(true).multiple(true).args(["example", "bin", "command"])))]
 pub(crate) struct RecordArgs {
-    /// Measured runs (a record keeps at most 2 000). Ten a side let the gate
-    /// decide rows among hundreds of tests; five cannot reach significance
-    /// once more than one row is tested.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=MAX_SAMPLES as i64))]
-    pub(crate) runs: u32,
-    /// Runs before them whose results are thrown away.
-    #[arg(long, default_value_t = 1)]
-    pub(crate) warmup: u32,
+    /// How many runs.
+    #[command(flatten)]
+    pub(crate) plan: RunPlan,
     /// The record's name (default: the program's).
     #[arg(long)]
     pub(crate) name: Option<String>,
     /// Output root: the record goes to DIR/records/ID/ (default: $PERF_DIR, else target/perf).
     #[arg(long, value_name = "DIR")]
     pub(crate) out: Option<PathBuf>,
-    /// Build this example with `cargo build --release` and record it.
-    #[arg(long, value_name = "NAME")]
-    pub(crate) example: Option<String>,
-    /// Build this binary with `cargo build --release` and record it.
-    #[arg(long, value_name = "NAME", conflicts_with = "example")]
-    pub(crate) bin: Option<String>,
-    /// The package of --example or --bin.
-    #[arg(short, long, value_name = "SPEC")]
-    pub(crate) package: Option<String>,
+    /// What cargo builds.
+    #[command(flatten)]
+    pub(crate) build: CargoFlags,
     /// The program and its arguments (after `--`); with --example/--bin, the program's arguments.
     #[arg(last = true, value_name = "COMMAND")]
     pub(crate) command: Vec<String>,
@@ -200,24 +189,15 @@ pub(crate) struct AbArgs {
     pub(crate) base: String,
     /// The revision to judge [default: the working tree, uncommitted changes included].
     pub(crate) head: Option<String>,
-    /// Measured runs a side (a record keeps at most 2 000).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=MAX_SAMPLES as i64))]
-    pub(crate) runs: u32,
-    /// Runs a side before them whose results are thrown away.
-    #[arg(long, default_value_t = 1)]
-    pub(crate) warmup: u32,
+    /// How many runs a side.
+    #[command(flatten)]
+    pub(crate) plan: RunPlan,
     /// The seed of the run order, to repeat one [default: a fresh one, printed].
     #[arg(long)]
     pub(crate) seed: Option<u64>,
-    /// Build this example of each revision with `cargo build --release`.
-    #[arg(long, value_name = "NAME")]
-    pub(crate) example: Option<String>,
-    /// Build this binary of each revision with `cargo build --release`.
-    #[arg(long, value_name = "NAME", conflicts_with = "example")]
-    pub(crate) bin: Option<String>,
-    /// The package of --example or --bin.
-    #[arg(short, long, value_name = "SPEC")]
-    pub(crate) package: Option<String>,
+    /// What cargo builds, of each revision.
+    #[command(flatten)]
+    pub(crate) build: CargoFlags,
     /// How the gate judges.
     #[command(flatten)]
     pub(crate) gate: GateFlags,
@@ -235,10 +215,38 @@ pub(crate) struct AbArgs {
     pub(crate) args: Vec<String>,
 }
 
+/// How many runs `record` and `ab` make (a side, for `ab`).
+#[derive(Debug, Args)]
+pub(crate) struct RunPlan {
+    /// Measured runs (a side with `ab`; a record keeps at most 2 000). Ten
+    /// let the gate decide rows among hundreds of tests; five cannot reach
+    /// significance once more than one row is tested.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=MAX_SAMPLES as i64))]
+    pub(crate) runs: u32,
+    /// Runs before them whose results are thrown away.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) warmup: u32,
+}
+
+/// The example or binary `record` and `ab` build with `cargo build
+/// --release` (of each revision, for `ab`) and run.
+#[derive(Debug, Args)]
+pub(crate) struct CargoFlags {
+    /// Build this example and run it.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) example: Option<String>,
+    /// Build this binary and run it.
+    #[arg(long, value_name = "NAME", conflicts_with = "example")]
+    pub(crate) bin: Option<String>,
+    /// The package of --example or --bin.
+    #[arg(short, long, value_name = "SPEC")]
+    pub(crate) package: Option<String>,
+}
+
 /// The gate's flags, over `[compare]` in perf.toml.
 #[derive(Debug, Default, Args)]
 pub(crate) struct GateFlags {
-    /// Smallest change of a time metric that counts [perf.toml, else 5%].
+    /// A time row proven slower that may be this much slower or more is a regression [perf.toml, else 5%].
     #[arg(long, value_name = "PERCENT", value_parser = units::parse_percent)]
     pub(crate) threshold: Option<f64>,
     /// Smallest change of an allocation count or byte size that counts [perf.toml, else 0%].
@@ -337,7 +345,7 @@ mod tests {
         let Command::Record(args) = cli.command else {
             panic!("not record")
         };
-        assert_eq!(args.runs, 3);
+        assert_eq!(args.plan.runs, 3);
         assert_eq!(args.command, ["prog", "-x"]);
         assert!(Cli::try_parse_from(["cargo-perf", "record"]).is_err());
         assert!(Cli::try_parse_from(["cargo-perf", "record", "--runs", "0", "--", "p"]).is_err());

@@ -66,24 +66,24 @@ fn to_stdout(bytes: &[u8]) -> Result<(), Error> {
 
 fn record_command(args: RecordArgs) -> Result<Outcome, Error> {
     let layout = settings::layout(args.out.as_deref())?;
-    let target = match (args.example, args.bin) {
+    let target = match (args.build.example, args.build.bin) {
         (Some(name), _) => Target::Cargo {
             kind: CargoTarget::Example,
             name,
-            package: args.package,
+            package: args.build.package,
             args: args.command,
         },
         (None, Some(name)) => Target::Cargo {
             kind: CargoTarget::Bin,
             name,
-            package: args.package,
+            package: args.build.package,
             args: args.command,
         },
         (None, None) => Target::Command(args.command),
     };
     let options = RecordOptions {
-        runs: args.runs as usize,
-        warmup: args.warmup as usize,
+        runs: args.plan.runs as usize,
+        warmup: args.plan.warmup as usize,
         name: args.name,
         target,
         quiet: false,
@@ -258,7 +258,7 @@ fn ab_command(args: AbArgs) -> Result<Outcome, Error> {
     let layout = settings::layout(args.out.as_deref())?;
     // A perf.toml that cannot be read stops it before anything is built.
     let config = Config::load(&layout.config_file())?;
-    let (kind, name) = match (args.example, args.bin) {
+    let (kind, name) = match (args.build.example, args.build.bin) {
         (Some(name), _) => (CargoTarget::Example, name),
         (None, Some(name)) => (CargoTarget::Bin, name),
         (None, None) => unreachable!("clap requires --example or --bin"),
@@ -266,12 +266,12 @@ fn ab_command(args: AbArgs) -> Result<Outcome, Error> {
     let options = AbOptions {
         base: args.base,
         head: args.head,
-        runs: args.runs as usize,
-        warmup: args.warmup as usize,
+        runs: args.plan.runs as usize,
+        warmup: args.plan.warmup as usize,
         seed: args.seed,
         kind,
         name,
-        package: args.package,
+        package: args.build.package,
         args: args.args,
         quiet: false,
     };
