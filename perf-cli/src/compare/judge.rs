@@ -107,11 +107,15 @@ fn is_constant(samples: &[f64]) -> bool {
 /// Tests every row that takes a rank test, adjusts the p-values for their
 /// number, and judges every row.
 ///
-/// The rows that gate form one family and the others (p95) another; within
-/// each, Benjamini–Hochberg keeps the false discovery rate at α however
-/// many rows there are, and every interval is at 1 − α·max(R, 1)/m for R
-/// rows selected among m (Benjamini–Yekutieli's false coverage rate), so
-/// that the intervals shown agree with the selection.
+/// The rows that gate form one family and the others (p95, cpu/call)
+/// another; within each, Benjamini–Hochberg keeps the false discovery rate
+/// at α however many rows there are, and every interval is at 1 −
+/// α·max(R, 1)/m for R rows selected among m (Benjamini–Yekutieli's false
+/// coverage rate), so that the intervals shown agree with the selection.
+/// A row whose sample counts cannot give a p-value of α even alone (a
+/// function in one or two runs a side) can never be selected, so it is
+/// left out of m — which rows those are depends on the counts alone, not
+/// on the figures, so the adjustment stays valid — and its q is 1.
 pub(super) fn judge_all(
     pending: &[Pending<'_>],
     settings: Settings,
@@ -120,15 +124,12 @@ pub(super) fn judge_all(
     let alpha = settings.significance;
     let mut tests: Vec<Option<Tested>> = vec![None; pending.len()];
     let mut correction = Correction::None {
-        reason: "no row that gates could be tested".to_owned(),
+        reason: "no row that gates has runs enough to reach α".to_owned(),
     };
     for gated in [true, false] {
         let family: Vec<usize> = (0..pending.len())
             .filter(|&i| pending[i].method == Method::RankTest && pending[i].gated == gated)
             .collect();
-        if family.is_empty() {
-            continue;
-        }
         let p_values: Vec<f64> = family
             .iter()
             .map(|&i| {
@@ -136,9 +137,28 @@ pub(super) fn judge_all(
                 tester.test(&x, &y).p_value
             })
             .collect();
-        let adjusted = stats::benjamini_hochberg(&p_values);
+        let can_reach: Vec<bool> = family
+            .iter()
+            .map(|&i| {
+                let (n, m) = (pending[i].baseline.len(), pending[i].current.len());
+                stats::smallest_p_value(n, m) <= alpha
+            })
+            .collect();
+        let reachable: Vec<f64> = (0..family.len())
+            .filter(|&k| can_reach[k])
+            .map(|k| p_values[k])
+            .collect();
+        let mut adjusted_reachable = stats::benjamini_hochberg(&reachable).into_iter();
+        let adjusted: Vec<f64> = can_reach
+            .iter()
+            .map(|&reaches| match reaches {
+                true => adjusted_reachable.next().unwrap_or(1.0),
+                false => 1.0,
+            })
+            .collect();
+        let tests_made = reachable.len();
         let selected = adjusted.iter().filter(|&&q| q <= alpha).count();
-        let confidence = 1.0 - alpha * selected.max(1) as f64 / family.len() as f64;
+        let confidence = 1.0 - alpha * selected.max(1) as f64 / tests_made.max(1) as f64;
         for (k, &i) in family.iter().enumerate() {
             tests[i] = Some(Tested {
                 p_value: p_values[k],
@@ -146,9 +166,9 @@ pub(super) fn judge_all(
                 confidence,
             });
         }
-        if gated {
+        if gated && tests_made > 0 {
             correction = Correction::BenjaminiHochberg {
-                tests: family.len(),
+                tests: tests_made,
                 selected,
                 confidence,
             };
