@@ -148,15 +148,9 @@ pub(crate) struct CompareArgs {
     /// The record to judge: an id, `latest` or a path.
     #[arg(long, value_name = "RECORD", default_value = "latest")]
     pub(crate) against: String,
-    /// How the gate judges.
+    /// How the verdict is reached and shown.
     #[command(flatten)]
-    pub(crate) gate: GateFlags,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub(crate) format: Format,
-    /// Show every row, also unchanged ones.
-    #[arg(long)]
-    pub(crate) all: bool,
+    pub(crate) verdict: VerdictFlags,
     /// Output root where records are found (default: $PERF_DIR, else target/perf).
     #[arg(long, value_name = "DIR")]
     pub(crate) out: Option<PathBuf>,
@@ -198,15 +192,9 @@ pub(crate) struct AbArgs {
     /// What cargo builds, of each revision.
     #[command(flatten)]
     pub(crate) build: CargoFlags,
-    /// How the gate judges.
+    /// How the verdict is reached and shown.
     #[command(flatten)]
-    pub(crate) gate: GateFlags,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub(crate) format: Format,
-    /// Show every row, also unchanged ones.
-    #[arg(long)]
-    pub(crate) all: bool,
+    pub(crate) verdict: VerdictFlags,
     /// Output root: records, worktrees and builds go under DIR (default: $PERF_DIR, else target/perf).
     #[arg(long, value_name = "DIR")]
     pub(crate) out: Option<PathBuf>,
@@ -241,6 +229,20 @@ pub(crate) struct CargoFlags {
     /// The package of --example or --bin.
     #[arg(short, long, value_name = "SPEC")]
     pub(crate) package: Option<String>,
+}
+
+/// How `compare` and `ab` judge and show their verdict.
+#[derive(Debug, Args)]
+pub(crate) struct VerdictFlags {
+    /// How the gate judges.
+    #[command(flatten)]
+    pub(crate) gate: GateFlags,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub(crate) format: Format,
+    /// Show every row, also unchanged ones.
+    #[arg(long)]
+    pub(crate) all: bool,
 }
 
 /// The gate's flags, over `[compare]` in perf.toml.
@@ -357,7 +359,7 @@ mod tests {
         let Command::Compare(args) = cli.command else {
             panic!("not compare")
         };
-        assert_eq!(args.gate.threshold, Some(0.03));
+        assert_eq!(args.verdict.gate.threshold, Some(0.03));
         assert_eq!(args.baseline, "main");
         let err = Cli::try_parse_from(["cargo-perf", "compare", "--threshold", "x"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);

@@ -14,7 +14,7 @@ use perf_format::schema::record::{FunctionSamples, Record, Source};
 use crate::ab::{self, AbOptions};
 use crate::cli::{
     AbArgs, BaselineCommand, BenchArgs, CheckArgs, Cli, Command, CompareArgs, FlamegraphArgs,
-    GateFlags, ImportCommand, ImportCriterionArgs, RecordArgs, ReportArgs,
+    GateFlags, ImportCommand, ImportCriterionArgs, RecordArgs, ReportArgs, VerdictFlags,
 };
 use crate::compare::{self, Gate, guard};
 use crate::config::Config;
@@ -241,17 +241,13 @@ fn compare_command(args: CompareArgs) -> Result<Outcome, Error> {
     let config = Config::load(&layout.config_file())?;
     let (base, _) = store::load_baseline(&layout, &args.baseline)?;
     let (current, _) = store::load_record(&layout, Some(&args.against))?;
-    let shown = Shown {
-        format: args.format,
-        detail: Detail { all: args.all },
-    };
     let verdict = Verdict {
         baseline: (&args.baseline, &base),
         current: &current,
         notes: Vec::new(),
         interleaved: false,
     };
-    show_verdict(&layout, &config, &args.gate, shown, verdict)
+    show_verdict(&layout, &config, &args.verdict, verdict)
 }
 
 fn ab_command(args: AbArgs) -> Result<Outcome, Error> {
@@ -276,24 +272,13 @@ fn ab_command(args: AbArgs) -> Result<Outcome, Error> {
         quiet: false,
     };
     let made = ab::ab(&layout, &options)?;
-    let shown = Shown {
-        format: args.format,
-        detail: Detail { all: args.all },
-    };
     let verdict = Verdict {
         baseline: (&made.base.record.id, &made.base.record),
         current: &made.head.record,
         notes: made.notes,
         interleaved: true,
     };
-    show_verdict(&layout, &config, &args.gate, shown, verdict)
-}
-
-/// How a verdict is shown.
-#[derive(Clone, Copy, Debug)]
-struct Shown {
-    format: Format,
-    detail: Detail,
+    show_verdict(&layout, &config, &args.verdict, verdict)
 }
 
 /// What the gate judges: `current` against `baseline` (named as given),
@@ -307,18 +292,17 @@ struct Verdict<'a> {
 }
 
 /// What `compare` and `ab` share: the gate from `flags` over `config`,
-/// the budgets, the verdict printed as `shown` (Markdown also appended to
-/// `$GITHUB_STEP_SUMMARY`), and its outcome.
+/// the budgets, the verdict printed as `flags` say (Markdown also appended
+/// to `$GITHUB_STEP_SUMMARY`), and its outcome.
 fn show_verdict(
     layout: &Layout,
     config: &Config,
-    flags: &GateFlags,
-    shown: Shown,
+    flags: &VerdictFlags,
     verdict: Verdict<'_>,
 ) -> Result<Outcome, Error> {
     let gate = Gate {
         interleaved: verdict.interleaved,
-        ..settings::gate(config, flags)
+        ..settings::gate(config, &flags.gate)
     };
     let mut comparison = judge(
         layout,
@@ -326,11 +310,11 @@ fn show_verdict(
         &gate,
         verdict.baseline,
         verdict.current,
-        flags.allow_mismatch,
+        flags.gate.allow_mismatch,
     )?;
     comparison.notes.extend(verdict.notes);
-    let text = render::render(&comparison, shown.format, shown.detail);
-    if shown.format == Format::Markdown {
+    let text = render::render(&comparison, flags.format, Detail { all: flags.all });
+    if flags.format == Format::Markdown {
         append_step_summary(&text);
     }
     print(&text)?;
