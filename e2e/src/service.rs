@@ -24,6 +24,16 @@ pub struct Knobs {
     pub requests: u32,
 }
 
+/// `--slow NAME[:PERCENT]` of the test programs: the function's name and
+/// how much slower it is made (10% unless given).
+pub fn slow_knob(text: &str) -> Result<(String, u64), String> {
+    let (name, percent) = text.split_once(':').unwrap_or((text, "10"));
+    let percent = percent
+        .parse()
+        .map_err(|_| "--slow NAME:PERCENT needs a number".to_owned())?;
+    Ok((name.to_owned(), percent))
+}
+
 impl Knobs {
     /// Reads `--slow NAME[:PERCENT]`, `--whole PERCENT`, `--alloc NAME` and
     /// `--requests N` from `args`.
@@ -38,12 +48,9 @@ impl Knobs {
             let mut value = || args.next().ok_or(format!("{flag} needs a value"));
             match flag.as_str() {
                 "--slow" => {
-                    let text = value()?;
-                    let (name, percent) = text.split_once(':').unwrap_or((&text, "10"));
-                    knobs.slow = Some(name.to_owned());
-                    knobs.slow_percent = percent
-                        .parse()
-                        .map_err(|_| "--slow NAME:PERCENT needs a number".to_owned())?;
+                    let (name, percent) = slow_knob(&value()?)?;
+                    knobs.slow = Some(name);
+                    knobs.slow_percent = percent;
                 }
                 "--whole" => {
                     knobs.whole_percent = value()?

@@ -85,16 +85,12 @@ impl Knobs {
             let mut value = || args.next().ok_or(format!("{flag} needs a value"));
             match flag.as_str() {
                 "--slow" => {
-                    let text = value()?;
-                    let (name, percent) = text.split_once(':').unwrap_or((&text, "10"));
+                    let (name, percent) = perf_e2e::service::slow_knob(&value()?)?;
                     let name = name.trim_start_matches("wide::");
                     let index = FUNCTIONS
                         .iter()
                         .position(|(n, _)| *n == name)
                         .ok_or(format!("no function {name:?}: f000 to f299"))?;
-                    let percent = percent
-                        .parse()
-                        .map_err(|_| "--slow fNNN:PERCENT needs a number".to_owned())?;
                     knobs.slow = Some((index, percent));
                 }
                 "--whole" => {
