@@ -38,6 +38,10 @@
 //! target/release/examples/gate_quality --summary      # the table, as Markdown
 //! ```
 //!
+//! `--only busy/5/fn+10%` runs only the cells whose key contains that text
+//! (with `--csv` elsewhere, for a probe), and `--keep DIR` keeps each
+//! trial's two records under `DIR`, for `cargo perf compare` to judge again.
+//!
 //! It is not part of `cargo test`: a full run takes hours.
 
 #[path = "gate_quality/anchors.rs"]
@@ -66,7 +70,7 @@ const RESULTS: &str = concat!(
 );
 
 /// The CSV's columns, in order.
-const COLUMNS: [&str; 28] = [
+const COLUMNS: [&str; 29] = [
     "scenario",
     "functions",
     "change",
@@ -95,6 +99,7 @@ const COLUMNS: [&str; 28] = [
     "perf_tests",
     "load1",
     "gate",
+    "other_cores",
 ];
 
 /// Which perf this program and its workloads were built with: the last
@@ -110,17 +115,64 @@ const GATE: &str = match option_env!("GATE_QUALITY_GATE") {
 enum Scenario {
     Idle,
     Busy,
+    /// A trial of either scenario during which other processes used the
+    /// CPU too (a build, another benchmark): counted apart, never run as
+    /// such.
+    Contended,
 }
 
 impl Scenario {
+    /// The scenarios trials are run in.
     const ALL: [Scenario; 2] = [Scenario::Idle, Scenario::Busy];
 
     fn name(self) -> &'static str {
         match self {
             Scenario::Idle => "idle",
             Scenario::Busy => "busy",
+            Scenario::Contended => "contended",
         }
     }
+
+    /// Runnable processes of our own during a trial: the program, and the
+    /// spinner when busy.
+    fn own_load(self) -> f64 {
+        match self {
+            Scenario::Idle | Scenario::Contended => 1.0,
+            Scenario::Busy => 2.0,
+        }
+    }
+}
+
+/// Other processes' CPU use, in cores, above which a trial counts as
+/// contended.
+const CONTENDED_CORES: f64 = 0.25;
+
+/// CPU time in clock ticks: of the whole machine (busy, not idle or
+/// stolen), and of this process with its waited-for children.
+fn cpu_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let machine: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal …
+    let busy = [0, 1, 2, 5, 6]
+        .iter()
+        .map(|&i| machine.get(i).copied().unwrap_or(0))
+        .sum();
+    let own = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command's closing parenthesis; utime is the 14th.
+    let after = own.rsplit_once(')')?.1;
+    let fields: Vec<u64> = after
+        .split_whitespace()
+        .skip(11)
+        .take(4)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    Some((busy, fields.iter().sum()))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -222,6 +274,16 @@ struct Cell {
 impl Cell {
     /// When its trials run: the idle headline figures first, then the busy
     /// ones, then the rest.
+    /// `scenario/functions/change`, as `--only` matches it.
+    fn key(&self) -> String {
+        format!(
+            "{}/{}/{}",
+            self.scenario.name(),
+            self.functions,
+            self.change.key()
+        )
+    }
+
     fn stage(&self) -> u8 {
         let headline = matches!(
             self.change,
@@ -229,7 +291,7 @@ impl Cell {
         );
         match (headline, self.scenario) {
             (true, Scenario::Idle) => 0,
-            (true, Scenario::Busy) => 1,
+            (true, Scenario::Busy | Scenario::Contended) => 1,
             (false, _) => 2,
         }
     }
@@ -243,6 +305,10 @@ struct Options {
     max: Option<usize>,
     append: bool,
     csv: PathBuf,
+    /// Run only the cells whose `scenario/functions/change` key contains this.
+    only: Option<String>,
+    /// Keep each trial's records under this directory.
+    keep: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -265,6 +331,8 @@ fn main() -> ExitCode {
         max: value("--max").and_then(|v| v.parse().ok()),
         append: args.iter().any(|a| a == "--append"),
         csv: value("--csv").map_or_else(|| PathBuf::from(RESULTS), PathBuf::from),
+        only: value("--only").cloned(),
+        keep: value("--keep").map(PathBuf::from),
     };
     let outcome = if args.iter().any(|a| a == "--summary") {
         summary(&options.csv).map(|table| print!("{table}"))
@@ -313,7 +381,7 @@ fn measure(options: &Options) -> Result<(), String> {
         }
     }
     for cell in &cells {
-        let n = done.iter().filter(|(c, _)| c == cell).count();
+        let n = done.iter().filter(|t| t.counted == *cell).count();
         counts.insert(*cell, n);
     }
     let wanted = |cell: &Cell| match cell.change {
@@ -349,6 +417,12 @@ fn measure(options: &Options) -> Result<(), String> {
         let Some(cell) = cells
             .iter()
             .filter(|c| counts[c] < wanted(c))
+            .filter(|c| {
+                options
+                    .only
+                    .as_ref()
+                    .is_none_or(|only| c.key().contains(only.as_str()))
+            })
             .min_by(|a, b| {
                 let ratio = |c: &Cell| counts[c] as f64 / wanted(c) as f64;
                 a.stage()
@@ -360,7 +434,7 @@ fn measure(options: &Options) -> Result<(), String> {
             break;
         };
         let trial = (1..)
-            .find(|t| !done.contains(&(cell, *t)))
+            .find(|t| !done.iter().any(|d| d.run == cell && d.trial == *t))
             .expect("a free trial number");
         let program = programs
             .iter()
@@ -388,19 +462,33 @@ fn measure(options: &Options) -> Result<(), String> {
             }
         }
         *counts.get_mut(&cell).expect("every cell counted") += 1;
-        done.insert((cell, trial));
+        done.push(Done {
+            counted: cell,
+            run: cell,
+            trial,
+        });
         ran += 1;
     }
     println!("done: {ran} trials this session");
     Ok(())
 }
 
-/// The (cell, trial) keys already in the CSV; refuses a CSV with trials
-/// unless appending.
-fn read_done(csv: &Path, append: bool) -> Result<HashSet<(Cell, usize)>, String> {
+/// A trial already in the CSV.
+struct Done {
+    /// The cell it counts for (contended trials apart).
+    counted: Cell,
+    /// The cell it was run for.
+    run: Cell,
+    trial: usize,
+}
+
+/// The trials of this gate already in the CSV; refuses a CSV with trials
+/// unless appending. A CSV from before a column was added gets the new
+/// header (and an empty field on each old row), rewritten whole.
+fn read_done(csv: &Path, append: bool) -> Result<Vec<Done>, String> {
     let rows = match read_csv(csv) {
         Ok(rows) => rows,
-        Err(_) if !csv.exists() => return Ok(HashSet::new()),
+        Err(_) if !csv.exists() => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
     if !rows.is_empty() && !append {
@@ -410,11 +498,44 @@ fn read_done(csv: &Path, append: bool) -> Result<HashSet<(Cell, usize)>, String>
             rows.len()
         ));
     }
+    widen_header(csv)?;
     Ok(rows
         .iter()
         .filter(|r| r.get("gate") == GATE)
-        .filter_map(|r| Some((r.cell()?, r.int("trial")?)))
+        .filter_map(|r| {
+            Some(Done {
+                counted: r.cell()?,
+                run: r.cell_as_run()?,
+                trial: r.int("trial")?,
+            })
+        })
         .collect())
+}
+
+/// Rewrites `csv` with today's header if it has an older, shorter one.
+fn widen_header(csv: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(csv).map_err(|e| format!("{}: {e}", csv.display()))?;
+    let header = COLUMNS.join(",");
+    let Some((first, rest)) = text.split_once('\n') else {
+        return Ok(());
+    };
+    if first == header {
+        return Ok(());
+    }
+    let missing = header
+        .strip_prefix(first)
+        .filter(|m| m.starts_with(','))
+        .ok_or_else(|| format!("{}: its columns are not this program's", csv.display()))?;
+    let padding = ",".repeat(missing.matches(',').count());
+    let mut widened = format!("{header}\n");
+    for line in rest.lines().filter(|l| !l.trim().is_empty()) {
+        widened.push_str(line);
+        widened.push_str(&padding);
+        widened.push('\n');
+    }
+    let staged = csv.with_extension("csv.tmp");
+    std::fs::write(&staged, widened).map_err(|e| format!("{}: {e}", staged.display()))?;
+    std::fs::rename(&staged, csv).map_err(|e| format!("{}: {e}", csv.display()))
 }
 
 /// A trial's seed, from its cell and number: the same trial gets the same
@@ -447,11 +568,21 @@ fn run_trial(
         .ok()
         .and_then(|l| l.split(' ').next().map(str::to_owned))
         .unwrap_or_default();
+    let ticks_before = cpu_ticks();
     let scratch = tempfile::tempdir().map_err(|e| format!("a scratch directory: {e}"))?;
-    let layout = Layout::new(scratch.path(), scratch.path());
+    let kept = options.keep.as_ref().map(|dir| {
+        dir.join(format!(
+            "{}-{}-{}-{trial}",
+            cell.scenario.name(),
+            cell.functions,
+            cell.change.key().replace('%', "")
+        ))
+    });
+    let output = kept.as_deref().unwrap_or(scratch.path());
+    let layout = Layout::new(output, output);
     let spinner = match cell.scenario {
         Scenario::Busy => Some(Spinner::start()?),
-        Scenario::Idle => None,
+        Scenario::Idle | Scenario::Contended => None,
     };
     let made = interleave(
         &layout,
@@ -462,6 +593,17 @@ fn run_trial(
         seed,
     );
     drop(spinner);
+    let other_cores = match (ticks_before, cpu_ticks()) {
+        (Some((busy0, own0)), Some((busy1, own1))) => {
+            // Clock ticks are 1/100 s on Linux.
+            let other = busy1.saturating_sub(busy0) as f64 - own1.saturating_sub(own0) as f64;
+            format!(
+                "{:.2}",
+                (other / 100.0 / started.elapsed().as_secs_f64()).max(0.0)
+            )
+        }
+        _ => String::new(),
+    };
     let made = made.map_err(|e| e.to_string())?;
     let (base, head) = (&made.base.record, &made.head.record);
     let gate = Gate {
@@ -567,6 +709,7 @@ fn run_trial(
         },
         load,
         GATE.to_owned(),
+        other_cores,
     ];
     debug_assert_eq!(fields.len(), COLUMNS.len());
     println!(
@@ -686,7 +829,28 @@ impl CsvRow {
         self.get(column) == "1"
     }
 
+    /// The trial's cell; a trial during which other work ran is
+    /// [`Scenario::Contended`]: by the CPU other processes used, or, for
+    /// trials from before that was measured, by a 1-minute load average at
+    /// its start more than half a process above the scenario's own.
     fn cell(&self) -> Option<Cell> {
+        let run = self.cell_as_run()?;
+        let mut scenario = run.scenario;
+        let contended = match self.get("other_cores").parse::<f64>() {
+            Ok(cores) => cores > CONTENDED_CORES,
+            Err(_) => self
+                .get("load1")
+                .parse::<f64>()
+                .is_ok_and(|load| load > scenario.own_load() + 0.5),
+        };
+        if contended {
+            scenario = Scenario::Contended;
+        }
+        Some(Cell { scenario, ..run })
+    }
+
+    /// The cell the trial was run for.
+    fn cell_as_run(&self) -> Option<Cell> {
         let scenario = Scenario::ALL
             .into_iter()
             .find(|s| s.name() == self.get("scenario"))?;

@@ -124,7 +124,7 @@ fn metric_values(stats: &FunctionStats, alloc_tracking: bool) -> Vec<(Metric, f6
     let calls = stats.calls as f64;
     let mut values = vec![
         (Metric::TimePerCall, time_per_call(stats)),
-        (Metric::SelfTimePerCall, stats.self_ns as f64 / calls),
+        (Metric::SelfTimePerCall, self_time_per_call(stats)),
         (Metric::P50, stats.p50_ns as f64),
         (Metric::P95, stats.p95_ns as f64),
         (Metric::P99, stats.p99_ns as f64),
@@ -156,6 +156,15 @@ fn metric_values(stats: &FunctionStats, alloc_tracking: bool) -> Vec<(Metric, f6
 fn time_per_call(stats: &FunctionStats) -> f64 {
     let mean = stats.total_ns as f64 / stats.calls as f64;
     mean * stats.trimmed_ratio.unwrap_or(1.0)
+}
+
+/// A run's self time per call of a function, trimmed as its time per call
+/// is (scaled by the same `trimmed_ratio`): the drift correction estimates
+/// each run's speed from self times and divides times per call by it, so
+/// both must leave out the same interrupted calls — an untrimmed factor
+/// would put back the very lost timeslices the trimmed figure left out.
+fn self_time_per_call(stats: &FunctionStats) -> f64 {
+    stats.self_ns as f64 / stats.calls as f64 * stats.trimmed_ratio.unwrap_or(1.0)
 }
 
 /// Every call path of every run, with its cost summed and divided by the
@@ -219,15 +228,19 @@ mod tests {
     }
 
     #[test]
-    fn a_runs_time_per_call_leaves_out_its_slowest_calls() {
+    fn a_runs_times_per_call_leave_out_its_slowest_calls() {
         let mut stats = FunctionStats::new("f", "f.rs", 1);
         stats.calls = 1_000;
         stats.total_ns = 24_000_000;
+        stats.self_ns = 24_000_000;
         stats.mean_ns = 24_000;
         assert_eq!(time_per_call(&stats), 24_000.0);
-        // The slowest 1% held one 4 ms stall: 20 µs a call without it.
+        assert_eq!(self_time_per_call(&stats), 24_000.0);
+        // The slowest 1% held one 4 ms stall: 20 µs a call without it, in
+        // the time per call and in the self time the drift correction reads.
         stats.trimmed_ratio = Some(20_000.0 / 24_000.0);
         assert!((time_per_call(&stats) - 20_000.0).abs() < 1e-6);
+        assert!((self_time_per_call(&stats) - 20_000.0).abs() < 1e-6);
     }
 
     #[test]
