@@ -40,7 +40,8 @@
 //!
 //! `--only busy/5/fn+10%` runs only the cells whose key contains that text
 //! (with `--csv` elsewhere, for a probe), and `--keep DIR` keeps each
-//! trial's two records under `DIR`, for `cargo perf compare` to judge again.
+//! trial's two records (`record.json`, not the runs) under `DIR`, for
+//! `cargo perf compare` to judge again.
 //!
 //! It is not part of `cargo test`: a full run takes hours.
 
@@ -605,6 +606,15 @@ fn run_trial(
         _ => String::new(),
     };
     let made = made.map_err(|e| e.to_string())?;
+    if kept.is_some() {
+        // The two records are all `compare` reads: the runs they were
+        // merged from would take a few MB a trial.
+        for recorded in [&made.base, &made.head] {
+            if let Some(dir) = recorded.path.parent() {
+                let _ = std::fs::remove_dir_all(dir.join("runs"));
+            }
+        }
+    }
     let (base, head) = (&made.base.record, &made.head.record);
     let gate = Gate {
         interleaved: true,

@@ -150,7 +150,7 @@ fn metric_values(stats: &FunctionStats, alloc_tracking: bool) -> Vec<(Metric, f6
 }
 
 /// A run's time per call of a function: its total time over its calls,
-/// scaled by how much leaving out its slowest 1% of calls moved its mean
+/// scaled by how much leaving out its slowest calls moved its mean
 /// (`trimmed_ratio`), so that one interrupted call does not move the run's
 /// figure. Recursive calls count once in the total, as before.
 fn time_per_call(stats: &FunctionStats) -> f64 {
@@ -236,7 +236,7 @@ mod tests {
         stats.mean_ns = 24_000;
         assert_eq!(time_per_call(&stats), 24_000.0);
         assert_eq!(self_time_per_call(&stats), 24_000.0);
-        // The slowest 1% held one 4 ms stall: 20 µs a call without it, in
+        // The slowest calls held one 4 ms stall: 20 µs a call without it, in
         // the time per call and in the self time the drift correction reads.
         stats.trimmed_ratio = Some(20_000.0 / 24_000.0);
         assert!((time_per_call(&stats) - 20_000.0).abs() < 1e-6);

@@ -15,6 +15,16 @@ use crate::recorder::ThreadSnapshot;
 /// call in a hundred, so that an interrupted call does not move a run's
 /// figure while a slow path taken more often still does.
 const TRIMMED: f64 = 0.01;
+/// Calls from which at least the slowest whole call is left out.
+const WHOLE_CALL_FROM: f64 = 20.0;
+
+/// How many of a function's calls in a run its trimmed mean leaves out: the
+/// slowest 1%, and at least the slowest one from 20 calls up (below that,
+/// 5% of them). A lost timeslice lands on one call: a function called 60
+/// times a run sheds it whole, where 1% (0.6 of a call) kept 40% of it.
+fn trimmed_calls(calls: f64) -> f64 {
+    (TRIMMED * calls).max((calls / WHOLE_CALL_FROM).min(1.0))
+}
 
 /// The aggregated parts of a run.
 pub(crate) struct Aggregate {
@@ -210,8 +220,8 @@ fn per_function(
             stats.self_ns = ticks_to_ns(s.self_ticks);
             stats.mean_ns = ticks_to_ns(s.all_ticks / s.calls);
             // In ticks and floating point: no rounding, even for a 5 ns function.
-            let (slowest, slowest_ticks) = f.histogram.slowest(TRIMMED, max);
             let (all, calls) = (s.all_ticks as f64, s.calls as f64);
+            let (slowest, slowest_ticks) = f.histogram.slowest(trimmed_calls(calls), max);
             stats.trimmed_ratio = (all > 0.0 && calls > slowest).then(|| {
                 let trimmed = (all - slowest_ticks).max(0.0) / (calls - slowest);
                 (trimmed / (all / calls)).min(1.0)
@@ -265,4 +275,21 @@ fn call_tree(
         stack.extend(sorted_children(i).into_iter().rev().map(|c| (c, Some(id))));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_call_in_a_hundred_is_trimmed_and_at_least_one_from_twenty() {
+        assert_eq!(trimmed_calls(1_000.0), 10.0);
+        assert_eq!(trimmed_calls(100.0), 1.0);
+        // 60 calls: the slowest whole, not 0.6 of it.
+        assert_eq!(trimmed_calls(60.0), 1.0);
+        assert_eq!(trimmed_calls(20.0), 1.0);
+        // Below 20 calls, 5% of them: never a whole call of two.
+        assert_eq!(trimmed_calls(10.0), 0.5);
+        assert_eq!(trimmed_calls(2.0), 0.1);
+    }
 }

@@ -142,19 +142,32 @@ impl Histogram {
         self.total += 1;
     }
 
-    /// The slowest `share` (0..=1) of the values — `share` × their number,
-    /// the last one counted in part, so that the figure does not jump as
-    /// the number of values grows — and about what they sum to (bucket
-    /// midpoints, each within 1.6%, capped at `max`).
-    pub(crate) fn slowest(&self, share: f64, max: u64) -> (f64, f64) {
-        let count = share * self.total as f64;
+    /// The slowest `count` of the values — the last one counted in part, so
+    /// that the figure does not jump as the number of values grows — and
+    /// about what they sum to: the slowest one as `max` (known exactly, and
+    /// the one an interruption makes), the others as their buckets'
+    /// midpoints (each within 1.6%, capped at `max`).
+    pub(crate) fn slowest(&self, count: f64, max: u64) -> (f64, f64) {
+        let count = count.clamp(0.0, self.total as f64);
         let mut left = count;
         let mut sum = 0.0;
+        let mut first = true;
         for (bucket, &n) in self.counts.iter().enumerate().rev() {
             if left <= 0.0 {
                 break;
             }
-            let taken = (n as f64).min(left);
+            if n == 0 {
+                continue;
+            }
+            let mut n = n as f64;
+            if first {
+                let taken = left.min(1.0);
+                sum += taken * max as f64;
+                left -= taken;
+                n -= 1.0;
+                first = false;
+            }
+            let taken = n.min(left);
             let (low, width) = bucket_bounds(bucket);
             sum += taken * (low + width / 2).min(max) as f64;
             left -= taken;
@@ -236,27 +249,27 @@ mod tests {
     }
 
     #[test]
-    fn the_slowest_share_is_counted_and_summed() {
+    fn the_slowest_values_are_counted_and_summed() {
         let mut h = Histogram::new();
         for _ in 0..999 {
             h.record(10_000);
         }
-        h.record(4_000_000);
-        let (count, sum) = h.slowest(0.01, 4_000_000);
+        h.record(4_000_037);
+        let (count, sum) = h.slowest(10.0, 4_000_037);
         assert_eq!(count, 10.0);
-        // The outlier and nine ordinary values, each within 1.6%.
-        let want = 4_000_000.0 + 9.0 * 10_000.0;
-        assert!((sum - want).abs() / want < 0.02, "{sum}");
-        // 99 values: 0.99 of the slowest, not none.
+        // The outlier exactly, and nine ordinary values, each within 1.6%.
+        let ordinary = sum - 4_000_037.0;
+        assert!((ordinary - 90_000.0).abs() / 90_000.0 < 0.02, "{sum}");
+        // Part of the slowest: that part of the exact maximum.
+        let (count, sum) = h.slowest(0.6, 4_000_037);
+        assert_eq!(count, 0.6);
+        assert!((sum - 0.6 * 4_000_037.0).abs() < 1e-6, "{sum}");
+        // Never more than there are.
         let mut h = Histogram::new();
-        for _ in 0..98 {
-            h.record(10_000);
-        }
-        h.record(500_000);
-        let (count, sum) = h.slowest(0.01, 500_000);
-        assert!((count - 0.99).abs() < 1e-12);
-        assert!((sum - 0.99 * 500_000.0).abs() / sum < 0.02, "{sum}");
-        assert_eq!(Histogram::new().slowest(0.01, 0), (0.0, 0.0));
+        h.record(500);
+        h.record(700);
+        assert_eq!(h.slowest(5.0, 700).0, 2.0);
+        assert_eq!(Histogram::new().slowest(1.0, 0), (0.0, 0.0));
     }
 
     proptest! {

@@ -95,10 +95,11 @@ pub struct FunctionStats {
     pub self_ns: u64,
     /// Mean wall time per call.
     pub mean_ns: u64,
-    /// The mean wall time per call without the slowest 1% of calls (0.01 ×
-    /// calls of them, the last one in part), over the mean: at most 1. One
-    /// interrupted call (a lost timeslice) does not move the trimmed mean;
-    /// records scale time/call by it.
+    /// The mean wall time per call without the slowest calls (1% of them,
+    /// at least the slowest one from 20 calls up, 5% below; the last one in
+    /// part), over the mean: at most 1. One interrupted call (a lost
+    /// timeslice) does not move the trimmed mean; records scale time/call
+    /// and self time/call by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trimmed_ratio: Option<f64>,
     /// Median wall time per call (within 1.6%).
