@@ -38,7 +38,8 @@
 //! target/release/examples/gate_quality --summary      # the table, as Markdown
 //! ```
 //!
-//! `--only busy/5/fn+10%` runs only the cells whose key contains that text
+//! `--only busy/5/fn+10%,idle/` runs only the cells whose key contains one
+//! of those texts
 //! (with `--csv` elsewhere, for a probe), and `--keep DIR` keeps each
 //! trial's two records (`record.json`, not the runs) under `DIR`, for
 //! `cargo perf compare` to judge again.
@@ -306,7 +307,8 @@ struct Options {
     max: Option<usize>,
     append: bool,
     csv: PathBuf,
-    /// Run only the cells whose `scenario/functions/change` key contains this.
+    /// Run only the cells whose `scenario/functions/change` key contains
+    /// one of these comma-separated parts.
     only: Option<String>,
     /// Keep each trial's records under this directory.
     keep: Option<PathBuf>,
@@ -422,7 +424,7 @@ fn measure(options: &Options) -> Result<(), String> {
                 options
                     .only
                     .as_ref()
-                    .is_none_or(|only| c.key().contains(only.as_str()))
+                    .is_none_or(|only| only.split(',').any(|part| c.key().contains(part)))
             })
             .min_by(|a, b| {
                 let ratio = |c: &Cell| counts[c] as f64 / wanted(c) as f64;
