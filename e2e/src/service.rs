@@ -8,16 +8,17 @@ use std::hint::black_box;
 use perf_core::profile;
 
 /// What to change in the service.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Knobs {
     /// The short name of a function (`parse`, `validate`, `price`,
     /// `render`) to make slower.
     pub slow: Option<String>,
-    /// How much slower, in percent of its work (10 by default).
-    pub slow_percent: u64,
+    /// How much slower, in percent of its work (10 by default; decimals
+    /// allowed).
+    pub slow_percent: f64,
     /// How much slower every function is, in percent of its work (0 by
     /// default): the whole program slower.
-    pub whole_percent: u64,
+    pub whole_percent: f64,
     /// The short name of a function to make allocate once more per call.
     pub extra_alloc: Option<String>,
     /// Requests to serve (12 000, the default, take about 300 ms).
@@ -26,12 +27,23 @@ pub struct Knobs {
 
 /// `--slow NAME[:PERCENT]` of the test programs: the function's name and
 /// how much slower it is made (10% unless given).
-pub fn slow_knob(text: &str) -> Result<(String, u64), String> {
+pub fn slow_knob(text: &str) -> Result<(String, f64), String> {
     let (name, percent) = text.split_once(':').unwrap_or((text, "10"));
-    let percent = percent
-        .parse()
-        .map_err(|_| "--slow NAME:PERCENT needs a number".to_owned())?;
+    let percent = percent_knob(percent).map_err(|e| format!("--slow NAME:PERCENT: {e}"))?;
     Ok((name.to_owned(), percent))
+}
+
+/// A percentage of more work: a number, 0 or more (decimals allowed).
+pub fn percent_knob(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|p| p.is_finite() && *p >= 0.0)
+        .ok_or_else(|| format!("{text:?} is not a percentage of 0 or more"))
+}
+
+/// `units` made `percent`% more, rounded.
+pub fn more_work(units: u64, percent: f64) -> u64 {
+    (units as f64 * (1.0 + percent / 100.0)).round() as u64
 }
 
 impl Knobs {
@@ -40,7 +52,7 @@ impl Knobs {
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<Knobs, String> {
         let mut knobs = Knobs {
             requests: 12_000,
-            slow_percent: 10,
+            slow_percent: 10.0,
             ..Knobs::default()
         };
         let mut args = args.into_iter();
@@ -53,9 +65,8 @@ impl Knobs {
                     knobs.slow_percent = percent;
                 }
                 "--whole" => {
-                    knobs.whole_percent = value()?
-                        .parse()
-                        .map_err(|_| "--whole PERCENT needs a number".to_owned())?;
+                    knobs.whole_percent =
+                        percent_knob(&value()?).map_err(|e| format!("--whole: {e}"))?;
                 }
                 "--alloc" => knobs.extra_alloc = Some(value()?),
                 "--requests" => {
@@ -72,9 +83,9 @@ impl Knobs {
     /// Work units for `function`: more if the whole program is slower, and
     /// more again if it is the slow one.
     fn work(&self, function: &str, units: u64) -> u64 {
-        let units = units * (100 + self.whole_percent) / 100;
+        let units = more_work(units, self.whole_percent);
         if self.slow.as_deref() == Some(function) {
-            units * (100 + self.slow_percent) / 100
+            more_work(units, self.slow_percent)
         } else {
             units
         }

@@ -15,6 +15,8 @@
 use std::hint::black_box;
 use std::process::ExitCode;
 
+use perf_e2e::service::more_work;
+
 #[global_allocator]
 static ALLOC: perf_core::PerfAlloc = perf_core::PerfAlloc::system();
 
@@ -70,9 +72,9 @@ fn weight(index: usize) -> u64 {
 #[derive(Debug, Default)]
 struct Knobs {
     /// The function to slow down, by index, and by how many percent.
-    slow: Option<(usize, u64)>,
+    slow: Option<(usize, f64)>,
     /// Percent more work for every function.
-    whole: u64,
+    whole: f64,
     /// Print the shares instead of running.
     shares: bool,
 }
@@ -94,9 +96,8 @@ impl Knobs {
                     knobs.slow = Some((index, percent));
                 }
                 "--whole" => {
-                    knobs.whole = value()?
-                        .parse()
-                        .map_err(|_| "--whole PERCENT needs a number".to_owned())?;
+                    knobs.whole = perf_e2e::service::percent_knob(&value()?)
+                        .map_err(|e| format!("--whole: {e}"))?;
                 }
                 "--shares" => knobs.shares = true,
                 other => return Err(format!("unknown argument {other:?}")),
@@ -107,9 +108,9 @@ impl Knobs {
 
     /// Spin rounds per call of function `index`.
     fn units(&self, index: usize) -> u64 {
-        let units = weight(index) * UNIT * (100 + self.whole) / 100;
+        let units = more_work(weight(index) * UNIT, self.whole);
         match self.slow {
-            Some((slow, percent)) if slow == index => units * (100 + percent) / 100,
+            Some((slow, percent)) if slow == index => more_work(units, percent),
             _ => units,
         }
     }
