@@ -41,6 +41,8 @@ struct Merged {
     allocs: AllocCounts,
     cpu_ns: u64,
     children: Vec<usize>,
+    /// The slots of the threads' nodes merged here (instruction builds only).
+    slots: Vec<u32>,
 }
 
 /// Per-function accumulator.
@@ -62,6 +64,7 @@ pub(crate) fn aggregate(threads: &[ThreadSnapshot]) -> Aggregate {
         allocs: AllocCounts::default(),
         cpu_ns: 0,
         children: Vec::new(),
+        slots: Vec::new(),
     }];
     let mut edge_index: HashMap<(usize, usize), usize> = HashMap::new();
     let mut thread_infos = Vec::new();
@@ -95,6 +98,7 @@ pub(crate) fn aggregate(threads: &[ThreadSnapshot]) -> Aggregate {
                     allocs: AllocCounts::default(),
                     cpu_ns: 0,
                     children: Vec::new(),
+                    slots: Vec::new(),
                 });
                 merged[parent].children.push(m);
             }
@@ -104,6 +108,7 @@ pub(crate) fn aggregate(threads: &[ThreadSnapshot]) -> Aggregate {
             target.allocs.allocs += node.allocs.allocs;
             target.allocs.bytes += node.allocs.bytes;
             target.cpu_ns += node.cpu_ns;
+            target.slots.extend(node.slot);
             map[i] = m;
             thread_calls += node.calls;
         }
@@ -271,6 +276,7 @@ fn call_tree(
         call.self_allocs = fig.self_allocs.allocs;
         call.total_alloc_bytes = node.allocs.bytes;
         call.self_alloc_bytes = fig.self_allocs.bytes;
+        call.slots.clone_from(&node.slots);
         out.push(call);
         stack.extend(sorted_children(i).into_iter().rev().map(|c| (c, Some(id))));
     }

@@ -131,5 +131,7 @@ struct ReadmeExamples;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::callsite::Callsite;
+    #[cfg(perf_instructions)]
+    pub use crate::recorder::in_slot;
     pub use crate::recorder::{CpuSpanGuard, Instrumented, SpanGuard, enter, enter_cpu};
 }

@@ -97,6 +97,18 @@ fn instrument(args: &ProfileArgs, func: &MaybeItemFn, body: &TokenStream) -> Tok
             #callsite
             #krate::__private::Instrumented::new(&__PERF_CALLSITE, async move #body).await
         }
+    } else if INSTRUCTIONS {
+        // The instruction build: the body runs through the slot of its
+        // call-tree node, whose inclusive cost callgrind reports
+        // (perf-core's `recorder::slot`).
+        let ret = closure_return_type(sig);
+        quote! {
+            let __perf_guard = {
+                #callsite
+                #krate::__private::#enter(&__PERF_CALLSITE)
+            };
+            #krate::__private::in_slot(__perf_guard.slot(), || #ret #body)
+        }
     } else {
         quote! {
             let __perf_guard = {
@@ -112,6 +124,33 @@ fn instrument(args: &ProfileArgs, func: &MaybeItemFn, body: &TokenStream) -> Tok
             #new_body
         }
     }
+}
+
+/// Whether this is an instruction build (`RUSTFLAGS="--cfg perf_instructions"`,
+/// made by `cargo perf record --instructions`). Cargo passes `RUSTFLAGS` to
+/// proc macros too when it builds for the host, which is how that command
+/// builds: without `--target`, so that this and perf-core's cfg agree.
+const INSTRUCTIONS: bool = cfg!(perf_instructions);
+
+/// `-> T` for the closure that holds the body in an instruction build, so that
+/// `?` and `.into()` in the body infer as they do in the function; nothing for
+/// `-> impl Trait` (which a closure cannot name) and for `()`.
+fn closure_return_type(sig: &syn::Signature) -> TokenStream {
+    match &sig.output {
+        syn::ReturnType::Type(arrow, ty) if !mentions_impl(ty.to_token_stream()) => {
+            quote!(#arrow #ty)
+        }
+        _ => TokenStream::new(),
+    }
+}
+
+/// Whether a type has `impl Trait` anywhere in it.
+fn mentions_impl(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|token| match token {
+        proc_macro2::TokenTree::Ident(ident) => ident == "impl",
+        proc_macro2::TokenTree::Group(group) => mentions_impl(group.stream()),
+        _ => false,
+    })
 }
 
 /// A clearer error than a parse failure when the item is not a function at all.

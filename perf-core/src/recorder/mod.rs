@@ -9,6 +9,8 @@
 mod events;
 mod future;
 mod resume;
+#[cfg(perf_instructions)]
+mod slot;
 mod span;
 mod thread;
 
@@ -21,6 +23,8 @@ pub(crate) use events::EventKind;
 pub use future::Instrumented;
 #[cfg(feature = "tracing")]
 pub(crate) use resume::{Entered, Resumable};
+#[cfg(perf_instructions)]
+pub use slot::in_slot;
 pub use span::{CpuSpanGuard, SpanGuard, enter, enter_cpu};
 pub(crate) use thread::{ThreadSnapshot, begin_generation, snapshot_threads};
 

@@ -88,6 +88,18 @@ impl Span {
         });
         local.current.set(node.parent);
     }
+
+    /// The slot of the span's node (see [`super::slot`]).
+    #[cfg(perf_instructions)]
+    #[inline(always)]
+    fn slot(&self) -> u32 {
+        // SAFETY: called while the guard holding the span is alive, within
+        // the call it guards: the thread's tree has not been reset since the
+        // span opened unless a new session started inside the call; a node
+        // is freed only by this thread, in `reset` or `end`, neither of which
+        // runs between the span's opening and the body's start.
+        unsafe { self.node.as_ref() }.slot
+    }
 }
 
 /// An open span: records its call when dropped, also when unwinding from a
@@ -120,6 +132,14 @@ impl SpanGuard {
     #[inline(never)]
     fn close(span: &Span) {
         span.close(|| None);
+    }
+
+    /// The slot the guarded call runs through, in an instruction build
+    /// (see [`super::slot`]). Used by generated code.
+    #[cfg(perf_instructions)]
+    #[inline(always)]
+    pub fn slot(&self) -> u32 {
+        self.0.as_ref().map_or(super::slot::NO_SLOT, Span::slot)
     }
 }
 
@@ -170,6 +190,15 @@ impl CpuSpanGuard {
     #[inline(never)]
     fn close(span: &Span, cpu_start: u64) {
         span.close(|| Some(cpu_time::thread_cpu_ns().saturating_sub(cpu_start)));
+    }
+
+    /// The slot the guarded call runs through (see [`SpanGuard::slot`]).
+    #[cfg(perf_instructions)]
+    #[inline(always)]
+    pub fn slot(&self) -> u32 {
+        self.0
+            .as_ref()
+            .map_or(super::slot::NO_SLOT, |(span, _)| span.slot())
     }
 }
 

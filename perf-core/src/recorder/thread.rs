@@ -36,6 +36,9 @@ pub(crate) struct Node {
     /// Children by callsite address. Only the owner thread touches this.
     children: UnsafeCell<Vec<(*const Callsite, *const Node)>>,
     pub(crate) stats: NodeStats,
+    /// The slot its calls run through (see [`super::slot`]).
+    #[cfg(perf_instructions)]
+    pub(crate) slot: u32,
 }
 
 // SAFETY: a node is written only by its owner thread: its counters are atomics
@@ -110,6 +113,12 @@ impl Node {
             parent_index,
             children: UnsafeCell::new(Vec::new()),
             stats: NodeStats::new(),
+            #[cfg(perf_instructions)]
+            slot: if parent.is_null() {
+                super::slot::NO_SLOT
+            } else {
+                super::slot::assign()
+            },
         }
     }
 }
@@ -159,6 +168,10 @@ impl Tree {
                     },
                     cpu_ns: s.cpu_ns.load(Ordering::Relaxed),
                     histogram: s.histogram.snapshot(),
+                    #[cfg(perf_instructions)]
+                    slot: Some(node.slot).filter(|&slot| slot != super::slot::NO_SLOT),
+                    #[cfg(not(perf_instructions))]
+                    slot: None,
                 }
             })
             .collect();
@@ -254,6 +267,8 @@ pub(crate) struct NodeSnapshot {
     pub(crate) allocs: AllocCounts,
     pub(crate) cpu_ns: u64,
     pub(crate) histogram: Vec<(u16, u64)>,
+    /// The node's slot, in an instruction build (see [`super::slot`]).
+    pub(crate) slot: Option<u32>,
 }
 
 /// A copy of one thread's tree and event log.

@@ -164,6 +164,14 @@ pub struct CallNode {
     pub total_alloc_bytes: u64,
     /// Bytes of those calls' own code.
     pub self_alloc_bytes: u64,
+    /// In an instruction build (`cargo perf record --instructions`): the
+    /// slots this node's calls ran through, one per thread that made them.
+    /// Each slot is a function `perf_slot_K` of its own, so callgrind's
+    /// inclusive cost of `perf_slot_K` is what those calls cost; the node's
+    /// cost is the sum over its slots. Empty in other builds, and for calls
+    /// made once every slot was taken.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slots: Vec<u32>,
 }
 
 /// How complete `trace.json` is.

@@ -624,6 +624,7 @@ mod tests {
             self_allocs: 1,
             total_alloc_bytes: 0,
             self_alloc_bytes: self_ns * 2,
+            slots: Vec::new(),
         }
     }
 
