@@ -19,6 +19,11 @@
 mod ab;
 mod baseline;
 mod budget;
+#[allow(
+    dead_code,
+    reason = "groundwork for issue 13: `record --instructions` will read it"
+)]
+mod callgrind;
 mod cli;
 mod commands;
 mod compare;

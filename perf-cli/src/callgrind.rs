@@ -1,0 +1,312 @@
+//! Reading callgrind's profile (`callgrind.out`), for instruction records
+//! (issue 13; not used by any command yet).
+//!
+//! `cargo perf record --instructions` runs an instruction build, in which each
+//! call-tree node's calls run through a slot function `perf_slot_K` of their
+//! own (perf-core's `recorder::slot`). A node's inclusive cost is callgrind's
+//! inclusive cost of its slot, which this module reads.
+//!
+//! The format (callgrind's "Callgrind Format Specification"): after
+//! `fn=NAME`, each cost line is the function's own (self) cost at a position;
+//! `cfn=CALLEE` then `calls=COUNT TARGET` say that the next cost line is the
+//! inclusive cost of those calls. So a function's inclusive cost is its self
+//! cost plus the cost lines of its outgoing calls. That is exact for a
+//! function that is not on a call cycle, which a slot never is: a recursion
+//! goes through a new node, hence a new slot, at each depth.
+
+use std::collections::HashMap;
+
+/// The events perf asks callgrind for (`--cache-sim=yes`), in its order.
+pub(crate) const EVENTS: [&str; 9] = [
+    "Ir", "Dr", "Dw", "I1mr", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw",
+];
+
+/// Costs of some code, one per event of [`EVENTS`]; an event the profile
+/// lacks (a run without cache simulation) is 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Costs(pub(crate) [u64; 9]);
+
+impl Costs {
+    /// Instructions executed.
+    pub(crate) fn instructions(&self) -> u64 {
+        self.0[0]
+    }
+
+    /// Estimated CPU cycles from the cache simulation, by the formula of
+    /// iai-callgrind (now gungraun) and of pythonspeed.com's "consistent
+    /// benchmarking in CI": an L1 hit costs 1 cycle, an LL hit 5 and a
+    /// memory access 35, that is
+    /// `Ir + Dr + Dw + 4·(I1mr + D1mr + D1mw) + 30·(ILmr + DLmr + DLmw)`
+    /// (every access counted once, plus 4 for each L1 miss, plus 30 more for
+    /// each LL miss).
+    pub(crate) fn estimated_cycles(&self) -> u64 {
+        let [ir, dr, dw, i1mr, d1mr, d1mw, ilmr, dlmr, dlmw] = self.0;
+        ir + dr + dw + 4 * (i1mr + d1mr + d1mw) + 30 * (ilmr + dlmr + dlmw)
+    }
+
+    fn add(&mut self, other: &Costs) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a += b;
+        }
+    }
+}
+
+/// What a function cost, over the whole run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct FunctionCosts {
+    /// Calls of the function seen by callgrind (from its callers' arcs).
+    pub(crate) calls: u64,
+    /// Its own code.
+    pub(crate) self_cost: Costs,
+    /// Its own code and everything it called.
+    pub(crate) inclusive: Costs,
+}
+
+/// A parsed `callgrind.out`: costs per function name (all parts, objects and
+/// threads of the file summed).
+#[derive(Debug, Default)]
+pub(crate) struct Profile {
+    pub(crate) functions: HashMap<String, FunctionCosts>,
+    /// The `summary:` or `totals:` line: the whole run's cost.
+    pub(crate) total: Costs,
+}
+
+impl Profile {
+    /// The costs of slot `slot`: of one call-tree node of one thread.
+    pub(crate) fn slot(&self, slot: u32) -> Option<&FunctionCosts> {
+        self.functions.get(&format!("perf_slot_{slot}"))
+    }
+}
+
+/// A line of the file that cannot be read.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {problem}")]
+pub(crate) struct ParseError {
+    pub(crate) line: usize,
+    pub(crate) problem: String,
+}
+
+/// Reads a callgrind profile written with `--compress-strings=no` (compressed
+/// names, `(id) name` then `(id)`, are understood too).
+pub(crate) fn parse(text: &str) -> Result<Profile, ParseError> {
+    let mut parser = Parser::default();
+    for (i, line) in text.lines().enumerate() {
+        parser.line(line).map_err(|problem| ParseError {
+            line: i + 1,
+            problem,
+        })?;
+    }
+    Ok(parser.finish())
+}
+
+#[derive(Default)]
+struct Parser {
+    /// For each column of the file's cost lines, its index in [`EVENTS`].
+    columns: Vec<Option<usize>>,
+    /// Position columns before the costs (`positions: line` → 1).
+    positions: usize,
+    names: HashMap<String, String>,
+    function: Option<String>,
+    callee: Option<String>,
+    /// Set by `calls=`: the next cost line is that call's inclusive cost.
+    call: Option<u64>,
+    /// Set by `jump=`/`jcnd=`: the next line is the jump's, not a cost.
+    skip_next: bool,
+    functions: HashMap<String, FunctionCosts>,
+    summary: Option<Costs>,
+    totals: Option<Costs>,
+}
+
+impl Parser {
+    fn line(&mut self, line: &str) -> Result<(), String> {
+        if std::mem::take(&mut self.skip_next) {
+            return Ok(());
+        }
+        let line = line.trim_end();
+        if line.is_empty() || line.starts_with('#') {
+            return Ok(());
+        }
+        if line.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '*')) {
+            return self.cost_line(line);
+        }
+        let (key, value) = match line.split_once(['=', ':']) {
+            Some(split) => split,
+            None => return Err(format!("not a callgrind line: {line:?}")),
+        };
+        let value = value.trim();
+        match key {
+            "events" => {
+                self.columns = value
+                    .split_whitespace()
+                    .map(|event| EVENTS.iter().position(|e| *e == event))
+                    .collect();
+            }
+            "positions" => self.positions = value.split_whitespace().count(),
+            "fn" => {
+                self.function = Some(self.name(value)?);
+                self.call = None;
+            }
+            "cfn" => self.callee = Some(self.name(value)?),
+            "calls" => {
+                let count = value.split_whitespace().next().unwrap_or_default();
+                let count = count
+                    .parse()
+                    .map_err(|_| format!("bad call count {count:?}"))?;
+                self.call = Some(count);
+            }
+            "jump" | "jcnd" => self.skip_next = true,
+            "summary" => self.summary = Some(self.costs(value.split_whitespace())?),
+            "totals" => self.totals = Some(self.costs(value.split_whitespace())?),
+            // Objects, files, and the header's descriptions: not needed.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A name, with callgrind's compression (`(3) name`, later `(3)`) undone
+    /// and its recursion suffix (`'2`, from `--separate-recs`) taken off.
+    fn name(&mut self, value: &str) -> Result<String, String> {
+        let name = match value.strip_prefix('(') {
+            Some(rest) => {
+                let (id, name) = rest
+                    .split_once(')')
+                    .ok_or_else(|| format!("bad compressed name {value:?}"))?;
+                let name = name.trim();
+                if name.is_empty() {
+                    self.names
+                        .get(id)
+                        .cloned()
+                        .ok_or_else(|| format!("name ({id}) used before it is defined"))?
+                } else {
+                    self.names.insert(id.to_owned(), name.to_owned());
+                    name.to_owned()
+                }
+            }
+            None => value.to_owned(),
+        };
+        Ok(strip_recursion(&name).to_owned())
+    }
+
+    fn costs<'a>(&self, values: impl Iterator<Item = &'a str>) -> Result<Costs, String> {
+        let mut costs = Costs::default();
+        for (column, value) in values.enumerate() {
+            let value: u64 = value.parse().map_err(|_| format!("bad cost {value:?}"))?;
+            if let Some(Some(event)) = self.columns.get(column) {
+                costs.0[*event] += value;
+            }
+        }
+        Ok(costs)
+    }
+
+    fn cost_line(&mut self, line: &str) -> Result<(), String> {
+        let costs = self.costs(line.split_whitespace().skip(self.positions.max(1)))?;
+        let function = self
+            .function
+            .clone()
+            .ok_or_else(|| "a cost line before any fn=".to_owned())?;
+        match self.call.take() {
+            Some(count) => {
+                let callee = self
+                    .callee
+                    .clone()
+                    .ok_or_else(|| "calls= without cfn=".to_owned())?;
+                self.functions.entry(callee.clone()).or_default().calls += count;
+                // A function calling itself (a recursion callgrind did not
+                // separate) would count its own cost twice.
+                if callee != function {
+                    self.functions
+                        .entry(function)
+                        .or_default()
+                        .inclusive
+                        .add(&costs);
+                }
+            }
+            None => {
+                let entry = self.functions.entry(function).or_default();
+                entry.self_cost.add(&costs);
+                entry.inclusive.add(&costs);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Profile {
+        Profile {
+            functions: self.functions,
+            total: self.summary.or(self.totals).unwrap_or_default(),
+        }
+    }
+}
+
+/// `name'2` → `name`: callgrind marks recursion levels with `'N`.
+fn strip_recursion(name: &str) -> &str {
+    match name.rsplit_once('\'') {
+        Some((base, level)) if !level.is_empty() && level.bytes().all(|b| b.is_ascii_digit()) => {
+            base
+        }
+        _ => name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Cut from a real run of `docs/issue13/slotdemo` under valgrind 3.19
+    /// (the options of DESIGN §6.3), then trimmed: slots 0 (`mid`, 10 calls)
+    /// and 1 (`leaf`, 10 000 calls of 100 iterations), the closure between
+    /// them, and one of `fib`'s recursion levels.
+    const FIXTURE: &str = include_str!("../tests/fixtures/callgrind/slots.out");
+
+    fn profile() -> Profile {
+        parse(FIXTURE).unwrap()
+    }
+
+    #[test]
+    fn a_slot_is_its_self_cost_plus_its_calls() {
+        let profile = profile();
+        let leaf = profile.slot(1).unwrap();
+        assert_eq!(leaf.calls, 10_000);
+        assert_eq!(leaf.inclusive.instructions(), 9_210_000);
+        assert_eq!(leaf.inclusive.instructions() / leaf.calls, 921);
+        // 6 instructions a call of the slot's own: its frame, the call, `black_box`.
+        assert_eq!(leaf.self_cost.instructions(), 60_000);
+        let mid = profile.slot(0).unwrap();
+        assert_eq!(mid.calls, 10);
+        assert_eq!(mid.inclusive.instructions(), 11_253_446);
+    }
+
+    #[test]
+    fn recursion_levels_are_one_function() {
+        let profile = profile();
+        assert!(profile.functions.contains_key("slotdemo::fib"));
+        assert!(!profile.functions.keys().any(|name| name.contains('\'')));
+    }
+
+    #[test]
+    fn summary_and_estimated_cycles() {
+        let profile = profile();
+        assert_eq!(profile.total.instructions(), 78_271_243);
+        let costs = Costs([10, 5, 3, 1, 1, 0, 1, 0, 0]);
+        assert_eq!(costs.estimated_cycles(), 18 + 4 * 2 + 30);
+    }
+
+    #[test]
+    fn compressed_names_and_missing_events() {
+        let text =
+            "events: Ir\nfn=(1) main\n1 5\ncfn=(2) perf_slot_3\ncalls=2 9\n1 40\nfn=(2)\n9 40\n";
+        let profile = parse(text).unwrap();
+        assert_eq!(profile.slot(3).unwrap().calls, 2);
+        assert_eq!(profile.slot(3).unwrap().inclusive.instructions(), 40);
+        assert_eq!(profile.functions["main"].inclusive.instructions(), 45);
+        assert_eq!(profile.functions["main"].inclusive.estimated_cycles(), 45);
+    }
+
+    #[test]
+    fn bad_lines_are_named() {
+        let err = parse("events: Ir\nfn=main\n1 x\n").unwrap_err();
+        assert_eq!(err.line, 3);
+        assert!(parse("nonsense\n").is_err());
+        assert!(parse("events: Ir\n1 5\n").is_err());
+    }
+}
