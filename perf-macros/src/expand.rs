@@ -102,7 +102,10 @@ fn instrument(args: &ProfileArgs, func: &MaybeItemFn, body: &TokenStream) -> Tok
         // call-tree node, whose inclusive cost callgrind reports
         // (perf-core's `recorder::slot`).
         let ret = closure_return_type(sig);
+        // `#![allow(..)]` cannot open a closure's body: it stays on the fn.
+        let (inner_attrs, body) = split_inner_attrs(body);
         quote! {
+            #inner_attrs
             let __perf_guard = {
                 #callsite
                 #krate::__private::#enter(&__PERF_CALLSITE)
@@ -142,6 +145,33 @@ fn closure_return_type(sig: &syn::Signature) -> TokenStream {
         }
         _ => TokenStream::new(),
     }
+}
+
+/// `{ #![attr] rest }` → (`#![attr]`, `{ rest }`), the block keeping its span.
+fn split_inner_attrs(body: &TokenStream) -> (TokenStream, TokenStream) {
+    use proc_macro2::{Delimiter, Group, TokenTree};
+    let Some(TokenTree::Group(block)) = body.clone().into_iter().next() else {
+        return (TokenStream::new(), body.clone());
+    };
+    let tokens: Vec<TokenTree> = block.stream().into_iter().collect();
+    let mut split = 0;
+    while let [
+        TokenTree::Punct(hash),
+        TokenTree::Punct(bang),
+        TokenTree::Group(attr),
+        ..,
+    ] = &tokens[split..]
+    {
+        if hash.as_char() != '#' || bang.as_char() != '!' || attr.delimiter() != Delimiter::Bracket
+        {
+            break;
+        }
+        split += 3;
+    }
+    let inner = tokens[..split].iter().cloned().collect();
+    let mut rest = Group::new(block.delimiter(), tokens[split..].iter().cloned().collect());
+    rest.set_span(block.span());
+    (inner, TokenTree::Group(rest).into())
 }
 
 /// Whether a type has `impl Trait` anywhere in it.
@@ -261,6 +291,37 @@ mod tests {
         assert!(out.contains("Instrumented :: new"), "{out}");
         assert!(out.contains("async move"), "{out}");
         assert!(out.contains(". await"), "{out}");
+    }
+
+    #[test]
+    fn the_slot_closure_names_the_return_type_unless_it_is_opaque() {
+        let ret = |sig: TokenStream| {
+            closure_return_type(&syn::parse2::<syn::Signature>(sig).unwrap()).to_string()
+        };
+        assert_eq!(ret(quote!(fn f() -> Result<u8, E>)), "-> Result < u8 , E >");
+        assert_eq!(ret(quote!(fn f())), "");
+        assert_eq!(ret(quote!(fn f() -> impl Iterator<Item = u8>)), "");
+        assert_eq!(ret(quote!(fn f() -> Box<(impl Fn(), u8)>)), "");
+    }
+
+    #[test]
+    fn inner_attributes_are_split_from_the_body() {
+        let (inner, rest) = split_inner_attrs(&quote!(
+            {
+                #![allow(unused)]
+                #![deny(x)]
+                let a = 1;
+                a
+            }
+        ));
+        assert_eq!(inner.to_string(), "# ! [allow (unused)] # ! [deny (x)]");
+        assert_eq!(rest.to_string(), "{ let a = 1 ; a }");
+        let (inner, rest) = split_inner_attrs(&quote!({
+            #[inline]
+            fn g() {}
+        }));
+        assert!(inner.is_empty());
+        assert_eq!(rest.to_string(), "{ # [inline] fn g () { } }");
     }
 
     #[test]

@@ -20,3 +20,7 @@ for k in range(int(sys.argv[2])):
     f='perf_slot_%d'%k
     inc=[a+b for a,b in zip(self_c[f],incl_out[f])]
     print(f, 'calls',calls_in[f],'Ir',inc[0],'Ir/call',round(inc[0]/max(1,calls_in[f]),1),'est.cycles',est(inc), 'est/call', round(est(inc)/max(1,calls_in[f]),1))
+if len(sys.argv) > 3:
+    for f in sys.argv[3:]:
+        inc=[a+b for a,b in zip(self_c[f],incl_out[f])]
+        print(f,'calls',calls_in[f],'Ir',inc[0],'Ir/call',round(inc[0]/max(1,calls_in[f]),1))

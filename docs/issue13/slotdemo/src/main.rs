@@ -38,11 +38,49 @@ fn main() {
     let t = std::thread::spawn(|| mid(black_box(500)));
     acc += t.join().unwrap();
     black_box(acc);
+    let n = cases::Named("x".into());
+    black_box((n.name().len(), cases::parse("4").unwrap(), cases::first(b"ab", b"c").copied()));
+    black_box(n.into_inner());
     let run = session.finish().unwrap();
     for node in &run.data().call_tree {
         println!(
             "{:>3} parent={:?} {:<14} calls={:<6} slots={:?}",
             node.id, node.parent, node.function, node.calls, node.slots
         );
+    }
+}
+
+/// Cases the slot closure must keep compiling.
+mod cases {
+    use perf_core::profile;
+
+    pub struct Named(pub String);
+
+    impl Named {
+        #[profile]
+        pub fn name(&self) -> &str {
+            #![allow(unused_variables)]
+            let unused = 1;
+            &self.0
+        }
+
+        #[profile]
+        pub fn into_inner(self) -> String {
+            if self.0.is_empty() {
+                return String::new();
+            }
+            self.0
+        }
+    }
+
+    #[profile]
+    pub fn parse(s: &str) -> Result<u32, std::num::ParseIntError> {
+        let n: u32 = s.parse()?;
+        Ok(n + 1)
+    }
+
+    #[profile]
+    pub fn first<'a>(a: &'a [u8], _b: &[u8]) -> Option<&'a u8> {
+        a.first()
     }
 }
