@@ -66,6 +66,39 @@ pub fn in_slot<R>(slot: u32, body: impl FnOnce() -> R) -> R {
     }
 }
 
+/// Callgrind's `CALLGRIND_TOGGLE_COLLECT` client request
+/// (`VG_USERREQ_TOOL_BASE('C', 'T') + 2`, valgrind's `callgrind.h`).
+const TOGGLE_COLLECT: u64 = (b'C' as u64) << 24 | (b'T' as u64) << 16 | 2;
+
+/// Switches callgrind's counting off or back on, so that perf's own
+/// bookkeeping (opening and closing spans, whose cost depends on the clock's
+/// values) is not counted in the slots around it. Outside valgrind the
+/// sequence does nothing: four rotations of `rdi` by 128 bits in all, and
+/// `xchg rbx, rbx`.
+#[inline(always)]
+pub(crate) fn toggle_collect() {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let request: [u64; 6] = [TOGGLE_COLLECT, 0, 0, 0, 0, 0];
+        // SAFETY: valgrind's documented client-request preamble; it reads
+        // `request` (6 words) and writes only `rdx`; natively it changes
+        // nothing but the flags.
+        unsafe {
+            ::std::arch::asm!(
+                "rol rdi, 3",
+                "rol rdi, 13",
+                "rol rdi, 61",
+                "rol rdi, 51",
+                "xchg rbx, rbx",
+                in("rax") request.as_ptr(),
+                inout("rdx") 0u64 => _,
+                inout("rdi") 0u64 => _,
+                options(nostack),
+            );
+        }
+    }
+}
+
 macro_rules! slots {
     ($($k:literal)*) => {
         /// The slots, `SLOTS[K]` being `perf_slot_K`.

@@ -126,12 +126,21 @@ impl SpanGuard {
 
     #[inline(never)]
     fn open(callsite: &'static Callsite, generation: u32) -> SpanGuard {
-        SpanGuard(Span::open(callsite, generation, || ()).map(|(span, ())| span))
+        #[cfg(perf_instructions)]
+        super::slot::toggle_collect();
+        let guard = SpanGuard(Span::open(callsite, generation, || ()).map(|(span, ())| span));
+        #[cfg(perf_instructions)]
+        super::slot::toggle_collect();
+        guard
     }
 
     #[inline(never)]
     fn close(span: &Span) {
+        #[cfg(perf_instructions)]
+        super::slot::toggle_collect();
         span.close(|| None);
+        #[cfg(perf_instructions)]
+        super::slot::toggle_collect();
     }
 
     /// The slot the guarded call runs through, in an instruction build
@@ -184,12 +193,21 @@ impl CpuSpanGuard {
 
     #[inline(never)]
     fn open(callsite: &'static Callsite, generation: u32) -> CpuSpanGuard {
-        CpuSpanGuard(Span::open(callsite, generation, cpu_time::thread_cpu_ns))
+        #[cfg(perf_instructions)]
+        super::slot::toggle_collect();
+        let guard = CpuSpanGuard(Span::open(callsite, generation, cpu_time::thread_cpu_ns));
+        #[cfg(perf_instructions)]
+        super::slot::toggle_collect();
+        guard
     }
 
     #[inline(never)]
     fn close(span: &Span, cpu_start: u64) {
+        #[cfg(perf_instructions)]
+        super::slot::toggle_collect();
         span.close(|| Some(cpu_time::thread_cpu_ns().saturating_sub(cpu_start)));
+        #[cfg(perf_instructions)]
+        super::slot::toggle_collect();
     }
 
     /// The slot the guarded call runs through (see [`SpanGuard::slot`]).
