@@ -19,6 +19,18 @@ fn mid(n: u64) -> u64 {
     (0..n).map(leaf).fold(0, u64::wrapping_add)
 }
 
+/// Nothing: what an instrumented call costs its caller.
+#[profile]
+fn empty() {}
+
+/// `n` calls of `empty`.
+#[profile]
+fn spin(n: u64) {
+    for _ in 0..black_box(n) {
+        empty();
+    }
+}
+
 /// Recursion: each depth its own node.
 #[profile]
 fn fib(n: u64) -> u64 {
@@ -35,6 +47,7 @@ fn main() {
         acc += mid(black_box(1000));
     }
     acc += fib(black_box(10));
+    spin(1000);
     let t = std::thread::spawn(|| mid(black_box(500)));
     acc += t.join().unwrap();
     black_box(acc);
