@@ -39,11 +39,18 @@ impl<F: Future> Future for Instrumented<F> {
         let Some(entered) = this.call.enter(this.callsite) else {
             return this.inner.poll(cx);
         };
+        #[cfg(perf_instructions)]
+        let slot = entered.slot();
         let mut frame = PollFrame {
             call: this.call,
             callsite: this.callsite,
             entered: Some(entered),
         };
+        // In an instruction build each poll runs through the node's slot, so
+        // the call's count sums over its polls (see `super::slot`).
+        #[cfg(perf_instructions)]
+        let result = super::slot::in_slot(slot, || this.inner.poll(cx));
+        #[cfg(not(perf_instructions))]
         let result = this.inner.poll(cx);
         frame.leave(result.is_ready());
         result

@@ -65,6 +65,8 @@ impl Resumable {
     /// when the call does not record here.
     #[inline]
     pub(crate) fn enter(&mut self, callsite: &'static Callsite) -> Option<Entered> {
+        #[cfg(perf_instructions)]
+        let _uncounted = super::slot::Uncounted::new();
         if !self.started {
             self.started = true;
             self.generation = RECORDING.load(Ordering::Relaxed);
@@ -109,6 +111,8 @@ impl Resumable {
     /// Leaves an enter made on this thread: adds what it used to the call and
     /// makes its parent current again.
     pub(crate) fn exit(&mut self, entered: Entered) {
+        #[cfg(perf_instructions)]
+        let _uncounted = super::slot::Uncounted::new();
         let end = clock::now();
         // SAFETY: as in `enter_recording`.
         let local = unsafe { &*local() };
@@ -142,6 +146,8 @@ impl Resumable {
     /// Records the call, once: at the node of its last exit when called on
     /// that thread, else under this thread's current node.
     pub(crate) fn finish(&mut self, callsite: &'static Callsite, kind: EventKind) {
+        #[cfg(perf_instructions)]
+        let _uncounted = super::slot::Uncounted::new();
         let Some(last) = self.last.take() else {
             return;
         };
@@ -178,10 +184,22 @@ impl Resumable {
 }
 
 impl Entered {
+    /// The slot of the entered node (see [`super::slot`]); call it right
+    /// after the enter.
+    #[cfg(perf_instructions)]
+    pub(crate) fn slot(&self) -> u32 {
+        // SAFETY: called on the entering thread right after the enter, before
+        // anything that could start a new session and reset the tree: the
+        // node is alive.
+        unsafe { &*self.node }.slot
+    }
+
     /// Leaves the enter without adding anything to its call: makes its
     /// parent current again.
     #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     pub(crate) fn abandon(self) {
+        #[cfg(perf_instructions)]
+        let _uncounted = super::slot::Uncounted::new();
         // SAFETY: as in `Resumable::enter_recording`.
         let local = unsafe { &*local() };
         if local.generation() == self.generation {

@@ -99,6 +99,25 @@ pub(crate) fn toggle_collect() {
     }
 }
 
+/// Callgrind does not count while this lives: perf's bookkeeping on paths
+/// with several returns (see [`toggle_collect`]). Must not nest.
+pub(crate) struct Uncounted(());
+
+impl Uncounted {
+    #[inline(always)]
+    pub(crate) fn new() -> Uncounted {
+        toggle_collect();
+        Uncounted(())
+    }
+}
+
+impl Drop for Uncounted {
+    #[inline(always)]
+    fn drop(&mut self) {
+        toggle_collect();
+    }
+}
+
 macro_rules! slots {
     ($($k:literal)*) => {
         /// The slots, `SLOTS[K]` being `perf_slot_K`.

@@ -31,6 +31,40 @@ fn spin(n: u64) {
     }
 }
 
+/// Pending once, then ready: makes an async fn take two polls.
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.0 {
+            std::task::Poll::Ready(())
+        } else {
+            self.0 = true;
+            std::task::Poll::Pending
+        }
+    }
+}
+
+/// Two polls, one `leaf` in each.
+#[profile]
+async fn two_polls() -> u64 {
+    let a = leaf(1);
+    YieldOnce(false).await;
+    a.wrapping_add(leaf(2))
+}
+
+/// Polls `fut` until it is ready, on this thread.
+fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}
+
 /// Recursion: each depth its own node.
 #[profile]
 fn fib(n: u64) -> u64 {
@@ -48,6 +82,9 @@ fn main() {
     }
     acc += fib(black_box(10));
     spin(1000);
+    for _ in 0..3 {
+        acc += block_on(two_polls());
+    }
     let t = std::thread::spawn(|| mid(black_box(500)));
     acc += t.join().unwrap();
     black_box(acc);
