@@ -16,6 +16,8 @@
 
 use std::collections::HashMap;
 
+use perf_format::schema::run::CallNode;
+
 /// The events perf asks callgrind for (`--cache-sim=yes`), in its order.
 pub(crate) const EVENTS: [&str; 9] = [
     "Ir", "Dr", "Dw", "I1mr", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw",
@@ -49,6 +51,14 @@ impl Costs {
             *a += b;
         }
     }
+
+    /// Subtracts, stopping at 0 (cache misses are not additive to the last
+    /// one: a callee can miss where its caller alone would not have).
+    fn sub(&mut self, other: &Costs) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a = a.saturating_sub(b);
+        }
+    }
 }
 
 /// What a function cost, over the whole run.
@@ -76,6 +86,53 @@ impl Profile {
     pub(crate) fn slot(&self, slot: u32) -> Option<&FunctionCosts> {
         self.functions.get(&format!("perf_slot_{slot}"))
     }
+}
+
+/// What the calls of one node of run.json's call tree cost, from its slots.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct NodeCosts {
+    /// The calls, callees included: the sum of the node's slots.
+    pub(crate) inclusive: Costs,
+    /// Less the inclusive costs of its nearest descendants with slots.
+    pub(crate) self_cost: Costs,
+}
+
+/// The costs of each node of `tree` (in its order), `None` for a node
+/// without slots (a `scope!` or tracing span, or a node made after every slot
+/// was taken): its cost stays in its nearest ancestor's self cost.
+pub(crate) fn node_costs(tree: &[CallNode], profile: &Profile) -> Vec<Option<NodeCosts>> {
+    let mut costs: Vec<Option<NodeCosts>> = tree
+        .iter()
+        .map(|node| {
+            if node.slots.is_empty() {
+                return None;
+            }
+            let mut inclusive = Costs::default();
+            for &slot in &node.slots {
+                if let Some(function) = profile.slot(slot) {
+                    inclusive.add(&function.inclusive);
+                }
+            }
+            Some(NodeCosts {
+                inclusive,
+                self_cost: inclusive,
+            })
+        })
+        .collect();
+    let index: HashMap<u32, usize> = tree.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
+    for (i, node) in tree.iter().enumerate() {
+        let Some(child) = costs[i] else { continue };
+        // The nearest ancestor with slots pays for this node no more.
+        let mut parent = node.parent;
+        while let Some(&p) = parent.and_then(|id| index.get(&id)) {
+            if let Some(ancestor) = &mut costs[p] {
+                ancestor.self_cost.sub(&child.inclusive);
+                break;
+            }
+            parent = tree[p].parent;
+        }
+    }
+    costs
 }
 
 /// A line of the file that cannot be read.
@@ -300,6 +357,35 @@ mod tests {
         assert_eq!(profile.slot(3).unwrap().inclusive.instructions(), 40);
         assert_eq!(profile.functions["main"].inclusive.instructions(), 45);
         assert_eq!(profile.functions["main"].inclusive.estimated_cycles(), 45);
+    }
+
+    #[test]
+    fn nodes_sum_their_slots_and_pay_for_their_nearest_slotted_callees() {
+        let text = "events: Ir\n\
+            fn=perf_slot_0\n1 10\ncfn=perf_slot_1\ncalls=1 1\n1 100\n\
+            fn=perf_slot_1\n1 100\n\
+            fn=perf_slot_2\n1 5\n\
+            fn=perf_slot_3\n1 7\n";
+        let profile = parse(text).unwrap();
+        let node = |id, parent, slots: Vec<u32>| {
+            let mut node = CallNode::new(id, parent, format!("f{id}"));
+            node.slots = slots;
+            node
+        };
+        // 0 (slots 0, 3) → 1 (a scope!, no slot) → 2 (slot 1); 0 → 3 (slot 2).
+        let tree = [
+            node(0, None, vec![0, 3]),
+            node(1, Some(0), vec![]),
+            node(2, Some(1), vec![1]),
+            node(3, Some(0), vec![2]),
+        ];
+        let costs = node_costs(&tree, &profile);
+        let ir =
+            |i: usize| costs[i].map(|c| (c.inclusive.instructions(), c.self_cost.instructions()));
+        assert_eq!(ir(0), Some((110 + 7, 110 + 7 - 100 - 5)));
+        assert_eq!(ir(1), None);
+        assert_eq!(ir(2), Some((100, 100)));
+        assert_eq!(ir(3), Some((5, 5)));
     }
 
     #[test]
