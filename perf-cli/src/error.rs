@@ -99,6 +99,11 @@ pub enum Error {
         /// The example or binary asked for.
         target: String,
     },
+    /// `--instructions` needs Valgrind, which is not on `PATH`.
+    #[error(
+        "valgrind not found on PATH: `--instructions` runs the program under Valgrind's callgrind; install it (Debian/Ubuntu: `apt-get install valgrind`, Fedora: `dnf install valgrind`, macOS: not supported)"
+    )]
+    NoValgrind,
     /// A signal (Ctrl-C, SIGTERM) stopped the work; what it staged is gone.
     #[error("interrupted by {signal}: the program was stopped and nothing of the record was kept")]
     Interrupted {

@@ -40,6 +40,11 @@ mod settings;
 mod show;
 mod stats;
 mod store;
+#[allow(
+    dead_code,
+    reason = "groundwork for issue 13: `record --instructions` will run it"
+)]
+mod valgrind;
 
 use std::process::ExitCode;
 
