@@ -135,6 +135,19 @@ pub(crate) fn node_costs(tree: &[CallNode], profile: &Profile) -> Vec<Option<Nod
     costs
 }
 
+/// Writes each call-tree node's instructions and estimated cycles (see
+/// [`node_costs`]) into it; nodes without slots keep `None`.
+pub(crate) fn annotate(tree: &mut [CallNode], profile: &Profile) {
+    let costs = node_costs(tree, profile);
+    for (node, costs) in tree.iter_mut().zip(costs) {
+        let Some(costs) = costs else { continue };
+        node.total_instructions = Some(costs.inclusive.instructions());
+        node.self_instructions = Some(costs.self_cost.instructions());
+        node.total_est_cycles = Some(costs.inclusive.estimated_cycles());
+        node.self_est_cycles = Some(costs.self_cost.estimated_cycles());
+    }
+}
+
 /// A line of the file that cannot be read.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {problem}")]
@@ -386,6 +399,14 @@ mod tests {
         assert_eq!(ir(1), None);
         assert_eq!(ir(2), Some((100, 100)));
         assert_eq!(ir(3), Some((5, 5)));
+
+        let mut tree = tree;
+        annotate(&mut tree, &profile);
+        assert_eq!(tree[0].total_instructions, Some(117));
+        assert_eq!(tree[0].self_instructions, Some(12));
+        assert_eq!(tree[0].self_est_cycles, Some(12));
+        assert_eq!(tree[1].total_instructions, None);
+        assert_eq!(tree[2].total_est_cycles, Some(100));
     }
 
     #[test]

@@ -172,6 +172,21 @@ pub struct CallNode {
     /// made once every slot was taken.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slots: Vec<u32>,
+    /// Instructions of those calls, callees included (instruction records:
+    /// callgrind's inclusive cost of `slots`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_instructions: Option<u64>,
+    /// Instructions of those calls minus their instrumented callees'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_instructions: Option<u64>,
+    /// Estimated CPU cycles of those calls, callees included, from
+    /// callgrind's cache simulation: `Ir + Dr + Dw + 4·(I1mr + D1mr + D1mw)
+    /// + 30·(ILmr + DLmr + DLmw)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_est_cycles: Option<u64>,
+    /// Estimated CPU cycles minus their instrumented callees'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_est_cycles: Option<u64>,
 }
 
 /// How complete `trace.json` is.

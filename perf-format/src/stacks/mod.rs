@@ -625,6 +625,10 @@ mod tests {
             total_alloc_bytes: 0,
             self_alloc_bytes: self_ns * 2,
             slots: Vec::new(),
+            total_instructions: None,
+            self_instructions: None,
+            total_est_cycles: None,
+            self_est_cycles: None,
         }
     }
 
