@@ -88,6 +88,7 @@ fn eight_records_made_at_once_are_all_kept() {
                                 "20".to_owned(),
                             ]),
                             quiet: true,
+                            instructions: false,
                         };
                         record(&layout, &options).unwrap().record.id
                     })

@@ -24,6 +24,7 @@ fn options(target: Target, runs: usize) -> RecordOptions {
         name: None,
         target,
         quiet: true,
+        instructions: false,
     }
 }
 

@@ -78,6 +78,7 @@ pub(crate) struct FunctionCosts {
 pub(crate) struct Profile {
     pub(crate) functions: HashMap<String, FunctionCosts>,
     /// The `summary:` or `totals:` line: the whole run's cost.
+    #[allow(dead_code, reason = "for the record's run summary (issue 13, next)")]
     pub(crate) total: Costs,
 }
 
@@ -236,11 +237,13 @@ impl Parser {
     /// A name, with callgrind's compression (`(3) name`, later `(3)`) undone
     /// and its recursion suffix (`'2`, from `--separate-recs`) taken off.
     fn name(&mut self, value: &str) -> Result<String, String> {
-        let name = match value.strip_prefix('(') {
-            Some(rest) => {
-                let (id, name) = rest
-                    .split_once(')')
-                    .ok_or_else(|| format!("bad compressed name {value:?}"))?;
+        // `(3) name` is compressed; `(below main)` is a name.
+        let compressed = value
+            .strip_prefix('(')
+            .and_then(|rest| rest.split_once(')'))
+            .filter(|(id, _)| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
+        let name = match compressed {
+            Some((id, name)) => {
                 let name = name.trim();
                 if name.is_empty() {
                     self.names
@@ -363,13 +366,16 @@ mod tests {
 
     #[test]
     fn compressed_names_and_missing_events() {
-        let text =
-            "events: Ir\nfn=(1) main\n1 5\ncfn=(2) perf_slot_3\ncalls=2 9\n1 40\nfn=(2)\n9 40\n";
+        let text = "events: Ir\nfn=(1) main\n1 5\ncfn=(2) perf_slot_3\ncalls=2 9\n1 40\nfn=(2)\n9 40\nfn=(below main)\n1 1\n";
         let profile = parse(text).unwrap();
         assert_eq!(profile.slot(3).unwrap().calls, 2);
         assert_eq!(profile.slot(3).unwrap().inclusive.instructions(), 40);
         assert_eq!(profile.functions["main"].inclusive.instructions(), 45);
         assert_eq!(profile.functions["main"].inclusive.estimated_cycles(), 45);
+        assert_eq!(
+            profile.functions["(below main)"].self_cost.instructions(),
+            1
+        );
     }
 
     #[test]

@@ -71,6 +71,10 @@ pub(crate) struct RecordArgs {
     /// What cargo builds.
     #[command(flatten)]
     pub(crate) build: CargoFlags,
+    /// Count instructions: build with `--cfg perf_instructions` (with
+    /// --example/--bin) and run under Valgrind's callgrind (unfinished: issue 13).
+    #[arg(long)]
+    pub(crate) instructions: bool,
     /// The program and its arguments (after `--`); with --example/--bin, the program's arguments.
     #[arg(last = true, value_name = "COMMAND")]
     pub(crate) command: Vec<String>,

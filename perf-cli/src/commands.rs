@@ -87,6 +87,7 @@ fn record_command(args: RecordArgs) -> Result<Outcome, Error> {
         name: args.name,
         target,
         quiet: false,
+        instructions: args.instructions,
     };
     let recorded = record::record(&layout, &options)?;
     print(&format!(

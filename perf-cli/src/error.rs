@@ -99,6 +99,14 @@ pub enum Error {
         /// The example or binary asked for.
         target: String,
     },
+    /// A callgrind profile that cannot be read.
+    #[error("{path}: {problem}")]
+    Callgrind {
+        /// The `callgrind.out`.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// `--instructions` needs Valgrind, which is not on `PATH`.
     #[error(
         "valgrind not found on PATH: `--instructions` runs the program under Valgrind's callgrind; install it (Debian/Ubuntu: `apt-get install valgrind`, Fedora: `dnf install valgrind`, macOS: not supported)"

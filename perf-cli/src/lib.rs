@@ -19,10 +19,6 @@
 mod ab;
 mod baseline;
 mod budget;
-#[allow(
-    dead_code,
-    reason = "groundwork for issue 13: `record --instructions` will read it"
-)]
 mod callgrind;
 mod cli;
 mod commands;
@@ -40,10 +36,6 @@ mod settings;
 mod show;
 mod stats;
 mod store;
-#[allow(
-    dead_code,
-    reason = "groundwork for issue 13: `record --instructions` will run it"
-)]
 mod valgrind;
 
 use std::process::ExitCode;

@@ -20,9 +20,9 @@ use perf_format::layout::{self, Layout, RECORD_JSON, run_files};
 use perf_format::schema::record::{MAX_SAMPLES, Record, Source};
 use perf_format::schema::run::RunData;
 
-use crate::Error;
 use crate::interrupt::Watch;
 use crate::merge::{self, RecordMeta};
+use crate::{Error, callgrind, valgrind};
 
 /// What to record and how often.
 #[derive(Clone, Debug)]
@@ -37,6 +37,11 @@ pub struct RecordOptions {
     pub target: Target,
     /// No progress on stderr.
     pub quiet: bool,
+    /// Count instructions under callgrind (issue 13, unfinished): an
+    /// example or binary is built with `--cfg perf_instructions`, each run
+    /// goes through Valgrind, and each call-tree node of its `run.json`
+    /// gets its instructions and estimated cycles.
+    pub instructions: bool,
 }
 
 /// The program to run.
@@ -83,11 +88,16 @@ pub fn record(layout: &Layout, options: &RecordOptions) -> Result<Recorded, Erro
     if let Some(name) = &options.name {
         layout::check_name("record", name)?;
     }
+    let valgrind = match options.instructions {
+        true => Some(valgrind::find(std::env::var_os("PATH").as_ref())?),
+        false => None,
+    };
     let watch = Watch::begin();
-    let (program, default_name) = resolve(&options.target, &watch)?;
+    let (program, default_name) = resolve(&options.target, &watch, options.instructions)?;
     let records = layout.records_dir();
     files::create_dir_all(&records)?;
     let mut runner = Runner::new(&watch, program, &records)?;
+    runner.valgrind = valgrind;
     let progress = Progress::new(
         options.warmup + options.runs,
         &format!("recording `{}`", runner.shown()),
@@ -134,7 +144,7 @@ pub(crate) fn check_runs(runs: usize) -> Result<(), Error> {
 }
 
 /// The program and the record's default name.
-fn resolve(target: &Target, watch: &Watch) -> Result<(Program, String), Error> {
+fn resolve(target: &Target, watch: &Watch, instructions: bool) -> Result<(Program, String), Error> {
     match target {
         Target::Command(words) => {
             let Some((program, args)) = words.split_first() else {
@@ -156,12 +166,27 @@ fn resolve(target: &Target, watch: &Watch) -> Result<(Program, String), Error> {
             package,
             args,
         } => {
+            // The instruction build has a target directory of its own, so
+            // that it does not replace the normal build's artifacts.
+            let (rustflags, target_dir) = match instructions {
+                true => {
+                    let user = std::env::var("RUSTFLAGS").ok();
+                    let target = std::env::var_os("CARGO_TARGET_DIR")
+                        .map_or_else(|| PathBuf::from("target"), PathBuf::from);
+                    (
+                        Some(valgrind::rustflags(user.as_deref())),
+                        Some(target.join(valgrind::TARGET_SUBDIR)),
+                    )
+                }
+                false => (None, None),
+            };
             let build = Build {
                 kind: *kind,
                 name,
                 package: package.as_deref(),
                 dir: None,
-                target_dir: None,
+                target_dir: target_dir.as_deref(),
+                rustflags: rustflags.as_deref(),
             };
             let executable = build.run(watch)?;
             Ok((Program::new(executable, args.clone()), name.clone()))
@@ -182,6 +207,10 @@ pub(crate) struct Build<'a> {
     pub(crate) dir: Option<&'a Path>,
     /// `CARGO_TARGET_DIR` (default: cargo's own choice).
     pub(crate) target_dir: Option<&'a Path>,
+    /// `RUSTFLAGS` (default: the environment's). Cargo also passes them to
+    /// proc macros as long as no `--target` is given, which the instruction
+    /// build relies on (perf-macros reads the cfg).
+    pub(crate) rustflags: Option<&'a str>,
 }
 
 impl Build<'_> {
@@ -216,6 +245,12 @@ impl Build<'_> {
         }
         if let Some(target_dir) = self.target_dir {
             command.env("CARGO_TARGET_DIR", target_dir);
+        }
+        if let Some(rustflags) = self.rustflags {
+            // `CARGO_ENCODED_RUSTFLAGS` would win over `RUSTFLAGS`.
+            command
+                .env("RUSTFLAGS", rustflags)
+                .env_remove("CARGO_ENCODED_RUSTFLAGS");
         }
         tracing::info!("building: {shown}");
         // Compiler messages go to the terminal as usual; the JSON to us.
@@ -297,6 +332,8 @@ pub(crate) struct Runner<'w> {
     warmup_dir: Option<tempfile::TempDir>,
     runs: Vec<merge::Run>,
     earlier_trace: Option<PathBuf>,
+    /// Valgrind, when each run goes through callgrind (`--instructions`).
+    pub(crate) valgrind: Option<PathBuf>,
 }
 
 impl<'w> Runner<'w> {
@@ -311,6 +348,7 @@ impl<'w> Runner<'w> {
             warmup_dir: None,
             runs: Vec::new(),
             earlier_trace: None,
+            valgrind: None,
         })
     }
 
@@ -356,7 +394,22 @@ impl<'w> Runner<'w> {
             }
         };
         let run_json = runs_dir.join(&id).join(run_files::RUN_JSON);
-        let data = RunData::load(&run_json)?;
+        let mut data = RunData::load(&run_json)?;
+        if self.valgrind.is_some() {
+            // Callgrind wrote its profile beside the runs: it goes into the
+            // run's directory, and its counts into the run's call tree.
+            let written = staging.join(valgrind::OUT_FILE);
+            let kept = run_json.with_file_name(valgrind::OUT_FILE);
+            std::fs::rename(&written, &kept).map_err(|e| perf_format::Error::write(&kept, e))?;
+            let text =
+                std::fs::read_to_string(&kept).map_err(|e| perf_format::Error::read(&kept, e))?;
+            let profile = callgrind::parse(&text).map_err(|e| Error::Callgrind {
+                path: kept.clone(),
+                problem: e.to_string(),
+            })?;
+            callgrind::annotate(&mut data.call_tree, &profile);
+            files::write_json(&run_json, &data)?;
+        }
         let run = merge::Run::with_cpu_beside(data, &run_json)?;
         // Only the last run keeps its timeline.
         let trace = run_json.with_file_name(run_files::TRACE);
@@ -415,17 +468,29 @@ impl<'w> Runner<'w> {
         let shown = &self.shown;
         tracing::debug!("{what}: PERF_DIR={} {shown}", perf_dir.display());
         let program = &self.program;
-        let mut command = Command::new(&program.path);
+        let mut command = match &self.valgrind {
+            Some(valgrind) => valgrind::command(
+                valgrind,
+                program,
+                perf_dir,
+                std::env::var_os("PATH").as_ref(),
+            ),
+            None => {
+                let mut command = Command::new(&program.path);
+                command
+                    .args(&program.args)
+                    .envs(program.env.iter().map(|(k, v)| (k, v)))
+                    .env("PERF_DIR", perf_dir);
+                if let Some(dir) = &program.dir {
+                    command.current_dir(dir);
+                }
+                command
+            }
+        };
         command
-            .args(&program.args)
-            .envs(program.env.iter().map(|(k, v)| (k, v)))
-            .env("PERF_DIR", perf_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        if let Some(dir) = &program.dir {
-            command.current_dir(dir);
-        }
         let started = Instant::now();
         let output = self.watch.output(&mut command, Error::spawn(shown))?;
         let elapsed = started.elapsed();

@@ -398,6 +398,7 @@ fn build(
         package: options.package.as_deref(),
         dir: source_dir.as_deref(),
         target_dir: target_dir.as_deref(),
+        rustflags: None,
     };
     let built = build.run(watch)?;
     let executable = keep_copy(&built, &bin_dir)?;
