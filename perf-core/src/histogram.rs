@@ -47,9 +47,17 @@ pub(crate) struct AtomicHistogram {
 
 impl AtomicHistogram {
     pub(crate) fn new() -> Self {
-        AtomicHistogram {
+        let histogram = AtomicHistogram {
             rows: std::array::from_fn(|_| AtomicPtr::new(std::ptr::null_mut())),
+        };
+        // In an instruction build every row exists from the start: a row
+        // allocated when the clock first hits its bucket would make the
+        // heap, hence the program's allocator paths, depend on timing.
+        #[cfg(perf_instructions)]
+        for slot in &histogram.rows {
+            Self::grow(slot);
         }
+        histogram
     }
 
     /// Counts one value. Only the owning thread may call this.
