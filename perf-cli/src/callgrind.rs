@@ -1,5 +1,5 @@
 //! Reading callgrind's profile (`callgrind.out`), for instruction records
-//! (issue 13; not used by any command yet).
+//! (`cargo perf record --instructions`).
 //!
 //! `cargo perf record --instructions` runs an instruction build, in which each
 //! call-tree node's calls run through a slot function `perf_slot_K` of their
@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 
-use perf_format::schema::run::CallNode;
+use perf_format::schema::run::{CallNode, RunData};
 
 /// The events perf asks callgrind for (`--cache-sim=yes`), in its order.
 pub(crate) const EVENTS: [&str; 9] = [
@@ -146,6 +146,86 @@ pub(crate) fn annotate(tree: &mut [CallNode], profile: &Profile) {
         node.self_instructions = Some(costs.self_cost.instructions());
         node.total_est_cycles = Some(costs.inclusive.estimated_cycles());
         node.self_est_cycles = Some(costs.self_cost.estimated_cycles());
+    }
+}
+
+/// Writes the instructions and estimated cycles of `profile` into `run`:
+/// each call-tree node's ([`annotate`]) and each function's
+/// ([`annotate_functions`]).
+pub(crate) fn annotate_run(run: &mut RunData, profile: &Profile) {
+    annotate(&mut run.call_tree, profile);
+    annotate_functions(run);
+}
+
+/// Writes each function's instructions and estimated cycles, from its
+/// call-tree nodes (already annotated), into its stats: self costs summed
+/// over every node of the function, inclusive costs over its outermost
+/// nodes only (those with no ancestor node of the same function), so that a
+/// recursion counts once, as the function's `total_ns` does. A function
+/// some of whose nodes have no counts (calls outside a slot) gets none: a
+/// figure over part of its calls would not be per call.
+pub(crate) fn annotate_functions(run: &mut RunData) {
+    #[derive(Default)]
+    struct Sums {
+        counted: bool,
+        missing: bool,
+        total: [u64; 2],
+        self_: [u64; 2],
+    }
+    let tree = &run.call_tree;
+    let index: HashMap<u32, usize> = tree.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
+    let mut sums: HashMap<&str, Sums> = HashMap::new();
+    for node in tree {
+        let sum = sums.entry(node.function.as_str()).or_default();
+        let (
+            Some(total_instructions),
+            Some(self_instructions),
+            Some(total_cycles),
+            Some(self_cycles),
+        ) = (
+            node.total_instructions,
+            node.self_instructions,
+            node.total_est_cycles,
+            node.self_est_cycles,
+        )
+        else {
+            sum.missing = true;
+            continue;
+        };
+        sum.counted = true;
+        sum.self_[0] += self_instructions;
+        sum.self_[1] += self_cycles;
+        // Under an ancestor of the same function, its cost is in that one's.
+        let mut parent = node.parent;
+        let mut recursive = false;
+        while let Some(&p) = parent.and_then(|id| index.get(&id)) {
+            if tree[p].function == node.function {
+                recursive = true;
+                break;
+            }
+            parent = tree[p].parent;
+        }
+        if !recursive {
+            sum.total[0] += total_instructions;
+            sum.total[1] += total_cycles;
+        }
+    }
+    let sums: HashMap<String, Sums> = sums.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    for stats in &mut run.functions {
+        match sums.get(&stats.name) {
+            Some(sum) if sum.counted && !sum.missing => {
+                stats.total_instructions = Some(sum.total[0]);
+                stats.self_instructions = Some(sum.self_[0]);
+                stats.total_est_cycles = Some(sum.total[1]);
+                stats.self_est_cycles = Some(sum.self_[1]);
+            }
+            _ => {
+                stats.total_instructions = None;
+                stats.self_instructions = None;
+                stats.total_est_cycles = None;
+                stats.self_est_cycles = None;
+            }
+        }
     }
 }
 
@@ -323,6 +403,8 @@ fn strip_recursion(name: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use perf_format::schema::run::FunctionStats;
+
     use super::*;
 
     /// Cut from a real run of `docs/issue13/slotdemo` under valgrind 3.19
@@ -413,6 +495,55 @@ mod tests {
         assert_eq!(tree[0].self_est_cycles, Some(12));
         assert_eq!(tree[1].total_instructions, None);
         assert_eq!(tree[2].total_est_cycles, Some(100));
+    }
+
+    #[test]
+    fn functions_sum_their_nodes_and_count_a_recursion_once() {
+        let node = |id, parent, function: &str, total: u64, self_: u64| {
+            let mut node = CallNode::new(id, parent, function);
+            node.total_instructions = Some(total);
+            node.self_instructions = Some(self_);
+            node.total_est_cycles = Some(2 * total);
+            node.self_est_cycles = Some(2 * self_);
+            node
+        };
+        let mut run = RunData::new("r", "app", Default::default());
+        // main → rec → rec → leaf; main → leaf; main → scoped (no counts).
+        run.call_tree = vec![
+            node(0, None, "main", 1_000, 100),
+            node(1, Some(0), "rec", 600, 200),
+            node(2, Some(1), "rec", 400, 300),
+            node(3, Some(2), "leaf", 100, 100),
+            node(4, Some(0), "leaf", 300, 300),
+            CallNode::new(5, Some(0), "scoped"),
+        ];
+        run.functions = ["main", "rec", "leaf", "scoped"]
+            .map(|name| FunctionStats::new(name, "a.rs", 1))
+            .to_vec();
+        annotate_functions(&mut run);
+        let figures = |name: &str| {
+            let f = run.function(name).unwrap();
+            (
+                f.total_instructions,
+                f.self_instructions,
+                f.total_est_cycles,
+                f.self_est_cycles,
+            )
+        };
+        assert_eq!(
+            figures("main"),
+            (Some(1_000), Some(100), Some(2_000), Some(200))
+        );
+        // The inner call is inside the outer one's total.
+        assert_eq!(
+            figures("rec"),
+            (Some(600), Some(500), Some(1_200), Some(1_000))
+        );
+        assert_eq!(
+            figures("leaf"),
+            (Some(400), Some(400), Some(800), Some(800))
+        );
+        assert_eq!(figures("scoped"), (None, None, None, None));
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub(crate) struct RecordMeta {
     pub(crate) command: Vec<String>,
     /// When the record was made (RFC 3339).
     pub(crate) created_at: String,
+    /// Whether the runs ran under callgrind (`record --instructions`).
+    pub(crate) instructions: bool,
 }
 
 /// Merges `runs` (at least one) into a record.
@@ -113,6 +115,7 @@ pub(crate) fn merge(meta: RecordMeta, runs: &[Run]) -> Record {
         })
         .collect();
     record.alloc_tracking = alloc_tracking;
+    record.instructions = meta.instructions;
     record.functions = ranked.into_iter().map(|(_, f)| f).collect();
     record.stacks = merge_stacks(&runs);
     record.cpu_stacks = cpu_stacks;
@@ -134,6 +137,17 @@ fn metric_values(stats: &FunctionStats, alloc_tracking: bool) -> Vec<(Metric, f6
     }
     if let Some(sampled) = &stats.cpu_samples {
         values.push((Metric::CpuShare, sampled.share));
+    }
+    let per_call = |count: Option<u64>| count.map(|n| n as f64 / calls);
+    for (metric, count) in [
+        (Metric::InstructionsPerCall, stats.total_instructions),
+        (Metric::SelfInstructionsPerCall, stats.self_instructions),
+        (Metric::EstCyclesPerCall, stats.total_est_cycles),
+        (Metric::SelfEstCyclesPerCall, stats.self_est_cycles),
+    ] {
+        if let Some(value) = per_call(count) {
+            values.push((metric, value));
+        }
     }
     if alloc_tracking {
         values.extend([
@@ -296,6 +310,7 @@ mod tests {
             source: Source::Perf,
             command: Vec::new(),
             created_at: "2026-11-30T00:00:00Z".to_owned(),
+            instructions: false,
         };
         let runs = [deep_run("one", depth, 10), deep_run("two", depth, 30)];
         let record = merge(meta, &runs);
@@ -323,6 +338,58 @@ mod tests {
     }
 
     #[test]
+    fn instruction_counts_become_metrics_per_call() {
+        let mut run = deep_run("one", 1, 10);
+        let stats = &mut run.data.functions[0];
+        stats.calls = 4;
+        stats.total_instructions = Some(4_000);
+        stats.self_instructions = Some(1_000);
+        stats.total_est_cycles = Some(6_000);
+        stats.self_est_cycles = Some(2_000);
+        let meta = RecordMeta {
+            id: "r".to_owned(),
+            name: "deep".to_owned(),
+            source: Source::Perf,
+            command: Vec::new(),
+            created_at: "2026-11-30T00:00:00Z".to_owned(),
+            instructions: true,
+        };
+        let record = merge(meta, &[run.clone(), run]);
+        assert!(record.instructions);
+        let function = record.function("deep::descend").unwrap();
+        for (metric, value) in [
+            (Metric::InstructionsPerCall, 1_000.0),
+            (Metric::SelfInstructionsPerCall, 250.0),
+            (Metric::EstCyclesPerCall, 1_500.0),
+            (Metric::SelfEstCyclesPerCall, 500.0),
+        ] {
+            assert_eq!(function.get(metric), Some(&[value, value][..]), "{metric}");
+        }
+        // A normal run has none.
+        let normal = merge(
+            RecordMeta {
+                instructions: false,
+                ..record_meta()
+            },
+            &[deep_run("two", 1, 10)],
+        );
+        assert!(!normal.instructions);
+        let function = normal.function("deep::descend").unwrap();
+        assert_eq!(function.get(Metric::InstructionsPerCall), None);
+    }
+
+    fn record_meta() -> RecordMeta {
+        RecordMeta {
+            id: "r".to_owned(),
+            name: "deep".to_owned(),
+            source: Source::Perf,
+            command: Vec::new(),
+            created_at: "2026-11-30T00:00:00Z".to_owned(),
+            instructions: false,
+        }
+    }
+
+    #[test]
     fn a_tree_dirty_during_any_run_makes_the_record_dirty() {
         let meta = || RecordMeta {
             id: "r".to_owned(),
@@ -330,6 +397,7 @@ mod tests {
             source: Source::Perf,
             command: Vec::new(),
             created_at: "2026-11-30T00:00:00Z".to_owned(),
+            instructions: false,
         };
         let mut runs = [deep_run("one", 3, 10), deep_run("two", 3, 10)];
         assert!(!merge(meta(), &runs).env.git_dirty);

@@ -37,10 +37,10 @@ pub struct RecordOptions {
     pub target: Target,
     /// No progress on stderr.
     pub quiet: bool,
-    /// Count instructions under callgrind (issue 13, unfinished): an
-    /// example or binary is built with `--cfg perf_instructions`, each run
-    /// goes through Valgrind, and each call-tree node of its `run.json`
-    /// gets its instructions and estimated cycles.
+    /// Count instructions under callgrind: an example or binary is built
+    /// with `--cfg perf_instructions`, each run goes through Valgrind, each
+    /// call-tree node and function of its `run.json` gets its instructions
+    /// and estimated cycles, and the record is an instruction record.
     pub instructions: bool,
 }
 
@@ -407,7 +407,7 @@ impl<'w> Runner<'w> {
                 path: kept.clone(),
                 problem: e.to_string(),
             })?;
-            callgrind::annotate(&mut data.call_tree, &profile);
+            callgrind::annotate_run(&mut data, &profile);
             files::write_json(&run_json, &data)?;
         }
         let run = merge::Run::with_cpu_beside(data, &run_json)?;
@@ -442,6 +442,7 @@ impl<'w> Runner<'w> {
             source: Source::Perf,
             command: self.program.command_line(),
             created_at: humantime::format_rfc3339_seconds(created).to_string(),
+            instructions: self.valgrind.is_some(),
         };
         let record = merge::merge(meta, &self.runs);
         let staged_json = self.staging.path().join(RECORD_JSON);

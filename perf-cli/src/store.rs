@@ -26,6 +26,8 @@ pub fn load_record_file(path: &Path) -> Result<Record, Error> {
                 source: Source::Run,
                 command: Vec::new(),
                 created_at: run.env.started_at.clone(),
+                // A run annotated by `record --instructions` ran under callgrind.
+                instructions: run.call_tree.iter().any(|n| n.total_instructions.is_some()),
             };
             let record = merge::merge(meta, &[merge::Run::with_cpu_beside(run, path)?]);
             perf_format::files::Document::validate(&record, path)?;

@@ -50,6 +50,13 @@ pub struct Record {
     pub runs: Vec<RunSummary>,
     /// Whether allocations were counted (`PerfAlloc` was the global allocator).
     pub alloc_tracking: bool,
+    /// Whether this is an instruction record (`cargo perf record
+    /// --instructions`): its runs ran under callgrind, its functions have
+    /// instruction and estimated-cycle metrics, and its wall times, slowed
+    /// by Valgrind, are shown but not gated. `false` in files written
+    /// before the field.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub instructions: bool,
     /// Per function, its samples; largest self time first.
     pub functions: Vec<FunctionSamples>,
     /// Call paths with their mean cost per run, heaviest total time first:
@@ -158,6 +165,20 @@ pub enum Metric {
     /// Bytes allocated per call by the function's own code.
     #[serde(rename = "self_bytes_per_call")]
     SelfBytesPerCall,
+    /// Instructions per call, callees included (instruction records).
+    #[serde(rename = "instructions_per_call")]
+    InstructionsPerCall,
+    /// Instructions per call of the function's own code (instruction records).
+    #[serde(rename = "self_instructions_per_call")]
+    SelfInstructionsPerCall,
+    /// Estimated CPU cycles per call, callees included, from callgrind's
+    /// cache simulation (instruction records).
+    #[serde(rename = "est_cycles_per_call")]
+    EstCyclesPerCall,
+    /// Estimated CPU cycles per call of the function's own code
+    /// (instruction records).
+    #[serde(rename = "self_est_cycles_per_call")]
+    SelfEstCyclesPerCall,
     /// The share (0 to 1) of the run's CPU samples taken while the function
     /// ran (perf-core's `cpu` feature): one value per sampled run. Shown,
     /// never compared.
@@ -176,6 +197,10 @@ pub enum Kind {
     Time,
     /// A count: usually the same in every run.
     Count,
+    /// Instructions or estimated cycles counted under callgrind: the same
+    /// in every run of deterministic code, judged against the instructions
+    /// threshold.
+    Instructions,
 }
 
 impl Metric {
@@ -194,6 +219,10 @@ impl Metric {
             Metric::SelfAllocsPerCall => "self allocs/call",
             Metric::BytesPerCall => "bytes/call",
             Metric::SelfBytesPerCall => "self bytes/call",
+            Metric::InstructionsPerCall => "instr/call",
+            Metric::SelfInstructionsPerCall => "self instr/call",
+            Metric::EstCyclesPerCall => "est. cycles/call",
+            Metric::SelfEstCyclesPerCall => "self est. cycles/call",
             Metric::TimePerRun => "time/run",
         }
     }
@@ -213,6 +242,10 @@ impl Metric {
             Metric::SelfAllocsPerCall => "self_allocs_per_call",
             Metric::BytesPerCall => "bytes_per_call",
             Metric::SelfBytesPerCall => "self_bytes_per_call",
+            Metric::InstructionsPerCall => "instructions_per_call",
+            Metric::SelfInstructionsPerCall => "self_instructions_per_call",
+            Metric::EstCyclesPerCall => "est_cycles_per_call",
+            Metric::SelfEstCyclesPerCall => "self_est_cycles_per_call",
             Metric::TimePerRun => "time_per_run_ns",
         }
     }
@@ -233,6 +266,10 @@ impl Metric {
             | Metric::SelfAllocsPerCall
             | Metric::BytesPerCall
             | Metric::SelfBytesPerCall => Kind::Count,
+            Metric::InstructionsPerCall
+            | Metric::SelfInstructionsPerCall
+            | Metric::EstCyclesPerCall
+            | Metric::SelfEstCyclesPerCall => Kind::Instructions,
         }
     }
 
@@ -426,6 +463,10 @@ mod tests {
             Metric::SelfAllocsPerCall,
             Metric::BytesPerCall,
             Metric::SelfBytesPerCall,
+            Metric::InstructionsPerCall,
+            Metric::SelfInstructionsPerCall,
+            Metric::EstCyclesPerCall,
+            Metric::SelfEstCyclesPerCall,
             Metric::CpuShare,
             Metric::TimePerRun,
         ] {

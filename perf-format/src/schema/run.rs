@@ -124,6 +124,26 @@ pub struct FunctionStats {
     /// CPU samples taken while the function ran (feature `cpu`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_samples: Option<CpuSamples>,
+    /// Instruction records (`cargo perf record --instructions`): the
+    /// instructions of all the function's calls, callees included, counted
+    /// once under recursion as `total_ns` is: the sum of
+    /// [`CallNode::total_instructions`] over its call-tree nodes that have
+    /// no ancestor node of the same function. Absent in other runs, and when
+    /// some of its calls ran outside a slot (`scope!`, tracing spans, nodes
+    /// made after every slot was taken).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_instructions: Option<u64>,
+    /// The instructions of its own code: [`CallNode::self_instructions`]
+    /// summed over all its nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_instructions: Option<u64>,
+    /// Estimated CPU cycles of its calls, callees included, summed as
+    /// `total_instructions` is (see [`CallNode::total_est_cycles`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_est_cycles: Option<u64>,
+    /// Estimated CPU cycles of its own code, summed over all its nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_est_cycles: Option<u64>,
 }
 
 /// The CPU samples (feature `cpu`) credited to one function: those whose
