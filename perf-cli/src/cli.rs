@@ -258,6 +258,10 @@ pub(crate) struct GateFlags {
     /// Smallest change of an allocation count or byte size that counts [perf.toml, else 0%].
     #[arg(long, value_name = "PERCENT", value_parser = units::parse_percent)]
     pub(crate) alloc_threshold: Option<f64>,
+    /// Smallest change of instructions or estimated cycles per call that
+    /// counts, in instruction records (`record --instructions`) [perf.toml, else 1%].
+    #[arg(long, value_name = "PERCENT", value_parser = units::parse_percent)]
+    pub(crate) instructions_threshold: Option<f64>,
     /// α: the false discovery rate of the rows that gate, after the
     /// Benjamini–Hochberg adjustment [perf.toml, else 0.01].
     #[arg(long, value_name = "ALPHA", value_parser = units::parse_significance)]
@@ -367,6 +371,13 @@ mod tests {
         assert_eq!(args.baseline, "main");
         let err = Cli::try_parse_from(["cargo-perf", "compare", "--threshold", "x"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
+        let cli =
+            Cli::try_parse_from(["cargo-perf", "compare", "--instructions-threshold", "0.5%"])
+                .unwrap();
+        let Command::Compare(args) = cli.command else {
+            panic!("not compare")
+        };
+        assert_eq!(args.verdict.gate.instructions_threshold, Some(0.005));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! [compare]
 //! threshold = "5%"          # time metrics: smallest change that counts
 //! alloc_threshold = "0%"    # allocation counts and bytes per call
+//! instructions_threshold = "1%"  # instructions and est. cycles per call (instruction records)
 //! significance = 0.01       # α of the rank test
 //!
 //! [[budget]]
@@ -58,6 +59,7 @@ struct CompareTable {
     threshold: Option<Percent>,
     alloc_threshold: Option<Percent>,
     significance: Option<f64>,
+    instructions_threshold: Option<Percent>,
 }
 
 /// A percentage written as "5%" or as a number of percent.
@@ -118,6 +120,11 @@ impl Config {
             file.compare.alloc_threshold,
             defaults.alloc_threshold,
         )?;
+        let instructions_threshold = percent(
+            "instructions_threshold",
+            file.compare.instructions_threshold,
+            defaults.instructions_threshold,
+        )?;
         let significance = match file.compare.significance {
             None => defaults.significance,
             Some(value) => units::check_significance(value)
@@ -160,7 +167,12 @@ impl Config {
             });
         }
         Ok(Config {
-            compare: Settings::new(threshold, alloc_threshold, significance),
+            compare: Settings::new(
+                threshold,
+                alloc_threshold,
+                significance,
+                instructions_threshold,
+            ),
             budgets,
         })
     }
@@ -186,6 +198,7 @@ mod tests {
             threshold = "3%"
             alloc_threshold = 10
             significance = 0.05
+            instructions_threshold = "0.5%"
 
             [[budget]]
             function = "app::handler"
@@ -194,7 +207,7 @@ mod tests {
             "#,
         )
         .unwrap();
-        assert_eq!(config.compare, Settings::new(0.03, 0.1, 0.05));
+        assert_eq!(config.compare, Settings::new(0.03, 0.1, 0.05, 0.005));
         assert_eq!(
             config.budgets,
             vec![Budget {

@@ -39,6 +39,9 @@ pub(crate) fn gate(config: &Config, flags: &GateFlags) -> Gate {
             flags.threshold.unwrap_or(file.threshold),
             flags.alloc_threshold.unwrap_or(file.alloc_threshold),
             flags.significance.unwrap_or(file.significance),
+            flags
+                .instructions_threshold
+                .unwrap_or(file.instructions_threshold),
         ),
         fail_on: flags.fail_on,
         interleaved: false,
@@ -53,16 +56,17 @@ mod tests {
     #[test]
     fn flags_win_over_the_file_and_the_file_over_the_defaults() {
         let config = Config {
-            compare: Settings::new(0.03, 0.1, 0.05),
+            compare: Settings::new(0.03, 0.1, 0.05, 0.02),
             budgets: Vec::new(),
         };
         let flags = GateFlags {
             threshold: Some(0.2),
+            instructions_threshold: Some(0.005),
             fail_on: FailOn::Never,
             ..GateFlags::default()
         };
         let gate = gate(&config, &flags);
-        assert_eq!(gate.settings, Settings::new(0.2, 0.1, 0.05));
+        assert_eq!(gate.settings, Settings::new(0.2, 0.1, 0.05, 0.005));
         assert_eq!(gate.fail_on, FailOn::Never);
         let defaults = super::gate(&Config::default(), &GateFlags::default());
         assert_eq!(defaults.settings, Settings::default());

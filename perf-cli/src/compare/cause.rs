@@ -1,5 +1,5 @@
 //! Whose doing a change is. A figure that includes callees (time per call,
-//! allocations per call) is the function's own doing when its own part
+//! allocations per call, instructions per call) is the function's own doing when its own part
 //! moved by at least half as much; otherwise its callees are, and those
 //! whose change is their own are named. A change in how often a function is
 //! called is its callers' doing (a recursive function is not its own).
@@ -19,12 +19,16 @@ enum Family {
     Allocs,
     Bytes,
     Calls,
+    Instructions,
+    Cycles,
 }
 
 impl Family {
     fn of(metric: Metric) -> Family {
         match metric {
             Metric::Calls => Family::Calls,
+            Metric::InstructionsPerCall | Metric::SelfInstructionsPerCall => Family::Instructions,
+            Metric::EstCyclesPerCall | Metric::SelfEstCyclesPerCall => Family::Cycles,
             Metric::AllocsPerCall | Metric::SelfAllocsPerCall => Family::Allocs,
             Metric::BytesPerCall | Metric::SelfBytesPerCall => Family::Bytes,
             _ => Family::Time,

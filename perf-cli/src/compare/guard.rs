@@ -9,6 +9,9 @@
 //! The rules, each a [`Difference`]:
 //! - **Source**: runs of an instrumented program (`perf`, `run`) are not
 //!   criterion benchmarks.
+//! - **Instructions**: an instruction record (`record --instructions`:
+//!   another build, run under Valgrind, gated on other metrics) is not a
+//!   record of normal runs.
 //! - **Program**: two records of runs are of one program when their names
 //!   are equal (`--name` or the program's), or else when their commands run
 //!   programs of the same file name (`target/release/app` and
@@ -44,6 +47,13 @@ pub(crate) enum Difference {
         baseline: Source,
         /// The current record's source.
         current: Source,
+    },
+    /// An instruction record against a record of normal runs.
+    Instructions {
+        /// Whether the baseline is an instruction record.
+        baseline: bool,
+        /// Whether the current record is one.
+        current: bool,
     },
     /// Different programs: their names, with the program's file name
     /// where it differs from the name.
@@ -89,6 +99,13 @@ impl fmt::Display for Difference {
             Difference::Source { baseline, current } => {
                 write!(f, "{} vs {}", source(*baseline), source(*current))
             }
+            Difference::Instructions { baseline, current } => {
+                let kind = |instructions: bool| match instructions {
+                    true => "an instruction record (--instructions)",
+                    false => "a record of normal runs",
+                };
+                write!(f, "{} vs {}", kind(*baseline), kind(*current))
+            }
             Difference::Program { baseline, current } => {
                 write!(f, "program {baseline} vs {current}")
             }
@@ -133,6 +150,12 @@ pub(crate) fn differences(baseline: &Record, current: &Record) -> Vec<Difference
         found.push(Difference::Source {
             baseline: b.source,
             current: c.source,
+        });
+    }
+    if b.instructions != c.instructions {
+        found.push(Difference::Instructions {
+            baseline: b.instructions,
+            current: c.instructions,
         });
     }
     // Criterion imports are named by the user: their benchmarks decide.
@@ -403,6 +426,26 @@ mod tests {
                 "rustc 1.91.0 (f8297e351 2025-10-28) vs 1.92.0 (ded5c06cf 2025-12-08)"
             ]
         );
+    }
+
+    #[test]
+    fn an_instruction_record_is_not_compared_with_normal_runs() {
+        let base = record("app", &FOUR).into_baseline("main", "t");
+        let mut cur = record("app", &FOUR);
+        cur.instructions = true;
+        let err = check(("main", &base), ("app-1", &cur), false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "baseline main and record app-1 are not the same program: a record of normal runs vs an instruction record (--instructions) (--allow-mismatch compares them anyway)"
+        );
+        assert_eq!(
+            check(("main", &base), ("app-1", &cur), true).unwrap().len(),
+            1
+        );
+        // Two instruction records compare.
+        let mut both = base.clone();
+        both.instructions = true;
+        assert_eq!(differences(&both, &cur), []);
     }
 
     #[test]

@@ -51,12 +51,16 @@ impl<'a> Pending<'a> {
         metric: Metric,
         b: &FunctionSamples,
         c: &FunctionSamples,
-        baseline: Vec<f64>,
-        current: Vec<f64>,
+        samples: (Vec<f64>, Vec<f64>),
+        instructions: bool,
     ) -> Self {
+        let (baseline, current) = samples;
+        // Counts the same in every run (one run a side, always) are judged
+        // exactly; counts that vary take the rank test, their spread shown.
+        let counted = matches!(metric.kind(), Kind::Count | Kind::Instructions);
         let method = if metric == Metric::P95 && !enough_calls_for_p95(b, c) {
             Method::TooFewCalls
-        } else if metric.kind() == Kind::Count && is_constant(&baseline) && is_constant(&current) {
+        } else if counted && is_constant(&baseline) && is_constant(&current) {
             Method::Exact
         } else {
             Method::RankTest
@@ -67,7 +71,7 @@ impl<'a> Pending<'a> {
             baseline,
             current,
             method,
-            gated: metrics::gates(metric),
+            gated: metrics::gates(metric, instructions),
             split: None,
         }
     }
@@ -222,12 +226,14 @@ impl Pending<'_> {
 
     /// The threshold of this row's metric. More calls are more work: a
     /// change in calls counts from the time threshold, so that a helper
-    /// called once more does not fail the gate.
+    /// called once more does not fail the gate. Instructions and estimated
+    /// cycles count from the instructions threshold.
     fn threshold(&self, settings: Settings) -> f64 {
-        match self.metric {
-            Metric::Calls => settings.threshold,
-            _ if self.metric.kind() == Kind::Time => settings.threshold,
-            _ => settings.alloc_threshold,
+        match self.metric.kind() {
+            _ if self.metric == Metric::Calls => settings.threshold,
+            Kind::Time => settings.threshold,
+            Kind::Instructions => settings.instructions_threshold,
+            Kind::Count => settings.alloc_threshold,
         }
     }
 }

@@ -1,11 +1,14 @@
 //! Which metrics the gate judges, and how they relate to each other.
 
-use perf_format::schema::record::Metric;
+use perf_format::schema::record::{Kind, Metric};
 
 /// The metrics `compare` judges, in the order its table shows them. The
-/// own-code metrics (self time, self allocations) are not judged on their
-/// own: they tell whose doing a change of these is.
-pub(super) const COMPARED: [Metric; 6] = [
+/// own-code metrics (self time, self allocations, self instructions) are
+/// not judged on their own: they tell whose doing a change of these is.
+/// Instructions and estimated cycles exist in instruction records only.
+pub(super) const COMPARED: [Metric; 8] = [
+    Metric::InstructionsPerCall,
+    Metric::EstCyclesPerCall,
     Metric::TimePerCall,
     Metric::P95,
     Metric::CpuPerCall,
@@ -25,16 +28,27 @@ pub(crate) fn own_part(metric: Metric) -> Option<(Metric, Metric)> {
         }
         Metric::AllocsPerCall => Some((Metric::SelfAllocsPerCall, Metric::AllocsPerCall)),
         Metric::BytesPerCall => Some((Metric::SelfBytesPerCall, Metric::BytesPerCall)),
+        Metric::InstructionsPerCall => {
+            Some((Metric::SelfInstructionsPerCall, Metric::InstructionsPerCall))
+        }
+        Metric::EstCyclesPerCall => Some((Metric::SelfEstCyclesPerCall, Metric::EstCyclesPerCall)),
         _ => None,
     }
 }
 
-/// Whether a regression of the metric fails the gate. A p95 moves with how
-/// often the machine interrupts calls, more than with the code, so its
+/// Whether a regression of the metric fails the gate, in a comparison of
+/// instruction records (`instructions`) or of normal ones. A p95 moves with
+/// how often the machine interrupts calls, more than with the code, so its
 /// changes are shown but not gated: budgets limit it absolutely. CPU time
 /// per call is shown but not gated either: the machine's drift, taken out
-/// of wall times, is not known for CPU time.
-pub(super) fn gates(metric: Metric) -> bool {
+/// of wall times, is not known for CPU time. In instruction records every
+/// time is measured under Valgrind, which slows each kind of code by its
+/// own factor: times are shown there, and instructions and estimated
+/// cycles gate instead.
+pub(super) fn gates(metric: Metric, instructions: bool) -> bool {
+    if instructions && metric.kind() == Kind::Time {
+        return false;
+    }
     !matches!(metric, Metric::P95 | Metric::CpuPerCall)
 }
 
@@ -53,6 +67,24 @@ mod tests {
         );
         assert_eq!(own_part(Metric::SelfTimePerCall), None);
         assert_eq!(own_part(Metric::Calls), None);
-        assert!(!gates(Metric::P95) && !gates(Metric::CpuPerCall) && gates(Metric::TimePerCall));
+        assert!(
+            !gates(Metric::P95, false)
+                && !gates(Metric::CpuPerCall, false)
+                && gates(Metric::TimePerCall, false)
+        );
+        assert_eq!(
+            own_part(Metric::InstructionsPerCall),
+            Some((Metric::SelfInstructionsPerCall, Metric::InstructionsPerCall))
+        );
+    }
+
+    #[test]
+    fn instruction_records_gate_counts_not_times() {
+        assert!(!gates(Metric::TimePerCall, true));
+        assert!(!gates(Metric::TimePerRun, true));
+        assert!(gates(Metric::InstructionsPerCall, true));
+        assert!(gates(Metric::EstCyclesPerCall, true));
+        assert!(gates(Metric::AllocsPerCall, true));
+        assert!(gates(Metric::Calls, true));
     }
 }

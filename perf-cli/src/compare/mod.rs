@@ -33,9 +33,15 @@
 //!   without failing the gate: how often a shared machine interrupts calls
 //!   moves p95 more than code does, and the machine's drift is not known for
 //!   CPU time. Budgets in `perf.toml` limit p95 absolutely.
+//! - **Instruction records** (`record --instructions`): instructions and
+//!   estimated cycles per call are judged against the instructions
+//!   threshold — exactly when every run of each side has the same value
+//!   (always with one run a side), by the rank test when they vary. The
+//!   times, measured under Valgrind, are shown but do not gate.
 //! - **Whose doing**: a change of a figure that includes callees is the
-//!   function's own when its own part (self time, self allocations) moved
-//!   by at least half as much; otherwise the callees that changed are named.
+//!   function's own when its own part (self time, self allocations, self
+//!   instructions) moved by at least half as much; otherwise the callees
+//!   that changed are named.
 
 mod cause;
 mod drift;
@@ -49,7 +55,7 @@ use perf_format::schema::compare::{
     BudgetCheck, Cause, Comparison, Drift, Judged, OnlyIn, Presence, Row, Settings, Side, Totals,
     Verdict, WHOLE_PROGRAM,
 };
-use perf_format::schema::record::{FunctionSamples, Metric, Record, Source};
+use perf_format::schema::record::{FunctionSamples, Kind, Metric, Record, Source};
 use perf_format::units;
 
 use crate::stats::{self, RankTester};
@@ -94,6 +100,9 @@ pub fn compare(
     let (base_name, base) = baseline;
     let (current_name, cur) = current;
     let settings = gate.settings;
+    // Times under Valgrind do not gate; a mismatch compared anyway
+    // (`--allow-mismatch`) is judged as strictly as its stricter side.
+    let instructions = base.instructions || cur.instructions;
     let mut tester = RankTester::new();
     let factors = drift::Factors::estimate(base, cur, settings.threshold, &mut tester);
     let drift = match &factors {
@@ -124,7 +133,7 @@ pub fn compare(
                     else {
                         continue;
                     };
-                    pending.push(Pending::new(name, metric, b, c, x, y));
+                    pending.push(Pending::new(name, metric, b, c, (x, y), instructions));
                 }
             }
             (Some(&b), None) => rows.push(presence_row(b, OnlyIn::Baseline)),
@@ -134,7 +143,11 @@ pub fn compare(
     }
 
     if let (Some(x), Some(y)) = (wall_times(base), wall_times(cur)) {
-        pending.push(Pending::whole_program(x, y, gate.interleaved));
+        pending.push(Pending::whole_program(
+            x,
+            y,
+            gate.interleaved && !instructions,
+        ));
     }
 
     let (correction, mut judged) = judge::judge_all(&pending, settings, &mut tester);
@@ -263,6 +276,14 @@ fn notes(
         .collect();
     if !undecided.is_empty() {
         let most = undecided.iter().filter_map(|r| r.runs_needed).max();
+        let threshold = if undecided
+            .iter()
+            .all(|r| r.metric.kind() == Kind::Instructions)
+        {
+            settings.instructions_threshold
+        } else {
+            settings.threshold
+        };
         notes.push(format!(
             "{} inconclusive: neither changed for sure nor shown within ±{}{}",
             if undecided.len() == 1 {
@@ -270,7 +291,7 @@ fn notes(
             } else {
                 format!("{} rows that gate are", undecided.len())
             },
-            units::percent(settings.threshold),
+            units::percent(threshold),
             most.map_or_else(String::new, |n| format!(
                 "; about {n} runs a side would decide {}",
                 if undecided.len() == 1 {
@@ -281,7 +302,15 @@ fn notes(
             ))
         ));
     }
+    let instructions = base.instructions || cur.instructions;
+    if instructions {
+        notes.push(format!(
+            "instruction records: instructions and estimated cycles per call gate at ±{}; the times, measured under Valgrind, are shown only",
+            units::percent(settings.instructions_threshold)
+        ));
+    }
     match drift {
+        _ if instructions => {}
         Drift::Estimated {
             functions, change, ..
         } if change.abs() > settings.threshold / 2.0 => notes.push(format!(
@@ -329,4 +358,123 @@ fn notes(
         );
     }
     notes
+}
+
+#[cfg(test)]
+mod tests {
+    use perf_format::schema::compare::Method;
+    use perf_format::schema::env::Environment;
+    use perf_format::stacks::{CallCost, Stack};
+
+    use super::*;
+
+    /// An instruction record of one run: `outer` calls `inner`; `inner`
+    /// takes `inner_ir` instructions a call, `outer` 500 of its own, and
+    /// every time is `slow` times 1 µs.
+    fn record(inner_ir: f64, slow: f64) -> Record {
+        let mut record = Record::new("r", "app", Source::Perf, "t", Environment::default());
+        record.instructions = true;
+        record.runs = vec![perf_format::schema::record::RunSummary::new(
+            "run",
+            (slow * 1e6) as u64,
+            2,
+        )];
+        let function = |name: &str, own: f64, total: f64| {
+            let mut f = FunctionSamples::new(name);
+            for (metric, value) in [
+                (Metric::Calls, 1.0),
+                (Metric::TimePerCall, slow * total),
+                (Metric::SelfTimePerCall, slow * own),
+                (Metric::InstructionsPerCall, total),
+                (Metric::SelfInstructionsPerCall, own),
+                (Metric::EstCyclesPerCall, total * 1.5),
+                (Metric::SelfEstCyclesPerCall, own * 1.5),
+            ] {
+                f.samples.insert(metric, vec![value]);
+            }
+            f
+        };
+        record.functions = vec![
+            function("outer", 500.0, 500.0 + inner_ir),
+            function("inner", inner_ir, inner_ir),
+        ];
+        let mut cost = CallCost::default();
+        cost.calls = 1.0;
+        record.stacks = vec![
+            Stack::new(["outer"], cost),
+            Stack::new(["outer", "inner"], cost),
+        ];
+        record
+    }
+
+    fn row<'a>(comparison: &'a Comparison, function: &str, metric: Metric) -> &'a Judged {
+        comparison
+            .rows
+            .iter()
+            .filter_map(Row::judged)
+            .find(|r| r.function == function && r.metric == metric)
+            .expect("the row")
+    }
+
+    #[test]
+    fn instruction_records_gate_on_instructions_and_show_times() {
+        let gate = Gate::default();
+        // Unchanged counts, every time twice as slow: clean.
+        let same = compare(
+            ("base", &record(10_000.0, 1.0)),
+            ("cur", &record(10_000.0, 2.0)),
+            &gate,
+            Vec::new(),
+        );
+        assert!(!same.failed, "{:?}", same.rows);
+        let time = row(&same, "inner", Metric::TimePerCall);
+        assert!(!time.gated);
+        let instr = row(&same, "inner", Metric::InstructionsPerCall);
+        assert!(instr.gated);
+        assert_eq!(
+            (instr.method, instr.verdict),
+            (Method::Exact, Verdict::Unchanged)
+        );
+        assert!(
+            same.notes
+                .iter()
+                .any(|n| n.starts_with("instruction records"))
+        );
+
+        // 1.1% more instructions in `inner`: caught, and named as its own.
+        let slower = compare(
+            ("base", &record(10_000.0, 1.0)),
+            ("cur", &record(10_110.0, 1.0)),
+            &gate,
+            Vec::new(),
+        );
+        assert!(slower.failed);
+        let culprits: Vec<(&str, Metric)> = slower
+            .culprits()
+            .map(|r| (r.function.as_str(), r.metric))
+            .collect();
+        assert!(
+            culprits.contains(&("inner", Metric::InstructionsPerCall)),
+            "{culprits:?}"
+        );
+        assert!(!culprits.iter().any(|(f, _)| *f == "outer"), "{culprits:?}");
+        let outer = row(&slower, "outer", Metric::InstructionsPerCall);
+        assert_eq!(
+            outer.cause,
+            Some(Cause::Callees {
+                functions: vec!["inner".to_owned()]
+            })
+        );
+
+        // Under a threshold of 2%, the same change passes.
+        let mut lenient = gate;
+        lenient.settings.instructions_threshold = 0.02;
+        let passed = compare(
+            ("base", &record(10_000.0, 1.0)),
+            ("cur", &record(10_110.0, 1.0)),
+            &lenient,
+            Vec::new(),
+        );
+        assert!(!passed.failed);
+    }
 }

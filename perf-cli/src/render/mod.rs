@@ -454,8 +454,15 @@ fn settings_line(comparison: &Comparison) -> String {
         ),
         _ => String::new(),
     };
+    let instructions = match comparison.baseline.instructions || comparison.current.instructions {
+        true => format!(
+            ", {} for instructions (times under Valgrind shown only)",
+            units::percent(settings.instructions_threshold)
+        ),
+        false => String::new(),
+    };
     format!(
-        "threshold {} for time, {} for counts; Mann–Whitney U at α = {}{correction}",
+        "threshold {} for time, {} for counts{instructions}; Mann–Whitney U at α = {}{correction}",
         units::percent(settings.threshold),
         units::percent(settings.alloc_threshold),
         settings.significance,

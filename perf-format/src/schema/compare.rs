@@ -107,6 +107,9 @@ pub struct Side {
     pub host: String,
     /// CPU model, when known.
     pub cpu: Option<String>,
+    /// Whether the side is an instruction record (`record --instructions`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub instructions: bool,
 }
 
 impl Side {
@@ -121,6 +124,7 @@ impl Side {
             created_at: record.created_at.clone(),
             host: record.env.host.clone(),
             cpu: record.env.cpu.clone(),
+            instructions: record.instructions,
         }
     }
 }
@@ -135,27 +139,44 @@ pub struct Settings {
     pub alloc_threshold: f64,
     /// α of the rank test.
     pub significance: f64,
+    /// Smallest relative change of instructions or estimated cycles per
+    /// call (instruction records) that counts. 1% in files written before
+    /// the field.
+    #[serde(default = "default_instructions_threshold")]
+    pub instructions_threshold: f64,
+}
+
+/// The instructions threshold when none is set: 1%.
+fn default_instructions_threshold() -> f64 {
+    0.01
 }
 
 impl Default for Settings {
     /// `[compare]` when neither `perf.toml` nor a flag sets it: 5% for
-    /// time, any increase of a count, α = 0.01.
+    /// time, any increase of a count, 1% for instructions, α = 0.01.
     fn default() -> Self {
         Settings {
             threshold: 0.05,
             alloc_threshold: 0.0,
             significance: 0.01,
+            instructions_threshold: default_instructions_threshold(),
         }
     }
 }
 
 impl Settings {
     /// Settings of these thresholds and α.
-    pub fn new(threshold: f64, alloc_threshold: f64, significance: f64) -> Settings {
+    pub fn new(
+        threshold: f64,
+        alloc_threshold: f64,
+        significance: f64,
+        instructions_threshold: f64,
+    ) -> Settings {
         Settings {
             threshold,
             alloc_threshold,
             significance,
+            instructions_threshold,
         }
     }
 }
