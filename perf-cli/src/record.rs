@@ -167,12 +167,20 @@ fn resolve(target: &Target, watch: &Watch, instructions: bool) -> Result<(Progra
             args,
         } => {
             // The instruction build has a target directory of its own, so
-            // that it does not replace the normal build's artifacts.
+            // that it does not replace the normal build's artifacts: under
+            // cargo's (`$CARGO_TARGET_DIR`, else the workspace's `target`,
+            // wherever in the workspace perf runs).
             let (rustflags, target_dir) = match instructions {
                 true => {
                     let user = std::env::var("RUSTFLAGS").ok();
-                    let target = std::env::var_os("CARGO_TARGET_DIR")
-                        .map_or_else(|| PathBuf::from("target"), PathBuf::from);
+                    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+                        Some(dir) => PathBuf::from(dir),
+                        None => {
+                            let cwd = std::env::current_dir()
+                                .map_err(|e| perf_format::Error::read(".", e))?;
+                            layout::workspace_root(&cwd).join("target")
+                        }
+                    };
                     (
                         Some(valgrind::rustflags(user.as_deref())),
                         Some(target.join(valgrind::TARGET_SUBDIR)),
