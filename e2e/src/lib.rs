@@ -2,6 +2,7 @@
 //! binary and the gate-quality example.
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod known;
 pub mod service;
 
 use std::process::ExitCode;

@@ -1,0 +1,198 @@
+//! `cargo perf record --instructions` on a real program: `known_counts` is
+//! built with `--cfg perf_instructions` (into `<target>/perf-instructions`),
+//! each run goes through Valgrind's callgrind, and its per-call instruction
+//! counts are checked against values known in advance (a loop of exactly
+//! `BODY` instructions per iteration, see `perf_e2e::known`); then the gate
+//! on two such records.
+//!
+//! Valgrind must be installed; with `PERF_SKIP_VALGRIND_TESTS=1` the tests
+//! say they are skipped and pass.
+
+use std::io::Write as _;
+use std::sync::Mutex;
+
+use perf_cli::{CargoTarget, Gate, RecordOptions, Target, compare, record};
+use perf_e2e::known::{BODY, N};
+use perf_format::layout::Layout;
+use perf_format::schema::compare::{Cause, Comparison, Judged, Method, Row, Verdict};
+use perf_format::schema::record::{Kind, Metric, Record};
+
+/// The tests build into one target directory and run Valgrind, slow and
+/// single-threaded: one at a time.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Whether Valgrind tests run; says why not when they do not, on the
+/// process's stderr itself (the test harness hides what passing tests
+/// print with `eprintln!`).
+fn valgrind_tests_run(test: &str) -> bool {
+    if std::env::var_os("PERF_SKIP_VALGRIND_TESTS").is_some_and(|v| v == "1") {
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped {test}: PERF_SKIP_VALGRIND_TESTS=1 (it runs a program under Valgrind's callgrind)"
+        );
+        return false;
+    }
+    true
+}
+
+/// An instruction record of `runs` runs of `known_counts EXTRA`, under `dir`.
+fn record_known_counts(dir: &std::path::Path, runs: usize, extra: u64) -> perf_cli::Recorded {
+    let options = RecordOptions {
+        runs,
+        warmup: 0,
+        name: None,
+        target: Target::Cargo {
+            kind: CargoTarget::Bin,
+            name: "known_counts".to_owned(),
+            package: Some("perf-e2e".to_owned()),
+            args: vec![extra.to_string()],
+        },
+        quiet: true,
+        instructions: true,
+    };
+    record(&Layout::new(dir, dir), &options).expect("an instruction record of known_counts")
+}
+
+/// The samples of `metric` of `known_counts::<function>`.
+fn samples(record: &Record, function: &str, metric: Metric) -> Vec<f64> {
+    let name = format!("known_counts::{function}");
+    let function = record.function(&name).unwrap_or_else(|| panic!("{name}"));
+    function
+        .get(metric)
+        .unwrap_or_else(|| panic!("{name}: no {metric}"))
+        .to_vec()
+}
+
+/// The one value of `metric` of `function`, the same in every run.
+fn exact(record: &Record, function: &str, metric: Metric) -> f64 {
+    let values = samples(record, function, metric);
+    assert!(
+        values.iter().all(|&v| v == values[0]),
+        "{function} {metric} moved between runs of unchanged code: {values:?}"
+    );
+    values[0]
+}
+
+fn judged<'a>(comparison: &'a Comparison, function: &str, metric: Metric) -> &'a Judged {
+    let name = format!("known_counts::{function}");
+    comparison
+        .rows
+        .iter()
+        .filter_map(Row::judged)
+        .find(|r| r.function == name && r.metric == metric)
+        .unwrap_or_else(|| panic!("no row {name} {metric}"))
+}
+
+#[test]
+fn counts_per_call_are_known_in_advance_and_the_same_in_every_run() {
+    if !valgrind_tests_run("counts_per_call_are_known_in_advance_and_the_same_in_every_run") {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let recorded = record_known_counts(dir.path(), 2, 0);
+    let record = &recorded.record;
+    assert!(record.instructions);
+    assert_eq!(record.runs.len(), 2);
+
+    let ir = |function| exact(record, function, Metric::InstructionsPerCall);
+    let self_ir = |function| exact(record, function, Metric::SelfInstructionsPerCall);
+    // N more iterations are BODY × N more instructions, to the instruction:
+    // the fixed cost of a call (its slot, perf's closure, the function's
+    // frame) is the same in each.
+    if cfg!(target_arch = "x86_64") {
+        assert_eq!(ir("twice") - ir("once"), (BODY * N) as f64);
+        assert_eq!(ir("thrice") - ir("twice"), (BODY * N) as f64);
+    }
+    // That fixed cost is small: a few dozen instructions.
+    let fixed = ir("once") - (BODY * N) as f64;
+    assert!((0.0..100.0).contains(&fixed), "fixed cost per call {fixed}");
+    // Leaves are all self; `tweaked` with EXTRA 0 is `once`'s loop.
+    for leaf in ["once", "twice", "thrice", "tweaked"] {
+        assert_eq!(self_ir(leaf), ir(leaf), "{leaf}");
+    }
+    assert!((ir("tweaked") - ir("once")).abs() < 10.0);
+    // `outer` pays for `once` in its total, not in its self: its self is
+    // its own loop, its fixed cost and what calling an instrumented
+    // function costs the caller (perf's guard, ≈ 75 instructions).
+    assert_eq!(ir("outer") - self_ir("outer"), ir("once"));
+    let own = self_ir("outer") - (BODY * N) as f64;
+    assert!(
+        (0.0..300.0).contains(&own),
+        "outer's own beyond its loop: {own}"
+    );
+    // Estimated cycles count every instruction at least once.
+    for function in ["once", "twice", "thrice", "tweaked", "outer"] {
+        let cycles = exact(record, function, Metric::EstCyclesPerCall);
+        assert!(cycles >= ir(function), "{function}: {cycles} cycles");
+        exact(record, function, Metric::SelfEstCyclesPerCall);
+    }
+
+    // Each run keeps callgrind's profile beside its run.json.
+    let runs = recorded.path.parent().unwrap().join("runs");
+    for run in &record.runs {
+        assert!(runs.join(&run.id).join("callgrind.out").is_file());
+    }
+}
+
+#[test]
+fn unchanged_code_compares_clean_and_1pc_more_work_is_caught_and_named() {
+    if !valgrind_tests_run("unchanged_code_compares_clean_and_1pc_more_work_is_caught_and_named") {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::default();
+    let baseline = record_known_counts(dir.path(), 1, 0).record;
+    let unchanged = record_known_counts(dir.path(), 1, 0).record;
+
+    // One run a side: the counts are judged exactly, and are equal.
+    let same = compare(
+        ("main", &baseline),
+        (&unchanged.id, &unchanged),
+        &gate,
+        Vec::new(),
+    );
+    assert!(!same.failed, "{:#?}", same.rows);
+    for row in same.rows.iter().filter_map(Row::judged) {
+        match row.metric.kind() {
+            Kind::Instructions => {
+                assert!(row.gated);
+                assert_eq!(row.method, Method::Exact, "{row:?}");
+                if row.metric == Metric::InstructionsPerCall {
+                    assert_eq!(row.change, Some(0.0), "{row:?}");
+                }
+                assert_eq!(row.verdict, Verdict::Unchanged, "{row:?}");
+            }
+            // Times under Valgrind are shown, never gated.
+            Kind::Time => assert!(!row.gated, "{row:?}"),
+            Kind::Count => {}
+        }
+    }
+
+    // 1% more work in `tweaked`: at least 1% more of its instructions per
+    // call, in extra iterations of its loop (its code is unchanged).
+    let tweaked = exact(&baseline, "tweaked", Metric::InstructionsPerCall);
+    let extra = (tweaked / 100.0 / BODY as f64).floor() as u64 + 1;
+    let more = record_known_counts(dir.path(), 1, extra).record;
+    let caught = compare(("main", &baseline), (&more.id, &more), &gate, Vec::new());
+    assert!(caught.failed, "{:#?}", caught.rows);
+    let row = judged(&caught, "tweaked", Metric::InstructionsPerCall);
+    assert_eq!(row.verdict, Verdict::Regressed, "{row:?}");
+    assert_eq!(row.cause, Some(Cause::Own));
+    let change = row.change.unwrap();
+    assert!((0.01..0.0101).contains(&change), "{change}");
+    // Named under "where to look", and nothing else is.
+    let culprits: Vec<(&str, Metric)> = caught
+        .culprits()
+        .map(|r| (r.function.as_str(), r.metric))
+        .collect();
+    assert!(
+        culprits.contains(&("known_counts::tweaked", Metric::InstructionsPerCall)),
+        "{culprits:?}"
+    );
+    assert!(
+        culprits.iter().all(|(f, _)| *f == "known_counts::tweaked"),
+        "{culprits:?}"
+    );
+}
