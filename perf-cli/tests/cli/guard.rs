@@ -226,3 +226,19 @@ fn files_written_before_the_build_facts_still_compare() {
         .code(0)
         .stdout(contains("db::query"));
 }
+
+#[test]
+fn an_instruction_record_is_not_compared_with_normal_runs() {
+    let project = project(|r| r.instructions = true);
+    trouble(
+        &project,
+        &["compare"],
+        "error: baseline main and record cur are not the same program: a record of normal runs vs an instruction record (--instructions) (--allow-mismatch compares them anyway)",
+    );
+    let output = project
+        .perf()
+        .args(["compare", "--allow-mismatch"])
+        .assert()
+        .code(0);
+    assert!(stdout(&output).contains("a record of normal runs vs an instruction record"));
+}
