@@ -219,13 +219,18 @@ impl<'a> View<'a> {
         // Rows to show: every row that is not unchanged (but for rows that
         // do not gate and are inconclusive: p95s on a few runs), time/call
         // of every function (so each function appears once) and the whole
-        // program's time/run, unless all are asked for.
+        // program's time/run, unless all are asked for. Instruction
+        // records show instr/call of every function instead: their times,
+        // under Valgrind, do not gate.
+        let instructions = comparison.baseline.instructions || comparison.current.instructions;
         let (shown, hidden): (Vec<&Row>, Vec<&Row>) = comparison.rows.iter().partition(|row| {
             let quiet = row.verdict() == Verdict::Unchanged
                 || (row.verdict() == Verdict::Inconclusive && !row.gated());
-            detail.all
-                || !quiet
-                || matches!(row.metric(), Some(Metric::TimePerCall | Metric::TimePerRun))
+            let always = match instructions {
+                true => row.metric() == Some(Metric::InstructionsPerCall),
+                false => matches!(row.metric(), Some(Metric::TimePerCall | Metric::TimePerRun)),
+            };
+            detail.all || !quiet || always
         });
         View {
             comparison,
@@ -436,6 +441,13 @@ fn confidence(comparison: &Comparison) -> String {
 /// What regressed, unchanged and inconclusive mean, with this comparison's
 /// threshold and confidence.
 fn legend(comparison: &Comparison) -> String {
+    if comparison.baseline.instructions || comparison.current.instructions {
+        let threshold = units::percent(comparison.settings.instructions_threshold);
+        return format!(
+            "regressed: more instructions or estimated cycles per call, by more than {threshold} when every run counts the same (exact), else with {level} confidence and possibly by {threshold} or more; unchanged: within ±{threshold}; inconclusive: neither, more runs would decide",
+            level = confidence(comparison)
+        );
+    }
     let threshold = units::percent(comparison.settings.threshold);
     format!(
         "regressed: slower with {level} confidence, and possibly by {threshold} or more; unchanged: within ±{threshold} with {level} confidence; inconclusive: neither, more runs would decide",

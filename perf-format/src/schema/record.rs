@@ -278,6 +278,8 @@ impl Metric {
         match self {
             Metric::BytesPerCall | Metric::SelfBytesPerCall => units::bytes(value),
             Metric::CpuShare => units::share(value),
+            // Means per call of large counts: the fraction says nothing.
+            _ if self.kind() == Kind::Instructions && value >= 100.0 => units::count(value.round()),
             _ if self.kind() == Kind::Time => units::duration(value),
             _ => units::count(value),
         }
