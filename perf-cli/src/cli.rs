@@ -296,8 +296,9 @@ pub(crate) struct FlamegraphArgs {
     /// The record to draw: an id, `latest` or a path to a record or run file.
     #[arg(default_value = "latest")]
     pub(crate) record: String,
-    /// What the widths stand for: self wall time, bytes allocated, or CPU
-    /// samples (perf-core's `cpu` feature).
+    /// What the widths stand for: self wall time, bytes allocated, CPU
+    /// samples (perf-core's `cpu` feature), or self instructions
+    /// (instruction records: `record --instructions`).
     #[arg(long, value_enum, default_value_t = Weight::Time)]
     pub(crate) metric: Weight,
     /// Draw a differential flamegraph against this baseline (a name in

@@ -1,5 +1,6 @@
-//! Flamegraphs of a record, drawn by perf-format: wall time or bytes
-//! allocated by instrumented call stack, CPU samples by stack, and
+//! Flamegraphs of a record, drawn by perf-format: wall time, bytes
+//! allocated or instructions (instruction records) by instrumented call
+//! stack, CPU samples by stack, and
 //! differential pictures of a record against a baseline.
 //!
 //! A differential picture of time or bytes shows the figures `compare`
@@ -33,11 +34,19 @@ pub(crate) enum Weight {
     Alloc,
     /// CPU samples (perf-core's `cpu` feature).
     Cpu,
+    /// Self instructions of instrumented functions (per run), in
+    /// instruction records (`record --instructions`).
+    Instructions,
 }
 
 impl Weight {
     /// Every weight, in the order a report shows them.
-    pub(crate) const ALL: [Weight; 3] = [Weight::Time, Weight::Alloc, Weight::Cpu];
+    pub(crate) const ALL: [Weight; 4] = [
+        Weight::Time,
+        Weight::Alloc,
+        Weight::Cpu,
+        Weight::Instructions,
+    ];
 
     /// What it measures: its name, words, unit and colours.
     pub(crate) fn measure(self) -> Measure {
@@ -45,6 +54,7 @@ impl Weight {
             Weight::Time => Measure::Time,
             Weight::Alloc => Measure::Alloc,
             Weight::Cpu => Measure::Cpu,
+            Weight::Instructions => Measure::Instructions,
         }
     }
 }
@@ -52,7 +62,7 @@ impl Weight {
 /// Why `record` (read from `path`) cannot be drawn by `weight`, if it cannot.
 pub(crate) fn unavailable(record: &Record, path: &Path, weight: Weight) -> Option<Error> {
     let problem = match weight {
-        Weight::Time | Weight::Alloc if record.stacks.is_empty() => format!(
+        Weight::Time | Weight::Alloc | Weight::Instructions if record.stacks.is_empty() => format!(
             "record {} has no call stacks to draw{}",
             record.id,
             if record.source == Source::Criterion {
@@ -63,6 +73,10 @@ pub(crate) fn unavailable(record: &Record, path: &Path, weight: Weight) -> Optio
         ),
         Weight::Alloc if !record.alloc_tracking => format!(
             "record {} has no allocation figures: make perf_core::PerfAlloc the program's #[global_allocator]",
+            record.id
+        ),
+        Weight::Instructions if !record.instructions => format!(
+            "record {} has no instruction counts: make one with `cargo perf record --instructions`",
             record.id
         ),
         Weight::Cpu if record.cpu_stacks.is_empty() => format!(
@@ -96,6 +110,11 @@ fn stacks(record: &Record, weight: Weight, cpu_runs: f64) -> Vec<Stack<u64>> {
             .iter()
             .map(|s| weighed(&s.frames, s.weight.self_alloc_bytes))
             .collect(),
+        Weight::Instructions => record
+            .stacks
+            .iter()
+            .map(|s| weighed(&s.frames, s.weight.self_instructions))
+            .collect(),
         Weight::Cpu => record
             .cpu_stacks
             .iter()
@@ -121,7 +140,9 @@ fn subtitle(record: &Record, weight: Weight) -> String {
                 plural(runs as u64, "run")
             )
         }
-        Weight::Time | Weight::Alloc => format!("mean of {}", plural(runs as u64, "run")),
+        Weight::Time | Weight::Alloc | Weight::Instructions => {
+            format!("mean of {}", plural(runs as u64, "run"))
+        }
     };
     format!(
         "record {} · {} · commit {} · {per}",
@@ -234,12 +255,14 @@ pub(crate) fn draw(
 }
 
 /// The metric of a comparison whose rows colour a differential picture
-/// by `weight`: time/call for time, bytes/call for bytes; none for CPU
+/// by `weight`: time/call for time, bytes/call for bytes, instr/call for
+/// instructions; none for CPU
 /// samples, which `compare` does not judge.
 fn judged_metric(weight: Weight) -> Option<Metric> {
     match weight {
         Weight::Time => Some(Metric::TimePerCall),
         Weight::Alloc => Some(Metric::BytesPerCall),
+        Weight::Instructions => Some(Metric::InstructionsPerCall),
         Weight::Cpu => None,
     }
 }

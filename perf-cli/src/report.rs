@@ -261,6 +261,10 @@ fn flamegraphs(page: &mut String, report: &Report<'_>) -> Result<(), Error> {
          highlight frames by regular expression; hover for figures.</p>\n",
     );
     for weight in Weight::ALL {
+        // Instruction pictures are for instruction records only, unmentioned elsewhere.
+        if weight == Weight::Instructions && !record.instructions {
+            continue;
+        }
         if let Some(why) = flamegraph::unavailable(record, path, weight) {
             let why = why.to_string();
             let why = why.split_once(": ").map_or(why.as_str(), |(_, w)| w);
@@ -312,7 +316,9 @@ fn comparison(
         let svg = flamegraph::draw(report.record, report.path, weight, Some(baseline.before))?;
         let colours = match weight {
             Weight::Cpu => "red grew, blue shrank in share of the samples",
-            Weight::Time | Weight::Alloc => "red regressed, blue improved, as in the table",
+            Weight::Time | Weight::Alloc | Weight::Instructions => {
+                "red regressed, blue improved, as in the table"
+            }
         };
         let caption = format!(
             "{}: {} → {} ({colours})",

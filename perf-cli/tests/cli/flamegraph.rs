@@ -231,6 +231,11 @@ fn trouble_names_the_record_and_writes_nothing() {
     );
     trouble(
         &project,
+        &["flamegraph", "--metric", "instructions"],
+        "record.json: record cur has no instruction counts: make one with `cargo perf record --instructions`",
+    );
+    trouble(
+        &project,
         &["flamegraph", "-o", "no/such/dir/x.svg"],
         "cannot write no/such/dir/x.svg: no such file or directory",
     );
@@ -267,5 +272,51 @@ fn a_malformed_cpu_folded_is_named_with_its_line() {
             "{}: line 2: \"three\" is not a sample count",
             run.with_file_name("cpu.folded").display()
         ),
+    );
+}
+
+#[test]
+fn an_instruction_record_is_drawn_by_self_instructions_and_coloured_by_instr_per_call() {
+    let project = Project::new();
+    let instructions = |id: &str, query: f64| {
+        let mut record = record(id, &program(), 1, 1);
+        record.instructions = true;
+        for stack in &mut record.stacks {
+            stack.weight.self_instructions = match stack.frames.last().map(String::as_str) {
+                Some("db::query") => query,
+                _ => 1_000.0,
+            };
+        }
+        for function in &mut record.functions {
+            let value = if function.name == "db::query" {
+                query
+            } else {
+                1_000.0
+            };
+            function.samples.insert(
+                perf_format::schema::record::Metric::InstructionsPerCall,
+                vec![value],
+            );
+        }
+        record
+    };
+    project.write_baseline("main", &instructions("base", 4_000.0));
+    project.write_record(&instructions("cur", 4_400.0));
+    project
+        .perf()
+        .args(["flamegraph", "--metric", "instructions", "--diff", "main"])
+        .assert()
+        .code(0);
+    let svg = std::fs::read_to_string(
+        project
+            .path()
+            .join("target/perf/records/cur/flamegraph-instructions-diff-main.svg"),
+    )
+    .unwrap();
+    assert!(svg.contains("instructions"), "{svg}");
+    let (title, _) = frame(&svg, "db::query");
+    assert!(
+        title.contains("instr/call +10.0% vs main: regressed"),
+        "{title}"
     );
 }

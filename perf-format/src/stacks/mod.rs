@@ -72,6 +72,14 @@ pub struct CallCost {
     pub self_allocs: f64,
     /// Bytes allocated by the calls' own code.
     pub self_alloc_bytes: f64,
+    /// Instructions of the calls' own code (instruction records; 0
+    /// elsewhere, and in files written before the field).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub self_instructions: f64,
+}
+
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
 }
 
 impl Add for CallCost {
@@ -84,6 +92,7 @@ impl Add for CallCost {
             self_ns: self.self_ns + other.self_ns,
             self_allocs: self.self_allocs + other.self_allocs,
             self_alloc_bytes: self.self_alloc_bytes + other.self_alloc_bytes,
+            self_instructions: self.self_instructions + other.self_instructions,
         }
     }
 }
@@ -97,6 +106,7 @@ impl CallCost {
             self_ns: self.self_ns / n,
             self_allocs: self.self_allocs / n,
             self_alloc_bytes: self.self_alloc_bytes / n,
+            self_instructions: self.self_instructions / n,
         }
     }
 }
@@ -152,6 +162,7 @@ pub fn call_paths(tree: &[CallNode]) -> Vec<CallStack> {
             self_ns: node.self_ns as f64,
             self_allocs: node.self_allocs as f64,
             self_alloc_bytes: node.self_alloc_bytes as f64,
+            self_instructions: node.self_instructions.unwrap_or(0) as f64,
         };
         let depth = match parent.map(|p| (p, places[p])) {
             None => 1,
@@ -176,6 +187,7 @@ pub fn call_paths(tree: &[CallNode]) -> Vec<CallStack> {
                 sum.self_ns += cost.self_ns;
                 sum.self_allocs += cost.self_allocs;
                 sum.self_alloc_bytes += cost.self_alloc_bytes;
+                sum.self_instructions += cost.self_instructions;
                 if enters {
                     sum.calls += cost.calls;
                     sum.total_ns += cost.total_ns;

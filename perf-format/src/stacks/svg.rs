@@ -22,15 +22,19 @@ pub enum Measure {
     Alloc,
     /// CPU samples (warm colours, like `perf` and pprof flamegraphs).
     Cpu,
+    /// Instructions counted under callgrind (blues).
+    Instructions,
 }
 
 impl Measure {
-    /// Its name in file names and on the command line: `time`, `alloc`, `cpu`.
+    /// Its name in file names and on the command line: `time`, `alloc`,
+    /// `cpu`, `instructions`.
     pub fn name(self) -> &'static str {
         match self {
             Measure::Time => "time",
             Measure::Alloc => "alloc",
             Measure::Cpu => "cpu",
+            Measure::Instructions => "instructions",
         }
     }
 
@@ -40,6 +44,7 @@ impl Measure {
             Measure::Time => "wall time",
             Measure::Alloc => "bytes allocated",
             Measure::Cpu => "CPU samples",
+            Measure::Instructions => "instructions",
         }
     }
 
@@ -49,6 +54,7 @@ impl Measure {
             Measure::Time => "ns",
             Measure::Alloc => "bytes",
             Measure::Cpu => "samples",
+            Measure::Instructions => "instructions",
         }
     }
 
@@ -58,6 +64,7 @@ impl Measure {
             Measure::Time => "the recorded time",
             Measure::Alloc => "the bytes allocated",
             Measure::Cpu => "the samples",
+            Measure::Instructions => "the counted instructions",
         }
     }
 }
@@ -97,6 +104,7 @@ fn options(chart: &Chart, note: Option<String>) -> Options<'static> {
     options.colors = color::Palette::Basic(match chart.measure {
         Measure::Time | Measure::Cpu => color::BasicPalette::Hot,
         Measure::Alloc => color::BasicPalette::Mem,
+        Measure::Instructions => color::BasicPalette::Blue,
     });
     options.hash = true;
     options.deterministic = true;
