@@ -679,6 +679,7 @@ mod tests {
                 self_ns: node.self_ns as f64,
                 self_allocs: node.self_allocs as f64,
                 self_alloc_bytes: node.self_alloc_bytes as f64,
+                self_instructions: node.self_instructions.unwrap_or(0) as f64,
             };
             if frames.len() > MAX_DEPTH {
                 if frames.len() > MAX_DEPTH + 1 {
