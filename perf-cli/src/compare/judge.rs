@@ -307,9 +307,16 @@ fn judge(
             let change = relative_change(base_median, current_median);
             let direction = change.unwrap_or(f64::INFINITY);
             judged.change = change;
-            judged.verdict = if direction > threshold {
+            // Instruction counts: a change of the threshold itself counts
+            // ("the smallest change that counts"), up to rounding of the
+            // ratio; a count does not move by 1e-9 of itself by chance.
+            let reaches = |size: f64| match row.metric.kind() {
+                Kind::Instructions => size > 0.0 && size >= threshold - 1e-9,
+                _ => size > threshold,
+            };
+            judged.verdict = if reaches(direction) {
                 Verdict::Regressed
-            } else if direction < -threshold {
+            } else if reaches(-direction) {
                 Verdict::Improved
             } else {
                 Verdict::Unchanged

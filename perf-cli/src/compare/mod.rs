@@ -466,6 +466,31 @@ mod tests {
             })
         );
 
+        // Exactly the threshold counts: 1% more is a regression at 1%.
+        let exactly = compare(
+            ("base", &record(10_000.0, 1.0)),
+            ("cur", &record(10_100.0, 1.0)),
+            &gate,
+            Vec::new(),
+        );
+        assert_eq!(
+            row(&exactly, "inner", Metric::InstructionsPerCall).verdict,
+            Verdict::Regressed
+        );
+        // 0.99% more is not; nor is 1% fewer a regression.
+        for (inner, verdict) in [(10_099.0, Verdict::Unchanged), (9_900.0, Verdict::Improved)] {
+            let judged = compare(
+                ("base", &record(10_000.0, 1.0)),
+                ("cur", &record(inner, 1.0)),
+                &gate,
+                Vec::new(),
+            );
+            assert_eq!(
+                row(&judged, "inner", Metric::InstructionsPerCall).verdict,
+                verdict
+            );
+        }
+
         // Under a threshold of 2%, the same change passes.
         let mut lenient = gate;
         lenient.settings.instructions_threshold = 0.02;

@@ -444,7 +444,7 @@ fn legend(comparison: &Comparison) -> String {
     if comparison.baseline.instructions || comparison.current.instructions {
         let threshold = units::percent(comparison.settings.instructions_threshold);
         return format!(
-            "regressed: more instructions or estimated cycles per call, by more than {threshold} when every run counts the same (exact), else with {level} confidence and possibly by {threshold} or more; unchanged: within ±{threshold}; inconclusive: neither, more runs would decide",
+            "regressed: more instructions or estimated cycles per call, by {threshold} or more when every run counts the same (exact), else with {level} confidence and possibly by {threshold} or more; unchanged: within ±{threshold}; inconclusive: neither, more runs would decide",
             level = confidence(comparison)
         );
     }
