@@ -47,8 +47,8 @@ pub(crate) enum Command {
     Ab(AbArgs),
     /// Hold a record against the budgets in perf.toml only; exit 1 if one is exceeded.
     Check(CheckArgs),
-    /// Draw a record's flamegraph SVG (wall time, bytes allocated or CPU
-    /// samples), or a differential one against a baseline.
+    /// Draw a record's flamegraph SVG (wall time, bytes allocated, CPU
+    /// samples or instructions), or a differential one against a baseline.
     Flamegraph(FlamegraphArgs),
     /// Write one self-contained HTML page about a record: functions,
     /// interactive flamegraphs, the comparison against a baseline, the machine.

@@ -40,33 +40,54 @@ pub(crate) fn record_table(record: &Record, top: usize) -> String {
             ""
         }
     );
+    if record.instructions {
+        let _ = writeln!(
+            out,
+            "  instruction record: every run under Valgrind's callgrind (its times are slowed down)"
+        );
+    }
+    // Instruction records lead with their counts: what `compare` gates there.
+    let instruction_columns: &[(&str, Column)] = if record.instructions {
+        &[
+            ("instr/call", Column::Median(Metric::InstructionsPerCall)),
+            ("spread", Column::Spread(Metric::InstructionsPerCall)),
+            (
+                "self instr/call",
+                Column::Median(Metric::SelfInstructionsPerCall),
+            ),
+            ("est. cycles/call", Column::Median(Metric::EstCyclesPerCall)),
+        ]
+    } else {
+        &[]
+    };
+    let columns: Vec<(&str, Column)> = [("calls/run", Column::Median(Metric::Calls))]
+        .into_iter()
+        .chain(instruction_columns.iter().copied())
+        .chain([
+            ("time/call", Column::Median(Metric::TimePerCall)),
+            ("spread", Column::Spread(Metric::TimePerCall)),
+            ("self/call", Column::Median(Metric::SelfTimePerCall)),
+            ("p95", Column::Median(Metric::P95)),
+            ("allocs/call", Column::Median(Metric::AllocsPerCall)),
+            ("bytes/call", Column::Median(Metric::BytesPerCall)),
+        ])
+        .collect();
     let mut table = Table::new().indent("  ").column("function", Align::Left);
-    for heading in [
-        "calls/run",
-        "time/call",
-        "spread",
-        "self/call",
-        "p95",
-        "allocs/call",
-        "bytes/call",
-    ] {
+    for &(heading, _) in &columns {
         table = table.column(heading, Align::Right);
     }
     for function in record.functions.iter().take(top) {
-        let med = |m: Metric| function.get(m).map(median);
-        let cell = |m: Metric| med(m).map_or_else(|| "-".to_owned(), |v| m.format(v));
-        table.push([
-            function.name.clone(),
-            cell(Metric::Calls),
-            cell(Metric::TimePerCall),
-            function
-                .get(Metric::TimePerCall)
-                .map_or_else(|| "-".to_owned(), spread),
-            cell(Metric::SelfTimePerCall),
-            cell(Metric::P95),
-            cell(Metric::AllocsPerCall),
-            cell(Metric::BytesPerCall),
-        ]);
+        let cell = |column: &Column| match *column {
+            Column::Median(m) => function
+                .get(m)
+                .map_or_else(|| "-".to_owned(), |v| m.format(median(v))),
+            Column::Spread(m) => function.get(m).map_or_else(|| "-".to_owned(), spread),
+        };
+        table.push(
+            std::iter::once(function.name.clone())
+                .chain(columns.iter().map(|(_, column)| cell(column)))
+                .collect::<Vec<String>>(),
+        );
     }
     // Columns the record has no figures for (criterion's) are left out.
     let _ = write!(out, "{}", table.without_empty_columns("-"));
@@ -74,6 +95,15 @@ pub(crate) fn record_table(record: &Record, top: usize) -> String {
         let _ = writeln!(out, "  … and {} more", record.functions.len() - top);
     }
     out
+}
+
+/// What a column of the table shows of a function.
+#[derive(Clone, Copy, Debug)]
+enum Column {
+    /// The median over runs of a metric.
+    Median(Metric),
+    /// How much the runs of a metric spread.
+    Spread(Metric),
 }
 
 /// Half the range of the samples relative to their median: "±1.2%".
