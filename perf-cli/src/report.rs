@@ -162,6 +162,11 @@ fn functions(page: &mut String, record: &Record) {
         (Metric::AllocsPerCall, "allocs/call"),
         (Metric::BytesPerCall, "bytes/call"),
         (Metric::CpuShare, "CPU share"),
+        // Instruction records (counted under callgrind).
+        (Metric::InstructionsPerCall, "instr/call"),
+        (Metric::SelfInstructionsPerCall, "self instr/call"),
+        (Metric::EstCyclesPerCall, "est. cycles/call"),
+        (Metric::SelfEstCyclesPerCall, "self est. cycles/call"),
     ]
     .into_iter()
     .filter(|(m, _)| has(*m))
@@ -170,7 +175,16 @@ fn functions(page: &mut String, record: &Record) {
     page.push_str(
         "<section id=\"functions\"><h2>Functions</h2>\
          <p class=\"muted\">Medians over the runs. Self time leaves out instrumented callees; \
-         its share is of all functions' self time. Click a heading to sort.</p>\n\
+         its share is of all functions' self time. Click a heading to sort.",
+    );
+    if record.instructions {
+        page.push_str(
+            " An instruction record: every run ran under Valgrind's callgrind, which slows \
+             the times down; instructions and estimated cycles per call are what <code>compare</code> gates.",
+        );
+    }
+    page.push_str(
+        "</p>\n\
          <div class=\"scroll\"><table class=\"sortable functions\"><thead><tr><th>function</th>",
     );
     for (i, (_, heading)) in columns.iter().enumerate() {
