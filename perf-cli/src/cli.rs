@@ -72,7 +72,8 @@ pub(crate) struct RecordArgs {
     #[command(flatten)]
     pub(crate) build: CargoFlags,
     /// Count instructions: build with `--cfg perf_instructions` (with
-    /// --example/--bin) and run under Valgrind's callgrind (unfinished: issue 13).
+    /// --example/--bin) and run under Valgrind's callgrind; the record is an
+    /// instruction record, gated on instructions and estimated cycles per call.
     #[arg(long)]
     pub(crate) instructions: bool,
     /// The program and its arguments (after `--`); with --example/--bin, the program's arguments.
@@ -193,6 +194,11 @@ pub(crate) struct AbArgs {
     /// The seed of the run order, to repeat one [default: a fresh one, printed].
     #[arg(long)]
     pub(crate) seed: Option<u64>,
+    /// Count instructions: build each side with `--cfg perf_instructions`
+    /// and run it under Valgrind's callgrind; both records are instruction
+    /// records, gated on instructions and estimated cycles per call.
+    #[arg(long)]
+    pub(crate) instructions: bool,
     /// What cargo builds, of each revision.
     #[command(flatten)]
     pub(crate) build: CargoFlags,

@@ -271,6 +271,7 @@ fn ab_command(args: AbArgs) -> Result<Outcome, Error> {
         package: args.build.package,
         args: args.args,
         quiet: false,
+        instructions: args.instructions,
     };
     let made = ab::ab(&layout, &options)?;
     let verdict = Verdict {

@@ -166,26 +166,11 @@ fn resolve(target: &Target, watch: &Watch, instructions: bool) -> Result<(Progra
             package,
             args,
         } => {
-            // The instruction build has a target directory of its own, so
-            // that it does not replace the normal build's artifacts: under
-            // cargo's (`$CARGO_TARGET_DIR`, else the workspace's `target`,
-            // wherever in the workspace perf runs).
             let (rustflags, target_dir) = match instructions {
-                true => {
-                    let user = std::env::var("RUSTFLAGS").ok();
-                    let target = match std::env::var_os("CARGO_TARGET_DIR") {
-                        Some(dir) => PathBuf::from(dir),
-                        None => {
-                            let cwd = std::env::current_dir()
-                                .map_err(|e| perf_format::Error::read(".", e))?;
-                            layout::workspace_root(&cwd).join("target")
-                        }
-                    };
-                    (
-                        Some(valgrind::rustflags(user.as_deref())),
-                        Some(target.join(valgrind::TARGET_SUBDIR)),
-                    )
-                }
+                true => (
+                    Some(instruction_rustflags()),
+                    Some(cargo_target_dir()?.join(valgrind::TARGET_SUBDIR)),
+                ),
                 false => (None, None),
             };
             let build = Build {
@@ -200,6 +185,26 @@ fn resolve(target: &Target, watch: &Watch, instructions: bool) -> Result<(Progra
             Ok((Program::new(executable, args.clone()), name.clone()))
         }
     }
+}
+
+/// Cargo's target directory seen from here: `$CARGO_TARGET_DIR`, else the
+/// workspace's `target`, wherever in the workspace perf runs. The
+/// instruction build goes into a directory of its own under it
+/// ([`valgrind::TARGET_SUBDIR`]), so that it does not replace the normal
+/// build's artifacts.
+pub(crate) fn cargo_target_dir() -> Result<PathBuf, Error> {
+    Ok(match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            let cwd = std::env::current_dir().map_err(|e| perf_format::Error::read(".", e))?;
+            layout::workspace_root(&cwd).join("target")
+        }
+    })
+}
+
+/// `RUSTFLAGS` of the instruction build: the user's, and `--cfg perf_instructions`.
+pub(crate) fn instruction_rustflags() -> String {
+    valgrind::rustflags(std::env::var("RUSTFLAGS").ok().as_deref())
 }
 
 /// `cargo build --release` of one example or binary.

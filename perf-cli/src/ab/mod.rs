@@ -20,6 +20,12 @@
 //! - **In what order.** Warm-ups of each side, alternating, then the runs
 //!   in pairs in a balanced random order ([`order`]); the seed is printed
 //!   and `--seed` repeats it.
+//! - **Instructions** (`--instructions`): each side is built with `--cfg
+//!   perf_instructions` into `perf-instructions/` under its target
+//!   directory (the working tree's: under cargo's, as `record
+//!   --instructions` builds it) and copied to `bin/<…>/perf-instructions/`;
+//!   every run goes through callgrind, and both records are instruction
+//!   records.
 //! - **What is kept.** Each side becomes a record under `records/`, named
 //!   `ab-base-<commit>` and `ab-head-<commit>`, made as `record` makes one
 //!   (staged, published whole, nothing kept when a run fails or Ctrl-C
@@ -35,11 +41,11 @@ use perf_format::files;
 use perf_format::layout::{self, Layout};
 use perf_format::schema::env::short_commit;
 
-use crate::Error;
 use crate::interrupt::Watch;
 use crate::record::{
     self, Build, CargoTarget, Program, Progress, Recorded, Runner, seconds, shell_words,
 };
+use crate::{Error, valgrind};
 use git::{Found, Repo};
 use order::Side;
 
@@ -66,6 +72,9 @@ pub(crate) struct AbOptions {
     pub(crate) args: Vec<String>,
     /// No progress on stderr.
     pub(crate) quiet: bool,
+    /// Count instructions: each side built with `--cfg perf_instructions`
+    /// (into a target directory of its own) and run under callgrind.
+    pub(crate) instructions: bool,
 }
 
 /// The two records made by [`interleave`] (or `cargo perf ab`), and what
@@ -126,6 +135,11 @@ impl Checkout {
 /// under `layout`'s records directory.
 pub(crate) fn ab(layout: &Layout, options: &AbOptions) -> Result<Ab, Error> {
     record::check_runs(options.runs)?;
+    // Valgrind missing is said before anything is built.
+    let valgrind = match options.instructions {
+        true => Some(valgrind::find(std::env::var_os("PATH").as_ref())?),
+        false => None,
+    };
     let cwd = std::env::current_dir().map_err(|e| perf_format::Error::read(".", e))?;
     let repo = Repo::discover(&cwd)?;
     let base = Checkout {
@@ -160,6 +174,7 @@ pub(crate) fn ab(layout: &Layout, options: &AbOptions) -> Result<Ab, Error> {
         warmup: options.warmup,
         seed,
         quiet: options.quiet,
+        valgrind,
     };
     run_sides(
         layout,
@@ -219,6 +234,7 @@ pub fn interleave(
         warmup,
         seed,
         quiet: true,
+        valgrind: None,
     };
     let watch = Watch::begin();
     run_sides(
@@ -245,12 +261,14 @@ impl Contender {
     }
 }
 
-/// How many runs, in what order, and whether to show progress.
+/// How many runs, in what order, whether to show progress, and Valgrind
+/// when each run goes through callgrind (`--instructions`).
 struct Plan {
     runs: usize,
     warmup: usize,
     seed: u64,
     quiet: bool,
+    valgrind: Option<PathBuf>,
 }
 
 /// Runs the two sides interleaved and writes a record of each under
@@ -266,6 +284,8 @@ fn run_sides(
     files::create_dir_all(&records)?;
     let mut base_runner = Runner::new(watch, base.program.clone(), &records)?;
     let mut head_runner = Runner::new(watch, head.program.clone(), &records)?;
+    base_runner.valgrind.clone_from(&plan.valgrind);
+    head_runner.valgrind.clone_from(&plan.valgrind);
     let seed = plan.seed;
     let warmups = if plan.warmup == 1 {
         "1 warm-up".to_owned()
@@ -392,13 +412,30 @@ fn build(
         }
         _ => (None, None, ab_dir.join("bin").join("working-tree")),
     };
+    // The instruction build goes into a directory of its own beside the
+    // normal one (the working tree's: under cargo's target directory, as
+    // `record --instructions` builds it), and its copy beside the other.
+    let (target_dir, bin_dir, rustflags) = match options.instructions {
+        true => {
+            let target = match target_dir {
+                Some(dir) => dir,
+                None => record::cargo_target_dir()?,
+            };
+            (
+                Some(target.join(valgrind::TARGET_SUBDIR)),
+                bin_dir.join(valgrind::TARGET_SUBDIR),
+                Some(record::instruction_rustflags()),
+            )
+        }
+        false => (target_dir, bin_dir, None),
+    };
     let build = Build {
         kind: options.kind,
         name: &options.name,
         package: options.package.as_deref(),
         dir: source_dir.as_deref(),
         target_dir: target_dir.as_deref(),
-        rustflags: None,
+        rustflags: rustflags.as_deref(),
     };
     let built = build.run(watch)?;
     let executable = keep_copy(&built, &bin_dir)?;
