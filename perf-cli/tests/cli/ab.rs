@@ -276,3 +276,29 @@ fn has_records(dir: &Path) -> bool {
     let records: PathBuf = dir.join("target/perf/records");
     std::fs::read_dir(records).is_ok_and(|mut e| e.any(|e| e.is_ok_and(|e| e.path().is_dir())))
 }
+
+#[test]
+fn instructions_without_valgrind_say_how_to_install_it_before_building() {
+    let (project, _) = repository();
+    let empty = tempfile::tempdir().unwrap();
+    for args in [
+        &["ab", "main", "--instructions", "--bin", "abdemo"][..],
+        &["record", "--instructions", "--bin", "abdemo"][..],
+    ] {
+        let output = project
+            .perf()
+            .args(args)
+            .env("PATH", empty.path())
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&output.get_output().stderr).into_owned();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: valgrind not found on PATH")
+                && stderr.contains("apt-get install valgrind"),
+            "{args:?}: {stderr}"
+        );
+    }
+    // Nothing was built.
+    assert!(!project.path().join("target/perf/ab").exists());
+}
