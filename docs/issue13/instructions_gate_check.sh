@@ -1,0 +1,25 @@
+#!/bin/bash
+# §6.6 instructions check: one baseline, 20 unchanged records and 20 with 1% more work in price.
+# Run from anywhere (from the worktree's root, after `cargo build -p perf-cli`); prints, per case and threshold, the exit status of each of the 20 comparisons (0 clean, 1 regression).
+set -u
+cd "$(dirname "$0")/../.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+P=target/debug/cargo-perf
+OUT=/tmp/g66/out
+rm -rf $OUT
+rec() { nice -n 19 $P perf record --instructions --runs 1 --warmup 0 --bin service -p perf-e2e --out $OUT --name "$1" -- --requests 200 "${@:2}" >/dev/null 2>&1 || echo "record $1 failed"; cat $OUT/records/latest; }
+cmp() { nice -n 19 $P perf compare --out $OUT "$OUT/records/$1/record.json" --against "$2" "${@:3}" >/dev/null 2>&1; echo $?; }
+B=$(rec base)
+declare -A n
+for i in $(seq 1 20); do
+  U=$(rec same$i)
+  S=$(rec slow$i --slow price:1)
+  for t in 1% 0.5%; do
+    n[same_$t]+="$(cmp $B $U --instructions-threshold $t) "
+    n[slow_$t]+="$(cmp $B $S --instructions-threshold $t) "
+  done
+done
+for k in "${!n[@]}"; do echo "$k: ${n[$k]}"; done
+nice -n 19 $P perf compare --out $OUT "$OUT/records/$B/record.json" --against "$S" > /tmp/g66/slow-1pc.txt 2>&1
+nice -n 19 $P perf compare --out $OUT "$OUT/records/$B/record.json" --against "$S" --instructions-threshold 0.5% > /tmp/g66/slow-0.5pc.txt 2>&1
+nice -n 19 $P perf compare --out $OUT "$OUT/records/$B/record.json" --against "$U" > /tmp/g66/same.txt 2>&1
