@@ -4,8 +4,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-P=target/debug/cargo-perf
-OUT=/tmp/g66/out
+P="$CARGO_TARGET_DIR/debug/cargo-perf"
+OUT=/tmp/g66/out; mkdir -p /tmp/g66
 rm -rf $OUT
 rec() { nice -n 19 $P perf record --instructions --runs 1 --warmup 0 --bin service -p perf-e2e --out $OUT --name "$1" -- --requests 200 "${@:2}" >/dev/null 2>&1 || echo "record $1 failed"; cat $OUT/records/latest; }
 cmp() { nice -n 19 $P perf compare --out $OUT "$OUT/records/$1/record.json" --against "$2" "${@:3}" >/dev/null 2>&1; echo $?; }
