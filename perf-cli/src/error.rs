@@ -63,6 +63,18 @@ pub enum Error {
         /// The end of what it wrote to stderr.
         stderr: String,
     },
+    /// Valgrind met an instruction it cannot run (`--instructions`).
+    #[error(
+        "{what} of `{command}`: Valgrind stopped the program on an instruction it cannot run: {detail} (one Valgrind does not know, often AVX-512 from `-C target-cpu=native`: build without it for `--instructions`; or a deliberate trap such as `ud2`)"
+    )]
+    ValgrindUnsupported {
+        /// Which run, such as "run 2 of 5".
+        what: String,
+        /// The command line.
+        command: String,
+        /// Valgrind's words on it: the unhandled bytes, or where.
+        detail: String,
+    },
     /// A run of the command finished without writing a perf run.
     #[error(
         "run {run} of `{command}` wrote no perf run under {dir}: does the program start a perf_core::Session (and not override its directory)?"

@@ -509,11 +509,23 @@ impl<'w> Runner<'w> {
         let output = self.watch.output(&mut command, Error::spawn(shown))?;
         let elapsed = started.elapsed();
         if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+            if let Some(detail) = self
+                .valgrind
+                .as_ref()
+                .and_then(|_| valgrind::unsupported_instruction(&stderr))
+            {
+                return Err(Error::ValgrindUnsupported {
+                    what: what.to_owned(),
+                    command: shown.clone(),
+                    detail,
+                });
+            }
             return Err(Error::CommandFailed {
                 what: what.to_owned(),
                 command: shown.clone(),
                 status: output.status,
-                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+                stderr,
             });
         }
         Ok(elapsed)

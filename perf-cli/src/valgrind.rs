@@ -87,6 +87,37 @@ pub(crate) fn command(
     command
 }
 
+/// What Valgrind said when it met an instruction it cannot run, from a
+/// failed run's stderr. With `-q` (as perf runs it) Valgrind says only
+/// `Illegal opcode at address 0x…` and, on the next line, the function
+/// (`at 0x…: app::main (in /path/app)`); without it, also the unhandled
+/// bytes (`vex amd64->IR: unhandled instruction bytes: 0x62 …`) and
+/// `Unrecognised instruction at address 0x…`. The bytes when given, else
+/// the address and function; `None` when it said none of these.
+pub(crate) fn unsupported_instruction(stderr: &str) -> Option<String> {
+    let lines: Vec<&str> = stderr.lines().collect();
+    let said = |marker: &str| {
+        lines.iter().enumerate().find_map(|(i, line)| {
+            let at = line.find(marker)?;
+            Some((i, line[at..].trim().trim_end_matches('.').to_owned()))
+        })
+    };
+    if let Some((_, bytes)) = said("unhandled instruction bytes") {
+        return Some(bytes);
+    }
+    let (i, found) =
+        said("Illegal opcode at address").or_else(|| said("Unrecognised instruction"))?;
+    // `==7==    at 0x11BE41: u::main (in /tmp/u)` → `in u::main`.
+    let function = lines
+        .get(i + 1)
+        .and_then(|next| next.split_once(": "))
+        .map(|(_, function)| function.split(" (").next().unwrap_or(function).trim());
+    Some(match function {
+        Some(function) if !function.is_empty() => format!("{found} in {function}"),
+        _ => found,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +173,28 @@ mod tests {
             "{err}"
         );
         assert!(matches!(find(None), Err(Error::NoValgrind)));
+    }
+
+    #[test]
+    fn an_unsupported_instruction_is_found_in_valgrinds_words() {
+        let stderr = "vex amd64->IR: unhandled instruction bytes: 0x62 0xF1 0x7D 0x48\n\
+            vex amd64->IR:   REX=0 REX.W=0\n\
+            ==7== valgrind: Unrecognised instruction at address 0x10a8c0.\n\
+            ==7== Process terminating with default action of signal 4 (SIGILL)\n";
+        assert_eq!(
+            unsupported_instruction(stderr).as_deref(),
+            Some("unhandled instruction bytes: 0x62 0xF1 0x7D 0x48")
+        );
+        // What `valgrind -q` says (valgrind 3.19, an AVX-512 `vmovdqa32`).
+        let quiet = "==24097== \n\
+            ==24097== Process terminating with default action of signal 4 (SIGILL)\n\
+            ==24097==  Illegal opcode at address 0x11BE41\n\
+            ==24097==    at 0x11BE41: u::main (in /tmp/ui/u)\n\
+            ==24097==    by 0x11BE72: std::sys::backtrace::__rust_begin_short_backtrace (in /tmp/ui/u)\n";
+        assert_eq!(
+            unsupported_instruction(quiet).as_deref(),
+            Some("Illegal opcode at address 0x11BE41 in u::main")
+        );
+        assert_eq!(unsupported_instruction("thread 'main' panicked\n"), None);
     }
 }
