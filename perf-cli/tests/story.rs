@@ -188,7 +188,7 @@ fn the_workflow_runs_commands_cargo_perf_accepts_on_an_example_that_exists() {
     }
     let commands = cargo_perf_commands(&steps);
     let verbs: Vec<&str> = commands.iter().map(|c| c[0].as_str()).collect();
-    assert_eq!(verbs, ["ab", "record", "baseline"], "{commands:?}");
+    assert_eq!(verbs, ["ab", "record", "baseline", "ab"], "{commands:?}");
     for command in &commands {
         let argv = ["cargo-perf".to_owned()]
             .into_iter()
@@ -203,5 +203,10 @@ fn the_workflow_runs_commands_cargo_perf_accepts_on_an_example_that_exists() {
         workflow.contains("cargo perf ab \"$BASE\" --runs 10 --example checkout --format markdown")
     );
     assert!(workflow.contains("<!-- cargo-perf -->") && workflow.contains("updateComment"));
+    // The instruction-count job: Valgrind installed, one run a side.
+    assert!(workflow.contains(
+        "cargo perf ab \"$BASE\" --instructions --runs 1 --warmup 0 --example checkout --format markdown"
+    ));
+    assert!(workflow.contains("apt-get install -y --no-install-recommends valgrind"));
     assert!(workspace().join("examples/checkout.rs").is_file());
 }
