@@ -98,21 +98,29 @@ pub(crate) struct NodeCosts {
     pub(crate) self_cost: Costs,
 }
 
-/// The costs of each node of `tree` (in its order), `None` for a node
-/// without slots (a `scope!` or tracing span, or a node made after every slot
-/// was taken): its cost stays in its nearest ancestor's self cost.
+/// The costs of each node of `tree` (in its order), `None` for a node none
+/// of whose slots ran (a `scope!` or tracing span, whose slot is never
+/// used, or a node made after every slot was taken, which has none): its
+/// cost stays in its nearest ancestor's self cost.
 pub(crate) fn node_costs(tree: &[CallNode], profile: &Profile) -> Vec<Option<NodeCosts>> {
     let mut costs: Vec<Option<NodeCosts>> = tree
         .iter()
         .map(|node| {
-            if node.slots.is_empty() {
+            // Every node of an instruction build is given a slot, but only
+            // `#[profile]` bodies run through theirs: a `scope!` or tracing
+            // span's slot never runs, so callgrind does not list it, and
+            // the node has no counts of its own (not zero).
+            let ran: Vec<&FunctionCosts> = node
+                .slots
+                .iter()
+                .filter_map(|&slot| profile.slot(slot))
+                .collect();
+            if ran.is_empty() {
                 return None;
             }
             let mut inclusive = Costs::default();
-            for &slot in &node.slots {
-                if let Some(function) = profile.slot(slot) {
-                    inclusive.add(&function.inclusive);
-                }
+            for function in ran {
+                inclusive.add(&function.inclusive);
             }
             Some(NodeCosts {
                 inclusive,
@@ -473,12 +481,14 @@ mod tests {
             node.slots = slots;
             node
         };
-        // 0 (slots 0, 3) → 1 (a scope!, no slot) → 2 (slot 1); 0 → 3 (slot 2).
+        // 0 (slots 0, 3) → 1 (a scope!, whose slot 9 never ran) → 2 (slot 1);
+        // 0 → 3 (slot 2); 0 → 4 (made after every slot was taken).
         let tree = [
             node(0, None, vec![0, 3]),
-            node(1, Some(0), vec![]),
+            node(1, Some(0), vec![9]),
             node(2, Some(1), vec![1]),
             node(3, Some(0), vec![2]),
+            node(4, Some(0), vec![]),
         ];
         let costs = node_costs(&tree, &profile);
         let ir =
@@ -487,6 +497,7 @@ mod tests {
         assert_eq!(ir(1), None);
         assert_eq!(ir(2), Some((100, 100)));
         assert_eq!(ir(3), Some((5, 5)));
+        assert_eq!(ir(4), None);
 
         let mut tree = tree;
         annotate(&mut tree, &profile);
