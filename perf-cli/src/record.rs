@@ -422,6 +422,9 @@ impl<'w> Runner<'w> {
             })?;
             callgrind::annotate_run(&mut data, &profile);
             files::write_json(&run_json, &data)?;
+            if number == 1 {
+                warn_of_missing_slots(&data, &self.shown);
+            }
         }
         let run = merge::Run::with_cpu_beside(data, &run_json)?;
         // Only the last run keeps its timeline.
@@ -529,6 +532,29 @@ impl<'w> Runner<'w> {
             });
         }
         Ok(elapsed)
+    }
+}
+
+/// Warns when call-tree nodes of an instruction run have no slot: every
+/// node of an instruction build gets one, so none at all means a program
+/// built without `--cfg perf_instructions` (its counts are all missing),
+/// and some missing means more than 1 024 (thread, node)s: those count in
+/// their callers' self.
+fn warn_of_missing_slots(run: &RunData, shown: &str) {
+    let without = run.call_tree.iter().filter(|n| n.slots.is_empty()).count();
+    if without == 0 {
+        return;
+    }
+    if without == run.call_tree.len() {
+        tracing::warn!(
+            "`{shown}` has no instruction counts: it was not built with RUSTFLAGS=\"--cfg perf_instructions\" (record --instructions --example/--bin builds it so)"
+        );
+    } else {
+        tracing::warn!(
+            "{without} of {} call-tree nodes of `{shown}` got no instruction slot (the instruction build has {}): their instructions count in their callers' self",
+            run.call_tree.len(),
+            valgrind::SLOTS
+        );
     }
 }
 

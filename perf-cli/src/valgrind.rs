@@ -14,6 +14,9 @@ use std::process::Command;
 use crate::Error;
 use crate::record::Program;
 
+/// How many slots an instruction build has (perf-core's `recorder::slot`).
+pub(crate) const SLOTS: usize = 1_024;
+
 /// `RUSTFLAGS` item that makes an instruction build (perf-core's
 /// `recorder::slot`, perf-macros' `INSTRUCTIONS`).
 pub(crate) const INSTRUCTIONS_CFG: &str = "--cfg perf_instructions";

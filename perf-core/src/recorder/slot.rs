@@ -16,7 +16,10 @@
 //! compiler inlined it, and threads need no mapping.
 //!
 //! Nodes created after every slot is taken get none ([`NO_SLOT`]): their
-//! calls are counted in their parent's slot, and the run says so.
+//! calls are counted in their parent's slot, and `cargo perf record
+//! --instructions` warns of them (their run.json nodes list no slot). Every
+//! node gets a slot, also a `scope!` or tracing span's, which never runs
+//! through it (the CLI gives such nodes no counts).
 //!
 //! Everything here exists only in the instruction build: the normal build's
 //! hot path is unchanged.
