@@ -121,8 +121,17 @@ fn counts_per_call_are_known_in_advance_and_the_same_in_every_run() {
         (0.0..300.0).contains(&own),
         "outer's own beyond its loop: {own}"
     );
+    // `twice` ran on two threads: the same count per call on each.
+    assert_eq!(exact(record, "twice", Metric::Calls), 6.0);
+    // An async fn counts both of its polls: two loops of N, and a small
+    // fixed cost (its state machine, two polls through its slot).
+    let polled = ir("polled") - (2 * BODY * N) as f64;
+    assert!(
+        (0.0..300.0).contains(&polled),
+        "polled beyond its loops: {polled}"
+    );
     // Estimated cycles count every instruction at least once.
-    for function in ["once", "twice", "thrice", "tweaked", "outer"] {
+    for function in ["once", "twice", "thrice", "tweaked", "outer", "polled"] {
         let cycles = exact(record, function, Metric::EstCyclesPerCall);
         assert!(cycles >= ir(function), "{function}: {cycles} cycles");
         exact(record, function, Metric::SelfEstCyclesPerCall);

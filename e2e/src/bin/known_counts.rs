@@ -5,12 +5,16 @@
 //! `BODY` instructions per iteration, and nothing else of its own, so that
 //! their counts differ by `BODY` × their iteration counts' difference:
 //! `once` N iterations, `twice` 2N, `thrice` 3N, `tweaked` N + EXTRA, and
-//! `outer` N of its own and a call of `once`. Each is called [`CALLS`]
-//! times, in a session called `known_counts`.
+//! `outer` N of its own and a call of `once`, `polled` (an `async fn`) N
+//! before and N after a point where it is pending once. Each is called
+//! [`CALLS`] times, in a session called `known_counts`, and `twice` as
+//! often again on a second thread.
 //!
 //! `known_counts [EXTRA]` (EXTRA defaults to 0)
 
+use std::pin::{Pin, pin};
 use std::process::ExitCode;
+use std::task::{Context, Poll, Waker};
 
 use perf_core::profile;
 use perf_e2e::known::{N, spin};
@@ -49,6 +53,41 @@ fn outer() {
     once();
 }
 
+/// N iterations, pending once, N more: two polls, one call.
+#[profile]
+async fn polled() {
+    spin(N);
+    PendingOnce(false).await;
+    spin(N);
+}
+
+/// A future pending on its first poll and ready on its second.
+struct PendingOnce(bool);
+
+impl Future for PendingOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// Polls `future` until it is ready, on this thread.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let extra = match std::env::args().nth(1).map(|a| a.parse::<u64>()) {
         None => 0,
@@ -65,6 +104,13 @@ fn main() -> ExitCode {
             thrice();
             tweaked(std::hint::black_box(extra));
             outer();
+            block_on(polled());
         }
+        let other = std::thread::spawn(|| {
+            for _ in 0..CALLS {
+                twice();
+            }
+        });
+        other.join().expect("the second thread");
     })
 }
