@@ -502,4 +502,44 @@ mod tests {
         );
         assert!(!passed.failed);
     }
+
+    #[test]
+    fn instruction_counts_that_vary_between_runs_take_the_rank_test() {
+        // Ten runs a side whose counts spread by ±0.2% (a hash seed per
+        // process), the current side 3% higher: judged by the rank test.
+        let runs = |base: f64| -> Vec<f64> {
+            (0..10)
+                .map(|i| base * (1.0 + (f64::from(i) - 4.5) * 0.0004))
+                .collect()
+        };
+        let with = |inner: Vec<f64>| {
+            let mut record = record(10_000.0, 1.0);
+            let samples = &mut record.functions[1].samples;
+            samples.insert(Metric::InstructionsPerCall, inner.clone());
+            samples.insert(Metric::SelfInstructionsPerCall, inner);
+            samples.insert(Metric::Calls, vec![1.0; 10]);
+            record
+        };
+        let gate = Gate::default();
+        let base = with(runs(10_000.0));
+        let slower = with(runs(10_300.0));
+        let judged = compare(("base", &base), ("cur", &slower), &gate, Vec::new());
+        let inner = row(&judged, "inner", Metric::InstructionsPerCall);
+        assert_eq!(inner.method, Method::RankTest);
+        assert_eq!(inner.verdict, Verdict::Regressed, "{inner:?}");
+        assert!(inner.interval.is_some() && inner.p_value.is_some());
+        // The same spread and no shift: unchanged, shown within ±1%.
+        let same = compare(
+            ("base", &base),
+            ("cur", &with(runs(10_000.0))),
+            &gate,
+            Vec::new(),
+        );
+        let inner = row(&same, "inner", Metric::InstructionsPerCall);
+        assert_eq!(
+            (inner.method, inner.verdict),
+            (Method::RankTest, Verdict::Unchanged),
+            "{inner:?}"
+        );
+    }
 }
