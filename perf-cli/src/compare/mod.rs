@@ -100,8 +100,9 @@ pub fn compare(
     let (base_name, base) = baseline;
     let (current_name, cur) = current;
     let settings = gate.settings;
-    // Times under Valgrind do not gate; a mismatch compared anyway
-    // (`--allow-mismatch`) is judged as strictly as its stricter side.
+    // Times measured under Valgrind do not gate: neither when both sides
+    // are instruction records nor when one is (a mismatch compared anyway,
+    // `--allow-mismatch`), as its times are not the other's.
     let instructions = base.instructions || cur.instructions;
     let mut tester = RankTester::new();
     let factors = drift::Factors::estimate(base, cur, settings.threshold, &mut tester);
