@@ -218,12 +218,28 @@ pub(crate) struct AbArgs {
 pub(crate) struct RunPlan {
     /// Measured runs (a side with `ab`; a record keeps at most 2 000). Ten
     /// let the gate decide rows among hundreds of tests; five cannot reach
-    /// significance once more than one row is tested.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=MAX_SAMPLES as i64))]
-    pub(crate) runs: u32,
-    /// Runs before them whose results are thrown away.
-    #[arg(long, default_value_t = 1)]
-    pub(crate) warmup: u32,
+    /// significance once more than one row is tested. Instruction counts
+    /// do not need more than one [default: 10; 1 with --instructions].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_SAMPLES as i64))]
+    pub(crate) runs: Option<u32>,
+    /// Runs before them whose results are thrown away [default: 1; 0 with
+    /// --instructions, whose counts need no warming].
+    #[arg(long)]
+    pub(crate) warmup: Option<u32>,
+}
+
+impl RunPlan {
+    /// Measured runs: as given, else 10, or 1 when counting instructions
+    /// (under callgrind a run takes 40–100× as long, and counts are the
+    /// same in every run).
+    pub(crate) fn runs(&self, instructions: bool) -> usize {
+        self.runs.unwrap_or(if instructions { 1 } else { 10 }) as usize
+    }
+
+    /// Warm-up runs: as given, else 1, or 0 when counting instructions.
+    pub(crate) fn warmup(&self, instructions: bool) -> usize {
+        self.warmup.unwrap_or(if instructions { 0 } else { 1 }) as usize
+    }
 }
 
 /// The example or binary `record` and `ab` build with `cargo build
@@ -362,10 +378,33 @@ mod tests {
         let Command::Record(args) = cli.command else {
             panic!("not record")
         };
-        assert_eq!(args.plan.runs, 3);
+        assert_eq!((args.plan.runs(false), args.plan.warmup(false)), (3, 1));
         assert_eq!(args.command, ["prog", "-x"]);
         assert!(Cli::try_parse_from(["cargo-perf", "record"]).is_err());
         assert!(Cli::try_parse_from(["cargo-perf", "record", "--runs", "0", "--", "p"]).is_err());
+    }
+
+    #[test]
+    fn counting_instructions_takes_one_run_and_no_warm_up_unless_told() {
+        let plan = |args: &[&str]| {
+            let argv = ["cargo-perf", "record"]
+                .iter()
+                .chain(args)
+                .chain(&["--", "p"]);
+            let Command::Record(args) = Cli::try_parse_from(argv).unwrap().command else {
+                panic!("not record")
+            };
+            (
+                args.plan.runs(args.instructions),
+                args.plan.warmup(args.instructions),
+            )
+        };
+        assert_eq!(plan(&[]), (10, 1));
+        assert_eq!(plan(&["--instructions"]), (1, 0));
+        assert_eq!(
+            plan(&["--instructions", "--runs", "3", "--warmup", "1"]),
+            (3, 1)
+        );
     }
 
     #[test]

@@ -82,8 +82,8 @@ fn record_command(args: RecordArgs) -> Result<Outcome, Error> {
         (None, None) => Target::Command(args.command),
     };
     let options = RecordOptions {
-        runs: args.plan.runs as usize,
-        warmup: args.plan.warmup as usize,
+        runs: args.plan.runs(args.instructions),
+        warmup: args.plan.warmup(args.instructions),
         name: args.name,
         target,
         quiet: false,
@@ -263,8 +263,8 @@ fn ab_command(args: AbArgs) -> Result<Outcome, Error> {
     let options = AbOptions {
         base: args.base,
         head: args.head,
-        runs: args.plan.runs as usize,
-        warmup: args.plan.warmup as usize,
+        runs: args.plan.runs(args.instructions),
+        warmup: args.plan.warmup(args.instructions),
         seed: args.seed,
         kind,
         name,
