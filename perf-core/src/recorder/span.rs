@@ -126,21 +126,17 @@ impl SpanGuard {
 
     #[inline(never)]
     fn open(callsite: &'static Callsite, generation: u32) -> SpanGuard {
+        // Not counted, also when unwinding (the guard switches counting back on).
         #[cfg(perf_instructions)]
-        super::slot::toggle_collect();
-        let guard = SpanGuard(Span::open(callsite, generation, || ()).map(|(span, ())| span));
-        #[cfg(perf_instructions)]
-        super::slot::toggle_collect();
-        guard
+        let _uncounted = super::slot::Uncounted::new();
+        SpanGuard(Span::open(callsite, generation, || ()).map(|(span, ())| span))
     }
 
     #[inline(never)]
     fn close(span: &Span) {
         #[cfg(perf_instructions)]
-        super::slot::toggle_collect();
+        let _uncounted = super::slot::Uncounted::new();
         span.close(|| None);
-        #[cfg(perf_instructions)]
-        super::slot::toggle_collect();
     }
 
     /// The slot the guarded call runs through, in an instruction build
@@ -194,20 +190,15 @@ impl CpuSpanGuard {
     #[inline(never)]
     fn open(callsite: &'static Callsite, generation: u32) -> CpuSpanGuard {
         #[cfg(perf_instructions)]
-        super::slot::toggle_collect();
-        let guard = CpuSpanGuard(Span::open(callsite, generation, cpu_time::thread_cpu_ns));
-        #[cfg(perf_instructions)]
-        super::slot::toggle_collect();
-        guard
+        let _uncounted = super::slot::Uncounted::new();
+        CpuSpanGuard(Span::open(callsite, generation, cpu_time::thread_cpu_ns))
     }
 
     #[inline(never)]
     fn close(span: &Span, cpu_start: u64) {
         #[cfg(perf_instructions)]
-        super::slot::toggle_collect();
+        let _uncounted = super::slot::Uncounted::new();
         span.close(|| Some(cpu_time::thread_cpu_ns().saturating_sub(cpu_start)));
-        #[cfg(perf_instructions)]
-        super::slot::toggle_collect();
     }
 
     /// The slot the guarded call runs through (see [`SpanGuard::slot`]).
