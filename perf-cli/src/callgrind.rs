@@ -415,7 +415,7 @@ mod tests {
 
     use super::*;
 
-    /// Cut from a real run of `docs/issue13/slotdemo` under valgrind 3.19
+    /// Cut from a real run of a slot demo program under valgrind 3.19
     /// (the options of DESIGN §6.3), then trimmed: slots 0 (`mid`, 10 calls)
     /// and 1 (`leaf`, 10 000 calls of 100 iterations), the closure between
     /// them, and one of `fib`'s recursion levels.
