@@ -391,14 +391,7 @@ mod tests {
 
     #[test]
     fn a_tree_dirty_during_any_run_makes_the_record_dirty() {
-        let meta = || RecordMeta {
-            id: "r".to_owned(),
-            name: "deep".to_owned(),
-            source: Source::Perf,
-            command: Vec::new(),
-            created_at: "2026-11-30T00:00:00Z".to_owned(),
-            instructions: false,
-        };
+        let meta = record_meta;
         let mut runs = [deep_run("one", 3, 10), deep_run("two", 3, 10)];
         assert!(!merge(meta(), &runs).env.git_dirty);
         runs[1].data.env.git_dirty = true;
