@@ -63,6 +63,19 @@ fn samples(record: &Record, function: &str, metric: Metric) -> Vec<f64> {
         .to_vec()
 }
 
+/// The first run's value of `metric` of `function`, every run within
+/// 0.001% of it.
+fn steady(record: &Record, function: &str, metric: Metric) -> f64 {
+    let values = samples(record, function, metric);
+    assert!(
+        values
+            .iter()
+            .all(|&v| (v - values[0]).abs() <= 1e-5 * values[0].abs()),
+        "{function} {metric} moved by more than 0.001% between runs of unchanged code: {values:?}"
+    );
+    values[0]
+}
+
 /// The one value of `metric` of `function`, the same in every run.
 fn exact(record: &Record, function: &str, metric: Metric) -> f64 {
     let values = samples(record, function, metric);
@@ -130,11 +143,14 @@ fn counts_per_call_are_known_in_advance_and_the_same_in_every_run() {
         (0.0..300.0).contains(&polled),
         "polled beyond its loops: {polled}"
     );
-    // Estimated cycles count every instruction at least once.
+    // Estimated cycles count every instruction at least once. They come
+    // from callgrind's cache simulation, where the layout of the stack and
+    // the heap (randomised per process) can move a few misses between runs:
+    // steady to 0.001%, not exact (seen: outer 2 000 214 vs 2 000 212.7).
     for function in ["once", "twice", "thrice", "tweaked", "outer", "polled"] {
-        let cycles = exact(record, function, Metric::EstCyclesPerCall);
+        let cycles = steady(record, function, Metric::EstCyclesPerCall);
         assert!(cycles >= ir(function), "{function}: {cycles} cycles");
-        exact(record, function, Metric::SelfEstCyclesPerCall);
+        steady(record, function, Metric::SelfEstCyclesPerCall);
     }
 
     // Each run keeps callgrind's profile beside its run.json.
