@@ -143,11 +143,31 @@ fn counts_per_call_are_known_in_advance_and_the_same_in_every_run() {
         (0.0..300.0).contains(&polled),
         "polled beyond its loops: {polled}"
     );
+    // A `scope!` guard and a tracing span cannot run through a slot: they
+    // are counted between the callgrind dumps that mark their edges, as
+    // exactly. The scope holds its loop and a few instructions; the tracing
+    // span also holds tracing's own dispatch (`in_scope`, the layer's
+    // bookkeeping outside perf-core), a few hundred instructions.
+    let scoped = ir("scoped") - (BODY * N) as f64;
+    assert!(
+        (0.0..100.0).contains(&scoped),
+        "scoped beyond its loop: {scoped}"
+    );
+    assert_eq!(self_ir("scoped"), ir("scoped"));
+    let traced = ir("traced") - (BODY * N) as f64;
+    assert!(
+        (0.0..2_000.0).contains(&traced),
+        "traced beyond its loop: {traced}"
+    );
+    // A scope pays for the instrumented call inside it in its total only.
+    assert_eq!(ir("wrapper") - self_ir("wrapper"), ir("once"));
     // Estimated cycles count every instruction at least once. They come
     // from callgrind's cache simulation, where the layout of the stack and
     // the heap (randomised per process) can move a few misses between runs:
     // steady to 0.001%, not exact (seen: outer 2 000 214 vs 2 000 212.7).
-    for function in ["once", "twice", "thrice", "tweaked", "outer", "polled"] {
+    for function in [
+        "once", "twice", "thrice", "tweaked", "outer", "polled", "scoped", "wrapper", "traced",
+    ] {
         let cycles = steady(record, function, Metric::EstCyclesPerCall);
         assert!(cycles >= ir(function), "{function}: {cycles} cycles");
         steady(record, function, Metric::SelfEstCyclesPerCall);

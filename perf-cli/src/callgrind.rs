@@ -4,7 +4,11 @@
 //! `cargo perf record --instructions` runs an instruction build, in which each
 //! call-tree node's calls run through a slot function `perf_slot_K` of their
 //! own (perf-core's `recorder::slot`). A node's inclusive cost is callgrind's
-//! inclusive cost of its slot, which this module reads.
+//! inclusive cost of its slot, which this module reads. A span that cannot
+//! run through its slot (a `scope!` guard, a tracing span) marks its edges
+//! with callgrind dumps instead: each ends a *part* of its thread's profile,
+//! triggered `perf o K` (open) or `perf c K` (close), and the span's
+//! inclusive cost is the sum of its thread's parts while it was open.
 //!
 //! The format (callgrind's "Callgrind Format Specification"): after
 //! `fn=NAME`, each cost line is the function's own (self) cost at a position;
@@ -73,13 +77,16 @@ pub(crate) struct FunctionCosts {
 }
 
 /// A parsed `callgrind.out`: costs per function name (all parts, objects and
-/// threads of the file summed).
+/// threads of the file summed), and the costs of the spans that marked their
+/// edges by dumps.
 #[derive(Debug, Default)]
 pub(crate) struct Profile {
     pub(crate) functions: HashMap<String, FunctionCosts>,
-    /// The `summary:` or `totals:` line: the whole run's cost.
-    #[allow(dead_code, reason = "for the record's run summary (issue 13, next)")]
-    pub(crate) total: Costs,
+    /// Inclusive costs of the slots of spans that do not run through them
+    /// (`scope!` guards, tracing spans): the parts each was open over.
+    pub(crate) marked: HashMap<u32, Costs>,
+    /// How many span edges were marked by dumps.
+    pub(crate) marked_edges: usize,
 }
 
 impl Profile {
@@ -87,6 +94,73 @@ impl Profile {
     pub(crate) fn slot(&self, slot: u32) -> Option<&FunctionCosts> {
         self.functions.get(&format!("perf_slot_{slot}"))
     }
+
+    /// The inclusive cost of slot `slot`'s calls, however it was counted:
+    /// through its slot function, or between the dumps marking its edges.
+    pub(crate) fn slot_inclusive(&self, slot: u32) -> Option<Costs> {
+        match (self.slot(slot), self.marked.get(&slot)) {
+            (Some(function), _) => Some(function.inclusive),
+            (None, Some(marked)) => Some(*marked),
+            (None, None) => None,
+        }
+    }
+}
+
+/// One part of the profile: what one thread ran between two dumps.
+#[derive(Debug, Default)]
+struct Part {
+    /// Callgrind's thread number (`thread:`; 0 without one).
+    thread: u64,
+    /// The span edge whose dump ended the part, if perf's.
+    edge: Option<(Edge, u32)>,
+    /// The part's `totals:` (or `summary:`).
+    total: Costs,
+}
+
+/// The end of a span that a dump marks (perf-core's `slot::dump_at`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Edge {
+    Open,
+    Close,
+}
+
+/// `Trigger: Client Request: perf o 12` → (open, 12).
+fn edge(description: &str) -> Option<(Edge, u32)> {
+    let rest = description.strip_prefix("Trigger: Client Request: perf ")?;
+    let (edge, slot) = rest.split_once(' ')?;
+    let edge = match edge {
+        "o" => Edge::Open,
+        "c" => Edge::Close,
+        _ => return None,
+    };
+    Some((edge, slot.trim().parse().ok()?))
+}
+
+/// The inclusive costs of marked spans: each thread's parts, in order, go to
+/// every span open on that thread while the part ran. An edge without its
+/// match (a close with no open) changes nothing.
+fn marked_costs(parts: &[Part]) -> HashMap<u32, Costs> {
+    let mut open: HashMap<u64, Vec<u32>> = HashMap::new();
+    let mut costs: HashMap<u32, Costs> = HashMap::new();
+    for part in parts {
+        let stack = open.entry(part.thread).or_default();
+        for slot in stack.iter() {
+            costs.entry(*slot).or_default().add(&part.total);
+        }
+        match part.edge {
+            Some((Edge::Open, slot)) => {
+                costs.entry(slot).or_default();
+                stack.push(slot);
+            }
+            Some((Edge::Close, slot)) => {
+                if let Some(at) = stack.iter().rposition(|&open| open == slot) {
+                    stack.remove(at);
+                }
+            }
+            None => {}
+        }
+    }
+    costs
 }
 
 /// What the calls of one node of run.json's call tree cost, from its slots.
@@ -98,29 +172,28 @@ pub(crate) struct NodeCosts {
     pub(crate) self_cost: Costs,
 }
 
-/// The costs of each node of `tree` (in its order), `None` for a node none
-/// of whose slots ran (a `scope!` or tracing span, whose slot is never
-/// used, or a node made after every slot was taken, which has none): its
-/// cost stays in its nearest ancestor's self cost.
+/// The costs of each node of `tree` (in its order), from its slots: run
+/// through (a `#[profile]` fn) or marked by dumps (a `scope!` guard, a
+/// tracing span). `None` for a node none of whose slots has a cost (made
+/// after every slot was taken, or in a build without the cfg): its cost
+/// stays in its nearest ancestor's self cost.
 pub(crate) fn node_costs(tree: &[CallNode], profile: &Profile) -> Vec<Option<NodeCosts>> {
     let mut costs: Vec<Option<NodeCosts>> = tree
         .iter()
         .map(|node| {
-            // Every node of an instruction build is given a slot, but only
-            // `#[profile]` bodies run through theirs: a `scope!` or tracing
-            // span's slot never runs, so callgrind does not list it, and
-            // the node has no counts of its own (not zero).
-            let ran: Vec<&FunctionCosts> = node
+            // A slot that neither ran nor was marked has no cost: the node
+            // has no counts of its own (not zero).
+            let ran: Vec<Costs> = node
                 .slots
                 .iter()
-                .filter_map(|&slot| profile.slot(slot))
+                .filter_map(|&slot| profile.slot_inclusive(slot))
                 .collect();
             if ran.is_empty() {
                 return None;
             }
             let mut inclusive = Costs::default();
-            for function in ran {
-                inclusive.add(&function.inclusive);
+            for costs in ran {
+                inclusive.add(&costs);
             }
             Some(NodeCosts {
                 inclusive,
@@ -272,8 +345,9 @@ struct Parser {
     /// Set by `jump=`/`jcnd=`: the next line is the jump's, not a cost.
     skip_next: bool,
     functions: HashMap<String, FunctionCosts>,
-    summary: Option<Costs>,
-    totals: Option<Costs>,
+    /// The parts read so far, and the one being read.
+    parts: Vec<Part>,
+    part: Part,
 }
 
 impl Parser {
@@ -314,8 +388,19 @@ impl Parser {
                 self.call = Some(count);
             }
             "jump" | "jcnd" => self.skip_next = true,
-            "summary" => self.summary = Some(self.costs(value.split_whitespace())?),
-            "totals" => self.totals = Some(self.costs(value.split_whitespace())?),
+            // A part's `totals:` come after its `summary:`; they are equal.
+            "summary" | "totals" => self.part.total = self.costs(value.split_whitespace())?,
+            "part" => self.parts.push(std::mem::take(&mut self.part)),
+            "thread" => {
+                self.part.thread = value
+                    .parse()
+                    .map_err(|_| format!("bad thread number {value:?}"))?;
+            }
+            "desc" => {
+                if let Some(edge) = edge(value) {
+                    self.part.edge = Some(edge);
+                }
+            }
             // Objects, files, and the header's descriptions: not needed.
             _ => {}
         }
@@ -391,10 +476,12 @@ impl Parser {
         Ok(())
     }
 
-    fn finish(self) -> Profile {
+    fn finish(mut self) -> Profile {
+        self.parts.push(self.part);
         Profile {
             functions: self.functions,
-            total: self.summary.or(self.totals).unwrap_or_default(),
+            marked: marked_costs(&self.parts),
+            marked_edges: self.parts.iter().filter(|p| p.edge.is_some()).count(),
         }
     }
 }
@@ -447,9 +534,7 @@ mod tests {
     }
 
     #[test]
-    fn summary_and_estimated_cycles() {
-        let profile = profile();
-        assert_eq!(profile.total.instructions(), 78_271_243);
+    fn estimated_cycles() {
         let costs = Costs([10, 5, 3, 1, 1, 0, 1, 0, 0]);
         assert_eq!(costs.estimated_cycles(), 18 + 4 * 2 + 30);
     }
@@ -469,6 +554,57 @@ mod tests {
     }
 
     #[test]
+    fn spans_marked_by_dumps_sum_their_threads_parts_while_open() {
+        // Thread 1: 5 before a scope (slot 4) opens, 30 in it before a
+        // nested scope (slot 5) opens, 7 in both, 2 more in slot 4 only, 1
+        // after. Thread 2, whose parts come between, opens slot 6 (4 in it)
+        // and never closes it: what the run's last part holds counts too.
+        let text = "events: Ir\n\
+            part: 1\nthread: 1\ndesc: Trigger: Client Request: perf o 4\nfn=main\n1 5\ntotals: 5\n\
+            part: 2\nthread: 1\ndesc: Trigger: Client Request: perf o 5\nfn=main\n1 30\ntotals: 30\n\
+            part: 3\nthread: 2\ndesc: Trigger: Client Request: perf o 6\nfn=worker\n1 50\ntotals: 50\n\
+            part: 4\nthread: 1\ndesc: Trigger: Client Request: perf c 5\nfn=main\n1 7\ntotals: 7\n\
+            part: 5\nthread: 1\ndesc: Trigger: Client Request: perf c 4\nfn=main\n1 2\ntotals: 2\n\
+            part: 6\nthread: 1\ndesc: Trigger: Program termination\nfn=main\n1 1\ntotals: 1\n\
+            part: 6\nthread: 2\ndesc: Trigger: Program termination\nfn=worker\n1 4\ntotals: 4\n";
+        let profile = parse(text).unwrap();
+        let ir = |slot| profile.slot_inclusive(slot).map(|c| c.instructions());
+        assert_eq!(ir(4), Some(30 + 7 + 2));
+        assert_eq!(ir(5), Some(7));
+        assert_eq!(ir(6), Some(4));
+        assert_eq!(ir(7), None);
+        assert_eq!(profile.marked_edges, 5);
+        // Function costs still sum over every part.
+        assert_eq!(profile.functions["main"].self_cost.instructions(), 45);
+
+        // A scope (node 1, slot 4) under slotted node 0 and over slotted
+        // node 2 (slot 5 here stands for a run slot): self costs nest.
+        let node = |id, parent, slots: Vec<u32>| {
+            let mut node = CallNode::new(id, parent, format!("f{id}"));
+            node.slots = slots;
+            node
+        };
+        let tree = [node(1, None, vec![4]), node(2, Some(1), vec![5])];
+        let costs = node_costs(&tree, &profile);
+        assert_eq!(costs[0].unwrap().self_cost.instructions(), 32);
+    }
+
+    #[test]
+    fn only_perfs_own_triggers_mark_edges() {
+        assert_eq!(
+            edge("Trigger: Client Request: perf o 12"),
+            Some((Edge::Open, 12))
+        );
+        assert_eq!(
+            edge("Trigger: Client Request: perf c 0"),
+            Some((Edge::Close, 0))
+        );
+        assert_eq!(edge("Trigger: Client Request: mid f"), None);
+        assert_eq!(edge("Trigger: Client Request: perf x 1"), None);
+        assert_eq!(edge("Trigger: Program termination"), None);
+    }
+
+    #[test]
     fn nodes_sum_their_slots_and_pay_for_their_nearest_slotted_callees() {
         let text = "events: Ir\n\
             fn=perf_slot_0\n1 10\ncfn=perf_slot_1\ncalls=1 1\n1 100\n\
@@ -481,7 +617,7 @@ mod tests {
             node.slots = slots;
             node
         };
-        // 0 (slots 0, 3) → 1 (a scope!, whose slot 9 never ran) → 2 (slot 1);
+        // 0 (slots 0, 3) → 1 (slot 9, neither run nor marked) → 2 (slot 1);
         // 0 → 3 (slot 2); 0 → 4 (made after every slot was taken).
         let tree = [
             node(0, None, vec![0, 3]),

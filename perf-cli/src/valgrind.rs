@@ -30,7 +30,9 @@ pub(crate) const OUT_FILE: &str = "callgrind.out";
 
 /// Callgrind's options, before `--callgrind-out-file`. The cache sizes are a
 /// common desktop's (32 KiB 8-way L1s, 8 MiB 16-way LL, 64-byte lines), so
-/// that estimated cycles are the same on every machine.
+/// that estimated cycles are the same on every machine. Threads are kept
+/// apart so that a dump marking a span's edge (a `scope!` guard, a tracing
+/// span) ends the part of the thread that made it, and only that one.
 pub(crate) const CALLGRIND_ARGS: [&str; 12] = [
     "--tool=callgrind",
     "-q",
@@ -41,7 +43,7 @@ pub(crate) const CALLGRIND_ARGS: [&str; 12] = [
     "--compress-strings=no",
     "--compress-pos=no",
     "--dump-instr=no",
-    "--separate-threads=no",
+    "--separate-threads=yes",
     "--combine-dumps=yes",
     "--fair-sched=yes",
 ];

@@ -101,6 +101,15 @@ impl Callsite {
         self.cpu
     }
 
+    /// Whether the span's calls run through its node's slot (a `#[profile]`
+    /// fn's do; a `scope!` guard's and a tracing span's cannot), in an
+    /// instruction build (see `recorder::slot`).
+    #[cfg(perf_instructions)]
+    #[inline(always)]
+    pub(crate) fn runs_in_slot(&self) -> bool {
+        matches!(self.code, Code::Marker { .. })
+    }
+
     /// The path of the function whose code this place is, as
     /// `std::any::type_name` spells it (`app::Parser<_>::parse`), if it is a
     /// function.

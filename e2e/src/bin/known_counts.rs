@@ -6,7 +6,9 @@
 //! their counts differ by `BODY` × their iteration counts' difference:
 //! `once` N iterations, `twice` 2N, `thrice` 3N, `tweaked` N + EXTRA, and
 //! `outer` N of its own and a call of `once`, `polled` (an `async fn`) N
-//! before and N after a point where it is pending once. Each is called
+//! before and N after a point where it is pending once, and N in a
+//! `scope!` (`scoped`), in a tracing span (`traced`), and in a
+//! `scope!` around a call of `once` (`wrapper`). Each is called
 //! [`CALLS`] times, in a session called `known_counts`, and `twice` as
 //! often again on a second thread.
 //!
@@ -18,6 +20,7 @@ use std::task::{Context, Poll, Waker};
 
 use perf_core::profile;
 use perf_e2e::known::{N, spin};
+use tracing_subscriber::prelude::*;
 
 /// Calls of each function.
 const CALLS: u32 = 3;
@@ -61,6 +64,26 @@ async fn polled() {
     spin(N);
 }
 
+/// N iterations in a `scope!`, which a guard closes: counted between the
+/// callgrind dumps that mark its edges, not through a slot.
+fn scoped() {
+    let _scope = perf_core::scope!("known_counts::scoped");
+    spin(N);
+}
+
+/// A `scope!` around N iterations and a call of [`once`].
+fn wrapper() {
+    let _scope = perf_core::scope!("known_counts::wrapper");
+    spin(N);
+    once();
+}
+
+/// N iterations inside a tracing span, entered through `PerfLayer`.
+fn traced() {
+    let span = tracing::info_span!("traced");
+    span.in_scope(|| spin(N));
+}
+
 /// A future pending on its first poll and ready on its second.
 struct PendingOnce(bool);
 
@@ -97,6 +120,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    tracing_subscriber::registry()
+        .with(perf_core::tracing::PerfLayer::new())
+        .init();
     perf_e2e::run_in_session("known_counts", || {
         for _ in 0..CALLS {
             once();
@@ -105,6 +131,9 @@ fn main() -> ExitCode {
             tweaked(std::hint::black_box(extra));
             outer();
             block_on(polled());
+            scoped();
+            wrapper();
+            traced();
         }
         let other = std::thread::spawn(|| {
             for _ in 0..CALLS {

@@ -58,6 +58,10 @@ pub(crate) struct Entered {
     generation: u32,
     allocs: AllocCounts,
     cpu_ns: u64,
+    /// The slot whose edges this enter marks by callgrind dumps (a tracing
+    /// span's), else `NO_SLOT` (see [`super::slot::dump_at`]).
+    #[cfg(perf_instructions)]
+    dumped: u32,
 }
 
 impl Resumable {
@@ -100,11 +104,25 @@ impl Resumable {
         } else {
             0
         };
+        #[cfg(perf_instructions)]
+        let dumped = {
+            // SAFETY: the node was just made current on this thread: alive.
+            let slot = unsafe { &*node }.slot;
+            let dumped = if callsite.runs_in_slot() {
+                super::slot::NO_SLOT
+            } else {
+                slot
+            };
+            super::slot::dump_at(super::slot::Edge::Open, dumped);
+            dumped
+        };
         Some(Entered {
             node,
             generation,
             allocs: alloc::counts(),
             cpu_ns,
+            #[cfg(perf_instructions)]
+            dumped,
         })
     }
 
@@ -114,6 +132,8 @@ impl Resumable {
         #[cfg(perf_instructions)]
         let _uncounted = super::slot::Uncounted::new();
         let end = clock::now();
+        #[cfg(perf_instructions)]
+        super::slot::dump_at(super::slot::Edge::Close, entered.dumped);
         // SAFETY: as in `enter_recording`.
         let local = unsafe { &*local() };
         // A new session has replaced this thread's tree since the enter.
@@ -200,6 +220,8 @@ impl Entered {
     pub(crate) fn abandon(self) {
         #[cfg(perf_instructions)]
         let _uncounted = super::slot::Uncounted::new();
+        #[cfg(perf_instructions)]
+        super::slot::dump_at(super::slot::Edge::Close, self.dumped);
         // SAFETY: as in `Resumable::enter_recording`.
         let local = unsafe { &*local() };
         if local.generation() == self.generation {

@@ -15,11 +15,13 @@
 //! (each depth is a node of its own), the body's code is counted where the
 //! compiler inlined it, and threads need no mapping.
 //!
+//! A span that cannot run through its slot (a `scope!` guard, a tracing
+//! span) marks its edges instead, by ending callgrind's part of the thread's
+//! profile as it opens and closes ([`dump_at`]).
+//!
 //! Nodes created after every slot is taken get none ([`NO_SLOT`]): their
 //! calls are counted in their parent's slot, and `cargo perf record
-//! --instructions` warns of them (their run.json nodes list no slot). Every
-//! node gets a slot, also a `scope!` or tracing span's, which never runs
-//! through it (the CLI gives such nodes no counts).
+//! --instructions` warns of them (their run.json nodes list no slot).
 //!
 //! Everything here exists only in the instruction build: the normal build's
 //! hot path is unchanged.
@@ -75,24 +77,86 @@ const TOGGLE_COLLECT: u64 = (b'C' as u64) << 24 | (b'T' as u64) << 16 | 2;
 
 /// Switches callgrind's counting off or back on, so that perf's own
 /// bookkeeping (opening and closing spans, whose cost depends on the clock's
-/// values) is not counted in the slots around it. Outside valgrind the
-/// sequence does nothing: four rotations of `rdi` by 128 bits in all, and
-/// `xchg rbx, rbx`.
+/// values) is not counted in the slots around it. Outside valgrind it does
+/// nothing (see [`client_request`]).
 ///
-/// The request block is a `static`: one `lea` where a block built on the
-/// stack took six stores, and the part of those that runs while callgrind
-/// counts lands in the caller's count on every instrumented call.
+/// The request block is a `static`: one address load where a block built on
+/// the stack took six stores, and the part of those that runs while
+/// callgrind counts lands in the caller's count on every instrumented call.
 #[inline(always)]
 pub(crate) fn toggle_collect() {
     /// The request: its code and five unused arguments.
-    #[cfg(target_arch = "x86_64")]
     static REQUEST: [u64; 6] = [TOGGLE_COLLECT, 0, 0, 0, 0, 0];
+    client_request(&REQUEST);
+}
+
+/// Callgrind's `CALLGRIND_DUMP_STATS_AT` client request
+/// (`VG_USERREQ_TOOL_BASE('C', 'T') + 3`, valgrind's `callgrind.h`).
+const DUMP_STATS_AT: u64 = (b'C' as u64) << 24 | (b'T' as u64) << 16 | 3;
+
+/// Which end of a span a dump marks (see [`dump_at`]).
+#[derive(Clone, Copy)]
+pub(crate) enum Edge {
+    /// The span opens: what follows on this thread is inside it.
+    Open,
+    /// The span closes.
+    Close,
+}
+
+/// Marks an edge of a span that cannot run through its slot (a `scope!`
+/// guard, a tracing span), by ending this thread's part of callgrind's
+/// profile there: callgrind then writes, per thread, what the thread ran
+/// since its previous part, under the trigger `perf o K` or `perf c K` (K:
+/// the node's slot). The CLI adds up the parts a span was open over.
+///
+/// Run with `--separate-threads=yes`, a dump from a client request writes
+/// the calling thread's part only, so each part is one thread's. A dump costs
+/// callgrind about 0.1 ms and a few kilobytes of profile: a span opened a
+/// million times is better made a `#[profile]` function. Call it only while
+/// counting is off (an [`Uncounted`] stretch): nothing of it is counted.
+pub(crate) fn dump_at(edge: Edge, slot: u32) {
+    if slot == NO_SLOT {
+        return;
+    }
+    // "perf o 4294967295" and its NUL fit in 18 bytes.
+    let mut text = [0u8; 24];
+    let prefix: &[u8] = match edge {
+        Edge::Open => b"perf o ",
+        Edge::Close => b"perf c ",
+    };
+    text[..prefix.len()].copy_from_slice(prefix);
+    let mut digits = [0u8; 10];
+    let mut count = 0;
+    let mut rest = slot;
+    loop {
+        digits[count] = b'0' + (rest % 10) as u8;
+        count += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for (i, digit) in digits[..count].iter().rev().enumerate() {
+        text[prefix.len() + i] = *digit;
+    }
+    client_request(&[DUMP_STATS_AT, text.as_ptr() as u64, 0, 0, 0, 0]);
+}
+
+/// Issues the valgrind client request `request` (its code and five
+/// arguments): valgrind's documented "special instruction" sequence, from
+/// `valgrind.h` — rotations of a register by 128 bits in all, then a
+/// marker instruction that valgrind recognises. Natively the sequence
+/// changes nothing but the flags; on other architectures (and on those
+/// valgrind does not run, so never under it) it is not issued.
+///
+/// Not `readonly`: the asm stays a compiler barrier, so no load or store of
+/// the bookkeeping around a toggle moves out of its uncounted stretch.
+#[inline(always)]
+fn client_request(request: &[u64; 6]) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: valgrind's documented client-request preamble; it reads
-    // `REQUEST` (6 words, never written) and writes only `rdx`; natively it
-    // changes nothing but the flags. Not `readonly`: the asm stays a
-    // compiler barrier, so no load of the bookkeeping moves out of the
-    // uncounted stretch.
+    // SAFETY: valgrind's amd64 preamble (`rol rdi` by 3, 13, 61, 51) and
+    // marker (`xchg rbx, rbx`); it reads the 6 words at `rax` and whatever
+    // they point to (live for the call), and writes only `rdx`.
     unsafe {
         ::std::arch::asm!(
             "rol rdi, 3",
@@ -100,12 +164,31 @@ pub(crate) fn toggle_collect() {
             "rol rdi, 61",
             "rol rdi, 51",
             "xchg rbx, rbx",
-            in("rax") REQUEST.as_ptr(),
+            in("rax") request.as_ptr(),
             inout("rdx") 0u64 => _,
             inout("rdi") 0u64 => _,
             options(nostack),
         );
     }
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: valgrind's arm64 preamble (`ror x12` by 3, 13, 51, 61) and
+    // marker (`orr x10, x10, x10`); it reads the 6 words at `x4` and whatever
+    // they point to (live for the call), and writes only `x3`.
+    unsafe {
+        ::std::arch::asm!(
+            "ror x12, x12, #3",
+            "ror x12, x12, #13",
+            "ror x12, x12, #51",
+            "ror x12, x12, #61",
+            "orr x10, x10, x10",
+            in("x4") request.as_ptr(),
+            inout("x3") 0u64 => _,
+            inout("x12") 0u64 => _,
+            options(nostack),
+        );
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    let _ = request;
 }
 
 /// Callgrind does not count while this lives: perf's bookkeeping on paths

@@ -28,6 +28,11 @@ struct Span {
     generation: u32,
     start: u64,
     allocs: AllocCounts,
+    /// The slot whose edges this span marks by callgrind dumps (a span that
+    /// does not run through its slot), else `NO_SLOT`; kept here because the
+    /// node may be gone when the span closes (see [`super::slot::dump_at`]).
+    #[cfg(perf_instructions)]
+    dumped: u32,
 }
 
 impl Span {
@@ -52,11 +57,25 @@ impl Span {
         let node = unsafe { NonNull::new_unchecked(node.cast_mut()) };
         let marked = mark();
         let allocs = alloc::counts();
+        #[cfg(perf_instructions)]
+        let dumped = {
+            // SAFETY: the node was just made current on this thread: alive.
+            let node = unsafe { node.as_ref() };
+            let dumped = if callsite.runs_in_slot() {
+                super::slot::NO_SLOT
+            } else {
+                node.slot
+            };
+            super::slot::dump_at(super::slot::Edge::Open, dumped);
+            dumped
+        };
         let span = Span {
             node,
             generation,
             start: clock::now(),
             allocs,
+            #[cfg(perf_instructions)]
+            dumped,
         };
         Some((span, marked))
     }
@@ -66,6 +85,8 @@ impl Span {
     #[inline(always)]
     fn close(&self, cpu_ns: impl FnOnce() -> Option<u64>) {
         let end = clock::now();
+        #[cfg(perf_instructions)]
+        super::slot::dump_at(super::slot::Edge::Close, self.dumped);
         // SAFETY: as in `open`.
         let local = unsafe { &*local() };
         // A new session has replaced this thread's tree since the span opened.
@@ -231,7 +252,7 @@ impl Drop for CpuSpanGuard {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(perf_instructions)))]
 mod tests {
     use super::*;
 
