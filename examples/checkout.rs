@@ -48,21 +48,12 @@ struct Product {
     in_stock: bool,
 }
 
-/// How the shop's maps hash. `HashMap`'s default draws a new random seed
-/// in every process, which moves the instructions of lookups a little from
-/// run to run (`cargo perf record --instructions`: `price` by up to 0.16%);
-/// the instruction build hashes with a fixed seed instead, so that its
-/// counts are identical between runs. The normal build keeps the default.
-#[cfg(perf_instructions)]
-type Hashing = std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>;
-/// How the shop's maps hash (see the instruction build's).
-#[cfg(not(perf_instructions))]
-type Hashing = std::collections::hash_map::RandomState;
-
-/// The shop: products by SKU and discount rules by SKU.
+/// The shop: products by SKU and discount rules by SKU. Its maps hash with
+/// `perf_core::HashState`, so that an instruction record counts their
+/// lookups the same in every run.
 struct Shop {
-    products: HashMap<u64, Product, Hashing>,
-    rules: HashMap<u64, u64, Hashing>,
+    products: HashMap<u64, Product, perf_core::HashState>,
+    rules: HashMap<u64, u64, perf_core::HashState>,
     /// The same rules as a list, for the planted slow lookup.
     rule_list: Vec<(u64, u64)>,
     regression: Regression,

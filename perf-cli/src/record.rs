@@ -393,27 +393,46 @@ impl<'w> Runner<'w> {
     ) -> Result<(Duration, &merge::Run), Error> {
         let staging = self.staging.path().to_owned();
         let runs_dir = staging.join(layout::RUNS);
-        let before = layout::read_latest(&runs_dir).ok().flatten();
-        let elapsed = self.run_once(&staging, what)?;
-        let after = layout::read_latest(&runs_dir).ok().flatten();
+        // Under callgrind each run writes into a fresh, empty directory of
+        // the same path: what a program finds in its output directory (the
+        // earlier runs perf-core's start-up sweep reads) changes its heap's
+        // layout, hence the allocator's paths and its instruction counts.
+        let perf_dir = match self.valgrind {
+            Some(_) => fresh_dir(&staging.join(COUNTED_DIR))?,
+            None => staging.clone(),
+        };
+        let written_runs = perf_dir.join(layout::RUNS);
+        let before = layout::read_latest(&written_runs).ok().flatten();
+        let elapsed = self.run_once(&perf_dir, what)?;
+        let after = layout::read_latest(&written_runs).ok().flatten();
         let id = match after {
             Some(id) if Some(&id) != before.as_ref() => id,
             _ => {
                 return Err(Error::NoRun {
                     run: number,
                     command: self.shown.clone(),
-                    dir: staging,
+                    dir: perf_dir,
                 });
             }
         };
+        if perf_dir != staging {
+            files::ensure_writable_dir(&runs_dir)?;
+            let (from, to) = (written_runs.join(&id), runs_dir.join(&id));
+            std::fs::rename(&from, &to).map_err(|e| perf_format::Error::write(&to, e))?;
+            layout::set_latest(&runs_dir, &id)?;
+        }
         let run_json = runs_dir.join(&id).join(run_files::RUN_JSON);
         let mut data = RunData::load(&run_json)?;
         if self.valgrind.is_some() {
             // Callgrind wrote its profile beside the runs: it goes into the
             // run's directory, and its counts into the run's call tree.
-            let written = staging.join(valgrind::OUT_FILE);
+            let written = perf_dir.join(valgrind::OUT_FILE);
             let kept = run_json.with_file_name(valgrind::OUT_FILE);
             std::fs::rename(&written, &kept).map_err(|e| perf_format::Error::write(&kept, e))?;
+            if perf_dir != staging {
+                std::fs::remove_dir_all(&perf_dir)
+                    .map_err(|e| perf_format::Error::write(&perf_dir, e))?;
+            }
             let text =
                 std::fs::read_to_string(&kept).map_err(|e| perf_format::Error::read(&kept, e))?;
             let profile = callgrind::parse(&text).map_err(|e| Error::Callgrind {
@@ -424,6 +443,7 @@ impl<'w> Runner<'w> {
             files::write_json(&run_json, &data)?;
             if number == 1 {
                 warn_of_missing_slots(&data, &self.shown);
+                warn_of_many_dumps(profile.marked_edges, &self.shown);
             }
         }
         let run = merge::Run::with_cpu_beside(data, &run_json)?;
@@ -554,6 +574,36 @@ fn warn_of_missing_slots(run: &RunData, shown: &str) {
             "{without} of {} call-tree nodes of `{shown}` got no instruction slot (the instruction build has {}): their instructions count in their callers' self",
             run.call_tree.len(),
             valgrind::SLOTS
+        );
+    }
+}
+
+/// The directory, in the staging directory, that each run under callgrind
+/// writes into, made afresh for it.
+const COUNTED_DIR: &str = "counted";
+
+/// `dir`, emptied (or made) for a run.
+fn fresh_dir(dir: &Path) -> Result<PathBuf, Error> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(perf_format::Error::write(dir, e).into()),
+    }
+    std::fs::create_dir(dir).map_err(|e| perf_format::Error::write(dir, e))?;
+    Ok(dir.to_owned())
+}
+
+/// Span edges marked by callgrind dumps (`scope!` guards, tracing spans)
+/// above which a run is said to be slowed down by them.
+const MANY_DUMPS: usize = 10_000;
+
+/// Warns when `scope!` guards and tracing spans, whose edges are marked by a
+/// callgrind dump each (≈ 0.2 ms and 1.3 KB of profile, measured), made
+/// the run much slower.
+fn warn_of_many_dumps(edges: usize, shown: &str) {
+    if edges > MANY_DUMPS {
+        tracing::warn!(
+            "`{shown}` opened and closed `scope!` guards and tracing spans {edges} times: callgrind writes a part of its profile at each (≈ 0.2 ms each), so a span that hot is better made a `#[profile]` fn, which costs nothing of the kind"
         );
     }
 }

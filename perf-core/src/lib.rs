@@ -48,6 +48,7 @@ mod cpu_time;
 #[cfg(feature = "criterion")]
 pub mod criterion;
 mod error;
+mod hash;
 #[cfg(feature = "heap")]
 mod heap;
 mod histogram;
@@ -80,6 +81,7 @@ pub mod format {
 
 pub use alloc::PerfAlloc;
 pub use error::Error;
+pub use hash::HashState;
 pub use measure::{Measurement, measure};
 pub use output::RunFiles;
 pub use perf_macros::profile;

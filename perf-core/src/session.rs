@@ -41,7 +41,8 @@ pub struct Session {
     generation: u32,
     start_ticks: u64,
     started: Instant,
-    env: Environment,
+    /// When it started, for the environment read as it finishes.
+    started_at: SystemTime,
     alloc_tracking: bool,
     profilers: Profilers,
     finished: bool,
@@ -189,14 +190,13 @@ impl SessionBuilder {
         }
         let root = match self.dir.clone() {
             Some(dir) => dir,
-            None => Layout::discover()?.output().to_owned(),
+            None => Layout::discover_output()?,
         };
         let runs_dir = root.join(layout::RUNS);
         files::ensure_writable_dir(&runs_dir)?;
         // What a killed program left half-written goes; a live one's stays.
         files::sweep(&runs_dir);
-        let mut env = Environment::capture(SystemTime::now());
-        describe_build(&mut env);
+        let started_at = SystemTime::now();
         let alloc_tracking = alloc::is_tracking();
         clock::clock();
 
@@ -219,7 +219,7 @@ impl SessionBuilder {
             generation,
             start_ticks: clock::now(),
             started: Instant::now(),
-            env,
+            started_at,
             alloc_tracking,
             profilers,
             finished: false,
@@ -278,8 +278,14 @@ impl Session {
         });
         #[cfg(not(feature = "cpu"))]
         let cpu_profile = None;
-        let claim = layout::claim_id(&self.runs_dir, &self.env.started_at, &self.name)?;
-        let mut data = RunData::new(claim.name(), self.name.clone(), self.env.clone());
+        // Read now, not at the start: reading it allocates strings whose
+        // lengths depend on the machine and the working tree (`git status`),
+        // which would change the heap the program's recorded code meets, and
+        // with it the allocator's paths and an instruction record's counts.
+        let mut env = Environment::capture(self.started_at);
+        describe_build(&mut env);
+        let claim = layout::claim_id(&self.runs_dir, &env.started_at, &self.name)?;
+        let mut data = RunData::new(claim.name(), self.name.clone(), env);
         data.duration_ns = duration_ns;
         data.alloc_tracking = self.alloc_tracking;
         data.threads = aggregate.threads;

@@ -64,6 +64,21 @@ impl Layout {
         Ok(Layout { workspace, output })
     }
 
+    /// The output root seen from this process, as [`discover`](Self::discover)
+    /// finds it, but looking for the workspace (a walk up from the current
+    /// directory) only when neither `PERF_DIR` nor `CARGO_TARGET_DIR` names
+    /// it: what a recorded program does before its session starts should
+    /// not depend on where it runs (instruction records count it).
+    pub fn discover_output() -> Result<PathBuf, Error> {
+        let named = std::env::var_os("PERF_DIR").is_some()
+            || std::env::var_os("CARGO_TARGET_DIR").is_some_and(|dir| !dir.is_empty());
+        if named {
+            // The workspace is not looked at when either variable is set.
+            return output_root(Path::new(""));
+        }
+        Ok(Layout::discover()?.output)
+    }
+
     /// A layout of the given workspace root and output root (`--out`,
     /// `SessionBuilder::dir`).
     pub fn new(workspace: impl Into<PathBuf>, output: impl Into<PathBuf>) -> Layout {
