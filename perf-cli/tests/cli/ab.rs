@@ -59,6 +59,57 @@ fn main() {{
     )
 }
 
+/// A program like [`program`]'s whose `app::work` runs through a slot, as
+/// in perf-core's instruction build: `perf_slot_0`, an out-of-line function
+/// running `work` turns of a loop, called 100 times; its run.json's node
+/// names slot 0, so that `--instructions` takes its counts from callgrind.
+fn counted_program(work: u64) -> String {
+    format!(
+        r##"use std::hint::black_box;
+use std::time::{{SystemTime, UNIX_EPOCH}};
+
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn perf_slot_0(turns: u64) -> u64 {{
+    let mut sum = 0u64;
+    for i in 0..turns {{
+        sum = sum.wrapping_add(black_box(i));
+    }}
+    sum
+}}
+
+fn main() {{
+    for _ in 0..100 {{
+        black_box(perf_slot_0(black_box({work})));
+    }}
+    let dir = std::path::PathBuf::from(std::env::var_os("PERF_DIR").expect("PERF_DIR"));
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let id = format!("{{nanos}}-{{}}", std::process::id());
+    let run = format!(r#"{{{{
+  "schema": "perf-run/1", "id": "{{id}}", "name": "abdemo",
+  "env": {{{{"git_commit": null, "host": "ci", "os": "Linux", "arch": "x86_64", "cpu": null,
+           "cores": 2, "started_at": "2026-11-01T00:00:00.000Z", "pid": 1,
+           "debug_build": false, "perf_version": "0.1.0"}}}},
+  "duration_ns": 2000000, "alloc_tracking": false,
+  "threads": [{{{{"index": 0, "name": "main", "calls": 100}}}}],
+  "functions": [{{{{"name": "app::work", "file": "src/main.rs", "line": 1, "calls": 100,
+    "total_ns": 1000000, "self_ns": 1000000, "mean_ns": 10000, "p50_ns": 10000,
+    "p95_ns": 10000, "p99_ns": 10000, "max_ns": 10000, "cpu_ns": null,
+    "self_allocs": 0, "total_allocs": 0, "self_alloc_bytes": 0, "total_alloc_bytes": 0}}}}],
+  "call_tree": [{{{{"id": 0, "parent": null, "function": "app::work", "calls": 100,
+    "total_ns": 1000000, "self_ns": 1000000, "total_allocs": 0, "self_allocs": 0,
+    "total_alloc_bytes": 0, "self_alloc_bytes": 0, "slots": [0]}}}}],
+  "trace": {{{{"events": 100, "dropped_events": 0}}}}
+}}}}"#);
+    let runs = dir.join("runs");
+    std::fs::create_dir_all(runs.join(&id)).unwrap();
+    std::fs::write(runs.join(&id).join("run.json"), run).unwrap();
+    std::fs::write(runs.join("latest"), format!("{{id}}\n")).unwrap();
+}}
+"##
+    )
+}
+
 /// `git ARGS` in `dir`, with an author and no user configuration.
 fn git(dir: &Path, args: &[&str]) -> String {
     let output = Command::new("git")
@@ -83,6 +134,12 @@ fn git(dir: &Path, args: &[&str]) -> String {
 /// A git repository holding the program with one allocation a call,
 /// committed; returns the project and the commit.
 fn repository() -> (Project, String) {
+    repository_of(&program(1))
+}
+
+/// A git repository holding `source` as its program, committed; returns
+/// the project and the commit.
+fn repository_of(source: &str) -> (Project, String) {
     let project = Project::new();
     let dir = project.path();
     std::fs::create_dir_all(dir.join("src")).unwrap();
@@ -92,7 +149,7 @@ fn repository() -> (Project, String) {
     )
     .unwrap();
     std::fs::write(dir.join(".gitignore"), "/target\n").unwrap();
-    std::fs::write(dir.join("src/main.rs"), program(1)).unwrap();
+    std::fs::write(dir.join("src/main.rs"), source).unwrap();
     git(dir, &["init", "--quiet", "--initial-branch=main"]);
     git(dir, &["add", "."]);
     git(dir, &["commit", "--quiet", "-m", "one allocation a call"]);
@@ -301,4 +358,46 @@ fn instructions_without_valgrind_say_how_to_install_it_before_building() {
     }
     // Nothing was built.
     assert!(!project.path().join("target/perf/ab").exists());
+}
+
+#[test]
+fn instructions_count_both_sides_under_callgrind_and_name_the_function() {
+    if std::env::var_os("PERF_SKIP_VALGRIND_TESTS").is_some_and(|v| v == "1") {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped instructions_count_both_sides_under_callgrind_and_name_the_function: PERF_SKIP_VALGRIND_TESTS=1"
+        );
+        return;
+    }
+    let (project, _) = repository_of(&counted_program(100_000));
+    // 2% more turns of the loop in the working tree.
+    std::fs::write(project.path().join("src/main.rs"), counted_program(102_000)).unwrap();
+    let output = project
+        .perf()
+        .args(["ab", "HEAD", "--instructions", "--bin", "abdemo"])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let comparison: Comparison = serde_json::from_slice(&output.stdout).expect("JSON");
+    let rows: Vec<_> = comparison.rows.iter().filter_map(Row::judged).collect();
+    let instructions = rows
+        .iter()
+        .find(|r| r.function == "app::work" && r.metric == Metric::InstructionsPerCall)
+        .expect("an instructions row");
+    assert_eq!(instructions.verdict, Verdict::Regressed);
+    let change = instructions.change.expect("a change");
+    assert!((0.019..0.021).contains(&change), "{change}");
+    // Times under Valgrind are shown, never gated.
+    assert!(
+        rows.iter()
+            .filter(|r| r.metric == Metric::TimePerCall)
+            .all(|r| !r.gated)
+    );
+    // One run a side, no warm-up: the defaults of an instruction record.
+    let made = records(&project);
+    assert_eq!(made.len(), 2);
+    assert!(made.iter().all(|r| r.instructions && r.runs.len() == 1));
 }
