@@ -26,6 +26,8 @@ pub(super) struct Energy {
     width: usize,
     /// `sums[i·(width+1) + j]`: Σ |z_p − z_q| over i ≤ p < q < j.
     sums: Vec<f64>,
+    /// `reciprocals[k]` = 1/k (0 for k = 0): the scan multiplies.
+    reciprocals: Vec<f64>,
 }
 
 impl Energy {
@@ -36,6 +38,11 @@ impl Energy {
         self.width = w;
         self.sums.clear();
         self.sums.resize(stride * stride, 0.0);
+        if self.reciprocals.len() < stride {
+            self.reciprocals = (0..stride)
+                .map(|k| if k == 0 { 0.0 } else { 1.0 / k as f64 })
+                .collect();
+        }
         // Adding point i in front of the range (i+1..j) adds its distances
         // to the points i+1..j-1: a running sum over j.
         for i in (0..w).rev() {
@@ -52,21 +59,15 @@ impl Energy {
         self.sums[i * (self.width + 1) + j]
     }
 
-    /// Q̂ for X = z[a..τ) and Y = z[τ..κ).
+    /// Q̂ for X = z[a..τ) and Y = z[τ..κ). With one point, X (or Y) has no
+    /// pairs, and its term is 0.
     fn q(&self, a: usize, tau: usize, kappa: usize) -> f64 {
-        let n = (tau - a) as f64;
-        let m = (kappa - tau) as f64;
+        let (n, m) = (tau - a, kappa - tau);
+        let r = &self.reciprocals;
         let xx = self.within(a, tau);
         let yy = self.within(tau, kappa);
         let xy = self.within(a, kappa) - xx - yy;
-        let mut q = 2.0 * xy / (n + m);
-        if n > 1.0 {
-            q -= 2.0 * m * xx / ((n + m) * (n - 1.0));
-        }
-        if m > 1.0 {
-            q -= 2.0 * n * yy / ((n + m) * (m - 1.0));
-        }
-        q
+        2.0 * (xy - m as f64 * xx * r[n - 1] - n as f64 * yy * r[m - 1]) * r[n + m]
     }
 
     /// The best split of the range [a, b) of the window: the (τ, κ) that
