@@ -212,6 +212,20 @@ pub struct Detection {
 /// Finds the change points and creep of one series (oldest first). Values
 /// that are not finite are replaced by the previous finite value (leading
 /// ones by the first).
+///
+/// # Examples
+///
+/// ```
+/// use perf_cli::history::detect::{DetectOptions, Verdict, detect};
+///
+/// let series = [100.0, 101.0, 99.0, 100.0, 100.5, 110.0, 111.0, 109.5, 110.2];
+/// let found = detect(&series, &DetectOptions::default());
+/// let point = found.change_points[0];
+/// assert_eq!(point.index, 5);
+/// assert!((point.before - 100.1).abs() < 1e-9 && (point.after - 110.175).abs() < 1e-9);
+/// assert!(point.change_pct > 10.0 && point.p < 0.01);
+/// assert_eq!(found.verdict, Verdict::Regressed);
+/// ```
 pub fn detect(series: &[f64], options: &DetectOptions) -> Detection {
     Detector::default().detect(series, options)
 }

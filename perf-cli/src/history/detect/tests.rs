@@ -108,6 +108,14 @@ fn the_newest_change_needs_min_segment_points() {
     };
     series.pop();
     assert_eq!(indexes(&detect(&series, &two)), [30]);
+    // In noise too: two new points are not called, not even one early.
+    for seed in 0..50 {
+        let mut rng = Rng::new(seed);
+        let mut series = noisy(&mut rng, &step_levels(62, 60, 0.2), 0.01);
+        assert!(found(&series).change_points.is_empty(), "seed {seed}");
+        series.extend(noisy(&mut rng, &[1.2], 0.01));
+        assert_eq!(indexes(&found(&series)), [60], "seed {seed}");
+    }
 }
 
 #[test]
