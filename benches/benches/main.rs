@@ -1,5 +1,6 @@
 //! perf's benchmarks: instrumentation overhead, allocator overhead,
-//! `compare` and flamegraphs at scale. `cargo bench -p perf-benches`.
+//! `compare`, flamegraphs and history change points at scale.
+//! `cargo bench -p perf-benches`.
 
 mod benchmarks;
 
@@ -7,5 +8,6 @@ criterion::criterion_main!(
     benchmarks::overhead::benches,
     benchmarks::alloc::benches,
     benchmarks::compare::benches,
-    benchmarks::flamegraph::benches
+    benchmarks::flamegraph::benches,
+    benchmarks::history::benches
 );

@@ -11,7 +11,9 @@
 //! - [`load_record_file`] reads a record, baseline or `run.json` as a record;
 //! - [`compare()`] judges one record against another by a [`Gate`];
 //! - [`render()`] shows the verdict as a table, Markdown, JSON or HTML;
-//! - [`Cli`] is the command line, for checking that a command parses.
+//! - [`Cli`] is the command line, for checking that a command parses;
+//! - [`history::detect`] finds the change points and creep of a series of
+//!   measurements over commits.
 //!
 //! The files themselves (records, comparisons, layout) are `perf_format`'s.
 #![warn(missing_docs, unreachable_pub)]
@@ -27,6 +29,7 @@ mod config;
 mod criterion;
 mod error;
 mod flamegraph;
+pub mod history;
 mod interrupt;
 mod merge;
 mod record;

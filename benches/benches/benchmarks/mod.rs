@@ -7,6 +7,7 @@ use criterion::Criterion;
 pub(crate) mod alloc;
 pub(crate) mod compare;
 pub(crate) mod flamegraph;
+pub(crate) mod history;
 pub(crate) mod overhead;
 
 /// Criterion with a short warm-up and `seconds` of measurement per bench.
