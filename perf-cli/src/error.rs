@@ -143,11 +143,47 @@ pub enum Error {
         /// What differs, separated by `; `.
         differences: String,
     },
-    /// `cargo perf ab` outside a git repository.
-    #[error("{dir} is not in a git repository: `cargo perf ab` builds git revisions")]
+    /// `cargo perf ab` or the history outside a git repository.
+    #[error("{dir} is not in a git repository: {purpose}")]
     NotGitRepository {
         /// The directory it ran in.
         dir: PathBuf,
+        /// Why a repository is needed, such as `` `cargo perf ab` builds
+        /// git revisions ``.
+        purpose: &'static str,
+    },
+    /// No `git` to run.
+    #[error(
+        "git not found on PATH: `cargo perf ab` and `cargo perf history` run the `git` command; install git (Debian/Ubuntu: `apt-get install git`, Fedora: `dnf install git`, macOS: `xcode-select --install`)"
+    )]
+    NoGit,
+    /// A line of a history note (`refs/notes/perf`) that is not a
+    /// `perf-history/1` entry.
+    #[error(
+        "the perf history note of {object} is corrupt at line {line}: {problem} (`git notes --ref perf edit {id}` repairs it, `git notes --ref perf remove {id}` drops it)"
+    )]
+    CorruptNote {
+        /// What the note belongs to, as shown: `commit <id>` or `import "<name>"`.
+        object: String,
+        /// The full id of the object the note is attached to.
+        id: String,
+        /// The line within the note, from 1.
+        line: usize,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The remote kept refusing the history's notes; the local notes hold
+    /// every entry still.
+    #[error(
+        "`git push {remote} refs/notes/perf` was rejected {attempts} times, the last: {problem}; the local history is intact (run `cargo perf history push` again)"
+    )]
+    PushRejected {
+        /// The remote pushed to.
+        remote: String,
+        /// How many pushes were tried.
+        attempts: usize,
+        /// What the remote said the last time.
+        problem: String,
     },
     /// A git revision that names no commit.
     #[error("unknown git revision {revision:?} in {repository}: {problem}")]

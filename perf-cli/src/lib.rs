@@ -29,6 +29,7 @@ mod config;
 mod criterion;
 mod error;
 mod flamegraph;
+mod git;
 pub mod history;
 mod interrupt;
 mod merge;

@@ -31,7 +31,6 @@
 //!   (staged, published whole, nothing kept when a run fails or Ctrl-C
 //!   stops it); `records/latest` then names HEAD's.
 
-mod git;
 pub(crate) mod order;
 
 use std::path::{Path, PathBuf};
@@ -41,12 +40,12 @@ use perf_format::files;
 use perf_format::layout::{self, Layout};
 use perf_format::schema::env::short_commit;
 
+use crate::git::{Found, Repo};
 use crate::interrupt::Watch;
 use crate::record::{
     self, Build, CargoTarget, Program, Progress, Recorded, Runner, seconds, shell_words,
 };
 use crate::{Error, valgrind};
-use git::{Found, Repo};
 use order::Side;
 
 /// What `cargo perf ab` builds and runs.
@@ -141,7 +140,7 @@ pub(crate) fn ab(layout: &Layout, options: &AbOptions) -> Result<Ab, Error> {
         false => None,
     };
     let cwd = std::env::current_dir().map_err(|e| perf_format::Error::read(".", e))?;
-    let repo = Repo::discover(&cwd)?;
+    let repo = Repo::discover(&cwd, "`cargo perf ab` builds git revisions")?;
     let base = Checkout {
         side: Side::Base,
         revision: Some(options.base.clone()),

@@ -1,10 +1,13 @@
 //! Git through the `git` command rather than a library: nothing to build
 //! (libgit2 and its C toolchain), and it behaves as the user's own git
 //! does — their configuration, credentials, alternates, partial clones and
-//! worktree support included.
+//! worktree support included. `cargo perf ab` builds revisions in worktrees
+//! through it; the history keeps its notes through it
+//! (`crate::history::store`).
 
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use crate::Error;
 use crate::interrupt::Watch;
@@ -30,16 +33,18 @@ pub(crate) enum Found {
 }
 
 impl Repo {
-    /// The repository holding `dir`.
-    pub(crate) fn discover(dir: &Path) -> Result<Repo, Error> {
+    /// The repository holding `dir`; `purpose` says why one is needed
+    /// when there is none (`` `cargo perf ab` builds git revisions ``).
+    pub(crate) fn discover(dir: &Path, purpose: &'static str) -> Result<Repo, Error> {
         let mut command = git(dir);
         command.args(["rev-parse", "--show-toplevel", "--show-prefix"]);
-        let output = command.output().map_err(Error::spawn("git rev-parse"))?;
+        let output = output(&mut command, "git rev-parse", None)?;
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
             if stderr.contains("not a git repository") {
                 return Err(Error::NotGitRepository {
                     dir: dir.to_owned(),
+                    purpose,
                 });
             }
             return Err(failed("git rev-parse --show-toplevel", &stderr));
@@ -52,6 +57,7 @@ impl Repo {
             // A bare repository, or inside `.git`.
             return Err(Error::NotGitRepository {
                 dir: dir.to_owned(),
+                purpose,
             });
         }
         Ok(Repo { top, prefix })
@@ -76,11 +82,11 @@ impl Repo {
                 "a revision names a commit, branch or tag".to_owned(),
             ));
         }
-        let output = git(&self.top)
+        let mut command = git(&self.top);
+        command
             .args(["rev-parse", "--verify", "--quiet"])
-            .arg(format!("{revision}^{{commit}}"))
-            .output()
-            .map_err(Error::spawn("git rev-parse"))?;
+            .arg(format!("{revision}^{{commit}}"));
+        let output = output(&mut command, "git rev-parse", None)?;
         let commit = String::from_utf8_lossy(&output.stdout).trim().to_owned();
         if !output.status.success() || commit.is_empty() {
             return Err(unknown(
@@ -174,7 +180,7 @@ impl Repo {
 }
 
 /// `git` in `dir`, reading nothing and prompting for nothing.
-fn git(dir: &Path) -> Command {
+pub(crate) fn git(dir: &Path) -> Command {
     let mut command = Command::new("git");
     command
         .arg("-C")
@@ -188,13 +194,13 @@ fn git(dir: &Path) -> Command {
 
 /// Runs `git ARGS` in `dir` (under `watch` when given, for the slow ones);
 /// its stdout.
-fn run(dir: &Path, args: &[&str], watch: Option<&Watch>) -> Result<String, Error> {
+pub(crate) fn run(dir: &Path, args: &[&str], watch: Option<&Watch>) -> Result<String, Error> {
     let shown = format!("git {}", args.join(" "));
     let mut command = git(dir);
     command.args(args);
     let output = match watch {
-        Some(watch) => watch.output(&mut command, Error::spawn(&shown))?,
-        None => command.output().map_err(Error::spawn(&shown))?,
+        Some(watch) => watch.output(&mut command, spawn_error(&shown))?,
+        None => output(&mut command, &shown, None)?,
     };
     if !output.status.success() {
         return Err(failed(&shown, &String::from_utf8_lossy(&output.stderr)));
@@ -202,8 +208,52 @@ fn run(dir: &Path, args: &[&str], watch: Option<&Watch>) -> Result<String, Error
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
+/// Runs `command` (a [`git`] command line, shown as `shown`) to its end,
+/// feeding it `input` when given — from a thread of its own, so that a
+/// command that writes while it reads (`git cat-file --batch`) cannot stall
+/// on a full pipe. Its status is the caller's to judge.
+pub(crate) fn output(
+    command: &mut Command,
+    shown: &str,
+    input: Option<&[u8]>,
+) -> Result<Output, Error> {
+    let Some(input) = input else {
+        return command.output().map_err(spawn_error(shown));
+    };
+    command.stdin(Stdio::piped());
+    let mut child = command.spawn().map_err(spawn_error(shown))?;
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    std::thread::scope(|scope| {
+        // A command that ends early closes its end: its status says why,
+        // so a broken pipe here is not the error to report.
+        let feeder = scope.spawn(move || stdin.write_all(input));
+        let output = child.wait_with_output().map_err(spawn_error(shown))?;
+        match feeder.join().expect("writing to a pipe does not panic") {
+            Err(e) if e.kind() != io::ErrorKind::BrokenPipe && output.status.success() => {
+                Err(Error::Spawn {
+                    command: shown.to_owned(),
+                    source: e,
+                })
+            }
+            _ => Ok(output),
+        }
+    })
+}
+
+/// The error for a git command line `shown` that could not be started:
+/// [`Error::NoGit`] when there is no `git` to start.
+pub(crate) fn spawn_error(shown: &str) -> impl FnOnce(io::Error) -> Error + '_ {
+    move |source| {
+        if source.kind() == io::ErrorKind::NotFound {
+            Error::NoGit
+        } else {
+            Error::spawn(shown)(source)
+        }
+    }
+}
+
 /// A failed git command, with git's complaint on one line.
-fn failed(command: &str, stderr: &str) -> Error {
+pub(crate) fn failed(command: &str, stderr: &str) -> Error {
     let problem = stderr
         .lines()
         .map(str::trim)
@@ -217,5 +267,38 @@ fn failed(command: &str, stderr: &str) -> Error {
         } else {
             problem
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_git_is_named() {
+        let missing = spawn_error("git notes list")(io::Error::from(io::ErrorKind::NotFound));
+        assert!(matches!(missing, Error::NoGit), "{missing}");
+        assert!(missing.to_string().starts_with("git not found on PATH"));
+        let denied =
+            spawn_error("git notes list")(io::Error::from(io::ErrorKind::PermissionDenied));
+        assert_eq!(
+            denied.to_string(),
+            "cannot run `git notes list`: permission denied"
+        );
+    }
+
+    #[test]
+    fn input_reaches_a_command_that_writes_while_it_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        // More than a pipe holds each way: a feeder on this thread would stall.
+        let text = "a line of text\n".repeat(20_000);
+        let mut command = Command::new("cat");
+        command
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let out = output(&mut command, "cat", Some(text.as_bytes())).unwrap();
+        assert!(out.status.success());
+        assert_eq!(out.stdout, text.as_bytes());
     }
 }
