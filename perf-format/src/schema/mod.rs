@@ -11,5 +11,6 @@
 
 pub mod compare;
 pub mod env;
+pub mod history;
 pub mod record;
 pub mod run;

@@ -1,0 +1,297 @@
+//! `perf-history/1`: one entry of the history that `cargo perf history`
+//! keeps in git — a record boiled down to one figure per function and
+//! metric, filed under the commit it measured.
+//!
+//! An entry is written as one line of JSON ([`Entry::to_line`]), and a
+//! commit's note is the lines of its entries, sorted and each kept once: so
+//! that git's `cat_sort_uniq` notes merge (concatenate, sort, drop repeated
+//! lines) joins two writers' notes without losing or doubling an entry.
+//! A line therefore never holds a line break (JSON escapes those in
+//! strings), and the same entry always prints as the same line (fields in
+//! declaration order, maps sorted).
+//!
+//! ```text
+//! {"schema":"perf-history/1","id":"20261130-101500-1f2e","name":"checkout","commit":"5a37…","recorded_at":"2026-11-30T10:15:00Z","host":"ci-7","instructions":false,"functions":{"app::parse":{"calls":1000.0,"p50_ns":1180.0,"time_per_call_ns":1234.57,…}}}
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::de::IntoDeserializer as _;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::record::{Metric, Record};
+
+/// The schema tag of a history entry.
+pub const HISTORY_SCHEMA: &str = "perf-history/1";
+
+/// The significant digits an entry keeps of each figure: a relative error
+/// below 5 × 10⁻⁷, far under any noise a run has (and under the 1% that
+/// instruction counts are gated at), for a note a third shorter than with
+/// every digit of an `f64`, whose trailing digits are noise and do not
+/// compress.
+pub const SIGNIFICANT_DIGITS: usize = 6;
+
+/// One record in the history: per function, the median over the record's
+/// runs of each metric it has.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Entry {
+    /// Always [`HISTORY_SCHEMA`].
+    pub schema: String,
+    /// The id of the record it was made from; for an imported row, an id of
+    /// the import's making.
+    pub id: String,
+    /// What was recorded (the record's name: session, example or benchmark
+    /// suite), or the name of the import. Series of different names are
+    /// different programs, not to be mixed.
+    pub name: String,
+    /// The commit measured: the full id of a commit of the repository, or
+    /// for an imported row, the commit as its file names it.
+    pub commit: String,
+    /// When the record was made (an imported row: its time), as written.
+    pub recorded_at: String,
+    /// The machine the record was made on (empty for imports).
+    #[serde(default)]
+    pub host: String,
+    /// Whether it is an instruction record: times slowed by Valgrind,
+    /// instruction and estimated-cycle metrics.
+    #[serde(default)]
+    pub instructions: bool,
+    /// For an imported row, its position in the imported file (from 0):
+    /// the order of an imported series, which the sorted lines of a note do
+    /// not keep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
+    /// Per function, the figure of each metric, to [`SIGNIFICANT_DIGITS`].
+    /// Metrics this version does not know (written by a later one) are
+    /// skipped when read, as unknown fields are.
+    #[serde(deserialize_with = "known_metrics")]
+    pub functions: BTreeMap<String, BTreeMap<Metric, f64>>,
+}
+
+/// Why a line is not a `perf-history/1` entry.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadEntry(String);
+
+impl Entry {
+    /// An entry `id` of `name` for `commit`, made at `recorded_at`, with no
+    /// functions yet.
+    pub fn new(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        commit: impl Into<String>,
+        recorded_at: impl Into<String>,
+    ) -> Entry {
+        Entry {
+            schema: HISTORY_SCHEMA.to_owned(),
+            id: id.into(),
+            name: name.into(),
+            commit: commit.into(),
+            recorded_at: recorded_at.into(),
+            ..Entry::default()
+        }
+    }
+
+    /// The entry of `record`: per function, the median over its runs (or
+    /// criterion samples) of each metric it has, to [`SIGNIFICANT_DIGITS`];
+    /// its commit is the record's (empty when unknown), its time the
+    /// record's making.
+    pub fn from_record(record: &Record) -> Entry {
+        let mut entry = Entry::new(
+            &record.id,
+            &record.name,
+            record.env.git_commit.clone().unwrap_or_default(),
+            &record.created_at,
+        );
+        entry.host = record.env.host.clone();
+        entry.instructions = record.instructions;
+        for function in &record.functions {
+            let figures: BTreeMap<Metric, f64> = function
+                .samples
+                .iter()
+                .filter(|(_, samples)| !samples.is_empty())
+                .map(|(&metric, samples)| (metric, significant(median(samples))))
+                .collect();
+            if !figures.is_empty() {
+                entry.functions.insert(function.name.clone(), figures);
+            }
+        }
+        entry
+    }
+
+    /// The entry as one line of JSON, without its line break.
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).expect("strings, booleans and numbers serialise")
+    }
+
+    /// The entry on `line`: JSON of schema [`HISTORY_SCHEMA`] with a
+    /// commit, every figure finite and not negative.
+    pub fn from_line(line: &str) -> Result<Entry, BadEntry> {
+        #[derive(Deserialize)]
+        struct SchemaOnly {
+            schema: Option<serde_json::Value>,
+        }
+        let bad = |problem: String| Err(BadEntry(problem));
+        let tag: SchemaOnly = match serde_json::from_str(line) {
+            Ok(tag) => tag,
+            Err(e) => return bad(format!("not JSON ({e})")),
+        };
+        match tag.schema {
+            Some(serde_json::Value::String(s)) if s == HISTORY_SCHEMA => {}
+            Some(other) => {
+                return bad(format!(
+                    "schema {other} is not {HISTORY_SCHEMA:?}, the one this version of perf reads (written by a later perf?)"
+                ));
+            }
+            None => return bad(format!("no \"schema\": not a {HISTORY_SCHEMA} entry")),
+        }
+        let entry: Entry = match serde_json::from_str(line) {
+            Ok(entry) => entry,
+            Err(e) => return bad(format!("not a {HISTORY_SCHEMA} entry ({e})")),
+        };
+        if entry.commit.is_empty() {
+            return bad("the entry names no commit".to_owned());
+        }
+        for (function, figures) in &entry.functions {
+            if let Some((metric, value)) = figures.iter().find(|(_, v)| !v.is_finite() || **v < 0.0)
+            {
+                return bad(format!(
+                    "function {function:?}, {}: {value} is not a finite, non-negative value",
+                    metric.key()
+                ));
+            }
+        }
+        Ok(entry)
+    }
+}
+
+/// The median of `samples` (the mean of the middle two for an even count).
+fn median(samples: &[f64]) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 0 {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    } else {
+        sorted[mid]
+    }
+}
+
+/// `value` to [`SIGNIFICANT_DIGITS`]: the `f64` nearest the rounded
+/// decimal, which JSON then prints with no more digits than that.
+fn significant(value: f64) -> f64 {
+    if !value.is_finite() || value == 0.0 {
+        return value;
+    }
+    let text = format!("{value:.*e}", SIGNIFICANT_DIGITS - 1);
+    text.parse().unwrap_or(value)
+}
+
+/// Per function, the figures of the metrics this version knows; the others
+/// are skipped.
+fn known_metrics<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, BTreeMap<Metric, f64>>, D::Error> {
+    let raw = BTreeMap::<String, BTreeMap<String, f64>>::deserialize(deserializer)?;
+    Ok(raw
+        .into_iter()
+        .map(|(function, figures)| {
+            let known = figures
+                .into_iter()
+                .filter_map(|(key, value)| {
+                    let key: serde::de::value::StringDeserializer<serde_json::Error> =
+                        key.into_deserializer();
+                    Metric::deserialize(key).ok().map(|metric| (metric, value))
+                })
+                .collect();
+            (function, known)
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::env::Environment;
+    use crate::schema::record::{FunctionSamples, Source};
+
+    fn record() -> Record {
+        let mut env = Environment::default();
+        env.git_commit = Some("5a37189f0c1d5a37189f0c1d5a37189f0c1d5a37".to_owned());
+        env.host = "ci-7".to_owned();
+        let mut record = Record::new("r1", "checkout", Source::Perf, "2026-11-30T10:15:00Z", env);
+        let mut parse = FunctionSamples::new("app::parse");
+        parse
+            .samples
+            .insert(Metric::TimePerCall, vec![1300.0, 1234.567891, 1200.0]);
+        parse
+            .samples
+            .insert(Metric::Calls, vec![1000.0, 1000.0, 1000.0, 1000.0]);
+        parse
+            .samples
+            .insert(Metric::AllocsPerCall, vec![2.0, 4.0, 3.0, 1.0]);
+        parse.samples.insert(Metric::P99, vec![]);
+        record.functions.push(parse);
+        record.functions.push(FunctionSamples::new("app::idle"));
+        record
+    }
+
+    #[test]
+    fn an_entry_holds_the_median_of_each_metric_to_six_digits() {
+        let entry = Entry::from_record(&record());
+        assert_eq!(entry.commit, "5a37189f0c1d5a37189f0c1d5a37189f0c1d5a37");
+        assert_eq!((entry.host.as_str(), entry.row), ("ci-7", None));
+        let parse = &entry.functions["app::parse"];
+        assert_eq!(parse[&Metric::TimePerCall], 1234.57);
+        assert_eq!(parse[&Metric::Calls], 1000.0);
+        assert_eq!(parse[&Metric::AllocsPerCall], 2.5);
+        // No samples, no figure; no figures, no function.
+        assert!(!parse.contains_key(&Metric::P99));
+        assert!(!entry.functions.contains_key("app::idle"));
+    }
+
+    #[test]
+    fn a_line_reads_back_as_the_same_entry() {
+        let entry = Entry::from_record(&record());
+        let line = entry.to_line();
+        assert!(!line.contains('\n'));
+        assert!(
+            line.starts_with(
+                r#"{"schema":"perf-history/1","id":"r1","name":"checkout","commit":"5a37"#
+            ),
+            "{line}"
+        );
+        assert!(line.contains(r#""time_per_call_ns":1234.57"#), "{line}");
+        assert_eq!(Entry::from_line(&line).unwrap(), entry);
+        // Imported rows keep their place.
+        let mut row = Entry::new("import-1", "otava", "abc123", "2024-01-01 00:00:00");
+        row.row = Some(7);
+        assert_eq!(Entry::from_line(&row.to_line()).unwrap().row, Some(7));
+    }
+
+    #[test]
+    fn unknown_metrics_are_skipped_and_bad_lines_said_why() {
+        let line = r#"{"schema":"perf-history/1","id":"r","name":"n","commit":"c","recorded_at":"t","functions":{"f":{"calls":3,"watts_per_call":1.5}}}"#;
+        let entry = Entry::from_line(line).unwrap();
+        assert_eq!(entry.functions["f"].len(), 1);
+        assert_eq!(entry.functions["f"][&Metric::Calls], 3.0);
+        let problem = |line: &str| Entry::from_line(line).unwrap_err().to_string();
+        assert!(problem("{\"schema\":").starts_with("not JSON"));
+        assert!(problem(r#"{"id":"r"}"#).starts_with("no \"schema\""));
+        assert!(
+            problem(r#"{"schema":"perf-history/2"}"#)
+                .starts_with("schema \"perf-history/2\" is not \"perf-history/1\"")
+        );
+        assert!(
+            problem(r#"{"schema":"perf-history/1","id":"r"}"#).contains("missing field `name`")
+        );
+        let negative = line.replace("\"calls\":3", "\"calls\":-3");
+        assert_eq!(
+            problem(&negative),
+            "function \"f\", calls: -3 is not a finite, non-negative value"
+        );
+        let no_commit = line.replace("\"commit\":\"c\"", "\"commit\":\"\"");
+        assert_eq!(problem(&no_commit), "the entry names no commit");
+    }
+}
