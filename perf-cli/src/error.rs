@@ -172,6 +172,15 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
     },
+    /// An entry that could not be read back once written (an empty commit,
+    /// a negative figure), refused before it is written.
+    #[error("cannot add to the history of {object}: {problem}")]
+    BadEntry {
+        /// What the entry was for, as shown: `commit <id>` or `import "<name>"`.
+        object: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The remote kept refusing the history's notes; the local notes hold
     /// every entry still.
     #[error(

@@ -63,6 +63,11 @@ impl Repo {
         Ok(Repo { top, prefix })
     }
 
+    /// The top of the working tree.
+    pub(crate) fn top(&self) -> &Path {
+        &self.top
+    }
+
     /// The directory in `worktree` that stands where the current directory
     /// stands in the working tree.
     pub(crate) fn same_place_in(&self, worktree: &Path) -> PathBuf {

@@ -1,3 +1,10 @@
-//! History: the change-point detector over one series per function × metric.
+//! History: every commit remembered, shared through git, and change points
+//! found.
+//!
+//! - [`store`] keeps the entries (`perf-history/1`) in git notes on
+//!   `refs/notes/perf`, and pushes and pulls them without losing any;
+//! - [`detect`] finds the change points and creep of one series per
+//!   function × metric.
 
 pub mod detect;
+pub mod store;
