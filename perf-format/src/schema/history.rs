@@ -26,9 +26,10 @@ pub const HISTORY_SCHEMA: &str = "perf-history/1";
 
 /// The significant digits an entry keeps of each figure: a relative error
 /// below 5 × 10⁻⁷, far under any noise a run has (and under the 1% that
-/// instruction counts are gated at), for a note a third shorter than with
-/// every digit of an `f64`, whose trailing digits are noise and do not
-/// compress.
+/// instruction counts are gated at). The digits of an `f64` beyond these
+/// are noise, which does not compress: a note of 1 000 functions × 10
+/// metrics is 261 KB of JSON and 49 KB as git keeps it (zlib), against
+/// 311 KB and 78 KB with every digit.
 pub const SIGNIFICANT_DIGITS: usize = 6;
 
 /// One record in the history: per function, the median over the record's
@@ -217,9 +218,11 @@ mod tests {
     use crate::schema::record::{FunctionSamples, Source};
 
     fn record() -> Record {
-        let mut env = Environment::default();
-        env.git_commit = Some("5a37189f0c1d5a37189f0c1d5a37189f0c1d5a37".to_owned());
-        env.host = "ci-7".to_owned();
+        let env = Environment {
+            git_commit: Some("5a37189f0c1d5a37189f0c1d5a37189f0c1d5a37".to_owned()),
+            host: "ci-7".to_owned(),
+            ..Environment::default()
+        };
         let mut record = Record::new("r1", "checkout", Source::Perf, "2026-11-30T10:15:00Z", env);
         let mut parse = FunctionSamples::new("app::parse");
         parse
