@@ -648,10 +648,11 @@ fn a_thousand_commits_read_at_once() {
 }
 
 /// The scale of `history detect` (DESIGN §6.6): 1 000 commits × 1 000
-/// functions. About 350 MB of notes: run by hand, in release, with
+/// functions: 261 MB of JSON, 38 MB packed. Read in 1.6 s here (2 cores,
+/// release; `git cat-file` 0.9 s of it). Run by hand, in release, with
 /// `--ignored --nocapture`.
 #[test]
-#[ignore = "about 350 MB of notes: run by hand"]
+#[ignore = "261 MB of notes: run by hand, in release"]
 fn a_thousand_commits_of_a_thousand_functions_read_at_once() {
     hermetic();
     let (dir, _) = repository(0);
