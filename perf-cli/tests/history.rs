@@ -345,7 +345,11 @@ fn trouble_is_named() {
     store.add("HEAD", &entry("r", &[("f", 1.0)])).unwrap();
     let err = store.push("nowhere").unwrap_err().to_string();
     assert!(err.starts_with("`git push --porcelain nowhere"), "{err}");
-    assert!(store.pull("--upload-pack=evil").is_err());
+    let err = store.pull("--upload-pack=evil").unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "`git fetch --upload-pack=evil` failed: \"--upload-pack=evil\" cannot name a remote"
+    );
 }
 
 /// A bare repository `remote.git` in `root` holding `n` commits on main,

@@ -261,7 +261,7 @@ impl Store {
     /// Pushes the history to `remote`, merging what other writers pushed
     /// meanwhile (see the [module](self)).
     pub fn push(&self, remote: &str) -> Result<Pushed, Error> {
-        check_remote(remote)?;
+        check_remote("push", remote)?;
         if self.resolve(NOTES_REF)?.is_none() {
             return Ok(Pushed::Nothing);
         }
@@ -291,7 +291,7 @@ impl Store {
 
     /// Merges the history of `remote` into the local one.
     pub fn pull(&self, remote: &str) -> Result<Pulled, Error> {
-        check_remote(remote)?;
+        check_remote("fetch", remote)?;
         match self.fetch(remote)? {
             Incoming::None => Ok(Pulled::NoHistory),
             Incoming::Same => Ok(Pulled::UpToDate),
@@ -656,11 +656,12 @@ fn backoff(attempt: usize) -> Duration {
     ceiling.mul_f64(0.5 + fraction / 2.0)
 }
 
-/// Refuses a remote name git would take for an option.
-fn check_remote(remote: &str) -> Result<(), Error> {
+/// Refuses a remote name git would take for an option (`what`: `push`,
+/// `fetch`).
+fn check_remote(what: &str, remote: &str) -> Result<(), Error> {
     if remote.is_empty() || remote.starts_with('-') {
         return Err(Error::Git {
-            command: format!("git push {remote}"),
+            command: format!("git {what} {remote}"),
             problem: format!("{remote:?} cannot name a remote"),
         });
     }
