@@ -53,6 +53,98 @@ pub(crate) enum Command {
     /// Write one self-contained HTML page about a record: functions,
     /// interactive flamegraphs, the comparison against a baseline, the machine.
     Report(ReportArgs),
+    /// Keep every commit's figures in git (notes on refs/notes/perf), find
+    /// change points and slow creep in them, and share them through a remote.
+    #[command(subcommand)]
+    History(HistoryCommand),
+}
+
+/// `cargo perf history`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum HistoryCommand {
+    /// Add a record's figures (the median of its runs per function and
+    /// metric) to the history of its commit.
+    Add {
+        /// The record: an id, `latest` or a path.
+        #[arg(default_value = "latest")]
+        record: String,
+        /// The commit to file it under [default: the record's own; a record
+        /// of a dirty working tree needs this].
+        #[arg(long, value_name = "REV")]
+        commit: Option<String>,
+        /// Output root where records are found (default: $PERF_DIR, else target/perf).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// List the commits with figures, oldest first (first-parent order from
+    /// HEAD), and the imported series.
+    List,
+    /// Show one function's series, oldest first.
+    Show {
+        /// The function (or an imported series' name).
+        function: String,
+        /// Only this metric (a key such as `time_per_call_ns`, or a label
+        /// such as `time/call`) [default: every metric it has].
+        #[arg(long, value_name = "METRIC")]
+        metric: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = HistoryFormat::Table)]
+        format: HistoryFormat,
+    },
+    /// Find the level shifts (E-divisive means with a t-test, as Apache
+    /// Otava) and slow creep in every function × metric series; exit 1 when
+    /// a series' newest change, or its creep, is a regression beyond the
+    /// threshold.
+    Detect {
+        /// Only this metric [default: time/call, allocs/call, bytes/call and,
+        /// in instruction records, instr/call and est. cycles/call; every
+        /// column of an import].
+        #[arg(long, value_name = "METRIC")]
+        metric: Option<String>,
+        /// A change this large (worse) fails [default: 5%].
+        #[arg(long, value_name = "PERCENT", value_parser = units::parse_percent, default_value = "5%")]
+        threshold: f64,
+        /// The significance level of each change point's test.
+        #[arg(long, value_name = "ALPHA", value_parser = units::parse_significance, default_value = "0.01")]
+        significance: f64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = HistoryFormat::Table)]
+        format: HistoryFormat,
+    },
+    /// Import another tool's history: an Apache Otava (Hunter) CSV file,
+    /// `time,commit,<one column per series>`, one row per commit, oldest first.
+    Import {
+        /// The CSV file.
+        #[arg(long, value_name = "FILE")]
+        csv: PathBuf,
+        /// The import's name [default: the file's stem].
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Push the history to a remote (fetching and merging what others
+    /// pushed meanwhile; no entry is lost).
+    Push {
+        /// The remote.
+        #[arg(default_value = "origin")]
+        remote: String,
+    },
+    /// Fetch a remote's history and merge it into this repository's.
+    Pull {
+        /// The remote.
+        #[arg(default_value = "origin")]
+        remote: String,
+    },
+}
+
+/// How `history` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum HistoryFormat {
+    /// Aligned columns for a terminal.
+    Table,
+    /// JSON (`perf-detect/1` for `detect`).
+    Json,
+    /// A Markdown table, for a pull request or a job summary.
+    Markdown,
 }
 
 /// `cargo perf record`.
@@ -147,12 +239,16 @@ pub(crate) enum BaselineCommand {
 /// `cargo perf compare`.
 #[derive(Debug, Args)]
 pub(crate) struct CompareArgs {
-    /// The baseline: a name in .perf/baselines/ or a path.
-    #[arg(default_value = "main")]
-    pub(crate) baseline: String,
+    /// The baseline: a name in .perf/baselines/ or a path [default: main].
+    pub(crate) baseline: Option<String>,
     /// The record to judge: an id, `latest` or a path.
     #[arg(long, value_name = "RECORD", default_value = "latest")]
     pub(crate) against: String,
+    /// Judge against the history instead of a baseline
+    /// (`cargo perf history`): the program's commits since its last change
+    /// point, one sample each.
+    #[arg(long, conflicts_with = "baseline")]
+    pub(crate) history: bool,
     /// How the verdict is reached and shown.
     #[command(flatten)]
     pub(crate) verdict: VerdictFlags,
@@ -359,6 +455,10 @@ pub(crate) struct ReportArgs {
     /// Output root where records are found (default: $PERF_DIR, else target/perf).
     #[arg(long, value_name = "DIR")]
     pub(crate) out: Option<PathBuf>,
+    /// Add the history's trend charts (`cargo perf history`): each
+    /// function's series, its change points marked.
+    #[arg(long)]
+    pub(crate) history: bool,
 }
 
 #[cfg(test)]
@@ -414,7 +514,7 @@ mod tests {
             panic!("not compare")
         };
         assert_eq!(args.verdict.gate.threshold, Some(0.03));
-        assert_eq!(args.baseline, "main");
+        assert_eq!(args.baseline, None);
         let err = Cli::try_parse_from(["cargo-perf", "compare", "--threshold", "x"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         let cli =

@@ -45,6 +45,11 @@ pub(crate) fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Check(args) => check_command(args),
         Command::Flamegraph(args) => flamegraph_command(args),
         Command::Report(args) => report_command(args),
+        Command::History(command) => crate::history::command::run(
+            command,
+            &crate::history::command::current_dir()?,
+            &mut |text| print(text),
+        ),
     }
 }
 
@@ -240,12 +245,20 @@ fn baseline_command(command: BaselineCommand) -> Result<Outcome, Error> {
 fn compare_command(args: CompareArgs) -> Result<Outcome, Error> {
     let layout = settings::layout(args.out.as_deref())?;
     let config = Config::load(&layout.config_file())?;
-    let (base, _) = store::load_baseline(&layout, &args.baseline)?;
     let (current, _) = store::load_record(&layout, Some(&args.against))?;
+    let (name, base, notes) = if args.history {
+        let cwd = crate::history::command::current_dir()?;
+        let (base, note) = crate::history::baseline::from_history(&cwd, &current)?;
+        ("history".to_owned(), base, vec![note])
+    } else {
+        let name = args.baseline.unwrap_or_else(|| "main".to_owned());
+        let (base, _) = store::load_baseline(&layout, &name)?;
+        (name, base, Vec::new())
+    };
     let verdict = Verdict {
-        baseline: (&args.baseline, &base),
+        baseline: (&name, &base),
         current: &current,
-        notes: Vec::new(),
+        notes,
         interleaved: false,
     };
     show_verdict(&layout, &config, &args.verdict, verdict)
@@ -456,11 +469,19 @@ fn report_command(args: ReportArgs) -> Result<Outcome, Error> {
                     comparison,
                 },
             });
+    let trends = match args.history {
+        true => Some(crate::history::trend::trends(
+            &crate::history::command::current_dir()?,
+            &record,
+        )?),
+        false => None,
+    };
     let page = report::html(&Report {
         record: &record,
         path: &path,
         baseline,
         not_compared: not_compared.as_deref(),
+        history: trends.as_ref(),
     })?;
     let default = flamegraph::default_dir(&layout, &record, &path).join("report.html");
     if let Some(written) = write_output(args.output, default, page.as_bytes())? {

@@ -194,6 +194,19 @@ pub enum Error {
         /// What the remote said the last time.
         problem: String,
     },
+    /// A history command that cannot do what it was asked, and why.
+    #[error("cargo perf history: {0}")]
+    History(String),
+    /// An Otava CSV file that cannot be imported into the history.
+    #[error("{}{}: {problem}", path.display(), line.map(|l| format!(", line {l}")).unwrap_or_default())]
+    HistoryImport {
+        /// The file.
+        path: PathBuf,
+        /// The line at fault (1 is the header), where there is one.
+        line: Option<u64>,
+        /// What is wrong there.
+        problem: String,
+    },
     /// A git revision that names no commit.
     #[error("unknown git revision {revision:?} in {repository}: {problem}")]
     UnknownRevision {

@@ -29,6 +29,8 @@ pub(crate) struct Report<'a> {
     pub(crate) baseline: Option<Baseline<'a>>,
     /// Why the default baseline was not compared against, if it was not.
     pub(crate) not_compared: Option<&'a str>,
+    /// The history's trend charts (`--history`), if asked for.
+    pub(crate) history: Option<&'a crate::history::trend::Trends>,
 }
 
 /// The comparison part of a report.
@@ -82,6 +84,9 @@ pub(crate) fn html(report: &Report<'_>) -> Result<String, Error> {
              <p class=\"muted\">No baseline: save one with <code>cargo perf baseline save main</code> \
              or pass <code>--baseline NAME</code>.</p></section>\n",
         );
+    }
+    if let Some(trends) = report.history {
+        crate::history::trend::section(&mut page, trends);
     }
     environment(&mut page, record);
     let _ = write!(

@@ -6,5 +6,11 @@
 //! - [`detect`] finds the change points and creep of one series per
 //!   function × metric.
 
+pub(crate) mod baseline;
+pub(crate) mod chart;
+pub(crate) mod command;
 pub mod detect;
+pub(crate) mod import;
+pub(crate) mod series;
 pub mod store;
+pub(crate) mod trend;

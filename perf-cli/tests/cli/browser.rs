@@ -341,3 +341,51 @@ fn the_report_in_a_real_browser() {
     );
     assert!(!seen.contains("error="), "{seen}");
 }
+
+/// The history section of a report, as a browser shows it: every chart is
+/// in the DOM with its links, and the charts draw their series (the line's
+/// blue) and the change point's marker (red).
+pub fn shows_history(project: &crate::util::Project, page: &str) {
+    let Some(program) = chromium() else { return };
+    let browser = Browser::new(program);
+    let path = project.path().join("history.html");
+    std::fs::write(&path, page).unwrap();
+    let url = file_url(&path);
+    let dom = browser.run(&["--virtual-time-budget=3000", "--dump-dom"], &url);
+    let charts = page.matches("<figure class=\"trend\"").count();
+    assert_eq!(dom.matches("<figure class=\"trend\"").count(), charts);
+    assert!(dom.matches("<a href=\"#commit-").count() >= 16 * charts);
+
+    let shot = project.path().join("history.png");
+    browser.run(
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1280,9000",
+            "--virtual-time-budget=3000",
+        ],
+        &url,
+    );
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    let channels = frame.color_type.samples();
+    let (mut blue, mut red) = (0usize, 0usize);
+    for pixel in pixels[..frame.buffer_size()].chunks(channels) {
+        let (r, g, b) = (
+            i32::from(pixel[0]),
+            i32::from(pixel[1]),
+            i32::from(pixel[2]),
+        );
+        // The series' #2b6cb0 and the regression marker's #c0392b, give or
+        // take antialiasing.
+        if (r - 0x2b).abs() < 24 && (g - 0x6c).abs() < 24 && (b - 0xb0).abs() < 24 {
+            blue += 1;
+        }
+        if (r - 0xc0).abs() < 24 && (g - 0x39).abs() < 24 && (b - 0x2b).abs() < 24 {
+            red += 1;
+        }
+    }
+    assert!(blue > 2_000, "{blue} pixels of the series' blue");
+    assert!(red > 50, "{red} pixels of the change point's red");
+}

@@ -9,6 +9,7 @@ mod compare;
 mod criterion;
 mod flamegraph;
 mod guard;
+mod history;
 mod readme;
 mod record;
 mod report;

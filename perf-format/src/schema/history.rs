@@ -69,6 +69,10 @@ pub struct Entry {
     /// skipped when read, as unknown fields are.
     #[serde(deserialize_with = "known_metrics")]
     pub functions: BTreeMap<String, BTreeMap<Metric, f64>>,
+    /// For an imported row, its value in each of the file's series (by the
+    /// column's header); figures of another tool, not perf's metrics.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub series: BTreeMap<String, f64>,
 }
 
 /// Why a line is not a `perf-history/1` entry.
@@ -156,6 +160,9 @@ impl Entry {
         };
         if entry.commit.is_empty() {
             return bad("the entry names no commit".to_owned());
+        }
+        if let Some((series, value)) = entry.series.iter().find(|(_, v)| !v.is_finite()) {
+            return bad(format!("series {series:?}: {value} is not a finite value"));
         }
         for (function, figures) in &entry.functions {
             if let Some((metric, value)) = figures.iter().find(|(_, v)| !v.is_finite() || **v < 0.0)

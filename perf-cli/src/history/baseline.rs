@@ -1,0 +1,126 @@
+//! `cargo perf compare --history`: a baseline made of the history instead
+//! of one saved record — every commit since the last change point, so the
+//! gate has many samples instead of one record's runs.
+
+use std::path::Path;
+
+use perf_format::schema::env::short_commit;
+use perf_format::schema::history::Entry;
+use perf_format::schema::record::{FunctionSamples, Kind, Record};
+
+use super::detect::{self, DetectOptions};
+use super::series::{self, Metrics, Series};
+use super::store::Store;
+use crate::Error;
+
+/// Commits the baseline takes at most: the newest ones of the stable stretch.
+pub(crate) const MAX_COMMITS: usize = 30;
+
+/// Fewest commits a baseline needs.
+pub(crate) const MIN_COMMITS: usize = 3;
+
+/// A baseline for `current` from the history of the repository holding
+/// `dir`: each function's figures at the commits since the newest change
+/// point of any of the program's series (at most [`MAX_COMMITS`], its own
+/// commit left out), one sample per commit (the median of what it
+/// recorded); and a note saying which commits.
+///
+/// One stretch for every function, not one per series, so that the
+/// baseline's functions are measured at the same commits. Its samples are
+/// commits' medians, where the current record's are runs: the rank test
+/// still compares the levels; the baseline's smaller spread makes it, if
+/// anything, quicker to call a real shift.
+pub(crate) fn from_history(dir: &Path, current: &Record) -> Result<(Record, String), Error> {
+    let store = Store::open(dir)?;
+    let own = current
+        .env
+        .git_commit
+        .as_deref()
+        .map(|c| c.trim_end_matches("-dirty").to_owned());
+    let history: Vec<(String, Vec<Entry>)> = store
+        .history()?
+        .into_iter()
+        .filter(|(commit, _)| Some(commit) != own.as_ref())
+        .map(|(commit, entries)| {
+            let same: Vec<Entry> = entries
+                .into_iter()
+                .filter(|e| e.name == current.name && e.instructions == current.instructions)
+                .collect();
+            (commit, same)
+        })
+        .filter(|(_, entries)| !entries.is_empty())
+        .collect();
+    let all = series::series(&history, &Default::default(), Metrics::All);
+    let gated: Vec<&Series> = all
+        .iter()
+        .filter(|s| {
+            s.known.is_some_and(|m| {
+                series::DETECTED.contains(&m)
+                    && (m.kind() == Kind::Instructions) == current.instructions
+            })
+        })
+        .collect();
+    let values: Vec<Vec<f64>> = gated.iter().map(|s| s.values()).collect();
+    let detections = detect::detect_many(&values, &DetectOptions::default());
+    // The newest change point of any series, as a commit.
+    let newest = gated
+        .iter()
+        .zip(&detections)
+        .filter_map(|(s, d)| {
+            d.change_points
+                .last()
+                .map(|c| s.points[c.index].commit.as_str())
+        })
+        .filter_map(|commit| history.iter().position(|(c, _)| c == commit))
+        .max()
+        .unwrap_or(0);
+    let start = newest.max(history.len().saturating_sub(MAX_COMMITS));
+    let window = &history[start..];
+    if window.len() < MIN_COMMITS {
+        return Err(Error::History(format!(
+            "{} commit{} of {:?} in the history since its last change point; a baseline needs {MIN_COMMITS} (`cargo perf history add` after each commit's record)",
+            window.len(),
+            if window.len() == 1 { "" } else { "s" },
+            current.name
+        )));
+    }
+    let commits: Vec<&str> = window.iter().map(|(c, _)| c.as_str()).collect();
+    let mut baseline = Record::new(
+        format!("history-{}", short_commit(commits[commits.len() - 1])),
+        &current.name,
+        current.source,
+        current.created_at.clone(),
+        current.env.clone(),
+    );
+    baseline.command = current.command.clone();
+    baseline.alloc_tracking = current.alloc_tracking;
+    baseline.instructions = current.instructions;
+    for s in &all {
+        let Some(metric) = s.known else { continue };
+        let samples: Vec<f64> = s
+            .points
+            .iter()
+            .filter(|p| commits.contains(&p.commit.as_str()))
+            .map(|p| p.value)
+            .collect();
+        if samples.is_empty() {
+            continue;
+        }
+        let at = match baseline.functions.iter().position(|f| f.name == s.function) {
+            Some(at) => at,
+            None => {
+                baseline.functions.push(FunctionSamples::new(&s.function));
+                baseline.functions.len() - 1
+            }
+        };
+        baseline.functions[at].samples.insert(metric, samples);
+    }
+    let note = format!(
+        "baseline: the history of {:?}, {} commits since its last change point ({} … {}), one sample per commit (its median); change points by `cargo perf history detect`",
+        current.name,
+        commits.len(),
+        short_commit(commits[0]),
+        short_commit(commits[commits.len() - 1])
+    );
+    Ok((baseline, note))
+}

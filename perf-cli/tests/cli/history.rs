@@ -1,0 +1,321 @@
+//! `cargo perf history` in a real git repository: records of twelve
+//! commits filed, a planted +12% found at its commit and failing `detect`,
+//! the history as `compare`'s baseline, its charts in the report, an
+//! imported Otava file, and trouble in one line.
+
+use std::path::Path;
+use std::process::Command;
+
+use perf_format::schema::record::Record;
+use predicates::str::contains;
+
+use crate::util::{Project, record, service, trouble, with};
+
+/// `git ARGS` in `dir`, with an author and no user configuration.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "perf")
+        .env("GIT_AUTHOR_EMAIL", "perf@example.invalid")
+        .env("GIT_COMMITTER_NAME", "perf")
+        .env("GIT_COMMITTER_EMAIL", "perf@example.invalid")
+        .output()
+        .expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+/// Where the planted regression starts.
+const STEP: usize = 8;
+
+/// A record of `service()` at `commit` (5 runs), `svc::price` 12% slower
+/// from commit [`STEP`] on.
+fn record_at(i: usize, commit: &str, slower: f64) -> Record {
+    let funcs = with(&service(), "svc::price", |f| f.self_ns *= slower);
+    let mut record = record(&format!("r{i:02}"), &funcs, 5, 100 + i as u64);
+    record.name = "svc".to_owned();
+    record.env.git_commit = Some(commit.to_owned());
+    record
+}
+
+/// Commits in the history.
+const COMMITS: usize = 16;
+
+/// A repository of [`COMMITS`] commits, each with its record filed in the history.
+fn history_project() -> (Project, Vec<String>) {
+    let project = Project::new();
+    let dir = project.path();
+    git(dir, &["init", "--quiet", "--initial-branch=main"]);
+    let mut commits = Vec::new();
+    for i in 0..COMMITS {
+        git(
+            dir,
+            &[
+                "commit",
+                "--quiet",
+                "--allow-empty",
+                "-m",
+                &format!("change {i}"),
+            ],
+        );
+        let commit = git(dir, &["rev-parse", "HEAD"]);
+        let slower = if i >= STEP { 1.12 } else { 1.0 };
+        let path = project.write_record(&record_at(i, &commit, slower));
+        project
+            .perf()
+            .args(["history", "add", path.to_str().unwrap()])
+            .assert()
+            .code(0)
+            .stdout(contains(format!("to the history of {}", &commit[..12])));
+        commits.push(commit);
+    }
+    (project, commits)
+}
+
+#[test]
+fn a_planted_step_is_found_at_its_commit_and_fails_detect() {
+    let (project, commits) = history_project();
+    project
+        .perf()
+        .args(["history", "list"])
+        .assert()
+        .code(0)
+        .stdout(contains(format!("{COMMITS} commits with figures")));
+
+    let output = project
+        .perf()
+        .args([
+            "history",
+            "detect",
+            "--metric",
+            "time/call",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["schema"], "perf-detect/1");
+    let series = json["series"].as_array().unwrap();
+    assert_eq!(series.len(), 5, "one series per function");
+    for s in series {
+        let changes = s["change_points"].as_array().unwrap();
+        if s["function"] == "svc::price" {
+            assert_eq!(changes.len(), 1, "{s}");
+            assert_eq!(changes[0]["index"], STEP);
+            assert_eq!(changes[0]["commit"], commits[STEP].as_str());
+            let change = changes[0]["change_pct"].as_f64().unwrap();
+            assert!((8.0..16.0).contains(&change), "{change}");
+            assert_eq!(s["verdict"], "regressed");
+        } else {
+            // The handle's total includes price: it moves too, less.
+            if s["function"] != "svc::handle" {
+                assert!(changes.is_empty(), "{s}");
+            }
+        }
+    }
+    // The table names it; the threshold above the step passes.
+    project
+        .perf()
+        .args(["history", "detect", "--metric", "time/call"])
+        .assert()
+        .code(1)
+        .stdout(contains("svc::price"))
+        .stdout(contains(&commits[STEP][..12]))
+        .stdout(contains("FAILED"));
+    project
+        .perf()
+        .args([
+            "history",
+            "detect",
+            "--metric",
+            "time/call",
+            "--threshold",
+            "30%",
+        ])
+        .assert()
+        .code(0);
+
+    // One function's series, oldest first.
+    let shown = project
+        .perf()
+        .args([
+            "history",
+            "show",
+            "svc::price",
+            "--metric",
+            "time_per_call_ns",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let points = shown[0]["points"].as_array().unwrap();
+    assert_eq!(points.len(), COMMITS);
+    assert_eq!(points[0]["commit"], commits[0].as_str());
+}
+
+#[test]
+fn the_history_since_the_last_change_is_a_baseline() {
+    let (project, commits) = history_project();
+    git(
+        project.path(),
+        &["commit", "--quiet", "--allow-empty", "-m", "next"],
+    );
+    let head = git(project.path(), &["rev-parse", "HEAD"]);
+    // At the new level: unchanged against the commits since the step.
+    project.write_record(&record_at(COMMITS, &head, 1.12));
+    project
+        .perf()
+        .args(["compare", "--history"])
+        .assert()
+        .code(0)
+        .stdout(contains(format!(
+            "{} commits since its last change point ({} … {})",
+            COMMITS - STEP,
+            &commits[STEP][..12],
+            &commits[COMMITS - 1][..12]
+        )));
+    // 20% slower still: caught against those commits.
+    project.write_record(&record_at(COMMITS + 1, &head, 1.12 * 1.2));
+    project
+        .perf()
+        .args(["compare", "--history"])
+        .assert()
+        .code(1)
+        .stdout(contains("svc::price"));
+}
+
+#[test]
+fn the_report_draws_each_functions_series_with_its_change_marked() {
+    let (project, commits) = history_project();
+    let output = project
+        .perf()
+        .args(["report", "--history", "-o", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let page = String::from_utf8(output.stdout).unwrap();
+    assert!(page.contains("<section id=\"history\">"));
+    let charts = page.matches("<figure class=\"trend\"").count();
+    assert!(charts >= 5, "{charts} charts");
+    // The regressed series come first (price, and handle whose total holds
+    // price's); every point links to its commit (no web remote here: to
+    // the list of commits on the page).
+    let titles: Vec<&str> = page
+        .match_indices("<figure class=\"trend\" title=\"")
+        .map(|(i, m)| {
+            let rest = &page[i + m.len()..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .collect();
+    assert_eq!(
+        titles[..2],
+        ["svc::handle · time/call", "svc::price · time/call"]
+    );
+    for commit in &commits {
+        assert!(page.contains(&format!("href=\"#commit-{commit}\"")));
+        assert!(page.contains(&format!("<li id=\"commit-{commit}\">")));
+    }
+    crate::browser::shows_history(&project, &page);
+}
+
+#[test]
+fn an_otava_csv_imports_and_its_change_is_found() {
+    let project = Project::new();
+    git(
+        project.path(),
+        &["init", "--quiet", "--initial-branch=main"],
+    );
+    let csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/history/local_sample.csv");
+    project
+        .perf()
+        .args(["history", "import", "--csv", csv.to_str().unwrap()])
+        .assert()
+        .code(0)
+        .stdout(contains("imported 10 rows of 2 series (metric1, metric2)"));
+    let output = project
+        .perf()
+        .args(["history", "detect", "--format", "json"])
+        .output()
+        .unwrap();
+    // metric2 falls by 12.9% at aaa6 (as Otava finds it): better, so exit 0.
+    assert_eq!(output.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let metric2 = json["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["function"] == "metric2")
+        .unwrap();
+    assert_eq!(metric2["change_points"][0]["index"], 6);
+    assert_eq!(metric2["change_points"][0]["commit"], "aaa6");
+}
+
+#[test]
+fn trouble_is_one_line_and_changes_nothing() {
+    let project = Project::new();
+    // Not a git repository.
+    let csv = project.path().join("h.csv");
+    std::fs::write(&csv, "time,commit,a\nt,c1,1\n").unwrap();
+    trouble(&project, &["history", "list"], "is not in a git repository");
+    git(
+        project.path(),
+        &["init", "--quiet", "--initial-branch=main"],
+    );
+    // A bad row, named by its line.
+    std::fs::write(&csv, "time,commit,a\nt,c1,1\nt,c2,fast\n").unwrap();
+    trouble(
+        &project,
+        &["history", "import", "--csv", "h.csv"],
+        "h.csv, line 3: a: \"fast\" is not a number",
+    );
+    // A record of a dirty working tree, or of no commit.
+    git(
+        project.path(),
+        &["commit", "--quiet", "--allow-empty", "-m", "one"],
+    );
+    let head = git(project.path(), &["rev-parse", "HEAD"]);
+    let mut dirty = record_at(0, &format!("{head}-dirty"), 1.0);
+    dirty.env.git_dirty = true;
+    let path = project.write_record(&dirty);
+    trouble(
+        &project,
+        &["history", "add", path.to_str().unwrap()],
+        "uncommitted changes",
+    );
+    // An empty history has nothing to detect.
+    trouble(&project, &["history", "detect"], "the history is empty");
+    // A corrupt note is named by its commit and line.
+    git(
+        project.path(),
+        &["notes", "--ref", "perf", "add", "-m", "not json", &head],
+    );
+    trouble(
+        &project,
+        &["history", "list"],
+        &format!(
+            "the perf history note of commit {} is corrupt at line 1",
+            &head[..12]
+        ),
+    );
+}
