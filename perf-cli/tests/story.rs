@@ -188,7 +188,13 @@ fn the_workflow_runs_commands_cargo_perf_accepts_on_an_example_that_exists() {
     }
     let commands = cargo_perf_commands(&steps);
     let verbs: Vec<&str> = commands.iter().map(|c| c[0].as_str()).collect();
-    assert_eq!(verbs, ["ab", "record", "baseline", "ab"], "{commands:?}");
+    assert_eq!(
+        verbs,
+        [
+            "ab", "record", "baseline", "history", "history", "history", "history", "ab"
+        ],
+        "{commands:?}"
+    );
     for command in &commands {
         let argv = ["cargo-perf".to_owned()]
             .into_iter()
