@@ -4,9 +4,10 @@
 
 use std::path::Path;
 
+use perf_format::schema::compare::WHOLE_PROGRAM;
 use perf_format::schema::env::short_commit;
 use perf_format::schema::history::Entry;
-use perf_format::schema::record::{FunctionSamples, Kind, Record};
+use perf_format::schema::record::{FunctionSamples, Kind, Metric, Record, RunSummary};
 
 use super::detect::{self, DetectOptions};
 use super::series::{self, Metrics, Series};
@@ -14,16 +15,17 @@ use super::store::Store;
 use crate::Error;
 
 /// Commits the baseline takes at most: the newest ones of the stable stretch.
-pub(crate) const MAX_COMMITS: usize = 30;
+pub const MAX_COMMITS: usize = 30;
 
 /// Fewest commits a baseline needs.
-pub(crate) const MIN_COMMITS: usize = 3;
+pub const MIN_COMMITS: usize = 3;
 
 /// A baseline for `current` from the history of the repository holding
 /// `dir`: each function's figures at the commits since the newest change
 /// point of any of the program's series (at most [`MAX_COMMITS`], its own
 /// commit left out), one sample per commit (the median of what it
-/// recorded); and a note saying which commits.
+/// recorded), each commit a run of the baseline (its whole-program wall
+/// time the median of its runs'); and a note saying which commits.
 ///
 /// One stretch for every function, not one per series, so that the
 /// baseline's functions are measured at the same commits. Its samples are
@@ -31,14 +33,21 @@ pub(crate) const MIN_COMMITS: usize = 3;
 /// still compares the levels; the baseline's smaller spread makes it, if
 /// anything, quicker to call a real shift.
 pub(crate) fn from_history(dir: &Path, current: &Record) -> Result<(Record, String), Error> {
-    let store = Store::open(dir)?;
+    from_entries(Store::open(dir)?.history()?, current)
+}
+
+/// [`from_history`] over `history` (first-parent order, oldest first, as
+/// the store reads it).
+pub fn from_entries(
+    history: Vec<(String, Vec<Entry>)>,
+    current: &Record,
+) -> Result<(Record, String), Error> {
     let own = current
         .env
         .git_commit
         .as_deref()
         .map(|c| c.trim_end_matches("-dirty").to_owned());
-    let history: Vec<(String, Vec<Entry>)> = store
-        .history()?
+    let history: Vec<(String, Vec<Entry>)> = history
         .into_iter()
         .filter(|(commit, _)| Some(commit) != own.as_ref())
         .map(|(commit, entries)| {
@@ -95,8 +104,25 @@ pub(crate) fn from_history(dir: &Path, current: &Record) -> Result<(Record, Stri
     baseline.command = current.command.clone();
     baseline.alloc_tracking = current.alloc_tracking;
     baseline.instructions = current.instructions;
+    // Each commit stands for a run: the gate's drift correction then takes
+    // out how fast each commit's machine was, as it does run by run.
+    let whole = all
+        .iter()
+        .find(|s| s.function == WHOLE_PROGRAM && s.known == Some(Metric::TimePerRun));
+    baseline.runs = commits
+        .iter()
+        .map(|commit| {
+            let duration = whole
+                .and_then(|s| s.points.iter().find(|p| p.commit == *commit))
+                .map_or(0, |p| p.value as u64);
+            RunSummary::new(*commit, duration, 0)
+        })
+        .collect();
     for s in &all {
         let Some(metric) = s.known else { continue };
+        if s.function == WHOLE_PROGRAM {
+            continue;
+        }
         let samples: Vec<f64> = s
             .points
             .iter()

@@ -319,3 +319,68 @@ fn trouble_is_one_line_and_changes_nothing() {
         ),
     );
 }
+
+/// How much power the history adds to the gate: one function (`svc::price`,
+/// half the program's self time) 5% slower, 10 runs of the current record,
+/// judged against one baseline record of 10 runs and against the history of
+/// 20 commits of 10 runs each; every record on a machine of its own speed
+/// (5% between sessions, 2% between runs). Fresh records every trial.
+/// `cargo test --release -p perf-cli --test cli history::power -- --ignored --nocapture`
+#[test]
+#[ignore = "a measurement: prints rates with their intervals"]
+fn power_of_the_history_as_baseline() {
+    use perf_cli::history::baseline::from_entries;
+    use perf_cli::{Gate, compare};
+    use perf_format::schema::compare::{Row, Verdict as RowVerdict};
+    use perf_format::schema::history::Entry;
+    use perf_format::schema::record::Metric;
+
+    use crate::util::{Noise, record_on};
+
+    const TRIALS: usize = 200;
+    let mut speed = Noise::new(7);
+    let mut session = || (0.05 * speed.normal()).exp();
+    let mut counts = [[0usize; 2]; 2]; // [baseline, history] × [A/A alarms, caught]
+    for trial in 0..TRIALS {
+        let seed = 10_000 + 100 * trial as u64;
+        let base = record_on("base", &service(), 10, seed, session());
+        let history: Vec<(String, Vec<Entry>)> = (0..20)
+            .map(|k| {
+                let record = record_on(&format!("h{k}"), &service(), 10, seed + 1 + k, session());
+                (
+                    format!("{:040x}", seed + k),
+                    vec![Entry::from_record(&record)],
+                )
+            })
+            .collect();
+        for (planted, slower) in [(0usize, 1.0), (1, 1.05)] {
+            let funcs = with(&service(), "svc::price", |f| f.self_ns *= slower);
+            let current = record_on("cur", &funcs, 10, seed + 50 + planted as u64, session());
+            let (from_history, _) = from_entries(history.clone(), &current).unwrap();
+            for (side, baseline) in [(0, &base), (1, &from_history)] {
+                let comparison = compare(
+                    ("b", baseline),
+                    ("c", &current),
+                    &Gate::default(),
+                    Vec::new(),
+                );
+                let hit = if planted == 0 {
+                    comparison.failed
+                } else {
+                    comparison.rows.iter().filter_map(Row::judged).any(|r| {
+                        r.function == "svc::price"
+                            && r.metric == Metric::TimePerCall
+                            && r.verdict == RowVerdict::Regressed
+                    })
+                };
+                counts[side][planted] += usize::from(hit);
+            }
+        }
+    }
+    for (side, name) in [(0, "one baseline record"), (1, "history, 20 commits")] {
+        println!(
+            "{name}: A/A alarms {}/{TRIALS}, price +5% caught {}/{TRIALS}",
+            counts[side][0], counts[side][1]
+        );
+    }
+}

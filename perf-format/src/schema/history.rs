@@ -100,7 +100,9 @@ impl Entry {
     }
 
     /// The entry of `record`: per function, the median over its runs (or
-    /// criterion samples) of each metric it has, to [`SIGNIFICANT_DIGITS`];
+    /// criterion samples) of each metric it has, to [`SIGNIFICANT_DIGITS`],
+    /// and the median wall time of its runs as `(whole program)`'s
+    /// `time_per_run_ns` (not for instruction records, slowed by Valgrind);
     /// its commit is the record's (empty when unknown), its time the
     /// record's making.
     pub fn from_record(record: &Record) -> Entry {
@@ -112,6 +114,15 @@ impl Entry {
         );
         entry.host = record.env.host.clone();
         entry.instructions = record.instructions;
+        // The program's wall time per run, under the name `compare` gives
+        // it: what `compare --history` takes each commit's runs to be.
+        let durations: Vec<f64> = record.runs.iter().map(|r| r.duration_ns as f64).collect();
+        if !durations.is_empty() && !record.instructions {
+            entry.functions.insert(
+                super::compare::WHOLE_PROGRAM.to_owned(),
+                BTreeMap::from([(Metric::TimePerRun, significant(median(&durations)))]),
+            );
+        }
         for function in &record.functions {
             let figures: BTreeMap<Metric, f64> = function
                 .samples
