@@ -6,13 +6,12 @@
 //! per call is what changes between the revisions.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use perf_format::schema::compare::{Comparison, Row, Verdict};
 use perf_format::schema::record::{Metric, Record};
 use predicates::str::contains;
 
-use crate::util::{Project, trouble};
+use crate::util::{Project, git, trouble};
 
 /// A program that writes one run of `app::work` (called 100 times,
 /// `allocs` allocations a call) into `$PERF_DIR`, its commit taken from
@@ -108,27 +107,6 @@ fn main() {{
 }}
 "##
     )
-}
-
-/// `git ARGS` in `dir`, with an author and no user configuration.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "perf")
-        .env("GIT_AUTHOR_EMAIL", "perf@example.invalid")
-        .env("GIT_COMMITTER_NAME", "perf")
-        .env("GIT_COMMITTER_EMAIL", "perf@example.invalid")
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
 /// A git repository holding the program with one allocation a call,

@@ -4,33 +4,11 @@
 //! imported Otava file, and trouble in one line.
 
 use std::path::Path;
-use std::process::Command;
 
 use perf_format::schema::record::Record;
 use predicates::str::contains;
 
-use crate::util::{Project, record, service, trouble, with};
-
-/// `git ARGS` in `dir`, with an author and no user configuration.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "perf")
-        .env("GIT_AUTHOR_EMAIL", "perf@example.invalid")
-        .env("GIT_COMMITTER_NAME", "perf")
-        .env("GIT_COMMITTER_EMAIL", "perf@example.invalid")
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
+use crate::util::{Project, git, record, service, trouble, with};
 
 /// Where the planted regression starts.
 const STEP: usize = 8;

@@ -438,3 +438,24 @@ pub fn with(funcs: &[Func], name: &str, change: impl Fn(&mut Func)) -> Vec<Func>
     change(funcs.iter_mut().find(|f| f.name == name).unwrap());
     funcs
 }
+
+/// `git ARGS` in `dir`, with an author and no user configuration.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let output = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "perf")
+        .env("GIT_AUTHOR_EMAIL", "perf@example.invalid")
+        .env("GIT_COMMITTER_NAME", "perf")
+        .env("GIT_COMMITTER_EMAIL", "perf@example.invalid")
+        .output()
+        .expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
