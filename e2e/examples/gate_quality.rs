@@ -48,9 +48,6 @@
 
 #[path = "gate_quality/anchors.rs"]
 mod anchors;
-#[path = "gate_quality/beta.rs"]
-mod beta;
-
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -1053,7 +1050,7 @@ fn rate(k: usize, n: usize) -> String {
     if n == 0 {
         return "–".to_owned();
     }
-    let (low, high) = beta::clopper_pearson(k, n);
+    let (low, high) = perf_cli::probability::clopper_pearson(k, n);
     format!(
         "{k}/{n} = {:.1}% [{:.1}–{:.1}%]",
         100.0 * k as f64 / n as f64,

@@ -12,6 +12,8 @@
 //! - [`compare()`] judges one record against another by a [`Gate`];
 //! - [`render()`] shows the verdict as a table, Markdown, JSON or HTML;
 //! - [`Cli`] is the command line, for checking that a command parses;
+//! - [`probability`] holds the distributions behind perf's statistics
+//!   (Student's t, Clopper–Pearson intervals);
 //! - [`history::store`] keeps a record's figures per commit in git notes,
 //!   shared through the remote, and reads them back in first-parent order;
 //! - [`history::detect`] finds the change points and creep of a series of
@@ -35,6 +37,7 @@ mod git;
 pub mod history;
 mod interrupt;
 mod merge;
+pub mod probability;
 mod record;
 mod render;
 mod report;

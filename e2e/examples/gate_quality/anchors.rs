@@ -15,8 +15,6 @@
 //! - **Welch** (Bencher's t-test threshold): Welch's two-sample t-test,
 //!   two-sided, at α = 0.05, one row at a time.
 
-use super::beta;
-
 /// Whether benchstat reports HEAD slower: p < 0.05 and HEAD's median above
 /// BASE's.
 pub(crate) fn benchstat_slower(base: &[f64], head: &[f64]) -> bool {
@@ -63,7 +61,7 @@ pub(crate) fn welch_slower(base: &[f64], head: &[f64]) -> bool {
     }
     let t = (mh - mb) / (sb + sh).sqrt();
     let df = (sb + sh).powi(2) / (sb * sb / (nb - 1.0) + sh * sh / (nh - 1.0));
-    beta::t_two_sided(t, df) < 0.05 && mh > mb
+    perf_cli::probability::t_two_sided_p(t, df) < 0.05 && mh > mb
 }
 
 /// The exact two-sided p-value of the Mann–Whitney U test: the chance,

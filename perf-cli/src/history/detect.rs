@@ -65,7 +65,6 @@
 //! cores.
 
 mod energy;
-mod student;
 mod trend;
 
 #[cfg(test)]
@@ -379,7 +378,7 @@ impl Prepared {
         if se == 0.0 {
             return 0.0;
         }
-        student::two_sided_p(diff / se, df)
+        crate::probability::t_two_sided_p(diff / se, df)
     }
 
     /// Tests the split of [a, b) at τ by the significance rule.

@@ -6,8 +6,8 @@
 //! `generous_bounds_hold` checks the same scenarios, fewer series each, on
 //! every test run (the generator is seeded, so it cannot flake).
 
-use super::student::incomplete_beta;
 use super::{ChangePoint, DetectOptions, Detection, detect};
+use crate::probability::clopper_pearson;
 
 /// The seed of the first scenario; scenario k uses `SEED + k`.
 pub(super) const SEED: u64 = 0x5EED_0014;
@@ -197,36 +197,6 @@ fn run(scenario: &Scenario, seed: u64, count: usize, options: &DetectOptions) ->
     outcome
 }
 
-/// The q quantile of Beta(a, b), by bisection.
-fn beta_quantile(q: f64, a: f64, b: f64) -> f64 {
-    let (mut low, mut high) = (0.0, 1.0);
-    for _ in 0..100 {
-        let mid = (low + high) / 2.0;
-        if incomplete_beta(mid, a, b) < q {
-            low = mid;
-        } else {
-            high = mid;
-        }
-    }
-    (low + high) / 2.0
-}
-
-/// The Clopper–Pearson 95% interval of k successes in n trials.
-fn clopper_pearson(k: usize, n: usize) -> (f64, f64) {
-    let (kf, nf) = (k as f64, n as f64);
-    let low = if k == 0 {
-        0.0
-    } else {
-        beta_quantile(0.025, kf, nf - kf + 1.0)
-    };
-    let high = if k == n {
-        1.0
-    } else {
-        beta_quantile(0.975, kf + 1.0, nf - kf)
-    };
-    (low, high)
-}
-
 fn rate(k: usize, n: usize) -> String {
     let (low, high) = clopper_pearson(k, n);
     format!(
@@ -235,15 +205,6 @@ fn rate(k: usize, n: usize) -> String {
         100.0 * low,
         100.0 * high
     )
-}
-
-#[test]
-fn clopper_pearson_matches_known_intervals() {
-    // 0 of 200: [0, 1.83%]; 1 of 200: [0.0127%, 2.75%].
-    let (low, high) = clopper_pearson(0, 200);
-    assert!(low == 0.0 && (high - 0.018_274).abs() < 1e-5, "{high}");
-    let (low, high) = clopper_pearson(1, 200);
-    assert!((low - 0.000_126_6).abs() < 1e-6 && (high - 0.027_534).abs() < 1e-5);
 }
 
 #[test]
