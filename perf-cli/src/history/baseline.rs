@@ -39,8 +39,12 @@ pub(crate) fn from_history(dir: &Path, current: &Record) -> Result<(Record, Stri
     from_entries(Store::open(dir)?.history()?, current)
 }
 
-/// [`from_history`] over `history` (first-parent order, oldest first, as
-/// the store reads it).
+/// A baseline for `current` from `history` (first-parent order, oldest
+/// first, as the store reads it), as `compare --history` makes it: each
+/// function's figures at the commits since the newest change point of any
+/// of the program's series (at most [`MAX_COMMITS`], its own commit left
+/// out), one sample per commit, each commit a run; and a note saying which
+/// commits.
 pub fn from_entries(
     history: Vec<(String, Vec<Entry>)>,
     current: &Record,
