@@ -113,12 +113,19 @@ fn instrument(args: &ProfileArgs, func: &MaybeItemFn, body: &TokenStream) -> Tok
             #krate::__private::in_slot(__perf_guard.slot(), || #ret #body)
         }
     } else {
+        // The body's own statements follow the guard in the function's
+        // block, not a block of theirs: a block in tail position would be
+        // "unnecessary braces" to rustc's lint, and inner attributes
+        // (`#![allow(..)]`) stay the function's.
+        let (inner_attrs, body) = split_inner_attrs(body);
+        let statements = block_contents(&body);
         quote! {
+            #inner_attrs
             let __perf_guard = {
                 #callsite
                 #krate::__private::#enter(&__PERF_CALLSITE)
             };
-            #body
+            #statements
         }
     };
     quote! {
@@ -172,6 +179,14 @@ fn split_inner_attrs(body: &TokenStream) -> (TokenStream, TokenStream) {
     let mut rest = Group::new(block.delimiter(), tokens[split..].iter().cloned().collect());
     rest.set_span(block.span());
     (inner, TokenTree::Group(rest).into())
+}
+
+/// `{ stmts }` → `stmts`: what a block holds, without its braces.
+fn block_contents(body: &TokenStream) -> TokenStream {
+    match body.clone().into_iter().next() {
+        Some(proc_macro2::TokenTree::Group(block)) => block.stream(),
+        _ => body.clone(),
+    }
 }
 
 /// Whether a type has `impl Trait` anywhere in it.
