@@ -5,7 +5,8 @@
 //!
 //! - [`schema`]: typed serde structs of every file and JSON output —
 //!   `perf-run/1`, `perf-record/1`, `perf-baseline/1`, `perf-compare/1`,
-//!   `perf-check/1`, `perf-history/1` — and the compatibility rule they keep to.
+//!   `perf-check/1`, `perf-history/1`, `perf-soak/1` — and the compatibility
+//!   rule they keep to.
 //! - [`layout`]: the output root (one rule), run and record directories,
 //!   ids, file names and the `latest` pointers.
 //! - [`files`]: atomic writes and schema-checked reads that name the file.
