@@ -69,7 +69,7 @@ mod student;
 mod trend;
 
 #[cfg(test)]
-mod evaluation;
+pub(crate) mod evaluation;
 #[cfg(test)]
 mod tests;
 
