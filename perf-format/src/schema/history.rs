@@ -173,7 +173,11 @@ impl Entry {
                 return bad(format!(
                     "function {function:?}, {}: {value} is not a finite{} value",
                     metric.key(),
-                    if metric.signed() { "" } else { ", non-negative" }
+                    if metric.signed() {
+                        ""
+                    } else {
+                        ", non-negative"
+                    }
                 ));
             }
         }

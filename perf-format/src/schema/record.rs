@@ -419,7 +419,11 @@ impl Document for Record {
                     return invalid(format!(
                         "function {name:?}, {key} sample {}: {bad} is not a finite{} value",
                         i + 1,
-                        if metric.signed() { "" } else { ", non-negative" }
+                        if metric.signed() {
+                            ""
+                        } else {
+                            ", non-negative"
+                        }
                     ));
                 }
             }

@@ -106,10 +106,9 @@ pub struct FloorPoint {
     pub live_bytes: u64,
 }
 
-/// The soak's verdict.
+/// The soak's verdict: one of two, for good (a third would be a new schema).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
 pub enum Growth {
     /// No growth shown, or growth shown to stay below the threshold (exit 0).
     #[default]
