@@ -44,42 +44,6 @@ pub struct RunData {
     /// The CPU sampling of the whole process (feature `cpu`), when it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_profile: Option<CpuProfileInfo>,
-    /// The heap over the session: live and peak bytes and their timeline,
-    /// present only when `PerfAlloc` is the global allocator (and counts
-    /// frees).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub heap: Option<HeapInfo>,
-}
-
-/// The heap of a run, as `PerfAlloc` saw it: every allocation, free and
-/// reallocation of the process, whatever thread made it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct HeapInfo {
-    /// Bytes allocated and not yet freed when the session finished.
-    pub live_bytes: u64,
-    /// The most bytes live at once during the session.
-    pub peak_bytes: u64,
-    /// When the peak was first reached, in ns since the session started.
-    pub peak_at_ns: u64,
-    /// Frees during the session.
-    pub frees: u64,
-    /// Reallocations during the session.
-    pub reallocs: u64,
-    /// Live bytes over time: a point at least every 100 ms and at each new
-    /// peak, oldest first.
-    #[serde(default)]
-    pub timeline: Vec<HeapPoint>,
-}
-
-/// One point of the heap timeline.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct HeapPoint {
-    /// Time since the session started.
-    pub t_ns: u64,
-    /// Bytes live at that time.
-    pub live_bytes: u64,
 }
 
 /// What CPU sampling (feature `cpu`) saw of the whole run. Its stacks are
@@ -157,14 +121,6 @@ pub struct FunctionStats {
     pub self_alloc_bytes: u64,
     /// Bytes allocated during its calls, callees included.
     pub total_alloc_bytes: u64,
-    /// Bytes freed by the function's own code (runs whose `heap` is set).
-    #[serde(default)]
-    pub self_freed_bytes: u64,
-    /// Bytes freed during its calls, callees included: what the calls
-    /// allocated and did not free is `total_alloc_bytes − total_freed_bytes`
-    /// (negative when they freed what others allocated).
-    #[serde(default)]
-    pub total_freed_bytes: u64,
     /// CPU samples taken while the function ran (feature `cpu`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_samples: Option<CpuSamples>,
@@ -368,47 +324,6 @@ impl CpuSamples {
                 total as f64 / all as f64
             },
         }
-    }
-}
-
-impl HeapInfo {
-    /// A heap of `live_bytes` at the finish, `peak_bytes` at most (first
-    /// reached at `peak_at_ns`), after `frees` and `reallocs`, with no
-    /// timeline yet.
-    pub fn new(
-        live_bytes: u64,
-        peak_bytes: u64,
-        peak_at_ns: u64,
-        frees: u64,
-        reallocs: u64,
-    ) -> HeapInfo {
-        HeapInfo {
-            live_bytes,
-            peak_bytes,
-            peak_at_ns,
-            frees,
-            reallocs,
-            timeline: Vec::new(),
-        }
-    }
-}
-
-impl HeapPoint {
-    /// `live_bytes` live at `t_ns` since the session started.
-    pub fn new(t_ns: u64, live_bytes: u64) -> HeapPoint {
-        HeapPoint { t_ns, live_bytes }
-    }
-}
-
-impl FunctionStats {
-    /// Bytes per call the calls allocated and did not free by their end
-    /// (callees included), negative when they freed more than they
-    /// allocated: `(total_alloc_bytes − total_freed_bytes) / calls`. `None`
-    /// without calls.
-    pub fn net_bytes_per_call(&self) -> Option<f64> {
-        (self.calls > 0).then(|| {
-            (self.total_alloc_bytes as f64 - self.total_freed_bytes as f64) / self.calls as f64
-        })
     }
 }
 
