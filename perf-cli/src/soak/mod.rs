@@ -283,7 +283,7 @@ fn suspects(run: &RunData) -> Vec<Suspect> {
         .functions
         .iter()
         .filter_map(|f| {
-            let net = f.net_bytes_per_call()?;
+            let net = f.net_bytes_per_call();
             (net > 0.0).then(|| Suspect::new(f.name.clone(), f.calls, net))
         })
         .collect();
