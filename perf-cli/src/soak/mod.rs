@@ -376,14 +376,17 @@ pub(crate) fn render(soaked: &Soaked) -> String {
                     "  no #[profile] function kept bytes past its calls: what grows is allocated outside them"
                 );
             } else {
-                let _ = writeln!(out, "  the functions whose calls kept the most bytes:");
+                let _ = writeln!(
+                    out,
+                    "  the functions whose calls kept the most bytes (allocated in the call, not freed by its end):"
+                );
                 let mut table = Table::new()
                     .indent("  ")
                     .column("function", Align::Left)
                     .fitted(50)
                     .column("net bytes/call", Align::Right)
                     .column("calls", Align::Right)
-                    .column("kept", Align::Right);
+                    .column("net bytes", Align::Right);
                 for suspect in &soak.suspects {
                     table.push([
                         suspect.function.clone(),
