@@ -179,7 +179,7 @@ pub enum Error {
     )]
     NoValgrind,
     /// A signal (Ctrl-C, SIGTERM) stopped the work; what it staged is gone.
-    #[error("interrupted by {signal}: the program was stopped and nothing of the record was kept")]
+    #[error("interrupted by {signal}: the program was stopped and nothing of its run was kept")]
     Interrupted {
         /// The signal's name, such as `SIGINT`.
         signal: String,

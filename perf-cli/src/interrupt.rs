@@ -1,6 +1,6 @@
 //! Ctrl-C, SIGTERM and SIGHUP while `cargo perf` has work to clean up.
 //!
-//! While a [`Watch`] is held (a record being made), a signal is passed on to
+//! While a [`Watch`] is held (a record or a soak being made), a signal is passed on to
 //! the program running, which stops it; the work then ends as
 //! [`Error::Interrupted`], dropping what it staged on the way out, and
 //! `cargo perf` ends by the same signal ([`end_by`]). A second signal kills

@@ -289,6 +289,47 @@ fn a_load_that_fails_stops_the_soak() {
 }
 
 #[test]
+fn an_interrupted_soak_stops_its_program_and_keeps_nothing() {
+    use std::io::{BufRead as _, BufReader};
+    use std::os::unix::process::ExitStatusExt as _;
+
+    let project = Project::new();
+    let run = prepared_run(&project, 30, |_| MIB, true);
+    let mut perf = project
+        .perf_process()
+        .args(["soak", "--duration", "60s", "--warmup", "0s", "--"])
+        .args(program(&run, "soaked"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The program's first line, passed on: it runs.
+    let mut stderr = BufReader::new(perf.stderr.take().unwrap());
+    let mut line = String::new();
+    while line.trim() != "ready" {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no `ready`");
+    }
+    // SAFETY: kill(2) with plain integers.
+    assert_eq!(unsafe { libc::kill(perf.id() as i32, libc::SIGINT) }, 0);
+    let status = perf.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert_eq!(
+        status.signal(),
+        Some(libc::SIGINT),
+        "ends by the signal: {rest}"
+    );
+    assert!(
+        rest.contains(
+            "error: interrupted by SIGINT: the program was stopped and nothing of its run was kept"
+        ),
+        "{rest}"
+    );
+    nothing_kept(&project);
+}
+
+#[test]
 fn bad_settings_are_refused_before_anything_runs() {
     let project = Project::new();
     trouble(
