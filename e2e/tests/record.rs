@@ -48,9 +48,16 @@ fn runs_merge_into_one_sample_per_run_of_each_metric() {
         Metric::P95,
         Metric::AllocsPerCall,
         Metric::BytesPerCall,
+        Metric::NetBytesPerCall,
     ] {
         assert_eq!(price.get(metric).map(<[f64]>::len), Some(3), "{metric}");
     }
+    // Runs of PerfAlloc count frees: each has its peak heap.
+    assert!(
+        record.runs.iter().all(|r| r.peak_heap_bytes > Some(0)),
+        "{:?}",
+        record.runs
+    );
     let parse = record.function("service::parse").unwrap();
     // One Vec per call, the same in every run.
     assert_eq!(

@@ -1,16 +1,20 @@
-//! Budgets: absolute limits per function from `perf.toml`, held against a
-//! record's median over its runs with a margin: a limit is exceeded when
-//! the median's lower confidence bound is above it, so a function whose
-//! runs straddle its limit does not flip between records.
+//! Budgets: absolute limits per function (and the whole program's peak
+//! heap) from `perf.toml`, held against a record's median over its runs
+//! with a margin: a limit is exceeded when the median's lower confidence
+//! bound is above it, so a function whose runs straddle its limit does not
+//! flip between records.
 
 use std::path::Path;
 
-use perf_format::schema::compare::BudgetCheck;
+use perf_format::schema::compare::{BudgetCheck, WHOLE_PROGRAM};
 use perf_format::schema::record::{Metric, Record};
 
 use crate::Error;
 use crate::config::Budget;
 use crate::stats::median;
+
+/// What a limit needs that a record may lack.
+const NEEDS_PERF_ALLOC: &str = " (install perf_core::PerfAlloc as the #[global_allocator])";
 
 /// Checks every budget against `record`, with bounds at confidence
 /// 1 − `significance`. A budget naming a function the record does not
@@ -23,7 +27,41 @@ pub(crate) fn check(
     significance: f64,
 ) -> Result<Vec<BudgetCheck>, Error> {
     let mut checks = Vec::new();
+    let check = |function: &str, metric: Metric, limit: f64, samples: &[f64]| {
+        BudgetCheck::new(
+            function,
+            metric,
+            limit,
+            median(samples),
+            median_lower_bound(samples, 1.0 - significance),
+        )
+    };
     for budget in budgets {
+        if budget.function == WHOLE_PROGRAM {
+            let Some(limit) = budget.peak_heap else {
+                continue;
+            };
+            let peaks: Option<Vec<f64>> = record
+                .runs
+                .iter()
+                .map(|run| run.peak_heap_bytes.map(|bytes| bytes as f64))
+                .collect();
+            match peaks.filter(|peaks| !peaks.is_empty()) {
+                Some(peaks) => {
+                    checks.push(check(WHOLE_PROGRAM, Metric::PeakHeapBytes, limit, &peaks));
+                }
+                None => {
+                    return Err(Error::Config {
+                        path: config_path.to_owned(),
+                        problem: format!(
+                            "budget for the whole program limits peak_heap, which record {} does not measure: its runs did not count frees{NEEDS_PERF_ALLOC}",
+                            record.id
+                        ),
+                    });
+                }
+            }
+            continue;
+        }
         let Some(function) = record.function(&budget.function) else {
             return Err(Error::Config {
                 path: config_path.to_owned(),
@@ -37,6 +75,7 @@ pub(crate) fn check(
             (Metric::P95, budget.p95_ns),
             (Metric::TimePerCall, budget.mean_ns),
             (Metric::AllocsPerCall, budget.allocs_per_call),
+            (Metric::NetBytesPerCall, budget.net_bytes_per_call),
         ];
         for (metric, limit) in limits {
             let Some(limit) = limit else { continue };
@@ -48,21 +87,15 @@ pub(crate) fn check(
                         budget.function,
                         metric.key(),
                         record.id,
-                        if metric == Metric::AllocsPerCall {
-                            " (install perf_core::PerfAlloc as the #[global_allocator])"
+                        if matches!(metric, Metric::AllocsPerCall | Metric::NetBytesPerCall) {
+                            NEEDS_PERF_ALLOC
                         } else {
                             ""
                         }
                     ),
                 });
             };
-            checks.push(BudgetCheck::new(
-                budget.function.clone(),
-                metric,
-                limit,
-                median(samples),
-                median_lower_bound(samples, 1.0 - significance),
-            ));
+            checks.push(check(&budget.function, metric, limit, samples));
         }
     }
     Ok(checks)
@@ -95,7 +128,75 @@ fn median_lower_bound(samples: &[f64], confidence: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use perf_format::schema::env::Environment;
+    use perf_format::schema::record::{FunctionSamples, RunSummary, Source};
+
     use super::*;
+
+    /// A record of 10 runs of `cache::put` keeping `net` bytes a call,
+    /// each run peaking at `peak` (or not counting frees).
+    fn record(net: Option<f64>, peak: Option<u64>) -> Record {
+        let mut record = Record::new("r", "app", Source::Perf, "t", Environment::default());
+        record.runs = (0..10)
+            .map(|i| {
+                let mut run = RunSummary::new(format!("run{i}"), 1_000, 1);
+                run.peak_heap_bytes = peak;
+                run
+            })
+            .collect();
+        let mut function = FunctionSamples::new("cache::put");
+        function.samples.insert(Metric::Calls, vec![10.0; 10]);
+        if let Some(net) = net {
+            function
+                .samples
+                .insert(Metric::NetBytesPerCall, vec![net; 10]);
+        }
+        record.functions = vec![function];
+        record
+    }
+
+    #[test]
+    fn net_bytes_per_call_and_the_peak_heap_have_limits() {
+        let budgets = [
+            Budget {
+                function: "cache::put".to_owned(),
+                net_bytes_per_call: Some(0.0),
+                ..Budget::default()
+            },
+            Budget {
+                function: WHOLE_PROGRAM.to_owned(),
+                peak_heap: Some(64.0 * 1024.0 * 1024.0),
+                ..Budget::default()
+            },
+        ];
+        let path = Path::new("perf.toml");
+        let checks = check(&budgets, &record(Some(192.0), Some(65 << 20)), path, 0.01).unwrap();
+        let exceeded: Vec<(&str, Metric, bool)> = checks
+            .iter()
+            .map(|c| (c.function.as_str(), c.metric, c.exceeded))
+            .collect();
+        assert_eq!(
+            exceeded,
+            [
+                ("cache::put", Metric::NetBytesPerCall, true),
+                (WHOLE_PROGRAM, Metric::PeakHeapBytes, true)
+            ]
+        );
+        let checks = check(&budgets, &record(Some(0.0), Some(64 << 20)), path, 0.01).unwrap();
+        assert!(checks.iter().all(|c| !c.exceeded), "{checks:?}");
+        // Runs that did not count frees: the file names what is missing.
+        let err = check(&budgets, &record(None, None), path, 0.01)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("perf.toml: budget for \"cache::put\" limits net_bytes_per_call, which record r does not measure (install perf_core::PerfAlloc"),
+            "{err}"
+        );
+        let err = check(&budgets[1..], &record(None, None), path, 0.01)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("the whole program limits peak_heap"), "{err}");
+    }
 
     #[test]
     fn the_medians_bound_is_an_order_statistic_that_holds_its_confidence() {

@@ -57,6 +57,85 @@ pub(crate) enum Command {
     /// change points and slow creep in them, and share them through a remote.
     #[command(subcommand)]
     History(HistoryCommand),
+    /// Run a program once for a while, a load alongside if given, and say
+    /// whether its heap grows; exit 1 when it does.
+    #[command(long_about = SOAK_ABOUT)]
+    Soak(SoakArgs),
+}
+
+/// `cargo perf soak --help`.
+const SOAK_ABOUT: &str = "\
+Run a program once for a while, a load alongside if given, and say whether its heap grows; exit 1 \
+when it does.
+
+The program (built as `record` builds it) runs with PERF_DIR set, so that its perf_core::Session \
+writes its run; it needs perf_core::PerfAlloc as its global allocator, for the heap timeline. \
+The load command, run by `sh -c` in a process group of its own, starts once the program is \
+ready: when it prints its first line on stdout (a server's `listening on …`), or 2 s after it \
+started if it prints none. The program's stdout is passed on to stderr; the verdict is on \
+stdout. When the duration is up the load is stopped, then the program: SIGINT, SIGTERM after \
+the grace period, SIGKILL after another; it must finish its session on SIGINT or SIGTERM (or \
+exit by itself before the duration is up).
+
+The verdict: after the warm-up, the timeline is cut into 10 equal stretches and the lowest \
+live heap of each is kept: the floor, which a leak raises and a buffer that fills and is \
+cleared (a sawtooth) does not. A Theil–Sen line through the floor, with Sen's 95% interval, \
+says stable when the interval holds zero or lies below --threshold, and growing otherwise, \
+naming the functions that kept the most bytes per call. soak.json (perf-soak/1) is written \
+beside the run's run.json.
+
+Exit status: 0 stable, 1 growing, 2 trouble (bad settings, a program that fails, writes no \
+run, ignores SIGINT and SIGTERM or has no heap timeline, a load that fails); trouble keeps \
+nothing.";
+
+/// `cargo perf soak`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("program").required(true).multiple(true).args(["example", "bin", "command"])))]
+pub(crate) struct SoakArgs {
+    /// How long the program runs before it is stopped (60s, 10m, 1h).
+    #[arg(long, value_name = "TIME", value_parser = parse_time, default_value = "60s")]
+    pub(crate) duration: std::time::Duration,
+    /// The start of the run left out of the fit: start-up, caches filling.
+    #[arg(long, value_name = "TIME", value_parser = parse_time, default_value = "10s")]
+    pub(crate) warmup: std::time::Duration,
+    /// How long the program gets to finish after SIGINT, and again after SIGTERM.
+    #[arg(long, value_name = "TIME", value_parser = parse_time, default_value = "5s")]
+    pub(crate) grace: std::time::Duration,
+    /// A command to load the program with, run by `sh -c` once the program
+    /// is ready, such as "wrk -c16 -d60s http://127.0.0.1:8080/".
+    #[arg(long, value_name = "CMD")]
+    pub(crate) load: Option<String>,
+    /// Growth per minute of the floor (a size: 512KiB, 1MiB) below which a
+    /// heap shown to grow less is stable [default: 0: any growth shown].
+    #[arg(long, value_name = "SIZE", value_parser = units::parse_bytes, default_value = "0")]
+    pub(crate) threshold: f64,
+    /// Output format of the verdict.
+    #[arg(long, value_enum, default_value_t = SoakFormat::Table)]
+    pub(crate) format: SoakFormat,
+    /// Output root: the run goes to DIR/runs/ID/ (default: $PERF_DIR, else target/perf).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+    /// What cargo builds.
+    #[command(flatten)]
+    pub(crate) build: CargoFlags,
+    /// The program and its arguments (after `--`); with --example/--bin, the program's arguments.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub(crate) command: Vec<String>,
+}
+
+/// How `soak` prints its verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum SoakFormat {
+    /// Lines for a terminal.
+    Table,
+    /// `perf-soak/1`, as written to soak.json.
+    Json,
+}
+
+/// A span of time such as "60s", "10m", "1h 30m" or "500ms".
+fn parse_time(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|_| "expected a time such as 60s, 10m, 1h or 500ms".to_owned())
 }
 
 /// `cargo perf history`.
@@ -543,5 +622,34 @@ mod tests {
         assert_eq!(args.record, "x");
         assert_eq!(args.output, Some(PathBuf::from("-")));
         assert!(Cli::try_parse_from(["cargo-perf", "flamegraph", "--metric", "heap"]).is_err());
+    }
+
+    #[test]
+    fn soak_takes_times_and_a_size() {
+        let cli = Cli::try_parse_from([
+            "cargo-perf",
+            "soak",
+            "--duration",
+            "2m",
+            "--threshold",
+            "1MiB",
+            "--example",
+            "leak",
+        ])
+        .unwrap();
+        let Command::Soak(args) = cli.command else {
+            panic!("not soak")
+        };
+        assert_eq!(args.duration, std::time::Duration::from_secs(120));
+        assert_eq!(args.warmup, std::time::Duration::from_secs(10));
+        assert_eq!(args.threshold, 1024.0 * 1024.0);
+        let err = Cli::try_parse_from(["cargo-perf", "soak", "--duration", "soon", "--", "p"])
+            .unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.to_string().contains("expected a time such as 60s"),
+            "{err}"
+        );
+        assert!(Cli::try_parse_from(["cargo-perf", "soak"]).is_err());
     }
 }

@@ -10,11 +10,13 @@ use perf_format::layout::{self, Layout, RECORD_JSON, check_name};
 use perf_format::schema::compare::{BudgetReport, Comparison};
 use perf_format::schema::env::Environment;
 use perf_format::schema::record::{FunctionSamples, Record, Source};
+use perf_format::schema::soak::Growth;
 
 use crate::ab::{self, AbOptions};
 use crate::cli::{
-    AbArgs, BaselineCommand, BenchArgs, CheckArgs, Cli, Command, CompareArgs, FlamegraphArgs,
-    GateFlags, ImportCommand, ImportCriterionArgs, RecordArgs, ReportArgs, VerdictFlags,
+    AbArgs, BaselineCommand, BenchArgs, CargoFlags, CheckArgs, Cli, Command, CompareArgs,
+    FlamegraphArgs, GateFlags, ImportCommand, ImportCriterionArgs, RecordArgs, ReportArgs,
+    SoakArgs, SoakFormat, VerdictFlags,
 };
 use crate::compare::{self, Gate, guard};
 use crate::config::Config;
@@ -22,6 +24,7 @@ use crate::flamegraph::{self, Before};
 use crate::record::{self, CargoTarget, RecordOptions, Target};
 use crate::render::{self, Detail, Format};
 use crate::report::{self, Report};
+use crate::soak::{self, SoakOptions};
 use crate::{Error, baseline, budget, criterion, settings, show, store};
 
 /// How a command ended, when it ended without trouble.
@@ -50,6 +53,7 @@ pub(crate) fn run(cli: Cli) -> Result<Outcome, Error> {
             &crate::history::command::current_dir()?,
             &mut |text| print(text),
         ),
+        Command::Soak(args) => soak_command(args),
     }
 }
 
@@ -69,23 +73,29 @@ fn to_stdout(bytes: &[u8]) -> Result<(), Error> {
     }
 }
 
-fn record_command(args: RecordArgs) -> Result<Outcome, Error> {
-    let layout = settings::layout(args.out.as_deref())?;
-    let target = match (args.build.example, args.build.bin) {
+/// The program of `record` and `soak`: an example or binary to build,
+/// else the command after `--`.
+fn target(build: CargoFlags, command: Vec<String>) -> Target {
+    match (build.example, build.bin) {
         (Some(name), _) => Target::Cargo {
             kind: CargoTarget::Example,
             name,
-            package: args.build.package,
-            args: args.command,
+            package: build.package,
+            args: command,
         },
         (None, Some(name)) => Target::Cargo {
             kind: CargoTarget::Bin,
             name,
-            package: args.build.package,
-            args: args.command,
+            package: build.package,
+            args: command,
         },
-        (None, None) => Target::Command(args.command),
-    };
+        (None, None) => Target::Command(command),
+    }
+}
+
+fn record_command(args: RecordArgs) -> Result<Outcome, Error> {
+    let layout = settings::layout(args.out.as_deref())?;
+    let target = target(args.build, args.command);
     let options = RecordOptions {
         runs: args.plan.runs(args.instructions),
         warmup: args.plan.warmup(args.instructions),
@@ -101,6 +111,30 @@ fn record_command(args: RecordArgs) -> Result<Outcome, Error> {
         recorded.path.display()
     ))?;
     Ok(Outcome::Passed)
+}
+
+fn soak_command(args: SoakArgs) -> Result<Outcome, Error> {
+    let layout = settings::layout(args.out.as_deref())?;
+    let options = SoakOptions {
+        target: target(args.build, args.command),
+        duration: args.duration,
+        warmup: args.warmup,
+        grace: args.grace,
+        load: args.load,
+        threshold: args.threshold,
+    };
+    let soaked = soak::soak(&layout, &options)?;
+    match args.format {
+        SoakFormat::Table => print(&soak::render(&soaked))?,
+        SoakFormat::Json => print(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&soaked.soak).expect("numbers and strings serialise")
+        ))?,
+    }
+    Ok(match soaked.soak.verdict {
+        Growth::Stable => Outcome::Passed,
+        Growth::Growing => Outcome::Failed,
+    })
 }
 
 fn bench_command(args: BenchArgs) -> Result<Outcome, Error> {

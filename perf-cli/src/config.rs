@@ -12,11 +12,15 @@
 //! p95 = "200us"             # per-call p95 (median over runs)
 //! mean = "150us"            # mean time per call
 //! allocs_per_call = 4
+//! net_bytes_per_call = 0    # bytes a call keeps (runs that count frees)
+//!
+//! [[budget]]                # no function: the whole program
+//! peak_heap = "64MiB"       # the most heap live at once in a run
 //! ```
 
 use std::path::Path;
 
-use perf_format::schema::compare::Settings;
+use perf_format::schema::compare::{Settings, WHOLE_PROGRAM};
 use perf_format::{files, units};
 use serde::Deserialize;
 
@@ -31,10 +35,11 @@ pub(crate) struct Config {
     pub(crate) budgets: Vec<Budget>,
 }
 
-/// An absolute limit on one function (an SLO).
-#[derive(Clone, Debug, PartialEq)]
+/// An absolute limit on one function, or on the whole program (an SLO).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Budget {
-    /// The function's full name.
+    /// The function's full name, or [`WHOLE_PROGRAM`] for a budget that
+    /// names none.
     pub(crate) function: String,
     /// Largest allowed p95 per call, in ns.
     pub(crate) p95_ns: Option<f64>,
@@ -42,6 +47,11 @@ pub(crate) struct Budget {
     pub(crate) mean_ns: Option<f64>,
     /// Largest allowed allocations per call.
     pub(crate) allocs_per_call: Option<f64>,
+    /// Largest allowed net bytes per call: allocated in a call and not
+    /// freed by its end.
+    pub(crate) net_bytes_per_call: Option<f64>,
+    /// Largest allowed peak heap per run, in bytes (the whole program's).
+    pub(crate) peak_heap: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -73,10 +83,20 @@ enum Percent {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BudgetTable {
-    function: String,
+    function: Option<String>,
     p95: Option<String>,
     mean: Option<String>,
     allocs_per_call: Option<f64>,
+    net_bytes_per_call: Option<f64>,
+    peak_heap: Option<Size>,
+}
+
+/// A size written as "64MiB" or as a number of bytes.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Size {
+    Text(String),
+    Number(f64),
 }
 
 impl Config {
@@ -132,8 +152,16 @@ impl Config {
         };
         let mut budgets = Vec::with_capacity(file.budget.len());
         for (i, table) in file.budget.into_iter().enumerate() {
-            let at = |field: &str| format!("[[budget]] #{} ({:?}) {field}", i + 1, table.function);
-            if table.function.trim().is_empty() {
+            let function = table
+                .function
+                .clone()
+                .unwrap_or_else(|| WHOLE_PROGRAM.to_owned());
+            let whole = function == WHOLE_PROGRAM;
+            let at = |field: &str| match whole {
+                true => format!("[[budget]] #{} (the whole program) {field}", i + 1),
+                false => format!("[[budget]] #{} ({function:?}) {field}", i + 1),
+            };
+            if function.trim().is_empty() {
                 return Err(fail(format!("[[budget]] #{}: function is empty", i + 1)));
             }
             let duration = |field: &str, value: &Option<String>| {
@@ -153,17 +181,63 @@ impl Config {
                     )));
                 }
             }
-            if p95_ns.is_none() && mean_ns.is_none() && table.allocs_per_call.is_none() {
-                return Err(fail(format!(
-                    "{}: set at least one of p95, mean, allocs_per_call",
-                    at("")
-                )));
+            if let Some(net) = table.net_bytes_per_call {
+                if !net.is_finite() {
+                    return Err(fail(format!(
+                        "{}: must be a number",
+                        at("net_bytes_per_call")
+                    )));
+                }
+            }
+            let peak_heap = match &table.peak_heap {
+                None => None,
+                Some(Size::Text(text)) => Some(units::parse_bytes(text)),
+                Some(Size::Number(n)) => Some(units::parse_bytes(&n.to_string())),
+            }
+            .transpose()
+            .map_err(|why| fail(format!("{}: {why}", at("peak_heap"))))?;
+            let per_call = [
+                ("p95", p95_ns.is_some()),
+                ("mean", mean_ns.is_some()),
+                ("allocs_per_call", table.allocs_per_call.is_some()),
+                ("net_bytes_per_call", table.net_bytes_per_call.is_some()),
+            ];
+            match (whole, peak_heap.is_some()) {
+                (true, _) => {
+                    if let Some((key, _)) = per_call.iter().find(|(_, set)| *set) {
+                        return Err(fail(format!(
+                            "{}: a limit per call needs the function it is for (function = \"module::fn\")",
+                            at(key)
+                        )));
+                    }
+                    if peak_heap.is_none() {
+                        return Err(fail(format!(
+                            "{}: set function and a limit per call, or peak_heap for the whole program",
+                            at("")
+                        )));
+                    }
+                }
+                (false, true) => {
+                    return Err(fail(format!(
+                        "{}: the peak heap is the whole program's: put it in a [[budget]] without function",
+                        at("peak_heap")
+                    )));
+                }
+                (false, false) if !per_call.iter().any(|(_, set)| *set) => {
+                    return Err(fail(format!(
+                        "{}: set at least one of p95, mean, allocs_per_call, net_bytes_per_call",
+                        at("")
+                    )));
+                }
+                (false, false) => {}
             }
             budgets.push(Budget {
-                function: table.function,
+                function,
                 p95_ns,
                 mean_ns,
                 allocs_per_call: table.allocs_per_call,
+                net_bytes_per_call: table.net_bytes_per_call,
+                peak_heap,
             });
         }
         Ok(Config {
@@ -213,8 +287,8 @@ mod tests {
             vec![Budget {
                 function: "app::handler".into(),
                 p95_ns: Some(200_000.0),
-                mean_ns: None,
                 allocs_per_call: Some(4.0),
+                ..Budget::default()
             }]
         );
         assert_eq!(parse("").unwrap().compare, Settings::default());
@@ -242,5 +316,56 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("at least one"), "{err}");
+    }
+
+    #[test]
+    fn heap_budgets_per_call_and_for_the_whole_program() {
+        let config = parse(
+            r#"
+            [[budget]]
+            function = "cache::put"
+            net_bytes_per_call = 0
+
+            [[budget]]
+            peak_heap = "64MiB"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(
+            config.budgets,
+            vec![
+                Budget {
+                    function: "cache::put".into(),
+                    net_bytes_per_call: Some(0.0),
+                    ..Budget::default()
+                },
+                Budget {
+                    function: WHOLE_PROGRAM.into(),
+                    peak_heap: Some(64.0 * 1024.0 * 1024.0),
+                    ..Budget::default()
+                },
+            ]
+        );
+        assert_eq!(
+            parse("[[budget]]\npeak_heap = 1048576\n").unwrap().budgets[0].peak_heap,
+            Some(1_048_576.0)
+        );
+        let problem = |text: &str| parse(text).unwrap_err().to_string();
+        assert_eq!(
+            problem("[[budget]]\npeak_heap = \"64Mb\"\n"),
+            "perf.toml: [[budget]] #1 (the whole program) peak_heap: unknown unit \"Mb\": use B, KiB, MiB, GiB (or kB, MB, GB)"
+        );
+        assert_eq!(
+            problem("[[budget]]\nfunction = \"f\"\npeak_heap = \"1MiB\"\n"),
+            "perf.toml: [[budget]] #1 (\"f\") peak_heap: the peak heap is the whole program's: put it in a [[budget]] without function"
+        );
+        assert!(problem("[[budget]]\nnet_bytes_per_call = 0\n").contains(
+            "#1 (the whole program) net_bytes_per_call: a limit per call needs the function"
+        ),);
+        assert!(problem("[[budget]]\n").contains("or peak_heap for the whole program"));
+        assert!(
+            problem("[[budget]]\nfunction = \"f\"\nnet_bytes_per_call = \"x\"\n")
+                .starts_with("perf.toml: line 3:")
+        );
     }
 }

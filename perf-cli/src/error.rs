@@ -87,6 +87,60 @@ pub enum Error {
         /// The `PERF_DIR` it was given.
         dir: PathBuf,
     },
+    /// A soaked program ended without writing a perf run.
+    #[error(
+        "`{command}` {ended} without writing a perf run (run.json where PERF_DIR said): does it start a perf_core::Session{finish}? Nothing was kept"
+    )]
+    SoakNoRun {
+        /// The command line.
+        command: String,
+        /// How it ended, such as "exited after 0.2 s".
+        ended: String,
+        /// What else it must do, given how it ended.
+        finish: &'static str,
+    },
+    /// A soaked program that went on after SIGINT and SIGTERM.
+    #[error(
+        "`{command}` ignored SIGINT and SIGTERM: killed (SIGKILL) {grace} after SIGTERM, its run unfinished, nothing kept; make it finish its perf session on SIGINT or SIGTERM (or give it longer with --grace)"
+    )]
+    SoakIgnoredStop {
+        /// The command line.
+        command: String,
+        /// The grace period, as shown.
+        grace: String,
+    },
+    /// A soaked run without a heap timeline.
+    #[error(
+        "run {run} of `{command}` has no heap timeline, so its growth cannot be measured: make perf_core::PerfAlloc the global allocator (`#[global_allocator] static ALLOC: perf_core::PerfAlloc = perf_core::PerfAlloc::system();`)"
+    )]
+    SoakNoHeap {
+        /// The run's id.
+        run: String,
+        /// The command line.
+        command: String,
+    },
+    /// A soaked run whose timeline is too short to fit after the warm-up.
+    #[error("run {run} of `{command}`: {problem}")]
+    SoakTooShort {
+        /// The run's id.
+        run: String,
+        /// The command line.
+        command: String,
+        /// What is missing, and what to change.
+        problem: String,
+    },
+    /// The load command of a soak failed before the soak ended.
+    #[error(
+        "the load `{command}` failed {after} into the soak ({status}; its output is above): the program was stopped and nothing was kept"
+    )]
+    LoadFailed {
+        /// The load command.
+        command: String,
+        /// When it failed, as shown.
+        after: String,
+        /// How it ended.
+        status: ExitStatus,
+    },
     /// The runs succeeded but cannot make a record.
     #[error("the runs of `{command}` cannot make a record: {problem}")]
     Unusable {
@@ -125,7 +179,7 @@ pub enum Error {
     )]
     NoValgrind,
     /// A signal (Ctrl-C, SIGTERM) stopped the work; what it staged is gone.
-    #[error("interrupted by {signal}: the program was stopped and nothing of the record was kept")]
+    #[error("interrupted by {signal}: the program was stopped and nothing of its run was kept")]
     Interrupted {
         /// The signal's name, such as `SIGINT`.
         signal: String,

@@ -1,6 +1,6 @@
 //! Ctrl-C, SIGTERM and SIGHUP while `cargo perf` has work to clean up.
 //!
-//! While a [`Watch`] is held (a record being made), a signal is passed on to
+//! While a [`Watch`] is held (a record or a soak being made), a signal is passed on to
 //! the program running, which stops it; the work then ends as
 //! [`Error::Interrupted`], dropping what it staged on the way out, and
 //! `cargo perf` ends by the same signal ([`end_by`]). A second signal kills
@@ -14,7 +14,7 @@
 //! their default action and a watch only makes children follow their parent.
 
 use std::io;
-use std::process::{Command, ExitCode, Output};
+use std::process::{Child, Command, ExitCode, Output};
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicUsize, Ordering};
 
 use crate::Error;
@@ -69,7 +69,7 @@ fn received(signal: i32) {
 
 /// Sends `signal` to process `pid`.
 #[cfg(unix)]
-fn stop(pid: u32, signal: i32) {
+pub(crate) fn stop(pid: u32, signal: i32) {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return;
     };
@@ -143,15 +143,59 @@ impl Watch {
     }
 }
 
+impl Watch {
+    /// Starts `command` and returns at once: until the [`Watched`] is
+    /// dropped, a signal is passed on to it as under
+    /// [`output`](Self::output), and it follows `cargo perf` if that dies.
+    pub(crate) fn spawn(
+        &self,
+        command: &mut Command,
+        spawn_error: impl FnOnce(io::Error) -> Error,
+    ) -> Result<Watched, Error> {
+        self.check()?;
+        follow_parent(command);
+        let child = command.spawn().map_err(spawn_error)?;
+        CHILD.store(child.id(), Ordering::SeqCst);
+        // A signal between the spawn and the store above was not passed on.
+        #[cfg(unix)]
+        if let Some(signal) = received_signal() {
+            stop(child.id(), signal);
+        }
+        Ok(Watched(child))
+    }
+}
+
 impl Drop for Watch {
     fn drop(&mut self) {
         WATCHING.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
+/// A program started by [`Watch::spawn`]. Dropped while it still runs (on
+/// an error), it is killed and reaped: nothing runs on unwatched.
+#[derive(Debug)]
+pub(crate) struct Watched(Child);
+
+impl Watched {
+    /// The running program.
+    pub(crate) fn child(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        CHILD.store(0, Ordering::SeqCst);
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Makes the program started by `command` receive SIGTERM when this thread
 /// ends, `kill -9` included (Linux's parent-death signal).
-fn follow_parent(command: &mut Command) {
+pub(crate) fn follow_parent(command: &mut Command) {
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::process::CommandExt as _;
@@ -178,7 +222,7 @@ fn follow_parent(command: &mut Command) {
 }
 
 /// `SIGINT`, `SIGTERM`…, or the number.
-fn signal_name(signal: i32) -> String {
+pub(crate) fn signal_name(signal: i32) -> String {
     #[cfg(unix)]
     if let Some(name) = signal_hook::low_level::signal_name(signal) {
         return name.to_owned();

@@ -43,6 +43,7 @@ mod render;
 mod report;
 mod settings;
 mod show;
+mod soak;
 mod stats;
 mod store;
 mod valgrind;

@@ -62,6 +62,9 @@ pub(crate) fn merge(meta: RecordMeta, runs: &[Run]) -> Record {
     let cpu_stacks = merge_cpu_stacks(runs.iter().filter_map(|r| r.cpu.as_deref()));
     let runs: Vec<&RunData> = runs.iter().map(|r| &r.data).collect();
     let alloc_tracking = runs.iter().all(|r| r.alloc_tracking);
+    // Frees are counted where the run has a heap (a perf-core that counts
+    // them); net bytes need every run's.
+    let frees_counted = alloc_tracking && runs.iter().all(|r| r.heap.is_some());
     let mut functions: Vec<FunctionSamples> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
     let mut self_time: Vec<u64> = Vec::new();
@@ -84,7 +87,7 @@ pub(crate) fn merge(meta: RecordMeta, runs: &[Run]) -> Record {
             let calls = samples.entry(Metric::Calls).or_default();
             calls.resize(run_number, 0.0);
             calls.push(stats.calls as f64);
-            for (metric, value) in metric_values(stats, alloc_tracking) {
+            for (metric, value) in metric_values(stats, alloc_tracking, frees_counted) {
                 samples.entry(metric).or_default().push(value);
             }
         }
@@ -107,11 +110,13 @@ pub(crate) fn merge(meta: RecordMeta, runs: &[Run]) -> Record {
     record.runs = runs
         .iter()
         .map(|r| {
-            RunSummary::new(
+            let mut summary = RunSummary::new(
                 r.id.clone(),
                 r.duration_ns,
                 r.functions.iter().map(|f| f.calls).sum(),
-            )
+            );
+            summary.peak_heap_bytes = r.heap.as_ref().map(|heap| heap.peak_bytes);
+            summary
         })
         .collect();
     record.alloc_tracking = alloc_tracking;
@@ -122,8 +127,13 @@ pub(crate) fn merge(meta: RecordMeta, runs: &[Run]) -> Record {
     record
 }
 
-/// One run's value of each metric of a function that was called.
-fn metric_values(stats: &FunctionStats, alloc_tracking: bool) -> Vec<(Metric, f64)> {
+/// One run's value of each metric of a function that was called; net
+/// bytes per call only when the run counted frees (`frees_counted`).
+fn metric_values(
+    stats: &FunctionStats,
+    alloc_tracking: bool,
+    frees_counted: bool,
+) -> Vec<(Metric, f64)> {
     let calls = stats.calls as f64;
     let mut values = vec![
         (Metric::TimePerCall, time_per_call(stats)),
@@ -159,6 +169,9 @@ fn metric_values(stats: &FunctionStats, alloc_tracking: bool) -> Vec<(Metric, f6
                 stats.self_alloc_bytes as f64 / calls,
             ),
         ]);
+    }
+    if frees_counted {
+        values.push((Metric::NetBytesPerCall, stats.net_bytes_per_call()));
     }
     values
 }
@@ -232,7 +245,7 @@ fn merge_cpu_stacks<'a>(sampled: impl Iterator<Item = &'a [CpuStack]>) -> Vec<Cp
 #[cfg(test)]
 mod tests {
     use perf_format::schema::env::Environment;
-    use perf_format::schema::run::CallNode;
+    use perf_format::schema::run::{CallNode, HeapInfo};
     use perf_format::stacks::{DEEPER_FRAMES, MAX_DEPTH, MAX_STACKS, OTHER_STACKS};
 
     use super::*;
@@ -387,6 +400,46 @@ mod tests {
             created_at: "2026-11-30T00:00:00Z".to_owned(),
             instructions: false,
         }
+    }
+
+    #[test]
+    fn runs_that_count_frees_give_net_bytes_per_call_and_their_peak_heap() {
+        let run = |id: &str, peak: Option<u64>| {
+            let mut run = deep_run(id, 1, 10);
+            let stats = &mut run.data.functions[0];
+            stats.calls = 4;
+            // 3 × 64 bytes kept per call, 64 freed again.
+            stats.total_alloc_bytes = 4 * 256;
+            stats.total_freed_bytes = 4 * 64;
+            run.data.alloc_tracking = true;
+            run.data.heap = peak.map(|peak| {
+                let mut heap = HeapInfo::default();
+                heap.peak_bytes = peak;
+                heap
+            });
+            run
+        };
+        let record = merge(
+            record_meta(),
+            &[run("one", Some(4096)), run("two", Some(8192))],
+        );
+        let function = record.function("deep::descend").unwrap();
+        assert_eq!(
+            function.get(Metric::NetBytesPerCall),
+            Some(&[192.0, 192.0][..])
+        );
+        let peaks: Vec<Option<u64>> = record.runs.iter().map(|r| r.peak_heap_bytes).collect();
+        assert_eq!(peaks, [Some(4096), Some(8192)]);
+        // A run of a perf-core that does not count frees: no net bytes
+        // (its freed bytes would read 0), no peak.
+        let record = merge(record_meta(), &[run("one", Some(4096)), run("two", None)]);
+        let function = record.function("deep::descend").unwrap();
+        assert_eq!(function.get(Metric::NetBytesPerCall), None);
+        assert_eq!(
+            function.get(Metric::BytesPerCall),
+            Some(&[256.0, 256.0][..])
+        );
+        assert_eq!(record.runs[1].peak_heap_bytes, None);
     }
 
     #[test]

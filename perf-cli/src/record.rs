@@ -144,7 +144,11 @@ pub(crate) fn check_runs(runs: usize) -> Result<(), Error> {
 }
 
 /// The program and the record's default name.
-fn resolve(target: &Target, watch: &Watch, instructions: bool) -> Result<(Program, String), Error> {
+pub(crate) fn resolve(
+    target: &Target,
+    watch: &Watch,
+    instructions: bool,
+) -> Result<(Program, String), Error> {
     match target {
         Target::Command(words) => {
             let Some((program, args)) = words.split_first() else {

@@ -27,6 +27,8 @@ pub const RECORDS: &str = "records";
 pub mod run_files {
     /// Every figure of the run (`perf-run/1`).
     pub const RUN_JSON: &str = "run.json";
+    /// What `cargo perf soak` found of the run (`perf-soak/1`).
+    pub const SOAK_JSON: &str = "soak.json";
     /// Wall time by call stack.
     pub const FLAMEGRAPH: &str = "flamegraph.svg";
     /// Bytes allocated by call stack, when allocations are tracked.
@@ -41,6 +43,8 @@ pub mod run_files {
     pub const PPROF: &str = "profile.pb";
     /// dhat's heap profile (perf-core's `heap` feature).
     pub const HEAP_PROFILE: &str = "dhat-heap.json";
+    /// Live heap bytes over the session, when allocations are tracked.
+    pub const MEMORY: &str = "memory.svg";
 }
 
 /// The file of a record directory, `records/<id>/`.

@@ -5,12 +5,14 @@
 //!
 //! - [`schema`]: typed serde structs of every file and JSON output —
 //!   `perf-run/1`, `perf-record/1`, `perf-baseline/1`, `perf-compare/1`,
-//!   `perf-check/1`, `perf-history/1` — and the compatibility rule they keep to.
+//!   `perf-check/1`, `perf-history/1`, `perf-soak/1` — and the compatibility
+//!   rule they keep to.
 //! - [`layout`]: the output root (one rule), run and record directories,
 //!   ids, file names and the `latest` pointers.
 //! - [`files`]: atomic writes and schema-checked reads that name the file.
 //! - [`stacks`]: the one stack type, the folded format, the bounds every
 //!   picture keeps to, and flamegraph SVGs drawn by inferno.
+//! - [`memory`]: `memory.svg`, a run's heap timeline drawn by plotters.
 //! - [`units`] and [`table`]: figures as people read and write them, and
 //!   plain-text tables.
 //! - [`Error`]: what went wrong, naming the file or setting at fault.
@@ -20,6 +22,7 @@ mod error;
 pub mod files;
 pub mod html;
 pub mod layout;
+pub mod memory;
 pub mod schema;
 pub mod stacks;
 pub mod table;

@@ -187,6 +187,40 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
     Ok(value * scale)
 }
 
+/// A byte size such as "64MiB", "1.5 GiB", "512KiB", "100kB" or "4096"
+/// (bytes), in bytes: binary units (KiB, MiB, GiB, TiB) count in 1024s,
+/// decimal ones (kB, MB, GB, TB) in 1000s.
+pub fn parse_bytes(text: &str) -> Result<f64, String> {
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let scale = match unit.trim() {
+        "" | "B" => 1.0,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        "TiB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        "kB" | "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "TB" => 1e12,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?}: use B, KiB, MiB, GiB (or kB, MB, GB)"
+            ));
+        }
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| "expected a size such as 64MiB or 512KiB".to_owned())?;
+    if !value.is_finite() || value < 0.0 {
+        return Err("a size must be 0 or more".to_owned());
+    }
+    Ok(value * scale)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,6 +296,18 @@ mod tests {
         assert!(parse_duration("200").unwrap_err().contains("needs a unit"));
         assert!(parse_duration("3h").unwrap_err().contains("unknown unit"));
         assert!(parse_duration("0ms").is_err());
+    }
+
+    #[test]
+    fn sizes_take_binary_or_decimal_units() {
+        assert_eq!(parse_bytes("64MiB"), Ok(64.0 * 1024.0 * 1024.0));
+        assert_eq!(parse_bytes("1.5 KiB"), Ok(1536.0));
+        assert_eq!(parse_bytes("100kB"), Ok(100_000.0));
+        assert_eq!(parse_bytes("0"), Ok(0.0));
+        assert_eq!(parse_bytes("512 B"), Ok(512.0));
+        assert!(parse_bytes("64Mb").unwrap_err().contains("unknown unit"));
+        assert!(parse_bytes("MiB").is_err());
+        assert!(parse_bytes("-1KiB").is_err());
     }
 
     #[test]

@@ -18,6 +18,7 @@ enum Family {
     Time,
     Allocs,
     Bytes,
+    Net,
     Calls,
     Instructions,
     Cycles,
@@ -31,6 +32,7 @@ impl Family {
             Metric::EstCyclesPerCall | Metric::SelfEstCyclesPerCall => Family::Cycles,
             Metric::AllocsPerCall | Metric::SelfAllocsPerCall => Family::Allocs,
             Metric::BytesPerCall | Metric::SelfBytesPerCall => Family::Bytes,
+            Metric::NetBytesPerCall => Family::Net,
             _ => Family::Time,
         }
     }

@@ -55,15 +55,10 @@ impl<'a> Pending<'a> {
         instructions: bool,
     ) -> Self {
         let (baseline, current) = samples;
-        // Counts the same in every run (one run a side, always) are judged
-        // exactly; counts that vary take the rank test, their spread shown.
-        let counted = matches!(metric.kind(), Kind::Count | Kind::Instructions);
         let method = if metric == Metric::P95 && !enough_calls_for_p95(b, c) {
             Method::TooFewCalls
-        } else if counted && is_constant(&baseline) && is_constant(&current) {
-            Method::Exact
         } else {
-            Method::RankTest
+            method(metric, &baseline, &current)
         };
         Pending {
             function,
@@ -77,17 +72,36 @@ impl<'a> Pending<'a> {
     }
 }
 
+/// How a row is judged: counts the same in every run (one run a side,
+/// always) exactly; counts that vary, and times, by the rank test, their
+/// spread shown.
+fn method(metric: Metric, baseline: &[f64], current: &[f64]) -> Method {
+    let counted = matches!(metric.kind(), Kind::Count | Kind::Instructions);
+    if counted && is_constant(baseline) && is_constant(current) {
+        Method::Exact
+    } else {
+        Method::RankTest
+    }
+}
+
 impl Pending<'static> {
-    /// The `(whole program)` row: the wall time of each run, as measured;
-    /// `gated` when the two sides ran interleaved, as otherwise it moves
-    /// with the machine between the sessions.
-    pub(super) fn whole_program(baseline: Vec<f64>, current: Vec<f64>, gated: bool) -> Self {
+    /// A `(whole program)` row: a figure of each run. The wall time per
+    /// run (`metric` time/run), as measured, is `gated` when the two sides
+    /// ran interleaved, as otherwise it moves with the machine between the
+    /// sessions; the peak heap per run is a count, exact when every run
+    /// has the same.
+    pub(super) fn whole_program(
+        metric: Metric,
+        baseline: Vec<f64>,
+        current: Vec<f64>,
+        gated: bool,
+    ) -> Self {
         Pending {
             function: WHOLE_PROGRAM,
-            metric: Metric::TimePerRun,
+            metric,
+            method: method(metric, &baseline, &current),
             baseline,
             current,
-            method: Method::RankTest,
             gated,
             split: None,
         }
@@ -210,15 +224,16 @@ impl Pending<'_> {
     }
 
     /// A change on the tested scale as a relative change: e^d − 1 for
-    /// times, d over the baseline's median for counts (`None` from zero).
+    /// times, d over the baseline's median's size for counts (`None` from
+    /// zero; a negative median is net bytes that a call freed).
     fn relative(&self, shift: f64, base_median: f64) -> Option<f64> {
         if !shift.is_finite() {
             return None;
         }
         if self.metric.kind() == Kind::Time {
             Some(shift.exp_m1())
-        } else if base_median > 0.0 {
-            Some(shift / base_median)
+        } else if base_median != 0.0 {
+            Some(shift / base_median.abs())
         } else {
             (shift == 0.0).then_some(0.0)
         }
@@ -305,7 +320,11 @@ fn judge(
         }
         (Method::Exact, _) => {
             let change = relative_change(base_median, current_median);
-            let direction = change.unwrap_or(f64::INFINITY);
+            let direction = change.unwrap_or(if current_median > base_median {
+                f64::INFINITY
+            } else {
+                f64::NEG_INFINITY
+            });
             judged.change = change;
             // Instruction counts: a change of the threshold itself counts
             // ("the smallest change that counts"), up to rounding of the
@@ -355,7 +374,7 @@ fn runs_needed(
     let (threshold, scale) = if row.metric.kind() == Kind::Time {
         (threshold.ln_1p(), 1.0)
     } else {
-        (threshold, stats::median(x).max(f64::MIN_POSITIVE))
+        (threshold, stats::median(x).abs().max(f64::MIN_POSITIVE))
     };
     let estimate = estimate / scale;
     let distance = estimate.abs().max(threshold - estimate.abs());
@@ -383,9 +402,12 @@ fn runs_needed(
     Some(discrete.max(noisy).max(now).min(MOST))
 }
 
+/// `current` against `baseline`, relative to the baseline's size (a
+/// negative baseline is net bytes a call freed: fewer is still better);
+/// `None` from zero to anything else.
 fn relative_change(baseline: f64, current: f64) -> Option<f64> {
-    if baseline > 0.0 {
-        Some(current / baseline - 1.0)
+    if baseline != 0.0 {
+        Some((current - baseline) / baseline.abs())
     } else if current == 0.0 {
         Some(0.0)
     } else {

@@ -5,8 +5,9 @@ use perf_format::schema::record::{Kind, Metric};
 /// The metrics `compare` judges, in the order its table shows them. The
 /// own-code metrics (self time, self allocations, self instructions) are
 /// not judged on their own: they tell whose doing a change of these is.
-/// Instructions and estimated cycles exist in instruction records only.
-pub(super) const COMPARED: [Metric; 8] = [
+/// Instructions and estimated cycles exist in instruction records only;
+/// net bytes per call in records of runs that counted frees.
+pub(super) const COMPARED: [Metric; 9] = [
     Metric::InstructionsPerCall,
     Metric::EstCyclesPerCall,
     Metric::TimePerCall,
@@ -15,6 +16,7 @@ pub(super) const COMPARED: [Metric; 8] = [
     Metric::Calls,
     Metric::AllocsPerCall,
     Metric::BytesPerCall,
+    Metric::NetBytesPerCall,
 ];
 
 /// For a metric that includes callees, the metrics that split it: the

@@ -22,11 +22,15 @@
 //!   chance of any false alarm); intervals are at the matching level. Rows
 //!   whose runs are too few to reach it are inconclusive, never judged by
 //!   another rule.
-//! - **Counts** (allocations and bytes per call, calls): when every run of
-//!   each side has the same value, as in deterministic code, the values are
-//!   compared exactly against the allocation threshold (calls against the
-//!   time threshold: a helper called once more is not a regression). When
-//!   they vary, they are judged with the rank test.
+//! - **Counts** (allocations, bytes and net bytes per call, calls, and the
+//!   program's peak heap per run in the row `(whole program)`): when every
+//!   run of each side has the same value, as in deterministic code, the
+//!   values are compared exactly against the allocation threshold (calls
+//!   against the time threshold: a helper called once more is not a
+//!   regression). When they vary, they are judged with the rank test. A
+//!   change is relative to the baseline's size, so net bytes per call
+//!   (negative for a call that frees what others allocated) are worse when
+//!   they grow, as every figure is.
 //! - **Tails and CPU time**: p95 is judged like time, but only for
 //!   functions with at least 400 calls in every run (fewer leave too few
 //!   calls in the tail); its changes and those of cpu/call are shown
@@ -145,10 +149,14 @@ pub fn compare(
 
     if let (Some(x), Some(y)) = (wall_times(base), wall_times(cur)) {
         pending.push(Pending::whole_program(
+            Metric::TimePerRun,
             x,
             y,
             gate.interleaved && !instructions,
         ));
+    }
+    if let (Some(x), Some(y)) = (peak_heaps(base), peak_heaps(cur)) {
+        pending.push(Pending::whole_program(Metric::PeakHeapBytes, x, y, true));
     }
 
     let (correction, mut judged) = judge::judge_all(&pending, settings, &mut tester);
@@ -222,6 +230,20 @@ fn wall_times(record: &Record) -> Option<Vec<f64>> {
             .map(|run| run.duration_ns as f64)
             .collect()
     })
+}
+
+/// The peak heap of each run of a program's record, when every run has one
+/// (runs that counted frees).
+fn peak_heaps(record: &Record) -> Option<Vec<f64>> {
+    (!record.runs.is_empty())
+        .then(|| {
+            record
+                .runs
+                .iter()
+                .map(|run| run.peak_heap_bytes.map(|bytes| bytes as f64))
+                .collect()
+        })
+        .flatten()
 }
 
 fn judged_rows(rows: &[Row]) -> Vec<&Judged> {
@@ -502,6 +524,130 @@ mod tests {
             Vec::new(),
         );
         assert!(!passed.failed);
+    }
+
+    /// A record of ten runs whose function `cache::put` keeps `net` bytes
+    /// per call (the same in every run) and whose runs peak at `peaks`.
+    fn heap_record(net: f64, peaks: &[u64]) -> Record {
+        let mut record = Record::new("r", "app", Source::Perf, "t", Environment::default());
+        record.alloc_tracking = true;
+        record.runs = peaks
+            .iter()
+            .enumerate()
+            .map(|(i, &peak)| {
+                let mut run =
+                    perf_format::schema::record::RunSummary::new(format!("run{i}"), 1_000_000, 1);
+                run.peak_heap_bytes = Some(peak);
+                run
+            })
+            .collect();
+        let runs = peaks.len();
+        let mut f = FunctionSamples::new("cache::put");
+        for (metric, value) in [
+            (Metric::Calls, 100.0),
+            (Metric::TimePerCall, 1_000.0),
+            (Metric::SelfTimePerCall, 1_000.0),
+            (Metric::AllocsPerCall, 3.0),
+            (Metric::SelfAllocsPerCall, 3.0),
+            (Metric::BytesPerCall, 192.0),
+            (Metric::SelfBytesPerCall, 192.0),
+            (Metric::NetBytesPerCall, net),
+        ] {
+            f.samples.insert(metric, vec![value; runs]);
+        }
+        record.functions = vec![f];
+        record
+    }
+
+    #[test]
+    fn net_bytes_per_call_are_exact_when_deterministic() {
+        let gate = Gate::default();
+        let peaks = [1 << 20; 10];
+        let judged = |base: f64, cur: f64| {
+            let comparison = compare(
+                ("base", &heap_record(base, &peaks)),
+                ("cur", &heap_record(cur, &peaks)),
+                &gate,
+                Vec::new(),
+            );
+            let net = row(&comparison, "cache::put", Metric::NetBytesPerCall).clone();
+            (net, comparison.failed)
+        };
+        // A cache that starts keeping 3 × 64 bytes a call: regressed.
+        let (net, failed) = judged(0.0, 192.0);
+        assert_eq!(
+            (net.method, net.verdict),
+            (Method::Exact, Verdict::Regressed)
+        );
+        assert!(net.gated && failed);
+        assert_eq!(net.cause, Some(Cause::Own));
+        let (net, failed) = judged(192.0, 192.0);
+        assert_eq!((net.verdict, failed), (Verdict::Unchanged, false));
+        let (net, _) = judged(192.0, 0.0);
+        assert_eq!((net.verdict, net.change), (Verdict::Improved, Some(-1.0)));
+        // Negative: a call freeing what others allocated. Freeing less is
+        // keeping more, worse; from 0 to freeing is better.
+        let (net, _) = judged(-128.0, -64.0);
+        assert_eq!((net.verdict, net.change), (Verdict::Regressed, Some(0.5)));
+        let (net, _) = judged(-64.0, -128.0);
+        assert_eq!(net.verdict, Verdict::Improved);
+        let (net, _) = judged(0.0, -64.0);
+        assert_eq!((net.verdict, net.change), (Verdict::Improved, None));
+    }
+
+    #[test]
+    fn the_peak_heap_per_run_is_a_whole_program_row() {
+        let gate = Gate::default();
+        let mib = 1u64 << 20;
+        let judged = |base: &[u64], cur: &[u64]| {
+            let comparison = compare(
+                ("base", &heap_record(0.0, base)),
+                ("cur", &heap_record(0.0, cur)),
+                &gate,
+                Vec::new(),
+            );
+            row(&comparison, WHOLE_PROGRAM, Metric::PeakHeapBytes).clone()
+        };
+        let same = judged(&[8 * mib; 10], &[8 * mib; 10]);
+        assert_eq!(
+            (same.method, same.verdict),
+            (Method::Exact, Verdict::Unchanged)
+        );
+        assert!(same.gated);
+        let more = judged(&[8 * mib; 10], &[9 * mib; 10]);
+        assert_eq!(
+            (more.method, more.verdict),
+            (Method::Exact, Verdict::Regressed)
+        );
+        assert_eq!(more.change, Some(0.125));
+        // Peaks that vary from run to run take the rank test.
+        let varying = |base: u64| -> Vec<u64> { (0..10).map(|i| base + i * 4096).collect() };
+        let grown = judged(&varying(8 * mib), &varying(12 * mib));
+        assert_eq!(
+            (grown.method, grown.verdict),
+            (Method::RankTest, Verdict::Regressed),
+            "{grown:?}"
+        );
+        let steady = judged(&varying(8 * mib), &varying(8 * mib));
+        assert_eq!(steady.method, Method::RankTest);
+        assert_ne!(steady.verdict, Verdict::Regressed);
+        // Records of runs that did not count frees have no such row.
+        let mut old = heap_record(0.0, &[mib; 10]);
+        for run in &mut old.runs {
+            run.peak_heap_bytes = None;
+        }
+        let comparison = compare(
+            ("base", &old),
+            ("cur", &heap_record(0.0, &[mib; 10])),
+            &gate,
+            Vec::new(),
+        );
+        assert!(
+            !comparison
+                .rows
+                .iter()
+                .any(|r| r.metric() == Some(Metric::PeakHeapBytes))
+        );
     }
 
     #[test]

@@ -68,7 +68,7 @@ mod energy;
 mod trend;
 
 #[cfg(test)]
-mod evaluation;
+pub(crate) mod evaluation;
 #[cfg(test)]
 mod tests;
 

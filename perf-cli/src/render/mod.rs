@@ -219,16 +219,22 @@ impl<'a> View<'a> {
         // Rows to show: every row that is not unchanged (but for rows that
         // do not gate and are inconclusive: p95s on a few runs), time/call
         // of every function (so each function appears once) and the whole
-        // program's time/run, unless all are asked for. Instruction
-        // records show instr/call of every function instead: their times,
-        // under Valgrind, do not gate.
+        // program's time/run and peak heap, unless all are asked for.
+        // Instruction records show instr/call of every function instead:
+        // their times, under Valgrind, do not gate.
         let instructions = comparison.baseline.instructions || comparison.current.instructions;
         let (shown, hidden): (Vec<&Row>, Vec<&Row>) = comparison.rows.iter().partition(|row| {
             let quiet = row.verdict() == Verdict::Unchanged
                 || (row.verdict() == Verdict::Inconclusive && !row.gated());
             let always = match instructions {
-                true => row.metric() == Some(Metric::InstructionsPerCall),
-                false => matches!(row.metric(), Some(Metric::TimePerCall | Metric::TimePerRun)),
+                true => matches!(
+                    row.metric(),
+                    Some(Metric::InstructionsPerCall | Metric::PeakHeapBytes)
+                ),
+                false => matches!(
+                    row.metric(),
+                    Some(Metric::TimePerCall | Metric::TimePerRun | Metric::PeakHeapBytes)
+                ),
             };
             detail.all || !quiet || always
         });
@@ -385,6 +391,8 @@ fn budget_line(check: &BudgetCheck) -> String {
     let name = match check.metric {
         Metric::TimePerCall => "mean",
         Metric::P95 => "p95",
+        Metric::NetBytesPerCall => "net bytes/call",
+        Metric::PeakHeapBytes => "peak heap",
         _ => "allocs/call",
     };
     let (relation, outcome) = if check.exceeded {

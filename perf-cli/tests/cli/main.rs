@@ -13,5 +13,6 @@ mod history;
 mod readme;
 mod record;
 mod report;
+mod soak;
 mod statistics;
 mod util;

@@ -37,10 +37,9 @@ fn readme_commands() -> Vec<Vec<String>> {
             continue;
         }
         for part in code.split("&&") {
-            let words: Vec<String> = part
-                .split_whitespace()
+            let words: Vec<String> = shell_words(part)
+                .into_iter()
                 .skip_while(|w| w.contains('=') && !w.starts_with('-'))
-                .map(str::to_owned)
                 .collect();
             if !words.is_empty() {
                 commands.push(words);
@@ -48,6 +47,45 @@ fn readme_commands() -> Vec<Vec<String>> {
         }
     }
     commands
+}
+
+/// `line` split into words as a shell does, as far as the README needs:
+/// at spaces, but not inside '…' or "…" (the quotes dropped).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quote = None;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.get_or_insert_with(String::new).push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                word.get_or_insert_with(String::new);
+            }
+            (None, c) if c.is_whitespace() => words.extend(word.take()),
+            (None, c) => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(word);
+    words
+}
+
+#[test]
+fn quoted_words_stay_whole() {
+    assert_eq!(
+        shell_words(r#"cargo perf soak --load "wrk -c16 http://x/" -- 'a b' c"#),
+        [
+            "cargo",
+            "perf",
+            "soak",
+            "--load",
+            "wrk -c16 http://x/",
+            "--",
+            "a b",
+            "c"
+        ]
+    );
 }
 
 /// Names of the workspace's packages and of their examples.

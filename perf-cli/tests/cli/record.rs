@@ -171,7 +171,7 @@ fn an_interrupted_record_stops_its_program_and_keeps_nothing() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
             stderr.contains("error: interrupted by SIG")
-                && stderr.contains("nothing of the record was kept"),
+                && stderr.contains("nothing of its run was kept"),
             "{stderr}"
         );
         assert!(

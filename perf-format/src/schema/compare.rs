@@ -518,10 +518,10 @@ impl Totals {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct BudgetCheck {
-    /// The function.
+    /// The function, or [`WHOLE_PROGRAM`] for the peak heap.
     pub function: String,
-    /// Which figure: `p95_ns`, `time_per_call_ns` (the budget's `mean`) or
-    /// `allocs_per_call`.
+    /// Which figure: `p95_ns`, `time_per_call_ns` (the budget's `mean`),
+    /// `allocs_per_call`, `net_bytes_per_call` or `peak_heap_bytes`.
     pub metric: Metric,
     /// The limit.
     pub limit: f64,

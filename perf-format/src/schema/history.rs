@@ -143,7 +143,8 @@ impl Entry {
     }
 
     /// The entry on `line`: JSON of schema [`HISTORY_SCHEMA`] with a
-    /// commit, every figure finite and not negative.
+    /// commit, every figure finite and not negative (but net bytes per
+    /// call, which may be).
     pub fn from_line(line: &str) -> Result<Entry, BadEntry> {
         let bad = |problem: String| Err(BadEntry(problem));
         let entry = match serde_json::from_str::<Entry>(line) {
@@ -176,11 +177,18 @@ impl Entry {
             return bad(format!("series {series:?}: {value} is not a finite value"));
         }
         for (function, figures) in &entry.functions {
-            if let Some((metric, value)) = figures.iter().find(|(_, v)| !v.is_finite() || **v < 0.0)
+            if let Some((metric, value)) = figures
+                .iter()
+                .find(|(m, v)| !v.is_finite() || (**v < 0.0 && !m.signed()))
             {
                 return bad(format!(
-                    "function {function:?}, {}: {value} is not a finite, non-negative value",
-                    metric.key()
+                    "function {function:?}, {}: {value} is not a finite{} value",
+                    metric.key(),
+                    if metric.signed() {
+                        ""
+                    } else {
+                        ", non-negative"
+                    }
                 ));
             }
         }

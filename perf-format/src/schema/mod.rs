@@ -14,3 +14,4 @@ pub mod env;
 pub mod history;
 pub mod record;
 pub mod run;
+pub mod soak;

@@ -97,6 +97,10 @@ pub struct RunSummary {
     pub duration_ns: u64,
     /// Instrumented calls in the run.
     pub calls: u64,
+    /// The most heap bytes live at once during the run, when it counted
+    /// frees (its `run.json` has `heap`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_heap_bytes: Option<u64>,
 }
 
 /// What a baseline remembers of its making.
@@ -165,6 +169,12 @@ pub enum Metric {
     /// Bytes allocated per call by the function's own code.
     #[serde(rename = "self_bytes_per_call")]
     SelfBytesPerCall,
+    /// Bytes per call allocated during the call (callees included) and not
+    /// freed by its end; negative when a call frees what others allocated.
+    /// Only in records of runs that count frees (their `run.json` has
+    /// `heap`).
+    #[serde(rename = "net_bytes_per_call")]
+    NetBytesPerCall,
     /// Instructions per call, callees included (instruction records).
     #[serde(rename = "instructions_per_call")]
     InstructionsPerCall,
@@ -188,6 +198,10 @@ pub enum Metric {
     /// functions)` row of a comparison, never in a record.
     #[serde(rename = "time_per_run_ns")]
     TimePerRun,
+    /// The most heap bytes live at once in a run: the `(whole program)`
+    /// row of a comparison, from each run's summary, never a function's.
+    #[serde(rename = "peak_heap_bytes")]
+    PeakHeapBytes,
 }
 
 /// What kind of figure a metric is, which says how its changes are judged.
@@ -219,11 +233,13 @@ impl Metric {
             Metric::SelfAllocsPerCall => "self allocs/call",
             Metric::BytesPerCall => "bytes/call",
             Metric::SelfBytesPerCall => "self bytes/call",
+            Metric::NetBytesPerCall => "net bytes/call",
             Metric::InstructionsPerCall => "instr/call",
             Metric::SelfInstructionsPerCall => "self instr/call",
             Metric::EstCyclesPerCall => "est. cycles/call",
             Metric::SelfEstCyclesPerCall => "self est. cycles/call",
             Metric::TimePerRun => "time/run",
+            Metric::PeakHeapBytes => "peak heap",
         }
     }
 
@@ -242,11 +258,13 @@ impl Metric {
             Metric::SelfAllocsPerCall => "self_allocs_per_call",
             Metric::BytesPerCall => "bytes_per_call",
             Metric::SelfBytesPerCall => "self_bytes_per_call",
+            Metric::NetBytesPerCall => "net_bytes_per_call",
             Metric::InstructionsPerCall => "instructions_per_call",
             Metric::SelfInstructionsPerCall => "self_instructions_per_call",
             Metric::EstCyclesPerCall => "est_cycles_per_call",
             Metric::SelfEstCyclesPerCall => "self_est_cycles_per_call",
             Metric::TimePerRun => "time_per_run_ns",
+            Metric::PeakHeapBytes => "peak_heap_bytes",
         }
     }
 
@@ -265,7 +283,9 @@ impl Metric {
             | Metric::AllocsPerCall
             | Metric::SelfAllocsPerCall
             | Metric::BytesPerCall
-            | Metric::SelfBytesPerCall => Kind::Count,
+            | Metric::SelfBytesPerCall
+            | Metric::NetBytesPerCall
+            | Metric::PeakHeapBytes => Kind::Count,
             Metric::InstructionsPerCall
             | Metric::SelfInstructionsPerCall
             | Metric::EstCyclesPerCall
@@ -273,10 +293,20 @@ impl Metric {
         }
     }
 
+    /// Whether the metric's values may be negative: net bytes per call
+    /// (a call that frees what others allocated). Every other figure is 0
+    /// or more, and files holding a negative one are refused.
+    pub fn signed(self) -> bool {
+        self == Metric::NetBytesPerCall
+    }
+
     /// A value of the metric in its unit.
     pub fn format(self, value: f64) -> String {
         match self {
-            Metric::BytesPerCall | Metric::SelfBytesPerCall => units::bytes(value),
+            Metric::BytesPerCall
+            | Metric::SelfBytesPerCall
+            | Metric::NetBytesPerCall
+            | Metric::PeakHeapBytes => units::bytes(value),
             Metric::CpuShare => units::share(value),
             // Means per call of large counts: the fraction says nothing.
             _ if self.kind() == Kind::Instructions && value >= 100.0 => units::count(value.round()),
@@ -384,11 +414,16 @@ impl Document for Record {
                 if let Some((i, bad)) = samples
                     .iter()
                     .enumerate()
-                    .find(|(_, v)| !v.is_finite() || **v < 0.0)
+                    .find(|(_, v)| !v.is_finite() || (**v < 0.0 && !metric.signed()))
                 {
                     return invalid(format!(
-                        "function {name:?}, {key} sample {}: {bad} is not a finite, non-negative value",
-                        i + 1
+                        "function {name:?}, {key} sample {}: {bad} is not a finite{} value",
+                        i + 1,
+                        if metric.signed() {
+                            ""
+                        } else {
+                            ", non-negative"
+                        }
                     ));
                 }
             }
@@ -443,6 +478,7 @@ impl RunSummary {
             id: id.into(),
             duration_ns,
             calls,
+            peak_heap_bytes: None,
         }
     }
 }
@@ -471,6 +507,8 @@ mod tests {
             Metric::SelfEstCyclesPerCall,
             Metric::CpuShare,
             Metric::TimePerRun,
+            Metric::NetBytesPerCall,
+            Metric::PeakHeapBytes,
         ] {
             let json = serde_json::to_string(&metric).unwrap();
             assert_eq!(json, format!("\"{}\"", metric.key()));
@@ -501,5 +539,19 @@ mod tests {
             .insert(Metric::Calls, vec![1.0, -1.0]);
         let err = record.validate(path).unwrap_err().to_string();
         assert!(err.contains("calls sample 2: -1"), "{err}");
+        // Net bytes per call may be negative: a call that frees what
+        // another allocated.
+        record.functions[0]
+            .samples
+            .insert(Metric::Calls, vec![1.0, 1.0]);
+        record.functions[0]
+            .samples
+            .insert(Metric::NetBytesPerCall, vec![-64.0, 192.0]);
+        record.validate(path).unwrap();
+        record.functions[0]
+            .samples
+            .insert(Metric::NetBytesPerCall, vec![f64::NAN, 192.0]);
+        let err = record.validate(path).unwrap_err().to_string();
+        assert!(err.ends_with("NaN is not a finite value"), "{err}");
     }
 }

@@ -13,10 +13,10 @@ use crate::probability::clopper_pearson;
 pub(super) const SEED: u64 = 0x5EED_0014;
 
 /// SplitMix64 with Gaussian draws (Box–Muller).
-pub(super) struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    pub(super) fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Self(seed)
     }
 
@@ -29,7 +29,7 @@ impl Rng {
     }
 
     /// Uniform in [0, 1).
-    pub(super) fn uniform(&mut self) -> f64 {
+    pub(crate) fn uniform(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
@@ -197,7 +197,8 @@ fn run(scenario: &Scenario, seed: u64, count: usize, options: &DetectOptions) ->
     outcome
 }
 
-fn rate(k: usize, n: usize) -> String {
+/// `k` of `n` as a percentage with its Clopper–Pearson 95% interval.
+pub(crate) fn rate(k: usize, n: usize) -> String {
     let (low, high) = clopper_pearson(k, n);
     format!(
         "{:.1}% [{:.1}, {:.1}]",
