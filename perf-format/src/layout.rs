@@ -41,6 +41,8 @@ pub mod run_files {
     pub const PPROF: &str = "profile.pb";
     /// dhat's heap profile (perf-core's `heap` feature).
     pub const HEAP_PROFILE: &str = "dhat-heap.json";
+    /// Live heap bytes over the session, when allocations are tracked.
+    pub const MEMORY: &str = "memory.svg";
 }
 
 /// The file of a record directory, `records/<id>/`.

@@ -11,6 +11,7 @@
 //! - [`files`]: atomic writes and schema-checked reads that name the file.
 //! - [`stacks`]: the one stack type, the folded format, the bounds every
 //!   picture keeps to, and flamegraph SVGs drawn by inferno.
+//! - [`memory`]: `memory.svg`, a run's heap timeline drawn by plotters.
 //! - [`units`] and [`table`]: figures as people read and write them, and
 //!   plain-text tables.
 //! - [`Error`]: what went wrong, naming the file or setting at fault.
@@ -20,6 +21,7 @@ mod error;
 pub mod files;
 pub mod html;
 pub mod layout;
+pub mod memory;
 pub mod schema;
 pub mod stacks;
 pub mod table;

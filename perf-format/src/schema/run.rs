@@ -44,6 +44,51 @@ pub struct RunData {
     /// The CPU sampling of the whole process (feature `cpu`), when it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_profile: Option<CpuProfileInfo>,
+    /// The heap over the session: live and peak bytes, and a timeline.
+    /// Present when `alloc_tracking` is true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heap: Option<HeapInfo>,
+}
+
+/// The heap over a session, as `PerfAlloc` saw it: every block allocated
+/// through it and not yet freed, on any thread, perf's own bookkeeping
+/// included. Byte counts are of the sizes asked for, not what the allocator
+/// rounds them up to.
+///
+/// Live bytes count from the start of the program, not of the session:
+/// what was live when the session began is `start_live_bytes`, so the
+/// session's own growth is `live_bytes − start_live_bytes`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct HeapInfo {
+    /// Live bytes when the session finished.
+    pub live_bytes: u64,
+    /// The most bytes live at once while the session ran.
+    pub peak_bytes: u64,
+    /// When the peak was reached, since the session started.
+    pub peak_at_ns: u64,
+    /// Blocks freed while the session ran, on every thread.
+    pub frees: u64,
+    /// Reallocations while the session ran, on every thread: each counted
+    /// once, by its size change (not as an allocation and a free).
+    pub reallocs: u64,
+    /// Live bytes over the session: a point at least every 100 ms (every
+    /// 50 ms as the sampler is timed), one at each new peak since the
+    /// previous point, one at the start and one at the finish; by time.
+    pub timeline: Vec<HeapPoint>,
+    /// Live bytes when the session started.
+    #[serde(default)]
+    pub start_live_bytes: u64,
+}
+
+/// One point of the heap timeline.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct HeapPoint {
+    /// Time since the session started.
+    pub t_ns: u64,
+    /// Live bytes then.
+    pub live_bytes: u64,
 }
 
 /// What CPU sampling (feature `cpu`) saw of the whole run. Its stacks are
@@ -121,6 +166,17 @@ pub struct FunctionStats {
     pub self_alloc_bytes: u64,
     /// Bytes allocated during its calls, callees included.
     pub total_alloc_bytes: u64,
+    /// Bytes freed by the function's own code (a shrinking reallocation
+    /// frees its size change), on the thread of the call. With
+    /// `self_alloc_bytes`, what its own code kept: the difference may be
+    /// negative, when it frees what its caller allocated.
+    #[serde(default)]
+    pub self_freed_bytes: u64,
+    /// Bytes freed during its calls, callees included, on the thread of the
+    /// call: `total_alloc_bytes − total_freed_bytes` is what its calls kept
+    /// (see [`FunctionStats::net_bytes_per_call`]).
+    #[serde(default)]
+    pub total_freed_bytes: u64,
     /// CPU samples taken while the function ran (feature `cpu`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_samples: Option<CpuSamples>,
@@ -184,6 +240,12 @@ pub struct CallNode {
     pub total_alloc_bytes: u64,
     /// Bytes of those calls' own code.
     pub self_alloc_bytes: u64,
+    /// Bytes freed during those calls, callees included.
+    #[serde(default)]
+    pub total_freed_bytes: u64,
+    /// Bytes freed by those calls' own code.
+    #[serde(default)]
+    pub self_freed_bytes: u64,
     /// In an instruction build (`cargo perf record --instructions`): the
     /// slots this node's calls ran through, one per thread that made them.
     /// Each slot is a function `perf_slot_K` of its own, so callgrind's
@@ -280,6 +342,16 @@ impl FunctionStats {
             ..FunctionStats::default()
         }
     }
+
+    /// Bytes its calls allocated and had not freed by their end, per call:
+    /// `(total_alloc_bytes − total_freed_bytes) / calls`, negative when its
+    /// calls free more than they allocate; 0 without calls.
+    pub fn net_bytes_per_call(&self) -> f64 {
+        if self.calls == 0 {
+            return 0.0;
+        }
+        (self.total_alloc_bytes as f64 - self.total_freed_bytes as f64) / self.calls as f64
+    }
 }
 
 impl CallNode {
@@ -308,6 +380,13 @@ impl TraceInfo {
             events,
             dropped_events,
         }
+    }
+}
+
+impl HeapPoint {
+    /// `live_bytes` live at `t_ns` since the session started.
+    pub fn new(t_ns: u64, live_bytes: u64) -> HeapPoint {
+        HeapPoint { t_ns, live_bytes }
     }
 }
 

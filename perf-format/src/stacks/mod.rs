@@ -636,6 +636,8 @@ mod tests {
             self_allocs: 1,
             total_alloc_bytes: 0,
             self_alloc_bytes: self_ns * 2,
+            total_freed_bytes: 0,
+            self_freed_bytes: 0,
             slots: Vec::new(),
             total_instructions: None,
             self_instructions: None,
