@@ -3,13 +3,12 @@
 
 use std::collections::HashMap;
 
-use crate::alloc::AllocCounts;
 use crate::callsite::Callsite;
 use crate::clock::ticks_to_ns;
 use crate::cpu_time;
 use crate::histogram::Histogram;
 use crate::model::{CallNode, FunctionStats, ThreadInfo};
-use crate::recorder::ThreadSnapshot;
+use crate::recorder::{AllocCounts, ThreadSnapshot};
 
 /// The share of slowest calls left out of a function's trimmed mean: one
 /// call in a hundred, so that an interrupted call does not move a run's
@@ -38,7 +37,8 @@ struct Merged {
     function: usize,
     calls: u64,
     ticks: u64,
-    allocs: AllocCounts,
+    /// What the node's own code did with the heap.
+    own_allocs: AllocCounts,
     cpu_ns: u64,
     children: Vec<usize>,
     /// The slots of the threads' nodes merged here (instruction builds only).
@@ -61,7 +61,7 @@ pub(crate) fn aggregate(threads: &[ThreadSnapshot]) -> Aggregate {
         function: usize::MAX,
         calls: 0,
         ticks: 0,
-        allocs: AllocCounts::default(),
+        own_allocs: AllocCounts::default(),
         cpu_ns: 0,
         children: Vec::new(),
         slots: Vec::new(),
@@ -95,7 +95,7 @@ pub(crate) fn aggregate(threads: &[ThreadSnapshot]) -> Aggregate {
                     function,
                     calls: 0,
                     ticks: 0,
-                    allocs: AllocCounts::default(),
+                    own_allocs: AllocCounts::default(),
                     cpu_ns: 0,
                     children: Vec::new(),
                     slots: Vec::new(),
@@ -105,8 +105,7 @@ pub(crate) fn aggregate(threads: &[ThreadSnapshot]) -> Aggregate {
             let target = &mut merged[m];
             target.calls += node.calls;
             target.ticks += node.ticks;
-            target.allocs.allocs += node.allocs.allocs;
-            target.allocs.bytes += node.allocs.bytes;
+            target.own_allocs.add(node.allocs);
             target.cpu_ns += node.cpu_ns;
             target.slots.extend(node.slot);
             map[i] = m;
@@ -135,7 +134,9 @@ pub(crate) fn aggregate(threads: &[ThreadSnapshot]) -> Aggregate {
 #[derive(Clone, Copy, Default)]
 struct NodeFigures {
     self_ticks: u64,
-    self_allocs: AllocCounts,
+    /// What its calls did with the heap, callees included: its own counts
+    /// and its descendants'.
+    total_allocs: AllocCounts,
     /// No frame of the same function is above this one.
     outermost: bool,
 }
@@ -143,20 +144,17 @@ struct NodeFigures {
 fn per_node_stats(merged: &[Merged]) -> Vec<NodeFigures> {
     let mut figures = vec![NodeFigures::default(); merged.len()];
     for (i, node) in merged.iter().enumerate() {
-        let (child_ticks, child_allocs, child_bytes) =
-            node.children.iter().fold((0u64, 0u64, 0u64), |acc, &c| {
-                let c = &merged[c];
-                (
-                    acc.0 + c.ticks,
-                    acc.1 + c.allocs.allocs,
-                    acc.2 + c.allocs.bytes,
-                )
-            });
+        let child_ticks: u64 = node.children.iter().map(|&c| merged[c].ticks).sum();
         figures[i].self_ticks = node.ticks.saturating_sub(child_ticks);
-        figures[i].self_allocs = AllocCounts {
-            allocs: node.allocs.allocs.saturating_sub(child_allocs),
-            bytes: node.allocs.bytes.saturating_sub(child_bytes),
-        };
+    }
+    // Children come after their parents: from the last node back, each
+    // node's total is complete when it is added to its parent's.
+    for i in (0..merged.len()).rev() {
+        let mut total = merged[i].own_allocs;
+        for &c in &merged[i].children {
+            total.add(figures[c].total_allocs);
+        }
+        figures[i].total_allocs = total;
     }
     // Depth-first walk with a count of each function on the current path.
     let mut on_path: HashMap<usize, u32> = HashMap::new();
@@ -202,13 +200,11 @@ fn per_function(
         s.calls += node.calls;
         s.all_ticks += node.ticks;
         s.self_ticks += fig.self_ticks;
-        s.self_allocs.allocs += fig.self_allocs.allocs;
-        s.self_allocs.bytes += fig.self_allocs.bytes;
+        s.self_allocs.add(node.own_allocs);
         if fig.outermost {
             s.total_ticks += node.ticks;
             s.cpu_ns += node.cpu_ns;
-            s.total_allocs.allocs += node.allocs.allocs;
-            s.total_allocs.bytes += node.allocs.bytes;
+            s.total_allocs.add(fig.total_allocs);
         }
     }
     let mut out: Vec<FunctionStats> = functions
@@ -240,6 +236,8 @@ fn per_function(
             stats.total_allocs = s.total_allocs.allocs;
             stats.self_alloc_bytes = s.self_allocs.bytes;
             stats.total_alloc_bytes = s.total_allocs.bytes;
+            stats.self_freed_bytes = s.self_allocs.freed;
+            stats.total_freed_bytes = s.total_allocs.freed;
             stats
         })
         .collect();
@@ -272,10 +270,12 @@ fn call_tree(
         call.calls = node.calls;
         call.total_ns = ticks_to_ns(node.ticks);
         call.self_ns = ticks_to_ns(fig.self_ticks);
-        call.total_allocs = node.allocs.allocs;
-        call.self_allocs = fig.self_allocs.allocs;
-        call.total_alloc_bytes = node.allocs.bytes;
-        call.self_alloc_bytes = fig.self_allocs.bytes;
+        call.total_allocs = fig.total_allocs.allocs;
+        call.self_allocs = node.own_allocs.allocs;
+        call.total_alloc_bytes = fig.total_allocs.bytes;
+        call.self_alloc_bytes = node.own_allocs.bytes;
+        call.total_freed_bytes = fig.total_allocs.freed;
+        call.self_freed_bytes = node.own_allocs.freed;
         call.slots.clone_from(&node.slots);
         out.push(call);
         stack.extend(sorted_children(i).into_iter().rev().map(|c| (c, Some(id))));

@@ -30,6 +30,15 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// `Session::finish_on_signal` could not set up its handler.
+    #[error("cannot finish the session on SIGINT or SIGTERM: {reason}")]
+    Signals {
+        /// What went wrong.
+        reason: String,
+    },
+    /// A session finished twice: a signal finished it already.
+    #[error("the session was finished already, by a signal")]
+    SessionFinished,
     /// Heap profiling (feature `heap`) could not run.
     #[error("heap profiling (perf-core feature `heap`) cannot start: {reason}")]
     HeapProfiling {

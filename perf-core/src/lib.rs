@@ -51,6 +51,7 @@ mod error;
 mod hash;
 #[cfg(feature = "heap")]
 mod heap;
+mod heap_watch;
 mod histogram;
 mod measure;
 mod output;
@@ -58,6 +59,8 @@ mod recorder;
 #[cfg(feature = "cpu")]
 mod sampling;
 mod session;
+#[cfg(unix)]
+mod signal;
 mod summary;
 mod sync;
 #[cfg(feature = "tracing")]
@@ -68,8 +71,8 @@ pub mod tracing;
 pub mod model {
     pub use perf_format::schema::env::Environment;
     pub use perf_format::schema::run::{
-        CallNode, CpuProfileInfo, CpuSamples, FunctionStats, RUN_SCHEMA, RunData, ThreadInfo,
-        TraceInfo,
+        CallNode, CpuProfileInfo, CpuSamples, FunctionStats, HeapInfo, HeapPoint, RUN_SCHEMA,
+        RunData, ThreadInfo, TraceInfo,
     };
 }
 
@@ -89,6 +92,8 @@ pub use recorder::{SpanGuard, is_enabled, set_enabled};
 #[cfg(feature = "cpu")]
 pub use sampling::DEFAULT_CPU_FREQUENCY;
 pub use session::{DEFAULT_TRACE_CAPACITY, Run, Session, SessionBuilder};
+#[cfg(unix)]
+pub use signal::SignalSession;
 pub use summary::Summary;
 
 /// Whether this build records at all (the `enabled` feature).

@@ -9,6 +9,7 @@ use perf_format::files;
 use perf_format::layout::{self, Layout};
 
 use crate::aggregate::aggregate;
+use crate::heap_watch::HeapWatch;
 use crate::model::{Environment, FunctionStats, RunData, TraceInfo};
 use crate::output::{self, RunContents, RunFiles, TraceInput};
 use crate::summary::Summary;
@@ -44,6 +45,8 @@ pub struct Session {
     /// When it started, for the environment read as it finishes.
     started_at: SystemTime,
     alloc_tracking: bool,
+    /// The heap's watch, when `PerfAlloc` tracks allocations.
+    heap: Option<HeapWatch>,
     profilers: Profilers,
     finished: bool,
 }
@@ -176,6 +179,17 @@ impl SessionBuilder {
 
     /// Checks the output directory and starts recording.
     pub fn start(self) -> Result<Session, Error> {
+        let mut session = self.begin()?;
+        // Last, once the builder is gone: the heap the session starts from
+        // is what the program holds, none of it freed by `start`.
+        if session.alloc_tracking {
+            session.heap = Some(HeapWatch::start());
+        }
+        Ok(session)
+    }
+
+    /// Everything [`start`](Self::start) does but the heap's watch.
+    fn begin(self) -> Result<Session, Error> {
         if self.name.trim().is_empty() {
             return Err(Error::SessionName {
                 name: self.name,
@@ -221,6 +235,7 @@ impl SessionBuilder {
             started: Instant::now(),
             started_at,
             alloc_tracking,
+            heap: None,
             profilers,
             finished: false,
         };
@@ -255,6 +270,8 @@ impl Session {
 
     fn finish_recording(&mut self) -> Result<Run, Error> {
         self.finished = true;
+        // First, before finishing allocates.
+        let heap = self.heap.take().map(|watch| watch.finish(self.start_ticks));
         self.profilers.pause();
         recorder::set_session(0);
         let duration_ns = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX);
@@ -296,6 +313,7 @@ impl Session {
             threads.iter().map(|t| t.dropped_events).sum(),
         );
         data.cpu_profile = cpu_profile;
+        data.heap = heap;
         let contents = RunContents {
             data: &data,
             trace: TraceInput {

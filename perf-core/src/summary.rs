@@ -80,6 +80,18 @@ impl Display for Summary<'_> {
                 count(data.trace.dropped_events as f64),
             )?;
         }
+        if let Some(heap) = &data.heap {
+            writeln!(
+                f,
+                "heap: {} live at finish ({} at start), peak {} at {}; {}, {}",
+                units::bytes(heap.live_bytes as f64),
+                units::bytes(heap.start_live_bytes as f64),
+                units::bytes(heap.peak_bytes as f64),
+                duration(heap.peak_at_ns),
+                plural(heap.frees, "free"),
+                plural(heap.reallocs, "realloc"),
+            )?;
+        }
         if !data.alloc_tracking {
             writeln!(
                 f,

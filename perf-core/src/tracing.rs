@@ -41,6 +41,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::ptr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{LazyLock, Mutex};
 
 use tracing::span;
@@ -106,10 +107,25 @@ struct Frame {
     entered: Option<Entered>,
 }
 
-thread_local! {
-    /// The spans this thread is in that the layer entered, innermost last.
-    static STACK: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+/// The spans a thread is in that the layer entered, innermost last.
+struct Stack(RefCell<Vec<Frame>>);
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        // Grown inside `untracked` (see `push`), freed there too.
+        let frames = std::mem::take(self.0.get_mut());
+        alloc::untracked(|| drop(frames));
+    }
 }
+
+thread_local! {
+    static STACK: Stack = const { Stack(RefCell::new(Vec::new())) };
+}
+
+/// Spans that carry a [`PerfSpan`] extension now: while there are any, a
+/// closing span is looked at even when no session records, so that the
+/// extension is freed as perf's own memory.
+static PERF_SPANS: AtomicUsize = AtomicUsize::new(0);
 
 impl<S> Layer<S> for PerfLayer
 where
@@ -127,7 +143,7 @@ where
             return;
         }
         let _ = STACK.try_with(|stack| {
-            let Ok(mut stack) = stack.try_borrow_mut() else {
+            let Ok(mut stack) = stack.0.try_borrow_mut() else {
                 return;
             };
             let already = stack.iter().find(|frame| frame.id == *id);
@@ -149,7 +165,7 @@ where
             return;
         }
         let _ = STACK.try_with(|stack| {
-            let Ok(mut stack) = stack.try_borrow_mut() else {
+            let Ok(mut stack) = stack.0.try_borrow_mut() else {
                 return;
             };
             let Some(at) = stack.iter().rposition(|frame| frame.id == *id) else {
@@ -166,7 +182,8 @@ where
     }
 
     fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
-        if !crate::ENABLED || !recorder::is_recording() {
+        let recording = recorder::is_recording();
+        if !crate::ENABLED || (!recording && PERF_SPANS.load(Ordering::Relaxed) == 0) {
             return;
         }
         let Some(span) = ctx.span(&id) else {
@@ -174,12 +191,18 @@ where
         };
         let mut extensions = span.extensions_mut();
         if let Some(perf) = extensions.get_mut::<PerfSpan>() {
-            let kind = if perf.call.enters() > 1 {
-                EventKind::Async
-            } else {
-                EventKind::Sync
-            };
-            perf.call.finish(perf.callsite, kind);
+            if recording {
+                let kind = if perf.call.enters() > 1 {
+                    EventKind::Async
+                } else {
+                    EventKind::Sync
+                };
+                perf.call.finish(perf.callsite, kind);
+            }
+            // The extension's box is perf's, made inside `untracked`: freed
+            // there too, not by the registry later as if the program had.
+            alloc::untracked(|| extensions.remove::<PerfSpan>());
+            PERF_SPANS.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }
@@ -199,6 +222,7 @@ where
         };
         // The extension's box is perf's, not the caller's allocation.
         alloc::untracked(|| extensions.insert(perf));
+        PERF_SPANS.fetch_add(1, Ordering::Relaxed);
     }
     let perf = extensions.get_mut::<PerfSpan>()?;
     let entered = perf.call.enter(perf.callsite)?;
@@ -249,9 +273,19 @@ fn exit_out_of_order<S>(stack: &mut Vec<Frame>, at: usize, ctx: &Context<'_, S>)
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    let mut above = alloc::untracked(|| stack.split_off(at + 1));
+    // The vectors here are perf's, made and freed within: none of it is
+    // the caller's.
+    alloc::untracked(|| reorder(stack, at, ctx));
+}
+
+/// [`exit_out_of_order`]'s work.
+fn reorder<S>(stack: &mut Vec<Frame>, at: usize, ctx: &Context<'_, S>)
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let mut above = stack.split_off(at + 1);
     // Which of them to enter again: those that were not repeated enters.
-    let mut reenter = alloc::untracked(|| Vec::with_capacity(above.len()));
+    let mut reenter = Vec::with_capacity(above.len());
     for frame in above.iter_mut().rev() {
         let entered = frame.entered.take();
         reenter.push(entered.is_some());

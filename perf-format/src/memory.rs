@@ -142,18 +142,19 @@ mod tests {
     use crate::schema::run::HeapPoint;
 
     fn heap() -> HeapInfo {
-        let mut heap = HeapInfo::default();
-        heap.start_live_bytes = 1 << 20;
-        heap.peak_bytes = 3 << 20;
-        heap.peak_at_ns = 150_000_000;
-        heap.live_bytes = 2 << 20;
-        heap.timeline = vec![
-            HeapPoint::new(0, 1 << 20),
-            HeapPoint::new(100_000_000, 2 << 20),
-            HeapPoint::new(150_000_000, 3 << 20),
-            HeapPoint::new(200_000_000, 2 << 20),
-        ];
-        heap
+        HeapInfo {
+            start_live_bytes: 1 << 20,
+            peak_bytes: 3 << 20,
+            peak_at_ns: 150_000_000,
+            live_bytes: 2 << 20,
+            timeline: vec![
+                HeapPoint::new(0, 1 << 20),
+                HeapPoint::new(100_000_000, 2 << 20),
+                HeapPoint::new(150_000_000, 3 << 20),
+                HeapPoint::new(200_000_000, 2 << 20),
+            ],
+            ..HeapInfo::default()
+        }
     }
 
     #[test]

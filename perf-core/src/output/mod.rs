@@ -31,6 +31,9 @@ pub struct RunFiles {
     pub alloc_flamegraph: Option<PathBuf>,
     /// `trace.json`: the timeline in Chrome trace format; open it in ui.perfetto.dev.
     pub trace: PathBuf,
+    /// `memory.svg`: live heap bytes over the session, when allocations are
+    /// tracked; open it in a browser.
+    pub memory: Option<PathBuf>,
     /// `cpu-flamegraph.svg`: CPU samples by stack (feature `cpu`).
     pub cpu_flamegraph: Option<PathBuf>,
     /// `cpu.folded`: the CPU samples as folded stacks, for inferno and `cargo perf`.
@@ -52,6 +55,11 @@ impl RunFiles {
                 .alloc_tracking
                 .then(|| dir.join(run_files::ALLOC_FLAMEGRAPH)),
             trace: dir.join(run_files::TRACE),
+            memory: contents
+                .data
+                .heap
+                .is_some()
+                .then(|| dir.join(run_files::MEMORY)),
             cpu_flamegraph: cpu.then(|| dir.join(run_files::CPU_FLAMEGRAPH)),
             cpu_folded: cpu.then(|| dir.join(run_files::CPU_FOLDED)),
             pprof: cpu.then(|| dir.join(run_files::PPROF)),
@@ -70,6 +78,7 @@ impl RunFiles {
             Some(&self.flamegraph),
             self.alloc_flamegraph.as_ref(),
             Some(&self.trace),
+            self.memory.as_ref(),
             self.cpu_flamegraph.as_ref(),
             self.cpu_folded.as_ref(),
             self.pprof.as_ref(),
@@ -136,6 +145,11 @@ pub(crate) fn write_run(
         flamegraph::write(path, data, Measure::Alloc).map_err(named)?;
     }
     trace::write(&staged.trace, data, &contents.trace).map_err(named)?;
+    if let (Some(heap), Some(path)) = (&data.heap, &staged.memory) {
+        let title = format!("{}: live heap", data.name);
+        let subtitle = flamegraph::subtitle(data);
+        perf_format::memory::write(path, &title, Some(&subtitle), heap).map_err(named)?;
+    }
     #[cfg(feature = "cpu")]
     if let (Some(profile), Some(flamegraph), Some(folded), Some(pprof)) = (
         contents.cpu,

@@ -1,6 +1,8 @@
 //! `trace.json`: the run's timeline in Chrome trace format (ui.perfetto.dev,
 //! chrome://tracing). Plain calls are complete (`X`) events on their thread;
-//! async fns are async (`b`/`e`) events from first poll to completion.
+//! async fns are async (`b`/`e`) events from first poll to completion; the
+//! heap timeline, when allocations are tracked, is a counter (`C`) track of
+//! the process, `live heap` with the series `bytes`.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -38,6 +40,24 @@ struct Args<'a> {
     file: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     line: Option<u32>,
+}
+
+/// A point of a counter track.
+#[derive(Serialize)]
+struct CounterEvent<'a> {
+    name: &'a str,
+    cat: &'static str,
+    ph: &'static str,
+    /// Microseconds since the session started.
+    ts: f64,
+    pid: u32,
+    args: CounterArgs,
+}
+
+/// The series of the heap's counter track.
+#[derive(Serialize)]
+struct CounterArgs {
+    bytes: u64,
 }
 
 /// A metadata event naming the process or a thread.
@@ -134,6 +154,25 @@ fn write_to(w: &mut dyn Write, data: &RunData, input: &TraceInput<'_>) -> io::Re
                     }
                 }
             }
+        }
+    }
+    if let Some(heap) = &data.heap {
+        for point in &heap.timeline {
+            if !first {
+                w.write_all(b",\n")?;
+            }
+            first = false;
+            let event = CounterEvent {
+                name: "live heap",
+                cat: "heap",
+                ph: "C",
+                ts: point.t_ns as f64 / 1e3,
+                pid,
+                args: CounterArgs {
+                    bytes: point.live_bytes,
+                },
+            };
+            serde_json::to_writer(&mut *w, &event).map_err(io::Error::from)?;
         }
     }
     w.write_all(b"\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":")?;

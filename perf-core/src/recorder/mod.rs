@@ -26,7 +26,7 @@ pub(crate) use resume::{Entered, Resumable};
 #[cfg(perf_instructions)]
 pub use slot::in_slot;
 pub use span::{CpuSpanGuard, SpanGuard, enter, enter_cpu};
-pub(crate) use thread::{ThreadSnapshot, begin_generation, snapshot_threads};
+pub(crate) use thread::{AllocCounts, ThreadSnapshot, begin_generation, charge, snapshot_threads};
 
 /// 0 when nothing records; otherwise the generation of the running session.
 /// The only shared state the hot path reads.

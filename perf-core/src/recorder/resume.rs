@@ -5,8 +5,9 @@
 //! A call starts at its first enter, in the generation recording then; if
 //! nothing records then, it never records. Each enter opens the callsite's
 //! node under whatever is current on the entering thread, so that callees
-//! nest under it there, and each exit adds the allocations (and CPU time)
-//! made while entered. The owner says when the call is over
+//! nest under it there, and each exit adds the CPU time used while entered
+//! (allocations are charged as they happen to the node entered, see
+//! `PerfAlloc`). The owner says when the call is over
 //! ([`Resumable::finish`]); it is then recorded once, at the node of its last
 //! exit, timed from the first enter to the last exit, suspended time included.
 
@@ -15,7 +16,6 @@ use std::sync::atomic::Ordering;
 use super::RECORDING;
 use super::events::{Event, EventKind};
 use super::thread::{Node, local};
-use crate::alloc::{self, AllocCounts};
 use crate::callsite::Callsite;
 use crate::{clock, cpu_time};
 
@@ -26,7 +26,6 @@ pub(crate) struct Resumable {
     /// The generation the first enter recorded into; 0: not recorded.
     generation: u32,
     start: u64,
-    allocs: AllocCounts,
     cpu_ns: u64,
     enters: u32,
     last: Option<LastExit>,
@@ -56,7 +55,6 @@ unsafe impl Sync for NodePtr {}
 pub(crate) struct Entered {
     node: *const Node,
     generation: u32,
-    allocs: AllocCounts,
     cpu_ns: u64,
     /// The slot whose edges this enter marks by callgrind dumps (a tracing
     /// span's), else `NO_SLOT` (see [`super::slot::dump_at`]).
@@ -119,15 +117,14 @@ impl Resumable {
         Some(Entered {
             node,
             generation,
-            allocs: alloc::counts(),
             cpu_ns,
             #[cfg(perf_instructions)]
             dumped,
         })
     }
 
-    /// Leaves an enter made on this thread: adds what it used to the call and
-    /// makes its parent current again.
+    /// Leaves an enter made on this thread: adds the CPU time it used to the
+    /// call and makes its parent current again.
     pub(crate) fn exit(&mut self, entered: Entered) {
         #[cfg(perf_instructions)]
         let _uncounted = super::slot::Uncounted::new();
@@ -143,9 +140,6 @@ impl Resumable {
         // SAFETY: the generation still matches, so the tree the node belongs
         // to has not been reset and the node is alive.
         let node = unsafe { &*entered.node };
-        let allocs = alloc::counts().since(entered.allocs);
-        self.allocs.allocs += allocs.allocs;
-        self.allocs.bytes += allocs.bytes;
         if node.callsite.cpu() {
             self.cpu_ns += cpu_time::thread_cpu_ns().saturating_sub(entered.cpu_ns);
         }
@@ -193,7 +187,7 @@ impl Resumable {
         let node = unsafe { &*node };
         let cpu_ns = callsite.cpu().then_some(self.cpu_ns);
         node.stats
-            .record(last.end.saturating_sub(self.start), self.allocs, cpu_ns);
+            .record(last.end.saturating_sub(self.start), cpu_ns);
         local.push_event(Event {
             start: self.start,
             end: last.end,

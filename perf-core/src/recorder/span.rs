@@ -6,7 +6,10 @@
 //! measured in `benches/`, costs the recording path nothing.
 //!
 //! The guard is what an instrumented function adds to its stack frame, so it
-//! holds no more than closing the span needs: 40 bytes, 48 with CPU time.
+//! holds no more than closing the span needs: 24 bytes, 32 with CPU time.
+//! Allocations are charged to the span's node by `PerfAlloc` as they happen
+//! (the node is the thread's current one while the span is open), so a span
+//! reads no allocation counter when it opens or closes.
 
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
@@ -14,12 +17,11 @@ use std::sync::atomic::Ordering;
 use super::RECORDING;
 use super::events::{Event, EventKind};
 use super::thread::{Node, local};
-use crate::alloc::{self, AllocCounts};
 use crate::callsite::Callsite;
 use crate::{clock, cpu_time};
 
 /// What an open span remembers until it closes, on the instrumented
-/// function's stack: 40 bytes. The thread CPU time at the start, which
+/// function's stack: 24 bytes. The thread CPU time at the start, which
 /// only `#[profile(cpu)]` needs, is kept by [`CpuSpanGuard`] beside it. A
 /// guard that records nothing is `None`, whose only word is the null node:
 /// the switched-off path writes one word.
@@ -27,7 +29,6 @@ struct Span {
     node: NonNull<Node>,
     generation: u32,
     start: u64,
-    allocs: AllocCounts,
     /// The slot whose edges this span marks by callgrind dumps (a span that
     /// does not run through its slot), else `NO_SLOT`; kept here because the
     /// node may be gone when the span closes (see [`super::slot::dump_at`]).
@@ -56,7 +57,6 @@ impl Span {
         // SAFETY: `child` gives the address of a boxed node, never null.
         let node = unsafe { NonNull::new_unchecked(node.cast_mut()) };
         let marked = mark();
-        let allocs = alloc::counts();
         #[cfg(perf_instructions)]
         let dumped = {
             // SAFETY: the node was just made current on this thread: alive.
@@ -73,7 +73,6 @@ impl Span {
             node,
             generation,
             start: clock::now(),
-            allocs,
             #[cfg(perf_instructions)]
             dumped,
         };
@@ -98,9 +97,7 @@ impl Span {
         let node = unsafe { self.node.as_ref() };
         let callsite = node.callsite;
         let cpu_ns = cpu_ns();
-        let allocs = alloc::counts().since(self.allocs);
-        node.stats
-            .record(end.saturating_sub(self.start), allocs, cpu_ns);
+        node.stats.record(end.saturating_sub(self.start), cpu_ns);
         local.push_event(Event {
             start: self.start,
             end,
@@ -260,7 +257,7 @@ mod tests {
     #[cfg(target_pointer_width = "64")]
     fn guards_keep_only_what_closing_needs() {
         // Each level of a recursion through `#[profile]` carries one.
-        assert_eq!(size_of::<SpanGuard>(), 40);
-        assert_eq!(size_of::<CpuSpanGuard>(), 48);
+        assert_eq!(size_of::<SpanGuard>(), 24);
+        assert_eq!(size_of::<CpuSpanGuard>(), 32);
     }
 }

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::events::{CHUNK, Chunk, Event, Slot};
-use crate::alloc::{self, AllocCounts};
+use crate::alloc;
 use crate::callsite::Callsite;
 use crate::histogram::AtomicHistogram;
 use crate::sync::lock;
@@ -53,10 +53,30 @@ pub(crate) struct NodeStats {
     calls: AtomicU64,
     ticks: AtomicU64,
     max_ticks: AtomicU64,
+    /// What the node's own code did with the heap while it was the
+    /// thread's innermost open node (see [`charge`]).
     allocs: AtomicU64,
     bytes: AtomicU64,
+    freed: AtomicU64,
     cpu_ns: AtomicU64,
     histogram: AtomicHistogram,
+}
+
+/// Allocations, bytes allocated and bytes freed by a node's own code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct AllocCounts {
+    pub(crate) allocs: u64,
+    pub(crate) bytes: u64,
+    pub(crate) freed: u64,
+}
+
+impl AllocCounts {
+    /// Adds `other` to these counts.
+    pub(crate) fn add(&mut self, other: AllocCounts) {
+        self.allocs += other.allocs;
+        self.bytes += other.bytes;
+        self.freed += other.freed;
+    }
 }
 
 /// Adds to a counter only this thread writes: no atomic read-modify-write.
@@ -76,6 +96,7 @@ impl NodeStats {
             max_ticks: AtomicU64::new(0),
             allocs: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
+            freed: AtomicU64::new(0),
             cpu_ns: AtomicU64::new(0),
             histogram: AtomicHistogram::new(),
         }
@@ -84,18 +105,38 @@ impl NodeStats {
     /// Records one finished call; `cpu_ns` is `None` unless the callsite
     /// measures CPU time. Only the owner thread may call this.
     #[inline(always)]
-    pub(crate) fn record(&self, ticks: u64, allocs: AllocCounts, cpu_ns: Option<u64>) {
+    pub(crate) fn record(&self, ticks: u64, cpu_ns: Option<u64>) {
         bump(&self.calls, 1);
         bump(&self.ticks, ticks);
         if ticks > self.max_ticks.load(Ordering::Relaxed) {
             self.max_ticks.store(ticks, Ordering::Relaxed);
         }
-        bump(&self.allocs, allocs.allocs);
-        bump(&self.bytes, allocs.bytes);
         if let Some(cpu_ns) = cpu_ns {
             bump(&self.cpu_ns, cpu_ns);
         }
         self.histogram.record(ticks);
+    }
+}
+
+/// The heap calls charged to the node of the thread that makes them.
+impl NodeStats {
+    /// An allocation of `bytes`.
+    #[inline(always)]
+    pub(crate) fn allocated(&self, bytes: u64) {
+        bump(&self.allocs, 1);
+        bump(&self.bytes, bytes);
+    }
+
+    /// A reallocation that grew a block by `bytes`.
+    #[inline(always)]
+    pub(crate) fn grown(&self, bytes: u64) {
+        bump(&self.bytes, bytes);
+    }
+
+    /// A free, or a reallocation that shrank a block, of `bytes`.
+    #[inline(always)]
+    pub(crate) fn freed(&self, bytes: u64) {
+        bump(&self.freed, bytes);
     }
 }
 
@@ -165,6 +206,7 @@ impl Tree {
                     allocs: AllocCounts {
                         allocs: s.allocs.load(Ordering::Relaxed),
                         bytes: s.bytes.load(Ordering::Relaxed),
+                        freed: s.freed.load(Ordering::Relaxed),
                     },
                     cpu_ns: s.cpu_ns.load(Ordering::Relaxed),
                     histogram: s.histogram.snapshot(),
@@ -264,6 +306,7 @@ pub(crate) struct NodeSnapshot {
     pub(crate) calls: u64,
     pub(crate) ticks: u64,
     pub(crate) max_ticks: u64,
+    /// What the node's own code did with the heap (callees' nodes not included).
     pub(crate) allocs: AllocCounts,
     pub(crate) cpu_ns: u64,
     pub(crate) histogram: Vec<(u16, u64)>,
@@ -302,7 +345,7 @@ pub(crate) fn begin_generation(generation: u32, trace_capacity: usize) {
         registry.trace_capacity = trace_capacity;
         std::mem::take(&mut registry.threads)
     };
-    drop(old);
+    alloc::untracked(|| drop(old));
 }
 
 /// Copies every thread's recording of `generation` and closes it to new threads.
@@ -363,13 +406,30 @@ pub(crate) fn local() -> *const Local {
     LOCAL.with(|local| local as *const Local)
 }
 
+/// Charges a call of the allocator to this thread's innermost open node,
+/// if it has one: the node's own code made it. Called by `PerfAlloc`.
+#[inline(always)]
+pub(crate) fn charge(to_node: impl FnOnce(&NodeStats)) {
+    let node = LOCAL.with(|local| local.current.get());
+    // SAFETY: a non-null `current` points into this thread's live tree:
+    // nodes are freed only by this thread, in `reset` (after `attach` has
+    // cleared `current`) or in `end` (after `detach` has), and their
+    // counters are atomics that only this thread writes.
+    if let Some(node) = unsafe { node.as_ref() } {
+        to_node(&node.stats);
+    }
+}
+
 struct Owner(RefCell<Option<Arc<ThreadData>>>);
 
 impl Drop for Owner {
     fn drop(&mut self) {
         let _ = LOCAL.try_with(Local::detach);
         if let Some(data) = self.0.get_mut().take() {
-            alloc::untracked(|| data.end());
+            alloc::untracked(|| {
+                data.end();
+                drop(data);
+            });
         }
     }
 }
@@ -414,6 +474,8 @@ impl Local {
                         registry.threads.push(Arc::clone(data));
                         registry.trace_capacity
                     };
+                    // Nothing may charge the old tree's nodes once they go.
+                    self.current.set(ptr::null());
                     let root = data.reset(generation);
                     self.thread.set(Arc::as_ptr(data));
                     self.current.set(root);

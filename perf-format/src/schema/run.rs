@@ -51,9 +51,9 @@ pub struct RunData {
 }
 
 /// The heap over a session, as `PerfAlloc` saw it: every block allocated
-/// through it and not yet freed, on any thread, perf's own bookkeeping
-/// included. Byte counts are of the sizes asked for, not what the allocator
-/// rounds them up to.
+/// through it and not yet freed, on any thread, perf's own bookkeeping (its
+/// call trees, trace buffers and this timeline) left out. Byte counts are
+/// of the sizes asked for, not what the allocator rounds them up to.
 ///
 /// Live bytes count from the start of the program, not of the session:
 /// what was live when the session began is `start_live_bytes`, so the
