@@ -75,6 +75,20 @@ impl AtomicHistogram {
         counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
 
+    /// The counter of `value`'s bucket, if its row exists already: what
+    /// [`record`](Self::record) adds to, without its allocating path.
+    #[inline(always)]
+    pub(crate) fn existing_counter(&self, value: u64) -> Option<&AtomicU64> {
+        let bucket = bucket_of(value);
+        // SAFETY: `bucket_of` is below `BUCKETS` for every `u64` (the
+        // largest, `u64::MAX`, is `58 * SUB + 2 * SUB - 1`), so its row is
+        // below `ROWS`.
+        let row = unsafe { self.rows.get_unchecked(bucket / SUB) }.load(Ordering::Relaxed);
+        // SAFETY: as in `record`.
+        let row = unsafe { row.as_ref() }?;
+        Some(&row[bucket % SUB])
+    }
+
     #[cold]
     #[inline(never)]
     fn grow(slot: &AtomicPtr<Row>) -> *mut Row {
@@ -281,6 +295,18 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn buckets_are_those_of_the_linear_then_logarithmic_rule(v in any::<u64>()) {
+            // Below 32 a bucket each; above, 32 per power of two.
+            let want = if v < SUB as u64 {
+                v as usize
+            } else {
+                let shift = 63 - v.leading_zeros() - SUB_BITS;
+                SUB + shift as usize * SUB + ((v >> shift) as usize - SUB)
+            };
+            prop_assert_eq!(bucket_of(v), want);
+        }
+
         #[test]
         fn every_value_lies_in_its_bucket(v in any::<u64>()) {
             let (low, width) = bucket_bounds(bucket_of(v));
