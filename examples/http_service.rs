@@ -351,8 +351,7 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         // The signal finishes the session and ends the process.
         return std::future::pending().await;
     }
-    let script =
-        std::env::temp_dir().join(format!("perf-http_service-{}.lua", std::process::id()));
+    let script = std::env::temp_dir().join(format!("perf-http_service-{}.lua", std::process::id()));
     std::fs::write(&script, WRK_SCRIPT)?;
     let outcome = load(addr, options.seconds, &script).await;
     let _ = std::fs::remove_file(&script);

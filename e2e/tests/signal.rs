@@ -31,7 +31,12 @@ fn stopped_by(flag: &str, signal: i32, name: &str) {
     assert!(sent.success());
     let out = child.wait_with_output().expect("wait");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.signal(), Some(signal), "{}: {stderr}", out.status);
+    assert_eq!(
+        out.status.signal(),
+        Some(signal),
+        "{}: {stderr}",
+        out.status
+    );
 
     let runs = root.path().join("runs");
     let id = std::fs::read_to_string(runs.join("latest")).expect("runs/latest");
@@ -48,7 +53,10 @@ fn stopped_by(flag: &str, signal: i32, name: &str) {
     assert_eq!(keep.net_bytes_per_call(), 1024.0);
     let heap = run.heap.as_ref().expect("heap");
     assert!(heap.timeline.len() >= 4, "{heap:?}");
-    assert!(heap.live_bytes >= heap.start_live_bytes + keep.calls * 1024, "{heap:?}");
+    assert!(
+        heap.live_bytes >= heap.start_live_bytes + keep.calls * 1024,
+        "{heap:?}"
+    );
     for file in ["flamegraph.svg", "trace.json", "memory.svg"] {
         assert!(dir.join(file).is_file(), "{file}");
     }
