@@ -56,7 +56,7 @@ pub(crate) fn now() -> u64 {
 }
 
 /// The TSC: raw ticks when [`inline_tsc`] says the clock is the TSC.
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(perf_instructions)))]
 #[inline(always)]
 pub(crate) fn tsc() -> u64 {
     rdtsc()

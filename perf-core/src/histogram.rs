@@ -77,6 +77,7 @@ impl AtomicHistogram {
 
     /// The counter of `value`'s bucket, if its row exists already: what
     /// [`record`](Self::record) adds to, without its allocating path.
+    #[cfg(all(target_arch = "x86_64", not(perf_instructions)))]
     #[inline(always)]
     pub(crate) fn existing_counter(&self, value: u64) -> Option<&AtomicU64> {
         let bucket = bucket_of(value);

@@ -123,6 +123,7 @@ impl NodeStats {
 
     /// The histogram counter a call of `ticks` adds to, if it needs no
     /// allocation (see [`NodeStats::record_counted`]).
+    #[cfg(all(target_arch = "x86_64", not(perf_instructions)))]
     #[inline(always)]
     pub(crate) fn existing_counter(&self, ticks: u64) -> Option<&AtomicU64> {
         self.histogram.existing_counter(ticks)
@@ -131,6 +132,7 @@ impl NodeStats {
     /// Records one finished call without CPU time, whose histogram counter
     /// is `counter` (from [`NodeStats::existing_counter`]). Only the owner
     /// thread may call this.
+    #[cfg(all(target_arch = "x86_64", not(perf_instructions)))]
     #[inline(always)]
     pub(crate) fn record_counted(&self, ticks: u64, counter: &AtomicU64) {
         bump(&self.calls, 1);
@@ -477,6 +479,7 @@ impl Local {
 
     /// The generation this thread records into if the clock is the TSC,
     /// read inline; 0 otherwise.
+    #[cfg(all(target_arch = "x86_64", not(perf_instructions)))]
     #[inline(always)]
     pub(crate) fn fast_generation(&self) -> u32 {
         self.fast_generation.get()
@@ -601,6 +604,7 @@ impl Local {
     /// Where the next event goes, if it needs no slow path: `Some(Some)`,
     /// a slot to [`fill`](Self::fill); `Some(None)`, nowhere (the log is
     /// full); `None`, ask [`push_event`](Self::push_event).
+    #[cfg(all(target_arch = "x86_64", not(perf_instructions)))]
     #[inline(always)]
     pub(crate) fn event_slot(&self) -> Option<Option<*const Slot>> {
         let slot = self.next_event.get();
@@ -617,6 +621,7 @@ impl Local {
     ///
     /// # Safety
     /// `slot` is what `event_slot` returned last, with nothing pushed since.
+    #[cfg(all(target_arch = "x86_64", not(perf_instructions)))]
     #[inline(always)]
     pub(crate) unsafe fn fill(&self, slot: *const Slot, event: Event) {
         // SAFETY: per the contract `slot` lies before `events_end` in a
