@@ -80,14 +80,21 @@ impl AtomicHistogram {
     #[cfg(all(target_arch = "x86_64", not(perf_instructions)))]
     #[inline(always)]
     pub(crate) fn existing_counter(&self, value: u64) -> Option<&AtomicU64> {
-        let bucket = bucket_of(value);
-        // SAFETY: `bucket_of` is below `BUCKETS` for every `u64` (the
-        // largest, `u64::MAX`, is `58 * SUB + 2 * SUB - 1`), so its row is
-        // below `ROWS`.
-        let row = unsafe { self.rows.get_unchecked(bucket / SUB) }.load(Ordering::Relaxed);
+        // `bucket_of`'s row and column without the bucket between them:
+        // a value of `msb` 5 or more is in row `msb - 4`, at the five bits
+        // below its top one.
+        let (row, column) = if value < SUB as u64 {
+            (0, value as usize)
+        } else {
+            let msb = 63 - value.leading_zeros();
+            let column = (value >> (msb - SUB_BITS)) as usize % SUB;
+            ((msb - SUB_BITS + 1) as usize, column)
+        };
+        // SAFETY: `msb` is at most 63, so `row` is at most 59, below `ROWS`.
+        let row = unsafe { self.rows.get_unchecked(row) }.load(Ordering::Relaxed);
         // SAFETY: as in `record`.
         let row = unsafe { row.as_ref() }?;
-        Some(&row[bucket % SUB])
+        Some(&row[column])
     }
 
     #[cold]
@@ -296,6 +303,15 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_counter_found_at_once_is_the_bucket_of_the_value(v in any::<u64>()) {
+            let histogram = AtomicHistogram::new();
+            histogram.record(v);
+            let counter = histogram.existing_counter(v).expect("the row was made");
+            prop_assert_eq!(counter.load(Ordering::Relaxed), 1);
+            prop_assert_eq!(histogram.snapshot(), vec![(bucket_of(v) as u16, 1)]);
+        }
+
         #[test]
         fn buckets_are_those_of_the_linear_then_logarithmic_rule(v in any::<u64>()) {
             // Below 32 a bucket each; above, 32 per power of two.
