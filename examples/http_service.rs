@@ -18,8 +18,10 @@
 //! and where the flamegraphs are.
 //!
 //! With `--serve` it is a long-running server (no wrk): bring your own load
-//! (`curl`, `wrk`, a browser); Ctrl-C or SIGTERM shuts it down gracefully, and
-//! the session still finishes and writes its files.
+//! (`curl`, `wrk`, a browser). The session is started with
+//! `Session::finish_on_signal`: Ctrl-C or SIGTERM (in either mode) finishes
+//! it and writes its files, then the process ends by that signal — the way
+//! `cargo perf soak` stops a program.
 //!
 //! Needs `wrk` on PATH for the load (Debian: `apt-get install wrk`).
 //!
@@ -294,30 +296,6 @@ async fn load(addr: SocketAddr, seconds: u64, script: &FsPath) -> Result<Vec<Wrk
 /// How long open connections may take to finish once shutdown begins.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Resolves on Ctrl-C or SIGTERM, naming which. The handlers are installed
-/// when this is called, so call it before the server is up.
-fn shutdown_signal() -> std::io::Result<impl Future<Output = &'static str>> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut terminate = signal(SignalKind::terminate())?;
-        Ok(async move {
-            tokio::select! {
-                _ = interrupt.recv() => "Ctrl-C",
-                _ = terminate.recv() => "SIGTERM",
-            }
-        })
-    }
-    #[cfg(not(unix))]
-    {
-        Ok(async {
-            let _ = tokio::signal::ctrl_c().await;
-            "Ctrl-C"
-        })
-    }
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let options = match options() {
@@ -334,7 +312,6 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         );
         return Ok(ExitCode::FAILURE);
     }
-    let signal = shutdown_signal()?;
     let app = Arc::new(App::seeded(1_000));
     let router = Router::new()
         .route("/health", get(health))
@@ -342,7 +319,9 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
         .route("/search", get(search))
         .with_state(Arc::clone(&app));
 
-    let session = Session::start("http_service")?;
+    // One line: Ctrl-C or SIGTERM finishes the session (the run is written)
+    // and ends the process.
+    let session = Session::start("http_service")?.finish_on_signal()?;
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", options.port)).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -364,35 +343,25 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     );
     println!("listening on http://{addr}");
 
-    let mut wrk = None;
-    let mut load_failed = false;
     if options.serve {
         println!(
             "serving until Ctrl-C or SIGTERM; try: curl 'http://{addr}/search?q=rust' \
              or wrk -c16 -d10s http://{addr}/health"
         );
-        println!("{} received: shutting down", signal.await);
-    } else {
-        let script =
-            std::env::temp_dir().join(format!("perf-http_service-{}.lua", std::process::id()));
-        std::fs::write(&script, WRK_SCRIPT)?;
-        let outcome = tokio::select! {
-            results = load(addr, options.seconds, &script) => Some(results),
-            name = signal => {
-                println!("{name} received: stopping the load, shutting down");
-                None
-            }
-        };
-        let _ = std::fs::remove_file(&script);
-        match outcome {
-            Some(Ok(results)) => wrk = Some(results),
-            Some(Err(e)) => {
-                eprintln!("http_service: {e}");
-                load_failed = true;
-            }
-            None => {}
-        }
+        // The signal finishes the session and ends the process.
+        return std::future::pending().await;
     }
+    let script = std::env::temp_dir().join(format!("perf-http_service-{}.lua", std::process::id()));
+    std::fs::write(&script, WRK_SCRIPT)?;
+    let outcome = load(addr, options.seconds, &script).await;
+    let _ = std::fs::remove_file(&script);
+    let (wrk, load_failed) = match outcome {
+        Ok(results) => (Some(results), false),
+        Err(e) => {
+            eprintln!("http_service: {e}");
+            (None, true)
+        }
+    };
     let _ = stop.send(());
     // Open connections get a while to finish their requests; a client that
     // holds one open does not keep the session from finishing.

@@ -55,6 +55,18 @@ pub(crate) fn now() -> u64 {
     now_via_quanta()
 }
 
+/// The TSC: raw ticks when [`inline_tsc`] says the clock is the TSC.
+#[cfg(all(target_arch = "x86_64", not(perf_instructions)))]
+#[inline(always)]
+pub(crate) fn tsc() -> u64 {
+    rdtsc()
+}
+
+/// Whether [`now`] reads the TSC inline.
+pub(crate) fn inline_tsc() -> bool {
+    INLINE_TSC.load(Ordering::Relaxed)
+}
+
 #[inline(never)]
 fn now_via_quanta() -> u64 {
     match CLOCK.get() {

@@ -75,6 +75,28 @@ impl AtomicHistogram {
         counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
 
+    /// The counter of `value`'s bucket, if its row exists already: what
+    /// [`record`](Self::record) adds to, without its allocating path.
+    #[cfg(all(target_arch = "x86_64", not(perf_instructions)))]
+    #[inline(always)]
+    pub(crate) fn existing_counter(&self, value: u64) -> Option<&AtomicU64> {
+        // `bucket_of`'s row and column without the bucket between them:
+        // a value of `msb` 5 or more is in row `msb - 4`, at the five bits
+        // below its top one.
+        let (row, column) = if value < SUB as u64 {
+            (0, value as usize)
+        } else {
+            let msb = 63 - value.leading_zeros();
+            let column = (value >> (msb - SUB_BITS)) as usize % SUB;
+            ((msb - SUB_BITS + 1) as usize, column)
+        };
+        // SAFETY: `msb` is at most 63, so `row` is at most 59, below `ROWS`.
+        let row = unsafe { self.rows.get_unchecked(row) }.load(Ordering::Relaxed);
+        // SAFETY: as in `record`.
+        let row = unsafe { row.as_ref() }?;
+        Some(&row[column])
+    }
+
     #[cold]
     #[inline(never)]
     fn grow(slot: &AtomicPtr<Row>) -> *mut Row {
@@ -281,6 +303,28 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        #[cfg(all(target_arch = "x86_64", not(perf_instructions)))]
+        fn the_counter_found_at_once_is_the_bucket_of_the_value(v in any::<u64>()) {
+            let histogram = AtomicHistogram::new();
+            histogram.record(v);
+            let counter = histogram.existing_counter(v).expect("the row was made");
+            prop_assert_eq!(counter.load(Ordering::Relaxed), 1);
+            prop_assert_eq!(histogram.snapshot(), vec![(bucket_of(v) as u16, 1)]);
+        }
+
+        #[test]
+        fn buckets_are_those_of_the_linear_then_logarithmic_rule(v in any::<u64>()) {
+            // Below 32 a bucket each; above, 32 per power of two.
+            let want = if v < SUB as u64 {
+                v as usize
+            } else {
+                let shift = 63 - v.leading_zeros() - SUB_BITS;
+                SUB + shift as usize * SUB + ((v >> shift) as usize - SUB)
+            };
+            prop_assert_eq!(bucket_of(v), want);
+        }
+
         #[test]
         fn every_value_lies_in_its_bucket(v in any::<u64>()) {
             let (low, width) = bucket_bounds(bucket_of(v));

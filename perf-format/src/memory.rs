@@ -97,8 +97,8 @@ fn draw(
         .light_line_style(WHITE.mix(0.0))
         .x_desc("seconds since the session started")
         .y_desc("live heap (MiB)")
-        .x_label_formatter(&|x| short(*x))
-        .y_label_formatter(&|y| short(*y))
+        .x_label_formatter(&|x| tick(*x))
+        .y_label_formatter(&|y| tick(*y))
         .draw()?;
     chart.draw_series(LineSeries::new(
         points.iter().copied(),
@@ -118,6 +118,16 @@ fn draw(
         ("sans-serif", 12).into_font().color(&PEAK),
     )))?;
     root.present()
+}
+
+/// An axis label: [`short`] without trailing zeros (`0.2`, not `0.200`).
+fn tick(value: f64) -> String {
+    let text = short(value);
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
 }
 
 /// A figure with three significant digits at most: `12.3`, `0.512`, `1024`.
@@ -189,5 +199,9 @@ mod tests {
         assert_eq!(short(1.234), "1.23");
         assert_eq!(short(0.1234), "0.123");
         assert_eq!(short(0.0), "0");
+        assert_eq!(tick(0.2), "0.2");
+        assert_eq!(tick(1.5), "1.5");
+        assert_eq!(tick(120.0), "120");
+        assert_eq!(tick(0.0), "0");
     }
 }

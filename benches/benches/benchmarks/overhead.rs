@@ -1,8 +1,10 @@
 //! The cost of one instrumented call of a ~1 ns function, side by side in one
-//! run: bare, `#[profile]` recording, `#[profile]` switched off,
+//! run: bare, the floor for any timer (a hand-written guard of two TSC reads
+//! and a thread-local add), `#[profile]` recording, `#[profile]` switched off,
 //! `#[tracing::instrument]` with a registry and a timing layer, the same
 //! with perf's `PerfLayer` recording it (and idle, no session), and puffin.
 
+use std::cell::Cell;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -15,6 +17,42 @@ use tracing_subscriber::registry::LookupSpan;
 
 #[inline(never)]
 fn bare(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+thread_local! {
+    /// What [`TscGuard`]s add up to.
+    static GUARDED_TICKS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The least a timing guard does: a TSC read when made, another when
+/// dropped, and the difference added to a thread-local.
+#[cfg(target_arch = "x86_64")]
+struct TscGuard(u64);
+
+#[cfg(target_arch = "x86_64")]
+impl TscGuard {
+    #[inline(always)]
+    fn new() -> TscGuard {
+        // SAFETY: `rdtsc` has no preconditions on x86_64.
+        TscGuard(unsafe { core::arch::x86_64::_rdtsc() })
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Drop for TscGuard {
+    #[inline(always)]
+    fn drop(&mut self) {
+        // SAFETY: as above.
+        let ticks = unsafe { core::arch::x86_64::_rdtsc() }.wrapping_sub(self.0);
+        GUARDED_TICKS.with(|total| total.set(total.get().wrapping_add(ticks)));
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(never)]
+fn guarded(x: u64) -> u64 {
+    let _guard = TscGuard::new();
     black_box(x).wrapping_mul(3)
 }
 
@@ -76,6 +114,10 @@ fn overhead(c: &mut Criterion) {
             out
         })
     });
+    // The floor `#[profile]` is held to: a guard of two TSC reads and a
+    // thread-local add around the same call.
+    #[cfg(target_arch = "x86_64")]
+    group.bench_function("tsc-guard", |b| b.iter(|| guarded(black_box(7))));
 
     let out = tempfile::tempdir().expect("tempdir");
     let session = perf_core::Session::builder("bench")

@@ -12,6 +12,10 @@ static ALLOC: perf_core::PerfAlloc = perf_core::PerfAlloc::system();
 
 fn main() -> ExitCode {
     let scenario = std::env::args().nth(1).unwrap_or_default();
+    #[cfg(unix)]
+    if scenario == "until-signal" {
+        return until_signal();
+    }
     let workload: fn() = match scenario.as_str() {
         "threads" => threads,
         "allocs" => allocs,
@@ -25,12 +29,42 @@ fn main() -> ExitCode {
         "empty" => || {},
         _ => {
             eprintln!(
-                "usage: workload <threads|allocs|recursion|panic|async|off-cpu|toggle|shapes|interrupted|empty>"
+                "usage: workload <threads|allocs|recursion|panic|async|off-cpu|toggle|shapes|interrupted|empty|until-signal>"
             );
             return ExitCode::from(2);
         }
     };
     perf_e2e::run_in_session(&scenario, workload)
+}
+
+/// Keeps 1 KiB a call, a call every 10 ms, until SIGINT or SIGTERM, whose
+/// handler (`Session::finish_on_signal`) writes the run and ends the process;
+/// says `ready` once it has made ten calls.
+#[cfg(unix)]
+fn until_signal() -> ExitCode {
+    let session = perf_core::Session::start("until-signal").and_then(|s| s.finish_on_signal());
+    let _session = match session {
+        Ok(session) => session,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(3);
+        }
+    };
+    for i in 0u64.. {
+        keep_a_kib(i);
+        if i == 10 {
+            println!("ready");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    unreachable!("the loop ends with the process")
+}
+
+/// Keeps 1 KiB.
+#[cfg(unix)]
+#[profile]
+fn keep_a_kib(i: u64) {
+    black_box(Box::leak(vec![i as u8; 1024].into_boxed_slice()));
 }
 
 #[profile]

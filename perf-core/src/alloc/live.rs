@@ -108,7 +108,7 @@ pub(super) fn publish(c: &Counters) {
     if c.registration.get() == Registration::None {
         register(c);
     }
-    let headroom = c.shared.headroom.load(Ordering::Relaxed);
+    let mut headroom = c.shared.headroom.load(Ordering::Relaxed);
     if stale(c) {
         c.epoch.set(EPOCH.load(Ordering::Relaxed));
         if headroom > 0 {
@@ -116,10 +116,10 @@ pub(super) fn publish(c: &Counters) {
                 .fetch_sub(headroom, Ordering::Relaxed)
                 .wrapping_sub(headroom);
             c.shared.headroom.store(0, Ordering::Relaxed);
+            headroom = 0;
             if total > PEAK.load(Ordering::Relaxed) {
                 raise_peak(total);
             }
-            return;
         }
     }
     if headroom < 0 {

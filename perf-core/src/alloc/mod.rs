@@ -28,7 +28,7 @@ use crate::recorder;
 
 /// A global allocator that counts allocations, frees, reallocations and
 /// bytes per thread, so that `#[profile]` functions, sessions and
-/// [`measure`](crate::measure) can report them, and keeps the live heap
+/// [`measure`](crate::measure()) can report them, and keeps the live heap
 /// and its peak for sessions. It wraps another allocator, [`System`] by
 /// default.
 ///

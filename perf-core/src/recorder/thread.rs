@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use super::events::{CHUNK, Chunk, Event, Slot};
 use crate::alloc;
 use crate::callsite::Callsite;
+use crate::clock;
 use crate::histogram::AtomicHistogram;
 use crate::sync::lock;
 
@@ -35,6 +36,9 @@ pub(crate) struct Node {
     parent_index: u32,
     /// Children by callsite address. Only the owner thread touches this.
     children: UnsafeCell<Vec<(*const Callsite, *const Node)>>,
+    /// The child found last, looked at first. Only the owner thread
+    /// touches this.
+    last_child: Cell<(*const Callsite, *const Node)>,
     pub(crate) stats: NodeStats,
     /// The slot its calls run through (see [`super::slot`]).
     #[cfg(perf_instructions)]
@@ -42,8 +46,8 @@ pub(crate) struct Node {
 }
 
 // SAFETY: a node is written only by its owner thread: its counters are atomics
-// and `children`, the one non-atomic mutable field, is never touched by any
-// other thread. The raw pointers point into the same thread's tree.
+// and `children` and `last_child`, the non-atomic mutable fields, are never
+// touched by any other thread. The raw pointers point into the same thread's tree.
 unsafe impl Send for Node {}
 // SAFETY: see `Send`.
 unsafe impl Sync for Node {}
@@ -116,6 +120,28 @@ impl NodeStats {
         }
         self.histogram.record(ticks);
     }
+
+    /// The histogram counter a call of `ticks` adds to, if it needs no
+    /// allocation (see [`NodeStats::record_counted`]).
+    #[cfg(all(target_arch = "x86_64", not(perf_instructions)))]
+    #[inline(always)]
+    pub(crate) fn existing_counter(&self, ticks: u64) -> Option<&AtomicU64> {
+        self.histogram.existing_counter(ticks)
+    }
+
+    /// Records one finished call without CPU time, whose histogram counter
+    /// is `counter` (from [`NodeStats::existing_counter`]). Only the owner
+    /// thread may call this.
+    #[cfg(all(target_arch = "x86_64", not(perf_instructions)))]
+    #[inline(always)]
+    pub(crate) fn record_counted(&self, ticks: u64, counter: &AtomicU64) {
+        bump(&self.calls, 1);
+        bump(&self.ticks, ticks);
+        if ticks > self.max_ticks.load(Ordering::Relaxed) {
+            self.max_ticks.store(ticks, Ordering::Relaxed);
+        }
+        bump(counter, 1);
+    }
 }
 
 /// The heap calls charged to the node of the thread that makes them.
@@ -153,6 +179,7 @@ impl Node {
             index,
             parent_index,
             children: UnsafeCell::new(Vec::new()),
+            last_child: Cell::new((ptr::null(), ptr::null())),
             stats: NodeStats::new(),
             #[cfg(perf_instructions)]
             slot: if parent.is_null() {
@@ -372,14 +399,23 @@ pub(crate) struct Local {
     /// The innermost open node.
     pub(crate) current: Cell<*const Node>,
     thread: Cell<*const ThreadData>,
+    /// The next free slot of the trace log and the end of its chunk; both
+    /// [`FULL`] once the log holds `event_capacity` events (further spans
+    /// only count), both null before its first chunk.
     next_event: Cell<*const Slot>,
     events_end: Cell<*const Slot>,
     /// Slots handed out so far (all used once `next_event` reaches `events_end`).
     events_handed_out: Cell<usize>,
     event_capacity: Cell<usize>,
-    /// The trace log holds `event_capacity` events: further spans only count.
-    events_full: Cell<bool>,
+    /// [`Local::generation`] when the clock is the TSC, read inline (see
+    /// [`clock::inline_tsc`]), else 0: one comparison tells a span that it
+    /// may take its path without calls.
+    fast_generation: Cell<u32>,
 }
+
+/// Where a full trace log's cursor points: never a slot (a dangling,
+/// aligned address), told apart without a load.
+const FULL: *const Slot = ptr::dangling();
 
 thread_local! {
     static LOCAL: Local = const {
@@ -391,7 +427,7 @@ thread_local! {
             events_end: Cell::new(ptr::null()),
             events_handed_out: Cell::new(0),
             event_capacity: Cell::new(0),
-            events_full: Cell::new(false),
+            fast_generation: Cell::new(0),
         }
     };
     /// Owns this thread's data; its destructor detaches [`LOCAL`] and
@@ -441,6 +477,14 @@ impl Local {
         self.generation.get()
     }
 
+    /// The generation this thread records into if the clock is the TSC,
+    /// read inline; 0 otherwise.
+    #[cfg(all(target_arch = "x86_64", not(perf_instructions)))]
+    #[inline(always)]
+    pub(crate) fn fast_generation(&self) -> u32 {
+        self.fast_generation.get()
+    }
+
     /// This thread's identity among the threads recording into
     /// [`Local::generation`]: two threads never share it while they both
     /// record into the same generation.
@@ -480,11 +524,13 @@ impl Local {
                     self.thread.set(Arc::as_ptr(data));
                     self.current.set(root);
                     self.event_capacity.set(capacity);
-                    self.events_full.set(capacity == 0);
+                    let fast = if clock::inline_tsc() { generation } else { 0 };
+                    self.fast_generation.set(fast);
                     // The first event's slow path takes the first chunk.
                     self.events_handed_out.set(0);
-                    self.next_event.set(ptr::null());
-                    self.events_end.set(ptr::null());
+                    let cursor = if capacity == 0 { FULL } else { ptr::null() };
+                    self.next_event.set(cursor);
+                    self.events_end.set(cursor);
                     self.generation.set(generation);
                     true
                 })
@@ -494,6 +540,7 @@ impl Local {
 
     fn detach(&self) {
         self.generation.set(0);
+        self.fast_generation.set(0);
         self.current.set(ptr::null());
         self.thread.set(ptr::null());
         self.next_event.set(ptr::null());
@@ -504,17 +551,33 @@ impl Local {
     /// Call only after [`Local::ready`] returned true.
     #[inline(always)]
     pub(crate) fn child(&self, callsite: &'static Callsite) -> *const Node {
+        if let Some(node) = self.last_child(callsite) {
+            return node;
+        }
         let parent = self.current.get();
         // SAFETY: after `ready`, `current` points into this thread's live tree
         // (nodes are freed only by this thread: in `reset`, or in `end` once
         // it has detached), and `children` is touched only by this thread.
-        let children = unsafe { &*(*parent).children.get() };
-        for &(key, node) in children {
-            if ptr::eq(key, callsite) {
-                return node;
-            }
-        }
-        self.add_child(parent, callsite)
+        let parent_ref = unsafe { &*parent };
+        // SAFETY: as above.
+        let children = unsafe { &*parent_ref.children.get() };
+        let node = match children.iter().find(|&&(key, _)| ptr::eq(key, callsite)) {
+            Some(&(_, node)) => node,
+            None => self.add_child(parent, callsite),
+        };
+        parent_ref.last_child.set((callsite, node));
+        node
+    }
+
+    /// The child of the current node for `callsite` if it is the one found
+    /// last there (most often it is). Call only after [`Local::ready`]
+    /// returned true.
+    #[inline(always)]
+    pub(crate) fn last_child(&self, callsite: &'static Callsite) -> Option<*const Node> {
+        // SAFETY: as in `child`.
+        let parent = unsafe { &*self.current.get() };
+        let (key, node) = parent.last_child.get();
+        ptr::eq(key, callsite).then_some(node)
     }
 
     #[cold]
@@ -538,13 +601,47 @@ impl Local {
         })
     }
 
+    /// Where the next event goes, if it needs no slow path: `Some(Some)`,
+    /// a slot to [`fill`](Self::fill); `Some(None)`, nowhere (the log is
+    /// full); `None`, ask [`push_event`](Self::push_event).
+    #[cfg(all(target_arch = "x86_64", not(perf_instructions)))]
+    #[inline(always)]
+    pub(crate) fn event_slot(&self) -> Option<Option<*const Slot>> {
+        let slot = self.next_event.get();
+        if slot != self.events_end.get() {
+            Some(Some(slot))
+        } else if slot == FULL {
+            Some(None)
+        } else {
+            None
+        }
+    }
+
+    /// Writes `event` into `slot`, from [`event_slot`](Self::event_slot).
+    ///
+    /// # Safety
+    /// `slot` is what `event_slot` returned last, with nothing pushed since.
+    #[cfg(all(target_arch = "x86_64", not(perf_instructions)))]
+    #[inline(always)]
+    pub(crate) unsafe fn fill(&self, slot: *const Slot, event: Event) {
+        // SAFETY: per the contract `slot` lies before `events_end` in a
+        // chunk of this thread's tree and has not been written this
+        // generation.
+        unsafe {
+            (*slot).write(event);
+            self.next_event.set(slot.add(1));
+        }
+    }
+
     /// Appends a finished span to the trace log, unless the log is full.
     #[inline(always)]
     pub(crate) fn push_event(&self, event: Event) {
         let slot = self.next_event.get();
         if slot == self.events_end.get() {
-            if !self.events_full.get() {
-                self.push_event_slow(event);
+            if slot != FULL {
+                // Field by field: in registers, not built on the stack
+                // before the branch.
+                self.push_event_slow(event.start, event.end, event.callsite, event.kind);
             }
             return;
         }
@@ -558,11 +655,24 @@ impl Local {
 
     #[cold]
     #[inline(never)]
-    fn push_event_slow(&self, event: Event) {
+    fn push_event_slow(
+        &self,
+        start: u64,
+        end: u64,
+        callsite: &'static Callsite,
+        kind: super::events::EventKind,
+    ) {
+        let event = Event {
+            start,
+            end,
+            callsite,
+            kind,
+        };
         let count = self.events_handed_out.get();
         let capacity = self.event_capacity.get();
         if count >= capacity {
-            self.events_full.set(true);
+            self.next_event.set(FULL);
+            self.events_end.set(FULL);
             return;
         }
         // SAFETY: as in `add_child`.
