@@ -53,6 +53,18 @@ pub(crate) enum Command {
     /// Write one self-contained HTML page about a record: functions,
     /// interactive flamegraphs, the comparison against a baseline, the machine.
     Report(ReportArgs),
+    /// List the records under the output root, newest first.
+    Records {
+        /// Output root where records are found (default: $PERF_DIR, else target/perf).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Print a completion script for SHELL (bash, zsh, fish, powershell,
+    /// elvish) on stdout, e.g. `cargo perf completions bash > ~/.local/share/bash-completion/completions/cargo-perf`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Keep every commit's figures in git (notes on refs/notes/perf), find
     /// change points and slow creep in them, and share them through a remote.
     #[command(subcommand)]

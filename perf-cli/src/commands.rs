@@ -48,6 +48,22 @@ pub(crate) fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Check(args) => check_command(args),
         Command::Flamegraph(args) => flamegraph_command(args),
         Command::Report(args) => report_command(args),
+        Command::Records { out } => {
+            let layout = settings::layout(out.as_deref())?;
+            print(&store::list_records(&layout)?)?;
+            Ok(Outcome::Passed)
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <crate::Cli as clap::CommandFactory>::command(),
+                "cargo-perf",
+                &mut script,
+            );
+            to_stdout(&script)?;
+            Ok(Outcome::Passed)
+        }
         Command::History(command) => crate::history::command::run(
             command,
             &crate::history::command::current_dir()?,

@@ -39,6 +39,65 @@ pub fn load_record_file(path: &Path) -> Result<Record, Error> {
     }
 }
 
+/// `cargo perf records`: every record under `records/`, newest first, one
+/// line each (id, name, runs, functions, commit; `latest` marked); a record
+/// that cannot be read is listed with why, not skipped.
+pub(crate) fn list_records(layout: &Layout) -> Result<String, Error> {
+    use std::fmt::Write as _;
+    let records = layout.records_dir();
+    let mut ids: Vec<String> = match std::fs::read_dir(&records) {
+        Ok(entries) => entries
+            .flatten()
+            .filter(|e| e.path().join(RECORD_JSON).is_file())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(perf_format::Error::read(&records, e).into()),
+    };
+    if ids.is_empty() {
+        return Ok(format!(
+            "no records in {} (make one with `cargo perf record`)\n",
+            records.display()
+        ));
+    }
+    // Ids begin with their UTC time: newest first is reverse order.
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    let latest = layout::read_latest(&records).ok().flatten();
+    let mut out = String::new();
+    for id in ids {
+        let mark = if latest.as_ref() == Some(&id) {
+            "  (latest)"
+        } else {
+            ""
+        };
+        match load_record_file(&records.join(&id).join(RECORD_JSON)) {
+            Ok(record) => {
+                let kind = if record.instructions {
+                    ", instructions"
+                } else {
+                    ""
+                };
+                let commit = record
+                    .env
+                    .commit_label()
+                    .map(|c| format!(", commit {c}"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "{id}  {}: {} runs, {} functions{kind}{commit}{mark}",
+                    record.name,
+                    record.runs.len(),
+                    record.functions.len()
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(out, "{id}  cannot be read: {e}{mark}");
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Resolves a RECORD argument: `latest` (or none), a record id under
 /// `records/`, or a path to a record, baseline or run file or directory.
 pub(crate) fn load_record(

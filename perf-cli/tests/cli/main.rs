@@ -12,6 +12,7 @@ mod guard;
 mod history;
 mod readme;
 mod record;
+mod records;
 mod report;
 mod soak;
 mod statistics;
