@@ -127,15 +127,7 @@ impl Watch {
         command: &mut Command,
         spawn_error: impl FnOnce(io::Error) -> Error,
     ) -> Result<Output, Error> {
-        self.check()?;
-        follow_parent(command);
-        let child = command.spawn().map_err(spawn_error)?;
-        CHILD.store(child.id(), Ordering::SeqCst);
-        // A signal between the spawn and the store above was not passed on.
-        #[cfg(unix)]
-        if let Some(signal) = received_signal() {
-            stop(child.id(), signal);
-        }
+        let child = self.start(command, spawn_error)?;
         let output = child.wait_with_output();
         CHILD.store(0, Ordering::SeqCst);
         self.check()?;
@@ -152,6 +144,16 @@ impl Watch {
         command: &mut Command,
         spawn_error: impl FnOnce(io::Error) -> Error,
     ) -> Result<Watched, Error> {
+        Ok(Watched(self.start(command, spawn_error)?))
+    }
+
+    /// Starts `command` as the watched child: it follows `cargo perf` if
+    /// that dies, and a signal already received is passed on to it.
+    fn start(
+        &self,
+        command: &mut Command,
+        spawn_error: impl FnOnce(io::Error) -> Error,
+    ) -> Result<Child, Error> {
         self.check()?;
         follow_parent(command);
         let child = command.spawn().map_err(spawn_error)?;
@@ -161,7 +163,7 @@ impl Watch {
         if let Some(signal) = received_signal() {
             stop(child.id(), signal);
         }
-        Ok(Watched(child))
+        Ok(child)
     }
 }
 

@@ -163,13 +163,18 @@ pub fn check_significance(value: f64) -> Result<f64, String> {
     }
 }
 
-/// A duration such as "200us", "1.5ms", "200µs", "2s" or "500ns", in nanoseconds.
-pub fn parse_duration(text: &str) -> Result<f64, String> {
+/// `"1.5 ms"` → (`"1.5"`, `" ms"`): the leading number and what follows it.
+fn number_and_unit(text: &str) -> (&str, &str) {
     let trimmed = text.trim();
     let split = trimmed
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
+    trimmed.split_at(split)
+}
+
+/// A duration such as "200us", "1.5ms", "200µs", "2s" or "500ns", in nanoseconds.
+pub fn parse_duration(text: &str) -> Result<f64, String> {
+    let (number, unit) = number_and_unit(text);
     let scale = match unit.trim() {
         "ns" => 1.0,
         "us" | "µs" | "μs" => 1e3,
@@ -191,11 +196,7 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
 /// (bytes), in bytes: binary units (KiB, MiB, GiB, TiB) count in 1024s,
 /// decimal ones (kB, MB, GB, TB) in 1000s.
 pub fn parse_bytes(text: &str) -> Result<f64, String> {
-    let trimmed = text.trim();
-    let split = trimmed
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
+    let (number, unit) = number_and_unit(text);
     let scale = match unit.trim() {
         "" | "B" => 1.0,
         "KiB" => 1024.0,
