@@ -1,10 +1,17 @@
 //! [`PerfProfiler`]: CPU flamegraphs of criterion benchmarks (feature
-//! `criterion`).
+//! `criterion`), and criterion itself, re-exported, so that a benchmark
+//! needs one dev-dependency: `perf-core` with this feature.
 
 use std::path::Path;
 
-use criterion::profiler::Profiler;
+use ::criterion::profiler::Profiler;
 use perf_format::layout::run_files;
+
+/// criterion (0.8), as perf-core was built with it: its macros and types
+/// for a benchmark that depends on perf-core alone.
+pub use ::criterion::{
+    self, BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
+};
 
 use crate::Error;
 use crate::output::cpu::{CpuFiles, write};
@@ -16,7 +23,7 @@ use crate::sampling::CpuSampler;
 /// `cpu.folded` and `profile.pb` (for `go tool pprof`).
 ///
 /// ```no_run
-/// use criterion::{Criterion, criterion_group, criterion_main};
+/// use perf_core::criterion::{Criterion, PerfProfiler, criterion_group, criterion_main};
 ///
 /// fn bench(c: &mut Criterion) {
 ///     c.bench_function("sum", |b| b.iter(|| (0..1000u64).sum::<u64>()));
@@ -24,13 +31,15 @@ use crate::sampling::CpuSampler;
 ///
 /// criterion_group! {
 ///     name = benches;
-///     config = Criterion::default().with_profiler(perf_core::criterion::PerfProfiler::new());
+///     config = Criterion::default().with_profiler(PerfProfiler::new());
 ///     targets = bench
 /// }
 /// criterion_main!(benches);
 /// ```
 ///
-/// Then `cargo bench -- --profile-time 5` writes a flamegraph per benchmark.
+/// Then `cargo bench -- --profile-time 5` writes a flamegraph per
+/// benchmark; without `--profile-time`, criterion measures and nothing is
+/// profiled.
 /// `Profiler`'s methods cannot fail, so trouble is reported on stderr and
 /// the benchmark goes on.
 #[derive(Debug)]

@@ -134,6 +134,11 @@ macro_rules! scope {
 #[doc = include_str!("../../README.md")]
 struct ReadmeExamples;
 
+/// This crate's own README (its crates.io page), compiled as doctests too.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct CrateReadmeExamples;
+
 /// Used by generated code; not public API.
 #[doc(hidden)]
 pub mod __private {

@@ -1,9 +1,10 @@
 //! Criterion benchmarks with perf's CPU profiler (feature `criterion`),
-//! driven by `tests/profilers.rs` with `--bench --profile-time 1`.
+//! driven by `tests/profilers.rs` with `--bench --profile-time 1`. Criterion
+//! comes through perf-core's re-export, as a user's benchmark takes it.
 
 use std::hint::black_box;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use perf_core::criterion::{Criterion, PerfProfiler, criterion_group, criterion_main};
 
 /// CPU work the flamegraph should show.
 #[inline(never)]
@@ -29,7 +30,7 @@ fn benches(c: &mut Criterion) {
 
 criterion_group! {
     name = profiled;
-    config = Criterion::default().with_profiler(perf_core::criterion::PerfProfiler::new());
+    config = Criterion::default().with_profiler(PerfProfiler::new());
     targets = benches
 }
 criterion_main!(profiled);
