@@ -134,6 +134,11 @@ macro_rules! scope {
 #[doc = include_str!("../../README.md")]
 struct ReadmeExamples;
 
+/// The runtime's reference page, compiled as doctests too.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/runtime.md")]
+struct RuntimeReferenceExamples;
+
 /// This crate's own README (its crates.io page), compiled as doctests too.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -298,7 +298,7 @@ fn trouble_is_one_line_and_changes_nothing() {
     );
 }
 
-/// How much power the history adds to the gate (the README's table, for
+/// How much power the history adds to the gate (the table in docs/history.md, for
 /// `RUNS` of 3, 5 and 10): one function (`svc::price`,
 /// half the program's self time) 5% slower, `RUNS` runs of the current
 /// record, judged against one baseline record of `RUNS` runs and against

@@ -1,5 +1,5 @@
-//! The README's commands cannot rot: every command in its `sh` blocks is
-//! checked here against what exists — `cargo perf` commands parse with the
+//! The README's commands cannot rot, nor those of the reference in docs/:
+//! every command in their `sh` blocks is checked here against what exists — `cargo perf` commands parse with the
 //! real command line, examples and packages exist, paths are there — and a
 //! command of any other kind fails the test until it is checked too. (The
 //! commands' behaviour is tested where it lives: the story test runs the
@@ -17,10 +17,23 @@ fn workspace() -> PathBuf {
         .to_owned()
 }
 
-/// Every shell command in the README's ```sh blocks, without comments,
+/// The README and every page of docs/.
+fn documents() -> Vec<PathBuf> {
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(workspace().join("docs"))
+        .expect("docs/")
+        .map(|entry| entry.expect("docs/ entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "md"))
+        .collect();
+    pages.sort();
+    pages.insert(0, workspace().join("README.md"));
+    pages
+}
+
+/// Every shell command in the ```sh blocks of `document`, without comments,
 /// environment assignments or `&&` chains.
-fn readme_commands() -> Vec<Vec<String>> {
-    let readme = std::fs::read_to_string(workspace().join("README.md")).expect("README.md");
+fn commands_in(document: &Path) -> Vec<Vec<String>> {
+    let readme =
+        std::fs::read_to_string(document).unwrap_or_else(|e| panic!("{}: {e}", document.display()));
     let mut commands = Vec::new();
     let mut in_sh = false;
     for line in readme.lines() {
@@ -182,24 +195,25 @@ fn check(
 }
 
 #[test]
-fn every_command_in_the_readme_names_things_that_exist_and_parses() {
+fn every_command_in_the_readme_and_docs_names_things_that_exist_and_parses() {
     let (packages, examples) = packages_and_examples();
-    let commands = readme_commands();
+    let readme = commands_in(&workspace().join("README.md"));
     assert!(
-        commands.len() >= 10,
-        "the README's commands were not found: {commands:?}"
+        readme.len() >= 10,
+        "the README's commands were not found: {readme:?}"
     );
-    let wrong: Vec<String> = commands
-        .iter()
-        .filter_map(|c| {
-            check(c, &packages, &examples)
-                .err()
-                .map(|e| format!("`{}`: {e}", c.join(" ")))
-        })
-        .collect();
+    let mut wrong = Vec::new();
+    for document in documents() {
+        let name = document.strip_prefix(workspace()).unwrap_or(&document);
+        for command in commands_in(&document) {
+            if let Err(e) = check(&command, &packages, &examples) {
+                wrong.push(format!("{}: `{}`: {e}", name.display(), command.join(" ")));
+            }
+        }
+    }
     assert!(
         wrong.is_empty(),
-        "README commands that would fail:\n{}",
+        "commands that would fail:\n{}",
         wrong.join("\n")
     );
 }
