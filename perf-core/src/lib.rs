@@ -139,6 +139,11 @@ struct ReadmeExamples;
 #[doc = include_str!("../../docs/runtime.md")]
 struct RuntimeReferenceExamples;
 
+/// The features' reference page, compiled as doctests with the features on.
+#[cfg(all(doctest, feature = "criterion", feature = "tracing"))]
+#[doc = include_str!("../../docs/features.md")]
+struct FeatureReferenceExamples;
+
 /// This crate's own README (its crates.io page), compiled as doctests too.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
