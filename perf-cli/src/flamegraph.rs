@@ -24,6 +24,7 @@ use perf_format::stacks::svg::{self, Chart, FrameNote, Measure};
 use perf_format::units::{self, plural};
 
 use crate::Error;
+use crate::filter::Filter;
 
 /// What a flamegraph's widths stand for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -86,6 +87,35 @@ pub(crate) fn unavailable(record: &Record, path: &Path, weight: Weight) -> Optio
         _ => return None,
     };
     Some(perf_format::Error::invalid(path, problem).into())
+}
+
+/// Why `kept`, `full` filtered by `filter`, has nothing to draw by `weight`
+/// when `full` has: no stack of that picture passes through a matching
+/// frame (CPU samples name symbols, which may differ from the functions).
+pub(crate) fn filtered_out(
+    full: &Record,
+    kept: &Record,
+    path: &Path,
+    weight: Weight,
+    filter: &Filter,
+) -> Option<Error> {
+    let cpu_runs = cpu_runs(full);
+    let empty = |record: &Record| stacks(record, weight, cpu_runs).is_empty();
+    if filter.is_empty() || empty(full) || !empty(kept) {
+        return None;
+    }
+    Some(
+        perf_format::Error::invalid(
+            path,
+            format!(
+                "no {} stack of record {} passes through a function --filter keeps ({})",
+                weight.measure().name(),
+                full.id,
+                filter.texts().join(", ")
+            ),
+        )
+        .into(),
+    )
 }
 
 /// How many runs CPU sample counts are given for: a record's CPU stacks
