@@ -8,6 +8,7 @@ mod browser;
 mod build;
 mod compare;
 mod criterion;
+mod filter;
 mod flamegraph;
 mod guard;
 mod history;
