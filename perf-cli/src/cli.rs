@@ -56,7 +56,7 @@ pub(crate) enum Command {
     Report(ReportArgs),
     /// List the records under the output root, newest first.
     Records {
-        /// Output root where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
+        /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
         #[arg(long, value_name = "DIR")]
         perf_dir: Option<PathBuf>,
     },
@@ -124,7 +124,7 @@ pub(crate) struct SoakArgs {
     /// Output format of the verdict.
     #[arg(long, value_enum, default_value_t = SoakFormat::Table)]
     pub(crate) format: SoakFormat,
-    /// Output root: the run goes to DIR/runs/ID/ (overrides $PERF_DIR; default: target/perf of the workspace).
+    /// The perf directory: the run goes to DIR/runs/ID/ (overrides $PERF_DIR; default: target/perf of the workspace).
     #[arg(long, value_name = "DIR")]
     pub(crate) perf_dir: Option<PathBuf>,
     /// What cargo builds.
@@ -163,7 +163,7 @@ pub(crate) enum HistoryCommand {
         /// of a dirty working tree needs this].
         #[arg(long, value_name = "REV")]
         commit: Option<String>,
-        /// Output root where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
+        /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
         #[arg(long, value_name = "DIR")]
         perf_dir: Option<PathBuf>,
     },
@@ -247,7 +247,7 @@ pub(crate) struct RecordArgs {
     /// The record's name (default: the program's).
     #[arg(long)]
     pub(crate) name: Option<String>,
-    /// Output root: the record goes to DIR/records/ID/ (overrides $PERF_DIR; default: target/perf of the workspace).
+    /// The perf directory: the record goes to DIR/records/ID/ (overrides $PERF_DIR; default: target/perf of the workspace).
     #[arg(long, value_name = "DIR")]
     pub(crate) perf_dir: Option<PathBuf>,
     /// What cargo builds.
@@ -269,7 +269,7 @@ pub(crate) struct BenchArgs {
     /// The record's name.
     #[arg(long, default_value = "bench")]
     pub(crate) name: String,
-    /// Output root (overrides $PERF_DIR; default: target/perf of the workspace).
+    /// The perf directory (overrides $PERF_DIR; default: target/perf of the workspace).
     #[arg(long, value_name = "DIR")]
     pub(crate) perf_dir: Option<PathBuf>,
     /// Arguments for `cargo bench` (after `--`).
@@ -296,7 +296,7 @@ pub(crate) struct ImportCriterionArgs {
     /// The record's name.
     #[arg(long, default_value = "criterion")]
     pub(crate) name: String,
-    /// Output root (overrides $PERF_DIR; default: target/perf of the workspace).
+    /// The perf directory (overrides $PERF_DIR; default: target/perf of the workspace).
     #[arg(long, value_name = "DIR")]
     pub(crate) perf_dir: Option<PathBuf>,
 }
@@ -311,6 +311,9 @@ pub(crate) enum BaselineCommand {
         /// The record to save: an id, `latest` or a path.
         #[arg(long, value_name = "RECORD")]
         from: Option<String>,
+        /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
+        #[arg(long, value_name = "DIR")]
+        perf_dir: Option<PathBuf>,
     },
     /// List the saved baselines.
     List,
@@ -344,7 +347,7 @@ pub(crate) struct CompareArgs {
     /// How the verdict is reached and shown.
     #[command(flatten)]
     pub(crate) verdict: VerdictFlags,
-    /// Output root where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
+    /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
     #[arg(long, value_name = "DIR")]
     pub(crate) perf_dir: Option<PathBuf>,
 }
@@ -392,7 +395,7 @@ pub(crate) struct AbArgs {
     /// How the verdict is reached and shown.
     #[command(flatten)]
     pub(crate) verdict: VerdictFlags,
-    /// Output root: records, worktrees and builds go under DIR (overrides $PERF_DIR; default: target/perf of the workspace).
+    /// The perf directory: records, worktrees and builds go under DIR (overrides $PERF_DIR; default: target/perf of the workspace).
     #[arg(long, value_name = "DIR")]
     pub(crate) perf_dir: Option<PathBuf>,
     /// Arguments for the program (after `--`).
@@ -559,7 +562,7 @@ pub(crate) struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub(crate) format: Format,
-    /// Output root where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
+    /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
     #[arg(long, value_name = "DIR")]
     pub(crate) perf_dir: Option<PathBuf>,
 }
@@ -590,7 +593,7 @@ pub(crate) struct FlamegraphArgs {
     /// flamegraph-METRIC.svg in the record's directory].
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
-    /// Output root where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
+    /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
     #[arg(long, value_name = "DIR")]
     pub(crate) perf_dir: Option<PathBuf>,
 }
@@ -616,7 +619,7 @@ pub(crate) struct ReportArgs {
     /// report.html in the record's directory].
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
-    /// Output root where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
+    /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
     #[arg(long, value_name = "DIR")]
     pub(crate) perf_dir: Option<PathBuf>,
     /// Add the history's trend charts (`cargo perf history`): each

@@ -251,7 +251,17 @@ fn write_imported(
 fn baseline_command(command: BaselineCommand) -> Result<Outcome, Error> {
     let layout = settings::layout(None)?;
     match command {
-        BaselineCommand::Save { name, from } => {
+        BaselineCommand::Save {
+            name,
+            from,
+            perf_dir,
+        } => {
+            // Records may be under another perf directory; baselines are
+            // the workspace's wherever records are.
+            let layout = match perf_dir {
+                Some(dir) => settings::layout(Some(&dir))?,
+                None => layout,
+            };
             let (record, path) = baseline::save(&layout, &name, from.as_deref())?;
             print(&format!(
                 "saved baseline {name} from record {} ({} functions, {} samples each) to {}\n",
