@@ -23,7 +23,7 @@ use crate::compare::{self, Gate, guard};
 use crate::config::Config;
 use crate::filter::Filter;
 use crate::flamegraph::{self, Before};
-use crate::record::{self, RecordOptions, Target};
+use crate::record::{self, RecordOptions, Target, shell_words};
 use crate::render::{self, Detail, Format};
 use crate::report::{self, Report};
 use crate::soak::{self, SoakOptions};
@@ -96,6 +96,22 @@ fn to_stdout(bytes: &[u8]) -> Result<(), Error> {
 /// (see [`cargo_program`]).
 fn target(build: CargoFlags, command: Vec<String>) -> Result<Target, Error> {
     if build.example.is_none() && build.bin.is_none() && !command.is_empty() {
+        // Nothing is built: a build flag would be silently lost.
+        let given = [
+            ("--package", build.package.is_some()),
+            ("--features", !build.features.is_empty()),
+            ("--all-features", build.all_features),
+            ("--no-default-features", build.no_default_features),
+            ("--profile", build.profile.is_some()),
+        ];
+        if let Some((flag, _)) = given.iter().find(|(_, set)| *set) {
+            return Err(perf_format::Error::setting(
+                *flag,
+                shell_words(&command),
+                "a build flag, but the command after `--` is run as it is: build it yourself, or add --bin NAME or --example NAME (its arguments then go after `--`)",
+            )
+            .into());
+        }
         return Ok(Target::Command(command));
     }
     let (kind, name, flags) = cargo_program(build)?;

@@ -128,8 +128,22 @@ impl Config {
         };
         let file: File = toml::from_str(text).map_err(|e| {
             let message = e.message().trim().to_owned();
-            match e.span().map(|span| line_of(text, span.start)) {
-                Some(line) => fail(format!("line {line}: {message}")),
+            match e.span() {
+                Some(span) => {
+                    // In a [[budget]] table, the help describes its fields.
+                    let before = &text[..span.start.min(text.len())];
+                    let in_budget = before.rfind("[[budget]]") > before.rfind("[compare]");
+                    let help = match in_budget {
+                        true => {
+                            " (`cargo perf check --help` describes a [[budget]]'s fields and units)"
+                        }
+                        false => "",
+                    };
+                    fail(format!(
+                        "line {}: {message}{help}",
+                        line_of(text, span.start)
+                    ))
+                }
                 None => fail(message),
             }
         })?;
@@ -401,7 +415,11 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.starts_with("perf.toml: line 4: unknown field `p90`") && err.contains("p99"),
+            err.starts_with("perf.toml: line 4: unknown field `p90`")
+                && err.contains("p99")
+                && err.ends_with(
+                    "(`cargo perf check --help` describes a [[budget]]'s fields and units)"
+                ),
             "{err}"
         );
         let err = parse("[compare]\nsignificance = 2.0\n")

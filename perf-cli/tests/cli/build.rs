@@ -127,6 +127,12 @@ fn the_only_binary_is_built_and_run_as_cargo_run_would() {
         .assert()
         .code(2)
         .stderr(contains("cannot run `./no-such-program`"));
+    // … and a build flag beside it is refused, not lost.
+    trouble(
+        &project,
+        &["record", "-F", "fast", "--", "./my-program", "-x"],
+        "invalid --features \"./my-program -x\": a build flag, but the command after `--` is run as it is",
+    );
 }
 
 #[test]
