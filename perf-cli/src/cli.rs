@@ -54,7 +54,7 @@ pub(crate) enum Command {
     /// Write one self-contained HTML page about a record: functions,
     /// interactive flamegraphs, the comparison against a baseline, the machine.
     Report(ReportArgs),
-    /// List the records under the output root, newest first.
+    /// List the records under the perf directory, newest first.
     Records {
         /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
         #[arg(long, value_name = "DIR")]
@@ -359,9 +359,11 @@ exit 1 on a regression.
 
 BASE and HEAD are git revisions (anything `git rev-parse` takes: a branch, tag, commit, \
 origin/main, HEAD~1); HEAD defaults to the working tree, uncommitted changes included. A \
-revision is built in a worktree and target directory of its own under <output root>/ab/, kept \
+revision is built in a worktree and target directory of its own under <perf dir>/ab/, kept \
 for later calls (the base of a pull request is built once); the working tree is built in place, \
-as `record` builds it. After the warm-ups the two programs run in pairs, one run of each side \
+as `record` builds it. Both sides are built with the same flags (--package, --features, \
+--profile …); without --example or --bin, the binary `cargo run` would run in the current \
+directory is built on both sides. After the warm-ups the two programs run in pairs, one run of each side \
 per pair, half the pairs BASE first, in an order drawn from a seed (printed; --seed repeats it): \
 a machine that drifts slows both sides alike. Each side becomes a record (ab-base-COMMIT, \
 ab-head-COMMIT) and the gate judges HEAD against BASE with perf.toml's settings and budgets: \
