@@ -538,7 +538,8 @@ fn flamegraph_command(args: FlamegraphArgs) -> Result<Outcome, Error> {
         path,
         comparison,
     });
-    let svg = flamegraph::draw(&record, &path, args.metric, before)?;
+    let caption = filter.caption();
+    let svg = flamegraph::draw_noted(&record, &path, args.metric, before, caption.as_deref())?;
     let default = flamegraph::default_dir(&layout, &record, &path)
         .join(flamegraph::file_name(args.metric, before.as_ref()));
     if let Some(written) = write_output(args.output, default, &svg)? {

@@ -84,6 +84,15 @@ impl Filter {
         kept
     }
 
+    /// What a filtered picture says it shows: `only stacks through
+    /// "db::" or "parse"`; none without a filter.
+    pub(crate) fn caption(&self) -> Option<String> {
+        (!self.is_empty()).then(|| {
+            let texts: Vec<String> = self.texts.iter().map(|t| format!("{t:?}")).collect();
+            format!("only stacks through {}", texts.join(" or "))
+        })
+    }
+
     /// The note above a filtered comparison: how many functions of `total`
     /// it judged, and what it left out.
     pub(crate) fn note(&self, kept: usize, total: usize) -> String {

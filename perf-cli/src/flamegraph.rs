@@ -232,6 +232,21 @@ pub(crate) fn draw(
     weight: Weight,
     before: Option<Before<'_>>,
 ) -> Result<Vec<u8>, Error> {
+    draw_noted(record, path, weight, before, None)
+}
+
+/// [`draw`], with `note` after the title: what `--filter` kept.
+pub(crate) fn draw_noted(
+    record: &Record,
+    path: &Path,
+    weight: Weight,
+    before: Option<Before<'_>>,
+    note: Option<&str>,
+) -> Result<Vec<u8>, Error> {
+    let noted = |title: String| match note {
+        Some(note) => format!("{title} ({note})"),
+        None => title,
+    };
     let sides = std::iter::once((record, path)).chain(before.map(|b| (b.record, b.path)));
     if let Some(error) = sides
         .filter_map(|(record, path)| unavailable(record, path, weight))
@@ -244,7 +259,7 @@ pub(crate) fn draw(
     let after = stacks(record, weight, runs);
     let measure = weight.measure();
     let mut chart = Chart {
-        title: format!("{}: {} by call stack", record.name, measure.what()),
+        title: noted(format!("{}: {} by call stack", record.name, measure.what())),
         subtitle: Some(subtitle(record, weight)),
         measure,
     };
@@ -252,13 +267,13 @@ pub(crate) fn draw(
     let drawn = match before {
         None => svg::write_svg(&mut out, &chart, &after, value),
         Some(before) => {
-            chart.title = format!(
+            chart.title = noted(format!(
                 "{}: {}, {} → {}",
                 record.name,
                 measure.what(),
                 before.label(),
                 record.id
-            );
+            ));
             let widths = subtitle(record, weight);
             match judged_metric(weight) {
                 Some(metric) => {

@@ -137,6 +137,10 @@ fn flamegraph_keeps_the_stacks_through_a_matching_frame() {
         assert!(svg.contains(&format!("<title>{kept}")), "{kept} in {svg}");
     }
     assert!(!svg.contains("db::query"), "{svg}");
+    assert!(
+        svg.contains("app: wall time by call stack (only stacks through &quot;app::render&quot;)"),
+        "the title says what it keeps"
+    );
     // The differential picture, alike.
     let output = project
         .perf()
