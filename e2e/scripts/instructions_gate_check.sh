@@ -7,8 +7,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 P="$CARGO_TARGET_DIR/debug/cargo-perf"
 OUT=/tmp/g66/out; mkdir -p /tmp/g66
 rm -rf $OUT
-rec() { nice -n 19 $P perf record --instructions --runs 1 --warmup 0 --bin service -p perf-e2e --out $OUT --name "$1" -- --requests 200 "${@:2}" >/dev/null 2>&1 || echo "record $1 failed"; cat $OUT/records/latest; }
-cmp() { nice -n 19 $P perf compare --out $OUT "$OUT/records/$1/record.json" --against "$2" "${@:3}" >/dev/null 2>&1; echo $?; }
+rec() { nice -n 19 $P perf record --instructions --runs 1 --warmup 0 --bin service -p perf-e2e --perf-dir $OUT --name "$1" -- --requests 200 "${@:2}" >/dev/null 2>&1 || echo "record $1 failed"; cat $OUT/records/latest; }
+cmp() { nice -n 19 $P perf compare --perf-dir $OUT "$OUT/records/$1/record.json" --against "$2" "${@:3}" >/dev/null 2>&1; echo $?; }
 # The baseline is recorded while another process keeps a core busy; the
 # other records on the machine as it is.
 yes > /dev/null & BUSY=$!
@@ -24,6 +24,6 @@ for i in $(seq 1 20); do
   done
 done
 for k in "${!n[@]}"; do echo "$k: ${n[$k]}"; done
-nice -n 19 $P perf compare --out $OUT "$OUT/records/$B/record.json" --against "$S" > /tmp/g66/slow-1pc.txt 2>&1
-nice -n 19 $P perf compare --out $OUT "$OUT/records/$B/record.json" --against "$S" --instructions-threshold 0.5% > /tmp/g66/slow-0.5pc.txt 2>&1
-nice -n 19 $P perf compare --out $OUT "$OUT/records/$B/record.json" --against "$U" > /tmp/g66/same.txt 2>&1
+nice -n 19 $P perf compare --perf-dir $OUT "$OUT/records/$B/record.json" --against "$S" > /tmp/g66/slow-1pc.txt 2>&1
+nice -n 19 $P perf compare --perf-dir $OUT "$OUT/records/$B/record.json" --against "$S" --instructions-threshold 0.5% > /tmp/g66/slow-0.5pc.txt 2>&1
+nice -n 19 $P perf compare --perf-dir $OUT "$OUT/records/$B/record.json" --against "$U" > /tmp/g66/same.txt 2>&1

@@ -11,7 +11,7 @@
 use std::io::Write as _;
 use std::sync::Mutex;
 
-use perf_cli::{CargoTarget, Gate, RecordOptions, Target, compare, record};
+use perf_cli::{CargoBuild, CargoTarget, Gate, RecordOptions, Target, compare, record};
 use perf_e2e::known::{BODY, N};
 use perf_format::layout::Layout;
 use perf_format::schema::compare::{Cause, Comparison, Judged, Method, Row, Verdict};
@@ -44,7 +44,10 @@ fn record_known_counts(dir: &std::path::Path, runs: usize, extra: u64) -> perf_c
         target: Target::Cargo {
             kind: CargoTarget::Bin,
             name: "known_counts".to_owned(),
-            package: Some("perf-e2e".to_owned()),
+            build: CargoBuild {
+                package: Some("perf-e2e".to_owned()),
+                ..CargoBuild::default()
+            },
             args: vec![extra.to_string()],
         },
         quiet: true,

@@ -1,7 +1,7 @@
 //! `cargo perf record` on a real instrumented program: runs merged into a
 //! record, and the gate on records of it.
 
-use perf_cli::{CargoTarget, Gate, RecordOptions, Target, compare, record};
+use perf_cli::{CargoBuild, CargoTarget, Gate, RecordOptions, Target, compare, record};
 use perf_format::layout::Layout;
 use perf_format::schema::compare::{Cause, Row, Verdict};
 use perf_format::schema::record::Metric;
@@ -154,7 +154,10 @@ fn an_example_is_built_in_release_and_recorded() {
     let target = Target::Cargo {
         kind: CargoTarget::Bin,
         name: "service".to_owned(),
-        package: Some("perf-e2e".to_owned()),
+        build: CargoBuild {
+            package: Some("perf-e2e".to_owned()),
+            ..CargoBuild::default()
+        },
         args: vec!["--requests".to_owned(), "200".to_owned()],
     };
     let recorded = record(&paths(dir.path()), &options(target, 2)).unwrap();

@@ -2,7 +2,8 @@
 //! heap) from `perf.toml`, held against a record's median over its runs
 //! with a margin: a limit is exceeded when the median's lower confidence
 //! bound is above it, so a function whose runs straddle its limit does not
-//! flip between records.
+//! flip between records. A percentile limit (p95, p99) is held against
+//! the median of the runs' own percentiles per call.
 
 use std::path::Path;
 
@@ -12,6 +13,7 @@ use perf_format::schema::record::{Metric, Record};
 use crate::Error;
 use crate::config::Budget;
 use crate::stats::median;
+use crate::suggest;
 
 /// What a limit needs that a record may lack.
 const NEEDS_PERF_ALLOC: &str = " (install perf_core::PerfAlloc as the #[global_allocator])";
@@ -37,6 +39,13 @@ pub(crate) fn check(
         )
     };
     for budget in budgets {
+        let fail = |problem: String| Error::Config {
+            path: config_path.to_owned(),
+            problem: match budget.line {
+                Some(line) => format!("line {line}: {problem}"),
+                None => problem,
+            },
+        };
         if budget.function == WHOLE_PROGRAM {
             let Some(limit) = budget.peak_heap else {
                 continue;
@@ -51,28 +60,35 @@ pub(crate) fn check(
                     checks.push(check(WHOLE_PROGRAM, Metric::PeakHeapBytes, limit, &peaks));
                 }
                 None => {
-                    return Err(Error::Config {
-                        path: config_path.to_owned(),
-                        problem: format!(
-                            "budget for the whole program limits peak_heap, which record {} does not measure: its runs did not count frees{NEEDS_PERF_ALLOC}",
-                            record.id
-                        ),
-                    });
+                    return Err(fail(format!(
+                        "budget for the whole program limits peak_heap, which record {} does not measure: its runs did not count frees{NEEDS_PERF_ALLOC}",
+                        record.id
+                    )));
                 }
             }
             continue;
         }
         let Some(function) = record.function(&budget.function) else {
-            return Err(Error::Config {
-                path: config_path.to_owned(),
-                problem: format!(
-                    "budget for function {:?} matches no function in record {} (names are module::path::fn; `cargo perf baseline show` lists them)",
-                    budget.function, record.id
+            let closest = suggest::closest(
+                &budget.function,
+                record.functions.iter().map(|f| f.name.as_str()),
+            );
+            let fix = match &closest[..] {
+                [] => " (a budget names a function in full, module::path::fn, as `cargo perf records` and `cargo perf baseline show` list them)".to_owned(),
+                [one] => format!("; did you mean {}? Write the full name there", suggest::list(&[one])),
+                many => format!(
+                    "; the closest recorded names: {}. Write one of them in full there",
+                    suggest::list(many)
                 ),
-            });
+            };
+            return Err(fail(format!(
+                "budget for function {:?} matches no function in record {}{fix}",
+                budget.function, record.id
+            )));
         };
         let limits = [
             (Metric::P95, budget.p95_ns),
+            (Metric::P99, budget.p99_ns),
             (Metric::TimePerCall, budget.mean_ns),
             (Metric::AllocsPerCall, budget.allocs_per_call),
             (Metric::NetBytesPerCall, budget.net_bytes_per_call),
@@ -80,25 +96,29 @@ pub(crate) fn check(
         for (metric, limit) in limits {
             let Some(limit) = limit else { continue };
             let Some(samples) = function.get(metric) else {
-                return Err(Error::Config {
-                    path: config_path.to_owned(),
-                    problem: format!(
-                        "budget for {:?} limits {}, which record {} does not measure{}",
-                        budget.function,
-                        metric.key(),
-                        record.id,
-                        if matches!(metric, Metric::AllocsPerCall | Metric::NetBytesPerCall) {
-                            NEEDS_PERF_ALLOC
-                        } else {
-                            ""
-                        }
-                    ),
-                });
+                return Err(fail(format!(
+                    "budget for {:?} limits {}, which record {} does not measure{}",
+                    budget.function,
+                    metric.key(),
+                    record.id,
+                    if matches!(metric, Metric::AllocsPerCall | Metric::NetBytesPerCall) {
+                        NEEDS_PERF_ALLOC
+                    } else {
+                        ""
+                    }
+                )));
             };
             checks.push(check(&budget.function, metric, limit, samples));
         }
     }
     Ok(checks)
+}
+
+/// A `[[budget]]` entry for `function`, ready to paste into perf.toml.
+pub(crate) fn example(function: &str) -> String {
+    format!(
+        "[[budget]]\nfunction = {function:?}\np95 = \"200us\"           # 95th percentile of the time per call\nallocs_per_call = 4     # allocations per call, callees included\n"
+    )
 }
 
 /// A one-sided lower confidence bound of the median at `confidence`: the
@@ -196,6 +216,59 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("the whole program limits peak_heap"), "{err}");
+    }
+
+    #[test]
+    fn a_p99_limit_holds_the_median_of_the_runs_p99() {
+        let mut record = record(None, None);
+        let p99: Vec<f64> = (1..=10).map(|i| f64::from(i) * 1_000.0).collect();
+        record.functions[0].samples.insert(Metric::P99, p99);
+        let budget = |limit: f64| Budget {
+            function: "cache::put".to_owned(),
+            p99_ns: Some(limit),
+            ..Budget::default()
+        };
+        let path = Path::new("perf.toml");
+        let [checked] = &check(&[budget(500.0)], &record, path, 0.01).unwrap()[..] else {
+            panic!("one check")
+        };
+        assert_eq!((checked.metric, checked.measured), (Metric::P99, 5_500.0));
+        assert!(checked.exceeded, "every run is above 500 ns");
+        // The median is above 5 µs, but the fastest runs are not: not for sure.
+        let [checked] = &check(&[budget(5_000.0)], &record, path, 0.01).unwrap()[..] else {
+            panic!("one check")
+        };
+        assert!(!checked.exceeded);
+    }
+
+    #[test]
+    fn an_unknown_function_names_the_closest_recorded_ones_and_the_line() {
+        let mut record = record(None, None);
+        record
+            .functions
+            .push(FunctionSamples::new("myapp::parse::parse_line"));
+        let budget = Budget {
+            function: "parse_line".to_owned(),
+            mean_ns: Some(1_000.0),
+            line: Some(7),
+            ..Budget::default()
+        };
+        let err = check(&[budget], &record, Path::new("/w/perf.toml"), 0.01)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "/w/perf.toml: line 7: budget for function \"parse_line\" matches no function in record r; did you mean `myapp::parse::parse_line`? Write the full name there"
+        );
+        let budget = Budget {
+            function: "checkout::price".to_owned(),
+            mean_ns: Some(1_000.0),
+            ..Budget::default()
+        };
+        let err = check(&[budget], &record, Path::new("perf.toml"), 0.01)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a budget names a function in full"), "{err}");
     }
 
     #[test]

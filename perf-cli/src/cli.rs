@@ -46,6 +46,7 @@ pub(crate) enum Command {
     #[command(long_about = AB_ABOUT)]
     Ab(AbArgs),
     /// Hold a record against the budgets in perf.toml only; exit 1 if one is exceeded.
+    #[command(long_about = CHECK_ABOUT)]
     Check(CheckArgs),
     /// Draw a record's flamegraph SVG (wall time, bytes allocated, CPU
     /// samples or instructions), or a differential one against a baseline.
@@ -53,11 +54,11 @@ pub(crate) enum Command {
     /// Write one self-contained HTML page about a record: functions,
     /// interactive flamegraphs, the comparison against a baseline, the machine.
     Report(ReportArgs),
-    /// List the records under the output root, newest first.
+    /// List the records under the perf directory, newest first.
     Records {
-        /// Output root where records are found (default: $PERF_DIR, else target/perf).
+        /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
         #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
+        perf_dir: Option<PathBuf>,
     },
     /// Print a completion script for SHELL (bash, zsh, fish, powershell,
     /// elvish) on stdout, e.g. `cargo perf completions bash > ~/.local/share/bash-completion/completions/cargo-perf`.
@@ -102,7 +103,6 @@ nothing.";
 
 /// `cargo perf soak`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("program").required(true).multiple(true).args(["example", "bin", "command"])))]
 pub(crate) struct SoakArgs {
     /// How long the program runs before it is stopped (60s, 10m, 1h).
     #[arg(long, value_name = "TIME", value_parser = parse_time, default_value = "60s")]
@@ -124,9 +124,9 @@ pub(crate) struct SoakArgs {
     /// Output format of the verdict.
     #[arg(long, value_enum, default_value_t = SoakFormat::Table)]
     pub(crate) format: SoakFormat,
-    /// Output root: the run goes to DIR/runs/ID/ (default: $PERF_DIR, else target/perf).
+    /// The perf directory: the run goes to DIR/runs/ID/ (overrides $PERF_DIR; default: target/perf of the workspace).
     #[arg(long, value_name = "DIR")]
-    pub(crate) out: Option<PathBuf>,
+    pub(crate) perf_dir: Option<PathBuf>,
     /// What cargo builds.
     #[command(flatten)]
     pub(crate) build: CargoFlags,
@@ -163,9 +163,9 @@ pub(crate) enum HistoryCommand {
         /// of a dirty working tree needs this].
         #[arg(long, value_name = "REV")]
         commit: Option<String>,
-        /// Output root where records are found (default: $PERF_DIR, else target/perf).
+        /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
         #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
+        perf_dir: Option<PathBuf>,
     },
     /// List the commits with figures, oldest first (first-parent order from
     /// HEAD), and the imported series.
@@ -240,7 +240,6 @@ pub(crate) enum HistoryFormat {
 
 /// `cargo perf record`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("program").required(true).multiple(true).args(["example", "bin", "command"])))]
 pub(crate) struct RecordArgs {
     /// How many runs.
     #[command(flatten)]
@@ -248,9 +247,9 @@ pub(crate) struct RecordArgs {
     /// The record's name (default: the program's).
     #[arg(long)]
     pub(crate) name: Option<String>,
-    /// Output root: the record goes to DIR/records/ID/ (default: $PERF_DIR, else target/perf).
+    /// The perf directory: the record goes to DIR/records/ID/ (overrides $PERF_DIR; default: target/perf of the workspace).
     #[arg(long, value_name = "DIR")]
-    pub(crate) out: Option<PathBuf>,
+    pub(crate) perf_dir: Option<PathBuf>,
     /// What cargo builds.
     #[command(flatten)]
     pub(crate) build: CargoFlags,
@@ -270,9 +269,9 @@ pub(crate) struct BenchArgs {
     /// The record's name.
     #[arg(long, default_value = "bench")]
     pub(crate) name: String,
-    /// Output root (default: $PERF_DIR, else target/perf).
+    /// The perf directory (overrides $PERF_DIR; default: target/perf of the workspace).
     #[arg(long, value_name = "DIR")]
-    pub(crate) out: Option<PathBuf>,
+    pub(crate) perf_dir: Option<PathBuf>,
     /// Arguments for `cargo bench` (after `--`).
     #[arg(last = true, value_name = "CARGO BENCH ARGS")]
     pub(crate) cargo_args: Vec<String>,
@@ -297,9 +296,9 @@ pub(crate) struct ImportCriterionArgs {
     /// The record's name.
     #[arg(long, default_value = "criterion")]
     pub(crate) name: String,
-    /// Output root (default: $PERF_DIR, else target/perf).
+    /// The perf directory (overrides $PERF_DIR; default: target/perf of the workspace).
     #[arg(long, value_name = "DIR")]
-    pub(crate) out: Option<PathBuf>,
+    pub(crate) perf_dir: Option<PathBuf>,
 }
 
 /// `cargo perf baseline`.
@@ -312,6 +311,9 @@ pub(crate) enum BaselineCommand {
         /// The record to save: an id, `latest` or a path.
         #[arg(long, value_name = "RECORD")]
         from: Option<String>,
+        /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
+        #[arg(long, value_name = "DIR")]
+        perf_dir: Option<PathBuf>,
     },
     /// List the saved baselines.
     List,
@@ -330,7 +332,9 @@ pub(crate) enum BaselineCommand {
 /// `cargo perf compare`.
 #[derive(Debug, Args)]
 pub(crate) struct CompareArgs {
-    /// The baseline: a name in .perf/baselines/ or a path [default: main].
+    /// What to judge against: a baseline saved in .perf/baselines/, else
+    /// a path to a record, baseline or run, else a record id or `latest`
+    /// [default: main].
     pub(crate) baseline: Option<String>,
     /// The record to judge: an id, `latest` or a path.
     #[arg(long, value_name = "RECORD", default_value = "latest")]
@@ -343,9 +347,9 @@ pub(crate) struct CompareArgs {
     /// How the verdict is reached and shown.
     #[command(flatten)]
     pub(crate) verdict: VerdictFlags,
-    /// Output root where records are found (default: $PERF_DIR, else target/perf).
+    /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
     #[arg(long, value_name = "DIR")]
-    pub(crate) out: Option<PathBuf>,
+    pub(crate) perf_dir: Option<PathBuf>,
 }
 
 /// `cargo perf ab --help`.
@@ -355,9 +359,11 @@ exit 1 on a regression.
 
 BASE and HEAD are git revisions (anything `git rev-parse` takes: a branch, tag, commit, \
 origin/main, HEAD~1); HEAD defaults to the working tree, uncommitted changes included. A \
-revision is built in a worktree and target directory of its own under <output root>/ab/, kept \
+revision is built in a worktree and target directory of its own under <perf dir>/ab/, kept \
 for later calls (the base of a pull request is built once); the working tree is built in place, \
-as `record` builds it. After the warm-ups the two programs run in pairs, one run of each side \
+as `record` builds it. Both sides are built with the same flags (--package, --features, \
+--profile …); without --example or --bin, the binary `cargo run` would run in the current \
+directory is built on both sides. After the warm-ups the two programs run in pairs, one run of each side \
 per pair, half the pairs BASE first, in an order drawn from a seed (printed; --seed repeats it): \
 a machine that drifts slows both sides alike. Each side becomes a record (ab-base-COMMIT, \
 ab-head-COMMIT) and the gate judges HEAD against BASE with perf.toml's settings and budgets: \
@@ -369,7 +375,6 @@ repository, an unknown revision, a side that does not build or whose run fails).
 
 /// `cargo perf ab`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("program").required(true).args(["example", "bin"])))]
 pub(crate) struct AbArgs {
     /// The revision to judge against: a branch, tag or commit (anything `git rev-parse` takes).
     pub(crate) base: String,
@@ -392,9 +397,9 @@ pub(crate) struct AbArgs {
     /// How the verdict is reached and shown.
     #[command(flatten)]
     pub(crate) verdict: VerdictFlags,
-    /// Output root: records, worktrees and builds go under DIR (default: $PERF_DIR, else target/perf).
+    /// The perf directory: records, worktrees and builds go under DIR (overrides $PERF_DIR; default: target/perf of the workspace).
     #[arg(long, value_name = "DIR")]
-    pub(crate) out: Option<PathBuf>,
+    pub(crate) perf_dir: Option<PathBuf>,
     /// Arguments for the program (after `--`).
     #[arg(last = true, value_name = "ARGS")]
     pub(crate) args: Vec<String>,
@@ -429,19 +434,39 @@ impl RunPlan {
     }
 }
 
-/// The example or binary `record` and `ab` build with `cargo build
-/// --release` (of each revision, for `ab`) and run.
-#[derive(Debug, Args)]
+/// What `record`, `ab` and `soak` build, with the flags of `cargo build`
+/// (of each revision, for `ab`). Without --example or --bin (or a command
+/// after `--`) they run the package's only binary, as `cargo run` does.
+#[derive(Debug, Default, Args)]
 pub(crate) struct CargoFlags {
     /// Build this example and run it.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help_heading = "Build")]
     pub(crate) example: Option<String>,
-    /// Build this binary and run it.
-    #[arg(long, value_name = "NAME", conflicts_with = "example")]
+    /// Build this binary and run it [default: the package's only binary,
+    /// or its `default-run`].
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with = "example",
+        help_heading = "Build"
+    )]
     pub(crate) bin: Option<String>,
-    /// The package of --example or --bin.
-    #[arg(short, long, value_name = "SPEC")]
+    /// The package to build [default: the package in the current directory].
+    #[arg(short, long, value_name = "SPEC", help_heading = "Build")]
     pub(crate) package: Option<String>,
+    /// Features to activate, comma or space separated (repeatable).
+    #[arg(short = 'F', long, value_name = "FEATURES", action = ArgAction::Append, help_heading = "Build")]
+    pub(crate) features: Vec<String>,
+    /// Activate all available features.
+    #[arg(long, help_heading = "Build")]
+    pub(crate) all_features: bool,
+    /// Do not activate the `default` feature.
+    #[arg(long, help_heading = "Build")]
+    pub(crate) no_default_features: bool,
+    /// Build with this cargo profile, such as `profiling` (`dev` is cargo's
+    /// debug build) [default: release].
+    #[arg(long, value_name = "PROFILE-NAME", help_heading = "Build")]
+    pub(crate) profile: Option<String>,
 }
 
 /// How `compare` and `ab` judge and show their verdict.
@@ -456,6 +481,22 @@ pub(crate) struct VerdictFlags {
     /// Show every row, also unchanged ones.
     #[arg(long)]
     pub(crate) all: bool,
+    /// Which functions are judged.
+    #[command(flatten)]
+    pub(crate) filter: FilterFlags,
+}
+
+/// `--filter`, on the commands that show a record's functions.
+#[derive(Debug, Default, Args)]
+pub(crate) struct FilterFlags {
+    /// Only functions whose name contains TEXT (plain text, case-sensitive,
+    /// as `cargo test` filters; repeat it to keep functions matching any).
+    /// compare and ab judge and show only their rows (the whole-program
+    /// rows and the budgets of other functions are left out), so the
+    /// Benjamini–Hochberg family is the filtered set; flamegraph and report
+    /// keep only the stacks that pass through a matching frame.
+    #[arg(long, value_name = "TEXT", action = ArgAction::Append)]
+    pub(crate) filter: Vec<String>,
 }
 
 /// The gate's flags, over `[compare]` in perf.toml.
@@ -485,6 +526,35 @@ pub(crate) struct GateFlags {
     pub(crate) allow_mismatch: bool,
 }
 
+/// `cargo perf check --help`: what a budget is.
+const CHECK_ABOUT: &str = "\
+Hold a record against the budgets in perf.toml only (no baseline); exit 1 if one is exceeded.
+
+Budgets are absolute limits, one [[budget]] table each in perf.toml at the workspace root:
+
+    [[budget]]
+    function = \"app::handler\"   # the full name, module::path::fn
+    p95 = \"200us\"               # 95th percentile of the time per call
+    p99 = \"1ms\"                 # 99th percentile of the time per call
+    mean = \"150us\"              # mean time per call, callees included
+    allocs_per_call = 4         # allocations per call, callees included
+    net_bytes_per_call = 0      # bytes a call allocates and does not free
+
+    [[budget]]                  # no function: the whole program
+    peak_heap = \"64MiB\"         # the most heap live at once in a run
+
+The allocation limits need perf_core::PerfAlloc as the program's global allocator. A function's \
+name is written in full, as `cargo perf baseline show` lists it. Times take a unit: ns, us (or µs), ms, s. Sizes: B, KiB, MiB, GiB (or kB, MB, GB), or a \
+number of bytes. A function's figure is the median over the record's runs; for p95 and p99, \
+the median of each run's own percentile per call. A limit is exceeded when even the lower \
+confidence bound of that median (at 1 − significance of [compare]) is above it, so a function \
+whose runs straddle its limit does not flip from record to record. `compare` and `ab` check \
+the same budgets beside their verdict.
+
+Exit status: 0 every limit met, 1 a limit exceeded, 2 trouble (no perf.toml or no [[budget]] \
+in it, a mistake in it, a function the record does not have: the message names the file, the \
+line and the fix).";
+
 /// `cargo perf check`.
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
@@ -494,9 +564,9 @@ pub(crate) struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub(crate) format: Format,
-    /// Output root where records are found (default: $PERF_DIR, else target/perf).
+    /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
     #[arg(long, value_name = "DIR")]
-    pub(crate) out: Option<PathBuf>,
+    pub(crate) perf_dir: Option<PathBuf>,
 }
 
 /// `cargo perf flamegraph`.
@@ -510,20 +580,24 @@ pub(crate) struct FlamegraphArgs {
     /// (instruction records: `record --instructions`).
     #[arg(long, value_enum, default_value_t = Weight::Time)]
     pub(crate) metric: Weight,
-    /// Draw a differential flamegraph against this baseline (a name in
-    /// .perf/baselines/, a path, or a record id): red grew, blue shrank.
+    /// Draw a differential flamegraph against BASELINE, read as `compare`
+    /// reads it (a baseline saved in .perf/baselines/, else a path, else a
+    /// record id or `latest`): red grew, blue shrank.
     #[arg(long, value_name = "BASELINE")]
     pub(crate) diff: Option<String>,
     /// With --diff: draw against a record of another program or build too.
     #[arg(long, requires = "diff")]
     pub(crate) allow_mismatch: bool,
+    /// Which functions' stacks are drawn.
+    #[command(flatten)]
+    pub(crate) filter: FilterFlags,
     /// Where to write the SVG (`-` for standard output) [default:
     /// flamegraph-METRIC.svg in the record's directory].
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
-    /// Output root where records are found (default: $PERF_DIR, else target/perf).
+    /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
     #[arg(long, value_name = "DIR")]
-    pub(crate) out: Option<PathBuf>,
+    pub(crate) perf_dir: Option<PathBuf>,
 }
 
 /// `cargo perf report`.
@@ -532,20 +606,24 @@ pub(crate) struct ReportArgs {
     /// The record to report on: an id, `latest` or a path to a record or run file.
     #[arg(default_value = "latest")]
     pub(crate) record: String,
-    /// Compare against this baseline (a name in .perf/baselines/, a path, or
-    /// a record id) [default: `main` when it exists].
-    #[arg(long, value_name = "NAME")]
+    /// Compare against BASELINE, read as `compare` reads it (a baseline
+    /// saved in .perf/baselines/, else a path, else a record id or
+    /// `latest`) [default: `main` when it exists].
+    #[arg(long, value_name = "BASELINE")]
     pub(crate) baseline: Option<String>,
     /// Compare against a baseline of another program or build too.
     #[arg(long)]
     pub(crate) allow_mismatch: bool,
+    /// Which functions the page shows.
+    #[command(flatten)]
+    pub(crate) filter: FilterFlags,
     /// Where to write the page (`-` for standard output) [default:
     /// report.html in the record's directory].
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
-    /// Output root where records are found (default: $PERF_DIR, else target/perf).
+    /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
     #[arg(long, value_name = "DIR")]
-    pub(crate) out: Option<PathBuf>,
+    pub(crate) perf_dir: Option<PathBuf>,
     /// Add the history's trend charts (`cargo perf history`): each
     /// function's series, its change points marked.
     #[arg(long)]
@@ -571,7 +649,14 @@ mod tests {
         };
         assert_eq!((args.plan.runs(false), args.plan.warmup(false)), (3, 1));
         assert_eq!(args.command, ["prog", "-x"]);
-        assert!(Cli::try_parse_from(["cargo-perf", "record"]).is_err());
+        // With nothing to run, the package's only binary is built.
+        let Command::Record(args) = Cli::try_parse_from(["cargo-perf", "record"])
+            .unwrap()
+            .command
+        else {
+            panic!("not record")
+        };
+        assert!(args.build.bin.is_none() && args.command.is_empty());
         assert!(Cli::try_parse_from(["cargo-perf", "record", "--runs", "0", "--", "p"]).is_err());
     }
 
@@ -637,6 +722,55 @@ mod tests {
     }
 
     #[test]
+    fn build_flags_are_cargos() {
+        let cli = Cli::try_parse_from([
+            "cargo-perf",
+            "record",
+            "-p",
+            "app",
+            "-F",
+            "a,b",
+            "--features",
+            "c",
+            "--no-default-features",
+            "--profile",
+            "profiling",
+        ])
+        .unwrap();
+        let Command::Record(args) = cli.command else {
+            panic!("not record")
+        };
+        assert_eq!(args.build.package.as_deref(), Some("app"));
+        assert_eq!(args.build.features, ["a,b", "c"]);
+        assert!(args.build.no_default_features && !args.build.all_features);
+        assert_eq!(args.build.profile.as_deref(), Some("profiling"));
+    }
+
+    #[test]
+    fn the_perf_directory_is_perf_dir_and_a_file_is_output() {
+        let cli = Cli::try_parse_from([
+            "cargo-perf",
+            "flamegraph",
+            "--perf-dir",
+            "d",
+            "-o",
+            "f.svg",
+            "--filter",
+            "db::",
+            "--filter",
+            "parse",
+        ])
+        .unwrap();
+        let Command::Flamegraph(args) = cli.command else {
+            panic!("not flamegraph")
+        };
+        assert_eq!(args.perf_dir, Some(PathBuf::from("d")));
+        assert_eq!(args.output, Some(PathBuf::from("f.svg")));
+        assert_eq!(args.filter.filter, ["db::", "parse"]);
+        assert!(Cli::try_parse_from(["cargo-perf", "records", "--out", "d"]).is_err());
+    }
+
+    #[test]
     fn soak_takes_times_and_a_size() {
         let cli = Cli::try_parse_from([
             "cargo-perf",
@@ -662,6 +796,8 @@ mod tests {
             err.to_string().contains("expected a time such as 60s"),
             "{err}"
         );
-        assert!(Cli::try_parse_from(["cargo-perf", "soak"]).is_err());
+        assert!(
+            Cli::try_parse_from(["cargo-perf", "soak", "--example", "a", "--bin", "b"]).is_err()
+        );
     }
 }

@@ -7,12 +7,13 @@ use std::time::{Duration, SystemTime};
 
 use perf_format::files;
 use perf_format::layout::{self, Layout, RECORD_JSON, check_name};
-use perf_format::schema::compare::{BudgetReport, Comparison};
+use perf_format::schema::compare::{BudgetReport, Comparison, WHOLE_PROGRAM};
 use perf_format::schema::env::Environment;
 use perf_format::schema::record::{FunctionSamples, Record, Source};
 use perf_format::schema::soak::Growth;
 
 use crate::ab::{self, AbOptions};
+use crate::cargo::{CargoBuild, CargoTarget, Metadata};
 use crate::cli::{
     AbArgs, BaselineCommand, BenchArgs, CargoFlags, CheckArgs, Cli, Command, CompareArgs,
     FlamegraphArgs, GateFlags, ImportCommand, ImportCriterionArgs, RecordArgs, ReportArgs,
@@ -20,8 +21,9 @@ use crate::cli::{
 };
 use crate::compare::{self, Gate, guard};
 use crate::config::Config;
+use crate::filter::Filter;
 use crate::flamegraph::{self, Before};
-use crate::record::{self, CargoTarget, RecordOptions, Target};
+use crate::record::{self, RecordOptions, Target, shell_words};
 use crate::render::{self, Detail, Format};
 use crate::report::{self, Report};
 use crate::soak::{self, SoakOptions};
@@ -48,8 +50,8 @@ pub(crate) fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Check(args) => check_command(args),
         Command::Flamegraph(args) => flamegraph_command(args),
         Command::Report(args) => report_command(args),
-        Command::Records { out } => {
-            let layout = settings::layout(out.as_deref())?;
+        Command::Records { perf_dir } => {
+            let layout = settings::layout(perf_dir.as_deref())?;
             print(&store::list_records(&layout)?)?;
             Ok(Outcome::Passed)
         }
@@ -90,28 +92,71 @@ fn to_stdout(bytes: &[u8]) -> Result<(), Error> {
 }
 
 /// The program of `record` and `soak`: an example or binary to build,
-/// else the command after `--`.
-fn target(build: CargoFlags, command: Vec<String>) -> Target {
-    match (build.example, build.bin) {
-        (Some(name), _) => Target::Cargo {
-            kind: CargoTarget::Example,
-            name,
-            package: build.package,
-            args: command,
-        },
-        (None, Some(name)) => Target::Cargo {
-            kind: CargoTarget::Bin,
-            name,
-            package: build.package,
-            args: command,
-        },
-        (None, None) => Target::Command(command),
+/// else the command after `--`, else the binary `cargo run` would run
+/// (see [`cargo_program`]).
+fn target(build: CargoFlags, command: Vec<String>) -> Result<Target, Error> {
+    if build.example.is_none() && build.bin.is_none() && !command.is_empty() {
+        // Nothing is built: a build flag would be silently lost.
+        let given = [
+            ("--package", build.package.is_some()),
+            ("--features", !build.features.is_empty()),
+            ("--all-features", build.all_features),
+            ("--no-default-features", build.no_default_features),
+            ("--profile", build.profile.is_some()),
+        ];
+        if let Some((flag, _)) = given.iter().find(|(_, set)| *set) {
+            return Err(perf_format::Error::setting(
+                *flag,
+                shell_words(&command),
+                "a build flag, but the command after `--` is run as it is: build it yourself, or add --bin NAME or --example NAME (its arguments then go after `--`)",
+            )
+            .into());
+        }
+        return Ok(Target::Command(command));
     }
+    let (kind, name, flags) = cargo_program(build)?;
+    Ok(Target::Cargo {
+        kind,
+        name,
+        build: flags,
+        args: command,
+    })
+}
+
+/// The example or binary to build and how: as given, else, as `cargo run`
+/// picks one, the package's `default-run` or only binary (found with
+/// `cargo metadata`, its package then named in the build).
+fn cargo_program(build: CargoFlags) -> Result<(CargoTarget, String, CargoBuild), Error> {
+    let mut flags = CargoBuild {
+        package: build.package,
+        features: build.features,
+        all_features: build.all_features,
+        no_default_features: build.no_default_features,
+        profile: build.profile,
+    };
+    let (kind, name) = match (build.example, build.bin) {
+        (Some(name), _) => (CargoTarget::Example, name),
+        (None, Some(name)) => (CargoTarget::Bin, name),
+        (None, None) => {
+            let cwd = crate::history::command::current_dir()?;
+            let metadata = Metadata::load(&cwd).map_err(|e| match e {
+                Error::CargoMetadata { dir, problem } => Error::NothingToRun { dir, problem },
+                other => other,
+            })?;
+            let (bin, package) = metadata.pick_binary(flags.package.as_deref(), &cwd)?;
+            tracing::info!(
+                "running binary `{bin}` of package `{package}`, the one `cargo run` runs"
+            );
+            flags.package = Some(package);
+            (CargoTarget::Bin, bin)
+        }
+    };
+    Ok((kind, name, flags))
 }
 
 fn record_command(args: RecordArgs) -> Result<Outcome, Error> {
-    let layout = settings::layout(args.out.as_deref())?;
-    let target = target(args.build, args.command);
+    let layout = settings::layout(args.perf_dir.as_deref())?;
+    let target = target(args.build, args.command)?;
     let options = RecordOptions {
         runs: args.plan.runs(args.instructions),
         warmup: args.plan.warmup(args.instructions),
@@ -130,9 +175,9 @@ fn record_command(args: RecordArgs) -> Result<Outcome, Error> {
 }
 
 fn soak_command(args: SoakArgs) -> Result<Outcome, Error> {
-    let layout = settings::layout(args.out.as_deref())?;
+    let layout = settings::layout(args.perf_dir.as_deref())?;
     let options = SoakOptions {
-        target: target(args.build, args.command),
+        target: target(args.build, args.command)?,
         duration: args.duration,
         warmup: args.warmup,
         grace: args.grace,
@@ -154,7 +199,7 @@ fn soak_command(args: SoakArgs) -> Result<Outcome, Error> {
 }
 
 fn bench_command(args: BenchArgs) -> Result<Outcome, Error> {
-    let layout = settings::layout(args.out.as_deref())?;
+    let layout = settings::layout(args.perf_dir.as_deref())?;
     check_name("record", &args.name)?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command_line = vec!["cargo".to_owned(), "bench".to_owned()];
@@ -179,7 +224,7 @@ fn bench_command(args: BenchArgs) -> Result<Outcome, Error> {
 }
 
 fn import_command(args: ImportCriterionArgs) -> Result<Outcome, Error> {
-    let layout = settings::layout(args.out.as_deref())?;
+    let layout = settings::layout(args.perf_dir.as_deref())?;
     check_name("record", &args.name)?;
     let dir = args
         .dir
@@ -222,7 +267,17 @@ fn write_imported(
 fn baseline_command(command: BaselineCommand) -> Result<Outcome, Error> {
     let layout = settings::layout(None)?;
     match command {
-        BaselineCommand::Save { name, from } => {
+        BaselineCommand::Save {
+            name,
+            from,
+            perf_dir,
+        } => {
+            // Records may be under another perf directory; baselines are
+            // the workspace's wherever records are.
+            let layout = match perf_dir {
+                Some(dir) => settings::layout(Some(&dir))?,
+                None => layout,
+            };
             let (record, path) = baseline::save(&layout, &name, from.as_deref())?;
             print(&format!(
                 "saved baseline {name} from record {} ({} functions, {} samples each) to {}\n",
@@ -293,7 +348,7 @@ fn baseline_command(command: BaselineCommand) -> Result<Outcome, Error> {
 }
 
 fn compare_command(args: CompareArgs) -> Result<Outcome, Error> {
-    let layout = settings::layout(args.out.as_deref())?;
+    let layout = settings::layout(args.perf_dir.as_deref())?;
     let config = Config::load(&layout.config_file())?;
     let (current, _) = store::load_record(&layout, Some(&args.against))?;
     let (name, base, notes) = if args.history {
@@ -302,7 +357,7 @@ fn compare_command(args: CompareArgs) -> Result<Outcome, Error> {
         ("history".to_owned(), base, vec![note])
     } else {
         let name = args.baseline.unwrap_or_else(|| "main".to_owned());
-        let (base, _) = store::load_baseline(&layout, &name)?;
+        let (base, _) = store::load_baseline_or_record(&layout, &name)?;
         (name, base, Vec::new())
     };
     let verdict = Verdict {
@@ -315,14 +370,10 @@ fn compare_command(args: CompareArgs) -> Result<Outcome, Error> {
 }
 
 fn ab_command(args: AbArgs) -> Result<Outcome, Error> {
-    let layout = settings::layout(args.out.as_deref())?;
+    let layout = settings::layout(args.perf_dir.as_deref())?;
     // A perf.toml that cannot be read stops it before anything is built.
     let config = Config::load(&layout.config_file())?;
-    let (kind, name) = match (args.build.example, args.build.bin) {
-        (Some(name), _) => (CargoTarget::Example, name),
-        (None, Some(name)) => (CargoTarget::Bin, name),
-        (None, None) => unreachable!("clap requires --example or --bin"),
-    };
+    let (kind, name, build) = cargo_program(args.build)?;
     let options = AbOptions {
         base: args.base,
         head: args.head,
@@ -331,7 +382,7 @@ fn ab_command(args: AbArgs) -> Result<Outcome, Error> {
         seed: args.seed,
         kind,
         name,
-        package: args.build.package,
+        build,
         args: args.args,
         quiet: false,
         instructions: args.instructions,
@@ -369,6 +420,8 @@ fn show_verdict(
         interleaved: verdict.interleaved,
         ..settings::gate(config, &flags.gate)
     };
+    let filter = Filter::new(&flags.filter.filter);
+    filter.check(&[verdict.current, verdict.baseline.1])?;
     let mut comparison = judge(
         layout,
         config,
@@ -376,6 +429,7 @@ fn show_verdict(
         verdict.baseline,
         verdict.current,
         flags.gate.allow_mismatch,
+        &filter,
     )?;
     comparison.notes.extend(verdict.notes);
     let text = render::render(&comparison, flags.format, Detail { all: flags.all });
@@ -393,7 +447,8 @@ fn show_verdict(
 /// `current` judged against `baseline` by `gate`, with the budgets of
 /// perf.toml: every command that compares records comes here. Records of
 /// another program or build are refused first (`compare::guard`), unless
-/// `allow_mismatch`: then what differs is shown above the comparison.
+/// `allow_mismatch`: then what differs is shown above the comparison. Only
+/// the functions `filter` keeps are judged, and only their budgets.
 fn judge(
     layout: &Layout,
     config: &Config,
@@ -401,15 +456,25 @@ fn judge(
     baseline: (&str, &Record),
     current: &Record,
     allow_mismatch: bool,
+    filter: &Filter,
 ) -> Result<Comparison, Error> {
     let mismatches = guard::check(baseline, (&current.id, current), allow_mismatch)?;
+    let budgets: Vec<_> = config
+        .budgets
+        .iter()
+        .filter(|b| {
+            filter.is_empty() || (b.function != WHOLE_PROGRAM && filter.matches(&b.function))
+        })
+        .cloned()
+        .collect();
     let budgets = budget::check(
-        &config.budgets,
+        &budgets,
         current,
         &layout.config_file(),
         gate.settings.significance,
     )?;
-    let mut comparison = compare::compare(baseline, (&current.id, current), gate, budgets);
+    let mut comparison =
+        compare::compare_filtered(baseline, (&current.id, current), gate, budgets, filter);
     comparison.mismatches = mismatches;
     Ok(comparison)
 }
@@ -437,11 +502,13 @@ fn write_output(
 }
 
 fn flamegraph_command(args: FlamegraphArgs) -> Result<Outcome, Error> {
-    let layout = settings::layout(args.out.as_deref())?;
+    let layout = settings::layout(args.perf_dir.as_deref())?;
     let (record, path) = store::load_record(&layout, Some(&args.record))?;
+    let filter = Filter::new(&args.filter.filter);
     let base = match args.diff.as_deref() {
         Some(reference) => {
             let (base, base_path) = store::load_baseline_or_record(&layout, reference)?;
+            filter.check(&[&record, &base])?;
             // The colours are the comparison's figures, judged as `compare` would.
             let config = Config::load(&layout.config_file())?;
             let gate = settings::gate(&config, &GateFlags::default());
@@ -452,17 +519,27 @@ fn flamegraph_command(args: FlamegraphArgs) -> Result<Outcome, Error> {
                 (reference, &base),
                 &record,
                 args.allow_mismatch,
+                &filter,
             )?;
-            Some((base, base_path, comparison))
+            Some((filter.apply(&base), base_path, comparison))
         }
-        None => None,
+        None => {
+            filter.check(&[&record])?;
+            None
+        }
     };
+    let full = record;
+    let record = filter.apply(&full);
+    if let Some(error) = flamegraph::filtered_out(&full, &record, &path, args.metric, &filter) {
+        return Err(error);
+    }
     let before = base.as_ref().map(|(record, path, comparison)| Before {
         record,
         path,
         comparison,
     });
-    let svg = flamegraph::draw(&record, &path, args.metric, before)?;
+    let caption = filter.caption();
+    let svg = flamegraph::draw_noted(&record, &path, args.metric, before, caption.as_deref())?;
     let default = flamegraph::default_dir(&layout, &record, &path)
         .join(flamegraph::file_name(args.metric, before.as_ref()));
     if let Some(written) = write_output(args.output, default, &svg)? {
@@ -472,9 +549,10 @@ fn flamegraph_command(args: FlamegraphArgs) -> Result<Outcome, Error> {
 }
 
 fn report_command(args: ReportArgs) -> Result<Outcome, Error> {
-    let layout = settings::layout(args.out.as_deref())?;
+    let layout = settings::layout(args.perf_dir.as_deref())?;
     let config = Config::load(&layout.config_file())?;
     let (record, path) = store::load_record(&layout, Some(&args.record))?;
+    let filter = Filter::new(&args.filter.filter);
     let base = match &args.baseline {
         Some(reference) => Some((
             reference.clone(),
@@ -485,6 +563,10 @@ fn report_command(args: ReportArgs) -> Result<Outcome, Error> {
         }
         None => None,
     };
+    match &base {
+        Some((_, (base, _))) => filter.check(&[&record, base])?,
+        None => filter.check(&[&record])?,
+    }
     let gate = settings::gate(&config, &GateFlags::default());
     let mut not_compared = None;
     let comparison = match &base {
@@ -496,6 +578,7 @@ fn report_command(args: ReportArgs) -> Result<Outcome, Error> {
                 (name, base),
                 &record,
                 args.allow_mismatch,
+                &filter,
             ) {
                 Ok(comparison) => Some(comparison),
                 // `main`, taken because it exists, is no reason to fail
@@ -509,6 +592,23 @@ fn report_command(args: ReportArgs) -> Result<Outcome, Error> {
         }
         None => None,
     };
+    // The page shows the kept functions only: tables, flamegraphs, trends.
+    let filtered = (!filter.is_empty()).then(|| {
+        let kept = record.functions.iter().filter(|f| filter.matches(&f.name)).count();
+        format!(
+            "Filtered: {} of the record's {} functions, those whose name holds {}, and the stacks through them.",
+            kept,
+            record.functions.len(),
+            filter
+                .texts()
+                .iter()
+                .map(|t| format!("{t:?}"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )
+    });
+    let record = filter.apply(&record);
+    let base = base.map(|(name, (base, base_path))| (name, (filter.apply(&base), base_path)));
     let baseline =
         base.as_ref()
             .zip(comparison.as_ref())
@@ -532,6 +632,7 @@ fn report_command(args: ReportArgs) -> Result<Outcome, Error> {
         baseline,
         not_compared: not_compared.as_deref(),
         history: trends.as_ref(),
+        filtered: filtered.as_deref(),
     })?;
     let default = flamegraph::default_dir(&layout, &record, &path).join("report.html");
     if let Some(written) = write_output(args.output, default, page.as_bytes())? {
@@ -561,14 +662,18 @@ fn append_step_summary(text: &str) {
 }
 
 fn check_command(args: CheckArgs) -> Result<Outcome, Error> {
-    let layout = settings::layout(args.out.as_deref())?;
+    let layout = settings::layout(args.perf_dir.as_deref())?;
     let config_path = layout.config_file();
     let config = Config::load(&config_path)?;
     if config.budgets.is_empty() {
-        return Err(Error::Config {
+        // The example names a function of the record when there is one.
+        let function = store::load_record(&layout, Some(&args.against))
+            .ok()
+            .and_then(|(record, _)| record.functions.first().map(|f| f.name.clone()));
+        return Err(Error::NoBudgets {
+            exists: config_path.exists(),
             path: config_path,
-            problem: "no [[budget]] entries: nothing to check (see `cargo perf check --help`)"
-                .to_owned(),
+            example: budget::example(function.as_deref().unwrap_or("my_crate::module::function")),
         });
     }
     let (current, _) = store::load_record(&layout, Some(&args.against))?;

@@ -10,6 +10,7 @@
 //! [[budget]]
 //! function = "app::handler"
 //! p95 = "200us"             # per-call p95 (median over runs)
+//! p99 = "1ms"               # per-call p99 (median over runs)
 //! mean = "150us"            # mean time per call
 //! allocs_per_call = 4
 //! net_bytes_per_call = 0    # bytes a call keeps (runs that count frees)
@@ -23,6 +24,7 @@ use std::path::Path;
 use perf_format::schema::compare::{Settings, WHOLE_PROGRAM};
 use perf_format::{files, units};
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::Error;
 
@@ -43,6 +45,8 @@ pub(crate) struct Budget {
     pub(crate) function: String,
     /// Largest allowed p95 per call, in ns.
     pub(crate) p95_ns: Option<f64>,
+    /// Largest allowed p99 per call, in ns.
+    pub(crate) p99_ns: Option<f64>,
     /// Largest allowed mean time per call, in ns.
     pub(crate) mean_ns: Option<f64>,
     /// Largest allowed allocations per call.
@@ -52,6 +56,9 @@ pub(crate) struct Budget {
     pub(crate) net_bytes_per_call: Option<f64>,
     /// Largest allowed peak heap per run, in bytes (the whole program's).
     pub(crate) peak_heap: Option<f64>,
+    /// The line of `perf.toml` where it is set (its `function`, else its
+    /// `[[budget]]` table), for messages.
+    pub(crate) line: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -60,7 +67,7 @@ struct File {
     #[serde(default)]
     compare: CompareTable,
     #[serde(default)]
-    budget: Vec<BudgetTable>,
+    budget: Vec<Spanned<BudgetTable>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -83,12 +90,13 @@ enum Percent {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BudgetTable {
-    function: Option<String>,
-    p95: Option<String>,
-    mean: Option<String>,
-    allocs_per_call: Option<f64>,
-    net_bytes_per_call: Option<f64>,
-    peak_heap: Option<Size>,
+    function: Option<Spanned<String>>,
+    p95: Option<Spanned<String>>,
+    p99: Option<Spanned<String>>,
+    mean: Option<Spanned<String>>,
+    allocs_per_call: Option<Spanned<f64>>,
+    net_bytes_per_call: Option<Spanned<f64>>,
+    peak_heap: Option<Spanned<Size>>,
 }
 
 /// A size written as "64MiB" or as a number of bytes.
@@ -120,8 +128,22 @@ impl Config {
         };
         let file: File = toml::from_str(text).map_err(|e| {
             let message = e.message().trim().to_owned();
-            match e.span().map(|span| line_of(text, span.start)) {
-                Some(line) => fail(format!("line {line}: {message}")),
+            match e.span() {
+                Some(span) => {
+                    // In a [[budget]] table, the help describes its fields.
+                    let before = &text[..span.start.min(text.len())];
+                    let in_budget = before.rfind("[[budget]]") > before.rfind("[compare]");
+                    let help = match in_budget {
+                        true => {
+                            " (`cargo perf check --help` describes a [[budget]]'s fields and units)"
+                        }
+                        false => "",
+                    };
+                    fail(format!(
+                        "line {}: {message}{help}",
+                        line_of(text, span.start)
+                    ))
+                }
                 None => fail(message),
             }
         })?;
@@ -152,93 +174,7 @@ impl Config {
         };
         let mut budgets = Vec::with_capacity(file.budget.len());
         for (i, table) in file.budget.into_iter().enumerate() {
-            let function = table
-                .function
-                .clone()
-                .unwrap_or_else(|| WHOLE_PROGRAM.to_owned());
-            let whole = function == WHOLE_PROGRAM;
-            let at = |field: &str| match whole {
-                true => format!("[[budget]] #{} (the whole program) {field}", i + 1),
-                false => format!("[[budget]] #{} ({function:?}) {field}", i + 1),
-            };
-            if function.trim().is_empty() {
-                return Err(fail(format!("[[budget]] #{}: function is empty", i + 1)));
-            }
-            let duration = |field: &str, value: &Option<String>| {
-                value
-                    .as_deref()
-                    .map(units::parse_duration)
-                    .transpose()
-                    .map_err(|why| fail(format!("{}: {why}", at(field))))
-            };
-            let p95_ns = duration("p95", &table.p95)?;
-            let mean_ns = duration("mean", &table.mean)?;
-            if let Some(allocs) = table.allocs_per_call {
-                if !allocs.is_finite() || allocs < 0.0 {
-                    return Err(fail(format!(
-                        "{}: must be 0 or more",
-                        at("allocs_per_call")
-                    )));
-                }
-            }
-            if let Some(net) = table.net_bytes_per_call {
-                if !net.is_finite() {
-                    return Err(fail(format!(
-                        "{}: must be a number",
-                        at("net_bytes_per_call")
-                    )));
-                }
-            }
-            let peak_heap = match &table.peak_heap {
-                None => None,
-                Some(Size::Text(text)) => Some(units::parse_bytes(text)),
-                Some(Size::Number(n)) => Some(units::parse_bytes(&n.to_string())),
-            }
-            .transpose()
-            .map_err(|why| fail(format!("{}: {why}", at("peak_heap"))))?;
-            let per_call = [
-                ("p95", p95_ns.is_some()),
-                ("mean", mean_ns.is_some()),
-                ("allocs_per_call", table.allocs_per_call.is_some()),
-                ("net_bytes_per_call", table.net_bytes_per_call.is_some()),
-            ];
-            match (whole, peak_heap.is_some()) {
-                (true, _) => {
-                    if let Some((key, _)) = per_call.iter().find(|(_, set)| *set) {
-                        return Err(fail(format!(
-                            "{}: a limit per call needs the function it is for (function = \"module::fn\")",
-                            at(key)
-                        )));
-                    }
-                    if peak_heap.is_none() {
-                        return Err(fail(format!(
-                            "{}: set function and a limit per call, or peak_heap for the whole program",
-                            at("")
-                        )));
-                    }
-                }
-                (false, true) => {
-                    return Err(fail(format!(
-                        "{}: the peak heap is the whole program's: put it in a [[budget]] without function",
-                        at("peak_heap")
-                    )));
-                }
-                (false, false) if !per_call.iter().any(|(_, set)| *set) => {
-                    return Err(fail(format!(
-                        "{}: set at least one of p95, mean, allocs_per_call, net_bytes_per_call",
-                        at("")
-                    )));
-                }
-                (false, false) => {}
-            }
-            budgets.push(Budget {
-                function,
-                p95_ns,
-                mean_ns,
-                allocs_per_call: table.allocs_per_call,
-                net_bytes_per_call: table.net_bytes_per_call,
-                peak_heap,
-            });
+            budgets.push(budget(path, text, i + 1, table)?);
         }
         Ok(Config {
             compare: Settings::new(
@@ -250,6 +186,163 @@ impl Config {
             budgets,
         })
     }
+}
+
+/// Budget `number` (from 1) of `perf.toml` (`path`, holding `text`),
+/// checked: each mistake names its line, the field, and what to write.
+fn budget(
+    path: &Path,
+    text: &str,
+    number: usize,
+    table: Spanned<BudgetTable>,
+) -> Result<Budget, Error> {
+    let table_line = line_of(text, table.span().start);
+    let table = table.into_inner();
+    let fail = |line: usize, problem: String| Error::Config {
+        path: path.to_owned(),
+        problem: format!("line {line}: {problem}"),
+    };
+    let function = table
+        .function
+        .as_ref()
+        .map_or(WHOLE_PROGRAM, |f| f.get_ref().as_str())
+        .to_owned();
+    let whole = table.function.is_none();
+    let at = |field: &str| match whole {
+        true => format!("[[budget]] #{number} (the whole program) {field}"),
+        false => format!("[[budget]] #{number} ({function:?}) {field}"),
+    };
+    let line = |span: std::ops::Range<usize>| line_of(text, span.start);
+    if let Some(f) = &table.function {
+        if f.get_ref().trim().is_empty() {
+            return Err(fail(
+                line(f.span()),
+                format!(
+                    "[[budget]] #{number}: function is empty: write the function's full name, such as \"app::handler\", or leave function out for a peak_heap budget"
+                ),
+            ));
+        }
+    }
+    let duration = |field: &str, value: &Option<Spanned<String>>| {
+        value
+            .as_ref()
+            .map(|v| {
+                units::parse_duration(v.get_ref()).map_err(|why| {
+                    fail(
+                        line(v.span()),
+                        format!(
+                            "{}: {why} (write a time per call such as \"200us\" or \"1.5ms\")",
+                            at(field)
+                        ),
+                    )
+                })
+            })
+            .transpose()
+    };
+    let p95_ns = duration("p95", &table.p95)?;
+    let p99_ns = duration("p99", &table.p99)?;
+    let mean_ns = duration("mean", &table.mean)?;
+    let allocs_per_call = match &table.allocs_per_call {
+        Some(v) if !v.get_ref().is_finite() || *v.get_ref() < 0.0 => {
+            return Err(fail(
+                line(v.span()),
+                format!(
+                    "{}: must be 0 or more (a count of allocations per call, such as 4)",
+                    at("allocs_per_call")
+                ),
+            ));
+        }
+        v => v.as_ref().map(|v| *v.get_ref()),
+    };
+    let net_bytes_per_call = match &table.net_bytes_per_call {
+        Some(v) if !v.get_ref().is_finite() => {
+            return Err(fail(
+                line(v.span()),
+                format!(
+                    "{}: must be a number of bytes, such as 0",
+                    at("net_bytes_per_call")
+                ),
+            ));
+        }
+        v => v.as_ref().map(|v| *v.get_ref()),
+    };
+    let peak_heap = match &table.peak_heap {
+        None => None,
+        Some(v) => Some(
+            match v.get_ref() {
+                Size::Text(text) => units::parse_bytes(text),
+                Size::Number(n) => units::parse_bytes(&n.to_string()),
+            }
+            .map_err(|why| fail(line(v.span()), format!("{}: {why}", at("peak_heap"))))?,
+        ),
+    };
+    let per_call = [
+        ("p95", table.p95.as_ref().map(Spanned::span)),
+        ("p99", table.p99.as_ref().map(Spanned::span)),
+        ("mean", table.mean.as_ref().map(Spanned::span)),
+        (
+            "allocs_per_call",
+            table.allocs_per_call.as_ref().map(Spanned::span),
+        ),
+        (
+            "net_bytes_per_call",
+            table.net_bytes_per_call.as_ref().map(Spanned::span),
+        ),
+    ];
+    match (whole, &table.peak_heap) {
+        (true, _) => {
+            if let Some((key, Some(span))) = per_call.iter().find(|(_, span)| span.is_some()) {
+                return Err(fail(
+                    line(span.clone()),
+                    format!(
+                        "{}: a limit per call needs the function it is for (function = \"module::fn\")",
+                        at(key)
+                    ),
+                ));
+            }
+            if peak_heap.is_none() {
+                return Err(fail(
+                    table_line,
+                    format!(
+                        "{}: set function and a limit per call, or peak_heap for the whole program",
+                        at("")
+                    ),
+                ));
+            }
+        }
+        (false, Some(v)) => {
+            return Err(fail(
+                line(v.span()),
+                format!(
+                    "{}: the peak heap is the whole program's: put it in a [[budget]] without function",
+                    at("peak_heap")
+                ),
+            ));
+        }
+        (false, None) if per_call.iter().all(|(_, span)| span.is_none()) => {
+            return Err(fail(
+                table_line,
+                format!(
+                    "{}: set at least one of p95, p99, mean, allocs_per_call, net_bytes_per_call",
+                    at("")
+                ),
+            ));
+        }
+        (false, None) => {}
+    }
+    Ok(Budget {
+        line: Some(match &table.function {
+            Some(f) => line(f.span()),
+            None => table_line,
+        }),
+        function,
+        p95_ns,
+        p99_ns,
+        mean_ns,
+        allocs_per_call,
+        net_bytes_per_call,
+        peak_heap,
+    })
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -288,6 +381,7 @@ mod tests {
                 function: "app::handler".into(),
                 p95_ns: Some(200_000.0),
                 allocs_per_call: Some(4.0),
+                line: Some(9),
                 ..Budget::default()
             }]
         );
@@ -305,7 +399,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("#1 (\"f\") p95: a duration needs a unit"),
+            err.starts_with(
+                "perf.toml: line 3: [[budget]] #1 (\"f\") p95: a duration needs a unit"
+            ) && err.ends_with("(write a time per call such as \"200us\" or \"1.5ms\")"),
+            "{err}"
+        );
+        let err = parse("[[budget]]\nfunction = \"f\"\np99 = \"1 sec\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("perf.toml: line 3: [[budget]] #1 (\"f\") p99: unknown unit \"sec\""),
+            "{err}"
+        );
+        let err = parse("\n[[budget]]\nfunction = \"f\"\np90 = \"1ms\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("perf.toml: line 4: unknown field `p90`")
+                && err.contains("p99")
+                && err.ends_with(
+                    "(`cargo perf check --help` describes a [[budget]]'s fields and units)"
+                ),
             "{err}"
         );
         let err = parse("[compare]\nsignificance = 2.0\n")
@@ -315,7 +429,14 @@ mod tests {
         let err = parse("[[budget]]\nfunction = \"f\"\n")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("at least one"), "{err}");
+        assert!(err.contains("at least one of p95, p99, mean"), "{err}");
+        assert_eq!(
+            parse("[[budget]]\nfunction = \"f\"\np99 = \"2ms\"\n")
+                .unwrap()
+                .budgets[0]
+                .p99_ns,
+            Some(2e6)
+        );
     }
 
     #[test]
@@ -337,11 +458,13 @@ mod tests {
                 Budget {
                     function: "cache::put".into(),
                     net_bytes_per_call: Some(0.0),
+                    line: Some(3),
                     ..Budget::default()
                 },
                 Budget {
                     function: WHOLE_PROGRAM.into(),
                     peak_heap: Some(64.0 * 1024.0 * 1024.0),
+                    line: Some(6),
                     ..Budget::default()
                 },
             ]
@@ -353,11 +476,11 @@ mod tests {
         let problem = |text: &str| parse(text).unwrap_err().to_string();
         assert_eq!(
             problem("[[budget]]\npeak_heap = \"64Mb\"\n"),
-            "perf.toml: [[budget]] #1 (the whole program) peak_heap: unknown unit \"Mb\": use B, KiB, MiB, GiB (or kB, MB, GB)"
+            "perf.toml: line 2: [[budget]] #1 (the whole program) peak_heap: unknown unit \"Mb\": use B, KiB, MiB, GiB (or kB, MB, GB)"
         );
         assert_eq!(
             problem("[[budget]]\nfunction = \"f\"\npeak_heap = \"1MiB\"\n"),
-            "perf.toml: [[budget]] #1 (\"f\") peak_heap: the peak heap is the whole program's: put it in a [[budget]] without function"
+            "perf.toml: line 3: [[budget]] #1 (\"f\") peak_heap: the peak heap is the whole program's: put it in a [[budget]] without function"
         );
         assert!(problem("[[budget]]\nnet_bytes_per_call = 0\n").contains(
             "#1 (the whole program) net_bytes_per_call: a limit per call needs the function"

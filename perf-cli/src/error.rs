@@ -17,13 +17,14 @@ pub enum Error {
     Files(#[from] perf_format::Error),
     /// A baseline that does not exist.
     #[error(
-        "no baseline {name:?}: {path} does not exist (`cargo perf baseline list` shows the saved ones, `cargo perf baseline save {name}` makes it)"
+        "no baseline {name:?}: {tried} (`cargo perf baseline list` shows the saved ones, `cargo perf records` the records, `cargo perf baseline save {name}` saves the latest record as {name})"
     )]
     NoBaseline {
         /// The baseline asked for.
         name: String,
-        /// Where it was looked for.
-        path: PathBuf,
+        /// What was tried, where: `{path} does not exist` for a saved
+        /// baseline alone.
+        tried: String,
     },
     /// A record that does not exist.
     #[error("no record {reference:?}: {path} does not exist{hint}")]
@@ -42,6 +43,20 @@ pub enum Error {
         path: PathBuf,
         /// What is wrong, with its line where known.
         problem: String,
+    },
+    /// `cargo perf check` with no budget to check.
+    #[error(
+        "no budgets to check: {} {}; add a [[budget]] entry there, such as:\n\n{example}\n(`cargo perf check --help` describes every field and unit)",
+        path.display(),
+        if *exists { "has no [[budget]] entry" } else { "does not exist" }
+    )]
+    NoBudgets {
+        /// The perf.toml looked for.
+        path: PathBuf,
+        /// Whether it exists.
+        exists: bool,
+        /// A budget entry to paste.
+        example: String,
     },
     /// A program could not be started.
     #[error("cannot run `{command}`: {}", describe(source))]
@@ -157,6 +172,55 @@ pub enum Error {
         /// How it ended.
         status: ExitStatus,
     },
+    /// `cargo metadata` failed or said something unreadable.
+    #[error("`cargo metadata` in {dir} failed: {problem}")]
+    CargoMetadata {
+        /// Where it ran.
+        dir: PathBuf,
+        /// What cargo said.
+        problem: String,
+    },
+    /// `--package` names no package of the workspace.
+    #[error(
+        "--package {spec:?}: no such package in the workspace at {root} (its packages: {packages})"
+    )]
+    NoPackage {
+        /// The package asked for.
+        spec: String,
+        /// The workspace's root.
+        root: PathBuf,
+        /// Its packages, comma separated.
+        packages: String,
+    },
+    /// No --example, --bin or command, and no cargo package to take a
+    /// binary from.
+    #[error(
+        "nothing to run: give the program after `--` (cargo perf record -- ./my-program), or --example NAME or --bin NAME in a cargo package; `cargo metadata` in {dir} found no package to take its only binary from: {problem}"
+    )]
+    NothingToRun {
+        /// Where cargo looked.
+        dir: PathBuf,
+        /// What cargo said.
+        problem: String,
+    },
+    /// Nothing to run: no --example, --bin or command, and no binary.
+    #[error(
+        "{what} has no binary to run: give --example NAME, --bin NAME with --package, or the program after `--`"
+    )]
+    NoBinary {
+        /// The package or workspace looked in.
+        what: String,
+    },
+    /// Several binaries and no choice among them.
+    #[error(
+        "{what} has several binaries, {binaries}: choose one with --bin NAME (and --package), or set `default-run` in the package's Cargo.toml"
+    )]
+    ManyBinaries {
+        /// The package or workspace looked in.
+        what: String,
+        /// The binaries, comma separated.
+        binaries: String,
+    },
     /// `cargo build` produced no executable for `--example`/`--bin`.
     #[error("`{command}` built no executable named {target:?}")]
     NoExecutable {
@@ -178,6 +242,16 @@ pub enum Error {
         "valgrind not found on PATH: `--instructions` runs the program under Valgrind's callgrind; install it (Debian/Ubuntu: `apt-get install valgrind`, Fedora: `dnf install valgrind`, macOS: not supported)"
     )]
     NoValgrind,
+    /// A `--filter` that matches no function.
+    #[error("--filter {filter:?} matches no function of {records}{hint}")]
+    NoMatch {
+        /// The text given.
+        filter: String,
+        /// The records looked in, by id.
+        records: String,
+        /// The closest names, or how to list them.
+        hint: String,
+    },
     /// A signal (Ctrl-C, SIGTERM) stopped the work; what it staged is gone.
     #[error("interrupted by {signal}: the program was stopped and nothing of its run was kept")]
     Interrupted {

@@ -24,6 +24,7 @@ use perf_format::stacks::svg::{self, Chart, FrameNote, Measure};
 use perf_format::units::{self, plural};
 
 use crate::Error;
+use crate::filter::Filter;
 
 /// What a flamegraph's widths stand for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -86,6 +87,35 @@ pub(crate) fn unavailable(record: &Record, path: &Path, weight: Weight) -> Optio
         _ => return None,
     };
     Some(perf_format::Error::invalid(path, problem).into())
+}
+
+/// Why `kept`, `full` filtered by `filter`, has nothing to draw by `weight`
+/// when `full` has: no stack of that picture passes through a matching
+/// frame (CPU samples name symbols, which may differ from the functions).
+pub(crate) fn filtered_out(
+    full: &Record,
+    kept: &Record,
+    path: &Path,
+    weight: Weight,
+    filter: &Filter,
+) -> Option<Error> {
+    let cpu_runs = cpu_runs(full);
+    let empty = |record: &Record| stacks(record, weight, cpu_runs).is_empty();
+    if filter.is_empty() || empty(full) || !empty(kept) {
+        return None;
+    }
+    Some(
+        perf_format::Error::invalid(
+            path,
+            format!(
+                "no {} stack of record {} passes through a function --filter keeps ({})",
+                weight.measure().name(),
+                full.id,
+                filter.texts().join(", ")
+            ),
+        )
+        .into(),
+    )
 }
 
 /// How many runs CPU sample counts are given for: a record's CPU stacks
@@ -202,6 +232,21 @@ pub(crate) fn draw(
     weight: Weight,
     before: Option<Before<'_>>,
 ) -> Result<Vec<u8>, Error> {
+    draw_noted(record, path, weight, before, None)
+}
+
+/// [`draw`], with `note` after the title: what `--filter` kept.
+pub(crate) fn draw_noted(
+    record: &Record,
+    path: &Path,
+    weight: Weight,
+    before: Option<Before<'_>>,
+    note: Option<&str>,
+) -> Result<Vec<u8>, Error> {
+    let noted = |title: String| match note {
+        Some(note) => format!("{title} ({note})"),
+        None => title,
+    };
     let sides = std::iter::once((record, path)).chain(before.map(|b| (b.record, b.path)));
     if let Some(error) = sides
         .filter_map(|(record, path)| unavailable(record, path, weight))
@@ -214,7 +259,7 @@ pub(crate) fn draw(
     let after = stacks(record, weight, runs);
     let measure = weight.measure();
     let mut chart = Chart {
-        title: format!("{}: {} by call stack", record.name, measure.what()),
+        title: noted(format!("{}: {} by call stack", record.name, measure.what())),
         subtitle: Some(subtitle(record, weight)),
         measure,
     };
@@ -222,13 +267,13 @@ pub(crate) fn draw(
     let drawn = match before {
         None => svg::write_svg(&mut out, &chart, &after, value),
         Some(before) => {
-            chart.title = format!(
+            chart.title = noted(format!(
                 "{}: {}, {} → {}",
                 record.name,
                 measure.what(),
                 before.label(),
                 record.id
-            );
+            ));
             let widths = subtitle(record, weight);
             match judged_metric(weight) {
                 Some(metric) => {

@@ -26,12 +26,14 @@ mod ab;
 mod baseline;
 mod budget;
 mod callgrind;
+mod cargo;
 mod cli;
 mod commands;
 mod compare;
 mod config;
 mod criterion;
 mod error;
+mod filter;
 mod flamegraph;
 mod git;
 pub mod history;
@@ -46,6 +48,7 @@ mod show;
 mod soak;
 mod stats;
 mod store;
+mod suggest;
 mod valgrind;
 
 use std::process::ExitCode;
@@ -53,10 +56,11 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 pub use ab::{Ab, interleave};
+pub use cargo::{CargoBuild, CargoTarget};
 pub use cli::Cli;
 pub use compare::{FailOn, Gate, compare};
 pub use error::Error;
-pub use record::{CargoTarget, RecordOptions, Recorded, Target, record};
+pub use record::{RecordOptions, Recorded, Target, record};
 pub use render::{Detail, Format, render};
 pub use store::load_record_file;
 

@@ -20,6 +20,7 @@ use perf_format::layout::{self, Layout, RECORD_JSON, run_files};
 use perf_format::schema::record::{MAX_SAMPLES, Record, Source};
 use perf_format::schema::run::RunData;
 
+use crate::cargo::{Build, CargoBuild, CargoTarget, Metadata};
 use crate::interrupt::Watch;
 use crate::merge::{self, RecordMeta};
 use crate::{Error, callgrind, valgrind};
@@ -49,27 +50,19 @@ pub struct RecordOptions {
 pub enum Target {
     /// A command line, run as given.
     Command(Vec<String>),
-    /// An example or binary of the workspace, built with `cargo build
-    /// --release` once and then run directly.
+    /// An example or binary of the workspace, built with `cargo build`
+    /// (`--release` unless `build` names another profile) once and then
+    /// run directly.
     Cargo {
         /// `--example` or `--bin`.
         kind: CargoTarget,
         /// Its name.
         name: String,
-        /// The package, when the name alone is ambiguous.
-        package: Option<String>,
+        /// The package, features and profile it is built with.
+        build: CargoBuild,
         /// Arguments for the program.
         args: Vec<String>,
     },
-}
-
-/// The kinds of cargo target `record` can build.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CargoTarget {
-    /// `--example NAME`.
-    Example,
-    /// `--bin NAME`.
-    Bin,
 }
 
 /// A record written to disk.
@@ -167,7 +160,7 @@ pub(crate) fn resolve(
         Target::Cargo {
             kind,
             name,
-            package,
+            build,
             args,
         } => {
             let (rustflags, target_dir) = match instructions {
@@ -180,7 +173,7 @@ pub(crate) fn resolve(
             let build = Build {
                 kind: *kind,
                 name,
-                package: package.as_deref(),
+                flags: build,
                 dir: None,
                 target_dir: target_dir.as_deref(),
                 rustflags: rustflags.as_deref(),
@@ -191,117 +184,20 @@ pub(crate) fn resolve(
     }
 }
 
-/// Cargo's target directory seen from here: `$CARGO_TARGET_DIR`, else the
-/// workspace's `target`, wherever in the workspace perf runs. The
+/// Cargo's target directory seen from here, as `cargo metadata` says:
+/// `$CARGO_TARGET_DIR`, `build.target-dir` of cargo's configuration, else
+/// the workspace's `target`, wherever in the workspace perf runs. The
 /// instruction build goes into a directory of its own under it
 /// ([`valgrind::TARGET_SUBDIR`]), so that it does not replace the normal
 /// build's artifacts.
 pub(crate) fn cargo_target_dir() -> Result<PathBuf, Error> {
-    Ok(match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => {
-            let cwd = std::env::current_dir().map_err(|e| perf_format::Error::read(".", e))?;
-            layout::workspace_root(&cwd).join("target")
-        }
-    })
+    let cwd = std::env::current_dir().map_err(|e| perf_format::Error::read(".", e))?;
+    Ok(Metadata::load(&cwd)?.target_directory)
 }
 
 /// `RUSTFLAGS` of the instruction build: the user's, and `--cfg perf_instructions`.
 pub(crate) fn instruction_rustflags() -> String {
     valgrind::rustflags(std::env::var("RUSTFLAGS").ok().as_deref())
-}
-
-/// `cargo build --release` of one example or binary.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Build<'a> {
-    /// `--example` or `--bin`.
-    pub(crate) kind: CargoTarget,
-    /// Its name.
-    pub(crate) name: &'a str,
-    /// `--package`.
-    pub(crate) package: Option<&'a str>,
-    /// Where cargo runs (default: the current directory).
-    pub(crate) dir: Option<&'a Path>,
-    /// `CARGO_TARGET_DIR` (default: cargo's own choice).
-    pub(crate) target_dir: Option<&'a Path>,
-    /// `RUSTFLAGS` (default: the environment's). Cargo also passes them to
-    /// proc macros as long as no `--target` is given, which the instruction
-    /// build relies on (perf-macros reads the cfg).
-    pub(crate) rustflags: Option<&'a str>,
-}
-
-impl Build<'_> {
-    /// The command line as shown.
-    pub(crate) fn shown(&self) -> String {
-        let flag = match self.kind {
-            CargoTarget::Example => "--example",
-            CargoTarget::Bin => "--bin",
-        };
-        let mut words = vec!["cargo", "build", "--release", flag, self.name];
-        if let Some(package) = self.package {
-            words.extend(["--package", package]);
-        }
-        shell_words(&words)
-    }
-
-    /// Builds; the executable's path.
-    pub(crate) fn run(&self, watch: &Watch) -> Result<PathBuf, Error> {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let flag = match self.kind {
-            CargoTarget::Example => "--example",
-            CargoTarget::Bin => "--bin",
-        };
-        let shown = self.shown();
-        let mut command = Command::new(&cargo);
-        command
-            .args(["build", "--release", flag, self.name])
-            .args(self.package.iter().flat_map(|p| ["--package", p]))
-            .arg("--message-format=json-render-diagnostics");
-        if let Some(dir) = self.dir {
-            command.current_dir(dir);
-        }
-        if let Some(target_dir) = self.target_dir {
-            command.env("CARGO_TARGET_DIR", target_dir);
-        }
-        if let Some(rustflags) = self.rustflags {
-            // `CARGO_ENCODED_RUSTFLAGS` would win over `RUSTFLAGS`.
-            command
-                .env("RUSTFLAGS", rustflags)
-                .env_remove("CARGO_ENCODED_RUSTFLAGS");
-        }
-        tracing::info!("building: {shown}");
-        // Compiler messages go to the terminal as usual; the JSON to us.
-        command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        let output = watch.output(&mut command, Error::spawn(&shown))?;
-        if !output.status.success() {
-            return Err(Error::Cargo {
-                command: shown,
-                status: output.status,
-            });
-        }
-        let wanted_kind = match self.kind {
-            CargoTarget::Example => "example",
-            CargoTarget::Bin => "bin",
-        };
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter(|message| message["reason"] == "compiler-artifact")
-            .filter(|message| message["target"]["name"] == self.name)
-            .filter(|message| {
-                message["target"]["kind"]
-                    .as_array()
-                    .is_some_and(|kinds| kinds.iter().any(|k| k == wanted_kind))
-            })
-            .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-            .ok_or(Error::NoExecutable {
-                command: shown,
-                target: self.name.to_owned(),
-            })
-    }
 }
 
 /// A program to run: its path, arguments, and what it runs in.

@@ -31,6 +31,8 @@ pub(crate) struct Report<'a> {
     pub(crate) not_compared: Option<&'a str>,
     /// The history's trend charts (`--history`), if asked for.
     pub(crate) history: Option<&'a crate::history::trend::Trends>,
+    /// What `--filter` kept, when given: shown under the heading.
+    pub(crate) filtered: Option<&'a str>,
 }
 
 /// The comparison part of a report.
@@ -129,6 +131,9 @@ fn header(page: &mut String, report: &Report<'_>) {
         page.push_str(
             "<p class=\"warning\">A debug build: its timings say little about a release build.</p>",
         );
+    }
+    if let Some(filtered) = report.filtered {
+        let _ = write!(page, "<p class=\"muted\">{}</p>", escape(filtered));
     }
     page.push_str(
         "<nav><a href=\"#functions\">Functions</a><a href=\"#flamegraphs\">Flamegraphs</a>\

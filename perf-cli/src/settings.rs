@@ -1,5 +1,5 @@
 //! Where each command's settings come from, in one place: the layout from
-//! `--out` and the environment, the gate from its flags over `[compare]` in
+//! `--perf-dir` and the environment, the gate from its flags over `[compare]` in
 //! `perf.toml` over the defaults. Commands read what is resolved here and
 //! never merge flags and files themselves.
 
@@ -19,7 +19,7 @@ use crate::config::Config;
 /// after an interrupted one cleans up ([`files::sweep`]).
 pub(crate) fn layout(out: Option<&Path>) -> Result<Layout, Error> {
     let layout = match out {
-        // `--out` wins over PERF_DIR, which is then not read at all.
+        // `--perf-dir` wins over PERF_DIR, which is then not read at all.
         Some(dir) => {
             let cwd = std::env::current_dir().map_err(|e| perf_format::Error::read(".", e))?;
             Layout::new(perf_format::layout::workspace_root(&cwd), dir)

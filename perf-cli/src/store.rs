@@ -165,33 +165,51 @@ pub(crate) fn saved_baseline(layout: &Layout, name: &str) -> Result<PathBuf, Err
     if !path.exists() {
         return Err(Error::NoBaseline {
             name: name.to_owned(),
-            path,
+            tried: format!("{} does not exist", path.display()),
         });
     }
     Ok(path)
 }
 
-/// Resolves what to hold a record against: baseline `reference` when
-/// `.perf/baselines/` has it (or it is a path), else a record id or
-/// `latest`. With neither, the error is the missing baseline's.
+/// Resolves a BASELINE argument, the one way `compare`, `flamegraph
+/// --diff` and `report --baseline` read what to hold a record against;
+/// the first of these that exists:
+/// 1. a baseline saved as `.perf/baselines/<reference>.json`;
+/// 2. a path to a record, baseline or run file, or to a record or run
+///    directory;
+/// 3. a record id under `records/`, or `latest`.
+///
+/// With none, one error names what was tried, where.
 pub(crate) fn load_baseline_or_record(
     layout: &Layout,
     reference: &str,
 ) -> Result<(Record, PathBuf), Error> {
-    if reference.contains(std::path::MAIN_SEPARATOR) && Path::new(reference).is_dir() {
+    let saved = layout.baseline_file(reference);
+    if check_name("baseline", reference).is_ok() && saved.exists() {
+        return Ok((load_record_file(&saved)?, saved));
+    }
+    let as_path = Path::new(reference);
+    if as_path.exists() {
         return load_record(layout, Some(reference));
     }
-    let is_saved_baseline =
-        check_name("baseline", reference).is_ok() && layout.baseline_file(reference).exists();
-    let is_path = Path::new(reference).exists()
-        && (reference.contains(std::path::MAIN_SEPARATOR) || reference.ends_with(".json"));
-    if !is_saved_baseline && !is_path {
-        let records = layout.records_dir();
-        let is_record = (reference == layout::LATEST && records.join(layout::LATEST).exists())
-            || (check_name("record", reference).is_ok() && records.join(reference).is_dir());
-        if is_record {
-            return load_record(layout, Some(reference));
-        }
+    let records = layout.records_dir();
+    let is_record = match reference {
+        layout::LATEST => layout::read_latest(&records).ok().flatten().is_some(),
+        id => check_name("record", id).is_ok() && records.join(id).is_dir(),
+    };
+    if is_record {
+        return load_record(layout, Some(reference));
     }
-    load_baseline(layout, reference)
+    let record = match reference {
+        layout::LATEST => records.join(layout::LATEST),
+        id => records.join(id),
+    };
+    Err(Error::NoBaseline {
+        name: reference.to_owned(),
+        tried: format!(
+            "not a saved baseline ({} does not exist), not a file or directory, not a record ({} does not exist)",
+            saved.display(),
+            record.display()
+        ),
+    })
 }

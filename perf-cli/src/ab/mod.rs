@@ -40,11 +40,10 @@ use perf_format::files;
 use perf_format::layout::{self, Layout};
 use perf_format::schema::env::short_commit;
 
+use crate::cargo::{Build, CargoBuild, CargoTarget};
 use crate::git::{Found, Repo};
 use crate::interrupt::Watch;
-use crate::record::{
-    self, Build, CargoTarget, Program, Progress, Recorded, Runner, seconds, shell_words,
-};
+use crate::record::{self, Program, Progress, Recorded, Runner, seconds, shell_words};
 use crate::{Error, valgrind};
 use order::Side;
 
@@ -65,8 +64,8 @@ pub(crate) struct AbOptions {
     pub(crate) kind: CargoTarget,
     /// Its name.
     pub(crate) name: String,
-    /// `--package`.
-    pub(crate) package: Option<String>,
+    /// The package, features and profile, the same for both sides.
+    pub(crate) build: CargoBuild,
     /// Arguments for the program.
     pub(crate) args: Vec<String>,
     /// No progress on stderr.
@@ -431,7 +430,7 @@ fn build(
     let build = Build {
         kind: options.kind,
         name: &options.name,
-        package: options.package.as_deref(),
+        flags: &options.build,
         dir: source_dir.as_deref(),
         target_dir: target_dir.as_deref(),
         rustflags: rustflags.as_deref(),

@@ -62,6 +62,7 @@ use perf_format::schema::compare::{
 use perf_format::schema::record::{FunctionSamples, Kind, Metric, Record, Source};
 use perf_format::units;
 
+use crate::filter::Filter;
 use crate::stats::{self, RankTester};
 use judge::Pending;
 use metrics::own_part;
@@ -101,6 +102,21 @@ pub fn compare(
     gate: &Gate,
     budgets: Vec<BudgetCheck>,
 ) -> Comparison {
+    compare_filtered(baseline, current, gate, budgets, &Filter::default())
+}
+
+/// [`compare`], judging only the functions `filter` keeps: the other
+/// functions and the whole-program rows get no row, so the
+/// Benjamini–Hochberg family is the kept rows; the machine's drift and
+/// whose doing a change is are still worked out from every function. A
+/// note says how many functions were left out.
+pub(crate) fn compare_filtered(
+    baseline: (&str, &Record),
+    current: (&str, &Record),
+    gate: &Gate,
+    budgets: Vec<BudgetCheck>,
+    filter: &Filter,
+) -> Comparison {
     let (base_name, base) = baseline;
     let (current_name, cur) = current;
     let settings = gate.settings;
@@ -128,7 +144,7 @@ pub fn compare(
     let mut seen = HashSet::new();
     for function in base.functions.iter().chain(&cur.functions) {
         let name = function.name.as_str();
-        if !seen.insert(name) {
+        if !seen.insert(name) || !filter.matches(name) {
             continue;
         }
         match (base_index.get(name), cur_index.get(name)) {
@@ -147,7 +163,9 @@ pub fn compare(
         }
     }
 
-    if let (Some(x), Some(y)) = (wall_times(base), wall_times(cur)) {
+    // The whole program's rows are no function's: a filter leaves them out.
+    let whole_program = filter.is_empty();
+    if let (true, Some(x), Some(y)) = (whole_program, wall_times(base), wall_times(cur)) {
         pending.push(Pending::whole_program(
             Metric::TimePerRun,
             x,
@@ -155,7 +173,7 @@ pub fn compare(
             gate.interleaved && !instructions,
         ));
     }
-    if let (Some(x), Some(y)) = (peak_heaps(base), peak_heaps(cur)) {
+    if let (true, Some(x), Some(y)) = (whole_program, peak_heaps(base), peak_heaps(cur)) {
         pending.push(Pending::whole_program(Metric::PeakHeapBytes, x, y, true));
     }
 
@@ -197,7 +215,12 @@ pub fn compare(
             .then_with(|| a.metric().cmp(&b.metric()))
     });
 
-    let notes = notes(base, cur, &judged_rows(&rows), &drift, settings);
+    let mut notes = notes(base, cur, &judged_rows(&rows), &drift, settings);
+    if !filter.is_empty() {
+        let total = seen.len();
+        let kept = seen.iter().filter(|name| filter.matches(name)).count();
+        notes.insert(0, filter.note(kept, total));
+    }
     let mut comparison = Comparison::new(
         Side::of(base_name, base),
         Side::of(current_name, cur),

@@ -31,9 +31,9 @@ pub(crate) fn run(
         HistoryCommand::Add {
             record,
             commit,
-            out,
+            perf_dir,
         } => {
-            let layout = crate::settings::layout(out.as_deref())?;
+            let layout = crate::settings::layout(perf_dir.as_deref())?;
             let (record, path) = crate::store::load_record(&layout, Some(&record))?;
             let entry = Entry::from_record(&record);
             let revision = match (commit, record.env.git_commit.as_deref()) {

@@ -391,6 +391,7 @@ fn budget_line(check: &BudgetCheck) -> String {
     let name = match check.metric {
         Metric::TimePerCall => "mean",
         Metric::P95 => "p95",
+        Metric::P99 => "p99",
         Metric::NetBytesPerCall => "net bytes/call",
         Metric::PeakHeapBytes => "peak heap",
         _ => "allocs/call",

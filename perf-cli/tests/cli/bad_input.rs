@@ -225,7 +225,10 @@ fn bad_settings_and_names() {
         .args(["record", "--runs", "3"])
         .assert()
         .code(2)
-        .stderr(contains("required"));
+        .stderr(contains(
+            "error: nothing to run: give the program after `--`",
+        ))
+        .stderr(contains("could not find `Cargo.toml`"));
 }
 
 #[test]

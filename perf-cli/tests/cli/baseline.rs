@@ -167,3 +167,27 @@ fn works_as_a_cargo_subcommand_and_helps() {
         .code(0)
         .stdout(contains("Exit status: 0 nothing regressed"));
 }
+
+#[test]
+fn a_baseline_is_saved_from_another_perf_directory_into_the_workspace() {
+    let project = Project::new();
+    project.write_record(&record("cur", &program(), 3, 1));
+    std::fs::rename(
+        project.path().join("target/perf"),
+        project.path().join("elsewhere"),
+    )
+    .unwrap();
+    project
+        .perf()
+        .args(["baseline", "save", "main"])
+        .assert()
+        .code(2)
+        .stderr(contains("no record \"latest\""));
+    project
+        .perf()
+        .args(["baseline", "save", "main", "--perf-dir", "elsewhere"])
+        .assert()
+        .code(0)
+        .stdout(contains("saved baseline main from record cur"));
+    assert!(project.path().join(".perf/baselines/main.json").is_file());
+}

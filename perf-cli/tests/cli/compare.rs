@@ -319,15 +319,78 @@ fn a_budget_for_an_unknown_function_is_trouble() {
         .assert()
         .code(2)
         .stderr(contains(
-            "perf.toml: budget for function \"db::querry\" matches no function",
+            "perf.toml: line 2: budget for function \"db::querry\" matches no function in record cur; did you mean `db::query`? Write the full name there",
         ));
+    // A path without its modules finds the full name.
+    std::fs::write(
+        project.path().join("perf.toml"),
+        "[[budget]]\nfunction = \"query\"\np99 = \"1ms\"\n",
+    )
+    .unwrap();
+    project
+        .perf()
+        .args(["compare"])
+        .assert()
+        .code(2)
+        .stderr(contains("did you mean `db::query`?"));
     std::fs::write(project.path().join("perf.toml"), "").unwrap();
+    let toml = project.path().join("perf.toml");
     project
         .perf()
         .args(["check"])
         .assert()
         .code(2)
-        .stderr(contains("no [[budget]] entries"));
+        .stderr(contains(format!(
+            "error: no budgets to check: {} has no [[budget]] entry; add a [[budget]] entry there, such as:\n\n[[budget]]\nfunction = \"",
+            toml.display()
+        )))
+        .stderr(contains("`cargo perf check --help` describes every field and unit"));
+    std::fs::remove_file(&toml).unwrap();
+    let output = project.perf().args(["check"]).assert().code(2);
+    let stderr = String::from_utf8_lossy(&output.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains(&format!("{} does not exist;", toml.display())),
+        "{stderr}"
+    );
+    // The example is ready to paste: it names a function of the record,
+    // and `check` passes or fails on it, no longer trouble.
+    let example = stderr
+        .split("such as:\n\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n(`cargo perf").next())
+        .expect("an example");
+    assert!(example.contains("function = \"app::handler\""), "{example}");
+    std::fs::write(&toml, example).unwrap();
+    let code = project
+        .perf()
+        .args(["check"])
+        .output()
+        .unwrap()
+        .status
+        .code();
+    assert!(matches!(code, Some(0 | 1)), "{code:?}");
+}
+
+#[test]
+fn a_p99_budget_is_checked_on_the_median_of_the_runs_p99() {
+    let project = project_with(
+        &record("base", &program(), 10, 1),
+        &record("cur", &program(), 10, 2),
+    );
+    std::fs::write(
+        project.path().join("perf.toml"),
+        "[[budget]]\nfunction = \"db::query\"\np99 = \"1us\"\n\n[[budget]]\nfunction = \"app::handler\"\np99 = \"10s\"\n",
+    )
+    .unwrap();
+    project
+        .perf()
+        .args(["check"])
+        .assert()
+        .code(1)
+        .stdout(contains("db::query p99 "))
+        .stdout(contains("EXCEEDED"))
+        .stdout(contains("app::handler p99 "))
+        .stdout(contains("FAILED: 1 of 2 limits exceeded."));
 }
 
 #[test]

@@ -55,6 +55,17 @@ fn completions_cover_every_command() {
     for command in ["record", "compare", "history", "soak", "records"] {
         assert!(script.contains(command), "{command}");
     }
+    // The flags follow the command line: one name for the perf directory.
+    for flag in [
+        "--perf-dir",
+        "--filter",
+        "--features",
+        "--profile",
+        "--all-features",
+    ] {
+        assert!(script.contains(flag), "{flag}");
+    }
+    assert!(!script.contains("--out "), "no --out left beside --output");
     project
         .perf()
         .args(["completions", "tcsh"])
