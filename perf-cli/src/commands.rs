@@ -11,6 +11,7 @@ use perf_format::schema::compare::{BudgetReport, Comparison};
 use perf_format::schema::env::Environment;
 use perf_format::schema::record::{FunctionSamples, Record, Source};
 use perf_format::schema::soak::Growth;
+use perf_format::units;
 
 use crate::ab::{self, AbOptions};
 use crate::cli::{
@@ -225,10 +226,10 @@ fn baseline_command(command: BaselineCommand) -> Result<Outcome, Error> {
         BaselineCommand::Save { name, from } => {
             let (record, path) = baseline::save(&layout, &name, from.as_deref())?;
             print(&format!(
-                "saved baseline {name} from record {} ({} functions, {} samples each) to {}\n",
+                "saved baseline {name} from record {} ({}, {} each) to {}\n",
                 record.id,
-                record.functions.len(),
-                record.sample_count(),
+                units::plural(record.functions.len() as u64, "function"),
+                units::plural(record.sample_count() as u64, "sample"),
                 path.display()
             ))?;
         }
@@ -255,10 +256,10 @@ fn baseline_command(command: BaselineCommand) -> Result<Outcome, Error> {
                             .map(|c| format!(", commit {c}"))
                             .unwrap_or_default();
                         print(&format!(
-                            "{:<20} saved {saved}, {} functions, {} samples{commit}\n",
+                            "{:<20} saved {saved}, {}, {}{commit}\n",
                             entry.name,
-                            record.functions.len(),
-                            record.sample_count()
+                            units::plural(record.functions.len() as u64, "function"),
+                            units::plural(record.sample_count() as u64, "sample"),
                         ))?;
                     }
                     Err(e) => {

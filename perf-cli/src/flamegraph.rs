@@ -135,8 +135,8 @@ fn subtitle(record: &Record, weight: Weight) -> String {
         Weight::Cpu => {
             let total: f64 = record.cpu_stacks.iter().map(|s| s.weight.samples).sum();
             format!(
-                "{} samples over {}",
-                (total * runs as f64).round(),
+                "{} over {}",
+                plural((total * runs as f64).round() as u64, "sample"),
                 plural(runs as u64, "run")
             )
         }

@@ -58,6 +58,7 @@ pub use compare::{FailOn, Gate, compare};
 pub use error::Error;
 pub use record::{CargoTarget, RecordOptions, Recorded, Target, record};
 pub use render::{Detail, Format, render};
+pub use show::record_table;
 pub use store::load_record_file;
 
 /// Exit status when nothing regressed.

@@ -158,29 +158,37 @@ fn functions(page: &mut String, record: &Record) {
     let all_own: f64 = own.iter().flatten().sum();
     let has = |m: Metric| record.functions.iter().any(|f| f.get(m).is_some());
     let columns: Vec<(Metric, &str)> = [
-        (Metric::Calls, "calls/run"),
-        (Metric::TimePerCall, "time/call"),
-        (Metric::P50, "p50"),
-        (Metric::P95, "p95"),
-        (Metric::P99, "p99"),
-        (Metric::CpuPerCall, "cpu/call"),
-        (Metric::AllocsPerCall, "allocs/call"),
-        (Metric::BytesPerCall, "bytes/call"),
-        (Metric::CpuShare, "CPU share"),
+        Metric::Calls,
+        Metric::TimePerCall,
+        Metric::P50,
+        Metric::P95,
+        Metric::P99,
+        Metric::CpuPerCall,
+        Metric::AllocsPerCall,
+        Metric::SelfAllocsPerCall,
+        Metric::BytesPerCall,
+        Metric::SelfBytesPerCall,
+        Metric::CpuShare,
         // Instruction records (counted under callgrind).
-        (Metric::InstructionsPerCall, "instr/call"),
-        (Metric::SelfInstructionsPerCall, "self instr/call"),
-        (Metric::EstCyclesPerCall, "est. cycles/call"),
-        (Metric::SelfEstCyclesPerCall, "self est. cycles/call"),
+        Metric::InstructionsPerCall,
+        Metric::SelfInstructionsPerCall,
+        Metric::EstCyclesPerCall,
+        Metric::SelfEstCyclesPerCall,
     ]
+    .map(|m| match m {
+        Metric::Calls => (m, "calls/run"),
+        Metric::CpuShare => (m, "total CPU share"),
+        _ => (m, m.label()),
+    })
     .into_iter()
     .filter(|(m, _)| has(*m))
     .collect();
     let show_own = all_own > 0.0;
     page.push_str(
         "<section id=\"functions\"><h2>Functions</h2>\
-         <p class=\"muted\">Medians over the runs. Self time leaves out instrumented callees; \
-         its share is of all functions' self time. Click a heading to sort.",
+         <p class=\"muted\">Medians over the runs. Total figures include the instrumented callees, \
+         self ones leave them out; self% is the function's own time as a share \
+         of all functions' self time; p50/p95/p99 are of total time per call. Click a heading to sort.",
     );
     if record.instructions {
         page.push_str(
@@ -194,12 +202,12 @@ fn functions(page: &mut String, record: &Record) {
     );
     for (i, (_, heading)) in columns.iter().enumerate() {
         if i == 2 && show_own {
-            page.push_str("<th class=\"num\">self time</th>");
+            page.push_str("<th class=\"num\">self%</th>");
         }
         let _ = write!(page, "<th class=\"num\">{heading}</th>");
     }
     if columns.len() <= 2 && show_own {
-        page.push_str("<th class=\"num\">self time</th>");
+        page.push_str("<th class=\"num\">self%</th>");
     }
     page.push_str("</tr></thead><tbody>\n");
     for (function, own) in record.functions.iter().zip(&own) {
@@ -216,9 +224,8 @@ fn functions(page: &mut String, record: &Record) {
         let share_cell = || {
             let share = own.map(|v| v / all_own).unwrap_or(0.0);
             format!(
-                "<td class=\"num share\" data-v=\"{share}\"><span class=\"bar\" style=\"width:{:.1}%\"></span><span class=\"v\">{:.1}%</span></td>",
-                share * 100.0,
-                share * 100.0
+                "<td class=\"num share\" data-v=\"{share}\"><span class=\"bar\" style=\"width:{0}\"></span><span class=\"v\">{0}</span></td>",
+                units::share(share)
             )
         };
         for (i, (metric, _)) in columns.iter().enumerate() {

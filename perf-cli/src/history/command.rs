@@ -57,9 +57,9 @@ pub(crate) fn run(
             let store = Store::open(cwd)?;
             let commit = store.add(&revision, &entry)?;
             print(&format!(
-                "added record {} ({} functions) to the history of {}\n",
+                "added record {} ({}) to the history of {}\n",
                 record.id,
-                entry.functions.len(),
+                units::plural(entry.functions.len() as u64, "function"),
                 short_commit(&commit)
             ))?;
             Ok(Outcome::Passed)
@@ -156,9 +156,9 @@ pub(crate) fn run(
             let store = Store::open(cwd)?;
             store.add_imported(&name, &entries)?;
             print(&format!(
-                "imported {} rows of {} series ({}) from {} as {name:?}\n",
-                entries.len(),
-                imported.series.len(),
+                "imported {} of {} series ({}) from {} as {name:?}\n",
+                units::plural(entries.len() as u64, "row"),
+                units::count(imported.series.len() as f64),
                 imported.series.join(", "),
                 csv.display()
             ))?;
@@ -230,15 +230,19 @@ fn list(
     if !history.is_empty() {
         let _ = writeln!(
             out,
-            "{} commits with figures, oldest first (first-parent from HEAD):",
-            history.len()
+            "{} with figures, oldest first (first-parent from HEAD):",
+            units::plural(history.len() as u64, "commit")
         );
         for (commit, entries) in history {
             let names: Vec<String> = entries
                 .iter()
                 .map(|e| {
                     let kind = if e.instructions { ", instructions" } else { "" };
-                    format!("{} ({} functions{kind})", e.name, e.functions.len())
+                    format!(
+                        "{} ({}{kind})",
+                        e.name,
+                        units::plural(e.functions.len() as u64, "function")
+                    )
                 })
                 .collect();
             let _ = writeln!(out, "  {}  {}", short_commit(commit), names.join("; "));
@@ -249,9 +253,9 @@ fn list(
             rows.iter().flat_map(|r| r.series.keys()).collect();
         let _ = writeln!(
             out,
-            "import {name:?}: {} rows of {} series",
-            rows.len(),
-            columns.len()
+            "import {name:?}: {} of {} series",
+            units::plural(rows.len() as u64, "row"),
+            units::count(columns.len() as f64)
         );
     }
     out
@@ -294,10 +298,10 @@ fn show(found: &[Series], format: HistoryFormat) -> String {
     for series in found {
         let _ = writeln!(
             out,
-            "{} · {} ({} commits)",
+            "{} · {} ({})",
             series.function,
             series.metric_label(),
-            series.points.len()
+            units::plural(series.points.len() as u64, "commit")
         );
         let markdown = format == HistoryFormat::Markdown;
         if markdown {
@@ -448,9 +452,9 @@ impl Found<'_> {
             .collect();
         let _ = writeln!(
             out,
-            "history detect: {} series over {} commits (first-parent from HEAD){}; threshold {}, significance {}",
-            self.series.len(),
-            self.commits,
+            "history detect: {} series over {} (first-parent from HEAD){}; threshold {}, significance {}",
+            units::count(self.series.len() as f64),
+            units::plural(self.commits as u64, "commit"),
             if imports.is_empty() {
                 String::new()
             } else {

@@ -40,7 +40,7 @@ pub enum Format {
 /// How much of a comparison to show.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Detail {
-    /// Every row, also unchanged ones other than time/call.
+    /// Every row, also unchanged ones other than total time/call.
     pub all: bool,
 }
 
@@ -390,10 +390,7 @@ fn culprit_line(row: &Judged) -> String {
 fn budget_line(check: &BudgetCheck) -> String {
     let name = match check.metric {
         Metric::TimePerCall => "mean",
-        Metric::P95 => "p95",
-        Metric::NetBytesPerCall => "net bytes/call",
-        Metric::PeakHeapBytes => "peak heap",
-        _ => "allocs/call",
+        other => other.label(),
     };
     let (relation, outcome) = if check.exceeded {
         (">", "EXCEEDED")

@@ -85,13 +85,13 @@ fn a_change_is_drawn_against_the_baseline_with_both_ids() {
         "{svg}"
     );
     assert!(
-        svg.contains("colour: time/call vs main as `cargo perf compare` judges it"),
+        svg.contains("colour: total time/call vs main as `cargo perf compare` judges it"),
         "{svg}"
     );
     // The frames show the comparison's figures, and say what each one is.
     let (title, fill) = frame(&svg, "db::query");
     assert!(
-        title.contains("% of the recorded time; time/call +")
+        title.contains("% of the recorded time; total time/call +")
             && title.contains(" vs main")
             && title.ends_with(": regressed)"),
         "{title}"
@@ -124,7 +124,7 @@ fn a_function_slower_only_with_the_whole_machine_is_not_red() {
         .code(0);
     let svg = stdout(&output);
     assert!(
-        svg.contains("colour: time/call vs main as `cargo perf compare` judges it, drift-corrected (everything +1"),
+        svg.contains("colour: total time/call vs main as `cargo perf compare` judges it, drift-corrected (everything +1"),
         "{svg}"
     );
     for function in ["svc::handle", "svc::parse", "svc::price", "svc::render"] {
@@ -316,7 +316,7 @@ fn an_instruction_record_is_drawn_by_self_instructions_and_coloured_by_instr_per
     assert!(svg.contains("instructions"), "{svg}");
     let (title, _) = frame(&svg, "db::query");
     assert!(
-        title.contains("instr/call +10.0% vs main: regressed"),
+        title.contains("total instr/call +10.0% vs main: regressed"),
         "{title}"
     );
 }
