@@ -338,16 +338,16 @@ pub(crate) fn render(soaked: &Soaked) -> String {
             ns(first.t_ns),
             units::bytes(last.live_bytes as f64),
             ns(last.t_ns),
-            fit.blocks,
+            units::count(fit.blocks as f64),
             units::plural(fit.samples as u64, "sample")
         );
     }
     let bound = |b: Option<f64>, infinite: &str| b.map_or_else(|| infinite.to_owned(), per_minute);
     let _ = writeln!(
         out,
-        "  growth of the floor: {} ({:.0}% CI {} to {}, Theil–Sen)",
+        "  growth of the floor: {} ({} CI {} to {}, Theil–Sen)",
         per_minute(fit.slope_bytes_per_min),
-        fit.confidence * 100.0,
+        units::percent(fit.confidence),
         bound(fit.lower_bytes_per_min, "-∞"),
         bound(fit.upper_bytes_per_min, "+∞"),
     );
