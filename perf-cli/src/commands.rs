@@ -19,6 +19,7 @@ use crate::cli::{
     FlamegraphArgs, GateFlags, ImportCommand, ImportCriterionArgs, RecordArgs, ReportArgs,
     SoakArgs, SoakFormat, VerdictFlags,
 };
+use crate::color::{Palette, Surroundings};
 use crate::compare::{self, Gate, guard};
 use crate::config::Config;
 use crate::flamegraph::{self, Before};
@@ -39,14 +40,15 @@ pub(crate) enum Outcome {
 
 /// Runs the command line.
 pub(crate) fn run(cli: Cli) -> Result<Outcome, Error> {
+    let palette = cli.color.palette(Surroundings::of_process());
     match cli.command {
         Command::Record(args) => record_command(args),
         Command::Bench(args) => bench_command(args),
         Command::Import(ImportCommand::Criterion(args)) => import_command(args),
         Command::Baseline(command) => baseline_command(command),
-        Command::Compare(args) => compare_command(args),
-        Command::Ab(args) => ab_command(args),
-        Command::Check(args) => check_command(args),
+        Command::Compare(args) => compare_command(args, palette),
+        Command::Ab(args) => ab_command(args, palette),
+        Command::Check(args) => check_command(args, palette),
         Command::Flamegraph(args) => flamegraph_command(args),
         Command::Report(args) => report_command(args),
         Command::Records { out } => {
@@ -68,9 +70,10 @@ pub(crate) fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::History(command) => crate::history::command::run(
             command,
             &crate::history::command::current_dir()?,
+            palette,
             &mut |text| print(text),
         ),
-        Command::Soak(args) => soak_command(args),
+        Command::Soak(args) => soak_command(args, palette),
     }
 }
 
@@ -130,7 +133,7 @@ fn record_command(args: RecordArgs) -> Result<Outcome, Error> {
     Ok(Outcome::Passed)
 }
 
-fn soak_command(args: SoakArgs) -> Result<Outcome, Error> {
+fn soak_command(args: SoakArgs, palette: Palette) -> Result<Outcome, Error> {
     let layout = settings::layout(args.out.as_deref())?;
     let options = SoakOptions {
         target: target(args.build, args.command),
@@ -142,7 +145,7 @@ fn soak_command(args: SoakArgs) -> Result<Outcome, Error> {
     };
     let soaked = soak::soak(&layout, &options)?;
     match args.format {
-        SoakFormat::Table => print(&soak::render(&soaked))?,
+        SoakFormat::Table => print(&soak::render(&soaked, palette))?,
         SoakFormat::Json => print(&format!(
             "{}\n",
             serde_json::to_string_pretty(&soaked.soak).expect("numbers and strings serialise")
@@ -293,7 +296,7 @@ fn baseline_command(command: BaselineCommand) -> Result<Outcome, Error> {
     Ok(Outcome::Passed)
 }
 
-fn compare_command(args: CompareArgs) -> Result<Outcome, Error> {
+fn compare_command(args: CompareArgs, palette: Palette) -> Result<Outcome, Error> {
     let layout = settings::layout(args.out.as_deref())?;
     let config = Config::load(&layout.config_file())?;
     let (current, _) = store::load_record(&layout, Some(&args.against))?;
@@ -312,10 +315,10 @@ fn compare_command(args: CompareArgs) -> Result<Outcome, Error> {
         notes,
         interleaved: false,
     };
-    show_verdict(&layout, &config, &args.verdict, verdict)
+    show_verdict(&layout, &config, &args.verdict, verdict, palette)
 }
 
-fn ab_command(args: AbArgs) -> Result<Outcome, Error> {
+fn ab_command(args: AbArgs, palette: Palette) -> Result<Outcome, Error> {
     let layout = settings::layout(args.out.as_deref())?;
     // A perf.toml that cannot be read stops it before anything is built.
     let config = Config::load(&layout.config_file())?;
@@ -344,7 +347,7 @@ fn ab_command(args: AbArgs) -> Result<Outcome, Error> {
         notes: made.notes,
         interleaved: true,
     };
-    show_verdict(&layout, &config, &args.verdict, verdict)
+    show_verdict(&layout, &config, &args.verdict, verdict, palette)
 }
 
 /// What the gate judges: `current` against `baseline` (named as given),
@@ -365,6 +368,7 @@ fn show_verdict(
     config: &Config,
     flags: &VerdictFlags,
     verdict: Verdict<'_>,
+    palette: Palette,
 ) -> Result<Outcome, Error> {
     let gate = Gate {
         interleaved: verdict.interleaved,
@@ -379,7 +383,11 @@ fn show_verdict(
         flags.gate.allow_mismatch,
     )?;
     comparison.notes.extend(verdict.notes);
-    let text = render::render(&comparison, flags.format, Detail { all: flags.all });
+    let detail = Detail {
+        all: flags.all,
+        color: palette.enabled(),
+    };
+    let text = render::render(&comparison, flags.format, detail);
     if flags.format == Format::Markdown {
         append_step_summary(&text);
     }
@@ -561,7 +569,7 @@ fn append_step_summary(text: &str) {
     }
 }
 
-fn check_command(args: CheckArgs) -> Result<Outcome, Error> {
+fn check_command(args: CheckArgs, palette: Palette) -> Result<Outcome, Error> {
     let layout = settings::layout(args.out.as_deref())?;
     let config_path = layout.config_file();
     let config = Config::load(&config_path)?;
@@ -580,7 +588,12 @@ fn check_command(args: CheckArgs) -> Result<Outcome, Error> {
         config.compare.significance,
     )?;
     let report = BudgetReport::new(current.id.clone(), checks);
-    print(&render::budgets(&report, &config_path, args.format))?;
+    print(&render::budgets(
+        &report,
+        &config_path,
+        args.format,
+        palette,
+    ))?;
     Ok(if report.failed {
         Outcome::Failed
     } else {

@@ -22,6 +22,8 @@ use perf_format::schema::env::commit_label;
 use perf_format::schema::record::Metric;
 use perf_format::units;
 
+use crate::color::{Palette, Tone};
+
 /// Output formats of `compare` and `check`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -37,19 +39,25 @@ pub enum Format {
     Html,
 }
 
-/// How much of a comparison to show.
+/// How much of a comparison to show, and how.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Detail {
     /// Every row, also unchanged ones other than total time/call.
     pub all: bool,
+    /// Colour the table's verdicts for a terminal (regressed red, improved
+    /// green, inconclusive yellow); other formats are never coloured.
+    pub color: bool,
 }
 
 /// `comparison` in `format`, showing as much as `detail` says.
 pub fn render(comparison: &Comparison, format: Format, detail: Detail) -> String {
+    let terminal = table::Table {
+        palette: Palette::new(detail.color),
+    };
     let output: &dyn Output = match format {
         // The comparison itself: stable and documented.
         Format::Json => return json(comparison),
-        Format::Table => &table::Table,
+        Format::Table => &terminal,
         Format::Markdown => &markdown::Markdown,
         Format::Html => &html::Html,
     };
@@ -82,8 +90,18 @@ pub fn render(comparison: &Comparison, format: Format, detail: Detail) -> String
     out
 }
 
-/// The budgets of `report` (from the `perf.toml` at `config`) in `format`.
-pub(crate) fn budgets(report: &BudgetReport, config: &std::path::Path, format: Format) -> String {
+/// The budgets of `report` (from the `perf.toml` at `config`) in
+/// `format`, exceeded ones painted by `palette` in a table.
+pub(crate) fn budgets(
+    report: &BudgetReport,
+    config: &std::path::Path,
+    format: Format,
+    palette: Palette,
+) -> String {
+    let palette = match format {
+        Format::Table => palette,
+        _ => Palette::default(),
+    };
     if format == Format::Json {
         return json(report);
     }
@@ -98,17 +116,31 @@ pub(crate) fn budgets(report: &BudgetReport, config: &std::path::Path, format: F
         config.display()
     );
     for check in &report.budgets {
-        let _ = writeln!(text, "{bullet}{}", budget_line(check));
+        let line = format!("{bullet}{}", budget_line(check));
+        let _ = writeln!(
+            text,
+            "{}",
+            palette.paint(tone_of_budget(check.exceeded), &line)
+        );
     }
-    text.push_str(&if report.failed {
+    let outcome = if report.failed {
         format!(
-            "FAILED: {} of {} limits exceeded.\n",
-            report.exceeded,
-            report.budgets.len()
+            "FAILED: {} of {} limits exceeded.",
+            units::count(report.exceeded as f64),
+            units::count(report.budgets.len() as f64)
         )
     } else {
-        format!("all {} limits met.\n", report.budgets.len())
-    });
+        format!(
+            "all {} limits met.",
+            units::count(report.budgets.len() as f64)
+        )
+    };
+    let tone = if report.failed {
+        Tone::Worse
+    } else {
+        Tone::Better
+    };
+    let _ = writeln!(text, "{}", palette.paint(Some(tone), &outcome));
     text
 }
 
@@ -195,6 +227,22 @@ struct View<'a> {
     hidden: usize,
     /// One line per budget, and whether it was exceeded.
     budgets: Vec<(String, bool)>,
+}
+
+/// How a row is painted on a terminal: regressed red (yellow when it does
+/// not gate), improved green, inconclusive yellow, the others plain.
+fn tone_of_row(row: &Row) -> Option<Tone> {
+    match row.verdict() {
+        Verdict::Regressed if row.gated() => Some(Tone::Worse),
+        Verdict::Regressed | Verdict::Inconclusive => Some(Tone::Unsure),
+        Verdict::Improved => Some(Tone::Better),
+        _ => None,
+    }
+}
+
+/// Exceeded budgets are painted red.
+fn tone_of_budget(exceeded: bool) -> Option<Tone> {
+    exceeded.then_some(Tone::Worse)
 }
 
 /// Whether a verdict is a change that counts, either way.

@@ -5,6 +5,7 @@ mod ab;
 mod bad_input;
 mod baseline;
 mod browser;
+mod color;
 mod compare;
 mod criterion;
 mod flamegraph;
