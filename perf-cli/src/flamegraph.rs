@@ -20,7 +20,7 @@ use perf_format::layout::Layout;
 use perf_format::schema::compare::{Comparison, Drift, OnlyIn, Row, Verdict};
 use perf_format::schema::record::{Kind, Metric, Record, Source};
 use perf_format::stacks::Stack;
-use perf_format::stacks::svg::{self, Chart, FrameNote, Measure};
+use perf_format::stacks::svg::{self, Calls, Chart, FrameNote, Measure};
 use perf_format::units::{self, plural};
 
 use crate::Error;
@@ -217,6 +217,11 @@ pub(crate) fn draw(
         title: format!("{}: {} by call stack", record.name, measure.what()),
         subtitle: Some(subtitle(record, weight)),
         measure,
+        // Means per run, as the widths are.
+        calls: match weight {
+            Weight::Cpu => None,
+            _ => Some(Calls::of(&record.stacks, |cost| cost.calls, true)),
+        },
     };
     let mut out = Vec::new();
     let drawn = match before {
@@ -341,8 +346,10 @@ impl<'a> Colours<'a> {
                 Some(FrameNote {
                     fill: fill(row.verdict, row.change),
                     note: format!(
-                        "{} {change} vs {}{corrected}: {}",
+                        "{} {} → {}, {change} vs {}{corrected}: {}",
                         self.metric.label(),
+                        self.metric.format(row.baseline),
+                        self.metric.format(row.current),
                         self.comparison.baseline.name,
                         row.verdict.word()
                     ),

@@ -38,6 +38,7 @@ pub(crate) fn write(
             profile.frequency_hz
         )),
         measure: Measure::Cpu,
+        calls: None,
     };
     files::write_atomic(files.flamegraph, |w| {
         svg::write_svg(w, &chart, &stacks, samples).map(drop)

@@ -5,6 +5,7 @@
 //! inferno ([`svg`]).
 
 pub mod svg;
+mod tooltip;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
