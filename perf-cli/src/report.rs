@@ -243,7 +243,10 @@ fn functions(page: &mut String, record: &Record) {
 }
 
 /// The SVG as an `<iframe>` holding it as its own document, so that its
-/// script works as in a file of its own; sized to the picture's height.
+/// script works as in a file of its own; its inner height is the
+/// picture's (the frame's border lies outside it: `content-box`), and the
+/// picture takes the frame's width (inferno's fluid drawing), so the frame
+/// never scrolls.
 fn embed(svg: &[u8], title: &str) -> String {
     let text = String::from_utf8_lossy(svg);
     let at = text.rfind("</svg>").unwrap_or(text.len());
@@ -470,7 +473,8 @@ tr.new td.verdict, tr.gone td.verdict { font-style: italic; }
 li.regressed { color: var(--bad-fg); font-weight: 600; }
 figure { margin: 14px 0 20px; }
 figcaption { font-weight: 600; margin-bottom: 6px; }
-iframe.flamegraph { display: block; width: 100%; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
+/* The height set on a frame is its picture's: the border goes outside it, or the frame scrolls. */
+iframe.flamegraph { display: block; box-sizing: content-box; width: calc(100% - 2px); border: 1px solid var(--line); border-radius: 6px; background: #fff; }
 dl.env { display: grid; grid-template-columns: max-content 1fr; gap: 4px 20px; margin: 0 0 12px; }
 dl.env dt { color: var(--muted); } dl.env dd { margin: 0; }
 details summary { cursor: pointer; color: var(--accent); font-weight: 600; }
