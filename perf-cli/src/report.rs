@@ -177,7 +177,6 @@ fn functions(page: &mut String, record: &Record) {
     ]
     .map(|m| match m {
         Metric::Calls => (m, "calls/run"),
-        Metric::CpuShare => (m, "total CPU share"),
         _ => (m, m.label()),
     })
     .into_iter()

@@ -61,7 +61,7 @@ impl Display for Summary<'_> {
         if let Some(cpu) = &data.cpu_profile {
             writeln!(
                 f,
-                "CPU sampling: {} at {} Hz, {} (cpu% = share of samples inside the function)",
+                "CPU sampling: {} at {} Hz, {} (total cpu% = share of the samples taken anywhere inside the function)",
                 plural(cpu.samples, "sample"),
                 cpu.frequency_hz,
                 plural(cpu.stacks, "distinct stack"),
@@ -128,7 +128,7 @@ impl Summary<'_> {
         }
         table = table.column("self%", Align::Right);
         if with_samples {
-            table = table.column("total cpu%", Align::Right);
+            table = table.column(Metric::CpuShare.label(), Align::Right);
         }
         for heading in ["p50", "p95", "p99"] {
             table = table.column(heading, Align::Right);

@@ -530,6 +530,10 @@ impl Found<'_> {
                 }
             }
             out.push_str(&palette.paint_lines(&table(&header, &rows, markdown), tones));
+            out.push_str(
+                "\nindex: where the new level starts, counting the series' commits from 0 (oldest); \
+                 before and after: the levels' means; p: the chance of so large a shift in noise alone\n",
+            );
         }
         out.push('\n');
         let alarms: Vec<String> = self

@@ -393,7 +393,7 @@ fn verdict(row: &Row) -> String {
                 ..
             }),
         ) => {
-            format!("inconclusive (~{n} runs)")
+            format!("inconclusive (~{})", units::plural(*n, "run"))
         }
         (verdict, ..) => verdict.word().to_owned(),
     };
@@ -463,7 +463,7 @@ fn describe_side(side: &Side, is_baseline: bool) -> String {
     } else {
         format!("`{}` ({}", side.name, side.created_at)
     };
-    let _ = write!(text, ", {} samples", side.samples);
+    let _ = write!(text, ", {}", units::plural(side.samples as u64, "sample"));
     if let Some(commit) = &side.git_commit {
         let _ = write!(text, ", commit {}", commit_label(commit, side.git_dirty));
     }
@@ -492,8 +492,26 @@ fn confidence(comparison: &Comparison) -> String {
 }
 
 /// What regressed, unchanged and inconclusive mean, with this comparison's
-/// threshold and confidence.
+/// threshold and confidence, and what the columns that are not figures of
+/// a side say.
 fn legend(comparison: &Comparison) -> String {
+    let p = match comparison.correction {
+        Correction::BenjaminiHochberg { .. } => {
+            "q: the chance of a change this large if there were none, adjusted for the many rows tested (Benjamini–Hochberg)"
+        }
+        _ => "p: the chance of a change this large if there were none (Mann–Whitney U)",
+    };
+    format!(
+        "{}; baseline and current: medians over their runs; CI: where the true change lies, \
+         with {} confidence; {p}",
+        verdicts(comparison),
+        confidence(comparison)
+    )
+}
+
+/// What regressed, unchanged and inconclusive mean, with this comparison's
+/// threshold and confidence.
+fn verdicts(comparison: &Comparison) -> String {
     if comparison.baseline.instructions || comparison.current.instructions {
         let threshold = units::percent(comparison.settings.instructions_threshold);
         return format!(

@@ -65,7 +65,8 @@ impl Output for Table {
     fn hidden(&self, count: usize, out: &mut String) {
         let _ = writeln!(
             out,
-            "({count} rows not shown: unchanged, or not gated and inconclusive; --all shows them)"
+            "({} not shown: unchanged, or not gated and inconclusive; --all shows them)",
+            perf_format::units::plural(count as u64, "row")
         );
     }
 

@@ -42,7 +42,7 @@ fn the_page_shows_functions_pictures_comparison_and_machine() {
         "self%",
         "total allocs/call",
         "self allocs/call",
-        "total CPU share",
+        "total cpu%",
     ] {
         assert!(
             page.contains(&format!("<th class=\"num\">{heading}</th>")),

@@ -296,7 +296,7 @@ impl Metric {
             Metric::P95 => "p95",
             Metric::P99 => "p99",
             Metric::CpuPerCall => "cpu/call",
-            Metric::CpuShare => "cpu share",
+            Metric::CpuShare => "total cpu%",
             Metric::Calls => "calls",
             Metric::AllocsPerCall => "total allocs/call",
             Metric::SelfAllocsPerCall => "self allocs/call",
