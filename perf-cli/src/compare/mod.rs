@@ -320,7 +320,7 @@ fn notes(
             units::percent(threshold),
             most.map_or_else(String::new, |n| format!(
                 "; about {} a side would decide {}",
-                units::plural(n as u64, "run"),
+                units::plural(n, "run"),
                 if undecided.len() == 1 {
                     "it"
                 } else {
