@@ -115,3 +115,17 @@ fn check_paints_an_exceeded_budget_red() {
     let plain = stdout(&project, &["check"], &[], true);
     assert!(!plain.contains(ESCAPE), "{plain}");
 }
+
+#[test]
+fn clap_s_help_follows_the_same_choice() {
+    let project = Project::new();
+    let help = |args: &[&str]| {
+        let output = project.perf().args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    assert!(help(&["--color", "always", "--help"]).contains(ESCAPE));
+    assert!(!help(&["--color", "never", "--help"]).contains(ESCAPE));
+    // In a pipe, as here, by default: plain.
+    assert!(!help(&["compare", "--help"]).contains(ESCAPE));
+}
