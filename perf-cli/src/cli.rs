@@ -6,6 +6,7 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 use perf_format::schema::record::MAX_SAMPLES;
 use perf_format::units;
 
+use crate::color::ColorChoice;
 use crate::compare::FailOn;
 use crate::flamegraph::Weight;
 use crate::render::Format;
@@ -21,6 +22,11 @@ pub struct Cli {
     /// Log what cargo perf does (-v), and in detail (-vv).
     #[arg(short, long, action = ArgAction::Count, global = true)]
     pub(crate) verbose: u8,
+    /// Colour regressed rows red, improvements green, inconclusive ones
+    /// yellow: `auto` on a terminal, unless NO_COLOR or CI is set
+    /// (CLICOLOR_FORCE colours a pipe too). JSON, Markdown and HTML are never coloured.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t, global = true)]
+    pub(crate) color: ColorChoice,
     /// What to do.
     #[command(subcommand)]
     pub(crate) command: Command,

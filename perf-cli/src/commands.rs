@@ -11,6 +11,7 @@ use perf_format::schema::compare::{BudgetReport, Comparison, WHOLE_PROGRAM};
 use perf_format::schema::env::Environment;
 use perf_format::schema::record::{FunctionSamples, Record, Source};
 use perf_format::schema::soak::Growth;
+use perf_format::units;
 
 use crate::ab::{self, AbOptions};
 use crate::cargo::{CargoBuild, CargoTarget, Metadata};
@@ -19,6 +20,7 @@ use crate::cli::{
     FlamegraphArgs, GateFlags, ImportCommand, ImportCriterionArgs, RecordArgs, ReportArgs,
     SoakArgs, SoakFormat, VerdictFlags,
 };
+use crate::color::{Palette, Surroundings};
 use crate::compare::{self, Gate, guard};
 use crate::config::Config;
 use crate::filter::Filter;
@@ -40,14 +42,15 @@ pub(crate) enum Outcome {
 
 /// Runs the command line.
 pub(crate) fn run(cli: Cli) -> Result<Outcome, Error> {
+    let palette = cli.color.palette(Surroundings::of_process());
     match cli.command {
         Command::Record(args) => record_command(args),
         Command::Bench(args) => bench_command(args),
         Command::Import(ImportCommand::Criterion(args)) => import_command(args),
         Command::Baseline(command) => baseline_command(command),
-        Command::Compare(args) => compare_command(args),
-        Command::Ab(args) => ab_command(args),
-        Command::Check(args) => check_command(args),
+        Command::Compare(args) => compare_command(args, palette),
+        Command::Ab(args) => ab_command(args, palette),
+        Command::Check(args) => check_command(args, palette),
         Command::Flamegraph(args) => flamegraph_command(args),
         Command::Report(args) => report_command(args),
         Command::Records { perf_dir } => {
@@ -69,9 +72,10 @@ pub(crate) fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::History(command) => crate::history::command::run(
             command,
             &crate::history::command::current_dir()?,
+            palette,
             &mut |text| print(text),
         ),
-        Command::Soak(args) => soak_command(args),
+        Command::Soak(args) => soak_command(args, palette),
     }
 }
 
@@ -174,7 +178,7 @@ fn record_command(args: RecordArgs) -> Result<Outcome, Error> {
     Ok(Outcome::Passed)
 }
 
-fn soak_command(args: SoakArgs) -> Result<Outcome, Error> {
+fn soak_command(args: SoakArgs, palette: Palette) -> Result<Outcome, Error> {
     let layout = settings::layout(args.perf_dir.as_deref())?;
     let options = SoakOptions {
         target: target(args.build, args.command)?,
@@ -186,7 +190,7 @@ fn soak_command(args: SoakArgs) -> Result<Outcome, Error> {
     };
     let soaked = soak::soak(&layout, &options)?;
     match args.format {
-        SoakFormat::Table => print(&soak::render(&soaked))?,
+        SoakFormat::Table => print(&soak::render(&soaked, palette))?,
         SoakFormat::Json => print(&format!(
             "{}\n",
             serde_json::to_string_pretty(&soaked.soak).expect("numbers and strings serialise")
@@ -280,10 +284,10 @@ fn baseline_command(command: BaselineCommand) -> Result<Outcome, Error> {
             };
             let (record, path) = baseline::save(&layout, &name, from.as_deref())?;
             print(&format!(
-                "saved baseline {name} from record {} ({} functions, {} samples each) to {}\n",
+                "saved baseline {name} from record {} ({}, {} each) to {}\n",
                 record.id,
-                record.functions.len(),
-                record.sample_count(),
+                units::plural(record.functions.len() as u64, "function"),
+                units::plural(record.sample_count() as u64, "sample"),
                 path.display()
             ))?;
         }
@@ -310,10 +314,10 @@ fn baseline_command(command: BaselineCommand) -> Result<Outcome, Error> {
                             .map(|c| format!(", commit {c}"))
                             .unwrap_or_default();
                         print(&format!(
-                            "{:<20} saved {saved}, {} functions, {} samples{commit}\n",
+                            "{:<20} saved {saved}, {}, {}{commit}\n",
                             entry.name,
-                            record.functions.len(),
-                            record.sample_count()
+                            units::plural(record.functions.len() as u64, "function"),
+                            units::plural(record.sample_count() as u64, "sample"),
                         ))?;
                     }
                     Err(e) => {
@@ -347,7 +351,7 @@ fn baseline_command(command: BaselineCommand) -> Result<Outcome, Error> {
     Ok(Outcome::Passed)
 }
 
-fn compare_command(args: CompareArgs) -> Result<Outcome, Error> {
+fn compare_command(args: CompareArgs, palette: Palette) -> Result<Outcome, Error> {
     let layout = settings::layout(args.perf_dir.as_deref())?;
     let config = Config::load(&layout.config_file())?;
     let (current, _) = store::load_record(&layout, Some(&args.against))?;
@@ -366,10 +370,10 @@ fn compare_command(args: CompareArgs) -> Result<Outcome, Error> {
         notes,
         interleaved: false,
     };
-    show_verdict(&layout, &config, &args.verdict, verdict)
+    show_verdict(&layout, &config, &args.verdict, verdict, palette)
 }
 
-fn ab_command(args: AbArgs) -> Result<Outcome, Error> {
+fn ab_command(args: AbArgs, palette: Palette) -> Result<Outcome, Error> {
     let layout = settings::layout(args.perf_dir.as_deref())?;
     // A perf.toml that cannot be read stops it before anything is built.
     let config = Config::load(&layout.config_file())?;
@@ -394,7 +398,7 @@ fn ab_command(args: AbArgs) -> Result<Outcome, Error> {
         notes: made.notes,
         interleaved: true,
     };
-    show_verdict(&layout, &config, &args.verdict, verdict)
+    show_verdict(&layout, &config, &args.verdict, verdict, palette)
 }
 
 /// What the gate judges: `current` against `baseline` (named as given),
@@ -415,6 +419,7 @@ fn show_verdict(
     config: &Config,
     flags: &VerdictFlags,
     verdict: Verdict<'_>,
+    palette: Palette,
 ) -> Result<Outcome, Error> {
     let gate = Gate {
         interleaved: verdict.interleaved,
@@ -432,7 +437,11 @@ fn show_verdict(
         &filter,
     )?;
     comparison.notes.extend(verdict.notes);
-    let text = render::render(&comparison, flags.format, Detail { all: flags.all });
+    let detail = Detail {
+        all: flags.all,
+        color: palette.enabled(),
+    };
+    let text = render::render(&comparison, flags.format, detail);
     if flags.format == Format::Markdown {
         append_step_summary(&text);
     }
@@ -661,7 +670,7 @@ fn append_step_summary(text: &str) {
     }
 }
 
-fn check_command(args: CheckArgs) -> Result<Outcome, Error> {
+fn check_command(args: CheckArgs, palette: Palette) -> Result<Outcome, Error> {
     let layout = settings::layout(args.perf_dir.as_deref())?;
     let config_path = layout.config_file();
     let config = Config::load(&config_path)?;
@@ -684,7 +693,12 @@ fn check_command(args: CheckArgs) -> Result<Outcome, Error> {
         config.compare.significance,
     )?;
     let report = BudgetReport::new(current.id.clone(), checks);
-    print(&render::budgets(&report, &config_path, args.format))?;
+    print(&render::budgets(
+        &report,
+        &config_path,
+        args.format,
+        palette,
+    ))?;
     Ok(if report.failed {
         Outcome::Failed
     } else {

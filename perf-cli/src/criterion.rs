@@ -7,7 +7,9 @@
 //! criterion 0.2.5, `benchmark.json` (the benchmark's id). Both layouts are
 //! read: `{"sampling_mode", "iters", "times"}` (0.3.3 and later) and the
 //! older `[[iters…], [times…]]`. A sample's value is its time per
-//! iteration, `times[i] / iters[i]`, in ns.
+//! iteration, `times[i] / iters[i]`, in ns: the data of the statistics.
+//! The headline figure is criterion's own (`estimates.json`): the slope
+//! when there is one, else the mean, as criterion prints it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,7 +18,7 @@ use std::time::SystemTime;
 use serde::Deserialize;
 
 use perf_format::files;
-use perf_format::schema::record::{FunctionSamples, Metric};
+use perf_format::schema::record::{Estimate, EstimateKind, FunctionSamples, Metric};
 
 use crate::Error;
 
@@ -76,6 +78,7 @@ fn walk(
         let values = per_iteration(&samples_file)?;
         let mut function = FunctionSamples::new(id.clone());
         function.samples = BTreeMap::from([(Metric::TimePerCall, values)]);
+        function.estimate = typical(&dir.join(set).join("estimates.json"))?;
         found.insert(id, function);
     }
     let entries = std::fs::read_dir(dir).map_err(|e| perf_format::Error::read(dir, e))?;
@@ -125,6 +128,52 @@ fn benchmark_id(root: &Path, dir: &Path, set: &str) -> Result<String, Error> {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
     Ok(parts.join("/"))
+}
+
+/// criterion's "typical" estimate from `estimates.json` (the slope, or the
+/// mean where flat sampling has no slope): the figure criterion prints on
+/// its `time:` line. `None` when the file is missing.
+fn typical(path: &Path) -> Result<Option<Estimate>, Error> {
+    #[derive(Deserialize)]
+    struct Interval {
+        confidence_level: f64,
+        lower_bound: f64,
+        upper_bound: f64,
+    }
+    #[derive(Deserialize)]
+    struct Statistic {
+        confidence_interval: Interval,
+        point_estimate: f64,
+    }
+    #[derive(Deserialize)]
+    struct Estimates {
+        // criterion up to 0.3.2 capitalised the keys.
+        #[serde(alias = "Mean")]
+        mean: Statistic,
+        #[serde(default, alias = "Slope")]
+        slope: Option<Statistic>,
+    }
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = files::read_text(path)?;
+    let estimates: Estimates =
+        serde_json::from_str(&text).map_err(|source| perf_format::Error::Json {
+            path: path.to_owned(),
+            source,
+        })?;
+    let (kind, statistic) = match estimates.slope {
+        Some(slope) => (EstimateKind::Slope, slope),
+        None => (EstimateKind::Mean, estimates.mean),
+    };
+    let interval = statistic.confidence_interval;
+    Ok(Some(Estimate::new(
+        kind,
+        statistic.point_estimate,
+        interval.lower_bound,
+        interval.upper_bound,
+        interval.confidence_level,
+    )))
 }
 
 /// The two layouts of `sample.json`.

@@ -20,7 +20,7 @@ use perf_format::layout::Layout;
 use perf_format::schema::compare::{Comparison, Drift, OnlyIn, Row, Verdict};
 use perf_format::schema::record::{Kind, Metric, Record, Source};
 use perf_format::stacks::Stack;
-use perf_format::stacks::svg::{self, Chart, FrameNote, Measure};
+use perf_format::stacks::svg::{self, Calls, Chart, FrameNote, Measure};
 use perf_format::units::{self, plural};
 
 use crate::Error;
@@ -165,8 +165,8 @@ fn subtitle(record: &Record, weight: Weight) -> String {
         Weight::Cpu => {
             let total: f64 = record.cpu_stacks.iter().map(|s| s.weight.samples).sum();
             format!(
-                "{} samples over {}",
-                (total * runs as f64).round(),
+                "{} over {}",
+                plural((total * runs as f64).round() as u64, "sample"),
                 plural(runs as u64, "run")
             )
         }
@@ -262,6 +262,11 @@ pub(crate) fn draw_noted(
         title: noted(format!("{}: {} by call stack", record.name, measure.what())),
         subtitle: Some(subtitle(record, weight)),
         measure,
+        // Means per run, as the widths are.
+        calls: match weight {
+            Weight::Cpu => None,
+            _ => Some(Calls::of(&record.stacks, |cost| cost.calls, true)),
+        },
     };
     let mut out = Vec::new();
     let drawn = match before {
@@ -386,8 +391,10 @@ impl<'a> Colours<'a> {
                 Some(FrameNote {
                     fill: fill(row.verdict, row.change),
                     note: format!(
-                        "{} {change} vs {}{corrected}: {}",
+                        "{} {} → {}, {change} vs {}{corrected}: {}",
                         self.metric.label(),
+                        self.metric.format(row.baseline),
+                        self.metric.format(row.current),
                         self.comparison.baseline.name,
                         row.verdict.word()
                     ),

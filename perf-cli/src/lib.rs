@@ -28,6 +28,7 @@ mod budget;
 mod callgrind;
 mod cargo;
 mod cli;
+mod color;
 mod commands;
 mod compare;
 mod config;
@@ -53,15 +54,15 @@ mod valgrind;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
-
 pub use ab::{Ab, interleave};
 pub use cargo::{CargoBuild, CargoTarget};
 pub use cli::Cli;
+pub use color::ColorChoice;
 pub use compare::{FailOn, Gate, compare};
 pub use error::Error;
 pub use record::{RecordOptions, Recorded, Target, record};
 pub use render::{Detail, Format, render};
+pub use show::record_table;
 pub use store::load_record_file;
 
 /// Exit status when nothing regressed.
@@ -81,7 +82,11 @@ pub fn main() -> ExitCode {
     if args.get(1).is_some_and(|a| a == "perf") {
         args.remove(1);
     }
-    let cli = match Cli::try_parse_from(args) {
+    let command = <Cli as clap::CommandFactory>::command().color(ColorChoice::for_clap(&args));
+    let parsed = command
+        .try_get_matches_from(args)
+        .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

@@ -19,6 +19,7 @@ use perf_format::files::{self, Claim, StagedDir};
 use perf_format::layout::{self, Layout, RECORD_JSON, run_files};
 use perf_format::schema::record::{MAX_SAMPLES, Record, Source};
 use perf_format::schema::run::RunData;
+use perf_format::units;
 
 use crate::cargo::{Build, CargoBuild, CargoTarget, Metadata};
 use crate::interrupt::Watch;
@@ -108,9 +109,9 @@ pub fn record(layout: &Layout, options: &RecordOptions) -> Result<Recorded, Erro
         progress.start(what.clone());
         let (elapsed, run) = runner.run(i, &what)?;
         progress.done(&format!(
-            "{what}: {} wall, {} functions",
+            "{what}: {} wall, {}",
             seconds(elapsed),
-            run.data.functions.len()
+            units::plural(run.data.functions.len() as u64, "function")
         ));
     }
     drop(progress);

@@ -163,29 +163,36 @@ fn functions(page: &mut String, record: &Record) {
     let all_own: f64 = own.iter().flatten().sum();
     let has = |m: Metric| record.functions.iter().any(|f| f.get(m).is_some());
     let columns: Vec<(Metric, &str)> = [
-        (Metric::Calls, "calls/run"),
-        (Metric::TimePerCall, "time/call"),
-        (Metric::P50, "p50"),
-        (Metric::P95, "p95"),
-        (Metric::P99, "p99"),
-        (Metric::CpuPerCall, "cpu/call"),
-        (Metric::AllocsPerCall, "allocs/call"),
-        (Metric::BytesPerCall, "bytes/call"),
-        (Metric::CpuShare, "CPU share"),
+        Metric::Calls,
+        Metric::TimePerCall,
+        Metric::P50,
+        Metric::P95,
+        Metric::P99,
+        Metric::CpuPerCall,
+        Metric::AllocsPerCall,
+        Metric::SelfAllocsPerCall,
+        Metric::BytesPerCall,
+        Metric::SelfBytesPerCall,
+        Metric::CpuShare,
         // Instruction records (counted under callgrind).
-        (Metric::InstructionsPerCall, "instr/call"),
-        (Metric::SelfInstructionsPerCall, "self instr/call"),
-        (Metric::EstCyclesPerCall, "est. cycles/call"),
-        (Metric::SelfEstCyclesPerCall, "self est. cycles/call"),
+        Metric::InstructionsPerCall,
+        Metric::SelfInstructionsPerCall,
+        Metric::EstCyclesPerCall,
+        Metric::SelfEstCyclesPerCall,
     ]
+    .map(|m| match m {
+        Metric::Calls => (m, "calls/run"),
+        _ => (m, m.label()),
+    })
     .into_iter()
     .filter(|(m, _)| has(*m))
     .collect();
     let show_own = all_own > 0.0;
     page.push_str(
         "<section id=\"functions\"><h2>Functions</h2>\
-         <p class=\"muted\">Medians over the runs. Self time leaves out instrumented callees; \
-         its share is of all functions' self time. Click a heading to sort.",
+         <p class=\"muted\">Medians over the runs. Total figures include the instrumented callees, \
+         self ones leave them out; self% is the function's own time as a share \
+         of all functions' self time; p50/p95/p99 are of total time per call. Click a heading to sort.",
     );
     if record.instructions {
         page.push_str(
@@ -199,12 +206,12 @@ fn functions(page: &mut String, record: &Record) {
     );
     for (i, (_, heading)) in columns.iter().enumerate() {
         if i == 2 && show_own {
-            page.push_str("<th class=\"num\">self time</th>");
+            page.push_str("<th class=\"num\">self%</th>");
         }
         let _ = write!(page, "<th class=\"num\">{heading}</th>");
     }
     if columns.len() <= 2 && show_own {
-        page.push_str("<th class=\"num\">self time</th>");
+        page.push_str("<th class=\"num\">self%</th>");
     }
     page.push_str("</tr></thead><tbody>\n");
     for (function, own) in record.functions.iter().zip(&own) {
@@ -221,9 +228,8 @@ fn functions(page: &mut String, record: &Record) {
         let share_cell = || {
             let share = own.map(|v| v / all_own).unwrap_or(0.0);
             format!(
-                "<td class=\"num share\" data-v=\"{share}\"><span class=\"bar\" style=\"width:{:.1}%\"></span><span class=\"v\">{:.1}%</span></td>",
-                share * 100.0,
-                share * 100.0
+                "<td class=\"num share\" data-v=\"{share}\"><span class=\"bar\" style=\"width:{0}\"></span><span class=\"v\">{0}</span></td>",
+                units::share(share)
             )
         };
         for (i, (metric, _)) in columns.iter().enumerate() {
@@ -241,7 +247,10 @@ fn functions(page: &mut String, record: &Record) {
 }
 
 /// The SVG as an `<iframe>` holding it as its own document, so that its
-/// script works as in a file of its own; sized to the picture's height.
+/// script works as in a file of its own; its inner height is the
+/// picture's (the frame's border lies outside it: `content-box`), and the
+/// picture takes the frame's width (inferno's fluid drawing), so the frame
+/// never scrolls.
 fn embed(svg: &[u8], title: &str) -> String {
     let text = String::from_utf8_lossy(svg);
     let at = text.rfind("</svg>").unwrap_or(text.len());
@@ -468,7 +477,8 @@ tr.new td.verdict, tr.gone td.verdict { font-style: italic; }
 li.regressed { color: var(--bad-fg); font-weight: 600; }
 figure { margin: 14px 0 20px; }
 figcaption { font-weight: 600; margin-bottom: 6px; }
-iframe.flamegraph { display: block; width: 100%; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
+/* The height set on a frame is its picture's: the border goes outside it, or the frame scrolls. */
+iframe.flamegraph { display: block; box-sizing: content-box; width: calc(100% - 2px); border: 1px solid var(--line); border-radius: 6px; background: #fff; }
 dl.env { display: grid; grid-template-columns: max-content 1fr; gap: 4px 20px; margin: 0 0 12px; }
 dl.env dt { color: var(--muted); } dl.env dd { margin: 0; }
 details summary { cursor: pointer; color: var(--accent); font-weight: 600; }

@@ -8,6 +8,7 @@ use perf_format::files::Tagged;
 use perf_format::layout::{self, Layout, RECORD_JSON, check_name, run_files};
 use perf_format::schema::record::{BASELINE_SCHEMA, RECORD_SCHEMA, Record, Source};
 use perf_format::schema::run::{RUN_SCHEMA, RunData};
+use perf_format::units;
 
 use crate::Error;
 use crate::merge::{self, RecordMeta};
@@ -84,10 +85,10 @@ pub(crate) fn list_records(layout: &Layout) -> Result<String, Error> {
                     .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "{id}  {}: {} runs, {} functions{kind}{commit}{mark}",
+                    "{id}  {}: {}, {}{kind}{commit}{mark}",
                     record.name,
-                    record.runs.len(),
-                    record.functions.len()
+                    units::plural(record.runs.len() as u64, "run"),
+                    units::plural(record.functions.len() as u64, "function")
                 );
             }
             Err(e) => {

@@ -2,6 +2,8 @@
 
 use std::fmt::{self, Display};
 
+use perf_format::schema::record::Metric;
+use perf_format::schema::run::FunctionStats;
 use perf_format::table::{Align, Table};
 use perf_format::units::{self, count, plural};
 
@@ -59,7 +61,7 @@ impl Display for Summary<'_> {
         if let Some(cpu) = &data.cpu_profile {
             writeln!(
                 f,
-                "CPU sampling: {} at {} Hz, {} (cpu% = share of samples inside the function)",
+                "CPU sampling: {} at {} Hz, {} (total cpu% = share of the samples taken anywhere inside the function)",
                 plural(cpu.samples, "sample"),
                 cpu.frequency_hz,
                 plural(cpu.stacks, "distinct stack"),
@@ -116,19 +118,25 @@ impl Summary<'_> {
         let with_cpu = shown.iter().any(|s| s.cpu_ns.is_some());
         let with_samples = shown.iter().any(|s| s.cpu_samples.is_some());
         let all_self: u64 = data.functions.iter().map(|s| s.self_ns).sum();
+        let self_share = |s: &FunctionStats| s.self_ns as f64 / all_self.max(1) as f64;
         let mut table = Table::new().column("function", Align::Left).fitted(56);
-        for heading in ["calls", "total", "self"] {
+        for heading in ["calls", "total time", "self time"] {
             table = table.column(heading, Align::Right);
         }
         if with_cpu {
-            table = table.column("cpu", Align::Right);
+            table = table.column("cpu time", Align::Right);
         }
         table = table.column("self%", Align::Right);
         if with_samples {
-            table = table.column("cpu%", Align::Right);
+            table = table.column(Metric::CpuShare.label(), Align::Right);
         }
-        for heading in ["p50", "p95", "p99", "allocs", "bytes"] {
+        for heading in ["p50", "p95", "p99"] {
             table = table.column(heading, Align::Right);
+        }
+        if data.alloc_tracking {
+            for metric in ALLOC_COLUMNS {
+                table = table.column(metric.label(), Align::Right);
+            }
         }
         for s in shown {
             let mut cells = vec![
@@ -140,28 +148,134 @@ impl Summary<'_> {
             if with_cpu {
                 cells.push(s.cpu_ns.map_or_else(|| "-".to_owned(), duration));
             }
-            cells.push(units::share(s.self_ns as f64 / all_self.max(1) as f64));
+            cells.push(units::share(self_share(s)));
             if with_samples {
                 let share = s.cpu_samples.as_ref().map(|c| c.share);
                 cells.push(share.map_or_else(|| "-".to_owned(), units::share));
             }
-            cells.extend([
-                duration(s.p50_ns),
-                duration(s.p95_ns),
-                duration(s.p99_ns),
-                count(s.self_allocs as f64),
-                units::bytes(s.self_alloc_bytes as f64),
-            ]);
+            cells.extend([duration(s.p50_ns), duration(s.p95_ns), duration(s.p99_ns)]);
+            if data.alloc_tracking {
+                let calls = s.calls.max(1) as f64;
+                cells.extend(ALLOC_COLUMNS.map(|metric| {
+                    let value = match metric {
+                        Metric::AllocsPerCall => s.total_allocs,
+                        Metric::SelfAllocsPerCall => s.self_allocs,
+                        Metric::BytesPerCall => s.total_alloc_bytes,
+                        _ => s.self_alloc_bytes,
+                    };
+                    metric.format(value as f64 / calls)
+                }));
+            }
             table.push(cells);
         }
         write!(f, "{table}")?;
         let hidden = data.functions.len() - shown.len();
         if hidden > 0 {
-            writeln!(f, "… and {hidden} more functions in run.json")?;
+            writeln!(
+                f,
+                "… and {} more in run.json",
+                plural(hidden as u64, "function")
+            )?;
         }
         writeln!(
             f,
-            "(by self time; self = without instrumented callees, total = with them; allocs and bytes are self)"
-        )
+            "(by self time; total = with instrumented callees, self = without them; \
+             self% = share of all self time; p50/p95/p99 = total time per call)"
+        )?;
+        if let Some(hint) = cpu_hint(shown, self_share) {
+            writeln!(f, "{hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The allocation columns, per call, as `cargo perf baseline show` heads
+/// them.
+const ALLOC_COLUMNS: [Metric; 4] = [
+    Metric::AllocsPerCall,
+    Metric::SelfAllocsPerCall,
+    Metric::BytesPerCall,
+    Metric::SelfBytesPerCall,
+];
+
+/// A cpu% at least this many times the self%, and this many points above
+/// it, is worth a word.
+const CPU_HINT_RATIO: f64 = 2.0;
+const CPU_HINT_POINTS: f64 = 0.10;
+
+/// One line explaining why a function's cpu% is far above its self%, for
+/// the function where the gap is widest; `None` when no function has one.
+fn cpu_hint(shown: &[FunctionStats], self_share: impl Fn(&FunctionStats) -> f64) -> Option<String> {
+    let gaps: Vec<(&FunctionStats, f64, f64)> = shown
+        .iter()
+        .filter_map(|s| {
+            let cpu = s.cpu_samples.as_ref()?.share;
+            let own = self_share(s);
+            (cpu >= CPU_HINT_RATIO * own && cpu - own >= CPU_HINT_POINTS).then_some((s, cpu, own))
+        })
+        .collect();
+    let (widest, cpu, own) = gaps
+        .iter()
+        .copied()
+        .max_by(|a, b| (a.1 - a.2).total_cmp(&(b.1 - b.2)))?;
+    let others = match gaps.len() - 1 {
+        0 => String::new(),
+        n => format!(" (and {})", plural(n as u64, "other function")),
+    };
+    Some(format!(
+        "note: {} has total cpu% {} but self% {}{others}: cpu% counts CPU samples anywhere \
+         inside the function, including code inlined into it and callees without #[profile]; \
+         self% is its wall time outside its annotated callees",
+        widest.name,
+        units::share(cpu),
+        units::share(own),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use perf_format::schema::run::CpuSamples;
+
+    fn function(name: &str, self_ns: u64, cpu_share: f64) -> FunctionStats {
+        let mut stats = FunctionStats::default();
+        stats.name = name.to_owned();
+        stats.self_ns = self_ns;
+        let mut samples = CpuSamples::default();
+        samples.share = cpu_share;
+        stats.cpu_samples = Some(samples);
+        stats
+    }
+
+    fn share(all: u64) -> impl Fn(&FunctionStats) -> f64 {
+        move |s| s.self_ns as f64 / all as f64
+    }
+
+    #[test]
+    fn a_cpu_share_far_above_the_self_share_is_explained_once() {
+        // 68% of the samples in `outer`, 0.6% of the self time: inlining.
+        let functions = [
+            function("app::outer", 6, 0.68),
+            function("app::inner", 994, 0.30),
+            function("app::other", 0, 0.15),
+        ];
+        let hint = cpu_hint(&functions, share(1000)).unwrap();
+        assert!(
+            hint.starts_with("note: app::outer has total cpu% 68.0% but self% 0.6% (and 1 other function): cpu% counts"),
+            "{hint}"
+        );
+        assert!(hint.contains("inlined"), "{hint}");
+        assert_eq!(hint.lines().count(), 1);
+    }
+
+    #[test]
+    fn close_shares_need_no_hint() {
+        let functions = [
+            function("app::a", 500, 0.55),
+            function("app::b", 480, 0.45),
+            // Twice its self share, but only 2 points apart.
+            function("app::c", 20, 0.04),
+        ];
+        assert_eq!(cpu_hint(&functions, share(1000)), None);
     }
 }

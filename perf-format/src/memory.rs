@@ -11,6 +11,7 @@ use plotters::prelude::*;
 use crate::Error;
 use crate::files;
 use crate::schema::run::HeapInfo;
+use crate::units;
 
 /// The chart's size in pixels.
 const SIZE: (u32, u32) = (800, 320);
@@ -105,7 +106,11 @@ fn draw(
         LINE.stroke_width(2),
     ))?;
     chart.draw_series(std::iter::once(Circle::new(peak, 5, PEAK.filled())))?;
-    let label = format!("peak {} MiB at {} s", short(peak.1), short(peak.0));
+    let label = format!(
+        "peak {} at {}",
+        units::bytes(heap.peak_bytes as f64),
+        units::duration(heap.peak_at_ns as f64)
+    );
     // The label right of the mark, or left of it in the right half.
     let anchor = if peak.0 > x_end * 0.6 {
         (peak.0 - x_end * 0.3, peak.1 + y_end * 0.05)
@@ -120,29 +125,13 @@ fn draw(
     root.present()
 }
 
-/// An axis label: [`short`] without trailing zeros (`0.2`, not `0.200`).
+/// An axis label: [`units::significant`] without trailing zeros (`0.2`, not `0.200`).
 fn tick(value: f64) -> String {
-    let text = short(value);
+    let text = units::significant(value);
     if text.contains('.') {
         text.trim_end_matches('0').trim_end_matches('.').to_owned()
     } else {
         text
-    }
-}
-
-/// A figure with three significant digits at most: `12.3`, `0.512`, `1024`.
-fn short(value: f64) -> String {
-    let size = value.abs();
-    if size >= 100.0 {
-        format!("{value:.0}")
-    } else if size >= 10.0 {
-        format!("{value:.1}")
-    } else if size >= 1.0 {
-        format!("{value:.2}")
-    } else if size == 0.0 {
-        "0".to_owned()
-    } else {
-        format!("{value:.3}")
     }
 }
 
@@ -176,7 +165,7 @@ mod tests {
         assert!(svg.contains("run r · host · commit c"));
         assert!(svg.contains("live heap (MiB)"));
         assert!(svg.contains("seconds since the session started"));
-        assert!(svg.contains("peak 3.00 MiB at 0.150 s"), "{svg}");
+        assert!(svg.contains("peak 3.00 MiB at 150 ms"), "{svg}");
         assert!(svg.contains("<polyline"), "the line");
         assert!(svg.to_lowercase().contains("#c0392b"), "the peak's mark");
     }
@@ -189,16 +178,11 @@ mod tests {
         let svg = chart("app", None, &heap);
         assert!(svg.contains("peak 3.00 MiB"));
         let empty = chart("app", None, &HeapInfo::default());
-        assert!(empty.contains("peak 0 MiB at 0 s"));
+        assert!(empty.contains("peak 0 B at 0 ns"), "{empty}");
     }
 
     #[test]
     fn figures_keep_three_digits() {
-        assert_eq!(short(1234.4), "1234");
-        assert_eq!(short(12.34), "12.3");
-        assert_eq!(short(1.234), "1.23");
-        assert_eq!(short(0.1234), "0.123");
-        assert_eq!(short(0.0), "0");
         assert_eq!(tick(0.2), "0.2");
         assert_eq!(tick(1.5), "1.5");
         assert_eq!(tick(120.0), "120");

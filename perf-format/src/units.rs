@@ -60,6 +60,22 @@ pub fn count(n: f64) -> String {
     out
 }
 
+/// A figure short enough for a chart's axis: three significant digits and
+/// an SI suffix from 10 000 on: "512", "12.3k", "1.23M", "4.56G".
+pub fn compact(value: f64) -> String {
+    let size = value.abs();
+    let (scaled, suffix) = if size >= 1e9 {
+        (value / 1e9, "G")
+    } else if size >= 1e6 {
+        (value / 1e6, "M")
+    } else if size >= 1e4 {
+        (value / 1e3, "k")
+    } else {
+        (value, "")
+    };
+    format!("{}{suffix}", significant(scaled))
+}
+
 /// A count with its noun, plural when it is not one: "1 thread", "1,204 calls".
 pub fn plural(n: u64, noun: &str) -> String {
     let s = if n == 1 { "" } else { "s" };
@@ -250,6 +266,13 @@ mod tests {
         assert_eq!(count(3.5), "3.50");
         assert_eq!(plural(1, "thread"), "1 thread");
         assert_eq!(plural(1_204, "call"), "1,204 calls");
+        assert_eq!(count(1_000.0), "1,000");
+        assert_eq!(count(-12_975.0), "-12,975");
+        assert_eq!(count(999.0), "999");
+        assert_eq!(compact(1_234_567.0), "1.23M");
+        assert_eq!(compact(12_345.0), "12.3k");
+        assert_eq!(compact(512.0), "512");
+        assert_eq!(compact(0.5), "0.500");
         assert_eq!(bytes(512.0), "512 B");
         assert_eq!(bytes(11.5), "11.5 B");
         assert_eq!(bytes(1536.0), "1.50 KiB");

@@ -38,6 +38,7 @@ fn flamegraph_of_many_stacks(c: &mut Criterion) {
         title: "bench: wall time by call stack".to_owned(),
         subtitle: Some("100 000 distinct stacks".to_owned()),
         measure: Measure::Time,
+        calls: None,
     };
     let mut group = c.benchmark_group("flamegraph-100k-stacks");
     group

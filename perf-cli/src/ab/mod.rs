@@ -39,6 +39,7 @@ use std::time::SystemTime;
 use perf_format::files;
 use perf_format::layout::{self, Layout};
 use perf_format::schema::env::short_commit;
+use perf_format::units;
 
 use crate::cargo::{Build, CargoBuild, CargoTarget};
 use crate::git::{Found, Repo};
@@ -324,9 +325,9 @@ fn run_sides(
             .run(done[index], &what)
             .map_err(contender.blame())?;
         progress.done(&format!(
-            "{what}: {} wall, {} functions",
+            "{what}: {} wall, {}",
             seconds(elapsed),
-            run.data.functions.len()
+            units::plural(run.data.functions.len() as u64, "function")
         ));
         times.push((side, elapsed.as_secs_f64()));
     }

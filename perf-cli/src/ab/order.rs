@@ -113,9 +113,9 @@ pub(crate) fn drift_note(runs: &[(Side, f64)]) -> Option<String> {
     if let Some(slope) = (pairs.len() >= 3).then(|| drift_slope(runs)).flatten() {
         let _ = write!(
             note,
-            "whole-run wall time drifted {} over the {} runs (a line fitted in the order they ran, the sides' difference taken out); back to back (all BASE runs, then all HEAD runs) that drift would have moved HEAD by {} against BASE, interleaved it cancels. ",
+            "whole-run wall time drifted {} over the {} (a line fitted in the order they ran, the sides' difference taken out); back to back (all BASE runs, then all HEAD runs) that drift would have moved HEAD by {} against BASE, interleaved it cancels. ",
             percent(slope * (runs.len() - 1) as f64),
-            runs.len(),
+            perf_format::units::plural(runs.len() as u64, "run"),
             percent(slope * pairs.len() as f64),
         );
     }

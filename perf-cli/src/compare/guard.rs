@@ -110,11 +110,17 @@ impl fmt::Display for Difference {
                 write!(f, "program {baseline} vs {current}")
             }
             Difference::Overlap { common: 0, union } => {
-                write!(f, "no function in both (of {union})")
+                write!(
+                    f,
+                    "no function in both (of {})",
+                    perf_format::units::count(*union as f64)
+                )
             }
             Difference::Overlap { common, union } => write!(
                 f,
-                "only {common} of {union} functions in both (at least half are needed)"
+                "only {} of {} in both (at least half are needed)",
+                perf_format::units::count(*common as f64),
+                perf_format::units::plural(*union as u64, "function")
             ),
             Difference::Build { baseline, current } => {
                 write!(f, "build {baseline} vs {current}")

@@ -335,11 +335,15 @@ fn notes(
             if undecided.len() == 1 {
                 "1 row that gates is".to_owned()
             } else {
-                format!("{} rows that gate are", undecided.len())
+                format!(
+                    "{} that gate are",
+                    units::plural(undecided.len() as u64, "row")
+                )
             },
             units::percent(threshold),
             most.map_or_else(String::new, |n| format!(
-                "; about {n} runs a side would decide {}",
+                "; about {} a side would decide {}",
+                units::plural(n, "run"),
                 if undecided.len() == 1 {
                     "it"
                 } else {
@@ -360,9 +364,10 @@ fn notes(
         Drift::Estimated {
             functions, change, ..
         } if change.abs() > settings.threshold / 2.0 => notes.push(format!(
-            "the functions ran {} {} than in the baseline (the median over {functions} functions): a slower machine, or a change that slows every function alike; the functions' time rows are relative to it, and the row {WHOLE_PROGRAM} is the program's wall time as measured",
+            "the functions ran {} {} than in the baseline (the median over {}): a slower machine, or a change that slows every function alike; the functions' time rows are relative to it, and the row {WHOLE_PROGRAM} is the program's wall time as measured",
             units::change(change.abs()).trim_start_matches('+'),
             if *change > 0.0 { "slower" } else { "faster" },
+            units::plural(*functions as u64, "function"),
         )),
         Drift::NotEstimated { reason } => notes.push(format!(
             "the machine's drift was not taken out of the times: {reason}"

@@ -149,16 +149,16 @@ pub fn from_entries(
         baseline.functions[at].samples.insert(metric, samples);
     }
     let mut note = format!(
-        "baseline: the history of {:?}, {} commits since its last change point ({} … {}), one sample per commit (its median); change points by `cargo perf history detect`",
+        "baseline: the history of {:?}, {} since its last change point ({} … {}), one sample per commit (its median); change points by `cargo perf history detect`",
         current.name,
-        commits.len(),
+        perf_format::units::plural(commits.len() as u64, "commit"),
         short_commit(commits[0]),
         short_commit(commits[commits.len() - 1])
     );
     if current.runs.len() < FEW_RUNS {
         note.push_str(&format!(
-            "; the record has {} runs: commits' medians spread less than runs, which makes false alarms likelier with few runs (measured: 3% at 5 runs, 1% at 10): record {FEW_RUNS} or more",
-            current.runs.len()
+            "; the record has {}: commits' medians spread less than runs, which makes false alarms likelier with few runs (measured: 3% at 5 runs, 1% at 10): record {FEW_RUNS} or more",
+            perf_format::units::plural(current.runs.len() as u64, "run")
         ));
     }
     Ok((baseline, note))

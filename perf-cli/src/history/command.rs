@@ -15,16 +15,18 @@ use super::series::{self, Metrics, Series};
 use super::store::{Pulled, Pushed, Store};
 use crate::Error;
 use crate::cli::{HistoryCommand, HistoryFormat};
+use crate::color::{Palette, Tone};
 use crate::commands::Outcome;
 
 /// The schema tag of `history detect --format json`.
 pub(crate) const DETECT_SCHEMA: &str = "perf-detect/1";
 
 /// Runs `cargo perf history <command>` from directory `cwd`; what to print
-/// goes to `print`.
+/// goes to `print`, its tables painted by `palette`.
 pub(crate) fn run(
     command: HistoryCommand,
     cwd: &Path,
+    palette: Palette,
     print: &mut dyn FnMut(&str) -> Result<(), Error>,
 ) -> Result<Outcome, Error> {
     match command {
@@ -57,9 +59,9 @@ pub(crate) fn run(
             let store = Store::open(cwd)?;
             let commit = store.add(&revision, &entry)?;
             print(&format!(
-                "added record {} ({} functions) to the history of {}\n",
+                "added record {} ({}) to the history of {}\n",
                 record.id,
-                entry.functions.len(),
+                units::plural(entry.functions.len() as u64, "function"),
                 short_commit(&commit)
             ))?;
             Ok(Outcome::Passed)
@@ -117,8 +119,8 @@ pub(crate) fn run(
             };
             print(&match format {
                 HistoryFormat::Json => found.json(),
-                HistoryFormat::Table => found.text(false),
-                HistoryFormat::Markdown => found.text(true),
+                HistoryFormat::Table => found.text(false, palette),
+                HistoryFormat::Markdown => found.text(true, Palette::default()),
             })?;
             Ok(if found.alarms().next().is_some() {
                 Outcome::Failed
@@ -156,9 +158,9 @@ pub(crate) fn run(
             let store = Store::open(cwd)?;
             store.add_imported(&name, &entries)?;
             print(&format!(
-                "imported {} rows of {} series ({}) from {} as {name:?}\n",
-                entries.len(),
-                imported.series.len(),
+                "imported {} of {} series ({}) from {} as {name:?}\n",
+                units::plural(entries.len() as u64, "row"),
+                units::count(imported.series.len() as f64),
                 imported.series.join(", "),
                 csv.display()
             ))?;
@@ -230,15 +232,19 @@ fn list(
     if !history.is_empty() {
         let _ = writeln!(
             out,
-            "{} commits with figures, oldest first (first-parent from HEAD):",
-            history.len()
+            "{} with figures, oldest first (first-parent from HEAD):",
+            units::plural(history.len() as u64, "commit")
         );
         for (commit, entries) in history {
             let names: Vec<String> = entries
                 .iter()
                 .map(|e| {
                     let kind = if e.instructions { ", instructions" } else { "" };
-                    format!("{} ({} functions{kind})", e.name, e.functions.len())
+                    format!(
+                        "{} ({}{kind})",
+                        e.name,
+                        units::plural(e.functions.len() as u64, "function")
+                    )
                 })
                 .collect();
             let _ = writeln!(out, "  {}  {}", short_commit(commit), names.join("; "));
@@ -249,9 +255,9 @@ fn list(
             rows.iter().flat_map(|r| r.series.keys()).collect();
         let _ = writeln!(
             out,
-            "import {name:?}: {} rows of {} series",
-            rows.len(),
-            columns.len()
+            "import {name:?}: {} of {} series",
+            units::plural(rows.len() as u64, "row"),
+            units::count(columns.len() as f64)
         );
     }
     out
@@ -294,10 +300,10 @@ fn show(found: &[Series], format: HistoryFormat) -> String {
     for series in found {
         let _ = writeln!(
             out,
-            "{} · {} ({} commits)",
+            "{} · {} ({})",
             series.function,
             series.metric_label(),
-            series.points.len()
+            units::plural(series.points.len() as u64, "commit")
         );
         let markdown = format == HistoryFormat::Markdown;
         if markdown {
@@ -438,8 +444,9 @@ impl Found<'_> {
         serde_json::to_string_pretty(&out).expect("plain data") + "\n"
     }
 
-    /// The table, or Markdown.
-    fn text(&self, markdown: bool) -> String {
+    /// The table, or Markdown; the table's rows painted by `palette`
+    /// (regressed and creeping red, worse yellow, better green).
+    fn text(&self, markdown: bool, palette: Palette) -> String {
         let mut out = String::new();
         let imports: std::collections::BTreeSet<&str> = self
             .series
@@ -448,9 +455,9 @@ impl Found<'_> {
             .collect();
         let _ = writeln!(
             out,
-            "history detect: {} series over {} commits (first-parent from HEAD){}; threshold {}, significance {}",
-            self.series.len(),
-            self.commits,
+            "history detect: {} series over {} (first-parent from HEAD){}; threshold {}, significance {}",
+            units::count(self.series.len() as f64),
+            units::plural(self.commits as u64, "commit"),
             if imports.is_empty() {
                 String::new()
             } else {
@@ -473,16 +480,19 @@ impl Found<'_> {
                 "verdict",
             ];
             let mut rows: Vec<[String; 9]> = Vec::new();
+            let mut tones = vec![None];
             for (series, detection) in &notable {
                 let newest = detection.change_points.len().saturating_sub(1);
                 for (i, change) in detection.change_points.iter().enumerate() {
-                    let verdict = if i == newest && detection.verdict == Verdict::Regressed {
-                        "regressed"
+                    let (verdict, tone) = if i == newest && detection.verdict == Verdict::Regressed
+                    {
+                        ("regressed", Tone::Worse)
                     } else if change.change_pct > 0.0 {
-                        "worse"
+                        ("worse", Tone::Unsure)
                     } else {
-                        "better"
+                        ("better", Tone::Better)
                     };
+                    tones.push(Some(tone));
                     rows.push([
                         series.function.clone(),
                         series.metric_label().to_owned(),
@@ -490,17 +500,18 @@ impl Found<'_> {
                         change.index.to_string(),
                         series.format(change.before),
                         series.format(change.after),
-                        format!("{:+.1}%", change.change_pct),
+                        units::change(change.change_pct / 100.0),
                         format!("{:.2e}", change.p),
                         verdict.to_owned(),
                     ]);
                 }
                 if let Some(creep) = &detection.creep {
-                    let verdict = if detection.verdict == Verdict::Creeping {
-                        "creeping"
+                    let (verdict, tone) = if detection.verdict == Verdict::Creeping {
+                        ("creeping", Tone::Worse)
                     } else {
-                        "creep"
+                        ("creep", Tone::Unsure)
                     };
+                    tones.push(Some(tone));
                     rows.push([
                         series.function.clone(),
                         series.metric_label().to_owned(),
@@ -509,15 +520,20 @@ impl Found<'_> {
                         String::new(),
                         String::new(),
                         format!(
-                            "{:+.1}% ({:+.2}%/commit)",
-                            creep.change_pct, creep.slope_pct
+                            "{} ({:+.2}%/commit)",
+                            units::change(creep.change_pct / 100.0),
+                            creep.slope_pct
                         ),
                         format!("{:.2e}", creep.p),
                         verdict.to_owned(),
                     ]);
                 }
             }
-            out.push_str(&table(&header, &rows, markdown));
+            out.push_str(&palette.paint_lines(&table(&header, &rows, markdown), tones));
+            out.push_str(
+                "\nindex: where the new level starts, counting the series' commits from 0 (oldest); \
+                 before and after: the levels' means; p: the chance of so large a shift in noise alone\n",
+            );
         }
         out.push('\n');
         let alarms: Vec<String> = self
@@ -540,17 +556,16 @@ impl Found<'_> {
             })
             .collect();
         if alarms.is_empty() {
-            out.push_str(
-                "no series regressed at its newest change or creeps beyond the threshold.\n",
-            );
+            let line = "no series regressed at its newest change or creeps beyond the threshold.";
+            let _ = writeln!(out, "{}", palette.paint(Some(Tone::Better), line));
         } else {
-            let _ = writeln!(
-                out,
+            let line = format!(
                 "FAILED: {} series regressed beyond {}: {}.",
-                alarms.len(),
+                units::count(alarms.len() as f64),
                 units::percent(self.options.threshold),
                 alarms.join(", ")
             );
+            let _ = writeln!(out, "{}", palette.paint(Some(Tone::Worse), &line));
         }
         out
     }

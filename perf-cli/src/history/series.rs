@@ -76,7 +76,7 @@ pub(crate) enum Metrics<'a> {
     All,
     /// The ones `history detect` looks at by default ([`DETECTED`]).
     Detected,
-    /// One, by key or label (`time_per_call_ns`, `time/call`).
+    /// One, by key or label (`time_per_call_ns`, `total time/call`, `time/call`).
     Named(&'a str),
 }
 
@@ -85,7 +85,7 @@ impl Metrics<'_> {
         match self {
             Metrics::All => true,
             Metrics::Detected => DETECTED.contains(&metric),
-            Metrics::Named(name) => metric.key() == *name || metric.label() == *name,
+            Metrics::Named(name) => metric.is_named(name),
         }
     }
 

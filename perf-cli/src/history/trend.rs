@@ -177,11 +177,11 @@ pub(crate) fn section(page: &mut String, trends: &Trends) {
     let _ = writeln!(
         page,
         "<section id=\"history\"><h2>History</h2>\
-         <p class=\"muted\">{} commits with figures (first-parent from HEAD). Each function's series, \
+         <p class=\"muted\">{} with figures (first-parent from HEAD). Each function's series, \
          oldest first; the shaded steps are the levels between change points (dashed: red worse, \
          green better), found as <code>cargo perf history detect</code> finds them. A point links to \
          its commit.</p>",
-        trends.commits
+        perf_format::units::plural(trends.commits as u64, "commit")
     );
     if trends.charts.is_empty() {
         page.push_str(
@@ -201,7 +201,7 @@ pub(crate) fn section(page: &mut String, trends: &Trends) {
             page,
             "<p class=\"muted\">{} more series without change points are not drawn \
              (<code>cargo perf history show FUNCTION</code> lists any of them).</p>",
-            trends.left_out
+            perf_format::units::count(trends.left_out as f64)
         );
     }
     if !trends.listed.is_empty() {

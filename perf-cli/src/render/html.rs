@@ -99,7 +99,8 @@ impl Output for Html {
     fn hidden(&self, count: usize, out: &mut String) {
         let _ = writeln!(
             out,
-            "<p class=\"muted\">{count} rows not shown: unchanged, or not gated and inconclusive (<code>cargo perf compare --all</code> shows them).</p>"
+            "<p class=\"muted\">{} not shown: unchanged, or not gated and inconclusive (<code>cargo perf compare --all</code> shows them).</p>",
+            perf_format::units::plural(count as u64, "row")
         );
     }
 

@@ -22,6 +22,8 @@ use perf_format::schema::env::commit_label;
 use perf_format::schema::record::Metric;
 use perf_format::units;
 
+use crate::color::{Palette, Tone};
+
 /// Output formats of `compare` and `check`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -37,19 +39,25 @@ pub enum Format {
     Html,
 }
 
-/// How much of a comparison to show.
+/// How much of a comparison to show, and how.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Detail {
-    /// Every row, also unchanged ones other than time/call.
+    /// Every row, also unchanged ones other than total time/call.
     pub all: bool,
+    /// Colour the table's verdicts for a terminal (regressed red, improved
+    /// green, inconclusive yellow); other formats are never coloured.
+    pub color: bool,
 }
 
 /// `comparison` in `format`, showing as much as `detail` says.
 pub fn render(comparison: &Comparison, format: Format, detail: Detail) -> String {
+    let terminal = table::Table {
+        palette: Palette::new(detail.color),
+    };
     let output: &dyn Output = match format {
         // The comparison itself: stable and documented.
         Format::Json => return json(comparison),
-        Format::Table => &table::Table,
+        Format::Table => &terminal,
         Format::Markdown => &markdown::Markdown,
         Format::Html => &html::Html,
     };
@@ -82,8 +90,18 @@ pub fn render(comparison: &Comparison, format: Format, detail: Detail) -> String
     out
 }
 
-/// The budgets of `report` (from the `perf.toml` at `config`) in `format`.
-pub(crate) fn budgets(report: &BudgetReport, config: &std::path::Path, format: Format) -> String {
+/// The budgets of `report` (from the `perf.toml` at `config`) in
+/// `format`, exceeded ones painted by `palette` in a table.
+pub(crate) fn budgets(
+    report: &BudgetReport,
+    config: &std::path::Path,
+    format: Format,
+    palette: Palette,
+) -> String {
+    let palette = match format {
+        Format::Table => palette,
+        _ => Palette::default(),
+    };
     if format == Format::Json {
         return json(report);
     }
@@ -98,17 +116,31 @@ pub(crate) fn budgets(report: &BudgetReport, config: &std::path::Path, format: F
         config.display()
     );
     for check in &report.budgets {
-        let _ = writeln!(text, "{bullet}{}", budget_line(check));
+        let line = format!("{bullet}{}", budget_line(check));
+        let _ = writeln!(
+            text,
+            "{}",
+            palette.paint(tone_of_budget(check.exceeded), &line)
+        );
     }
-    text.push_str(&if report.failed {
+    let outcome = if report.failed {
         format!(
-            "FAILED: {} of {} limits exceeded.\n",
-            report.exceeded,
-            report.budgets.len()
+            "FAILED: {} of {} limits exceeded.",
+            units::count(report.exceeded as f64),
+            units::count(report.budgets.len() as f64)
         )
     } else {
-        format!("all {} limits met.\n", report.budgets.len())
-    });
+        format!(
+            "all {} limits met.",
+            units::count(report.budgets.len() as f64)
+        )
+    };
+    let tone = if report.failed {
+        Tone::Worse
+    } else {
+        Tone::Better
+    };
+    let _ = writeln!(text, "{}", palette.paint(Some(tone), &outcome));
     text
 }
 
@@ -195,6 +227,22 @@ struct View<'a> {
     hidden: usize,
     /// One line per budget, and whether it was exceeded.
     budgets: Vec<(String, bool)>,
+}
+
+/// How a row is painted on a terminal: regressed red (yellow when it does
+/// not gate), improved green, inconclusive yellow, the others plain.
+fn tone_of_row(row: &Row) -> Option<Tone> {
+    match row.verdict() {
+        Verdict::Regressed if row.gated() => Some(Tone::Worse),
+        Verdict::Regressed | Verdict::Inconclusive => Some(Tone::Unsure),
+        Verdict::Improved => Some(Tone::Better),
+        _ => None,
+    }
+}
+
+/// Exceeded budgets are painted red.
+fn tone_of_budget(exceeded: bool) -> Option<Tone> {
+    exceeded.then_some(Tone::Worse)
 }
 
 /// Whether a verdict is a change that counts, either way.
@@ -345,7 +393,7 @@ fn verdict(row: &Row) -> String {
                 ..
             }),
         ) => {
-            format!("inconclusive (~{n} runs)")
+            format!("inconclusive (~{})", units::plural(*n, "run"))
         }
         (verdict, ..) => verdict.word().to_owned(),
     };
@@ -390,11 +438,7 @@ fn culprit_line(row: &Judged) -> String {
 fn budget_line(check: &BudgetCheck) -> String {
     let name = match check.metric {
         Metric::TimePerCall => "mean",
-        Metric::P95 => "p95",
-        Metric::P99 => "p99",
-        Metric::NetBytesPerCall => "net bytes/call",
-        Metric::PeakHeapBytes => "peak heap",
-        _ => "allocs/call",
+        other => other.label(),
     };
     let (relation, outcome) = if check.exceeded {
         (">", "EXCEEDED")
@@ -419,7 +463,7 @@ fn describe_side(side: &Side, is_baseline: bool) -> String {
     } else {
         format!("`{}` ({}", side.name, side.created_at)
     };
-    let _ = write!(text, ", {} samples", side.samples);
+    let _ = write!(text, ", {}", units::plural(side.samples as u64, "sample"));
     if let Some(commit) = &side.git_commit {
         let _ = write!(text, ", commit {}", commit_label(commit, side.git_dirty));
     }
@@ -448,8 +492,26 @@ fn confidence(comparison: &Comparison) -> String {
 }
 
 /// What regressed, unchanged and inconclusive mean, with this comparison's
-/// threshold and confidence.
+/// threshold and confidence, and what the columns that are not figures of
+/// a side say.
 fn legend(comparison: &Comparison) -> String {
+    let p = match comparison.correction {
+        Correction::BenjaminiHochberg { .. } => {
+            "q: the chance of a change this large if there were none, adjusted for the many rows tested (Benjamini–Hochberg)"
+        }
+        _ => "p: the chance of a change this large if there were none (Mann–Whitney U)",
+    };
+    format!(
+        "{}; baseline and current: medians over their runs; CI: where the true change lies, \
+         with {} confidence; {p}",
+        verdicts(comparison),
+        confidence(comparison)
+    )
+}
+
+/// What regressed, unchanged and inconclusive mean, with this comparison's
+/// threshold and confidence.
+fn verdicts(comparison: &Comparison) -> String {
     if comparison.baseline.instructions || comparison.current.instructions {
         let threshold = units::percent(comparison.settings.instructions_threshold);
         return format!(

@@ -6,9 +6,14 @@ use perf_format::table::{Align, Table as Columns};
 
 use super::Part::{Budgets, Culprits, Heading, Hidden, Mismatches, Notes, Outcome, Rows};
 use super::{Output, Part, View};
+use crate::color::{Palette, Tone};
 
-/// Aligned columns, then where to look, budgets, notes and the outcome.
-pub(super) struct Table;
+/// Aligned columns, then where to look, budgets, notes and the outcome;
+/// verdicts painted by `palette` (plain unless colour is on).
+pub(super) struct Table {
+    /// Paints regressed rows, exceeded budgets and the outcome.
+    pub(super) palette: Palette,
+}
 
 impl Output for Table {
     fn parts(&self) -> &'static [Part] {
@@ -40,7 +45,9 @@ impl Output for Table {
             .column(&view.interval_heading, Align::Left)
             .column(view.p_label, Align::Right)
             .column("verdict", Align::Left);
+        let mut tones = vec![None];
         for cells in &view.rows {
+            tones.push(super::tone_of_row(cells.row));
             columns.push([
                 cells.row.function(),
                 &cells.metric,
@@ -52,13 +59,14 @@ impl Output for Table {
                 &cells.verdict,
             ]);
         }
-        let _ = write!(out, "{columns}");
+        out.push_str(&self.palette.paint_lines(&columns.to_string(), tones));
     }
 
     fn hidden(&self, count: usize, out: &mut String) {
         let _ = writeln!(
             out,
-            "({count} rows not shown: unchanged, or not gated and inconclusive; --all shows them)"
+            "({} not shown: unchanged, or not gated and inconclusive; --all shows them)",
+            perf_format::units::plural(count as u64, "row")
         );
     }
 
@@ -71,8 +79,13 @@ impl Output for Table {
 
     fn budgets(&self, budgets: &[(String, bool)], out: &mut String) {
         out.push_str("\nbudgets (perf.toml):\n");
-        for (line, _) in budgets {
-            let _ = writeln!(out, "  {line}");
+        for (line, exceeded) in budgets {
+            let line = format!("  {line}");
+            let _ = writeln!(
+                out,
+                "{}",
+                self.palette.paint(super::tone_of_budget(*exceeded), &line)
+            );
         }
     }
 
@@ -88,6 +101,11 @@ impl Output for Table {
     }
 
     fn outcome(&self, view: &View<'_>, out: &mut String) {
-        let _ = writeln!(out, "\n{}", view.outcome);
+        let tone = match (view.comparison.failed, view.comparison.totals.regressed) {
+            (true, _) => Tone::Worse,
+            (false, 0) => Tone::Better,
+            (false, _) => Tone::Unsure,
+        };
+        let _ = writeln!(out, "\n{}", self.palette.paint(Some(tone), &view.outcome));
     }
 }

@@ -28,6 +28,7 @@ use perf_format::table::{Align, Table};
 use perf_format::units;
 
 use crate::Error;
+use crate::color::{Palette, Tone};
 use crate::interrupt::Watch;
 use crate::record::{self, Target, seconds, shell_words};
 
@@ -303,7 +304,7 @@ fn per_minute(bytes: f64) -> String {
 }
 
 /// The soak as a person reads it.
-pub(crate) fn render(soaked: &Soaked) -> String {
+pub(crate) fn render(soaked: &Soaked, palette: Palette) -> String {
     let soak = &soaked.soak;
     let fit = &soak.fit;
     let mut out = String::new();
@@ -338,16 +339,16 @@ pub(crate) fn render(soaked: &Soaked) -> String {
             ns(first.t_ns),
             units::bytes(last.live_bytes as f64),
             ns(last.t_ns),
-            fit.blocks,
+            units::count(fit.blocks as f64),
             units::plural(fit.samples as u64, "sample")
         );
     }
     let bound = |b: Option<f64>, infinite: &str| b.map_or_else(|| infinite.to_owned(), per_minute);
     let _ = writeln!(
         out,
-        "  growth of the floor: {} ({:.0}% CI {} to {}, Theil–Sen)",
+        "  growth of the floor: {} ({} CI {} to {}, Theil–Sen)",
         per_minute(fit.slope_bytes_per_min),
-        fit.confidence * 100.0,
+        units::percent(fit.confidence),
         bound(fit.lower_bytes_per_min, "-∞"),
         bound(fit.upper_bytes_per_min, "+∞"),
     );
@@ -362,14 +363,15 @@ pub(crate) fn render(soaked: &Soaked) -> String {
             } else {
                 "growth shown to stay below the threshold"
             };
-            let _ = writeln!(out, "stable: {why}{threshold}");
+            let line = format!("stable: {why}{threshold}");
+            let _ = writeln!(out, "{}", palette.paint(Some(Tone::Better), &line));
         }
         Growth::Growing => {
-            let _ = writeln!(
-                out,
+            let line = format!(
                 "GROWING by {} per minute{threshold}",
                 units::bytes(fit.slope_bytes_per_min.round())
             );
+            let _ = writeln!(out, "{}", palette.paint(Some(Tone::Worse), &line));
             if soak.suspects.is_empty() {
                 let _ = writeln!(
                     out,

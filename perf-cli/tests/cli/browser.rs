@@ -1,8 +1,9 @@
 //! `cargo perf report` in a real browser: headless Chromium loads the page
 //! and shows what it holds (its DOM), draws it (a screenshot that is not
 //! blank, with the flamegraphs' colours), fetches nothing (its network
-//! log), and each embedded flamegraph, loaded as in its frame, still zooms
-//! and searches.
+//! log), each embedded flamegraph fits its frame without scrolling at
+//! common widths, and each, loaded as in its frame, still zooms and
+//! searches.
 //!
 //! Needs `chromium` on PATH (`.ci/run` installs Debian's); without it the
 //! test fails and says so, unless `PERF_SKIP_BROWSER_TESTS=1`.
@@ -220,6 +221,63 @@ window.addEventListener("load", function () {{ setTimeout(function () {{
     dom[start..start + dom[start..].find('"').unwrap()].to_owned()
 }
 
+/// How each embedded flamegraph's document fits its frame when `page` is
+/// shown `width` pixels wide: per frame, its content's scroll height and
+/// width against its viewport's client height and width, as a script
+/// added to each picture measures them and posts them to the page.
+fn frame_fits(browser: &Browser, dir: &Path, page: &str, width: u32) -> Vec<[i64; 4]> {
+    const PREFIX: &str = "data:image/svg+xml;base64,";
+    const MEASURE: &str = r#"<script><![CDATA[
+window.addEventListener("load", function () { setTimeout(function () {
+    var root = document.documentElement;
+    parent.postMessage("fit:" + [root.scrollHeight, root.clientHeight, root.scrollWidth, root.clientWidth].join(","), "*");
+}, 50); });
+]]></script>"#;
+    let mut measured = String::with_capacity(page.len() * 2);
+    let mut rest = page;
+    while let Some(at) = rest.find(PREFIX) {
+        let start = at + PREFIX.len();
+        let end = start + rest[start..].find('"').unwrap();
+        let svg = String::from_utf8(base64_decode(&rest[start..end])).unwrap();
+        let close = svg.rfind("</svg>").unwrap();
+        let svg = format!("{}{MEASURE}{}", &svg[..close], &svg[close..]);
+        measured.push_str(&rest[..start]);
+        measured.push_str(&base64_encode(svg.as_bytes()));
+        rest = &rest[end..];
+    }
+    measured.push_str(rest);
+    // Listening from the head: a frame may load before the body ends.
+    let measured = measured.replacen(
+        "</head>",
+        "<script>var fits = []; window.addEventListener(\"message\", function (e) { \
+         if (String(e.data).indexOf(\"fit:\") === 0) { fits.push(e.data); \
+         document.documentElement.setAttribute(\"data-fits\", fits.join(\";\")); } });</script></head>",
+        1,
+    );
+    let path = dir.join(format!("fits-{width}.html"));
+    std::fs::write(&path, measured).unwrap();
+    let dom = browser.run(
+        &[
+            &format!("--window-size={width},8000"),
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+        ],
+        &file_url(&path),
+    );
+    let Some(start) = dom.find("data-fits=\"") else {
+        return Vec::new();
+    };
+    let start = start + 11;
+    dom[start..start + dom[start..].find('"').unwrap()]
+        .split(';')
+        .filter_map(|fit| fit.strip_prefix("fit:"))
+        .map(|fit| {
+            let numbers: Vec<i64> = fit.split(',').map(|n| n.parse().unwrap()).collect();
+            [numbers[0], numbers[1], numbers[2], numbers[3]]
+        })
+        .collect()
+}
+
 #[test]
 fn the_report_in_a_real_browser() {
     let Some(program) = chromium() else { return };
@@ -315,6 +373,19 @@ fn the_report_in_a_real_browser() {
     assert!(colours.len() > 200, "{} colours", colours.len());
     assert!(not_white > all / 4, "{not_white} of {all} pixels not white");
     assert!(warm > 5_000, "{warm} flamegraph-coloured pixels");
+
+    // Each frame takes its picture's height and the page's width: no
+    // frame scrolls, on a wide screen or a narrow one.
+    for width in [1280, 900, 600] {
+        let fits = frame_fits(&browser, project.path(), &page, width);
+        assert_eq!(fits.len(), 5, "every frame measured at {width}px: {fits:?}");
+        for [scroll_height, client_height, scroll_width, client_width] in fits {
+            assert!(
+                scroll_height <= client_height && scroll_width <= client_width,
+                "a frame scrolls at {width}px: content {scroll_width}×{scroll_height} in {client_width}×{client_height}"
+            );
+        }
+    }
 
     // Each picture, loaded as in its frame (a data: URL document), ran
     // inferno's script (fluid width) and still zooms and searches.

@@ -43,7 +43,10 @@ fn a_slower_function_fails_and_is_named_rather_than_its_callers() {
         .split("where to look")
         .nth(1)
         .expect("a where-to-look section");
-    assert!(where_to_look.contains("db::query: time/call +"), "{stdout}");
+    assert!(
+        where_to_look.contains("db::query: total time/call +"),
+        "{stdout}"
+    );
     assert!(!where_to_look.contains("app::handler"), "{stdout}");
     // The caller is slower too, and the table says through whom.
     assert!(
@@ -65,8 +68,8 @@ fn one_more_allocation_per_call_fails() {
         .args(["compare"])
         .assert()
         .code(1)
-        .stdout(contains("app::format: allocs/call +100.0% (1 → 2)"))
-        .stdout(contains("app::render      allocs/call         6        11   +83.3%  exact              -  regressed (via app::format)"))
+        .stdout(contains("app::format: total allocs/call +100.0% (1 → 2)"))
+        .stdout(contains("app::render      total allocs/call         6        11   +83.3%  exact              -  regressed (via app::format)"))
         .stdout(contains("FAILED: 1 regression: app::format; 4 rows follow from it."));
 }
 
@@ -216,7 +219,7 @@ fn markdown_goes_to_the_step_summary_too() {
         .assert()
         .code(1)
         .stdout(contains("### ❌ perf: FAILED: "))
-        .stdout(contains("| `db::query` | time/call |"))
+        .stdout(contains("| `db::query` | total time/call |"))
         .stdout(contains("<details><summary>"));
     let written = std::fs::read_to_string(&summary).unwrap();
     assert!(
@@ -243,7 +246,9 @@ fn budgets_fail_compare_and_check() {
         .code(1)
         .stdout(contains("db::query p95 "))
         .stdout(contains(" > 10.0 µs EXCEEDED"))
-        .stdout(contains("db::query allocs/call 1 (at least 1) ≤ 4 ok"));
+        .stdout(contains(
+            "db::query total allocs/call 1 (at least 1) ≤ 4 ok",
+        ));
     project
         .perf()
         .args(["check"])

@@ -46,8 +46,31 @@ fn the_current_layout_imports_every_benchmark_with_its_samples() {
         .arg(fixture("criterion-current"))
         .assert()
         .code(0)
-        .stdout(contains("6 functions, 10 criterion samples"));
+        .stdout(contains("6 functions, 10 criterion samples"))
+        // criterion's own headline, as it prints it: the slope (218.52 ns
+        // for fib_10, where the samples' median is 220 ns), the mean for
+        // flat sampling, which has no slope.
+        .stdout(contains("time/iter (slope or mean)  95% CI"))
+        .stdout(contains(
+            "fib_10                             219 ns  [203 ns 236 ns]    slope",
+        ))
+        .stdout(contains(
+            "flat/1k                            384 ns  [381 ns 386 ns]    mean",
+        ));
     let record = latest_record(&project);
+    let estimate = record.function("fib_10").unwrap().estimate.clone().unwrap();
+    assert_eq!(
+        estimate.kind,
+        perf_format::schema::record::EstimateKind::Slope
+    );
+    assert!((estimate.point_ns - 218.524_728_555_902_78).abs() < 1e-9);
+    let flat = record
+        .function("flat/1k")
+        .unwrap()
+        .estimate
+        .clone()
+        .unwrap();
+    assert_eq!(flat.kind, perf_format::schema::record::EstimateKind::Mean);
     assert_eq!(
         record.source,
         perf_format::schema::record::Source::Criterion
@@ -171,7 +194,7 @@ fn the_gate_works_on_criterion_benchmarks() {
         .args(["compare", "--all"])
         .assert()
         .code(1)
-        .stdout(contains("parse/int: time/call +30.0%"))
+        .stdout(contains("parse/int: total time/call +30.0%"))
         .stdout(contains("Benjamini–Hochberg across 6 tests"))
         .stdout(contains("criterion samples are not runs of one program"));
 }

@@ -28,6 +28,66 @@ fn frame<'a>(svg: &'a str, function: &str) -> (&'a str, &'a str) {
     (title, &fill[..fill.find('"').unwrap()])
 }
 
+/// Every frame's tooltip in `svg`: (name, figures).
+fn tooltips(svg: &str) -> Vec<(String, String)> {
+    svg.match_indices("<title>")
+        .map(|(i, open)| {
+            let text = &svg[i + open.len()..];
+            let text = &text[..text.find("</title>").unwrap()];
+            let (name, figures) = text.rsplit_once(" (").unwrap();
+            (
+                name.to_owned(),
+                figures.strip_suffix(')').unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_tooltip_says_its_value_with_unit_share_of_the_total_and_calls() {
+    let project = project();
+    for (metric, units) in [
+        ("time", &["ns", "µs", "ms", "s"][..]),
+        ("alloc", &["B", "KiB", "MiB"][..]),
+    ] {
+        let output = project
+            .perf()
+            .args(["flamegraph", "--metric", metric, "-o", "-"])
+            .assert()
+            .code(0);
+        let titles = tooltips(&stdout(&output));
+        assert_eq!(titles.len(), 5, "all and four functions: {titles:?}");
+        let (_, whole) = titles.iter().find(|(name, _)| name == "all").unwrap();
+        // "77.7 ms in all"
+        let (total, rest) = whole.split_once(" in all").unwrap();
+        assert!(rest.is_empty(), "{whole}");
+        for (name, figures) in titles.iter().filter(|(name, _)| name != "all") {
+            // "60.0 ms with callees, 77.2% of 77.7 ms; 1,000 calls/run"
+            let (value, rest) = figures.split_once(" with callees, ").unwrap();
+            let (share, rest) = rest.split_once(" of ").unwrap();
+            let (of, calls) = rest.split_once("; ").unwrap();
+            let unit = value.rsplit_once(' ').unwrap().1;
+            assert!(units.contains(&unit), "{name}: {figures}");
+            assert!(share.ends_with('%'), "{name}: {figures}");
+            assert_eq!(of, total, "{name}: {figures}");
+            let expected = match name.as_str() {
+                "db::query" => "1,000 calls/run",
+                "app::format" => "500 calls/run",
+                _ => "100 calls/run",
+            };
+            assert_eq!(calls, expected, "{name}: {figures}");
+        }
+        let (_, handler) = titles
+            .iter()
+            .find(|(name, _)| name == "app::handler")
+            .unwrap();
+        assert!(
+            handler.contains(", 100.0% of "),
+            "the root caller holds it all: {handler}"
+        );
+    }
+}
+
 #[test]
 fn the_latest_record_by_wall_time_lands_beside_it() {
     let project = project();
@@ -53,7 +113,11 @@ fn bytes_allocated_and_an_explicit_output() {
         .stdout("flamegraph: alloc.svg\n");
     let svg = std::fs::read_to_string(project.path().join("alloc.svg")).unwrap();
     assert!(svg.contains("app: bytes allocated by call stack"));
-    assert!(svg.contains(" bytes, "), "hover text counts bytes");
+    let (title, _) = frame(&svg, "db::query");
+    assert!(
+        title.contains(" KiB with callees, "),
+        "hover text counts bytes: {title}"
+    );
     let output = project
         .perf()
         .args(["flamegraph", "-o", "-"])
@@ -85,13 +149,14 @@ fn a_change_is_drawn_against_the_baseline_with_both_ids() {
         "{svg}"
     );
     assert!(
-        svg.contains("colour: time/call vs main as `cargo perf compare` judges it"),
+        svg.contains("colour: total time/call vs main as `cargo perf compare` judges it"),
         "{svg}"
     );
     // The frames show the comparison's figures, and say what each one is.
     let (title, fill) = frame(&svg, "db::query");
     assert!(
-        title.contains("% of the recorded time; time/call +")
+        title.contains("; 1,000 calls/run; total time/call ")
+            && title.contains(" µs → ")
             && title.contains(" vs main")
             && title.ends_with(": regressed)"),
         "{title}"
@@ -124,7 +189,7 @@ fn a_function_slower_only_with_the_whole_machine_is_not_red() {
         .code(0);
     let svg = stdout(&output);
     assert!(
-        svg.contains("colour: time/call vs main as `cargo perf compare` judges it, drift-corrected (everything +1"),
+        svg.contains("colour: total time/call vs main as `cargo perf compare` judges it, drift-corrected (everything +1"),
         "{svg}"
     );
     for function in ["svc::handle", "svc::parse", "svc::price", "svc::render"] {
@@ -316,7 +381,7 @@ fn an_instruction_record_is_drawn_by_self_instructions_and_coloured_by_instr_per
     assert!(svg.contains("instructions"), "{svg}");
     let (title, _) = frame(&svg, "db::query");
     assert!(
-        title.contains("instr/call +10.0% vs main: regressed"),
+        title.contains("; total instr/call 4,000 → 4,400, +10.0% vs main: regressed"),
         "{title}"
     );
 }

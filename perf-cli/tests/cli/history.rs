@@ -208,7 +208,10 @@ fn the_report_draws_each_functions_series_with_its_change_marked() {
         .collect();
     assert_eq!(
         titles[..2],
-        ["svc::handle · time/call", "svc::price · time/call"]
+        [
+            "svc::handle · total time/call",
+            "svc::price · total time/call"
+        ]
     );
     for commit in &commits {
         assert!(page.contains(&format!("href=\"#commit-{commit}\"")));

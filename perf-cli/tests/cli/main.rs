@@ -6,6 +6,7 @@ mod bad_input;
 mod baseline;
 mod browser;
 mod build;
+mod color;
 mod compare;
 mod criterion;
 mod filter;

@@ -35,13 +35,14 @@ fn the_page_shows_functions_pictures_comparison_and_machine() {
     assert!(!page.contains("<Vec<u8>"));
     for heading in [
         "calls/run",
-        "time/call",
+        "total time/call",
         "p50",
         "p95",
         "p99",
-        "self time",
-        "allocs/call",
-        "CPU share",
+        "self%",
+        "total allocs/call",
+        "self allocs/call",
+        "total cpu%",
     ] {
         assert!(
             page.contains(&format!("<th class=\"num\">{heading}</th>")),

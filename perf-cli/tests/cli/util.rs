@@ -39,6 +39,8 @@ impl Project {
             .env_remove("CRITERION_HOME")
             .env_remove("GITHUB_STEP_SUMMARY")
             .env_remove("PERF_LOG")
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
             .env("CI", "true");
         command
     }

@@ -33,11 +33,12 @@ pub(crate) fn write(
     let chart = Chart {
         title: format!("{what}: {} by stack", Measure::Cpu.what()),
         subtitle: Some(format!(
-            "{context} · {} samples at {} Hz",
-            profile.samples(),
+            "{context} · {} at {} Hz",
+            perf_format::units::plural(profile.samples(), "sample"),
             profile.frequency_hz
         )),
         measure: Measure::Cpu,
+        calls: None,
     };
     files::write_atomic(files.flamegraph, |w| {
         svg::write_svg(w, &chart, &stacks, samples).map(drop)

@@ -79,6 +79,7 @@ fn differential_flamegraph_matches_its_fixture() {
         title: "fixture: wall time, baseline → current".to_owned(),
         subtitle: Some("red grew, blue shrank".to_owned()),
         measure: Measure::Time,
+        calls: None,
     };
     let mut svg = Vec::new();
     write_diff_svg(

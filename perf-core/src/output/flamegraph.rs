@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use perf_format::files;
-use perf_format::stacks::svg::{self, Chart, Measure};
+use perf_format::stacks::svg::{self, Calls, Chart, Measure};
 use perf_format::stacks::{CallCost, call_paths};
 
 use crate::model::RunData;
@@ -34,12 +34,13 @@ pub(crate) fn write(
     data: &RunData,
     measure: Measure,
 ) -> Result<(), perf_format::Error> {
+    let stacks = call_paths(&data.call_tree);
     let chart = Chart {
         title: format!("{}: {} by call stack", data.name, measure.what()),
         subtitle: Some(subtitle(data)),
         measure,
+        calls: Some(Calls::of(&stacks, |cost| cost.calls, false)),
     };
-    let stacks = call_paths(&data.call_tree);
     files::write_atomic(path, |w| {
         svg::write_svg(w, &chart, &stacks, weight(measure)).map(drop)
     })

@@ -130,6 +130,73 @@ pub struct FunctionSamples {
     /// One value per run in which the function was called (`calls` has one
     /// per run, zero where it was not).
     pub samples: BTreeMap<Metric, Vec<f64>>,
+    /// criterion's own estimate of the time per iteration, as criterion
+    /// prints it (records of criterion benchmarks; absent in others and in
+    /// files written before the field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<Estimate>,
+}
+
+/// criterion's headline figure of a benchmark: the estimate it prints as
+/// `time: [lower point upper]`, with its confidence interval.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Estimate {
+    /// Which statistic criterion printed.
+    pub kind: EstimateKind,
+    /// The point estimate, ns per iteration.
+    pub point_ns: f64,
+    /// The lower bound of its confidence interval, ns per iteration.
+    pub lower_ns: f64,
+    /// The upper bound of its confidence interval, ns per iteration.
+    pub upper_ns: f64,
+    /// The interval's confidence level (0.95 by default in criterion).
+    pub confidence_level: f64,
+}
+
+impl Estimate {
+    /// An estimate of `kind`: `point_ns` within `lower_ns ..= upper_ns` at
+    /// `confidence_level`.
+    pub fn new(
+        kind: EstimateKind,
+        point_ns: f64,
+        lower_ns: f64,
+        upper_ns: f64,
+        confidence_level: f64,
+    ) -> Estimate {
+        Estimate {
+            kind,
+            point_ns,
+            lower_ns,
+            upper_ns,
+            confidence_level,
+        }
+    }
+}
+
+/// Which of its statistics criterion shows as a benchmark's time: the
+/// slope when it has one, else the mean (its `Estimates::typical`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EstimateKind {
+    /// The slope of a linear regression of sample times on iteration
+    /// counts (linear sampling, criterion's default).
+    #[default]
+    Slope,
+    /// The mean time per iteration (flat sampling, where criterion has no
+    /// slope).
+    Mean,
+}
+
+impl EstimateKind {
+    /// The statistic's name: "slope" or "mean".
+    pub fn word(self) -> &'static str {
+        match self {
+            EstimateKind::Slope => "slope",
+            EstimateKind::Mean => "mean",
+        }
+    }
 }
 
 /// What is measured about a function. Every metric is "lower is better".
@@ -218,29 +285,41 @@ pub enum Kind {
 }
 
 impl Metric {
-    /// A short label for tables.
+    /// A short label for tables. Every figure that exists both with and
+    /// without the function's instrumented callees says which it is:
+    /// `total …` (callees included) or `self …` (the function's own code).
     pub fn label(self) -> &'static str {
         match self {
-            Metric::TimePerCall => "time/call",
+            Metric::TimePerCall => "total time/call",
             Metric::SelfTimePerCall => "self time/call",
             Metric::P50 => "p50",
             Metric::P95 => "p95",
             Metric::P99 => "p99",
             Metric::CpuPerCall => "cpu/call",
-            Metric::CpuShare => "cpu share",
+            Metric::CpuShare => "total cpu%",
             Metric::Calls => "calls",
-            Metric::AllocsPerCall => "allocs/call",
+            Metric::AllocsPerCall => "total allocs/call",
             Metric::SelfAllocsPerCall => "self allocs/call",
-            Metric::BytesPerCall => "bytes/call",
+            Metric::BytesPerCall => "total bytes/call",
             Metric::SelfBytesPerCall => "self bytes/call",
             Metric::NetBytesPerCall => "net bytes/call",
-            Metric::InstructionsPerCall => "instr/call",
+            Metric::InstructionsPerCall => "total instr/call",
             Metric::SelfInstructionsPerCall => "self instr/call",
-            Metric::EstCyclesPerCall => "est. cycles/call",
+            Metric::EstCyclesPerCall => "total est. cycles/call",
             Metric::SelfEstCyclesPerCall => "self est. cycles/call",
             Metric::TimePerRun => "time/run",
             Metric::PeakHeapBytes => "peak heap",
         }
+    }
+
+    /// Whether `name` names this metric: its key (`time_per_call_ns`), its
+    /// label (`total time/call`), or its label without `total ` as it was
+    /// before labels said it (`time/call`), so typed names keep working.
+    pub fn is_named(self, name: &str) -> bool {
+        let name = name.trim();
+        self.key() == name
+            || self.label() == name
+            || self.label().strip_prefix("total ") == Some(name)
     }
 
     /// The key of the metric in JSON files.
@@ -486,6 +565,16 @@ impl RunSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_say_self_or_total_and_old_names_still_match() {
+        assert_eq!(Metric::AllocsPerCall.label(), "total allocs/call");
+        assert_eq!(Metric::SelfAllocsPerCall.label(), "self allocs/call");
+        assert!(Metric::TimePerCall.is_named("time/call"));
+        assert!(Metric::TimePerCall.is_named("total time/call"));
+        assert!(Metric::TimePerCall.is_named("time_per_call_ns"));
+        assert!(!Metric::SelfTimePerCall.is_named("time/call"));
+    }
 
     #[test]
     fn metrics_serialise_under_their_documented_keys() {

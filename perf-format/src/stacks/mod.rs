@@ -5,6 +5,7 @@
 //! inferno ([`svg`]).
 
 pub mod svg;
+mod tooltip;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
@@ -281,18 +282,19 @@ impl Bounds {
     /// A sentence for the picture, if anything was left out.
     pub fn note(&self) -> Option<String> {
         let mut parts = Vec::new();
+        let count = |n: usize| crate::units::count(n as f64);
         let stacks = |n: usize| if n == 1 { "stack" } else { "stacks" };
         if self.merged_stacks > 0 {
             parts.push(format!(
                 "{} lightest {} merged into {OTHER_STACKS}",
-                self.merged_stacks,
+                count(self.merged_stacks),
                 stacks(self.merged_stacks)
             ));
         }
         if self.cut_stacks > 0 {
             parts.push(format!(
                 "{} {} deeper than {MAX_DEPTH} frames cut at {DEEPER_FRAMES}",
-                self.cut_stacks,
+                count(self.cut_stacks),
                 stacks(self.cut_stacks)
             ));
         }

@@ -9,8 +9,10 @@ use std::io::{self, Write};
 
 use inferno::flamegraph::{self, Options, color};
 
+use super::tooltip::{Drawn, retitle};
 use super::{Bounds, Stack, bounded, bounded_pair, fold};
 use crate::html::escape;
+use crate::units;
 
 /// What a flamegraph's widths stand for, which picks its words, its unit
 /// and its colours.
@@ -48,7 +50,18 @@ impl Measure {
         }
     }
 
-    /// The unit of a stack's value, shown on hover.
+    /// A value of the picture in its unit: "12.3 ms", "1.50 KiB",
+    /// "1,204 samples", "2,048 instructions".
+    pub fn format(self, value: f64) -> String {
+        match self {
+            Measure::Time => units::duration(value),
+            Measure::Alloc => units::bytes(value),
+            Measure::Cpu => units::plural(value.round() as u64, "sample"),
+            Measure::Instructions => units::plural(value.round() as u64, "instruction"),
+        }
+    }
+
+    /// The unit of a stack's value.
     pub fn unit(self) -> &'static str {
         match self {
             Measure::Time => "ns",
@@ -91,6 +104,64 @@ pub struct Chart {
     pub subtitle: Option<String>,
     /// What the widths stand for.
     pub measure: Measure,
+    /// The calls of each call path, for the tooltips of a picture of
+    /// instrumented functions (none for CPU samples).
+    pub calls: Option<Calls>,
+}
+
+/// How often each call path was called, for tooltips: `10,000 calls`.
+#[derive(Clone, Debug, Default)]
+pub struct Calls {
+    by_path: HashMap<String, f64>,
+    per_run: bool,
+}
+
+impl Calls {
+    /// The calls of `stacks`, one stack per call path (as
+    /// [`call_paths`](super::call_paths) gives them), read by `calls`;
+    /// `per_run` when they are means per run of a record.
+    pub fn of<W>(stacks: &[Stack<W>], calls: impl Fn(&W) -> f64, per_run: bool) -> Calls {
+        let mut by_path = HashMap::with_capacity(stacks.len());
+        let mut key = String::new();
+        for stack in stacks {
+            key.clear();
+            fold(&stack.frames, &mut key);
+            *by_path.entry(key.clone()).or_insert(0.0) += calls(&stack.weight);
+        }
+        Calls { by_path, per_run }
+    }
+
+    /// "1,500 calls" or "3.50 calls/run" for the call path `path` (folded).
+    fn of_path(&self, path: &str) -> Option<String> {
+        let calls = *self.by_path.get(path)?;
+        Some(match self.per_run {
+            true => format!("{} calls/run", units::count(calls)),
+            false => units::plural(calls.round() as u64, "call"),
+        })
+    }
+}
+
+impl Chart {
+    /// A frame's figures: its value with callees and its share of the
+    /// whole, each with its unit, and its calls where known:
+    /// `12.3 ms with callees, 41.2% of 29.9 ms; 10,000 calls`.
+    fn figures(&self, frame: &Drawn, total: u64) -> String {
+        let measure = self.measure;
+        if frame.path.is_empty() {
+            return format!("{} in all", measure.format(total as f64));
+        }
+        let mut text = format!(
+            "{} with callees, {} of {}",
+            measure.format(frame.value as f64),
+            units::share(frame.value as f64 / total.max(1) as f64),
+            measure.format(total as f64)
+        );
+        if let Some(calls) = self.calls.as_ref().and_then(|c| c.of_path(&frame.path)) {
+            text.push_str("; ");
+            text.push_str(&calls);
+        }
+        text
+    }
 }
 
 fn options(chart: &Chart, note: Option<String>) -> Options<'static> {
@@ -134,7 +205,12 @@ pub fn write_svg<W>(
         ends.push((start, text.len()));
     }
     let folded = ends.into_iter().map(|(a, b)| &text[a..b]);
-    flamegraph::from_lines(&mut options, folded, w).map_err(io::Error::other)?;
+    let mut svg = Vec::new();
+    flamegraph::from_lines(&mut options, folded, &mut svg).map_err(io::Error::other)?;
+    let svg = String::from_utf8(svg).map_err(io::Error::other)?;
+    let total = lines.iter().map(|(_, value)| value).sum();
+    let svg = retitle(&svg, |frame| Some(chart.figures(frame, total)));
+    w.write_all(svg.as_bytes())?;
     Ok(bounds)
 }
 
@@ -143,9 +219,9 @@ pub fn write_svg<W>(
 /// the same total as `after` so that a slower or longer run as a whole
 /// does not paint everything: red grew, blue shrank (inferno's
 /// differential mode, normalised). Stacks only in `before` are drawn at
-/// zero width, as in inferno. Tooltips say what each figure is:
-/// `name (12 samples, 4.00% of the samples; own +1.20% of the total vs
-/// before)`.
+/// zero width, as in inferno. Tooltips say what each figure is, before
+/// and after: `name (12 samples with callees, 4.0% of 300 samples;
+/// before 10 samples: +20.0%; own share +1.20% of the total)`.
 pub fn write_diff_svg<W>(
     w: &mut dyn Write,
     chart: &Chart,
@@ -185,13 +261,31 @@ pub fn write_diff_svg<W>(
     let mut svg = Vec::new();
     flamegraph::from_lines(&mut options, diff.lines(), &mut svg).map_err(io::Error::other)?;
     let svg = String::from_utf8(svg).map_err(io::Error::other)?;
-    let whole = chart.measure.whole();
-    let svg = retitle(&svg, |_, figures| {
-        let (width, delta) = figures.split_once("; ")?;
-        let (count, share) = width.split_once(", ")?;
-        Some(format!(
-            "{count}, {share} of {whole}; own {delta} of the total vs before"
-        ))
+    // Each path's value before, callees included, as after's are.
+    let mut earlier: HashMap<&str, u64> = HashMap::new();
+    for (stack, value) in &before_lines {
+        for (end, _) in stack.match_indices(';').chain([(stack.len(), "")]) {
+            *earlier.entry(&stack[..end]).or_insert(0) += value;
+        }
+    }
+    let total = after_lines.iter().map(|(_, value)| value).sum();
+    let total_before: u64 = before_lines.iter().map(|(_, value)| value).sum();
+    let measure = chart.measure;
+    let svg = retitle(&svg, |frame| {
+        let mut text = chart.figures(frame, total);
+        let before = match frame.path.as_str() {
+            "" => total_before,
+            path => earlier.get(path).copied().unwrap_or(0),
+        };
+        let change = match before {
+            0 => "new".to_owned(),
+            _ => units::change(frame.value as f64 / before as f64 - 1.0),
+        };
+        let _ = write!(text, "; before {}: {change}", measure.format(before as f64));
+        if let Some((_, delta)) = frame.figures.split_once("; ") {
+            let _ = write!(text, "; own share {delta} of the total");
+        }
+        Some(text)
     });
     w.write_all(svg.as_bytes())?;
     Ok(bounds)
@@ -201,8 +295,8 @@ pub fn write_diff_svg<W>(
 /// each function's frames filled and their tooltips completed as `note`
 /// says (frames it says nothing about are grey): a differential picture
 /// whose colours are figures computed elsewhere. Tooltips read
-/// `name (1,234 ns, 12.30% of the recorded time; NOTE)`. Returns what
-/// bounding left out, as [`write_svg`].
+/// `name (1.23 µs with callees, 12.3% of 10.0 µs; 20 calls; NOTE)`.
+/// Returns what bounding left out, as [`write_svg`].
 pub fn write_noted_svg<W>(
     w: &mut dyn Write,
     chart: &Chart,
@@ -245,61 +339,17 @@ pub fn write_noted_svg<W>(
     let mut svg = Vec::new();
     flamegraph::from_lines(&mut options, text.lines(), &mut svg).map_err(io::Error::other)?;
     let svg = String::from_utf8(svg).map_err(io::Error::other)?;
-    let whole = chart.measure.whole();
-    let svg = retitle(&svg, |name, figures| {
-        let note = notes.get(name)?.as_ref()?;
-        let (count, share) = figures.split_once(", ")?;
-        Some(format!(
-            "{count}, {share} of {whole}; {}",
-            note.note.replace('(', "[").replace(')', "]")
-        ))
+    let total = lines.iter().map(|(_, value)| value).sum();
+    let svg = retitle(&svg, |frame| {
+        let mut text = chart.figures(frame, total);
+        if let Some(note) = notes.get(frame.name.as_str()).and_then(|n| n.as_ref()) {
+            text.push_str("; ");
+            text.push_str(&note.note);
+        }
+        Some(text)
     });
     w.write_all(svg.as_bytes())?;
     Ok(bounds)
-}
-
-/// `svg` with each frame's tooltip `name (figures)` given the figures
-/// `reword(name, figures)` returns, where it returns some.
-fn retitle(svg: &str, mut reword: impl FnMut(&str, &str) -> Option<String>) -> String {
-    const OPEN: &str = "<title>";
-    const CLOSE: &str = "</title>";
-    let mut out = String::with_capacity(svg.len() + svg.len() / 4);
-    let mut rest = svg;
-    while let Some(start) = rest.find(OPEN) {
-        let text_start = start + OPEN.len();
-        let Some(len) = rest[text_start..].find(CLOSE) else {
-            break;
-        };
-        out.push_str(&rest[..text_start]);
-        let title = unescape(&rest[text_start..text_start + len]);
-        // Names as drawn hold no space: the last " (" opens the figures.
-        let reworded = title
-            .strip_suffix(')')
-            .and_then(|t| t.rsplit_once(" ("))
-            .and_then(|(name, figures)| {
-                reword(name, figures).map(|figures| format!("{name} ({figures})"))
-            });
-        match reworded {
-            Some(title) => out.push_str(&escape(&title)),
-            None => out.push_str(&rest[text_start..text_start + len]),
-        }
-        rest = &rest[text_start + len..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// XML text as it reads: the five predefined entities and `&#39;`.
-fn unescape(text: &str) -> String {
-    if !text.contains('&') {
-        return text.to_owned();
-    }
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
 }
 
 /// An SVG that says there is nothing to draw, rather than no file at all.
@@ -327,6 +377,7 @@ mod tests {
             title: "t <x>".to_owned(),
             subtitle: None,
             measure: Measure::Cpu,
+            calls: None,
         }
     }
 
@@ -339,7 +390,16 @@ mod tests {
         let mut svg = Vec::new();
         write_svg(&mut svg, &chart(), &[stack], |w| w.samples as u64).unwrap();
         let svg = String::from_utf8(svg).unwrap();
-        assert!(svg.contains("worker\u{a0}1 (5 samples, 100.00%)"), "{svg}");
+        assert!(
+            svg.contains(
+                "<title>worker\u{a0}1 (5 samples with callees, 100.0% of 5 samples)</title>"
+            ),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("<title>all (5 samples in all)</title>"),
+            "{svg}"
+        );
     }
 
     #[test]
@@ -371,7 +431,7 @@ mod tests {
             |name| {
                 (name == "<T as Parse>::parse").then(|| FrameNote {
                     fill: [255, 100, 100],
-                    note: "time/call +12.0% vs main (drift-corrected): regressed".to_owned(),
+                    note: "total time/call +12.0% vs main (drift-corrected): regressed".to_owned(),
                 })
             },
         )
@@ -379,15 +439,15 @@ mod tests {
         let svg = String::from_utf8(svg).unwrap();
         assert!(
             svg.contains(
-                "<title>&lt;T\u{a0}as\u{a0}Parse&gt;::parse (30 ns, 75.00% of the recorded time; \
-                 time/call +12.0% vs main [drift-corrected]: regressed)</title>"
+                "<title>&lt;T\u{a0}as\u{a0}Parse&gt;::parse (30 ns with callees, 75.0% of 40 ns; \
+                 total time/call +12.0% vs main [drift-corrected]: regressed)</title>"
             ),
             "{svg}"
         );
         assert!(svg.contains("fill=\"rgb(255,100,100)\""), "{svg}");
         // A frame without a note keeps its tooltip and is grey.
         assert!(
-            svg.contains("<title>main (40 ns, 100.00%)</title>"),
+            svg.contains("<title>main (40 ns with callees, 100.0% of 40 ns)</title>"),
             "{svg}"
         );
         assert!(svg.contains("fill=\"rgb(224,224,224)\""), "{svg}");
@@ -405,7 +465,7 @@ mod tests {
         let svg = String::from_utf8(svg).unwrap();
         // Normalised: the baseline's 10 samples count as 20, so `a` shrank.
         assert!(
-            svg.contains("<title>a (10 samples, 50.00% of the samples; own -50.00% of the total vs before)</title>"),
+            svg.contains("<title>a (10 samples with callees, 50.0% of 20 samples; before 10 samples: +0.0%; own share -50.00% of the total)</title>"),
             "{svg}"
         );
     }
