@@ -327,6 +327,9 @@ pub(crate) enum BaselineCommand {
     Show {
         /// The baseline's name.
         name: String,
+        /// Which functions are shown.
+        #[command(flatten)]
+        filter: FilterFlags,
     },
     /// Delete a baseline.
     Delete {
@@ -499,7 +502,8 @@ pub(crate) struct FilterFlags {
     /// as `cargo test` filters; repeat it to keep functions matching any).
     /// compare and ab judge and show only their rows (the whole-program
     /// rows and the budgets of other functions are left out), so the
-    /// Benjamini–Hochberg family is the filtered set; flamegraph and report
+    /// Benjamini–Hochberg family is the filtered set; check holds only
+    /// their budgets; baseline show lists only them; flamegraph and report
     /// keep only the stacks that pass through a matching frame.
     #[arg(long, value_name = "TEXT", action = ArgAction::Append)]
     pub(crate) filter: Vec<String>,
@@ -570,6 +574,9 @@ pub(crate) struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub(crate) format: Format,
+    /// Which functions' budgets are checked.
+    #[command(flatten)]
+    pub(crate) filter: FilterFlags,
     /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
     #[arg(long, value_name = "DIR")]
     pub(crate) perf_dir: Option<PathBuf>,

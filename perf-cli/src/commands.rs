@@ -22,7 +22,7 @@ use crate::cli::{
 };
 use crate::color::{Palette, Surroundings};
 use crate::compare::{self, Gate, guard};
-use crate::config::Config;
+use crate::config::{Budget, Config};
 use crate::filter::Filter;
 use crate::flamegraph::{self, Before};
 use crate::record::{self, RecordOptions, Target, shell_words};
@@ -330,8 +330,11 @@ fn baseline_command(command: BaselineCommand) -> Result<Outcome, Error> {
                 return Err(e);
             }
         }
-        BaselineCommand::Show { name } => {
-            let (record, path) = store::load_baseline(&layout, &name)?;
+        BaselineCommand::Show { name, filter } => {
+            let (full, path) = store::load_baseline(&layout, &name)?;
+            let filter = Filter::new(&filter.filter);
+            filter.check(&[&full])?;
+            let record = filter.apply(&full);
             let saved = record
                 .baseline
                 .as_ref()
@@ -468,14 +471,7 @@ fn judge(
     filter: &Filter,
 ) -> Result<Comparison, Error> {
     let mismatches = guard::check(baseline, (&current.id, current), allow_mismatch)?;
-    let budgets: Vec<_> = config
-        .budgets
-        .iter()
-        .filter(|b| {
-            filter.is_empty() || (b.function != WHOLE_PROGRAM && filter.matches(&b.function))
-        })
-        .cloned()
-        .collect();
+    let budgets = filtered_budgets(config, filter);
     let budgets = budget::check(
         &budgets,
         current,
@@ -486,6 +482,19 @@ fn judge(
         compare::compare_filtered(baseline, (&current.id, current), gate, budgets, filter);
     comparison.mismatches = mismatches;
     Ok(comparison)
+}
+
+/// The budgets of perf.toml that `filter` keeps: those of the functions it
+/// keeps, and none of the whole program's unless it keeps everything.
+fn filtered_budgets(config: &Config, filter: &Filter) -> Vec<Budget> {
+    config
+        .budgets
+        .iter()
+        .filter(|b| {
+            filter.is_empty() || (b.function != WHOLE_PROGRAM && filter.matches(&b.function))
+        })
+        .cloned()
+        .collect()
 }
 
 /// Writes `bytes` to `output` (`-` is standard output), else to `default`
@@ -686,8 +695,27 @@ fn check_command(args: CheckArgs, palette: Palette) -> Result<Outcome, Error> {
         });
     }
     let (current, _) = store::load_record(&layout, Some(&args.against))?;
+    let filter = Filter::new(&args.filter.filter);
+    filter.check(&[&current])?;
+    let budgets = filtered_budgets(&config, &filter);
+    if budgets.is_empty() {
+        let named: Vec<&str> = config.budgets.iter().map(|b| b.function.as_str()).collect();
+        return Err(Error::Config {
+            path: config_path,
+            problem: format!(
+                "no [[budget]] entry is for a function that --filter {} keeps; the entries are for {}",
+                filter
+                    .texts()
+                    .iter()
+                    .map(|t| format!("{t:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                named.join(", ")
+            ),
+        });
+    }
     let checks = budget::check(
-        &config.budgets,
+        &budgets,
         &current,
         &config_path,
         config.compare.significance,

@@ -1,4 +1,5 @@
-//! `--filter TEXT` on compare, flamegraph and report, and the one way a
+//! `--filter TEXT` on compare, check, baseline show, flamegraph and report,
+//! and the one way a
 //! BASELINE argument is read by compare, `flamegraph --diff` and `report
 //! --baseline`.
 
@@ -101,6 +102,54 @@ fn a_filter_leaves_out_the_budgets_of_other_functions() {
         .code(1);
     let (comparison, code) = json(&project, &["--filter", "app::format"]);
     assert_eq!((code, comparison.budgets.len()), (0, 0));
+}
+
+#[test]
+fn check_holds_only_the_budgets_of_the_matching_functions() {
+    let project = project();
+    std::fs::write(
+        project.path().join("perf.toml"),
+        "[[budget]]\nfunction = \"app::render\"\nmean = \"1ns\"\n\n\
+         [[budget]]\nfunction = \"db::query\"\nmean = \"1s\"\n",
+    )
+    .unwrap();
+    project.perf().arg("check").assert().code(1);
+    project
+        .perf()
+        .args(["check", "--filter", "db::"])
+        .assert()
+        .code(0)
+        .stdout(contains("db::query"))
+        .stdout(contains("app::render").not());
+    project
+        .perf()
+        .args(["check", "--filter", "render"])
+        .assert()
+        .code(1)
+        .stdout(contains("app::render"));
+    trouble(
+        &project,
+        &["check", "--filter", "app::format"],
+        "no [[budget]] entry is for a function that --filter \"app::format\" keeps; the entries are for app::render, db::query",
+    );
+    trouble(
+        &project,
+        &["check", "--filter", "nothing"],
+        "--filter \"nothing\" matches no function of cur",
+    );
+}
+
+#[test]
+fn baseline_show_lists_only_the_matching_functions() {
+    let project = project();
+    project
+        .perf()
+        .args(["baseline", "show", "main", "--filter", "app::"])
+        .assert()
+        .success()
+        .stdout(contains("app::render"))
+        .stdout(contains("app::handler"))
+        .stdout(contains("db::query").not());
 }
 
 #[test]
