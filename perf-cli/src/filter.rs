@@ -1,8 +1,9 @@
 //! `--filter TEXT` on `compare`, `ab`, `check`, `baseline show`, `flamegraph`
 //! and `report`: a function matches when its name (`module::path::fn`)
-//! contains one of the texts, as `cargo test NAME` filters tests. A record filtered keeps the
-//! matching functions and the stacks that pass through a matching frame,
-//! as `grep` on folded stacks does for inferno and `cargo flamegraph`.
+//! contains one of the texts, as `cargo test NAME` filters tests. A record
+//! filtered keeps the matching functions and the stacks that pass through a
+//! matching frame, as `grep` on folded stacks does for inferno and `cargo
+//! flamegraph`.
 
 use perf_format::schema::record::Record;
 
