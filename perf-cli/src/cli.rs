@@ -512,10 +512,12 @@ pub(crate) struct FilterFlags {
 /// The gate's flags, over `[compare]` in perf.toml.
 #[derive(Debug, Default, Args)]
 pub(crate) struct GateFlags {
-    /// A time row proven slower that may be this much slower or more is a regression [perf.toml, else 5%].
+    /// A time row proven slower that may be this much slower or more is a
+    /// regression; calls per run and the peak heap count from it too [perf.toml, else 5%].
     #[arg(long, value_name = "PERCENT", value_parser = units::parse_percent)]
     pub(crate) threshold: Option<f64>,
-    /// Smallest change of an allocation count or byte size that counts [perf.toml, else 0%].
+    /// Smallest change of allocations, bytes or net bytes per call that
+    /// counts [perf.toml, else 0%].
     #[arg(long, value_name = "PERCENT", value_parser = units::parse_percent)]
     pub(crate) alloc_threshold: Option<f64>,
     /// Smallest change of instructions or estimated cycles per call that
