@@ -609,7 +609,7 @@ fn outcome_line(comparison: &Comparison) -> String {
     if totals.regressed_not_gated > 0 {
         extra.push(format!(
             "{} not gated",
-            count(totals.regressed_not_gated, "p95 regression")
+            count(totals.regressed_not_gated, "regression")
         ));
     }
     if totals.inconclusive > 0 && !inconclusive_fails {
