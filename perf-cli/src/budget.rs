@@ -74,7 +74,7 @@ pub(crate) fn check(
                 record.functions.iter().map(|f| f.name.as_str()),
             );
             let fix = match &closest[..] {
-                [] => " (a budget names a function in full, module::path::fn, as `cargo perf records` and `cargo perf baseline show` list them)".to_owned(),
+                [] => " (a budget names a function in full, module::path::fn, as `cargo perf baseline show NAME` lists a baseline's functions and `cargo perf report` a record's)".to_owned(),
                 [one] => format!("; did you mean {}? Write the full name there", suggest::list(&[one])),
                 many => format!(
                     "; the closest recorded names: {}. Write one of them in full there",

@@ -54,11 +54,6 @@ pub struct CargoBuild {
 }
 
 impl CargoBuild {
-    /// The profile built: as given, else `release`.
-    pub fn profile(&self) -> &str {
-        self.profile.as_deref().unwrap_or("release")
-    }
-
     /// The features, one list as cargo joins them: `a,b,c`; none when empty.
     fn feature_list(&self) -> Option<String> {
         let features: Vec<&str> = self

@@ -101,18 +101,24 @@ fn to_stdout(bytes: &[u8]) -> Result<(), Error> {
 fn target(build: CargoFlags, command: Vec<String>) -> Result<Target, Error> {
     if build.example.is_none() && build.bin.is_none() && !command.is_empty() {
         // Nothing is built: a build flag would be silently lost.
+        let features = build.features.join(",");
         let given = [
-            ("--package", build.package.is_some()),
-            ("--features", !build.features.is_empty()),
-            ("--all-features", build.all_features),
-            ("--no-default-features", build.no_default_features),
-            ("--profile", build.profile.is_some()),
+            build.package.as_ref().map(|p| format!("--package {p}")),
+            (!build.features.is_empty()).then(|| format!("--features {features}")),
+            build.all_features.then(|| "--all-features".to_owned()),
+            build
+                .no_default_features
+                .then(|| "--no-default-features".to_owned()),
+            build.profile.as_ref().map(|p| format!("--profile {p}")),
         ];
-        if let Some((flag, _)) = given.iter().find(|(_, set)| *set) {
+        if let Some(flag) = given.into_iter().flatten().next() {
             return Err(perf_format::Error::setting(
-                *flag,
-                shell_words(&command),
-                "a build flag, but the command after `--` is run as it is: build it yourself, or add --bin NAME or --example NAME (its arguments then go after `--`)",
+                "build flag",
+                flag,
+                format!(
+                    "nothing is built for the command after `--` (`{}`), which is run as it is: build it yourself, or add --bin NAME or --example NAME (its arguments then go after `--`)",
+                    shell_words(&command)
+                ),
             )
             .into());
         }

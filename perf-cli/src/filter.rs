@@ -58,7 +58,7 @@ impl Filter {
             let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
             let closest = suggest::closest(text, names());
             let hint = match closest.is_empty() {
-                true => " (`cargo perf records` and `cargo perf baseline show` list the functions; the text is matched as it is, case-sensitive)".to_owned(),
+                true => " (`cargo perf baseline show NAME` lists a baseline's functions, `cargo perf report` a record's; the text is matched as it is, case-sensitive)".to_owned(),
                 false => format!("; the closest names: {}", suggest::list(&closest)),
             };
             return Err(Error::NoMatch {

@@ -92,17 +92,22 @@ pub fn record_table(record: &Record, top: usize) -> String {
         );
     }
     // Columns the record has no figures for are left out.
-    let table = table.without_empty_columns("-");
-    let _ = write!(out, "{table}");
+    let table = table.without_empty_columns("-").to_string();
+    out.push_str(&table);
     if record.functions.len() > top {
         let more = (record.functions.len() - top) as u64;
         let _ = writeln!(out, "  … and {} more", units::count(more as f64));
     }
-    let _ = writeln!(
+    let _ = write!(
         out,
         "  medians over the {unit}s; total = with instrumented callees, self = the function's own code; \
-         p95 = of total time per call;\n  {SPREAD_LEGEND}"
+         p95 = of total time per call"
     );
+    // A record of one run has no spread, and no column for it.
+    if table.contains("±spread") {
+        let _ = write!(out, ";\n  {SPREAD_LEGEND}");
+    }
+    out.push('\n');
     out
 }
 
@@ -229,5 +234,26 @@ mod tests {
     fn spread_is_half_the_range_relative_to_the_median() {
         assert_eq!(spread(&[98.0, 100.0, 102.0]), "±2.0%");
         assert_eq!(spread(&[100.0]), "-");
+    }
+
+    #[test]
+    fn the_spread_legend_goes_with_its_column() {
+        use perf_format::schema::env::Environment;
+        use perf_format::schema::record::{FunctionSamples, Source};
+        let of_runs = |times: Vec<f64>| {
+            let mut record = Record::new("r", "app", Source::Perf, "t", Environment::default());
+            let mut function = FunctionSamples::new("app::f");
+            function
+                .samples
+                .insert(Metric::Calls, vec![10.0; times.len()]);
+            function.samples.insert(Metric::TimePerCall, times);
+            record.functions = vec![function];
+            record_table(&record, 10)
+        };
+        let two = of_runs(vec![100.0, 110.0]);
+        assert!(two.contains("±spread = half the range"), "{two}");
+        let one = of_runs(vec![100.0]);
+        assert!(!one.contains("±spread"), "{one}");
+        assert!(one.ends_with("p95 = of total time per call\n"), "{one}");
     }
 }

@@ -131,7 +131,7 @@ fn the_only_binary_is_built_and_run_as_cargo_run_would() {
     trouble(
         &project,
         &["record", "-F", "fast", "--", "./my-program", "-x"],
-        "invalid --features \"./my-program -x\": a build flag, but the command after `--` is run as it is",
+        "invalid build flag \"--features fast\": nothing is built for the command after `--` (`./my-program -x`), which is run as it is",
     );
 }
 

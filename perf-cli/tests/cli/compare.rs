@@ -1,6 +1,7 @@
 //! `cargo perf compare`: what it finds, what it names, how it exits.
 
 use perf_format::schema::record::Metric;
+use predicates::prelude::PredicateBooleanExt as _;
 use predicates::str::contains;
 
 use crate::util::{Project, program, record, record_on, record_wandering, service, with};
@@ -450,6 +451,9 @@ fn a_change_that_slows_every_function_is_shown_and_says_so() {
         .code(0)
         .stdout(contains("(whole program)  time/run"))
         .stdout(contains("regressed, not gated"))
+        // The whole program's time/run is no p95 in the summary line.
+        .stdout(contains("not gated)"))
+        .stdout(contains("p95 regression").not())
         .stdout(contains("the functions ran 1"))
         .stdout(contains(
             "% slower than in the baseline (the median over 5 functions): a slower machine, or a change that slows every function alike",

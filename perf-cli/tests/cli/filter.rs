@@ -168,7 +168,7 @@ fn a_filter_matching_nothing_names_the_closest_names() {
     trouble(
         &project,
         &["report", "--filter", "nothing-like-it"],
-        "--filter \"nothing-like-it\" matches no function of cur and base (`cargo perf records`",
+        "--filter \"nothing-like-it\" matches no function of cur and base (`cargo perf baseline show NAME` lists a baseline's functions, `cargo perf report` a record's",
     );
 }
 

@@ -475,7 +475,8 @@ pub enum Cause {
 pub struct Totals {
     /// Rows that got worse, on metrics that fail the gate.
     pub regressed: usize,
-    /// Rows that got worse on metrics shown but not gated (p95).
+    /// Rows that got worse on metrics shown but not gated (p95, the
+    /// whole program's time/run between sessions).
     pub regressed_not_gated: usize,
     /// Rows that got better.
     pub improved: usize,
