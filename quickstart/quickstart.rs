@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use perf_core::format::{bytes, count, duration};
 use perf_core::{Session, profile};
 
 #[global_allocator]
@@ -191,16 +192,19 @@ fn main() -> Result<(), perf_core::Error> {
     };
 
     let session = Session::start("quickstart")?;
-    let mut bytes = 0;
+    let mut page_bytes = 0;
     for customer in 0..CUSTOMERS {
-        bytes += n_plus_one(&db, customer).len();
-        bytes += batched(&db, customer).len();
-        bytes += cached(&db, &mut cache, customer).len();
+        page_bytes += n_plus_one(&db, customer).len();
+        page_bytes += batched(&db, customer).len();
+        page_bytes += cached(&db, &mut cache, customer).len();
     }
     let run = session.finish()?;
 
     println!("{}", run.summary());
-    println!("rendered {bytes} bytes of pages for {CUSTOMERS} customers, three ways:");
+    println!(
+        "rendered {} of pages for {CUSTOMERS} customers, three ways:",
+        bytes(page_bytes as f64)
+    );
     for (handler, lookup) in [
         ("handler::n_plus_one", "db::user"),
         ("handler::batched", "db::users"),
@@ -210,23 +214,23 @@ fn main() -> Result<(), perf_core::Error> {
         println!(
             "  {handler:<20} {:>4} seller queries  p50 {:>9}  p95 {:>9}",
             calls_under(&run, handler, lookup),
-            format!("{:.2} ms", stats.p50_ns as f64 / 1e6),
-            format!("{:.2} ms", stats.p95_ns as f64 / 1e6),
+            duration(stats.p50_ns as f64),
+            duration(stats.p95_ns as f64),
         );
     }
     let hit_rate = cache.hits as f64 / (cache.hits + cache.misses).max(1) as f64;
     println!(
         "  cache hit rate {:.0}% ({} hits, {} misses)",
         hit_rate * 100.0,
-        cache.hits,
-        cache.misses
+        count(cache.hits as f64),
+        count(cache.misses as f64)
     );
     if let Some(user) = run.function("db::user") {
         let cpu = user.cpu_ns.unwrap_or(0);
         println!(
-            "  db::user: {:.1} ms wall, {:.1} ms on the CPU: {:.0}% of it is waiting on the round trip",
-            user.total_ns as f64 / 1e6,
-            cpu as f64 / 1e6,
+            "  db::user: {} wall, {} on the CPU: {:.0}% of it is waiting on the round trip",
+            duration(user.total_ns as f64),
+            duration(cpu as f64),
             100.0 * (1.0 - cpu as f64 / user.total_ns.max(1) as f64),
         );
     }

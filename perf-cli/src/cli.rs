@@ -22,8 +22,8 @@ pub struct Cli {
     /// Log what cargo perf does (-v), and in detail (-vv).
     #[arg(short, long, action = ArgAction::Count, global = true)]
     pub(crate) verbose: u8,
-    /// Colour regressed rows red, improvements green, inconclusive ones
-    /// yellow: `auto` on a terminal, unless NO_COLOR or CI is set
+    /// Colour regressed rows red, improvements green, inconclusive and
+    /// not-gated ones yellow: `auto` on a terminal, unless NO_COLOR or CI is set
     /// (CLICOLOR_FORCE colours a pipe too). JSON, Markdown and HTML are never coloured.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t, global = true)]
     pub(crate) color: ColorChoice,
@@ -67,7 +67,9 @@ pub(crate) enum Command {
         perf_dir: Option<PathBuf>,
     },
     /// Print a completion script for SHELL (bash, zsh, fish, powershell,
-    /// elvish) on stdout, e.g. `cargo perf completions bash > ~/.local/share/bash-completion/completions/cargo-perf`.
+    /// elvish) on stdout, e.g. `cargo perf completions bash > ~/.local/share/bash-completion/completions/cargo-perf`;
+    /// it completes `cargo-perf …` typed as one word (cargo's own
+    /// completion does not pass `cargo perf …` on to it).
     Completions {
         /// The shell.
         shell: clap_complete::Shell,

@@ -1,7 +1,7 @@
 //! Colour on a terminal: `--color auto|always|never`, decided once from
 //! the flag and the environment as cargo and ripgrep do, and the one
 //! palette every table paints with (regressed red, improved green,
-//! inconclusive yellow). JSON, Markdown and HTML are never painted.
+//! inconclusive and not gated yellow). JSON, Markdown and HTML are never painted.
 
 use std::ffi::OsString;
 use std::io::IsTerminal as _;

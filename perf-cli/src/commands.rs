@@ -563,7 +563,8 @@ fn flamegraph_command(args: FlamegraphArgs) -> Result<Outcome, Error> {
         comparison,
     });
     let caption = filter.caption();
-    let svg = flamegraph::draw_noted(&record, &path, args.metric, before, caption.as_deref())?;
+    let filtered = caption.as_deref().map(|caption| (caption, &full));
+    let svg = flamegraph::draw_noted(&record, &path, args.metric, before, filtered)?;
     let default = flamegraph::default_dir(&layout, &record, &path)
         .join(flamegraph::file_name(args.metric, before.as_ref()));
     if let Some(written) = write_output(args.output, default, &svg)? {

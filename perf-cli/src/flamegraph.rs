@@ -235,18 +235,21 @@ pub(crate) fn draw(
     draw_noted(record, path, weight, before, None)
 }
 
-/// [`draw`], with `note` after the title: what `--filter` kept.
+/// [`draw`] of a record `--filter` narrowed: `filtered` is what it kept (said
+/// after the title) and the whole record, whose calls the frames' tooltips
+/// give (a caller the filter dropped still has its calls).
 pub(crate) fn draw_noted(
     record: &Record,
     path: &Path,
     weight: Weight,
     before: Option<Before<'_>>,
-    note: Option<&str>,
+    filtered: Option<(&str, &Record)>,
 ) -> Result<Vec<u8>, Error> {
-    let noted = |title: String| match note {
-        Some(note) => format!("{title} ({note})"),
+    let noted = |title: String| match filtered {
+        Some((note, _)) => format!("{title} ({note})"),
         None => title,
     };
+    let whole = filtered.map_or(record, |(_, whole)| whole);
     let sides = std::iter::once((record, path)).chain(before.map(|b| (b.record, b.path)));
     if let Some(error) = sides
         .filter_map(|(record, path)| unavailable(record, path, weight))
@@ -265,7 +268,7 @@ pub(crate) fn draw_noted(
         // Means per run, as the widths are.
         calls: match weight {
             Weight::Cpu => None,
-            _ => Some(Calls::of(&record.stacks, |cost| cost.calls, true)),
+            _ => Some(Calls::of(&whole.stacks, |cost| cost.calls, true)),
         },
     };
     let mut out = Vec::new();

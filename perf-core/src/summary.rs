@@ -177,10 +177,15 @@ impl Summary<'_> {
                 plural(hidden as u64, "function")
             )?;
         }
+        let cpu = if with_cpu {
+            "; cpu time = the thread's CPU time in the calls, callees included"
+        } else {
+            ""
+        };
         writeln!(
             f,
             "(by self time; total = with instrumented callees, self = without them; \
-             self% = share of all self time; p50/p95/p99 = total time per call)"
+             self% = share of all self time; p50/p95/p99 = total time per call{cpu})"
         )?;
         if let Some(hint) = cpu_hint(shown, self_share) {
             writeln!(f, "{hint}")?;

@@ -197,7 +197,11 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
         "ms" => 1e6,
         "s" => 1e9,
         "" => return Err("a duration needs a unit: ns, us, ms or s (as in 200us)".to_owned()),
-        other => return Err(format!("unknown unit {other:?}: use ns, us, ms or s")),
+        other => {
+            return Err(format!(
+                "unknown unit {other:?}: use ns, us (or µs), ms or s"
+            ));
+        }
     };
     let value: f64 = number
         .parse()

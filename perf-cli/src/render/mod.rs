@@ -125,14 +125,14 @@ pub(crate) fn budgets(
     }
     let outcome = if report.failed {
         format!(
-            "FAILED: {} of {} limits exceeded.",
+            "FAILED: {} of {} exceeded.",
             units::count(report.exceeded as f64),
-            units::count(report.budgets.len() as f64)
+            units::plural(report.budgets.len() as u64, "limit")
         )
     } else {
         format!(
-            "all {} limits met.",
-            units::count(report.budgets.len() as f64)
+            "{} met.",
+            units::plural(report.budgets.len() as u64, "limit")
         )
     };
     let tone = if report.failed {
@@ -532,7 +532,8 @@ fn settings_line(comparison: &Comparison) -> String {
         Correction::BenjaminiHochberg {
             tests, selected, ..
         } => format!(
-            "; Benjamini–Hochberg across {tests} tests ({selected} significant), intervals at {}",
+            "; Benjamini–Hochberg across {} ({selected} significant), intervals at {}",
+            units::plural(*tests as u64, "test"),
             confidence(comparison)
         ),
         _ => String::new(),

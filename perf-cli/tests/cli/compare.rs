@@ -266,7 +266,7 @@ fn budgets_fail_compare_and_check() {
         .args(["check"])
         .assert()
         .code(0)
-        .stdout(contains("all 1 limits met."));
+        .stdout(contains("1 limit met."));
 }
 
 #[test]

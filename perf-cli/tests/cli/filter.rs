@@ -206,6 +206,13 @@ fn flamegraph_keeps_the_stacks_through_a_matching_frame() {
         .code(0);
     let svg = String::from_utf8_lossy(&output.get_output().stdout).into_owned();
     assert!(svg.contains("<title>db::query (") && !svg.contains("app::render"));
+    // The caller the filter dropped still says how often it was called.
+    let handler = svg
+        .split("<title>app::handler (")
+        .nth(1)
+        .and_then(|rest| rest.split("</title>").next())
+        .unwrap_or_else(|| panic!("{svg}"));
+    assert!(handler.contains("; 100 calls/run"), "{handler}");
 }
 
 #[test]

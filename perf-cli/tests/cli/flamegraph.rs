@@ -58,14 +58,17 @@ fn every_tooltip_says_its_value_with_unit_share_of_the_total_and_calls() {
         let titles = tooltips(&stdout(&output));
         assert_eq!(titles.len(), 5, "all and four functions: {titles:?}");
         let (_, whole) = titles.iter().find(|(name, _)| name == "all").unwrap();
-        // "77.7 ms in all"
+        // "77.7 ms/run in all": a record's picture is of the mean run.
         let (total, rest) = whole.split_once(" in all").unwrap();
+        let total = total
+            .strip_suffix("/run")
+            .unwrap_or_else(|| panic!("{whole}"));
         assert!(rest.is_empty(), "{whole}");
         for (name, figures) in titles.iter().filter(|(name, _)| name != "all") {
-            // "60.0 ms with callees, 77.2% of 77.7 ms; 1,000 calls/run"
-            let (value, rest) = figures.split_once(" with callees, ").unwrap();
+            // "60.0 ms/run with callees, 77.2% of 77.7 ms/run; 1,000 calls/run"
+            let (value, rest) = figures.split_once("/run with callees, ").unwrap();
             let (share, rest) = rest.split_once(" of ").unwrap();
-            let (of, calls) = rest.split_once("; ").unwrap();
+            let (of, calls) = rest.split_once("/run; ").unwrap();
             let unit = value.rsplit_once(' ').unwrap().1;
             assert!(units.contains(&unit), "{name}: {figures}");
             assert!(share.ends_with('%'), "{name}: {figures}");
@@ -115,7 +118,7 @@ fn bytes_allocated_and_an_explicit_output() {
     assert!(svg.contains("app: bytes allocated by call stack"));
     let (title, _) = frame(&svg, "db::query");
     assert!(
-        title.contains(" KiB with callees, "),
+        title.contains(" KiB/run with callees, "),
         "hover text counts bytes: {title}"
     );
     let output = project

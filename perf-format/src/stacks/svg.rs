@@ -144,14 +144,20 @@ impl Calls {
 impl Chart {
     /// A frame's figures: its value with callees and its share of the
     /// whole, each with its unit, and its calls where known:
-    /// `12.3 ms with callees, 41.2% of 29.9 ms; 10,000 calls`.
+    /// `12.3 ms with callees, 41.2% of 29.9 ms; 10,000 calls` (`12.3 ms/run`
+    /// and `calls/run` in a record's picture).
     fn figures(&self, frame: &Drawn, total: u64) -> String {
         let measure = self.measure;
+        // A record's picture is of the mean run: its figures are per run.
+        let per_run = match self.calls.as_ref().is_some_and(|c| c.per_run) {
+            true => "/run",
+            false => "",
+        };
         if frame.path.is_empty() {
-            return format!("{} in all", measure.format(total as f64));
+            return format!("{}{per_run} in all", measure.format(total as f64));
         }
         let mut text = format!(
-            "{} with callees, {} of {}",
+            "{}{per_run} with callees, {} of {}{per_run}",
             measure.format(frame.value as f64),
             units::share(frame.value as f64 / total.max(1) as f64),
             measure.format(total as f64)
