@@ -94,10 +94,7 @@ pub fn record_table(record: &Record, top: usize) -> String {
     // Columns the record has no figures for are left out.
     let table = table.without_empty_columns("-").to_string();
     out.push_str(&table);
-    if record.functions.len() > top {
-        let more = (record.functions.len() - top) as u64;
-        let _ = writeln!(out, "  … and {} more", units::count(more as f64));
-    }
+    more_line(&mut out, record.functions.len(), top);
     let _ = write!(
         out,
         "  medians over the {unit}s; total = with instrumented callees, self = the function's own code; \
@@ -167,10 +164,7 @@ fn criterion_table(out: &mut String, record: &Record, top: usize) {
         table.push(cells);
     }
     let _ = write!(out, "{table}");
-    if record.functions.len() > top {
-        let more = (record.functions.len() - top) as u64;
-        let _ = writeln!(out, "  … and {} more", units::count(more as f64));
-    }
+    more_line(out, record.functions.len(), top);
     let _ = writeln!(
         out,
         "  time/iter is criterion's own estimate, as it prints it: the slope of time over \
@@ -224,6 +218,13 @@ fn spread(samples: &[f64]) -> String {
             (lo.min(v), hi.max(v))
         });
     format!("±{}", units::share((high - low) / 2.0 / mid))
+}
+
+/// "  … and N more" under a table that shows `top` of `total` functions.
+fn more_line(out: &mut String, total: usize, top: usize) {
+    if total > top {
+        let _ = writeln!(out, "  … and {} more", units::count((total - top) as f64));
+    }
 }
 
 #[cfg(test)]
