@@ -11,50 +11,18 @@ use perf_format::schema::compare::{Comparison, Row, Verdict};
 use perf_format::schema::record::{Metric, Record};
 use predicates::str::contains;
 
-use crate::util::{Project, git, trouble};
+use crate::util::{Project, WRITE_RUN, git, trouble};
 
 /// A program that writes one run of `app::work` (called 100 times,
 /// `allocs` allocations a call) into `$PERF_DIR`, its commit taken from
 /// `$PERF_GIT_COMMIT`.
 fn program(allocs: u32) -> String {
     format!(
-        r##"use std::time::{{SystemTime, UNIX_EPOCH}};
-
-const ALLOCS: u64 = {allocs};
-
-fn main() {{
-    let dir = std::path::PathBuf::from(std::env::var_os("PERF_DIR").expect("PERF_DIR"));
-    let commit = match std::env::var("PERF_GIT_COMMIT") {{
-        Ok(c) => format!("\"{{c}}\""),
-        Err(_) => "null".to_owned(),
-    }};
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    let id = format!("{{nanos}}-{{}}", std::process::id());
-    let allocs = 100 * ALLOCS;
-    let bytes = 64 * allocs;
-    let run = format!(r#"{{{{
-  "schema": "perf-run/1", "id": "{{id}}", "name": "abdemo",
-  "env": {{{{"git_commit": {{commit}}, "host": "ci", "os": "Linux", "arch": "x86_64", "cpu": null,
-           "cores": 2, "started_at": "2026-11-01T00:00:00.000Z", "pid": 1,
-           "debug_build": false, "perf_version": "0.1.0"}}}},
-  "duration_ns": 2000000, "alloc_tracking": true,
-  "threads": [{{{{"index": 0, "name": "main", "calls": 100}}}}],
-  "functions": [{{{{"name": "app::work", "file": "src/main.rs", "line": 1, "calls": 100,
-    "total_ns": 1000000, "self_ns": 1000000, "mean_ns": 10000, "p50_ns": 10000,
-    "p95_ns": 10000, "p99_ns": 10000, "max_ns": 10000, "cpu_ns": null,
-    "self_allocs": {{allocs}}, "total_allocs": {{allocs}},
-    "self_alloc_bytes": {{bytes}}, "total_alloc_bytes": {{bytes}}}}}}],
-  "call_tree": [{{{{"id": 0, "parent": null, "function": "app::work", "calls": 100,
-    "total_ns": 1000000, "self_ns": 1000000, "total_allocs": {{allocs}}, "self_allocs": {{allocs}},
-    "total_alloc_bytes": {{bytes}}, "self_alloc_bytes": {{bytes}}}}}}],
-  "trace": {{{{"events": 100, "dropped_events": 0}}}}
-}}}}"#);
-    let runs = dir.join("runs");
-    std::fs::create_dir_all(runs.join(&id)).unwrap();
-    std::fs::write(runs.join(&id).join("run.json"), run).unwrap();
-    std::fs::write(runs.join("latest"), format!("{{id}}\n")).unwrap();
+        r#"fn main() {{
+    let allocs = 100 * {allocs};
+    write_run("abdemo", "app::work", true, allocs, 64 * allocs, "");
 }}
-"##
+{WRITE_RUN}"#
     )
 }
 
@@ -65,7 +33,6 @@ fn main() {{
 fn counted_program(work: u64) -> String {
     format!(
         r##"use std::hint::black_box;
-use std::time::{{SystemTime, UNIX_EPOCH}};
 
 #[no_mangle]
 #[inline(never)]
@@ -81,31 +48,9 @@ fn main() {{
     for _ in 0..100 {{
         black_box(perf_slot_0(black_box({work})));
     }}
-    let dir = std::path::PathBuf::from(std::env::var_os("PERF_DIR").expect("PERF_DIR"));
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    let id = format!("{{nanos}}-{{}}", std::process::id());
-    let run = format!(r#"{{{{
-  "schema": "perf-run/1", "id": "{{id}}", "name": "abdemo",
-  "env": {{{{"git_commit": null, "host": "ci", "os": "Linux", "arch": "x86_64", "cpu": null,
-           "cores": 2, "started_at": "2026-11-01T00:00:00.000Z", "pid": 1,
-           "debug_build": false, "perf_version": "0.1.0"}}}},
-  "duration_ns": 2000000, "alloc_tracking": false,
-  "threads": [{{{{"index": 0, "name": "main", "calls": 100}}}}],
-  "functions": [{{{{"name": "app::work", "file": "src/main.rs", "line": 1, "calls": 100,
-    "total_ns": 1000000, "self_ns": 1000000, "mean_ns": 10000, "p50_ns": 10000,
-    "p95_ns": 10000, "p99_ns": 10000, "max_ns": 10000, "cpu_ns": null,
-    "self_allocs": 0, "total_allocs": 0, "self_alloc_bytes": 0, "total_alloc_bytes": 0}}}}],
-  "call_tree": [{{{{"id": 0, "parent": null, "function": "app::work", "calls": 100,
-    "total_ns": 1000000, "self_ns": 1000000, "total_allocs": 0, "self_allocs": 0,
-    "total_alloc_bytes": 0, "self_alloc_bytes": 0, "slots": [0]}}}}],
-  "trace": {{{{"events": 100, "dropped_events": 0}}}}
-}}}}"#);
-    let runs = dir.join("runs");
-    std::fs::create_dir_all(runs.join(&id)).unwrap();
-    std::fs::write(runs.join(&id).join("run.json"), run).unwrap();
-    std::fs::write(runs.join("latest"), format!("{{id}}\n")).unwrap();
+    write_run("abdemo", "app::work", false, 0, 0, r#", "slots": [0]"#);
 }}
-"##
+{WRITE_RUN}"##
     )
 }
 

@@ -7,42 +7,17 @@
 use perf_format::schema::record::Record;
 use predicates::str::contains;
 
-use crate::util::{Project, git, trouble};
+use crate::util::{Project, WRITE_RUN, git, trouble};
 
 /// A program that writes one run of one function into `$PERF_DIR`, named
 /// `app::` and the value of the Rust expression `name` (a `&str`).
 fn program(name: &str) -> String {
     format!(
-        r##"fn main() {{
+        r#"fn main() {{
     let name: &str = {name};
-    let dir = std::path::PathBuf::from(std::env::var_os("PERF_DIR").expect("PERF_DIR"));
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let id = format!("{{nanos}}-{{}}", std::process::id());
-    let run = format!(r#"{{{{
-  "schema": "perf-run/1", "id": "{{id}}", "name": "tiny",
-  "env": {{{{"git_commit": null, "host": "ci", "os": "Linux", "arch": "x86_64", "cpu": null,
-           "cores": 2, "started_at": "2026-11-01T00:00:00.000Z", "pid": 1,
-           "debug_build": false, "perf_version": "0.1.0"}}}},
-  "duration_ns": 2000000, "alloc_tracking": false,
-  "threads": [{{{{"index": 0, "name": "main", "calls": 100}}}}],
-  "functions": [{{{{"name": "app::{{name}}", "file": "src/main.rs", "line": 1, "calls": 100,
-    "total_ns": 1000000, "self_ns": 1000000, "mean_ns": 10000, "p50_ns": 10000,
-    "p95_ns": 10000, "p99_ns": 10000, "max_ns": 10000, "cpu_ns": null,
-    "self_allocs": 0, "total_allocs": 0, "self_alloc_bytes": 0, "total_alloc_bytes": 0}}}}],
-  "call_tree": [{{{{"id": 0, "parent": null, "function": "app::{{name}}", "calls": 100,
-    "total_ns": 1000000, "self_ns": 1000000, "total_allocs": 0, "self_allocs": 0,
-    "total_alloc_bytes": 0, "self_alloc_bytes": 0}}}}],
-  "trace": {{{{"events": 100, "dropped_events": 0}}}}
-}}}}"#);
-    let runs = dir.join("runs");
-    std::fs::create_dir_all(runs.join(&id)).unwrap();
-    std::fs::write(runs.join(&id).join("run.json"), run).unwrap();
-    std::fs::write(runs.join("latest"), format!("{{id}}\n")).unwrap();
+    write_run("tiny", &format!("app::{{name}}"), false, 0, 0, "");
 }}
-"##
+{WRITE_RUN}"#
     )
 }
 

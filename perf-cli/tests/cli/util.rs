@@ -461,3 +461,45 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
+
+/// Rust source of `write_run`, for the tiny programs the build and `ab`
+/// tests compile: it writes one run of one function, called 100 times for
+/// 1 ms, into `$PERF_DIR` as perf-core would (its commit from
+/// `$PERF_GIT_COMMIT`, as `ab` sets it), with `allocs` allocations and
+/// `bytes` bytes in all, `slots` the call-tree node's instruction slots
+/// (`""`, or `, "slots": [0]`).
+pub(crate) const WRITE_RUN: &str = r##"
+fn write_run(program: &str, function: &str, alloc_tracking: bool, allocs: u64, bytes: u64, slots: &str) {
+    let dir = std::path::PathBuf::from(std::env::var_os("PERF_DIR").expect("PERF_DIR"));
+    let commit = match std::env::var("PERF_GIT_COMMIT") {
+        Ok(c) => format!("\"{c}\""),
+        Err(_) => "null".to_owned(),
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let id = format!("{nanos}-{}", std::process::id());
+    let run = format!(r#"{{
+  "schema": "perf-run/1", "id": "{id}", "name": "{program}",
+  "env": {{"git_commit": {commit}, "host": "ci", "os": "Linux", "arch": "x86_64", "cpu": null,
+           "cores": 2, "started_at": "2026-11-01T00:00:00.000Z", "pid": 1,
+           "debug_build": false, "perf_version": "0.1.0"}},
+  "duration_ns": 2000000, "alloc_tracking": {alloc_tracking},
+  "threads": [{{"index": 0, "name": "main", "calls": 100}}],
+  "functions": [{{"name": "{function}", "file": "src/main.rs", "line": 1, "calls": 100,
+    "total_ns": 1000000, "self_ns": 1000000, "mean_ns": 10000, "p50_ns": 10000,
+    "p95_ns": 10000, "p99_ns": 10000, "max_ns": 10000, "cpu_ns": null,
+    "self_allocs": {allocs}, "total_allocs": {allocs},
+    "self_alloc_bytes": {bytes}, "total_alloc_bytes": {bytes}}}],
+  "call_tree": [{{"id": 0, "parent": null, "function": "{function}", "calls": 100,
+    "total_ns": 1000000, "self_ns": 1000000, "total_allocs": {allocs}, "self_allocs": {allocs},
+    "total_alloc_bytes": {bytes}, "self_alloc_bytes": {bytes}{slots}}}],
+  "trace": {{"events": 100, "dropped_events": 0}}
+}}"#);
+    let runs = dir.join("runs");
+    std::fs::create_dir_all(runs.join(&id)).unwrap();
+    std::fs::write(runs.join(&id).join("run.json"), run).unwrap();
+    std::fs::write(runs.join("latest"), format!("{id}\n")).unwrap();
+}
+"##;
