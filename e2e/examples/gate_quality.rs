@@ -55,12 +55,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use perf_cli::{Gate, compare, interleave};
+use perf_cli::interleave;
 use perf_format::layout::Layout;
 use perf_format::schema::compare::{Comparison, Correction, Judged, Row, Verdict, WHOLE_PROGRAM};
 use perf_format::schema::record::{Metric, Record};
-
-use anchors::SplitMix64;
+use perf_stats::gate::{Gate, compare};
 
 /// The results, beside this file.
 const RESULTS: &str = concat!(
@@ -571,7 +570,7 @@ fn seed_of(cell: &Cell, trial: usize) -> u64 {
     let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     });
-    SplitMix64(hash).next() % 1_000_000_000
+    perf_stats::order::seed_from(hash)
 }
 
 /// One trial: BASE and HEAD run interleaved, judged by the gate and by the
@@ -1050,7 +1049,7 @@ fn rate(k: usize, n: usize) -> String {
     if n == 0 {
         return "–".to_owned();
     }
-    let (low, high) = perf_cli::probability::clopper_pearson(k, n);
+    let (low, high) = perf_stats::probability::clopper_pearson(k, n);
     format!(
         "{k}/{n} = {:.1}% [{:.1}–{:.1}%]",
         100.0 * k as f64 / n as f64,

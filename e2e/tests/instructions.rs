@@ -11,11 +11,12 @@
 use std::io::Write as _;
 use std::sync::Mutex;
 
-use perf_cli::{CargoBuild, CargoTarget, Gate, RecordOptions, Target, compare, record};
+use perf_cli::{CargoBuild, CargoTarget, RecordOptions, Target, record};
 use perf_e2e::known::{BODY, N};
 use perf_format::layout::Layout;
 use perf_format::schema::compare::{Cause, Comparison, Judged, Method, Row, Verdict};
 use perf_format::schema::record::{Kind, Metric, Record};
+use perf_stats::gate::{Gate, compare};
 
 /// The tests build into one target directory and run Valgrind, slow and
 /// single-threaded: one at a time.

@@ -19,7 +19,13 @@ const CATEGORIES: &[&str] = &[
 ];
 
 /// The crates a user installs or depends on, and what they need of each other.
-const PUBLISHED: &[&str] = &["perf-format", "perf-macros", "perf-core", "perf-cli"];
+const PUBLISHED: &[&str] = &[
+    "perf-format",
+    "perf-stats",
+    "perf-macros",
+    "perf-core",
+    "perf-cli",
+];
 
 fn workspace_packages() -> Vec<Value> {
     let out = Command::new(env!("CARGO"))

@@ -1,11 +1,12 @@
 //! `cargo perf record` on a real instrumented program: runs merged into a
 //! record, and the gate on records of it.
 
-use perf_cli::{CargoBuild, CargoTarget, Gate, RecordOptions, Target, compare, record};
+use perf_cli::{CargoBuild, CargoTarget, RecordOptions, Target, record};
 use perf_format::layout::Layout;
 use perf_format::schema::compare::{Cause, Row, Verdict};
 use perf_format::schema::record::Metric;
 use perf_format::stacks::{DEEPER_FRAMES, MAX_DEPTH};
+use perf_stats::gate::{Gate, compare};
 
 fn paths(dir: &std::path::Path) -> Layout {
     Layout::new(dir, dir)

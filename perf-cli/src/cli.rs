@@ -1,15 +1,17 @@
 //! The command line of `cargo perf`.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 use perf_format::schema::record::MAX_SAMPLES;
 use perf_format::units;
 
-use crate::color::ColorChoice;
-use crate::compare::FailOn;
-use crate::flamegraph::Weight;
+use perf_stats::gate::FailOn;
+
 use crate::render::Format;
+use crate::render::color::{ColorChoice, Surroundings};
+use crate::render::flamegraph::Weight;
 
 /// Record runs of an instrumented program, keep baselines, and fail CI on
 /// real performance regressions only.
@@ -26,7 +28,13 @@ pub struct Cli {
     /// not-gated ones yellow: `auto` on a terminal, unless NO_COLOR or CI is set
     /// (CLICOLOR_FORCE colours a pipe too). JSON, Markdown and HTML are never coloured.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t, global = true)]
-    pub(crate) color: ColorChoice,
+    pub(crate) color: ColorArg,
+    /// The perf directory: where records and runs are read and written
+    /// (DIR/records/, DIR/runs/, DIR/ab/); overrides $PERF_DIR [default:
+    /// target/perf of the workspace]. Baselines stay in .perf/baselines/ at
+    /// the workspace root.
+    #[arg(long, value_name = "DIR", global = true)]
+    pub(crate) perf_dir: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -61,11 +69,7 @@ pub(crate) enum Command {
     /// interactive flamegraphs, the comparison against a baseline, the machine.
     Report(ReportArgs),
     /// List the records under the perf directory, newest first.
-    Records {
-        /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
-        #[arg(long, value_name = "DIR")]
-        perf_dir: Option<PathBuf>,
-    },
+    Records,
     /// Print a completion script for SHELL (bash, zsh, fish, powershell,
     /// elvish) on stdout, e.g. `cargo perf completions bash > ~/.local/share/bash-completion/completions/cargo-perf`;
     /// it completes `cargo-perf …` typed as one word (cargo's own
@@ -132,9 +136,6 @@ pub(crate) struct SoakArgs {
     /// Output format of the verdict.
     #[arg(long, value_enum, default_value_t = SoakFormat::Table)]
     pub(crate) format: SoakFormat,
-    /// The perf directory: the run goes to DIR/runs/ID/ (overrides $PERF_DIR; default: target/perf of the workspace).
-    #[arg(long, value_name = "DIR")]
-    pub(crate) perf_dir: Option<PathBuf>,
     /// What cargo builds.
     #[command(flatten)]
     pub(crate) build: CargoFlags,
@@ -171,9 +172,6 @@ pub(crate) enum HistoryCommand {
         /// of a dirty working tree needs this].
         #[arg(long, value_name = "REV")]
         commit: Option<String>,
-        /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
-        #[arg(long, value_name = "DIR")]
-        perf_dir: Option<PathBuf>,
     },
     /// List the commits with figures, oldest first (first-parent order from
     /// HEAD), and the imported series.
@@ -246,6 +244,141 @@ pub(crate) enum HistoryFormat {
     Markdown,
 }
 
+/// `--format` of `compare`, `ab` and `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum FormatArg {
+    /// Aligned columns for a terminal.
+    Table,
+    /// A Markdown table for a pull request (also appended to $GITHUB_STEP_SUMMARY).
+    Markdown,
+    /// JSON, schema perf-compare/1 (perf-check/1 for `check`; see docs/formats.md).
+    Json,
+}
+
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Format {
+        match format {
+            FormatArg::Table => Format::Table,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Json => Format::Json,
+        }
+    }
+}
+
+impl From<HistoryFormat> for Format {
+    fn from(format: HistoryFormat) -> Format {
+        match format {
+            HistoryFormat::Table => Format::Table,
+            HistoryFormat::Markdown => Format::Markdown,
+            HistoryFormat::Json => Format::Json,
+        }
+    }
+}
+
+/// `--fail-on`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum FailOnArg {
+    /// On a regression or an exceeded budget.
+    #[default]
+    Regression,
+    /// Also on a row that gates but is inconclusive: strict, for a gate
+    /// that must have enough runs to decide every row.
+    Inconclusive,
+    /// Never: report only.
+    Never,
+}
+
+impl From<FailOnArg> for FailOn {
+    fn from(fail_on: FailOnArg) -> FailOn {
+        match fail_on {
+            FailOnArg::Regression => FailOn::Regression,
+            FailOnArg::Inconclusive => FailOn::Inconclusive,
+            FailOnArg::Never => FailOn::Never,
+        }
+    }
+}
+
+/// `flamegraph --metric`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum WeightArg {
+    /// Self wall time of instrumented functions (ns per run).
+    Time,
+    /// Bytes allocated by instrumented functions' own code (per run).
+    Alloc,
+    /// CPU samples (perf-core's `cpu` feature).
+    Cpu,
+    /// Self instructions of instrumented functions (per run), in
+    /// instruction records (`record --instructions`).
+    Instructions,
+}
+
+impl From<WeightArg> for Weight {
+    fn from(weight: WeightArg) -> Weight {
+        match weight {
+            WeightArg::Time => Weight::Time,
+            WeightArg::Alloc => Weight::Alloc,
+            WeightArg::Cpu => Weight::Cpu,
+            WeightArg::Instructions => Weight::Instructions,
+        }
+    }
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ColorArg {
+    /// On a terminal, unless `NO_COLOR` is set or `CI` is (or
+    /// `CLICOLOR_FORCE` asks for colour anyway).
+    #[default]
+    Auto,
+    /// Always, also into a pipe or a file.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl From<ColorArg> for ColorChoice {
+    fn from(color: ColorArg) -> ColorChoice {
+        match color {
+            ColorArg::Auto => ColorChoice::Auto,
+            ColorArg::Always => ColorChoice::Always,
+            ColorArg::Never => ColorChoice::Never,
+        }
+    }
+}
+
+/// The colour clap's own help and errors get for the command line `args`,
+/// read before clap parses it (clap decides about terminals): the last
+/// `--color` before `--`, in the surroundings of this process.
+pub(crate) fn clap_color(args: &[OsString]) -> clap::ColorChoice {
+    let mut choice = ColorChoice::Auto;
+    let mut words = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(word) = words.next() {
+        if word == "--" {
+            break;
+        }
+        let value = match word.strip_prefix("--color") {
+            Some("") => words.next().map(|v| v.into_owned()),
+            Some(rest) => rest.strip_prefix('=').map(str::to_owned),
+            None => None,
+        };
+        choice = match value.as_deref() {
+            Some("always") => ColorChoice::Always,
+            Some("never") => ColorChoice::Never,
+            Some("auto") => ColorChoice::Auto,
+            _ => choice,
+        };
+    }
+    let surroundings = Surroundings::of_process();
+    match choice {
+        ColorChoice::Always => clap::ColorChoice::Always,
+        ColorChoice::Never => clap::ColorChoice::Never,
+        _ if surroundings.no_color => clap::ColorChoice::Never,
+        _ if surroundings.clicolor_force => clap::ColorChoice::Always,
+        _ if surroundings.ci => clap::ColorChoice::Never,
+        _ => clap::ColorChoice::Auto,
+    }
+}
+
 /// `cargo perf record`.
 #[derive(Debug, Args)]
 pub(crate) struct RecordArgs {
@@ -255,9 +388,6 @@ pub(crate) struct RecordArgs {
     /// The record's name (default: the program's).
     #[arg(long)]
     pub(crate) name: Option<String>,
-    /// The perf directory: the record goes to DIR/records/ID/ (overrides $PERF_DIR; default: target/perf of the workspace).
-    #[arg(long, value_name = "DIR")]
-    pub(crate) perf_dir: Option<PathBuf>,
     /// What cargo builds.
     #[command(flatten)]
     pub(crate) build: CargoFlags,
@@ -277,9 +407,6 @@ pub(crate) struct BenchArgs {
     /// The record's name.
     #[arg(long, default_value = "bench")]
     pub(crate) name: String,
-    /// The perf directory (overrides $PERF_DIR; default: target/perf of the workspace).
-    #[arg(long, value_name = "DIR")]
-    pub(crate) perf_dir: Option<PathBuf>,
     /// Arguments for `cargo bench` (after `--`).
     #[arg(last = true, value_name = "CARGO BENCH ARGS")]
     pub(crate) cargo_args: Vec<String>,
@@ -304,9 +431,6 @@ pub(crate) struct ImportCriterionArgs {
     /// The record's name.
     #[arg(long, default_value = "criterion")]
     pub(crate) name: String,
-    /// The perf directory (overrides $PERF_DIR; default: target/perf of the workspace).
-    #[arg(long, value_name = "DIR")]
-    pub(crate) perf_dir: Option<PathBuf>,
 }
 
 /// `cargo perf baseline`.
@@ -319,9 +443,6 @@ pub(crate) enum BaselineCommand {
         /// The record to save: an id, `latest` or a path.
         #[arg(long, value_name = "RECORD")]
         from: Option<String>,
-        /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
-        #[arg(long, value_name = "DIR")]
-        perf_dir: Option<PathBuf>,
     },
     /// List the saved baselines.
     List,
@@ -358,9 +479,6 @@ pub(crate) struct CompareArgs {
     /// How the verdict is reached and shown.
     #[command(flatten)]
     pub(crate) verdict: VerdictFlags,
-    /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
-    #[arg(long, value_name = "DIR")]
-    pub(crate) perf_dir: Option<PathBuf>,
 }
 
 /// `cargo perf ab --help`.
@@ -408,9 +526,6 @@ pub(crate) struct AbArgs {
     /// How the verdict is reached and shown.
     #[command(flatten)]
     pub(crate) verdict: VerdictFlags,
-    /// The perf directory: records, worktrees and builds go under DIR (overrides $PERF_DIR; default: target/perf of the workspace).
-    #[arg(long, value_name = "DIR")]
-    pub(crate) perf_dir: Option<PathBuf>,
     /// Arguments for the program (after `--`).
     #[arg(last = true, value_name = "ARGS")]
     pub(crate) args: Vec<String>,
@@ -487,8 +602,8 @@ pub(crate) struct VerdictFlags {
     #[command(flatten)]
     pub(crate) gate: GateFlags,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub(crate) format: Format,
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub(crate) format: FormatArg,
     /// Show every row, also unchanged ones.
     #[arg(long)]
     pub(crate) all: bool,
@@ -532,8 +647,8 @@ pub(crate) struct GateFlags {
     pub(crate) significance: Option<f64>,
     /// When to exit 1: on a regression (or exceeded budget), also on an
     /// inconclusive row that gates, or never.
-    #[arg(long, value_enum, default_value_t = FailOn::Regression)]
-    pub(crate) fail_on: FailOn,
+    #[arg(long, value_enum, default_value_t = FailOnArg::Regression)]
+    pub(crate) fail_on: FailOnArg,
     /// Compare records of another program or build (profile, perf-core
     /// features, rustc) too, showing what differs above the table.
     #[arg(long)]
@@ -576,14 +691,11 @@ pub(crate) struct CheckArgs {
     #[arg(long, value_name = "RECORD", default_value = "latest")]
     pub(crate) against: String,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub(crate) format: Format,
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub(crate) format: FormatArg,
     /// Which functions' budgets are checked.
     #[command(flatten)]
     pub(crate) filter: FilterFlags,
-    /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
-    #[arg(long, value_name = "DIR")]
-    pub(crate) perf_dir: Option<PathBuf>,
 }
 
 /// `cargo perf flamegraph`.
@@ -595,8 +707,8 @@ pub(crate) struct FlamegraphArgs {
     /// What the widths stand for: self wall time, bytes allocated, CPU
     /// samples (perf-core's `cpu` feature), or self instructions
     /// (instruction records: `record --instructions`).
-    #[arg(long, value_enum, default_value_t = Weight::Time)]
-    pub(crate) metric: Weight,
+    #[arg(long, value_enum, default_value_t = WeightArg::Time)]
+    pub(crate) metric: WeightArg,
     /// Draw a differential flamegraph against BASELINE, read as `compare`
     /// reads it (a baseline saved in .perf/baselines/, else a path, else a
     /// record id or `latest`): red grew, blue shrank.
@@ -612,9 +724,6 @@ pub(crate) struct FlamegraphArgs {
     /// flamegraph-METRIC.svg in the record's directory].
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
-    /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
-    #[arg(long, value_name = "DIR")]
-    pub(crate) perf_dir: Option<PathBuf>,
 }
 
 /// `cargo perf report`.
@@ -638,9 +747,6 @@ pub(crate) struct ReportArgs {
     /// report.html in the record's directory].
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
-    /// The perf directory, where records are found (overrides $PERF_DIR; default: target/perf of the workspace).
-    #[arg(long, value_name = "DIR")]
-    pub(crate) perf_dir: Option<PathBuf>,
     /// Add the history's trend charts (`cargo perf history`): each
     /// function's series, its change points marked.
     #[arg(long)]
@@ -726,7 +832,7 @@ mod tests {
             panic!("not flamegraph")
         };
         assert_eq!(
-            (args.record.as_str(), args.metric),
+            (args.record.as_str(), Weight::from(args.metric)),
             ("latest", Weight::Alloc)
         );
         let cli = Cli::try_parse_from(["cargo-perf", "report", "x", "-o", "-"]).unwrap();
@@ -778,13 +884,22 @@ mod tests {
             "parse",
         ])
         .unwrap();
+        assert_eq!(cli.perf_dir, Some(PathBuf::from("d")));
         let Command::Flamegraph(args) = cli.command else {
             panic!("not flamegraph")
         };
-        assert_eq!(args.perf_dir, Some(PathBuf::from("d")));
         assert_eq!(args.output, Some(PathBuf::from("f.svg")));
         assert_eq!(args.filter.filter, ["db::", "parse"]);
         assert!(Cli::try_parse_from(["cargo-perf", "records", "--out", "d"]).is_err());
+        // Before the command or after it, on every command.
+        for argv in [
+            &["cargo-perf", "--perf-dir", "d", "baseline", "list"][..],
+            &["cargo-perf", "history", "add", "--perf-dir", "d"],
+            &["cargo-perf", "records", "--perf-dir", "d"],
+        ] {
+            let cli = Cli::try_parse_from(argv).unwrap();
+            assert_eq!(cli.perf_dir, Some(PathBuf::from("d")), "{argv:?}");
+        }
     }
 
     #[test]
@@ -815,6 +930,23 @@ mod tests {
         );
         assert!(
             Cli::try_parse_from(["cargo-perf", "soak", "--example", "a", "--bin", "b"]).is_err()
+        );
+    }
+
+    #[test]
+    fn clap_follows_the_flag_wherever_it_is() {
+        let args = |words: &[&str]| words.iter().map(OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            clap_color(&args(&["cargo-perf", "compare", "--color", "never"])),
+            clap::ColorChoice::Never
+        );
+        assert_eq!(
+            clap_color(&args(&["cargo-perf", "--color=always", "check"])),
+            clap::ColorChoice::Always
+        );
+        assert_eq!(
+            clap_color(&args(&["cargo-perf", "record", "--", "--color=always"])),
+            clap_color(&args(&["cargo-perf", "record"]))
         );
     }
 }

@@ -2,68 +2,56 @@
 //! baselines, and hold a record against a baseline with sound statistics,
 //! so that a real regression fails the CI build (exit 1) and noise does not.
 //!
-//! The binary `cargo-perf` is [`main`]. The library beside it is small, for
-//! tools that drive the gate themselves (perf's own benches and end-to-end
-//! tests among them):
+//! The binary `cargo-perf` is [`main`]. Its source shows its architecture:
+//! - `cli`: the command line (clap), mapped into plain settings
+//!   (`settings` resolves them over `perf.toml` and the environment);
+//! - `commands`: one file per subcommand, from settings to output;
+//! - `run`: the programs perf runs — cargo builds, runs and their merging
+//!   into records, callgrind, interleaved A/B, soaks, git — and signals;
+//! - `store`: records, baselines, the history's git notes, `perf.toml`,
+//!   and imported files;
+//! - `render`: every table, Markdown, JSON, HTML, SVG and chart;
+//! - `gate`: the commands' side of `perf_stats`' verdicts (budgets from
+//!   perf.toml, mismatches refused, filters checked).
+//!
+//! Every verdict is `perf_stats`', every file format `perf_format`'s. The
+//! library beside the binary is small, for perf's own end-to-end tests and
+//! benches, which drive recording and rendering themselves:
 //! - [`record()`] runs a program and merges its runs into a record;
 //! - [`interleave`] runs two built programs interleaved, as `cargo perf ab`
 //!   does, into a record of each;
 //! - [`load_record_file`] reads a record, baseline or `run.json` as a record;
-//! - [`compare()`] judges one record against another by a [`Gate`];
-//! - [`render()`] shows the verdict as a table, Markdown, JSON or HTML;
+//! - [`render()`] shows a comparison as a table, Markdown, JSON or HTML, and
+//!   [`record_table`] a record;
 //! - [`Cli`] is the command line, for checking that a command parses;
-//! - [`probability`] holds the distributions behind perf's statistics
-//!   (Student's t, Clopper–Pearson intervals);
-//! - [`history::store`] keeps a record's figures per commit in git notes,
-//!   shared through the remote, and reads them back in first-parent order;
-//! - [`history::detect`] finds the change points and creep of a series of
-//!   measurements over commits.
-//!
-//! The files themselves (records, comparisons, layout) are `perf_format`'s.
+//! - [`notes`] keeps a record's figures per commit in git notes, shared
+//!   through the remote, and reads them back in first-parent order.
 #![warn(missing_docs, unreachable_pub)]
 
-mod ab;
-mod baseline;
-mod budget;
-mod callgrind;
-mod cargo;
 mod cli;
-mod color;
 mod commands;
-mod compare;
-mod config;
-mod criterion;
 mod error;
-mod filter;
-mod flamegraph;
-mod git;
-pub mod history;
-mod interrupt;
-mod merge;
-pub mod probability;
-mod record;
+mod gate;
 mod render;
-mod report;
+mod run;
 mod settings;
-mod show;
-mod soak;
-mod stats;
+mod shell;
 mod store;
 mod suggest;
-mod valgrind;
 
 use std::process::ExitCode;
 
-pub use ab::{Ab, interleave};
-pub use cargo::{CargoBuild, CargoTarget};
 pub use cli::Cli;
-pub use color::ColorChoice;
-pub use compare::{FailOn, Gate, compare};
 pub use error::Error;
-pub use record::{RecordOptions, Recorded, Target, record};
+pub use render::record::table as record_table;
 pub use render::{Detail, Format, render};
-pub use show::record_table;
-pub use store::load_record_file;
+pub use run::ab::{Ab, interleave};
+pub use run::cargo::{CargoBuild, CargoTarget};
+pub use run::program::Target;
+pub use run::record::{RecordOptions, record};
+pub use run::runner::Recorded;
+pub use store::notes;
+pub use store::records::load_record_file;
 
 /// Exit status when nothing regressed.
 pub const EXIT_OK: u8 = 0;
@@ -82,7 +70,7 @@ pub fn main() -> ExitCode {
     if args.get(1).is_some_and(|a| a == "perf") {
         args.remove(1);
     }
-    let command = <Cli as clap::CommandFactory>::command().color(ColorChoice::for_clap(&args));
+    let command = <Cli as clap::CommandFactory>::command().color(cli::clap_color(&args));
     let parsed = command
         .try_get_matches_from(args)
         .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches));
@@ -98,15 +86,15 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
-    if let Err(e) = interrupt::install() {
+    if let Err(e) = run::signals::install() {
         tracing::warn!("Ctrl-C will not clean up: cannot handle signals: {e}");
     }
     let outcome = commands::run(cli);
-    if let Some(signal) = interrupt::received_signal() {
+    if let Some(signal) = run::signals::received_signal() {
         if let Err(e) = &outcome {
             eprintln!("error: {e}");
         }
-        return interrupt::end_by(signal);
+        return run::signals::end_by(signal);
     }
     match outcome {
         Ok(commands::Outcome::Passed) => ExitCode::from(EXIT_OK),

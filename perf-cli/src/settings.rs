@@ -9,10 +9,11 @@ use perf_format::files;
 use perf_format::layout::Layout;
 use perf_format::schema::compare::Settings;
 
+use perf_stats::gate::Gate;
+
 use crate::Error;
 use crate::cli::GateFlags;
-use crate::compare::Gate;
-use crate::config::Config;
+use crate::store::config::Config;
 
 /// The workspace seen from here, with the output root `out` if given. What
 /// killed writers left half-made under it is swept first, so the command
@@ -43,15 +44,17 @@ pub(crate) fn gate(config: &Config, flags: &GateFlags) -> Gate {
                 .instructions_threshold
                 .unwrap_or(file.instructions_threshold),
         ),
-        fail_on: flags.fail_on,
+        fail_on: flags.fail_on.into(),
         interleaved: false,
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use perf_stats::gate::FailOn;
+
     use super::*;
-    use crate::compare::FailOn;
+    use crate::cli::FailOnArg;
 
     #[test]
     fn flags_win_over_the_file_and_the_file_over_the_defaults() {
@@ -62,7 +65,7 @@ mod tests {
         let flags = GateFlags {
             threshold: Some(0.2),
             instructions_threshold: Some(0.005),
-            fail_on: FailOn::Never,
+            fail_on: FailOnArg::Never,
             ..GateFlags::default()
         };
         let gate = gate(&config, &flags);

@@ -1,4 +1,4 @@
-//! The history store (`perf_cli::history::store`) in real git repositories:
+//! The history store (`perf_cli::notes`) in real git repositories:
 //! entries added and read back, first-parent order, imports, corrupt notes,
 //! and clones pushing at once to one bare remote without losing an entry.
 //!
@@ -15,7 +15,7 @@ use std::sync::{Arc, Barrier, Once};
 use std::time::Instant;
 
 use perf_cli::Error;
-use perf_cli::history::store::{NOTES_REF, PUSH_ATTEMPTS, Pulled, Pushed, Store};
+use perf_cli::notes::{NOTES_REF, PUSH_ATTEMPTS, Pulled, Pushed, Store};
 use perf_format::schema::env::Environment;
 use perf_format::schema::history::Entry;
 use perf_format::schema::record::{FunctionSamples, Metric, Record, Source};
@@ -578,7 +578,10 @@ fn a_note_of_a_thousand_functions_stays_small() {
     let dir = dir.path();
     let store = Store::open(dir).unwrap();
     store
-        .add("HEAD", &Entry::from_record(&large_record(1000, 1)))
+        .add(
+            "HEAD",
+            &perf_stats::history::entry::of_record(&large_record(1000, 1)),
+        )
         .unwrap();
     let line = store.history().unwrap()[0].1[0].to_line();
     let blob = git(dir, &["notes", "--ref", "perf", "list", "HEAD"]);
@@ -621,7 +624,7 @@ fn measured_commits(dir: &Path, count: usize, functions: usize) -> Vec<String> {
         "commit {NOTES_REF}\ncommitter perf <perf@example.invalid> 1800000000 +0000\ndata 0\n"
     );
     for (i, commit) in commits.iter().enumerate() {
-        let mut entry = Entry::from_record(&large_record(functions, i as u64));
+        let mut entry = perf_stats::history::entry::of_record(&large_record(functions, i as u64));
         entry.id = format!("record-{}", i + 1);
         entry.commit.clone_from(commit);
         let line = format!("{}\n", entry.to_line());

@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group};
-use perf_cli::{Detail, Format, Gate, compare, load_record_file, render};
+use perf_cli::{Detail, Format, load_record_file, render};
 use perf_format::schema::env::Environment;
 use perf_format::schema::record::{FunctionSamples, Metric, Record, RunSummary, Source};
+use perf_stats::gate::{Gate, compare};
+use perf_stats::random::Rng;
 
 const FUNCTIONS: usize = 10_000;
 const RUNS: usize = 10;
@@ -16,9 +18,8 @@ const RUNS: usize = 10;
 /// A record of `FUNCTIONS` leaf functions with noisy times and fixed counts;
 /// `seed` varies the noise, `slower` makes every 100th function 10% slower.
 fn record(id: &str, seed: u64, slower: bool) -> Record {
-    let mut random = super::Xorshift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-    let mut jitter =
-        move || 1.0 + ((random.next() >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.04;
+    let mut random = Rng::new(seed);
+    let mut jitter = move || 1.0 + (random.uniform() - 0.5) * 0.04;
     let functions = (0..FUNCTIONS)
         .map(|i| {
             let base = 1_000.0 + (i % 97) as f64 * 10.0;

@@ -14,8 +14,8 @@ const STACKS: usize = 100_000;
 /// `STACKS` distinct stacks 6 to 20 frames deep, as a service's call tree
 /// under load gives them: many shared prefixes, a long tail of light leaves.
 fn many_stacks() -> Vec<Stack<u64>> {
-    let mut random = super::Xorshift(0x2545_F491_4F6C_DD1D);
-    let mut next = move || random.next();
+    let mut random = perf_stats::random::Rng::new(0x2545_F491_4F6C_DD1D);
+    let mut next = move || random.next_u64();
     (0..STACKS)
         .map(|i| {
             let depth = 6 + (next() % 15) as usize;

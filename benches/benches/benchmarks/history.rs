@@ -5,7 +5,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group};
-use perf_cli::history::detect::{DetectOptions, detect_many};
+use perf_stats::history::detect::{DetectOptions, detect_many};
 
 const COMMITS: usize = 1_000;
 const FUNCTIONS: usize = 1_000;
@@ -15,8 +15,8 @@ const FUNCTIONS: usize = 1_000;
 /// one function in ten, a creep of +0.02% per commit over the last 300
 /// commits; and allocations per call, exact, with a shift now and then.
 fn history() -> Vec<Vec<f64>> {
-    let mut random = super::Xorshift(0x9E37_79B9_7F4A_7C15);
-    let mut uniform = move || (random.next() >> 11) as f64 / (1u64 << 53) as f64;
+    let mut random = perf_stats::random::Rng::new(0x9E37_79B9_7F4A_7C15);
+    let mut uniform = move || random.uniform();
     let mut series = Vec::with_capacity(3 * FUNCTIONS);
     for f in 0..FUNCTIONS {
         let base = 1_000.0 + (f % 97) as f64 * 10.0;

@@ -16,17 +16,3 @@ pub(crate) fn measuring_for(seconds: u64) -> Criterion {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(seconds))
 }
-
-/// A deterministic xorshift64 stream: every run of a bench measures the
-/// same input.
-pub(crate) struct Xorshift(pub(crate) u64);
-
-impl Xorshift {
-    /// The next number of the stream.
-    pub(crate) fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}

@@ -15,6 +15,10 @@
 //! - **Welch** (Bencher's t-test threshold): Welch's two-sample t-test,
 //!   two-sided, at α = 0.05, one row at a time.
 
+use perf_stats::random::Rng;
+use perf_stats::rank::RankTester;
+use perf_stats::summary::median;
+
 /// Whether benchstat reports HEAD slower: p < 0.05 and HEAD's median above
 /// BASE's.
 pub(crate) fn benchstat_slower(base: &[f64], head: &[f64]) -> bool {
@@ -26,7 +30,7 @@ pub(crate) fn benchstat_slower(base: &[f64], head: &[f64]) -> bool {
 /// repeatable.
 pub(crate) fn criterion_slower(base: &[f64], head: &[f64], seed: u64) -> bool {
     const RESAMPLES: usize = 1_000;
-    let mut random = SplitMix64(seed);
+    let mut random = Rng::new(seed);
     let mut resample_mean = |values: &[f64]| {
         let n = values.len() as u64;
         (0..n)
@@ -61,79 +65,14 @@ pub(crate) fn welch_slower(base: &[f64], head: &[f64]) -> bool {
     }
     let t = (mh - mb) / (sb + sh).sqrt();
     let df = (sb + sh).powi(2) / (sb * sb / (nb - 1.0) + sh * sh / (nh - 1.0));
-    perf_cli::probability::t_two_sided_p(t, df) < 0.05 && mh > mb
+    perf_stats::probability::t_two_sided_p(t, df) < 0.05 && mh > mb
 }
 
-/// The exact two-sided p-value of the Mann–Whitney U test: the chance,
-/// over every way of splitting the pooled values into groups of these
-/// sizes, of a rank sum at least as far from its mean as the one seen;
-/// tied values share their mean rank.
+/// The exact two-sided p-value of the Mann–Whitney U test, ties given
+/// their mean rank: perf's own rank test, which is exact for these sizes
+/// (10 a side) as benchstat's is.
 pub(crate) fn mann_whitney_p(x: &[f64], y: &[f64]) -> f64 {
-    let (n, total) = (x.len(), x.len() + y.len());
-    if n == 0 || n == total {
-        return 1.0;
-    }
-    let mut pooled: Vec<(f64, bool)> = x
-        .iter()
-        .map(|&v| (v, true))
-        .chain(y.iter().map(|&v| (v, false)))
-        .collect();
-    pooled.sort_by(|a, b| a.0.total_cmp(&b.0));
-    // Doubled midranks: whole numbers.
-    let mut ranks = vec![0usize; total];
-    let mut i = 0;
-    while i < total {
-        let mut j = i;
-        while j + 1 < total && pooled[j + 1].0 == pooled[i].0 {
-            j += 1;
-        }
-        for rank in &mut ranks[i..=j] {
-            *rank = i + j + 2;
-        }
-        i = j + 1;
-    }
-    let observed: usize = ranks
-        .iter()
-        .zip(&pooled)
-        .filter(|(_, (_, in_x))| *in_x)
-        .map(|(r, _)| r)
-        .sum();
-    // ways[k][s]: subsets of k ranks summing to s.
-    let most: usize = ranks.iter().sum();
-    let mut ways = vec![vec![0f64; most + 1]; n + 1];
-    ways[0][0] = 1.0;
-    for (seen, &rank) in ranks.iter().enumerate() {
-        for k in (1..=n.min(seen + 1)).rev() {
-            for s in (rank..=most).rev() {
-                let add = ways[k - 1][s - rank];
-                if add != 0.0 {
-                    ways[k][s] += add;
-                }
-            }
-        }
-    }
-    // The doubled rank sum's mean is n(N + 1).
-    let distance = |s: usize| s.abs_diff(n * (total + 1));
-    let far = distance(observed);
-    let (mut extreme, mut all) = (0.0, 0.0);
-    for (s, &count) in ways[n].iter().enumerate() {
-        all += count;
-        if distance(s) >= far {
-            extreme += count;
-        }
-    }
-    extreme / all
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-    }
+    RankTester::new().test(x, y).p_value
 }
 
 fn mean_variance(values: &[f64]) -> (f64, f64) {
@@ -141,24 +80,6 @@ fn mean_variance(values: &[f64]) -> (f64, f64) {
     let mean = values.iter().sum::<f64>() / n;
     let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
     (mean, variance)
-}
-
-/// SplitMix64: a tiny seeded generator for the resampling.
-pub(crate) struct SplitMix64(pub(crate) u64);
-
-impl SplitMix64 {
-    pub(crate) fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n`.
-    fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
-    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,13 @@
+//! Everything `cargo perf` shows: tables, Markdown, JSON, HTML, SVG and
+//! charts, painted by one palette ([`color`]). Each output is drawn from one
+//! view of its data, in every format it has: a comparison (here and in
+//! `table`, `markdown`, `html`), budgets ([`budgets`]), a record
+//! ([`record`]), the records and baselines ([`records`], [`baselines`]), a
+//! soak ([`soak`]), the history ([`history`], [`chart`]), flamegraphs
+//! ([`flamegraph`]) and the report page ([`report`]).
+//!
 //! A comparison as a terminal table, Markdown for a pull request, an HTML
-//! fragment for `cargo perf report`, or JSON (`perf-compare/1`); and the
-//! budgets of `cargo perf check` likewise.
+//! fragment for `cargo perf report`, or JSON (`perf-compare/1`).
 //!
 //! One path: [`render`] computes a [`View`] of the comparison once — the
 //! p/q label, the rows shown and their cells, where to look, the outcome —
@@ -8,24 +15,34 @@
 //! calling the format's [`Output`] hook for each part that has something
 //! to show, as criterion calls each of its reports' hooks.
 
+pub(crate) mod baselines;
+pub(crate) mod budgets;
+pub(crate) mod chart;
+pub(crate) mod color;
+pub(crate) mod flamegraph;
+pub(crate) mod history;
 mod html;
 mod markdown;
+pub(crate) mod record;
+pub(crate) mod records;
+pub(crate) mod report;
+pub(crate) mod soak;
 mod table;
 
 use std::fmt::Write as _;
 
 use perf_format::schema::compare::{
-    BudgetCheck, BudgetReport, Cause, Comparison, Correction, Judged, Method, OnlyIn, Presence,
-    Row, Side, Verdict,
+    BudgetCheck, Cause, Comparison, Correction, Judged, Method, OnlyIn, Presence, Row, Side,
+    Verdict,
 };
 use perf_format::schema::env::commit_label;
 use perf_format::schema::record::Metric;
 use perf_format::units;
 
-use crate::color::{Palette, Tone};
+use color::{Palette, Tone};
 
 /// Output formats of `compare` and `check`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
     /// Aligned columns for a terminal.
     #[default]
@@ -35,7 +52,6 @@ pub enum Format {
     /// JSON, schema perf-compare/1 (see docs/formats.md).
     Json,
     /// An HTML fragment, for `cargo perf report`.
-    #[value(skip)]
     Html,
 }
 
@@ -88,60 +104,6 @@ pub fn render(comparison: &Comparison, format: Format, detail: Detail) -> String
         }
     }
     out
-}
-
-/// The budgets of `report` (from the `perf.toml` at `config`) in
-/// `format`, exceeded ones painted by `palette` in a table.
-pub(crate) fn budgets(
-    report: &BudgetReport,
-    config: &std::path::Path,
-    format: Format,
-    palette: Palette,
-) -> String {
-    let palette = match format {
-        Format::Table => palette,
-        _ => Palette::default(),
-    };
-    if format == Format::Json {
-        return json(report);
-    }
-    let bullet = if format == Format::Markdown {
-        "- "
-    } else {
-        "  "
-    };
-    let mut text = format!(
-        "budgets of record {} ({}):\n",
-        report.record,
-        config.display()
-    );
-    for check in &report.budgets {
-        let line = format!("{bullet}{}", budget_line(check));
-        let _ = writeln!(
-            text,
-            "{}",
-            palette.paint(tone_of_budget(check.exceeded), &line)
-        );
-    }
-    let outcome = if report.failed {
-        format!(
-            "FAILED: {} of {} exceeded.",
-            units::count(report.exceeded as f64),
-            units::plural(report.budgets.len() as u64, "limit")
-        )
-    } else {
-        format!(
-            "{} met.",
-            units::plural(report.budgets.len() as u64, "limit")
-        )
-    };
-    let tone = if report.failed {
-        Tone::Worse
-    } else {
-        Tone::Better
-    };
-    let _ = writeln!(text, "{}", palette.paint(Some(tone), &outcome));
-    text
 }
 
 /// The parts of a comparison's output.

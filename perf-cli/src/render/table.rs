@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use perf_format::table::{Align, Table as Columns};
 
 use super::Part::{Budgets, Culprits, Heading, Hidden, Mismatches, Notes, Outcome, Rows};
+use super::color::{Palette, Tone};
 use super::{Output, Part, View};
-use crate::color::{Palette, Tone};
 
 /// Aligned columns, then where to look, budgets, notes and the outcome;
 /// verdicts painted by `palette` (plain unless colour is on).

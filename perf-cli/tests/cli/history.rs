@@ -312,11 +312,11 @@ fn trouble_is_one_line_and_changes_nothing() {
 #[test]
 #[ignore = "a measurement: prints rates with their intervals"]
 fn power_of_the_history_as_baseline() {
-    use perf_cli::history::baseline::from_entries;
-    use perf_cli::{Gate, compare};
     use perf_format::schema::compare::{Row, Verdict as RowVerdict};
     use perf_format::schema::history::Entry;
     use perf_format::schema::record::Metric;
+    use perf_stats::gate::{Gate, compare};
+    use perf_stats::history::baseline::from_entries;
 
     use crate::util::{Noise, record_on};
 
@@ -340,7 +340,7 @@ fn power_of_the_history_as_baseline() {
                 let record = record_on(&format!("h{k}"), &noisy, RUNS, seed + 1 + k, session());
                 (
                     format!("{:040x}", seed + k),
-                    vec![Entry::from_record(&record)],
+                    vec![perf_stats::history::entry::of_record(&record)],
                 )
             })
             .collect();

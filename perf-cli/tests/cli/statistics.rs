@@ -12,9 +12,9 @@
 //! are loose enough for them (a rate's Clopper–Pearson interval is in each
 //! comment) and the gate-quality example measures the rates properly.
 
-use perf_cli::{Gate, compare};
 use perf_format::schema::compare::{Comparison, Row, Verdict, WHOLE_PROGRAM};
 use perf_format::schema::record::{Metric, Record};
+use perf_stats::gate::{Gate, compare};
 
 use crate::util::{Func, Noise, record_wandering, with};
 

@@ -20,7 +20,7 @@ use std::fmt;
 use serde::de::{self, IntoDeserializer as _, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::record::{Metric, Record};
+use super::record::Metric;
 
 /// The schema tag of a history entry.
 pub const HISTORY_SCHEMA: &str = "perf-history/1";
@@ -99,44 +99,6 @@ impl Entry {
         }
     }
 
-    /// The entry of `record`: per function, the median over its runs (or
-    /// criterion samples) of each metric it has, to [`SIGNIFICANT_DIGITS`],
-    /// and the median wall time of its runs as `(whole program)`'s
-    /// `time_per_run_ns` (not for instruction records, slowed by Valgrind);
-    /// its commit is the record's (empty when unknown), its time the
-    /// record's making.
-    pub fn from_record(record: &Record) -> Entry {
-        let mut entry = Entry::new(
-            &record.id,
-            &record.name,
-            record.env.git_commit.clone().unwrap_or_default(),
-            &record.created_at,
-        );
-        entry.host = record.env.host.clone();
-        entry.instructions = record.instructions;
-        // The program's wall time per run, under the name `compare` gives
-        // it: what `compare --history` takes each commit's runs to be.
-        let durations: Vec<f64> = record.runs.iter().map(|r| r.duration_ns as f64).collect();
-        if !durations.is_empty() && !record.instructions {
-            entry.functions.insert(
-                super::compare::WHOLE_PROGRAM.to_owned(),
-                BTreeMap::from([(Metric::TimePerRun, significant(median(&durations)))]),
-            );
-        }
-        for function in &record.functions {
-            let figures: BTreeMap<Metric, f64> = function
-                .samples
-                .iter()
-                .filter(|(_, samples)| !samples.is_empty())
-                .map(|(&metric, samples)| (metric, significant(median(samples))))
-                .collect();
-            if !figures.is_empty() {
-                entry.functions.insert(function.name.clone(), figures);
-            }
-        }
-        entry
-    }
-
     /// The entry as one line of JSON, without its line break.
     pub fn to_line(&self) -> String {
         serde_json::to_string(self).expect("strings, booleans and numbers serialise")
@@ -196,21 +158,10 @@ impl Entry {
     }
 }
 
-/// The median of `samples` (the mean of the middle two for an even count).
-fn median(samples: &[f64]) -> f64 {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let mid = sorted.len() / 2;
-    if sorted.len() % 2 == 0 {
-        (sorted[mid - 1] + sorted[mid]) / 2.0
-    } else {
-        sorted[mid]
-    }
-}
-
-/// `value` to [`SIGNIFICANT_DIGITS`]: the `f64` nearest the rounded
-/// decimal, which JSON then prints with no more digits than that.
-fn significant(value: f64) -> f64 {
+/// `value` to [`SIGNIFICANT_DIGITS`], as an entry keeps a figure: the
+/// `f64` nearest the rounded decimal, which JSON then prints with no more
+/// digits than that.
+pub fn significant(value: f64) -> f64 {
     if !value.is_finite() || value == 0.0 {
         return value;
     }
@@ -287,49 +238,36 @@ fn known_metrics<'de, D: Deserializer<'de>>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::env::Environment;
-    use crate::schema::record::{FunctionSamples, Source};
 
-    fn record() -> Record {
-        let env = Environment {
-            git_commit: Some("5a37189f0c1d5a37189f0c1d5a37189f0c1d5a37".to_owned()),
-            host: "ci-7".to_owned(),
-            ..Environment::default()
-        };
-        let mut record = Record::new("r1", "checkout", Source::Perf, "2026-11-30T10:15:00Z", env);
-        let mut parse = FunctionSamples::new("app::parse");
-        parse
-            .samples
-            .insert(Metric::TimePerCall, vec![1300.0, 1234.567891, 1200.0]);
-        parse
-            .samples
-            .insert(Metric::Calls, vec![1000.0, 1000.0, 1000.0, 1000.0]);
-        parse
-            .samples
-            .insert(Metric::AllocsPerCall, vec![2.0, 4.0, 3.0, 1.0]);
-        parse.samples.insert(Metric::P99, vec![]);
-        record.functions.push(parse);
-        record.functions.push(FunctionSamples::new("app::idle"));
-        record
+    /// An entry as perf-stats makes one of a record.
+    fn entry() -> Entry {
+        let mut entry = Entry::new(
+            "r1",
+            "checkout",
+            "5a37189f0c1d5a37189f0c1d5a37189f0c1d5a37",
+            "2026-11-30T10:15:00Z",
+        );
+        entry.host = "ci-7".to_owned();
+        entry.functions.insert(
+            "app::parse".to_owned(),
+            BTreeMap::from([
+                (Metric::TimePerCall, significant(1234.567891)),
+                (Metric::Calls, 1000.0),
+            ]),
+        );
+        entry
     }
 
     #[test]
-    fn an_entry_holds_the_median_of_each_metric_to_six_digits() {
-        let entry = Entry::from_record(&record());
-        assert_eq!(entry.commit, "5a37189f0c1d5a37189f0c1d5a37189f0c1d5a37");
-        assert_eq!((entry.host.as_str(), entry.row), ("ci-7", None));
-        let parse = &entry.functions["app::parse"];
-        assert_eq!(parse[&Metric::TimePerCall], 1234.57);
-        assert_eq!(parse[&Metric::Calls], 1000.0);
-        assert_eq!(parse[&Metric::AllocsPerCall], 2.5);
-        // No samples, no figure; no figures, no function.
-        assert!(!parse.contains_key(&Metric::P99));
-        assert!(!entry.functions.contains_key("app::idle"));
+    fn figures_keep_six_significant_digits() {
+        assert_eq!(significant(1234.567891), 1234.57);
+        assert_eq!(significant(0.000_123_456_78), 0.000_123_457);
+        assert_eq!(significant(0.0), 0.0);
     }
 
     #[test]
     fn a_line_reads_back_as_the_same_entry() {
-        let entry = Entry::from_record(&record());
+        let entry = entry();
         let line = entry.to_line();
         assert!(!line.contains('\n'));
         assert!(

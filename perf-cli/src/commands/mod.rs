@@ -1,0 +1,219 @@
+//! What each subcommand does, from parsed arguments to printed output and
+//! an outcome: one file per subcommand. Each reads its settings through a
+//! [`Context`] (the perf directory, the colour) and the settings module,
+//! runs programs through `run`, reads and writes files through `store`,
+//! judges through `perf_stats`, and prints what `render` draws.
+
+mod ab;
+mod baseline;
+mod bench;
+mod check;
+mod compare;
+mod completions;
+mod flamegraph;
+mod history;
+mod import;
+mod record;
+mod records;
+mod report;
+mod soak;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use perf_format::files;
+use perf_format::layout::Layout;
+use perf_format::schema::record::Record;
+
+use crate::Error;
+use crate::cli::{CargoFlags, Cli, Command, ImportCommand};
+use crate::render::color::{ColorChoice, Palette, Surroundings};
+use crate::run::cargo::{CargoBuild, CargoTarget, Metadata};
+use crate::run::program::Target;
+use crate::settings;
+use crate::shell::shell_words;
+
+/// How a command ended, when it ended without trouble.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Nothing regressed (exit 0).
+    Passed,
+    /// A regression or an exceeded budget (exit 1).
+    Failed,
+}
+
+impl Outcome {
+    /// Failed when `failed`, else passed.
+    fn failed_if(failed: bool) -> Outcome {
+        if failed {
+            Outcome::Failed
+        } else {
+            Outcome::Passed
+        }
+    }
+}
+
+/// What every command may read besides its own arguments: the global flags.
+struct Context {
+    /// `--perf-dir`, if given.
+    perf_dir: Option<PathBuf>,
+    /// How tables are painted.
+    palette: Palette,
+}
+
+impl Context {
+    /// The workspace and perf directory seen from here (see [`settings::layout`]).
+    fn layout(&self) -> Result<Layout, Error> {
+        settings::layout(self.perf_dir.as_deref())
+    }
+}
+
+/// Runs the command line.
+pub(crate) fn run(cli: Cli) -> Result<Outcome, Error> {
+    let context = Context {
+        perf_dir: cli.perf_dir,
+        palette: ColorChoice::from(cli.color).palette(Surroundings::of_process()),
+    };
+    match cli.command {
+        Command::Record(args) => record::run(&context, args),
+        Command::Bench(args) => bench::run(&context, args),
+        Command::Import(ImportCommand::Criterion(args)) => import::run(&context, args),
+        Command::Baseline(command) => baseline::run(&context, command),
+        Command::Compare(args) => compare::run(&context, args),
+        Command::Ab(args) => ab::run(&context, args),
+        Command::Check(args) => check::run(&context, args),
+        Command::Flamegraph(args) => flamegraph::run(&context, args),
+        Command::Report(args) => report::run(&context, args),
+        Command::Records => records::run(&context),
+        Command::Completions { shell } => completions::run(shell),
+        Command::History(command) => history::run(&context, command),
+        Command::Soak(args) => soak::run(&context, args),
+    }
+}
+
+/// Writes text to stdout (see [`to_stdout`]).
+fn print(text: &str) -> Result<(), Error> {
+    to_stdout(text.as_bytes())
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn to_stdout(bytes: &[u8]) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(perf_format::Error::write("standard output", e).into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Writes `bytes` to `output` (`-` is standard output), else to `default`
+/// in a directory made if need be; whole or not at all. Returns the file
+/// written, if any.
+fn write_output(
+    output: Option<PathBuf>,
+    default: PathBuf,
+    bytes: &[u8],
+) -> Result<Option<PathBuf>, Error> {
+    let path = match output {
+        Some(path) if path.as_os_str() == "-" => return to_stdout(bytes).map(|()| None),
+        Some(path) => path,
+        None => {
+            if let Some(dir) = default.parent() {
+                files::create_dir_all(dir)?;
+            }
+            default
+        }
+    };
+    files::write_atomic(&path, |w| w.write_all(bytes))?;
+    Ok(Some(path))
+}
+
+/// The current directory: where git and cargo are asked about the
+/// repository and the workspace.
+fn current_dir() -> Result<PathBuf, Error> {
+    std::env::current_dir().map_err(|e| perf_format::Error::read(".", e).into())
+}
+
+/// The program of `record` and `soak`: an example or binary to build,
+/// else the command after `--`, else the binary `cargo run` would run
+/// (see [`cargo_program`]).
+fn target(build: CargoFlags, command: Vec<String>) -> Result<Target, Error> {
+    if build.example.is_none() && build.bin.is_none() && !command.is_empty() {
+        // Nothing is built: a build flag would be silently lost.
+        let features = build.features.join(",");
+        let given = [
+            build.package.as_ref().map(|p| format!("--package {p}")),
+            (!build.features.is_empty()).then(|| format!("--features {features}")),
+            build.all_features.then(|| "--all-features".to_owned()),
+            build
+                .no_default_features
+                .then(|| "--no-default-features".to_owned()),
+            build.profile.as_ref().map(|p| format!("--profile {p}")),
+        ];
+        if let Some(flag) = given.into_iter().flatten().next() {
+            return Err(perf_format::Error::setting(
+                "build flag",
+                flag,
+                format!(
+                    "nothing is built for the command after `--` (`{}`), which is run as it is: build it yourself, or add --bin NAME or --example NAME (its arguments then go after `--`)",
+                    shell_words(&command)
+                ),
+            )
+            .into());
+        }
+        return Ok(Target::Command(command));
+    }
+    let (kind, name, flags) = cargo_program(build)?;
+    Ok(Target::Cargo {
+        kind,
+        name,
+        build: flags,
+        args: command,
+    })
+}
+
+/// The example or binary to build and how: as given, else, as `cargo run`
+/// picks one, the package's `default-run` or only binary (found with
+/// `cargo metadata`, its package then named in the build).
+fn cargo_program(build: CargoFlags) -> Result<(CargoTarget, String, CargoBuild), Error> {
+    let mut flags = CargoBuild {
+        package: build.package,
+        features: build.features,
+        all_features: build.all_features,
+        no_default_features: build.no_default_features,
+        profile: build.profile,
+    };
+    let (kind, name) = match (build.example, build.bin) {
+        (Some(name), _) => (CargoTarget::Example, name),
+        (None, Some(name)) => (CargoTarget::Bin, name),
+        (None, None) => {
+            let cwd = current_dir()?;
+            let metadata = Metadata::load(&cwd).map_err(|e| match e {
+                Error::CargoMetadata { dir, problem } => Error::NothingToRun { dir, problem },
+                other => other,
+            })?;
+            let (bin, package) = metadata.pick_binary(flags.package.as_deref(), &cwd)?;
+            tracing::info!(
+                "running binary `{bin}` of package `{package}`, the one `cargo run` runs"
+            );
+            flags.package = Some(package);
+            (CargoTarget::Bin, bin)
+        }
+    };
+    Ok((kind, name, flags))
+}
+
+/// Where a record's pictures and report go by default: beside the file it
+/// was read from (`records/<id>/`, or a run's directory), but for a saved
+/// baseline `<output>/baselines/<name>/`, not the committed `.perf/`.
+fn pictures_dir(layout: &Layout, record: &Record, path: &Path) -> PathBuf {
+    match &record.baseline {
+        Some(info) => layout.output().join("baselines").join(&info.name),
+        None => path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_owned(),
+    }
+}

@@ -1,0 +1,233 @@
+//! Budgets: absolute limits per function (and the whole program's peak
+//! heap), as `perf.toml` sets them, held against a record's median over its runs
+//! with a margin: a limit is exceeded when the median's lower confidence
+//! bound is above it, so a function whose runs straddle its limit does not
+//! flip between records. A percentile limit (p95, p99) is held against
+//! the median of the runs' own percentiles per call.
+
+use perf_format::schema::compare::{BudgetCheck, WHOLE_PROGRAM};
+use perf_format::schema::record::{Metric, Record};
+
+use crate::summary::{median, median_lower_bound};
+
+/// An absolute limit on one function, or on the whole program (an SLO).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Budget {
+    /// The function's full name, or [`WHOLE_PROGRAM`] for a budget that
+    /// names none.
+    pub function: String,
+    /// Largest allowed p95 per call, in ns.
+    pub p95_ns: Option<f64>,
+    /// Largest allowed p99 per call, in ns.
+    pub p99_ns: Option<f64>,
+    /// Largest allowed mean time per call, in ns.
+    pub mean_ns: Option<f64>,
+    /// Largest allowed allocations per call.
+    pub allocs_per_call: Option<f64>,
+    /// Largest allowed net bytes per call: allocated in a call and not
+    /// freed by its end.
+    pub net_bytes_per_call: Option<f64>,
+    /// Largest allowed peak heap per run, in bytes (the whole program's).
+    pub peak_heap: Option<f64>,
+}
+
+/// Why a budget cannot be checked against a record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unchecked {
+    /// The budget names a function the record does not have: a renamed
+    /// function must not silently lose its budget.
+    NoFunction {
+        /// The budget's position among those checked.
+        budget: usize,
+    },
+    /// The budget limits a metric the record does not measure.
+    NotMeasured {
+        /// The budget's position among those checked.
+        budget: usize,
+        /// The metric it limits.
+        metric: Metric,
+    },
+}
+
+/// Checks every budget against `record`, with bounds at confidence
+/// 1 − `significance`: a limit is exceeded when the lower bound of the
+/// record's median is above it.
+pub fn check(
+    budgets: &[Budget],
+    record: &Record,
+    significance: f64,
+) -> Result<Vec<BudgetCheck>, Unchecked> {
+    let mut checks = Vec::new();
+    let check = |function: &str, metric: Metric, limit: f64, samples: &[f64]| {
+        BudgetCheck::new(
+            function,
+            metric,
+            limit,
+            median(samples),
+            median_lower_bound(samples, 1.0 - significance),
+        )
+    };
+    for (at, budget) in budgets.iter().enumerate() {
+        if budget.function == WHOLE_PROGRAM {
+            let Some(limit) = budget.peak_heap else {
+                continue;
+            };
+            let peaks: Option<Vec<f64>> = record
+                .runs
+                .iter()
+                .map(|run| run.peak_heap_bytes.map(|bytes| bytes as f64))
+                .collect();
+            match peaks.filter(|peaks| !peaks.is_empty()) {
+                Some(peaks) => {
+                    checks.push(check(WHOLE_PROGRAM, Metric::PeakHeapBytes, limit, &peaks));
+                }
+                None => {
+                    return Err(Unchecked::NotMeasured {
+                        budget: at,
+                        metric: Metric::PeakHeapBytes,
+                    });
+                }
+            }
+            continue;
+        }
+        let Some(function) = record.function(&budget.function) else {
+            return Err(Unchecked::NoFunction { budget: at });
+        };
+        let limits = [
+            (Metric::P95, budget.p95_ns),
+            (Metric::P99, budget.p99_ns),
+            (Metric::TimePerCall, budget.mean_ns),
+            (Metric::AllocsPerCall, budget.allocs_per_call),
+            (Metric::NetBytesPerCall, budget.net_bytes_per_call),
+        ];
+        for (metric, limit) in limits {
+            let Some(limit) = limit else { continue };
+            let Some(samples) = function.get(metric) else {
+                return Err(Unchecked::NotMeasured { budget: at, metric });
+            };
+            checks.push(check(&budget.function, metric, limit, samples));
+        }
+    }
+    Ok(checks)
+}
+
+#[cfg(test)]
+mod tests {
+    use perf_format::schema::env::Environment;
+    use perf_format::schema::record::{FunctionSamples, RunSummary, Source};
+
+    use super::*;
+
+    /// A record of 10 runs of `cache::put` keeping `net` bytes a call,
+    /// each run peaking at `peak` (or not counting frees).
+    fn record(net: Option<f64>, peak: Option<u64>) -> Record {
+        let mut record = Record::new("r", "app", Source::Perf, "t", Environment::default());
+        record.runs = (0..10)
+            .map(|i| {
+                let mut run = RunSummary::new(format!("run{i}"), 1_000, 1);
+                run.peak_heap_bytes = peak;
+                run
+            })
+            .collect();
+        let mut function = FunctionSamples::new("cache::put");
+        function.samples.insert(Metric::Calls, vec![10.0; 10]);
+        if let Some(net) = net {
+            function
+                .samples
+                .insert(Metric::NetBytesPerCall, vec![net; 10]);
+        }
+        record.functions = vec![function];
+        record
+    }
+
+    #[test]
+    fn net_bytes_per_call_and_the_peak_heap_have_limits() {
+        let budgets = [
+            Budget {
+                function: "cache::put".to_owned(),
+                net_bytes_per_call: Some(0.0),
+                ..Budget::default()
+            },
+            Budget {
+                function: WHOLE_PROGRAM.to_owned(),
+                peak_heap: Some(64.0 * 1024.0 * 1024.0),
+                ..Budget::default()
+            },
+        ];
+        let checks = check(&budgets, &record(Some(192.0), Some(65 << 20)), 0.01).unwrap();
+        let exceeded: Vec<(&str, Metric, bool)> = checks
+            .iter()
+            .map(|c| (c.function.as_str(), c.metric, c.exceeded))
+            .collect();
+        assert_eq!(
+            exceeded,
+            [
+                ("cache::put", Metric::NetBytesPerCall, true),
+                (WHOLE_PROGRAM, Metric::PeakHeapBytes, true)
+            ]
+        );
+        let checks = check(&budgets, &record(Some(0.0), Some(64 << 20)), 0.01).unwrap();
+        assert!(checks.iter().all(|c| !c.exceeded), "{checks:?}");
+        // Runs that did not count frees: which budget and what it lacks.
+        assert_eq!(
+            check(&budgets, &record(None, None), 0.01),
+            Err(Unchecked::NotMeasured {
+                budget: 0,
+                metric: Metric::NetBytesPerCall
+            })
+        );
+        assert_eq!(
+            check(&budgets[1..], &record(None, None), 0.01),
+            Err(Unchecked::NotMeasured {
+                budget: 0,
+                metric: Metric::PeakHeapBytes
+            })
+        );
+    }
+
+    #[test]
+    fn a_p99_limit_holds_the_median_of_the_runs_p99() {
+        let mut record = record(None, None);
+        let p99: Vec<f64> = (1..=10).map(|i| f64::from(i) * 1_000.0).collect();
+        record.functions[0].samples.insert(Metric::P99, p99);
+        let budget = |limit: f64| Budget {
+            function: "cache::put".to_owned(),
+            p99_ns: Some(limit),
+            ..Budget::default()
+        };
+        let [checked] = &check(&[budget(500.0)], &record, 0.01).unwrap()[..] else {
+            panic!("one check")
+        };
+        assert_eq!((checked.metric, checked.measured), (Metric::P99, 5_500.0));
+        assert!(checked.exceeded, "every run is above 500 ns");
+        // The median is above 5 µs, but the fastest runs are not: not for sure.
+        let [checked] = &check(&[budget(5_000.0)], &record, 0.01).unwrap()[..] else {
+            panic!("one check")
+        };
+        assert!(!checked.exceeded);
+    }
+
+    #[test]
+    fn an_unknown_function_is_named_by_its_budget() {
+        let budgets = [
+            Budget {
+                function: "cache::put".to_owned(),
+                mean_ns: Some(1_000.0),
+                ..Budget::default()
+            },
+            Budget {
+                function: "parse_line".to_owned(),
+                mean_ns: Some(1_000.0),
+                ..Budget::default()
+            },
+        ];
+        let mut record = record(None, None);
+        record.functions[0]
+            .samples
+            .insert(Metric::TimePerCall, vec![10.0; 10]);
+        assert_eq!(
+            check(&budgets, &record, 0.01),
+            Err(Unchecked::NoFunction { budget: 1 })
+        );
+    }
+}

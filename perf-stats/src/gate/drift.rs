@@ -1,0 +1,247 @@
+//! Machine drift. A shared machine runs faster or slower from one minute to
+//! the next, and every function of a run moves with it: here run-to-run
+//! noise of 3% per function shrinks to 1% once this common factor is taken
+//! out, and records made minutes apart differ by a few percent as a whole.
+//!
+//! Each run gets a speed factor: the median, over the functions, of how far
+//! its own time per call lies from that function's usual value (the
+//! median-of-ratios normalisation of RNA-seq's DESeq). A function's times
+//! are divided by its run's factor, computed without the function itself so
+//! that its own change cannot leak into the factor: it is then judged by its
+//! cost relative to the rest of the program, which machine drift does not
+//! move.
+//!
+//! The factor is a median over many functions, so a few functions that
+//! changed cannot move it; every function with self time in every run
+//! takes part (at least [`MIN_FUNCTIONS`], each with [`MIN_SHARE`] of the
+//! self time or more), so a program of 300 small functions is corrected as
+//! well as one of five. What the correction takes out is not hidden: the
+//! program's measured wall time per run is judged as it is, in the row
+//! `(whole program)`, where a slower machine and a change that slows every
+//! function alike both show.
+
+use std::collections::HashMap;
+
+use perf_format::schema::compare::Drift;
+use perf_format::schema::record::{FunctionSamples, Kind, Metric, Record, Source};
+
+use crate::rank::RankTester;
+use crate::summary::{log_times, median, spread};
+
+/// Functions a record needs, each with at least [`MIN_SHARE`] of the self
+/// time, for a factor that one changed function cannot move.
+const MIN_FUNCTIONS: usize = 4;
+/// Share of the run's self time below which a function is too small (and
+/// too noisy) to help estimate the factor.
+const MIN_SHARE: f64 = 0.0005;
+/// The speed factor of every run of both records.
+#[derive(Clone, Debug)]
+pub(super) struct Factors {
+    /// ln(factor) per baseline run and per current run.
+    baseline: Vec<f64>,
+    current: Vec<f64>,
+    /// For each function the factors rest on: the factors without it.
+    without: HashMap<String, (Vec<f64>, Vec<f64>)>,
+    /// How much faster or slower everything ran than in the baseline.
+    drift: Drift,
+}
+
+impl Factors {
+    /// The factors of `base` and `cur`, or why there are none. Functions
+    /// whose own cost moved by more than half of `threshold` against the
+    /// others are found and left out of the factors (see [`settle`]).
+    pub(super) fn estimate(
+        base: &Record,
+        cur: &Record,
+        threshold: f64,
+        tester: &mut RankTester,
+    ) -> Result<Factors, String> {
+        if base.source == Source::Criterion || cur.source == Source::Criterion {
+            return Err("criterion samples are not runs of one program".to_owned());
+        }
+        let total_self: f64 = base.functions.iter().map(self_time_per_run).sum();
+        let current: HashMap<&str, &FunctionSamples> =
+            cur.functions.iter().map(|f| (f.name.as_str(), f)).collect();
+        let mut names = Vec::new();
+        let mut logs: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
+        for b in &base.functions {
+            let Some(c) = current.get(b.name.as_str()) else {
+                continue;
+            };
+            let (Some(x), Some(y)) = (
+                aligned(b, Metric::SelfTimePerCall, base.runs.len()),
+                aligned(c, Metric::SelfTimePerCall, cur.runs.len()),
+            ) else {
+                continue;
+            };
+            if self_time_per_run(b) < MIN_SHARE * total_self {
+                continue;
+            }
+            names.push(b.name.clone());
+            logs.push((log_times(x), log_times(y)));
+        }
+        if logs.len() < MIN_FUNCTIONS {
+            return Err(format!(
+                "{} function{} with 0.05% or more of the self time in every run; {MIN_FUNCTIONS} are needed",
+                logs.len(),
+                if logs.len() == 1 { "" } else { "s" }
+            ));
+        }
+        // Each function's usual value: its median over all runs of both.
+        let centres: Vec<f64> = logs
+            .iter()
+            .map(|(x, y)| median(&[x.as_slice(), y.as_slice()].concat()))
+            .collect();
+        let factors = |set: &[usize], skip: Option<usize>| {
+            let kept: Vec<usize> = set.iter().copied().filter(|&i| Some(i) != skip).collect();
+            let base_logs: Vec<(&[f64], f64)> = kept
+                .iter()
+                .map(|&i| (logs[i].0.as_slice(), centres[i]))
+                .collect();
+            let cur_logs: Vec<(&[f64], f64)> = kept
+                .iter()
+                .map(|&i| (logs[i].1.as_slice(), centres[i]))
+                .collect();
+            (
+                run_factors(&base_logs, base.runs.len()),
+                run_factors(&cur_logs, cur.runs.len()),
+            )
+        };
+        let set = settle(&logs, threshold, |set| factors(set, None))?;
+        let (baseline, current) = factors(&set, None);
+        let without = set
+            .iter()
+            .map(|&i| (names[i].clone(), factors(&set, Some(i))))
+            .collect();
+        let shift = tester.shift(&baseline, &current, 0.5);
+        Ok(Factors {
+            drift: Drift::Estimated {
+                functions: set.len(),
+                change: shift.estimate.exp() - 1.0,
+            },
+            baseline,
+            current,
+            without,
+        })
+    }
+
+    /// How much faster or slower everything ran than in the baseline.
+    pub(super) fn drift(&self) -> &Drift {
+        &self.drift
+    }
+
+    /// The samples of `metric` of `function`, each divided by its run's
+    /// factor (computed without the function). Samples are matched to runs
+    /// through `calls`, as a function absent from a run has no sample for
+    /// it. Time metrics other than CPU time are corrected; counts are
+    /// returned as they are.
+    pub(super) fn correct(
+        &self,
+        metric: Metric,
+        function: &FunctionSamples,
+        baseline_side: bool,
+    ) -> Option<Vec<f64>> {
+        let samples = function.get(metric)?;
+        if metric.kind() != Kind::Time || metric == Metric::CpuPerCall {
+            return Some(samples.to_vec());
+        }
+        let (baseline, current) = self
+            .without
+            .get(&function.name)
+            .map_or((&self.baseline, &self.current), |(b, c)| (b, c));
+        let factors = if baseline_side { baseline } else { current };
+        let runs: Vec<usize> = if samples.len() == factors.len() {
+            (0..factors.len()).collect()
+        } else {
+            let calls = function.get(Metric::Calls).unwrap_or(&[]);
+            (0..calls.len().min(factors.len()))
+                .filter(|&r| calls[r] > 0.0)
+                .collect()
+        };
+        if runs.len() != samples.len() {
+            return Some(samples.to_vec());
+        }
+        Some(
+            samples
+                .iter()
+                .zip(runs)
+                .map(|(v, r)| v / factors[r].exp())
+                .collect(),
+        )
+    }
+}
+
+/// Most rounds of [`settle`].
+const ROUNDS: usize = 5;
+
+/// The functions the factors rest on. A function whose own cost changed
+/// sits high in every run of one side and low in every run of the other,
+/// pulling the factors apart; so each function's shift against the factors
+/// is measured, those that stand out from the others' shifts by more than
+/// half the threshold (and three robust deviations) are left out, and the
+/// factors are estimated again, until none stands out. Fewer than
+/// [`MIN_FUNCTIONS`] left is no estimate.
+fn settle(
+    logs: &[(Vec<f64>, Vec<f64>)],
+    threshold: f64,
+    factors: impl Fn(&[usize]) -> (Vec<f64>, Vec<f64>),
+) -> Result<Vec<usize>, String> {
+    let limit = threshold.ln_1p() / 2.0;
+    let mut set: Vec<usize> = (0..logs.len()).collect();
+    for _ in 0..ROUNDS {
+        let (base, cur) = factors(&set);
+        let corrected = |samples: &[f64], factors: &[f64]| -> f64 {
+            let values: Vec<f64> = samples.iter().zip(factors).map(|(v, f)| v - f).collect();
+            median(&values)
+        };
+        let shifts: Vec<f64> = set
+            .iter()
+            .map(|&i| corrected(&logs[i].1, &cur) - corrected(&logs[i].0, &base))
+            .collect();
+        let centre = median(&shifts);
+        let reach = limit.max(3.0 * spread(&shifts));
+        let before = set.len();
+        let mut k = 0;
+        set.retain(|_| {
+            let keep = (shifts[k] - centre).abs() <= reach;
+            k += 1;
+            keep
+        });
+        if set.len() < MIN_FUNCTIONS {
+            return Err(format!(
+                "{} of the functions changed against the others, leaving {} to tell the machine's speed by; {MIN_FUNCTIONS} are needed",
+                logs.len() - set.len(),
+                set.len()
+            ));
+        }
+        if set.len() == before {
+            break;
+        }
+    }
+    Ok(set)
+}
+
+/// Per run, the median over functions of ln(self time) minus the
+/// function's centre.
+fn run_factors(logs: &[(&[f64], f64)], runs: usize) -> Vec<f64> {
+    (0..runs)
+        .map(|r| {
+            let offsets: Vec<f64> = logs
+                .iter()
+                .map(|(samples, centre)| samples[r] - centre)
+                .collect();
+            median(&offsets)
+        })
+        .collect()
+}
+
+/// The samples of `metric` if there is one per run.
+fn aligned(function: &FunctionSamples, metric: Metric, runs: usize) -> Option<&[f64]> {
+    function.get(metric).filter(|s| s.len() == runs && runs > 0)
+}
+
+/// Median self time per call × median calls: the function's self time per run.
+fn self_time_per_run(function: &FunctionSamples) -> f64 {
+    let median = |m| function.get(m).map_or(0.0, median);
+    median(Metric::SelfTimePerCall) * median(Metric::Calls)
+}
