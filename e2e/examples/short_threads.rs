@@ -6,8 +6,8 @@
 //!
 //! Run: `cargo run --release -p perf-e2e --example short_threads [-- --threads 40000 --calls 3]`
 //!
-//! Target (issue 11): 40 000 short threads stay under 100 MB RSS before
-//! `finish()`. Linux only (it reads `/proc`).
+//! Target: 40 000 short threads stay under 100 MB RSS before `finish()`.
+//! Linux only (it reads `/proc`).
 
 use std::process::ExitCode;
 

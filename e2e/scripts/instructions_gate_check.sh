@@ -1,5 +1,5 @@
 #!/bin/bash
-# §6.6 instructions check: one baseline (recorded under a busy core), 20 unchanged records and 20 with 1% more work in price.
+# The instruction gate's check (docs/instructions.md): one baseline (recorded under a busy core), 20 unchanged records and 20 with 1% more work in price.
 # Run from anywhere (from the worktree's root, after `cargo build -p perf-cli`); prints, per case and threshold, the exit status of each of the 20 comparisons (0 clean, 1 regression).
 set -u
 cd "$(dirname "$0")/../.."

@@ -2,8 +2,8 @@
 //! process per test or parallel CI jobs make them: every run and record is
 //! kept whole under an id of its own, and `latest` names a complete one.
 //!
-//! Each case is repeated `PERF_REPEAT` times (default 3; the closing figures
-//! of issue 11 used 20).
+//! Each case is repeated `PERF_REPEAT` times (default 3; 20 for a
+//! thorough check).
 
 use std::collections::BTreeSet;
 use std::path::Path;

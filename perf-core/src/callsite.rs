@@ -113,7 +113,7 @@ impl Callsite {
     /// The path of the function whose code this place is, as
     /// `std::any::type_name` spells it (`app::Parser<_>::parse`), if it is a
     /// function.
-    #[cfg_attr(not(feature = "cpu"), allow(dead_code))]
+    #[cfg_attr(not(all(feature = "cpu", unix)), allow(dead_code))]
     pub(crate) fn code_path(&self) -> Option<&'static str> {
         match self.code {
             Code::Unknown => None,
@@ -123,7 +123,7 @@ impl Callsite {
     }
 
     /// The last line of the instrumented function, when known.
-    #[cfg_attr(not(feature = "cpu"), allow(dead_code))]
+    #[cfg_attr(not(all(feature = "cpu", unix)), allow(dead_code))]
     pub(crate) fn end_line(&self) -> Option<u32> {
         match self.code {
             Code::Marker { end_line, .. } => Some(end_line),

@@ -1,6 +1,7 @@
 //! [`PerfProfiler`]: CPU flamegraphs of criterion benchmarks (feature
-//! `criterion`), and criterion itself, re-exported, so that a benchmark
-//! needs one dev-dependency: `perf-core` with this feature.
+//! `criterion`, unix only, as it samples through `cpu`), and criterion
+//! itself, re-exported, so that a benchmark needs one dev-dependency:
+//! `perf-core` with this feature.
 
 use std::path::Path;
 

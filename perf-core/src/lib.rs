@@ -40,12 +40,21 @@
 //! compile to nothing.
 #![warn(missing_docs, unreachable_pub)]
 
+// pprof is a dependency on unix only (its sampler is a SIGPROF timer), so the
+// `cpu` feature (and `criterion`, which needs it) cannot build elsewhere: say
+// so once, instead of as a dozen unresolved names.
+#[cfg(all(feature = "cpu", not(unix)))]
+compile_error!(
+    "perf-core's `cpu` feature (and `criterion`, which turns it on) samples with SIGPROF \
+     through pprof and builds on unix only"
+);
+
 mod aggregate;
 mod alloc;
 mod callsite;
 mod clock;
 mod cpu_time;
-#[cfg(feature = "criterion")]
+#[cfg(all(feature = "criterion", unix))]
 pub mod criterion;
 mod error;
 mod hash;
@@ -56,7 +65,7 @@ mod histogram;
 mod measure;
 mod output;
 mod recorder;
-#[cfg(feature = "cpu")]
+#[cfg(all(feature = "cpu", unix))]
 mod sampling;
 mod session;
 #[cfg(unix)]
@@ -89,7 +98,7 @@ pub use measure::{Measurement, measure};
 pub use output::RunFiles;
 pub use perf_macros::profile;
 pub use recorder::{SpanGuard, is_enabled, set_enabled};
-#[cfg(feature = "cpu")]
+#[cfg(all(feature = "cpu", unix))]
 pub use sampling::DEFAULT_CPU_FREQUENCY;
 pub use session::{DEFAULT_TRACE_CAPACITY, Run, Session, SessionBuilder};
 #[cfg(unix)]

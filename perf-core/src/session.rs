@@ -54,7 +54,7 @@ pub struct Session {
 /// The whole-process profilers a session runs, with the features that have them.
 #[derive(Debug, Default)]
 struct Profilers {
-    #[cfg(feature = "cpu")]
+    #[cfg(all(feature = "cpu", unix))]
     cpu: Option<crate::sampling::CpuSampler>,
     #[cfg(feature = "heap")]
     heap: Option<crate::heap::HeapProfiler>,
@@ -62,7 +62,7 @@ struct Profilers {
 
 /// What the profilers saw.
 struct Profiles {
-    #[cfg(feature = "cpu")]
+    #[cfg(all(feature = "cpu", unix))]
     cpu: Option<crate::sampling::CpuProfile>,
     /// The file dhat wrote the heap profile to, removed unless moved.
     heap: Option<tempfile::TempPath>,
@@ -71,12 +71,16 @@ struct Profiles {
 impl Profilers {
     /// Starts the profilers `builder` asks for; a heap profile is written
     /// into `runs_dir` at first.
-    #[cfg_attr(not(any(feature = "cpu", feature = "heap")), allow(unused_variables))]
+    // `runs_dir` is the heap profile's alone.
+    #[cfg_attr(not(feature = "heap"), allow(unused_variables))]
     fn start(builder: &SessionBuilder, runs_dir: &Path) -> Result<Profilers, Error> {
-        #[cfg_attr(not(any(feature = "cpu", feature = "heap")), allow(unused_mut))]
+        #[cfg_attr(
+            not(any(all(feature = "cpu", unix), feature = "heap")),
+            allow(unused_mut)
+        )]
         let mut profilers = Profilers::default();
         // The sampler first: the memory it sets up is not the program's.
-        #[cfg(feature = "cpu")]
+        #[cfg(all(feature = "cpu", unix))]
         if builder.cpu_frequency > 0 {
             profilers.cpu = Some(crate::sampling::CpuSampler::start(builder.cpu_frequency)?);
         }
@@ -98,7 +102,7 @@ impl Profilers {
 
     /// Stops the CPU sampler's signal: what follows is the session's own work.
     fn pause(&mut self) {
-        #[cfg(feature = "cpu")]
+        #[cfg(all(feature = "cpu", unix))]
         if let Some(cpu) = &mut self.cpu {
             cpu.pause();
         }
@@ -106,7 +110,7 @@ impl Profilers {
 
     /// Stops every profiler. A sampler that cannot read its samples costs
     /// the run its CPU profile only, said on stderr: the rest is still written.
-    #[cfg_attr(not(feature = "cpu"), allow(unused_variables))]
+    #[cfg_attr(not(all(feature = "cpu", unix)), allow(unused_variables))]
     fn finish(&mut self, session: &str) -> Profiles {
         // The heap first, so that its profile does not hold the sampler's
         // symbol tables (the sampler is paused already).
@@ -115,7 +119,7 @@ impl Profilers {
         #[cfg(not(feature = "heap"))]
         let heap = None;
         Profiles {
-            #[cfg(feature = "cpu")]
+            #[cfg(all(feature = "cpu", unix))]
             cpu: self
                 .cpu
                 .take()
@@ -137,7 +141,7 @@ pub struct SessionBuilder {
     name: String,
     dir: Option<PathBuf>,
     trace_capacity: usize,
-    #[cfg(feature = "cpu")]
+    #[cfg(all(feature = "cpu", unix))]
     cpu_frequency: u32,
     /// `None`: the feature's default, a profile if `PerfAlloc` allocates.
     #[cfg(feature = "heap")]
@@ -160,8 +164,8 @@ impl SessionBuilder {
 
     /// Samples the whole process `hz` times per second of CPU time (default
     /// [`DEFAULT_CPU_FREQUENCY`](crate::DEFAULT_CPU_FREQUENCY)); 0 turns CPU
-    /// sampling off for this session. Feature `cpu`.
-    #[cfg(feature = "cpu")]
+    /// sampling off for this session. Feature `cpu` (unix only).
+    #[cfg(all(feature = "cpu", unix))]
     pub fn cpu_sampling(mut self, hz: u32) -> Self {
         self.cpu_frequency = hz;
         self
@@ -256,7 +260,7 @@ impl Session {
             name: name.into(),
             dir: None,
             trace_capacity: DEFAULT_TRACE_CAPACITY,
-            #[cfg(feature = "cpu")]
+            #[cfg(all(feature = "cpu", unix))]
             cpu_frequency: crate::DEFAULT_CPU_FREQUENCY,
             #[cfg(feature = "heap")]
             heap_profile: None,
@@ -277,13 +281,13 @@ impl Session {
         let duration_ns = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         let threads = recorder::snapshot_threads(self.generation);
         // The next session may start once the profilers have stopped.
-        #[cfg_attr(not(feature = "cpu"), allow(unused_mut))]
+        #[cfg_attr(not(all(feature = "cpu", unix)), allow(unused_mut))]
         let mut profiles = self.profilers.finish(&self.name);
         *active() = None;
 
-        #[cfg_attr(not(feature = "cpu"), allow(unused_mut))]
+        #[cfg_attr(not(all(feature = "cpu", unix)), allow(unused_mut))]
         let mut aggregate = aggregate(&threads);
-        #[cfg(feature = "cpu")]
+        #[cfg(all(feature = "cpu", unix))]
         let cpu_profile = profiles.cpu.as_mut().map(|profile| {
             crate::sampling::credit(profile, &code_sites(&threads), &mut aggregate.functions);
             crate::model::CpuProfileInfo::new(
@@ -293,7 +297,7 @@ impl Session {
                 u64::try_from(profile.cpu_time.as_nanos()).unwrap_or(u64::MAX),
             )
         });
-        #[cfg(not(feature = "cpu"))]
+        #[cfg(not(all(feature = "cpu", unix)))]
         let cpu_profile = None;
         // Read now, not at the start: reading it allocates strings whose
         // lengths depend on the machine and the working tree (`git status`),
@@ -321,9 +325,9 @@ impl Session {
                 start_ticks: self.start_ticks,
                 ticks_to_ns: clock::ticks_to_ns,
             },
-            #[cfg(feature = "cpu")]
+            #[cfg(all(feature = "cpu", unix))]
             cpu: profiles.cpu.as_ref(),
-            #[cfg(not(feature = "cpu"))]
+            #[cfg(not(all(feature = "cpu", unix)))]
             cpu: None,
             heap: profiles.heap.as_deref(),
         };
@@ -334,7 +338,7 @@ impl Session {
 
 /// Each instrumented function recorded, with the path of its code, for
 /// crediting CPU samples.
-#[cfg(feature = "cpu")]
+#[cfg(all(feature = "cpu", unix))]
 fn code_sites(threads: &[crate::recorder::ThreadSnapshot]) -> Vec<crate::sampling::CodeSite> {
     let mut seen = std::collections::HashSet::new();
     let mut sites = Vec::new();

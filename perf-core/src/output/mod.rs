@@ -1,7 +1,7 @@
 //! Everything a session writes under the output root: the run directory with
 //! `run.json`, the flamegraphs and the trace, and the `latest` pointer.
 
-#[cfg(feature = "cpu")]
+#[cfg(all(feature = "cpu", unix))]
 pub(crate) mod cpu;
 #[cfg(test)]
 mod fixtures;
@@ -109,9 +109,9 @@ pub(crate) struct RunContents<'a> {
     pub(crate) data: &'a RunData,
     pub(crate) trace: TraceInput<'a>,
     /// The CPU samples (feature `cpu`).
-    #[cfg(feature = "cpu")]
+    #[cfg(all(feature = "cpu", unix))]
     pub(crate) cpu: Option<&'a crate::sampling::CpuProfile>,
-    #[cfg(not(feature = "cpu"))]
+    #[cfg(not(all(feature = "cpu", unix)))]
     pub(crate) cpu: Option<std::convert::Infallible>,
     /// The file dhat wrote its heap profile to (feature `heap`), moved
     /// into the run.
@@ -150,7 +150,7 @@ pub(crate) fn write_run(
         let subtitle = flamegraph::subtitle(data);
         perf_format::memory::write(path, &title, Some(&subtitle), heap).map_err(named)?;
     }
-    #[cfg(feature = "cpu")]
+    #[cfg(all(feature = "cpu", unix))]
     if let (Some(profile), Some(flamegraph), Some(folded), Some(pprof)) = (
         contents.cpu,
         &staged.cpu_flamegraph,

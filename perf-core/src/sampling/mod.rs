@@ -1,6 +1,6 @@
-//! CPU sampling of the whole process (feature `cpu`): pprof's SIGPROF
-//! profiler runs for the session; at the end its samples become folded
-//! stacks (`cpu.folded`, `cpu-flamegraph.svg`), a `profile.pb` for
+//! CPU sampling of the whole process (feature `cpu`, unix only): pprof's
+//! SIGPROF profiler runs for the session; at the end its samples become
+//! folded stacks (`cpu.folded`, `cpu-flamegraph.svg`), a `profile.pb` for
 //! `go tool pprof`, and a CPU share for each instrumented function.
 
 mod credit;

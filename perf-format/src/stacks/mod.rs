@@ -1,10 +1,12 @@
 //! Call stacks: one type for every stack perf keeps (the call paths of a
 //! run or record with their costs, the CPU samples by stack), the folded
 //! format (`cpu.folded`, inferno's input), the bounds every picture and
-//! file keeps to (50 000 stacks, 512 frames), and flamegraph SVGs drawn by
-//! inferno ([`svg`]).
+//! file keeps to (50 000 stacks, 512 frames), and, with the feature `draw`,
+//! flamegraph SVGs drawn by inferno (`svg`).
 
+#[cfg(feature = "draw")]
 pub mod svg;
+#[cfg(feature = "draw")]
 mod tooltip;
 
 use std::collections::{HashMap, HashSet};
@@ -401,6 +403,7 @@ pub(crate) fn bounded<W>(stacks: &[Stack<W>], weight: impl Fn(&W) -> u64) -> (Fo
 /// Both sides of a differential picture, bounded alike: the stacks kept are
 /// those heaviest over both, so that a stack is merged on both sides or on
 /// neither.
+#[cfg(feature = "draw")]
 pub(crate) fn bounded_pair<W>(
     before: &[Stack<W>],
     after: &[Stack<W>],
@@ -529,6 +532,7 @@ mod tests {
         assert_eq!(kept.last().unwrap().frames, [OTHER_STACKS]);
     }
 
+    #[cfg(feature = "draw")]
     #[test]
     fn both_sides_of_a_diff_keep_the_same_stacks() {
         // Stack i weighs i before and n - i after: together all weigh the
