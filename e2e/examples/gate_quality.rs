@@ -32,7 +32,7 @@
 //! programs, interleaved), then the same with a core busy, then the rest.
 //!
 //! ```text
-//! GATE_QUALITY_GATE=$(git log -1 --format=%h -- perf-core perf-macros perf-cli perf-format e2e/src) \
+//! GATE_QUALITY_GATE=$(git log -1 --format=%h -- perf-core perf-macros perf-cli perf-format perf-stats e2e/src) \
 //!   cargo build --release -p perf-e2e --example gate_quality --bin wide --bin service
 //! target/release/examples/gate_quality [--append] [--runs 10] [--aa 100] [--ab 30] [--max N]
 //! target/release/examples/gate_quality --summary      # the table, as Markdown
@@ -102,7 +102,7 @@ const COLUMNS: [&str; 29] = [
 
 /// Which perf this program and its workloads were built with: the last
 /// commit that touched `perf-core/`, `perf-macros/`, `perf-cli/`,
-/// `perf-format/` or the workloads (`e2e/src/`), given at build time as
+/// `perf-format/`, `perf-stats/` or the workloads (`e2e/src/`), given at build time as
 /// `GATE_QUALITY_GATE`. Trials of one gate are counted, and summed up,
 /// apart from another's.
 const GATE: &str = match option_env!("GATE_QUALITY_GATE") {
@@ -1056,4 +1056,69 @@ fn rate(k: usize, n: usize) -> String {
         100.0 * low,
         100.0 * high
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The docs page that quotes the summary.
+    fn docs() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/gate-quality.md")
+    }
+
+    /// The table of `text` whose heading is perf's, as lines.
+    fn quoted_table(text: &str) -> Vec<&str> {
+        text.lines()
+            .skip_while(|l| !l.starts_with("| machine | functions | change |"))
+            .take_while(|l| l.starts_with('|'))
+            .collect()
+    }
+
+    /// The gate whose table the docs quote: "With the gate as of `GATE`".
+    fn quoted_gate(text: &str) -> &str {
+        let after = &text[text.find("With the gate as of `").expect("the gate named") + 21..];
+        &after[..after.find('`').expect("a closing backquote")]
+    }
+
+    #[test]
+    fn the_docs_quote_the_summary_of_the_recorded_trials() {
+        let csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/gate_quality/results.csv");
+        let summary = summary(&csv).expect("the recorded trials");
+        let text = std::fs::read_to_string(docs()).expect("docs/gate-quality.md");
+        let gate = quoted_gate(&text);
+        let of_gate = &summary[summary
+            .find(&format!("### The gate as of {gate}\n"))
+            .unwrap_or_else(|| panic!("no trials of gate {gate} in {}", csv.display()))..];
+        let measured = quoted_table(of_gate);
+        let quoted = quoted_table(&text);
+        if measured != quoted {
+            if std::env::var_os("PERF_BLESS").is_some() {
+                let written = text.replacen(&quoted.join("\n"), &measured.join("\n"), 1);
+                std::fs::write(docs(), written).expect("a writable docs page");
+                return;
+            }
+            panic!(
+                "docs/gate-quality.md quotes a table that the trials of gate {gate} in {} do not give; they give:\n{}\n(PERF_BLESS=1 writes it there)",
+                csv.display(),
+                measured.join("\n")
+            );
+        }
+        // Every count the prose quotes (29/30, 0/95) is one of a table's.
+        let prose = &text[text.find("What the table says").expect("the reading")..];
+        for word in prose.split(|c: char| !(c.is_ascii_digit() || c == '/')) {
+            let Some((k, n)) = word.split_once('/') else {
+                continue;
+            };
+            if k.is_empty() || n.is_empty() {
+                continue;
+            }
+            assert!(
+                summary.contains(&format!("| **{word} ="))
+                    || summary.contains(&format!("| {word} =")),
+                "docs/gate-quality.md quotes {word}, which no table of {} holds",
+                csv.display()
+            );
+        }
+    }
 }

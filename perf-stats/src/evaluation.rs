@@ -298,6 +298,27 @@ pub(crate) mod docs {
         );
     }
 
+    /// Holds the prose after docs page `name`'s table headed as `measured`
+    /// (to the next heading) to it: every percentage written with a
+    /// decimal there is one of the table's, or one of `nominal` (a level,
+    /// not a measurement, such as the interval's 2.5%).
+    pub(crate) fn hold_prose(name: &str, measured: &Table, nominal: &[&str]) {
+        let text = read(name);
+        let heading = format!("| {} |", measured.header.join(" | "));
+        let after = &text[text.find(&heading).expect("the table")..];
+        let after = after.find("\n\n").map_or(after, |end| &after[end..]);
+        let prose = after.find("\n#").map_or(after, |end| &after[..end]);
+        let table = measured.markdown();
+        let unmeasured: Vec<&str> = super::percentages(prose)
+            .into_iter()
+            .filter(|p| p.contains('.') && !table.contains(p) && !nominal.contains(p))
+            .collect();
+        assert!(
+            unmeasured.is_empty(),
+            "docs/{name}: the prose after the table quotes figures the table does not hold: {unmeasured:?}"
+        );
+    }
+
     /// Holds every figure of docs page `name`'s table (the one headed as
     /// `fresh` is) against `fresh`, an evaluation on other seeds, at
     /// `confidence`.

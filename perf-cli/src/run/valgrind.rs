@@ -1,5 +1,5 @@
-//! Running a program under callgrind, for instruction records (issue 13;
-//! not used by any command yet).
+//! Running a program under callgrind, for instruction records (`record
+//! --instructions`, `ab --instructions`).
 //!
 //! The options fix everything that would make the counts depend on the
 //! machine: the cache sizes are given (not read from the host), the threads

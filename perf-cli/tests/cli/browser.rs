@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
 use crate::report::report;
 use crate::util::report_project;
 
@@ -22,48 +25,9 @@ pub fn embedded_svgs(page: &str) -> Vec<String> {
         .map(|(at, _)| {
             let encoded = &page[at + PREFIX.len()..];
             let end = encoded.find('"').expect("a closing quote");
-            String::from_utf8(base64_decode(&encoded[..end])).expect("UTF-8 SVG")
+            String::from_utf8(BASE64.decode(&encoded[..end]).expect("base64")).expect("UTF-8 SVG")
         })
         .collect()
-}
-
-fn base64_decode(text: &str) -> Vec<u8> {
-    let value = |c: u8| match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => panic!("not base64: {:?}", c as char),
-    };
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    for chunk in text.trim_end_matches('=').as_bytes().chunks(4) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &c)| n | u32::from(value(c)) << (18 - 6 * i));
-        out.extend(n.to_be_bytes()[1..chunk.len()].iter());
-    }
-    out
-}
-
-fn base64_encode(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            out.push(if i <= chunk.len() {
-                ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
-    }
-    out
 }
 
 /// Chromium on PATH; `None` (the test is skipped) only when
@@ -213,7 +177,7 @@ window.addEventListener("load", function () {{ setTimeout(function () {{
     let poked = format!("{}{script}{}", &svg[..at], &svg[at..]);
     let url = format!(
         "data:image/svg+xml;base64,{}",
-        base64_encode(poked.as_bytes())
+        BASE64.encode(poked.as_bytes())
     );
     assert!(url.len() < 120_000, "the picture fits in one argument");
     let dom = browser.run(&["--virtual-time-budget=10000", "--dump-dom"], &url);
@@ -238,11 +202,11 @@ window.addEventListener("load", function () { setTimeout(function () {
     while let Some(at) = rest.find(PREFIX) {
         let start = at + PREFIX.len();
         let end = start + rest[start..].find('"').unwrap();
-        let svg = String::from_utf8(base64_decode(&rest[start..end])).unwrap();
+        let svg = String::from_utf8(BASE64.decode(&rest[start..end]).unwrap()).unwrap();
         let close = svg.rfind("</svg>").unwrap();
         let svg = format!("{}{MEASURE}{}", &svg[..close], &svg[close..]);
         measured.push_str(&rest[..start]);
-        measured.push_str(&base64_encode(svg.as_bytes()));
+        measured.push_str(&BASE64.encode(svg.as_bytes()));
         rest = &rest[end..];
     }
     measured.push_str(rest);

@@ -224,7 +224,7 @@ fn report_filters_its_table_and_pictures_alike() {
     ));
     assert!(page.contains("<td class=\"fn\">db::query</td>"));
     assert!(!page.contains("app::render"), "the table is filtered");
-    let pictures = svgs(&page);
+    let pictures = crate::browser::embedded_svgs(&page);
     assert!(!pictures.is_empty());
     assert!(
         pictures.iter().all(|svg| !svg.contains("app::render")),
@@ -233,45 +233,11 @@ fn report_filters_its_table_and_pictures_alike() {
     assert!(pictures.iter().all(|svg| svg.contains("db::query")));
     let (page, _) = report(&project, &["-o", "whole.html"]);
     assert!(!page.contains("Filtered:"));
-    assert!(svgs(&page).iter().all(|svg| svg.contains("app::render")));
-}
-
-/// The SVG pictures embedded in a report, decoded from their `data:` URLs.
-fn svgs(page: &str) -> Vec<String> {
-    const PREFIX: &str = "data:image/svg+xml;base64,";
-    page.match_indices(PREFIX)
-        .map(|(at, _)| {
-            let text = &page[at + PREFIX.len()..];
-            let encoded = &text[..text.find('"').expect("a quoted URL")];
-            String::from_utf8(base64(encoded)).expect("UTF-8")
-        })
-        .collect()
-}
-
-/// Decodes standard base64 with padding.
-fn base64(text: &str) -> Vec<u8> {
-    let value = |c: u8| match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => panic!("not base64: {c}"),
-    };
-    let mut out = Vec::new();
-    for chunk in text.as_bytes().chunks(4) {
-        let digits: Vec<u8> = chunk
+    assert!(
+        crate::browser::embedded_svgs(&page)
             .iter()
-            .filter(|&&c| c != b'=')
-            .map(|&c| value(c))
-            .collect();
-        let bits = digits
-            .iter()
-            .enumerate()
-            .fold(0u32, |bits, (i, &d)| bits | u32::from(d) << (18 - 6 * i));
-        out.extend(&bits.to_be_bytes()[1..digits.len()]);
-    }
-    out
+            .all(|svg| svg.contains("app::render"))
+    );
 }
 
 #[test]
