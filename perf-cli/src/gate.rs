@@ -191,14 +191,10 @@ mod tests {
 
     use super::*;
 
-    /// A record of one build of `name`, with `functions`.
-    fn record(name: &str, functions: &[&str]) -> Record {
-        let mut env = Environment::default();
-        env.build_profile = Some("release".to_owned());
-        env.rustc = Some("rustc 1.91.0 (f8297e351 2025-10-28)".to_owned());
-        env.perf_features = Some(vec!["enabled".to_owned()]);
-        let mut record = Record::new(format!("{name}-1"), name, Source::Perf, "t", env);
-        record.command = vec![format!("/work/app/target/release/{name}")];
+    /// A record of `functions`, with one call each. (Refusing another
+    /// program or build is tested end to end, in tests/cli/guard.rs.)
+    fn record(functions: &[&str]) -> Record {
+        let mut record = Record::new("r", "app", Source::Perf, "t", Environment::default());
         record.functions = functions
             .iter()
             .map(|f| {
@@ -210,48 +206,9 @@ mod tests {
         record
     }
 
-    const FOUR: [&str; 4] = ["app::a", "app::b", "app::c", "app::d"];
-
-    #[test]
-    fn a_mismatch_is_one_line_naming_both_sides() {
-        let base = record("app", &FOUR).into_baseline("main", "t");
-        let mut cur = record("app", &FOUR);
-        cur.instructions = true;
-        let err = refuse_mismatch(("main", &base), ("app-1", &cur), false).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "baseline main and record app-1 are not the same program: a record of normal runs vs an instruction record (--instructions) (--allow-mismatch compares them anyway)"
-        );
-        assert_eq!(
-            refuse_mismatch(("main", &base), ("app-1", &cur), true)
-                .unwrap()
-                .len(),
-            1
-        );
-        let mut cur = record("app", &FOUR);
-        cur.env.perf_features = Some(vec!["enabled".to_owned(), "heap".to_owned()]);
-        cur.env.rustc = Some("rustc 1.92.0".to_owned());
-        let err = refuse_mismatch(("main", &base), ("app-1", &cur), false).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "baseline main and record app-1 are not the same program: perf-core features enabled vs enabled, heap; rustc 1.91.0 (f8297e351 2025-10-28) vs 1.92.0 (--allow-mismatch compares them anyway)"
-        );
-        assert_eq!(
-            refuse_mismatch(("main", &base), ("app-1", &cur), true)
-                .unwrap()
-                .len(),
-            2
-        );
-        assert_eq!(
-            refuse_mismatch(("main", &base), ("app-1", &base), false).unwrap(),
-            Vec::<String>::new()
-        );
-    }
-
     /// A record of 10 runs of `cache::put`, each run counting no frees.
     fn runs_of_cache_put() -> Record {
-        let mut record = record("app", &["cache::put"]);
-        record.id = "r".to_owned();
+        let mut record = record(&["cache::put"]);
         record.runs = (0..10)
             .map(|i| RunSummary::new(format!("run{i}"), 1_000, 1))
             .collect();
@@ -337,8 +294,7 @@ mod tests {
 
     #[test]
     fn a_filter_matching_nothing_names_the_closest_names() {
-        let mut record = record("app", &["app::handler", "db::query"]);
-        record.id = "r".to_owned();
+        let mut record = record(&["app::handler", "db::query"]);
         record.stacks = vec![Stack::new(
             ["app::handler", "db::query"],
             CallCost::default(),

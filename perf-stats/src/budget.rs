@@ -52,6 +52,33 @@ pub enum Unchecked {
 /// Checks every budget against `record`, with bounds at confidence
 /// 1 − `significance`: a limit is exceeded when the lower bound of the
 /// record's median is above it.
+///
+/// # Examples
+///
+/// ```
+/// use perf_format::schema::env::Environment;
+/// use perf_format::schema::record::{FunctionSamples, Metric, Record, Source};
+/// use perf_stats::budget::{Budget, Unchecked, check};
+///
+/// let mut record = Record::new("r", "app", Source::Perf, "t", Environment::default());
+/// let mut handler = FunctionSamples::new("app::handler");
+/// // p95 per call in each of 10 runs: 240–249 µs.
+/// let p95: Vec<f64> = (0..10).map(|i| 240_000.0 + 1_000.0 * f64::from(i)).collect();
+/// handler.samples.insert(Metric::P95, p95);
+/// record.functions.push(handler);
+/// let budget = |function: &str| Budget {
+///     function: function.to_owned(),
+///     p95_ns: Some(200_000.0),
+///     ..Budget::default()
+/// };
+/// let checks = check(&[budget("app::handler")], &record, 0.01).unwrap();
+/// assert!(checks[0].exceeded);
+/// // A budget of a function the record does not have is an error, not a pass.
+/// assert_eq!(
+///     check(&[budget("app::renamed")], &record, 0.01),
+///     Err(Unchecked::NoFunction { budget: 0 })
+/// );
+/// ```
 pub fn check(
     budgets: &[Budget],
     record: &Record,

@@ -26,17 +26,13 @@ pub(crate) fn list(listed: &[Listed], dir: &Path) -> String {
                     .baseline
                     .as_ref()
                     .map_or("?", |b| b.saved_at.as_str());
-                let commit = record
-                    .env
-                    .commit_label()
-                    .map(|c| format!(", commit {c}"))
-                    .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "{:<20} saved {saved}, {}, {}{commit}",
+                    "{:<20} saved {saved}, {}, {}{}",
                     entry.name,
                     units::plural(record.functions.len() as u64, "function"),
                     units::plural(record.sample_count() as u64, "sample"),
+                    super::records::commit_of(record),
                 );
             }
             Err(e) => {

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use perf_format::schema::record::Record;
 use perf_format::units;
 
 use crate::store::records::Listed;
@@ -28,17 +29,13 @@ pub(crate) fn list(listed: &[Listed], dir: &Path) -> String {
                 } else {
                     ""
                 };
-                let commit = record
-                    .env
-                    .commit_label()
-                    .map(|c| format!(", commit {c}"))
-                    .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "{id}  {}: {}, {}{kind}{commit}{mark}",
+                    "{id}  {}: {}, {}{kind}{}{mark}",
                     record.name,
                     units::plural(record.runs.len() as u64, "run"),
-                    units::plural(record.functions.len() as u64, "function")
+                    units::plural(record.functions.len() as u64, "function"),
+                    commit_of(record),
                 );
             }
             Err(e) => {
@@ -47,4 +44,14 @@ pub(crate) fn list(listed: &[Listed], dir: &Path) -> String {
         }
     }
     out
+}
+
+/// `, commit 5a37189` (with `-dirty` for a dirty tree), or nothing when the
+/// record does not know its commit.
+pub(crate) fn commit_of(record: &Record) -> String {
+    record
+        .env
+        .commit_label()
+        .map(|c| format!(", commit {c}"))
+        .unwrap_or_default()
 }

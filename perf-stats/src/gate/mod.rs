@@ -97,6 +97,36 @@ pub enum FailOn {
 
 /// Compares `current` against `baseline`, each named as given, by `gate`;
 /// `budgets` (checked against `current`) fail it too.
+///
+/// # Examples
+///
+/// ```
+/// use perf_format::schema::compare::Verdict;
+/// use perf_format::schema::env::Environment;
+/// use perf_format::schema::record::{FunctionSamples, Metric, Record, RunSummary, Source};
+/// use perf_stats::gate::{Gate, compare};
+///
+/// // Ten runs of `app::parse` and `app::render`; in the current record
+/// // parse takes 20% longer per call, render the same.
+/// let record = |id: &str, parse_ns: f64| {
+///     let mut record = Record::new(id, "app", Source::Perf, "t", Environment::default());
+///     record.runs = (0..10).map(|i| RunSummary::new(format!("run{i}"), 1_000_000, 2)).collect();
+///     for (name, ns) in [("app::parse", parse_ns), ("app::render", 500.0)] {
+///         let mut function = FunctionSamples::new(name);
+///         let times: Vec<f64> = (0..10).map(|i| ns * (1.0 + 0.001 * f64::from(i))).collect();
+///         function.samples.insert(Metric::TimePerCall, times.clone());
+///         function.samples.insert(Metric::SelfTimePerCall, times);
+///         function.samples.insert(Metric::Calls, vec![1.0; 10]);
+///         record.functions.push(function);
+///     }
+///     record
+/// };
+/// let (base, cur) = (record("base", 1_000.0), record("cur", 1_200.0));
+/// let comparison = compare(("main", &base), ("cur", &cur), &Gate::default(), Vec::new());
+/// assert!(comparison.failed);
+/// let culprits: Vec<&str> = comparison.culprits().map(|r| r.function.as_str()).collect();
+/// assert_eq!(culprits, ["app::parse"]);
+/// ```
 pub fn compare(
     baseline: (&str, &Record),
     current: (&str, &Record),

@@ -129,6 +129,27 @@ pub enum Unfit {
 }
 
 /// Fits the floor of `timeline` after `warmup_ns`.
+///
+/// # Examples
+///
+/// ```
+/// use perf_format::schema::run::HeapPoint;
+/// use perf_stats::soak::{Growth, fit, verdict};
+///
+/// // 30 s sampled every 100 ms: 8 MiB kept, a 4 MiB buffer filled and
+/// // cleared every 1.7 s, and 2 MiB a minute leaked.
+/// const MIB: f64 = 1024.0 * 1024.0;
+/// let timeline: Vec<HeapPoint> = (0..300u64)
+///     .map(|i| {
+///         let t = i as f64 / 10.0;
+///         let bytes = 8.0 * MIB + 4.0 * MIB * (t / 1.7).fract() + 2.0 * MIB * t / 60.0;
+///         HeapPoint::new(i * 100_000_000, bytes as u64)
+///     })
+///     .collect();
+/// let fitted = fit(&timeline, 0).unwrap();
+/// assert_eq!(verdict(&fitted.slope, 0.0), Growth::Growing);
+/// assert!((fitted.slope.estimate / MIB - 2.0).abs() < 0.5);
+/// ```
 pub fn fit(timeline: &[HeapPoint], warmup_ns: u64) -> Result<Fit, Unfit> {
     let samples = timeline.iter().filter(|p| p.t_ns >= warmup_ns).count();
     if samples < MIN_SAMPLES {
