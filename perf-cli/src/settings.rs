@@ -22,7 +22,7 @@ pub(crate) fn layout(out: Option<&Path>) -> Result<Layout, Error> {
     let layout = match out {
         // `--perf-dir` wins over PERF_DIR, which is then not read at all.
         Some(dir) => {
-            let cwd = std::env::current_dir().map_err(|e| perf_format::Error::read(".", e))?;
+            let cwd = perf_format::layout::current_dir()?;
             Layout::new(perf_format::layout::workspace_root(&cwd), dir)
         }
         None => Layout::discover()?,

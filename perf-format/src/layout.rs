@@ -50,6 +50,12 @@ pub mod run_files {
 /// The file of a record directory, `records/<id>/`.
 pub const RECORD_JSON: &str = "record.json";
 
+/// The current directory, or an error naming `.` when it cannot be read
+/// (removed under the process, say).
+pub fn current_dir() -> Result<PathBuf, Error> {
+    std::env::current_dir().map_err(|e| Error::read(".", e))
+}
+
 /// Where a workspace's perf files are: its output root, and its root for
 /// the files meant to be committed (baselines, `perf.toml`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,8 +68,7 @@ impl Layout {
     /// The layout seen from the current directory: the enclosing cargo
     /// workspace, and the output root by [`output_root`].
     pub fn discover() -> Result<Layout, Error> {
-        let cwd = std::env::current_dir().map_err(|e| Error::read(".", e))?;
-        let workspace = workspace_root(&cwd);
+        let workspace = workspace_root(&current_dir()?);
         let output = output_root(&workspace)?;
         Ok(Layout { workspace, output })
     }

@@ -132,7 +132,7 @@ fn write_output(
 /// The current directory: where git and cargo are asked about the
 /// repository and the workspace.
 fn current_dir() -> Result<PathBuf, Error> {
-    std::env::current_dir().map_err(|e| perf_format::Error::read(".", e).into())
+    Ok(perf_format::layout::current_dir()?)
 }
 
 /// The program of `record` and `soak`: an example or binary to build,

@@ -27,10 +27,7 @@ pub(super) fn run(context: &Context, args: SoakArgs) -> Result<Outcome, Error> {
             &soaked.path,
             context.palette,
         ))?,
-        SoakFormat::Json => print(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&soaked.soak).expect("numbers and strings serialise")
-        ))?,
+        SoakFormat::Json => print(&render::soak::json(&soaked.soak))?,
     }
     Ok(Outcome::failed_if(soaked.soak.verdict == Growth::Growing))
 }

@@ -118,3 +118,8 @@ pub(crate) fn soak(soak: &Soak, path: &Path, palette: Palette) -> String {
     let _ = writeln!(out, "soak: {}", path.display());
     out
 }
+
+/// The soak as `--format json` prints it: `perf-soak/1`, as in soak.json.
+pub(crate) fn json(soak: &Soak) -> String {
+    serde_json::to_string_pretty(soak).expect("numbers and strings serialise") + "\n"
+}

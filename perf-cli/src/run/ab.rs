@@ -143,7 +143,7 @@ pub(crate) fn ab(layout: &Layout, options: &AbOptions) -> Result<Ab, Error> {
         true => Some(valgrind::find(std::env::var_os("PATH").as_ref())?),
         false => None,
     };
-    let cwd = std::env::current_dir().map_err(|e| perf_format::Error::read(".", e))?;
+    let cwd = perf_format::layout::current_dir()?;
     let repo = Repo::discover(&cwd, "`cargo perf ab` builds git revisions")?;
     let base = Checkout {
         side: Side::Base,

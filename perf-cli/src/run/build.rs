@@ -66,7 +66,7 @@ pub(crate) fn resolve(
 /// ([`valgrind::TARGET_SUBDIR`]), so that it does not replace the normal
 /// build's artifacts.
 pub(crate) fn cargo_target_dir() -> Result<PathBuf, Error> {
-    let cwd = std::env::current_dir().map_err(|e| perf_format::Error::read(".", e))?;
+    let cwd = perf_format::layout::current_dir()?;
     Ok(Metadata::load(&cwd)?.target_directory)
 }
 
