@@ -1,6 +1,6 @@
-//! Plain-text tables for a terminal: columns padded to their widest cell,
-//! two spaces apart, names shortened from the left where a column has a
-//! width limit.
+//! Tables for a terminal — columns padded to their widest cell, two spaces
+//! apart, names shortened from the left where a column has a width limit —
+//! and the same tables in Markdown, for a pull request.
 
 use std::fmt;
 
@@ -99,6 +99,40 @@ impl Table {
             row.retain(|_| *kept.next().unwrap_or(&true));
         }
         self
+    }
+}
+
+impl Table {
+    /// The table in Markdown: a heading row, a rule (`---:` for a column
+    /// of figures), one row per row; a `|` in a cell is escaped.
+    ///
+    /// ```
+    /// use perf_format::table::{Align, Table};
+    ///
+    /// let mut table = Table::new()
+    ///     .column("function", Align::Left)
+    ///     .column("calls", Align::Right);
+    /// table.push(["a|b", "1"]);
+    /// assert_eq!(
+    ///     table.markdown(),
+    ///     "| function | calls |\n|---|---:|\n| a\\|b | 1 |\n"
+    /// );
+    /// ```
+    pub fn markdown(&self) -> String {
+        let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+        let mut out = line(self.columns.iter().map(|c| c.heading.clone()).collect());
+        out.push('|');
+        for column in &self.columns {
+            out.push_str(match column.align {
+                Align::Left => "---|",
+                Align::Right => "---:|",
+            });
+        }
+        out.push('\n');
+        for row in &self.rows {
+            out.push_str(&line(row.iter().map(|c| c.replace('|', "\\|")).collect()));
+        }
+        out
     }
 }
 

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use perf_format::html::escape;
 use perf_format::schema::env::short_commit;
 use perf_format::schema::history::Entry;
+use perf_format::table::{Align, Table};
 use perf_format::units;
 use perf_stats::history::detect::{DetectOptions, Detection, Verdict};
 use perf_stats::history::series::Series;
@@ -294,7 +295,10 @@ impl Detected<'_> {
                 "function", "metric", "commit", "index", "before", "after", "change", "p",
                 "verdict",
             ];
-            let mut rows: Vec<[String; 9]> = Vec::new();
+            // Every column keeps to the left, as the table always has.
+            let mut table = header.iter().fold(Table::new(), |table, heading| {
+                table.column(*heading, Align::Left)
+            });
             let mut tones = vec![None];
             for (series, detection) in &notable {
                 let newest = detection.change_points.len().saturating_sub(1);
@@ -308,7 +312,7 @@ impl Detected<'_> {
                         ("better", Tone::Better)
                     };
                     tones.push(Some(tone));
-                    rows.push([
+                    table.push([
                         series.function.clone(),
                         series.metric_label().to_owned(),
                         short_commit(&series.points[change.index].commit).to_owned(),
@@ -327,7 +331,7 @@ impl Detected<'_> {
                         ("creep", Tone::Unsure)
                     };
                     tones.push(Some(tone));
-                    rows.push([
+                    table.push([
                         series.function.clone(),
                         series.metric_label().to_owned(),
                         format!("{}…", short_commit(&series.points[creep.start].commit)),
@@ -344,7 +348,11 @@ impl Detected<'_> {
                     ]);
                 }
             }
-            out.push_str(&palette.paint_lines(&table(&header, &rows, markdown), tones));
+            let text = match markdown {
+                true => table.markdown(),
+                false => table.to_string(),
+            };
+            out.push_str(&palette.paint_lines(&text, tones));
             out.push_str(
                 "\nindex: where the new level starts, counting the series' commits from 0 (oldest); \
                  before and after: the levels' means; p: the chance of so large a shift in noise alone\n",
@@ -393,38 +401,6 @@ fn verdict_name(verdict: Verdict) -> &'static str {
         Verdict::Regressed => "regressed",
         Verdict::Creeping => "creeping",
     }
-}
-
-/// Rows under a header, as aligned columns or a Markdown table.
-fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]], markdown: bool) -> String {
-    let mut out = String::new();
-    if markdown {
-        let _ = writeln!(out, "| {} |", header.join(" | "));
-        let _ = writeln!(out, "|{}", "---|".repeat(N));
-        for row in rows {
-            let _ = writeln!(out, "| {} |", row.join(" | "));
-        }
-        return out;
-    }
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(cell, &width)| format!("{cell:<width$}"))
-            .collect();
-        padded.join("  ").trim_end().to_owned() + "\n"
-    };
-    out.push_str(&line(header.to_vec()));
-    for row in rows {
-        out.push_str(&line(row.iter().map(String::as_str).collect()));
-    }
-    out
 }
 
 /// Charts beyond which the section shows only the series with change
