@@ -1,4 +1,10 @@
-//! The command line of `cargo perf`.
+//! The command line of `cargo perf`: clap's types only. Flags that choose
+//! among the domain's values (`--format`, `--fail-on`, `--metric`,
+//! `--color`) have enums of their own here, mapped into the domain's
+//! (`render::Format`, `perf_stats::gate::FailOn`, …) with `From`, so that
+//! no verdict or renderer knows clap (only the entry point, which parses,
+//! and `completions`, which asks clap for the script, use it besides);
+//! `settings` resolves the rest over `perf.toml` and the environment.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
