@@ -50,6 +50,8 @@
 mod cause;
 pub mod comparable;
 mod drift;
+#[cfg(any(test, feature = "testing"))]
+pub mod evaluation;
 mod judge;
 mod metrics;
 
