@@ -306,6 +306,190 @@ fn lower_critical_u(n: usize, m: usize, tail: f64) -> Option<usize> {
     }
 }
 
+/// Wilcoxon's signed-rank test of paired `differences` (one per pair,
+/// current − baseline on the scale tested): whether they are centred on
+/// zero. Zero differences are left out (Wilcoxon's rule); tied magnitudes
+/// share their midrank. Exact (the distribution of the positive ranks' sum
+/// over every sign pattern, ties included) up to [`EXACT_UP_TO`] pairs,
+/// normal with tie and continuity corrections beyond. `u` holds the sum of
+/// the positive ranks.
+///
+/// # Examples
+/// ```
+/// use perf_stats::rank::signed_rank_test;
+/// // Ten pairs, every one slower: the smallest two-sided p, 2/2¹⁰.
+/// let slower: Vec<f64> = (1..=10).map(|i| 0.01 * f64::from(i)).collect();
+/// let test = signed_rank_test(&slower);
+/// assert!(test.exact && (test.p_value - 2.0 / 1024.0).abs() < 1e-12);
+/// ```
+pub fn signed_rank_test(differences: &[f64]) -> RankTest {
+    let mut magnitudes: Vec<(f64, bool)> = differences
+        .iter()
+        .filter(|d| **d != 0.0 && !d.is_nan())
+        .map(|&d| (d.abs(), d > 0.0))
+        .collect();
+    let n = magnitudes.len();
+    if n == 0 {
+        return RankTest {
+            u: 0.0,
+            p_value: 1.0,
+            exact: true,
+        };
+    }
+    magnitudes.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Doubled midranks, whole numbers; the tie term for the variance.
+    let mut ranks = vec![0u64; n];
+    let mut tie_term = 0.0;
+    let mut start = 0;
+    while start < n {
+        let mut end = start + 1;
+        while end < n && magnitudes[end].0 == magnitudes[start].0 {
+            end += 1;
+        }
+        for rank in &mut ranks[start..end] {
+            *rank = (start + 1 + end) as u64;
+        }
+        let t = (end - start) as f64;
+        tie_term += t * t * t - t;
+        start = end;
+    }
+    let positive: u64 = ranks
+        .iter()
+        .zip(&magnitudes)
+        .filter(|(_, (_, up))| *up)
+        .map(|(r, _)| r)
+        .sum();
+    let total: u64 = ranks.iter().sum();
+    let u = positive as f64 / 2.0;
+    if n <= EXACT_UP_TO {
+        // ways[s]: sign patterns whose positive doubled ranks sum to s.
+        let mut ways = vec![0.0f64; total as usize + 1];
+        ways[0] = 1.0;
+        let mut reach = 0;
+        for &rank in &ranks {
+            let rank = rank as usize;
+            reach += rank;
+            for s in (rank..=reach).rev() {
+                ways[s] += ways[s - rank];
+            }
+        }
+        let patterns: f64 = ways.iter().sum();
+        // E[2T+] = total / 2; compare doubled distances in integers.
+        let observed = (2 * positive as i64 - total as i64).abs();
+        let p_value: f64 = ways
+            .iter()
+            .enumerate()
+            .filter(|&(s, _)| (2 * s as i64 - total as i64).abs() >= observed)
+            .map(|(_, w)| w)
+            .sum::<f64>()
+            / patterns;
+        return RankTest {
+            u,
+            p_value: p_value.min(1.0),
+            exact: true,
+        };
+    }
+    let nf = n as f64;
+    let mean = nf * (nf + 1.0) / 4.0;
+    let variance = nf * (nf + 1.0) * (2.0 * nf + 1.0) / 24.0 - tie_term / 48.0;
+    let p_value = if variance <= 0.0 {
+        1.0
+    } else {
+        let z = ((u - mean).abs() - 0.5).max(0.0) / variance.sqrt();
+        libm::erfc(z / std::f64::consts::SQRT_2)
+    };
+    RankTest {
+        u,
+        p_value: p_value.min(1.0),
+        exact: false,
+    }
+}
+
+/// The paired shift: the pseudomedian of `differences` (the median of the
+/// Walsh averages, (dᵢ + dⱼ)/2 for i ≤ j: the Hodges–Lehmann estimate for
+/// pairs) and its distribution-free interval at `confidence`: order
+/// statistics of the Walsh averages, chosen from the null distribution of
+/// the signed-rank statistic (no ties), so that it excludes 0 when the test
+/// rejects. Infinite bounds when the pairs are too few for the confidence.
+///
+/// # Examples
+/// ```
+/// use perf_stats::rank::paired_shift;
+/// let shift = paired_shift(&[0.04, 0.05, 0.06, 0.05, 0.05], 0.5);
+/// assert!((shift.estimate - 0.05).abs() < 1e-12);
+/// ```
+pub fn paired_shift(differences: &[f64], confidence: f64) -> Shift {
+    let n = differences.len();
+    let mut walsh = Vec::with_capacity(n * (n + 1) / 2);
+    for i in 0..n {
+        for j in i..n {
+            walsh.push((differences[i] + differences[j]) / 2.0);
+        }
+    }
+    if walsh.is_empty() {
+        return Shift {
+            estimate: 0.0,
+            lower: f64::NEG_INFINITY,
+            upper: f64::INFINITY,
+        };
+    }
+    walsh.sort_by(f64::total_cmp);
+    let count = walsh.len();
+    let estimate = if count % 2 == 1 {
+        walsh[count / 2]
+    } else {
+        (walsh[count / 2 - 1] + walsh[count / 2]) / 2.0
+    };
+    // The largest c with P(T+ ≤ c) ≤ tail: the interval drops c averages
+    // from each end.
+    let tail = (1.0 - confidence) / 2.0;
+    let critical = if n <= EXACT_UP_TO {
+        let most = n * (n + 1) / 2;
+        let mut ways = vec![0.0f64; most + 1];
+        ways[0] = 1.0;
+        for rank in 1..=n {
+            for s in (rank..=most).rev() {
+                ways[s] += ways[s - rank];
+            }
+        }
+        let patterns: f64 = ways.iter().sum();
+        let mut cumulative = 0.0;
+        let mut critical = None;
+        for (s, w) in ways.iter().enumerate() {
+            cumulative += w / patterns;
+            if cumulative <= tail + 1e-12 {
+                critical = Some(s);
+            } else {
+                break;
+            }
+        }
+        critical.map(|c| c + 1)
+    } else {
+        let nf = n as f64;
+        let z = -normal_quantile(tail);
+        let c = nf * (nf + 1.0) / 4.0 - z * (nf * (nf + 1.0) * (2.0 * nf + 1.0) / 24.0).sqrt();
+        (c >= 1.0).then(|| c.floor() as usize)
+    };
+    match critical {
+        Some(c) if c <= count / 2 => Shift {
+            estimate,
+            lower: walsh[c - 1],
+            upper: walsh[count - c],
+        },
+        _ => Shift {
+            estimate,
+            lower: f64::NEG_INFINITY,
+            upper: f64::INFINITY,
+        },
+    }
+}
+
+/// The smallest two-sided p-value the signed-rank test of `pairs` pairs
+/// can give: 2 / 2ⁿ.
+pub fn smallest_paired_p_value(pairs: usize) -> f64 {
+    (2.0 * 0.5f64.powi(pairs as i32)).min(1.0)
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -376,6 +560,39 @@ mod tests {
             &[3.0, 4.0, 4.0, 5.0, 5.0, 6.0, 7.0, 7.0],
         );
         assert!(close(tied.p_value, 126.0 / 12870.0, 1e-12), "{tied:?}");
+    }
+
+    #[test]
+    fn the_signed_rank_test_matches_tables_and_a_count_of_sign_patterns() {
+        // n = 10, the smallest pair negative: T+ = 54 of 55, and 2 of the
+        // 2¹⁰ sign patterns have T- ≤ 1: two-sided p = 2·2/1024.
+        let mut d: Vec<f64> = (1..=10).map(f64::from).collect();
+        d[0] = -1.0;
+        let test = signed_rank_test(&d);
+        assert!(test.exact);
+        assert_eq!(test.u, 54.0);
+        assert!(close(test.p_value, 4.0 / 1024.0, 1e-12), "{test:?}");
+        // Symmetric: nothing to see.
+        let even = signed_rank_test(&[1.0, -1.0, 2.0, -2.0]);
+        assert!(close(even.p_value, 1.0, 1e-12));
+        // Zeros are left out; none left is p = 1.
+        assert_eq!(signed_rank_test(&[0.0, 0.0]).p_value, 1.0);
+        assert!(close(smallest_paired_p_value(10), 2.0 / 1024.0, 1e-15));
+        // Eight pairs, the two smallest negative: T- = 1 + 2 = 3. Of the
+        // 2⁸ sign patterns, 5 have T- ≤ 3 ({}, {1}, {2}, {3}, {1, 2}):
+        // two-sided p = 2·5/256.
+        let eight = signed_rank_test(&[1.5, -0.5, 2.5, 3.0, 0.8, 1.1, -0.2, 2.2]);
+        assert_eq!(eight.u, 33.0);
+        assert!(close(eight.p_value, 10.0 / 256.0, 1e-12), "{eight:?}");
+    }
+
+    #[test]
+    fn the_paired_interval_covers_and_excludes_zero_with_the_test() {
+        let d = [0.05, 0.04, 0.06, 0.05, 0.07, 0.03, 0.05, 0.06, 0.04, 0.05];
+        let shift = paired_shift(&d, 0.99);
+        assert!(shift.lower > 0.0 && shift.lower <= 0.05 && shift.upper >= 0.05);
+        // Two pairs cannot give 95%.
+        assert!(paired_shift(&[0.1, 0.2], 0.95).lower.is_infinite());
     }
 
     #[test]

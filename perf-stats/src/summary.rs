@@ -37,6 +37,44 @@ pub fn median_mut(samples: &mut [f64]) -> f64 {
     }
 }
 
+/// The weighted median of `values` (each weighing its `weights`, which
+/// must be as many, non-negative and not all zero): the smallest value
+/// with at least half the weight at or below it, and the mean of it and
+/// the next when exactly half is; NaN when there are none.
+///
+/// # Examples
+/// ```
+/// use perf_stats::summary::weighted_median;
+/// // A function holding 60% of the time outweighs two holding 20% each.
+/// assert_eq!(weighted_median(&[1.0, 2.0, 3.0], &[0.2, 0.2, 0.6]), 3.0);
+/// assert_eq!(weighted_median(&[1.0, 2.0], &[1.0, 1.0]), 1.5);
+/// ```
+pub fn weighted_median(values: &[f64], weights: &[f64]) -> f64 {
+    let mut pairs: Vec<(f64, f64)> = values
+        .iter()
+        .copied()
+        .zip(weights.iter().copied())
+        .filter(|&(_, w)| w > 0.0)
+        .collect();
+    if pairs.is_empty() {
+        return f64::NAN;
+    }
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = pairs.iter().map(|p| p.1).sum();
+    let mut below = 0.0;
+    for (i, &(value, weight)) in pairs.iter().enumerate() {
+        below += weight;
+        // Exactly half (up to rounding): between this value and the next.
+        if (below - total / 2.0).abs() <= 1e-12 * total {
+            return pairs.get(i + 1).map_or(value, |next| (value + next.0) / 2.0);
+        }
+        if below > total / 2.0 {
+            return value;
+        }
+    }
+    pairs[pairs.len() - 1].0
+}
+
 /// A robust standard deviation: the median absolute deviation from the
 /// median, scaled (× 1.4826) to match the standard deviation of normal
 /// noise; 0 for fewer than two samples.
@@ -122,6 +160,16 @@ mod tests {
         assert_eq!(median_lower_bound(&many, 0.95), 42.0);
         assert_eq!(median_lower_bound(&[7.0], 0.99), 7.0);
         assert!(median_lower_bound(&[], 0.99).is_nan());
+    }
+
+    #[test]
+    fn equal_weights_give_the_median() {
+        let values = [5.0, 1.0, 4.0, 2.0, 3.0];
+        assert_eq!(weighted_median(&values, &[1.0; 5]), median(&values));
+        assert_eq!(weighted_median(&values[..4], &[2.0; 4]), median(&values[..4]));
+        assert!(weighted_median(&[], &[]).is_nan());
+        // Weightless values do not count.
+        assert_eq!(weighted_median(&[1.0, 9.0], &[1.0, 0.0]), 1.0);
     }
 
     proptest! {

@@ -220,12 +220,44 @@ pub enum Drift {
         functions: usize,
         /// Estimated change of the speed factor (0.03 = everything 3% slower).
         change: f64,
+        /// A large group of functions that moved together against the
+        /// rest: between sessions, a change that slowed them alike cannot
+        /// be told from a machine that ran the rest faster, so the factor
+        /// comes from the rest and the group's time rows are inconclusive.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        split: Option<DriftSplit>,
     },
     /// Not estimated: times were compared as measured.
     NotEstimated {
         /// Why.
         reason: String,
     },
+}
+
+/// A group of functions that moved together against the rest of the
+/// program (see [`Drift::Estimated`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DriftSplit {
+    /// The functions of the group, by name.
+    pub functions: Vec<String>,
+    /// Their share of the baseline's self time, from 0 to 1.
+    pub share: f64,
+    /// How much slower they ran than the rest, against the baseline
+    /// (0.10 = 10% slower).
+    pub change: f64,
+}
+
+impl DriftSplit {
+    /// The group `functions`, holding `share` of the self time, `change`
+    /// slower than the rest.
+    pub fn new(functions: Vec<String>, share: f64, change: f64) -> DriftSplit {
+        DriftSplit {
+            functions,
+            share,
+            change,
+        }
+    }
 }
 
 /// One row of a comparison: a metric of a function on both sides, judged,
@@ -406,6 +438,10 @@ pub enum Method {
     /// Mann–Whitney U test, Hodges–Lehmann change and its interval, held
     /// against the threshold.
     RankTest,
+    /// Wilcoxon's signed-rank test on the runs paired by their order (one
+    /// run of each side per pair, `cargo perf ab`), the pseudomedian of the
+    /// pairs' differences and its interval, held against the threshold.
+    SignedRank,
     /// Deterministic counts, compared exactly against the threshold.
     Exact,
     /// A p95 resting on too few calls per run to be judged (fewer than
@@ -601,6 +637,7 @@ mod wire {
     #[serde(rename_all = "kebab-case")]
     pub(super) enum RowMethod {
         RankTest,
+        SignedRank,
         Exact,
         Presence,
         TooFewCalls,
@@ -638,6 +675,7 @@ mod wire {
                     p_adjusted: j.p_adjusted,
                     method: match j.method {
                         Method::RankTest => RowMethod::RankTest,
+                        Method::SignedRank => RowMethod::SignedRank,
                         Method::Exact => RowMethod::Exact,
                         Method::TooFewCalls => RowMethod::TooFewCalls,
                     },
@@ -691,6 +729,7 @@ mod wire {
                     }));
                 }
                 RowMethod::RankTest => Method::RankTest,
+                RowMethod::SignedRank => Method::SignedRank,
                 RowMethod::Exact => Method::Exact,
                 RowMethod::TooFewCalls => Method::TooFewCalls,
             };

@@ -11,22 +11,41 @@
 //! cost relative to the rest of the program, which machine drift does not
 //! move.
 //!
-//! The factor is a median over many functions, so a few functions that
-//! changed cannot move it; every function with self time in every run
-//! takes part (at least [`MIN_FUNCTIONS`], each with [`MIN_SHARE`] of the
-//! self time or more), so a program of 300 small functions is corrected as
-//! well as one of five. What the correction takes out is not hidden: the
-//! program's measured wall time per run is judged as it is, in the row
-//! `(whole program)`, where a slower machine and a change that slows every
-//! function alike both show.
+//! The factor is a median over many functions, each weighing its share of
+//! the self time, so a few functions that changed cannot move it, nor can
+//! many small ones outvote the few that hold the time; every function with
+//! self time in every run takes part (at least [`MIN_FUNCTIONS`], each with
+//! [`MIN_SHARE`] of the self time or more), so a program of 300 small
+//! functions is corrected as well as one of five. What the correction
+//! takes out is not hidden: the program's measured wall time per run is
+//! judged as it is, in the row `(whole program)`, where a slower machine
+//! and a change that slows every function alike both show.
+//!
+//! A median is robust to a minority, not to a majority: when most of the
+//! program moved together (a shared helper, the allocator, a dependency 10%
+//! slower under 60% of the functions), its factor is theirs and the rest
+//! would read faster. So the functions' raw shifts between the records are
+//! split first where they fall into two groups ([`split`]): each holding
+//! at least [`MIN_GROUP`] of the self time, apart by at least half the
+//! threshold and by [`SEPARATION`] times their own spread. When the slower
+//! group holds most of the self time, two sessions cannot say which group
+//! moved — a change that slowed the many, or a machine that ran the few
+//! faster — so the factor is the faster group's (none of its functions
+//! reads "improved" for standing still), and the slower group is named,
+//! its time rows inconclusive: `ab` (both sides on one machine) or
+//! instruction counts decide. When the slower group is the smaller, the
+//! factor is the larger group's, as the median has it, and the smaller
+//! group's rows are judged against it: a regression there is reported as
+//! one (its other reading, most of the program faster at once, is the
+//! rarer; failing on it errs on the side the gate is for).
 
 use std::collections::HashMap;
 
-use perf_format::schema::compare::Drift;
+use perf_format::schema::compare::{Drift, DriftSplit};
 use perf_format::schema::record::{FunctionSamples, Kind, Metric, Record, Source};
 
 use crate::rank::RankTester;
-use crate::summary::{log_times, median, spread};
+use crate::summary::{log_times, median, spread, weighted_median};
 
 /// Functions a record needs, each with at least [`MIN_SHARE`] of the self
 /// time, for a factor that one changed function cannot move.
@@ -34,6 +53,14 @@ const MIN_FUNCTIONS: usize = 4;
 /// Share of the run's self time below which a function is too small (and
 /// too noisy) to help estimate the factor.
 const MIN_SHARE: f64 = 0.0005;
+/// Share of the self time each of two groups holds at least for the
+/// functions to be taken as split (a smaller group is a minority the
+/// median sees through).
+pub(super) const MIN_GROUP: f64 = 0.25;
+/// How many times its groups' own spread two groups' levels must lie
+/// apart to be two groups, not the two halves of one noisy one (the
+/// halves of normal noise lie about 2.7 spreads apart).
+const SEPARATION: f64 = 4.0;
 /// The speed factor of every run of both records.
 #[derive(Clone, Debug)]
 pub(super) struct Factors {
@@ -63,6 +90,7 @@ impl Factors {
         let current: HashMap<&str, &FunctionSamples> =
             cur.functions.iter().map(|f| (f.name.as_str(), f)).collect();
         let mut names = Vec::new();
+        let mut weights = Vec::new();
         let mut logs: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
         for b in &base.functions {
             let Some(c) = current.get(b.name.as_str()) else {
@@ -78,6 +106,7 @@ impl Factors {
                 continue;
             }
             names.push(b.name.clone());
+            weights.push(self_time_per_run(b));
             logs.push((log_times(x), log_times(y)));
         }
         if logs.len() < MIN_FUNCTIONS {
@@ -94,30 +123,47 @@ impl Factors {
             .collect();
         let factors = |set: &[usize], skip: Option<usize>| {
             let kept: Vec<usize> = set.iter().copied().filter(|&i| Some(i) != skip).collect();
-            let base_logs: Vec<(&[f64], f64)> = kept
+            let base_logs: Vec<(&[f64], f64, f64)> = kept
                 .iter()
-                .map(|&i| (logs[i].0.as_slice(), centres[i]))
+                .map(|&i| (logs[i].0.as_slice(), centres[i], weights[i]))
                 .collect();
-            let cur_logs: Vec<(&[f64], f64)> = kept
+            let cur_logs: Vec<(&[f64], f64, f64)> = kept
                 .iter()
-                .map(|&i| (logs[i].1.as_slice(), centres[i]))
+                .map(|&i| (logs[i].1.as_slice(), centres[i], weights[i]))
                 .collect();
             (
                 run_factors(&base_logs, base.runs.len()),
                 run_factors(&cur_logs, cur.runs.len()),
             )
         };
-        let set = settle(&logs, threshold, |set| factors(set, None))?;
+        let shifts: Vec<f64> = logs.iter().map(|(x, y)| median(y) - median(x)).collect();
+        let groups = split(&shifts, &weights, threshold);
+        let candidates: Vec<usize> = match &groups {
+            Some(groups) => groups.faster.clone(),
+            None => (0..logs.len()).collect(),
+        };
+        let set = settle(&logs, &weights, candidates, threshold, |set| {
+            factors(set, None)
+        })?;
         let (baseline, current) = factors(&set, None);
         let without = set
             .iter()
             .map(|&i| (names[i].clone(), factors(&set, Some(i))))
             .collect();
         let shift = tester.shift(&baseline, &current, 0.5);
+        let total: f64 = weights.iter().sum();
+        let split = groups.map(|groups| {
+            let share = groups.slower.iter().map(|&i| weights[i]).sum::<f64>() / total;
+            let mut functions: Vec<String> =
+                groups.slower.iter().map(|&i| names[i].clone()).collect();
+            functions.sort();
+            DriftSplit::new(functions, share, groups.gap.exp_m1())
+        });
         Ok(Factors {
             drift: Drift::Estimated {
                 functions: set.len(),
                 change: shift.estimate.exp() - 1.0,
+                split,
             },
             baseline,
             current,
@@ -183,11 +229,13 @@ const ROUNDS: usize = 5;
 /// [`MIN_FUNCTIONS`] left is no estimate.
 fn settle(
     logs: &[(Vec<f64>, Vec<f64>)],
+    weights: &[f64],
+    candidates: Vec<usize>,
     threshold: f64,
     factors: impl Fn(&[usize]) -> (Vec<f64>, Vec<f64>),
 ) -> Result<Vec<usize>, String> {
     let limit = threshold.ln_1p() / 2.0;
-    let mut set: Vec<usize> = (0..logs.len()).collect();
+    let mut set = candidates;
     for _ in 0..ROUNDS {
         let (base, cur) = factors(&set);
         let corrected = |samples: &[f64], factors: &[f64]| -> f64 {
@@ -198,7 +246,8 @@ fn settle(
             .iter()
             .map(|&i| corrected(&logs[i].1, &cur) - corrected(&logs[i].0, &base))
             .collect();
-        let centre = median(&shifts);
+        let kept_weights: Vec<f64> = set.iter().map(|&i| weights[i]).collect();
+        let centre = weighted_median(&shifts, &kept_weights);
         let reach = limit.max(3.0 * spread(&shifts));
         let before = set.len();
         let mut k = 0;
@@ -222,17 +271,76 @@ fn settle(
 }
 
 /// Per run, the median over functions of ln(self time) minus the
-/// function's centre.
-fn run_factors(logs: &[(&[f64], f64)], runs: usize) -> Vec<f64> {
+/// function's centre, each function weighing its self time.
+fn run_factors(logs: &[(&[f64], f64, f64)], runs: usize) -> Vec<f64> {
+    let weights: Vec<f64> = logs.iter().map(|l| l.2).collect();
     (0..runs)
         .map(|r| {
             let offsets: Vec<f64> = logs
                 .iter()
-                .map(|(samples, centre)| samples[r] - centre)
+                .map(|(samples, centre, _)| samples[r] - centre)
                 .collect();
-            median(&offsets)
+            weighted_median(&offsets, &weights)
         })
         .collect()
+}
+
+/// Two groups of functions whose levels moved apart between the records.
+#[derive(Clone, Debug, PartialEq)]
+struct Groups {
+    /// The functions that moved less (or sped up), by index.
+    faster: Vec<usize>,
+    /// The functions that moved more.
+    slower: Vec<usize>,
+    /// How far apart the groups' levels moved, ln.
+    gap: f64,
+}
+
+/// Where the functions' raw shifts between the records (ln, `shifts`,
+/// each weighing its self time) fall into two groups that each hold
+/// [`MIN_GROUP`] of the weight, the slower most of it, lying at least half
+/// of `threshold` apart (their weighted medians) and [`SEPARATION`] times
+/// their own robust spread: the split of the sorted shifts with the
+/// largest weighted between-group variance (Otsu's), if it is one.
+fn split(shifts: &[f64], weights: &[f64], threshold: f64) -> Option<Groups> {
+    let total: f64 = weights.iter().sum();
+    let mut order: Vec<usize> = (0..shifts.len()).collect();
+    order.sort_by(|&a, &b| shifts[a].total_cmp(&shifts[b]));
+    let weighted_sum: f64 = order.iter().map(|&i| shifts[i] * weights[i]).sum();
+    let (mut below_weight, mut below_sum) = (0.0, 0.0);
+    let mut best: Option<(f64, usize)> = None;
+    for (k, &i) in order.iter().enumerate().take(order.len().saturating_sub(1)) {
+        below_weight += weights[i];
+        below_sum += shifts[i] * weights[i];
+        let above_weight = total - below_weight;
+        if below_weight < MIN_GROUP * total || above_weight < MIN_GROUP * total {
+            continue;
+        }
+        let gap = (weighted_sum - below_sum) / above_weight - below_sum / below_weight;
+        let between = below_weight * above_weight * gap * gap;
+        if best.is_none_or(|(b, _)| between > b) {
+            best = Some((between, k + 1));
+        }
+    }
+    let (_, at) = best?;
+    let (faster, slower) = order.split_at(at);
+    let level = |group: &[usize]| {
+        let values: Vec<f64> = group.iter().map(|&i| shifts[i]).collect();
+        let group_weights: Vec<f64> = group.iter().map(|&i| weights[i]).collect();
+        (weighted_median(&values, &group_weights), spread(&values))
+    };
+    let ((low, low_spread), (high, high_spread)) = (level(faster), level(slower));
+    let gap = high - low;
+    let slower_weight: f64 = slower.iter().map(|&i| weights[i]).sum();
+    let apart = slower_weight >= total / 2.0
+        && gap >= (threshold / 2.0).ln_1p()
+        && gap >= SEPARATION * low_spread.max(high_spread)
+        && faster.len().min(slower.len()) >= MIN_FUNCTIONS;
+    apart.then(|| Groups {
+        faster: faster.to_vec(),
+        slower: slower.to_vec(),
+        gap,
+    })
 }
 
 /// The samples of `metric` if there is one per run.

@@ -11,8 +11,18 @@ use perf_format::schema::record::{FunctionSamples, Kind, Metric};
 use super::metrics;
 use crate::fdr::benjamini_hochberg;
 use crate::probability::normal_quantile;
-use crate::rank::{RankTester, smallest_p_value};
+use crate::rank::{
+    RankTester, paired_shift, signed_rank_test, smallest_p_value, smallest_paired_p_value,
+};
 use crate::summary::{log_times, median, spread};
+
+/// The share of α that a paired `(whole program)` row (`ab`) is tested at,
+/// apart from the family of the other rows, which keeps the rest: one row
+/// among hundreds would otherwise get 1/m of α from Benjamini–Hochberg,
+/// out of reach of 10 pairs, and the program's wall time is the one row
+/// that sees a change that slows every function alike. With α = 0.01 and
+/// 10 pairs, it rejects when at most the smallest pair goes the other way.
+pub(super) const WHOLE_PROGRAM_SHARE: f64 = 0.5;
 
 /// Calls above the 95th percentile a run needs for its p95 to be judged:
 /// below that, the tail is a handful of calls and swings from run to run.
@@ -91,18 +101,25 @@ impl Pending<'static> {
     /// A `(whole program)` row: a figure of each run. The wall time per
     /// run (`metric` time/run), as measured, is `gated` when the two sides
     /// ran interleaved, as otherwise it moves with the machine between the
-    /// sessions; the peak heap per run is a count, exact when every run
-    /// has the same.
+    /// sessions, and `paired` then: run *i* of each side ran in pair *i*,
+    /// so the signed-rank test of the pairs' differences sees through a
+    /// machine that drifts from pair to pair. The peak heap per run is a
+    /// count, exact when every run has the same.
     pub(super) fn whole_program(
         metric: Metric,
         baseline: Vec<f64>,
         current: Vec<f64>,
         gated: bool,
+        paired: bool,
     ) -> Self {
+        let method = match method(metric, &baseline, &current) {
+            Method::RankTest if paired && baseline.len() == current.len() => Method::SignedRank,
+            other => other,
+        };
         Pending {
             function: WHOLE_PROGRAM,
             metric,
-            method: method(metric, &baseline, &current),
+            method,
             baseline,
             current,
             gated,
@@ -142,8 +159,35 @@ pub(super) fn judge_all(
     settings: Settings,
     tester: &mut RankTester,
 ) -> (Correction, Vec<Judged>) {
-    let alpha = settings.significance;
     let mut tests: Vec<Option<Tested>> = vec![None; pending.len()];
+    // A paired row that gates takes its share of α; the family keeps the rest.
+    let paired_gates = pending
+        .iter()
+        .any(|row| row.method == Method::SignedRank && row.gated);
+    let paired_alpha = settings.significance * WHOLE_PROGRAM_SHARE;
+    let alpha = match paired_gates {
+        true => settings.significance - paired_alpha,
+        false => settings.significance,
+    };
+    for (i, row) in pending.iter().enumerate() {
+        if row.method != Method::SignedRank {
+            continue;
+        }
+        let (x, y) = row.tested_scale();
+        let differences: Vec<f64> = y.iter().zip(&x).map(|(b, a)| b - a).collect();
+        let p_value = signed_rank_test(&differences).p_value;
+        let row_alpha = match row.gated {
+            true => paired_alpha,
+            false => settings.significance,
+        };
+        let reachable = smallest_paired_p_value(differences.len()) <= row_alpha;
+        tests[i] = Some(Tested {
+            p_value,
+            adjusted: if reachable { p_value } else { 1.0 },
+            confidence: 1.0 - row_alpha,
+            alpha: row_alpha,
+        });
+    }
     let mut correction = Correction::None {
         reason: "no row that gates has runs enough to reach α".to_owned(),
     };
@@ -185,6 +229,7 @@ pub(super) fn judge_all(
                 p_value: p_values[k],
                 adjusted: adjusted[k],
                 confidence,
+                alpha,
             });
         }
         if gated && tests_made > 0 {
@@ -203,13 +248,14 @@ pub(super) fn judge_all(
     (correction, rows)
 }
 
-/// A row's rank test: raw and adjusted p-values, and the confidence of its
-/// interval.
+/// A row's rank test: raw and adjusted p-values, the confidence of its
+/// interval, and the level its adjusted p-value is held against.
 #[derive(Clone, Copy, Debug)]
 struct Tested {
     p_value: f64,
     adjusted: f64,
     confidence: f64,
+    alpha: f64,
 }
 
 impl Pending<'_> {
@@ -257,9 +303,15 @@ impl Pending<'_> {
 
 /// The verdict on a row, its change and interval. Only the adjusted test
 /// decides whether a row changed (so the error rate is the test's); the
-/// interval then says whether the change may reach the threshold
-/// (regressed, improved) or is shown to stay within it (unchanged). A row
-/// neither changed for sure nor shown within ±threshold is inconclusive.
+/// interval then says whether the change is shown to stay within
+/// ±threshold (unchanged), and the Hodges–Lehmann estimate whether it is
+/// large: regressed (improved) when it goes at least half way to the
+/// threshold and the interval reaches it. An interval's end rests on the
+/// most extreme pairwise differences — with 10 runs a side and hundreds of
+/// rows, on one run — where the estimate, a median of them all, does not
+/// move for one outlying run. A row changed for sure but neither large nor
+/// shown small, or neither changed for sure nor shown small, is
+/// inconclusive.
 fn judge(
     row: &Pending<'_>,
     tested: Option<Tested>,
@@ -278,32 +330,47 @@ fn judge(
     );
     judged.gated = row.gated;
     match (row.method, tested) {
-        (Method::RankTest, Some(tested)) => {
+        (Method::RankTest | Method::SignedRank, Some(tested)) => {
             let (x, y) = row.tested_scale();
-            let shift = tester.shift(&x, &y, tested.confidence);
+            let shift = match row.method {
+                Method::SignedRank => {
+                    let differences: Vec<f64> = y.iter().zip(&x).map(|(b, a)| b - a).collect();
+                    paired_shift(&differences, tested.confidence)
+                }
+                _ => tester.shift(&x, &y, tested.confidence),
+            };
             let change = row.relative(shift.estimate, base_median);
             let (lower, upper) = (
                 row.relative(shift.lower, base_median),
                 row.relative(shift.upper, base_median),
             );
-            let significant = tested.adjusted <= settings.significance;
+            let significant = tested.adjusted <= tested.alpha;
             let direction = change.unwrap_or(if current_median > base_median {
                 f64::INFINITY
             } else {
                 0.0
             });
+            // How far the estimate itself goes: one outlying run can carry
+            // an interval's end past the threshold, not the estimate.
+            let halfway = threshold / 2.0;
             judged.verdict = if significant && direction > 0.0 {
-                // Slower for sure: a regression unless shown to be small.
-                if upper.is_none_or(|u| u >= threshold) {
+                // Slower for sure: a regression when the estimate goes half
+                // way to the threshold and the interval reaches it; shown
+                // small, unchanged; else not decided.
+                if upper.is_some_and(|u| u < threshold) {
+                    Verdict::Unchanged
+                } else if direction >= halfway {
                     Verdict::Regressed
                 } else {
-                    Verdict::Unchanged
+                    Verdict::Inconclusive
                 }
             } else if significant && direction < 0.0 {
-                if lower.is_none_or(|l| l <= -threshold) {
+                if lower.is_some_and(|l| l > -threshold) {
+                    Verdict::Unchanged
+                } else if direction <= -halfway {
                     Verdict::Improved
                 } else {
-                    Verdict::Unchanged
+                    Verdict::Inconclusive
                 }
             } else if lower.is_some_and(|l| l > -threshold) && upper.is_some_and(|u| u < threshold)
             {

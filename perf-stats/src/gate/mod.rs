@@ -58,8 +58,8 @@ mod metrics;
 use std::collections::{HashMap, HashSet};
 
 use perf_format::schema::compare::{
-    BudgetCheck, Cause, Comparison, Drift, Judged, OnlyIn, Presence, Row, Settings, Side, Totals,
-    Verdict, WHOLE_PROGRAM,
+    BudgetCheck, Cause, Comparison, Drift, Judged, Method, OnlyIn, Presence, Row, Settings, Side,
+    Totals, Verdict, WHOLE_PROGRAM,
 };
 use perf_format::schema::record::{FunctionSamples, Kind, Metric, Record, Source};
 use perf_format::units;
@@ -199,18 +199,44 @@ pub fn compare_filtered(
     // The whole program's rows are no function's: a filter leaves them out.
     let whole_program = filter.is_empty();
     if let (true, Some(x), Some(y)) = (whole_program, wall_times(base), wall_times(cur)) {
+        let interleaved = gate.interleaved && !instructions;
         pending.push(Pending::whole_program(
             Metric::TimePerRun,
             x,
             y,
-            gate.interleaved && !instructions,
+            interleaved,
+            interleaved,
         ));
     }
     if let (true, Some(x), Some(y)) = (whole_program, peak_heaps(base), peak_heaps(cur)) {
-        pending.push(Pending::whole_program(Metric::PeakHeapBytes, x, y, true));
+        pending.push(Pending::whole_program(
+            Metric::PeakHeapBytes,
+            x,
+            y,
+            true,
+            false,
+        ));
     }
 
     let (correction, mut judged) = judge::judge_all(&pending, settings, &mut tester);
+    // A group that moved against the rest: its time rows cannot be judged
+    // between sessions (see `drift`), whatever the rank test says.
+    if let Drift::Estimated {
+        split: Some(split), ..
+    } = &drift
+    {
+        if !instructions {
+            for row in &mut judged {
+                if row.metric.kind() == Kind::Time
+                    && row.method == Method::RankTest
+                    && split.functions.binary_search(&row.function).is_ok()
+                {
+                    row.verdict = Verdict::Inconclusive;
+                    row.runs_needed = None;
+                }
+            }
+        }
+    }
     // How own part and whole moved, for the rows whose cause is asked.
     for (row, pending) in judged.iter().zip(pending.iter_mut()) {
         if row.verdict != Verdict::Regressed && row.verdict != Verdict::Improved {
@@ -390,6 +416,24 @@ fn notes(
         notes.push(format!(
             "instruction records: instructions and estimated cycles per call gate at ±{}; the times, measured under Valgrind, are shown only",
             units::percent(settings.instructions_threshold)
+        ));
+    }
+    if let (false, Drift::Estimated {
+        split: Some(split), ..
+    }) = (instructions, drift)
+    {
+        let named: Vec<String> = split.functions.iter().take(3).cloned().collect();
+        let more = split.functions.len().saturating_sub(named.len());
+        notes.push(format!(
+            "{} ({} of the self time: {}{}) ran {} slower than the rest against the baseline: a change that slowed them alike (a shared helper, the allocator, a dependency), or a machine that ran the rest faster? Between two sessions it cannot be told, so their time rows are inconclusive and the machine's drift is the rest's; `cargo perf ab` (both sides interleaved on one machine) or `--instructions` decides, and `--fail-on inconclusive` fails on them",
+            units::plural(split.functions.len() as u64, "function"),
+            units::percent(split.share),
+            named.join(", "),
+            match more {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            },
+            units::change(split.change).trim_start_matches('+'),
         ));
     }
     match drift {
@@ -756,5 +800,178 @@ mod tests {
             (Method::RankTest, Verdict::Unchanged),
             "{inner:?}"
         );
+    }
+
+    use super::evaluation::{self as generated, Change, Noise, record_on};
+    use crate::random::Rng;
+
+    /// Leaf functions' time/call rows of `comparison`.
+    fn time_rows(comparison: &Comparison) -> Vec<&Judged> {
+        comparison
+            .rows
+            .iter()
+            .filter_map(Row::judged)
+            .filter(|r| r.metric == Metric::TimePerCall)
+            .collect()
+    }
+
+    #[test]
+    fn one_outlying_run_does_not_make_a_small_shift_a_regression() {
+        // 30 functions, 10 runs a side; `app::f000` 1% slower, and one of
+        // its current runs hit by a +40% outlier: significant, its interval
+        // reaching 5%, but its estimate far from half of it.
+        let noise = Noise {
+            functions: 30,
+            runs: 10,
+            noise: 0.002,
+            drift: 0.0,
+            outliers: 0.0,
+        };
+        let mut rng = Rng::new(11);
+        let base = generated::record(&mut rng, "base", &noise, None);
+        let change = Change {
+            slower: 0.01,
+            share: 0.0,
+            machine: 0.0,
+        };
+        let mut cur = generated::record(&mut rng, "cur", &noise, Some(&change));
+        for metric in [Metric::TimePerCall, Metric::SelfTimePerCall] {
+            cur.functions[0].samples.get_mut(&metric).expect("times")[3] *= 1.4;
+        }
+        let comparison = compare(("base", &base), ("cur", &cur), &Gate::default(), Vec::new());
+        let judged = row(&comparison, "app::f000", Metric::TimePerCall);
+        assert!(judged.p_adjusted.is_some_and(|q| q <= 0.01), "{judged:?}");
+        assert!(judged.change.is_some_and(|c| c < 0.025), "{judged:?}");
+        // The interval's end, set by the outlier, reaches the threshold:
+        // what used to make it a regression.
+        let upper = judged.interval.and_then(|i| i.upper);
+        assert!(upper.is_some_and(|u| u >= 0.05), "{judged:?}");
+        assert_ne!(judged.verdict, Verdict::Regressed, "{judged:?}");
+        assert!(!comparison.failed);
+        // 10% slower with the same outlier is a regression.
+        let change = Change {
+            slower: 0.10,
+            ..change
+        };
+        let cur = generated::record(&mut rng, "cur", &noise, Some(&change));
+        let comparison = compare(("base", &base), ("cur", &cur), &Gate::default(), Vec::new());
+        assert_eq!(
+            row(&comparison, "app::f000", Metric::TimePerCall).verdict,
+            Verdict::Regressed
+        );
+    }
+
+    #[test]
+    fn a_majority_that_moved_together_is_named_and_none_of_the_rest_improved() {
+        // 100 functions, 60 of them 10% slower (a shared helper), the
+        // current session's machine 3% slower.
+        let noise = Noise {
+            functions: 100,
+            runs: 10,
+            noise: 0.01,
+            drift: 0.005,
+            outliers: 0.0,
+        };
+        let mut rng = Rng::new(5);
+        let base = generated::record(&mut rng, "base", &noise, None);
+        let change = Change {
+            slower: 0.10,
+            share: 0.6,
+            machine: 0.03,
+        };
+        let cur = generated::record(&mut rng, "cur", &noise, Some(&change));
+        let comparison = compare(("base", &base), ("cur", &cur), &Gate::default(), Vec::new());
+        let Drift::Estimated {
+            split: Some(split),
+            change: machine,
+            ..
+        } = &comparison.drift
+        else {
+            panic!("no split: {:?}", comparison.drift)
+        };
+        assert_eq!(split.functions.len(), 60);
+        assert!(split.functions.iter().all(|f| f.as_str() < "app::f060"));
+        assert!((split.change - 0.10).abs() < 0.02, "{split:?}");
+        // The machine's drift is the rest's: 3%.
+        assert!((machine - 0.03).abs() < 0.01, "{machine}");
+        for row in time_rows(&comparison) {
+            let slowed = row.function.as_str() < "app::f060";
+            assert_ne!(row.verdict, Verdict::Improved, "{row:?}");
+            if slowed {
+                assert_eq!(row.verdict, Verdict::Inconclusive, "{row:?}");
+                assert!(row.gated);
+            }
+        }
+        assert!(comparison.notes.iter().any(|n| n.starts_with("60 functions")));
+        let strict = Gate {
+            fail_on: FailOn::Inconclusive,
+            ..Gate::default()
+        };
+        assert!(compare(("base", &base), ("cur", &cur), &strict, Vec::new()).failed);
+        // A minority 10% slower is judged against the majority: regressed.
+        let minority = Change {
+            share: 0.3,
+            ..change
+        };
+        let cur = generated::record(&mut rng, "cur", &noise, Some(&minority));
+        let comparison = compare(("base", &base), ("cur", &cur), &Gate::default(), Vec::new());
+        assert!(matches!(
+            comparison.drift,
+            Drift::Estimated { split: None, .. }
+        ));
+        assert!(comparison.failed);
+        let regressed = time_rows(&comparison)
+            .iter()
+            .filter(|r| r.verdict == Verdict::Regressed)
+            .count();
+        assert_eq!(regressed, 30);
+    }
+
+    #[test]
+    fn interleaved_runs_pair_the_whole_program_through_a_drifting_machine() {
+        // 10 pairs on a machine whose speed wanders 3% a pair; every
+        // function 5% slower. The pairs see it, two independent samples
+        // would not.
+        let noise = Noise {
+            functions: 50,
+            runs: 10,
+            noise: 0.01,
+            drift: 0.0,
+            outliers: 0.0,
+        };
+        let mut rng = Rng::new(2);
+        let mut level: f64 = 0.0;
+        let factors: Vec<f64> = (0..10)
+            .map(|_| {
+                level += 0.03 * rng.normal();
+                level.exp()
+            })
+            .collect();
+        let base = record_on(&mut rng, "base", &noise, None, &factors);
+        let change = Change {
+            slower: 0.05,
+            share: 1.0,
+            machine: 0.0,
+        };
+        let cur = record_on(&mut rng, "cur", &noise, Some(&change), &factors);
+        let gate = Gate {
+            interleaved: true,
+            ..Gate::default()
+        };
+        let comparison = compare(("base", &base), ("cur", &cur), &gate, Vec::new());
+        let whole = row(&comparison, WHOLE_PROGRAM, Metric::TimePerRun);
+        assert_eq!(
+            (whole.method, whole.verdict),
+            (Method::SignedRank, Verdict::Regressed),
+            "{whole:?}"
+        );
+        assert!(whole.gated && comparison.failed);
+        // Its interval is at its own level: α/2 of the gate's.
+        assert_eq!(whole.interval.map(|i| i.confidence), Some(0.995));
+        // Between sessions the whole program is two samples, shown only.
+        let apart = compare(("base", &base), ("cur", &cur), &Gate::default(), Vec::new());
+        let whole = row(&apart, WHOLE_PROGRAM, Metric::TimePerRun);
+        assert_eq!(whole.method, Method::RankTest);
+        assert!(!whole.gated);
     }
 }
