@@ -10,6 +10,7 @@
 //! `$DIR`.
 
 pub(crate) mod bless;
+mod docs;
 mod gate;
 mod history;
 mod pictures;
