@@ -6,8 +6,8 @@
 //!
 //! The inputs are deterministic — seeded records with fixed ids, times,
 //! commits and hosts, git commits with fixed dates — so the outputs are
-//! too; the one thing normalised is the temporary project's path, shown as
-//! `$DIR`.
+//! too; what is normalised is the temporary project's path, shown as
+//! `$DIR`, and the version of perf in the report's footer, `$VERSION`.
 
 pub(crate) mod bless;
 mod docs;
@@ -44,9 +44,16 @@ fn stdout(project: &Project, args: &[&str], code: i32) -> String {
 }
 
 /// `bytes` as text, the project's path (as given and as the system
-/// resolves it) written `$DIR`.
+/// resolves it) written `$DIR`, and perf's own version where it signs its
+/// work (`cargo perf 0.1.0`) as `$VERSION`, so that a release changes no
+/// golden file.
 fn normalise(project: &Project, bytes: &[u8]) -> String {
-    let text = String::from_utf8(bytes.to_vec()).expect("cargo perf writes UTF-8");
+    let text = String::from_utf8(bytes.to_vec())
+        .expect("cargo perf writes UTF-8")
+        .replace(
+            &format!("cargo perf {}", env!("CARGO_PKG_VERSION")),
+            "cargo perf $VERSION",
+        );
     let mut dirs = vec![project.path().display().to_string()];
     if let Ok(real) = project.path().canonicalize() {
         dirs.push(real.display().to_string());
