@@ -77,7 +77,11 @@ peak_heap = "64MiB"
 /// samples), and [`BUDGETS`] in perf.toml.
 pub(super) fn project() -> Project {
     let project = Project::new();
-    let base = with_peak(record("20261101T000000-app", &app(), 10, 1), 6_291_456);
+    let mut base = with_peak(record("20261101T000000-app", &app(), 10, 1), 6_291_456);
+    add_cpu_samples(&mut base, 27.0);
+    // `cache::warm` is new since.
+    base.cpu_stacks
+        .retain(|s| !s.frames.iter().any(|f| f == "cache::warm"));
     project.write_baseline("main", &base);
     let mut current = with_peak(
         record("20261123T091803-app", &changed(), 10, 2),
@@ -87,22 +91,23 @@ pub(super) fn project() -> Project {
     current.env.started_at = "2026-11-23T09:18:03.117Z".to_owned();
     current.env.git_commit = Some("5a37189f0c1d5f6e2b3a4c5d6e7f8091a2b3c4d5".to_owned());
     current.env.git_dirty = true;
-    add_cpu_samples(&mut current);
+    add_cpu_samples(&mut current, 30.0);
     project.write_record(&current);
     std::fs::write(project.path().join("perf.toml"), BUDGETS).unwrap();
     project
 }
 
-/// CPU samples as perf-core's `cpu` feature records them: stacks by thread,
-/// and each function's share of them.
-fn add_cpu_samples(record: &mut Record) {
+/// CPU samples as perf-core's `cpu` feature records them: stacks by thread
+/// (`query` samples a run in `db::query`'s copy), and each function's share
+/// of them.
+fn add_cpu_samples(record: &mut Record, query: f64) {
     use perf_format::stacks::{SampleCount, Stack};
     let stack = |frames: &[&str], samples: f64| Stack {
         frames: frames.iter().map(|f| (*f).to_owned()).collect(),
         weight: SampleCount { samples },
     };
     record.cpu_stacks = vec![
-        stack(&["main", "app::handler", "db::query", "memcpy"], 30.0),
+        stack(&["main", "app::handler", "db::query", "memcpy"], query),
         stack(&["main", "app::handler", "db::query"], 8.0),
         stack(&["main", "app::handler", "app::render", "app::format"], 6.0),
         stack(&["main", "app::handler", "app::render"], 4.0),
@@ -180,6 +185,39 @@ fn golden_baselines_and_records() {
         &stdout(&project, &["baseline", "list"], 0),
     );
     check("records.txt", &stdout(&project, &["records"], 0));
+}
+
+/// `baseline show` of the other kinds of record: an instruction record
+/// (one run: no spread) and criterion benchmarks (criterion's own
+/// estimate as the headline), imported from the criterion fixtures and
+/// given this fixture's machine, id and time.
+#[test]
+fn golden_baseline_show_of_instructions_and_criterion() {
+    let project = Project::new();
+    project.write_baseline("main", &fixture("service-instructions-main"));
+    check(
+        "baseline-show-instructions.txt",
+        &stdout(&project, &["baseline", "show", "main"], 0),
+    );
+    let criterion =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/criterion-current");
+    stdout(
+        &project,
+        &["import", "criterion", criterion.to_str().unwrap()],
+        0,
+    );
+    let records = project.path().join("target/perf/records");
+    let id = std::fs::read_to_string(records.join("latest")).unwrap();
+    let mut imported: Record =
+        perf_format::files::load(&records.join(id.trim()).join("record.json")).unwrap();
+    imported.id = "20261101T000000-criterion".to_owned();
+    imported.created_at = "2026-11-01T00:00:00Z".to_owned();
+    imported.env = crate::util::environment();
+    project.write_baseline("criterion", &imported);
+    check(
+        "baseline-show-criterion.txt",
+        &stdout(&project, &["baseline", "show", "criterion"], 0),
+    );
 }
 
 /// Baseline `main` of another build than the latest record: perf-core's

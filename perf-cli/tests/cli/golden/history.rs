@@ -81,7 +81,10 @@ fn project() -> Project {
         let commit = git(dir, &["rev-parse", "HEAD"], i);
         let path = project.write_record(&record_at(i, &commit));
         if i < COMMITS {
-            stdout(&project, &["history", "add", path.to_str().unwrap()], 0);
+            let added = stdout(&project, &["history", "add", path.to_str().unwrap()], 0);
+            if i == 0 {
+                check("history-add.txt", &added);
+            }
         }
     }
     project

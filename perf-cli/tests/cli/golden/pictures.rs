@@ -22,6 +22,27 @@ fn golden_flamegraphs_of_each_metric_and_against_a_baseline() {
         "flamegraph-time-diff.svg",
         &stdout(&project, &["flamegraph", "--diff", "main", "-o", "-"], 0),
     );
+    for (metric, name) in [
+        ("alloc", "flamegraph-alloc-diff.svg"),
+        ("cpu", "flamegraph-cpu-diff.svg"),
+    ] {
+        check(
+            name,
+            &stdout(
+                &project,
+                &[
+                    "flamegraph",
+                    "--metric",
+                    metric,
+                    "--diff",
+                    "main",
+                    "-o",
+                    "-",
+                ],
+                0,
+            ),
+        );
+    }
     check(
         "flamegraph-time-filtered.svg",
         &stdout(
