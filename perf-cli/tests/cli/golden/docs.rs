@@ -116,3 +116,32 @@ fn golden_the_tooltip_quoted_in_pictures_md_is_the_pictures() {
         "docs/pictures.md quotes a tooltip that checkout-flamegraph-time-diff.svg does not have: {quoted:?}; copy its <title> of checkout::price"
     );
 }
+
+/// No golden file outlives the check that wrote it: each is named, as a
+/// string, by a test here or in perf-cli's source (its unit tests).
+#[test]
+fn golden_every_golden_file_is_checked() {
+    fn sources(dir: &std::path::Path, text: &mut String) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                sources(&path, text);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                text.push_str(&std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut text = String::new();
+    sources(&crate_dir.join("src"), &mut text);
+    sources(&crate_dir.join("tests/cli/golden"), &mut text);
+    let unchecked: Vec<String> = std::fs::read_dir(dir())
+        .expect("tests/golden/")
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !text.contains(&format!("\"{name}\"")))
+        .collect();
+    assert!(
+        unchecked.is_empty(),
+        "golden files no test checks (delete them): {unchecked:?}"
+    );
+}
