@@ -32,6 +32,10 @@ mod cli;
 mod commands;
 mod error;
 mod gate;
+/// The golden files' check, shared with the `cli` tests.
+#[cfg(test)]
+#[path = "../tests/cli/golden/bless.rs"]
+mod golden;
 mod render;
 mod run;
 mod settings;

@@ -222,6 +222,30 @@ mod tests {
     }
 
     #[test]
+    fn golden_line_chart() {
+        let values = [
+            10.0, 10.2, 9.9, 10.1, 12.0, 12.1, 11.9, 12.2, 12.0, 10.9, 11.0, 10.8,
+        ];
+        let changes = [
+            ChartChange {
+                index: 4,
+                change_pct: 19.8,
+            },
+            ChartChange {
+                index: 9,
+                change_pct: -9.2,
+            },
+        ];
+        let svg = line_chart(
+            "app::parse · total time/call",
+            "ns",
+            &points(&values),
+            &changes,
+        );
+        crate::golden::check("chart.svg", &svg.unwrap());
+    }
+
+    #[test]
     fn a_flat_or_single_point_series_still_draws() {
         assert!(line_chart("f", "ns", &points(&[5.0, 5.0, 5.0]), &[]).is_some());
         assert!(line_chart("f", "ns", &points(&[0.0]), &[]).is_some());

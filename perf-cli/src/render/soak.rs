@@ -123,3 +123,54 @@ pub(crate) fn soak(soak: &Soak, path: &Path, palette: Palette) -> String {
 pub(crate) fn json(soak: &Soak) -> String {
     serde_json::to_string_pretty(soak).expect("numbers and strings serialise") + "\n"
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use perf_format::schema::soak::{Ending, Growth, Soak};
+
+    use super::super::color::Palette;
+    use crate::golden::check;
+
+    /// A soak of the `leak` example, as `cargo perf soak` wrote it:
+    /// `perf-cli/tests/fixtures/golden/soak-<name>.json`.
+    fn fixture(name: &str) -> Soak {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/golden")
+            .join(format!("soak-{name}.json"));
+        perf_format::files::load(&path).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn text(soak: &Soak) -> String {
+        let path = Path::new("target/perf/runs")
+            .join(&soak.run)
+            .join("soak.json");
+        super::soak(soak, &path, Palette::new(false))
+    }
+
+    #[test]
+    fn golden_soak_verdicts() {
+        let growing = fixture("growing");
+        check("soak-growing.txt", &text(&growing));
+        check(
+            "soak-growing-color.txt",
+            &super::soak(&growing, Path::new("soak.json"), Palette::new(true)),
+        );
+        check("soak-stable.txt", &text(&fixture("stable")));
+        // The other endings and verdicts: a program that exits by itself
+        // under a load, growing past a threshold in code no `#[profile]`
+        // function holds; and growth shown to stay below a threshold.
+        let mut exited = growing.clone();
+        exited.ended = Ending::Exited;
+        exited.load = Some("wrk -t2 -c16 -d30s http://127.0.0.1:8080/".to_owned());
+        exited.threshold_bytes_per_min = 1_048_576.0;
+        exited.suspects.clear();
+        check("soak-growing-exited.txt", &text(&exited));
+        let mut below = growing;
+        below.threshold_bytes_per_min = 8_388_608.0;
+        below.verdict = Growth::Stable;
+        below.suspects.clear();
+        check("soak-stable-below-threshold.txt", &text(&below));
+    }
+}

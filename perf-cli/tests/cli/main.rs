@@ -11,6 +11,7 @@ mod compare;
 mod criterion;
 mod filter;
 mod flamegraph;
+mod golden;
 mod guard;
 mod history;
 mod readme;
