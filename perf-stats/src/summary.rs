@@ -66,7 +66,9 @@ pub fn weighted_median(values: &[f64], weights: &[f64]) -> f64 {
         below += weight;
         // Exactly half (up to rounding): between this value and the next.
         if (below - total / 2.0).abs() <= 1e-12 * total {
-            return pairs.get(i + 1).map_or(value, |next| (value + next.0) / 2.0);
+            return pairs
+                .get(i + 1)
+                .map_or(value, |next| (value + next.0) / 2.0);
         }
         if below > total / 2.0 {
             return value;
@@ -166,7 +168,10 @@ mod tests {
     fn equal_weights_give_the_median() {
         let values = [5.0, 1.0, 4.0, 2.0, 3.0];
         assert_eq!(weighted_median(&values, &[1.0; 5]), median(&values));
-        assert_eq!(weighted_median(&values[..4], &[2.0; 4]), median(&values[..4]));
+        assert_eq!(
+            weighted_median(&values[..4], &[2.0; 4]),
+            median(&values[..4])
+        );
         assert!(weighted_median(&[], &[]).is_nan());
         // Weightless values do not count.
         assert_eq!(weighted_median(&[1.0, 9.0], &[1.0, 0.0]), 1.0);

@@ -355,7 +355,12 @@ fn unpaired_whole_program_regressed(base: &Record, cur: &Record) -> bool {
     use crate::summary::log_times;
     let mut tester = RankTester::new();
     let times = |r: &Record| -> Vec<f64> {
-        log_times(&r.runs.iter().map(|run| run.duration_ns as f64).collect::<Vec<_>>())
+        log_times(
+            &r.runs
+                .iter()
+                .map(|run| run.duration_ns as f64)
+                .collect::<Vec<_>>(),
+        )
     };
     let mut p_values: Vec<f64> = base
         .functions

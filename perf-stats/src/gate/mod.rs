@@ -418,9 +418,12 @@ fn notes(
             units::percent(settings.instructions_threshold)
         ));
     }
-    if let (false, Drift::Estimated {
-        split: Some(split), ..
-    }) = (instructions, drift)
+    if let (
+        false,
+        Drift::Estimated {
+            split: Some(split), ..
+        },
+    ) = (instructions, drift)
     {
         let named: Vec<String> = split.functions.iter().take(3).cloned().collect();
         let more = split.functions.len().saturating_sub(named.len());
@@ -902,7 +905,12 @@ mod tests {
                 assert!(row.gated);
             }
         }
-        assert!(comparison.notes.iter().any(|n| n.starts_with("60 functions")));
+        assert!(
+            comparison
+                .notes
+                .iter()
+                .any(|n| n.starts_with("60 functions"))
+        );
         let strict = Gate {
             fail_on: FailOn::Inconclusive,
             ..Gate::default()
