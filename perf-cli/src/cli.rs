@@ -623,11 +623,12 @@ pub(crate) struct VerdictFlags {
 pub(crate) struct FilterFlags {
     /// Only functions whose name contains TEXT (plain text, case-sensitive,
     /// as `cargo test` filters; repeat it to keep functions matching any).
-    /// compare and ab judge and show only their rows (the whole-program
-    /// rows and the budgets of other functions are left out), so the
-    /// Benjamini–Hochberg family is the filtered set; check holds only
-    /// their budgets; baseline show lists only them; flamegraph and report
-    /// keep only the stacks that pass through a matching frame.
+    /// compare and ab show and gate on only their rows (the whole-program
+    /// rows and the budgets of other functions are left out), tested with
+    /// every other row, so that a filter chosen after looking cannot make
+    /// a row significant; check holds only their budgets; baseline show
+    /// lists only them; flamegraph and report keep only the stacks that
+    /// pass through a matching frame.
     #[arg(long, value_name = "TEXT", action = ArgAction::Append)]
     pub(crate) filter: Vec<String>,
 }

@@ -76,11 +76,11 @@ impl Filter {
     }
 
     /// The note above a filtered comparison: how many functions of `total`
-    /// it judged, and what it left out.
+    /// it shows, and what it left out.
     pub fn note(&self, kept: usize, total: usize) -> String {
         let texts: Vec<String> = self.texts.iter().map(|t| format!("{t:?}")).collect();
         format!(
-            "--filter {}: {kept} of {total} functions judged, {} filtered out, with the whole-program rows and the budgets of other functions",
+            "--filter {}: {kept} of {total} functions shown, {} filtered out, with the whole-program rows and the budgets of other functions; every row was tested, so the adjustment for many rows is the whole program's",
             texts.join(", "),
             total - kept
         )

@@ -32,7 +32,7 @@ mod table;
 use std::fmt::Write as _;
 
 use perf_format::schema::compare::{
-    BudgetCheck, Cause, Comparison, Correction, Judged, Method, OnlyIn, Presence, Row, Side,
+    BudgetCheck, Cause, Comparison, Correction, Drift, Judged, Method, OnlyIn, Presence, Row, Side,
     Verdict,
 };
 use perf_format::schema::env::commit_label;
@@ -440,34 +440,74 @@ fn confidence(comparison: &Comparison) -> String {
         Correction::BenjaminiHochberg { confidence, .. } => confidence,
         _ => 1.0 - comparison.settings.significance,
     };
-    // 99%, 99.75%, 99.997%: the fewest digits that show the level.
-    let percent = level * 100.0;
-    let digits = (0..6)
-        .find(|&d| {
-            let shown = format!("{percent:.d$}");
-            shown != "100"
-                && !shown.starts_with("100.")
-                && (shown.parse::<f64>().unwrap_or(0.0) - percent).abs() < 1e-6
-        })
-        .unwrap_or(6);
-    format!("{percent:.digits$}%")
+    level_label(level)
+}
+
+/// A confidence level as a person reads it: 99%, 99.5%, 99.56%, 99.9967% —
+/// two significant digits of what it leaves out, never rounded to 100%.
+fn level_label(level: f64) -> String {
+    let left_out = (1.0 - level) * 100.0;
+    let digits = if left_out > 0.0 {
+        ((-left_out.log10()).ceil() + 1.0).clamp(0.0, 12.0) as usize
+    } else {
+        0
+    };
+    let shown = format!("{:.digits$}", level * 100.0);
+    let shown = match shown.contains('.') {
+        true => shown.trim_end_matches('0').trim_end_matches('.').to_owned(),
+        false => shown,
+    };
+    format!("{shown}%")
+}
+
+/// The levels of the intervals of rows outside the family whose level
+/// heads the table: rows shown only (another family) and the paired
+/// whole-program row of `ab` (its own share of α), as a clause of the
+/// legend; empty when every interval has the heading's level.
+fn other_levels(comparison: &Comparison) -> String {
+    let mut others = Vec::new();
+    let level_of = |pick: &dyn Fn(&Judged) -> bool| {
+        comparison
+            .rows
+            .iter()
+            .filter_map(Row::judged)
+            .filter(|r| pick(r))
+            .find_map(|r| r.interval.map(|i| i.confidence))
+    };
+    if let Some(level) = level_of(&|r| !r.gated && r.method == Method::RankTest) {
+        others.push(format!("rows not gated at {}", level_label(level)));
+    }
+    if let Some(level) = level_of(&|r| r.method == Method::SignedRank) {
+        others.push(format!(
+            "the whole program's, paired run by run, at {} (its own share of α)",
+            level_label(level)
+        ));
+    }
+    match others.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", others.join("; ")),
+    }
 }
 
 /// What regressed, unchanged and inconclusive mean, with this comparison's
 /// threshold and confidence, and what the columns that are not figures of
 /// a side say.
 fn legend(comparison: &Comparison) -> String {
+    let alpha = comparison.settings.significance;
     let p = match comparison.correction {
-        Correction::BenjaminiHochberg { .. } => {
-            "q: the chance of a change this large if there were none, adjusted for the many rows tested (Benjamini–Hochberg)"
-        }
-        _ => "p: the chance of a change this large if there were none (Mann–Whitney U)",
+        Correction::BenjaminiHochberg { .. } => format!(
+            "q: the row's p-value adjusted for the rows tested with it (Benjamini–Hochberg), a change for sure when q ≤ {alpha} — not the chance that the change is real"
+        ),
+        _ => format!(
+            "p: the chance of a difference this large between two samples of one distribution (Mann–Whitney U), a change for sure when p ≤ {alpha}"
+        ),
     };
     format!(
         "{}; baseline and current: medians over their runs; CI: where the true change lies, \
-         with {} confidence; {p}",
+         with {} confidence{}; {p}",
         verdicts(comparison),
-        confidence(comparison)
+        confidence(comparison),
+        other_levels(comparison)
     )
 }
 
@@ -483,7 +523,7 @@ fn verdicts(comparison: &Comparison) -> String {
     }
     let threshold = units::percent(comparison.settings.threshold);
     format!(
-        "regressed: slower with {level} confidence, and possibly by {threshold} or more; unchanged: within ±{threshold} with {level} confidence; inconclusive: neither, more runs would decide",
+        "regressed: slower for sure, the estimate at least half of {threshold} and the {level} interval reaching {threshold}; unchanged: within ±{threshold} with {level} confidence; inconclusive: neither, more runs would decide",
         level = confidence(comparison)
     )
 }
@@ -595,13 +635,23 @@ fn outcome_line(comparison: &Comparison) -> String {
     } else {
         format!(" ({})", extra.join(", "))
     };
+    // A group that moved against the rest: say how to decide it.
+    let decide = match &comparison.drift {
+        Drift::Estimated {
+            split: Some(split), ..
+        } => format!(
+            " {} moved together against the rest, which two sessions cannot judge: `cargo perf ab` or `--instructions` decides.",
+            count(split.functions.len(), "function")
+        ),
+        _ => String::new(),
+    };
     if parts.is_empty() {
-        format!("no regressions{extra}.")
+        format!("no regressions{extra}.{decide}")
     } else if comparison.failed {
-        format!("FAILED: {}{extra}.", parts.join(" and "))
+        format!("FAILED: {}{extra}.{decide}", parts.join(" and "))
     } else {
         format!(
-            "{} (not failing: --fail-on never){extra}.",
+            "{} (not failing: --fail-on never){extra}.{decide}",
             parts.join(" and ")
         )
     }

@@ -138,11 +138,13 @@ pub fn compare(
     compare_filtered(baseline, current, gate, budgets, &Filter::default())
 }
 
-/// [`compare`], judging only the functions `filter` keeps: the other
-/// functions and the whole-program rows get no row, so the
-/// Benjamini–Hochberg family is the kept rows; the machine's drift and
-/// whose doing a change is are still worked out from every function. A
-/// note says how many functions were left out.
+/// [`compare`], showing only the functions `filter` keeps: the other
+/// functions and the whole-program rows get no row and do not fail the
+/// gate. Every row is still tested, so the Benjamini–Hochberg family is
+/// the whole program's and a filter chosen after looking at a comparison
+/// cannot make a row significant that was not; the machine's drift and
+/// whose doing a change is are worked out from every function too. A note
+/// says how many functions were left out.
 pub fn compare_filtered(
     baseline: (&str, &Record),
     current: (&str, &Record),
@@ -177,7 +179,7 @@ pub fn compare_filtered(
     let mut seen = HashSet::new();
     for function in base.functions.iter().chain(&cur.functions) {
         let name = function.name.as_str();
-        if !seen.insert(name) || !filter.matches(name) {
+        if !seen.insert(name) {
             continue;
         }
         match (base_index.get(name), cur_index.get(name)) {
@@ -196,9 +198,7 @@ pub fn compare_filtered(
         }
     }
 
-    // The whole program's rows are no function's: a filter leaves them out.
-    let whole_program = filter.is_empty();
-    if let (true, Some(x), Some(y)) = (whole_program, wall_times(base), wall_times(cur)) {
+    if let (Some(x), Some(y)) = (wall_times(base), wall_times(cur)) {
         let interleaved = gate.interleaved && !instructions;
         pending.push(Pending::whole_program(
             Metric::TimePerRun,
@@ -208,7 +208,7 @@ pub fn compare_filtered(
             interleaved,
         ));
     }
-    if let (true, Some(x), Some(y)) = (whole_program, peak_heaps(base), peak_heaps(cur)) {
+    if let (Some(x), Some(y)) = (peak_heaps(base), peak_heaps(cur)) {
         pending.push(Pending::whole_program(
             Metric::PeakHeapBytes,
             x,
@@ -264,6 +264,11 @@ pub fn compare_filtered(
     }
     cause::assign(&mut judged, &pending, base, cur);
     rows.extend(judged.into_iter().map(Row::Judged));
+    // What the filter keeps is shown; the whole program's rows are no
+    // function's, and it leaves them out.
+    if !filter.is_empty() {
+        rows.retain(|row| row.function() != WHOLE_PROGRAM && filter.matches(row.function()));
+    }
     rows.sort_by(|a, b| {
         a.verdict()
             .cmp(&b.verdict())
