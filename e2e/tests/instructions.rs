@@ -38,6 +38,15 @@ fn valgrind_tests_run(test: &str) -> bool {
 
 /// An instruction record of `runs` runs of `known_counts EXTRA`, under `dir`.
 fn record_known_counts(dir: &std::path::Path, runs: usize, extra: u64) -> perf_cli::Recorded {
+    record_known_counts_with(dir, runs, vec![extra.to_string()])
+}
+
+/// An instruction record of `runs` runs of `known_counts ARGS`, under `dir`.
+fn record_known_counts_with(
+    dir: &std::path::Path,
+    runs: usize,
+    args: Vec<String>,
+) -> perf_cli::Recorded {
     let options = RecordOptions {
         runs,
         warmup: 0,
@@ -49,7 +58,7 @@ fn record_known_counts(dir: &std::path::Path, runs: usize, extra: u64) -> perf_c
                 package: Some("perf-e2e".to_owned()),
                 ..CargoBuild::default()
             },
-            args: vec![extra.to_string()],
+            args,
         },
         quiet: true,
         instructions: true,
@@ -243,5 +252,108 @@ fn unchanged_code_compares_clean_and_1pc_more_work_is_caught_and_named() {
     assert!(
         culprits.iter().all(|(f, _)| *f == "known_counts::tweaked"),
         "{culprits:?}"
+    );
+}
+
+/// Sets (or, with `None`, removes) variable `name` of this process.
+///
+/// # Safety
+/// No other thread may read or write the environment meanwhile: the
+/// tests of this binary hold [`ONE_AT_A_TIME`] around it.
+unsafe fn set(name: &str, value: Option<&str>) {
+    // SAFETY: the caller holds ONE_AT_A_TIME, and nothing else in this
+    // binary reads the environment while it does.
+    unsafe {
+        match value {
+            Some(value) => std::env::set_var(name, value),
+            None => std::env::remove_var(name),
+        }
+    }
+}
+
+#[test]
+fn the_users_environment_reaches_the_program_and_its_size_moves_no_count() {
+    if !valgrind_tests_run("the_users_environment_reaches_the_program_and_its_size_moves_no_count")
+    {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    // SAFETY: ONE_AT_A_TIME is held for the whole test.
+    unsafe {
+        set("KNOWN_COUNTS_EXTRA", None);
+        set("PERF_TEST_FILLER", None);
+    }
+    let plain = record_known_counts_with(dir.path(), 1, Vec::new()).record;
+    // A larger environment: every count the same, to the instruction.
+    // SAFETY: as above.
+    unsafe { set("PERF_TEST_FILLER", Some(&"x".repeat(777))) };
+    let larger = record_known_counts_with(dir.path(), 1, Vec::new()).record;
+    for function in ["once", "twice", "thrice", "tweaked", "outer"] {
+        assert_eq!(
+            exact(&plain, function, Metric::InstructionsPerCall),
+            exact(&larger, function, Metric::InstructionsPerCall),
+            "{function}"
+        );
+    }
+    // The program reads the user's variable: 1% more turns of `tweaked`'s
+    // loop (a little under 1% of its instructions), caught at the default
+    // threshold.
+    // SAFETY: as above.
+    unsafe {
+        set("PERF_TEST_FILLER", None);
+        set("KNOWN_COUNTS_EXTRA", Some(&(N / 100).to_string()));
+    }
+    let more = record_known_counts_with(dir.path(), 1, Vec::new()).record;
+    // SAFETY: as above.
+    unsafe { set("KNOWN_COUNTS_EXTRA", None) };
+    let change = exact(&more, "tweaked", Metric::InstructionsPerCall)
+        / exact(&plain, "tweaked", Metric::InstructionsPerCall)
+        - 1.0;
+    assert!((0.009..0.01).contains(&change), "{change}");
+    let caught = compare(
+        ("main", &plain),
+        (&more.id, &more),
+        &Gate::default(),
+        Vec::new(),
+    );
+    assert!(caught.failed, "{:#?}", caught.rows);
+    assert_eq!(
+        judged(&caught, "tweaked", Metric::InstructionsPerCall).verdict,
+        Verdict::Regressed
+    );
+}
+
+#[test]
+fn a_program_not_built_for_counting_is_refused() {
+    if !valgrind_tests_run("a_program_not_built_for_counting_is_refused") {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    // The normal build of known_counts, given as a command: no counts.
+    let options = RecordOptions {
+        runs: 1,
+        warmup: 0,
+        name: None,
+        target: Target::Command(vec![env!("CARGO_BIN_EXE_known_counts").to_owned()]),
+        quiet: true,
+        instructions: true,
+    };
+    let err = record(&Layout::new(dir.path(), dir.path()), &options)
+        .expect_err("a record without counts")
+        .to_string();
+    assert!(
+        err.contains(
+            "has no instruction counts: it was not built with RUSTFLAGS=\"--cfg perf_instructions\""
+        ),
+        "{err}"
+    );
+    // Nothing is kept.
+    let records = dir.path().join("records");
+    assert!(
+        std::fs::read_dir(&records).map_or(true, |mut e| e
+            .all(|e| { e.unwrap().file_name().to_string_lossy().starts_with('.') })),
+        "a record was kept"
     );
 }

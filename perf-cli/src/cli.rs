@@ -645,7 +645,7 @@ pub(crate) struct GateFlags {
     #[arg(long, value_name = "PERCENT", value_parser = units::parse_percent)]
     pub(crate) alloc_threshold: Option<f64>,
     /// Smallest change of instructions or estimated cycles per call that
-    /// counts, in instruction records (`record --instructions`) [perf.toml, else 1%].
+    /// counts, in instruction records (`record --instructions`) [perf.toml, else 0.5%].
     #[arg(long, value_name = "PERCENT", value_parser = units::parse_percent)]
     pub(crate) instructions_threshold: Option<f64>,
     /// α: the false discovery rate of the rows that gate, after the

@@ -242,6 +242,15 @@ pub enum Error {
         "valgrind not found on PATH: `--instructions` runs the program under Valgrind's callgrind; install it (Debian/Ubuntu: `apt-get install valgrind`, Fedora: `dnf install valgrind`, macOS: not supported)"
     )]
     NoValgrind,
+    /// A program recorded with `--instructions` that was not built to be
+    /// counted: its record would gate nothing.
+    #[error(
+        "`{command}` has no instruction counts: it was not built with RUSTFLAGS=\"--cfg perf_instructions\"; `cargo perf record --instructions --bin NAME` (or `--example NAME`) builds it so, or build it yourself with that flag and record it again"
+    )]
+    NotCounted {
+        /// The program, as shown.
+        command: String,
+    },
     /// A `--filter` that matches no function.
     #[error("--filter {filter:?} matches no function of {records}{hint}")]
     NoMatch {

@@ -121,13 +121,20 @@ pub fn change(fraction: f64) -> String {
     }
 }
 
-/// A fraction as a percentage, as a threshold is given: 0.05 → "5%".
+/// A fraction as a percentage, as a threshold is given: 0.05 → "5%",
+/// 0.005 → "0.5%", 0.0125 → "1.25%" (three significant digits at most,
+/// no trailing zeros).
 pub fn percent(fraction: f64) -> String {
     let percent = fraction * 100.0;
     if percent.fract() == 0.0 {
         format!("{percent:.0}%")
     } else {
-        format!("{}%", significant(percent))
+        let digits = significant(percent);
+        let digits = match digits.contains('.') {
+            true => digits.trim_end_matches('0').trim_end_matches('.'),
+            false => &digits,
+        };
+        format!("{digits}%")
     }
 }
 
@@ -296,7 +303,8 @@ mod tests {
         assert_eq!(change(24.0), "×25.0");
         assert_eq!(change(f64::INFINITY), "+∞");
         assert_eq!(percent(0.05), "5%");
-        assert_eq!(percent(0.005), "0.500%");
+        assert_eq!(percent(0.005), "0.5%");
+        assert_eq!(percent(0.0125), "1.25%");
         assert_eq!(share(0.1234), "12.3%");
         assert_eq!(probability(2.0 / 252.0), "0.0079");
         assert_eq!(probability(0.123), "0.12");

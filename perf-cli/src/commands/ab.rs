@@ -2,7 +2,7 @@
 //! machine, and judged as `compare` judges.
 
 use super::compare::{Verdict, show_verdict};
-use super::{Context, Outcome, cargo_program};
+use super::{Context, Outcome, cargo_program, warn_of_too_few_runs};
 use crate::Error;
 use crate::cli::AbArgs;
 use crate::run::ab::{self, AbOptions};
@@ -14,10 +14,14 @@ pub(super) fn run(context: &Context, args: AbArgs) -> Result<Outcome, Error> {
     // A perf.toml that cannot be read stops it before anything is built.
     let config = Config::load(&layout.config_file())?;
     let (kind, name, build) = cargo_program(args.build)?;
+    let runs = args.plan.runs(args.instructions);
+    if !args.instructions {
+        warn_of_too_few_runs(&layout, config.compare.significance, &name, runs);
+    }
     let options = AbOptions {
         base: args.base,
         head: args.head,
-        runs: args.plan.runs(args.instructions),
+        runs,
         warmup: args.plan.warmup(args.instructions),
         seed: args.seed,
         kind,

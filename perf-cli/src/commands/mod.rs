@@ -217,3 +217,54 @@ fn pictures_dir(layout: &Layout, record: &Record, path: &Path) -> PathBuf {
             .to_owned(),
     }
 }
+
+/// Says on stderr, before anything runs, when `runs` runs a side cannot
+/// decide any row of program `name`: the rows of its baseline `main`, else
+/// of its latest record, need the rank test to reach α/m for a first
+/// finding ([`perf_stats::gate::runs_to_decide`]), which too few runs never
+/// do — every row would come out inconclusive and the gate pass. Nothing
+/// is said for a program perf has no record of yet.
+fn warn_of_too_few_runs(layout: &Layout, alpha: f64, name: &str, runs: usize) {
+    let Some((rows, source)) = rows_of(layout, name) else {
+        return;
+    };
+    let needed = perf_stats::gate::runs_to_decide(rows, alpha);
+    if runs >= needed {
+        return;
+    }
+    eprintln!(
+        "warning: {runs} run{} a side cannot decide a row of `{name}`: with the {rows} rows of {source}, the rank test must reach α/{rows} = {:.2e} for a first finding, and {runs} run{} a side give at best p = {:.2e}; every row would be inconclusive and the gate pass. {needed} runs would decide them (--runs {needed}).",
+        if runs == 1 { "" } else { "s" },
+        alpha / rows as f64,
+        if runs == 1 { "" } else { "s" },
+        perf_stats::rank::smallest_p_value(runs, runs),
+    );
+}
+
+/// How many rows a comparison of program `name` tests (one time row per
+/// function, and the whole program), and where that count comes from:
+/// its baseline `main`, else its latest record.
+fn rows_of(layout: &Layout, name: &str) -> Option<(usize, String)> {
+    let rows = |record: &Record| {
+        record
+            .functions
+            .iter()
+            .filter(|f| {
+                f.get(perf_format::schema::record::Metric::TimePerCall)
+                    .is_some()
+            })
+            .count()
+            + 1
+    };
+    if let Ok((main, _)) = crate::store::baselines::load_baseline(layout, "main") {
+        if main.name == name && !main.instructions {
+            return Some((rows(&main), "baseline main".to_owned()));
+        }
+    }
+    crate::store::records::list(layout)
+        .ok()?
+        .into_iter()
+        .filter_map(|listed| listed.record.ok())
+        .find(|record| record.name == name && !record.instructions)
+        .map(|record| (rows(&record), format!("record {}", record.id)))
+}

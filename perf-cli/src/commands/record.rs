@@ -1,11 +1,12 @@
 //! `cargo perf record`: run a program N times and merge its runs into a
 //! record.
 
-use super::{Context, Outcome, print, target};
+use super::{Context, Outcome, print, target, warn_of_too_few_runs};
 use crate::Error;
 use crate::cli::RecordArgs;
 use crate::render;
 use crate::run::record::{self, RecordOptions};
+use crate::store::config::Config;
 
 /// Rows of the record's table shown after recording.
 const SHOWN: usize = 15;
@@ -21,6 +22,15 @@ pub(super) fn run(context: &Context, args: RecordArgs) -> Result<Outcome, Error>
         quiet: false,
         instructions: args.instructions,
     };
+    // Counts are exact: one run decides them.
+    if !options.instructions {
+        let config = Config::load(&layout.config_file())?;
+        let name = options
+            .name
+            .clone()
+            .unwrap_or_else(|| options.target.default_name());
+        warn_of_too_few_runs(&layout, config.compare.significance, &name, options.runs);
+    }
     let recorded = record::record(&layout, &options)?;
     print(&format!(
         "{}record: {}\n",

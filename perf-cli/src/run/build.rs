@@ -2,7 +2,7 @@
 //! binary of the workspace built by cargo first (in the instruction build
 //! when counting instructions).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::cargo::{Build, Metadata};
 use super::program::{Program, Target};
@@ -27,10 +27,7 @@ pub(crate) fn resolve(
                 )
                 .into());
             };
-            let name = Path::new(program)
-                .file_stem()
-                .map_or_else(|| "record".to_owned(), |s| s.to_string_lossy().into_owned());
-            Ok((Program::new(program, args.to_vec()), name))
+            Ok((Program::new(program, args.to_vec()), target.default_name()))
         }
         Target::Cargo {
             kind,

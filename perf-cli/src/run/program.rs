@@ -2,7 +2,7 @@
 //! workspace built with cargo; how it is shown; and how many runs a record
 //! can hold.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use perf_format::schema::record::MAX_SAMPLES;
@@ -28,6 +28,20 @@ pub enum Target {
         /// Arguments for the program.
         args: Vec<String>,
     },
+}
+
+impl Target {
+    /// The name a record of it has unless told another: the example's or
+    /// binary's, else the command's file stem.
+    pub(crate) fn default_name(&self) -> String {
+        match self {
+            Target::Cargo { name, .. } => name.clone(),
+            Target::Command(words) => words
+                .first()
+                .and_then(|program| Path::new(program).file_stem())
+                .map_or_else(|| "record".to_owned(), |s| s.to_string_lossy().into_owned()),
+        }
+    }
 }
 
 /// Refuses a number of runs a record cannot hold: none, or more samples

@@ -138,7 +138,7 @@ impl<'w> Runner<'w> {
             callgrind::annotate_run(&mut data, &profile);
             files::write_json(&run_json, &data)?;
             if number == 1 {
-                warn_of_missing_slots(&data, &self.shown);
+                missing_slots(&data, &self.shown)?;
                 warn_of_many_dumps(profile.marked_edges, &self.shown);
             }
         }
@@ -202,12 +202,7 @@ impl<'w> Runner<'w> {
         tracing::debug!("{what}: PERF_DIR={} {shown}", perf_dir.display());
         let program = &self.program;
         let mut command = match &self.valgrind {
-            Some(valgrind) => valgrind::command(
-                valgrind,
-                program,
-                perf_dir,
-                std::env::var_os("PATH").as_ref(),
-            ),
+            Some(valgrind) => valgrind::command(valgrind, program, perf_dir, std::env::vars_os()),
             None => {
                 let mut command = Command::new(&program.path);
                 command
@@ -253,18 +248,19 @@ impl<'w> Runner<'w> {
 
 /// Warns when call-tree nodes of an instruction run have no slot: every
 /// node of an instruction build gets one, so none at all means a program
-/// built without `--cfg perf_instructions` (its counts are all missing),
-/// and some missing means more than 1 024 (thread, node)s: those count in
-/// their callers' self.
-fn warn_of_missing_slots(run: &RunData, shown: &str) {
+/// built without `--cfg perf_instructions` (its counts are all missing:
+/// an instruction record without them would gate nothing, so it is
+/// refused), and some missing means more than 1 024 (thread, node)s: those
+/// count in their callers' self.
+fn missing_slots(run: &RunData, shown: &str) -> Result<(), Error> {
     let without = run.call_tree.iter().filter(|n| n.slots.is_empty()).count();
     if without == 0 {
-        return;
+        return Ok(());
     }
     if without == run.call_tree.len() {
-        tracing::warn!(
-            "`{shown}` has no instruction counts: it was not built with RUSTFLAGS=\"--cfg perf_instructions\" (record --instructions --example/--bin builds it so)"
-        );
+        return Err(Error::NotCounted {
+            command: shown.to_owned(),
+        });
     } else {
         tracing::warn!(
             "{without} of {} call-tree nodes of `{shown}` got no instruction slot (the instruction build has {}): their instructions count in their callers' self",
@@ -272,6 +268,7 @@ fn warn_of_missing_slots(run: &RunData, shown: &str) {
             valgrind::SLOTS
         );
     }
+    Ok(())
 }
 
 /// The directory, in the staging directory, that each run under callgrind

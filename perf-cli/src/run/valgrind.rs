@@ -3,9 +3,14 @@
 //!
 //! The options fix everything that would make the counts depend on the
 //! machine: the cache sizes are given (not read from the host), the threads
-//! are counted together and scheduled fairly, and the program gets a fixed
-//! environment (only `PATH`, `PERF_DIR` and what the user asked for), since
-//! the environment's size moves the stack and with it some counts.
+//! are counted together and scheduled fairly. The program runs in the
+//! user's environment, as it would without perf — what it reads there
+//! (`GATE_SLOW_PCT=1`, `RUST_LOG`) is what it does — with one variable
+//! added: the environment's size moves the stack, and with it some counts
+//! (a copy of a stack buffer takes another path when its alignment
+//! changes), so `PERF_ENV_PAD` pads the environment to a multiple of
+//! [`ENV_ALIGN`] bytes: the stack then starts at the same place in its page
+//! whatever the user's variables are.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -65,23 +70,42 @@ pub(crate) fn find(path: Option<&OsString>) -> Result<PathBuf, Error> {
         .ok_or(Error::NoValgrind)
 }
 
+/// The variable that pads the program's environment ([`ENV_ALIGN`]).
+pub(crate) const ENV_PAD: &str = "PERF_ENV_PAD";
+
+/// What the environment is padded to a multiple of, in bytes: a page, so
+/// that every alignment a program's code can care about is the same.
+pub(crate) const ENV_ALIGN: usize = 4096;
+
 /// The command that runs `program` once under callgrind, writing
-/// [`OUT_FILE`] into `perf_dir`, with the environment cleared but for
-/// `PATH`, `PERF_DIR` and the program's own variables.
+/// [`OUT_FILE`] into `perf_dir`, in `environment` (this process's) with
+/// the program's own variables and `PERF_DIR` set, padded by
+/// [`ENV_PAD`].
 pub(crate) fn command(
     valgrind: &Path,
     program: &Program,
     perf_dir: &Path,
-    path: Option<&OsString>,
+    environment: impl IntoIterator<Item = (OsString, OsString)>,
 ) -> Command {
     let mut out_file = OsString::from("--callgrind-out-file=");
     out_file.push(perf_dir.join(OUT_FILE));
+    let mut variables: Vec<(OsString, OsString)> = environment
+        .into_iter()
+        .filter(|(k, _)| k != ENV_PAD && k != "PERF_DIR")
+        .filter(|(k, _)| !program.env.iter().any(|(own, _)| k == own.as_str()))
+        .collect();
+    variables.extend(
+        program
+            .env
+            .iter()
+            .map(|(k, v)| (OsString::from(k), OsString::from(v))),
+    );
+    variables.push(("PERF_DIR".into(), perf_dir.into()));
+    variables.push((ENV_PAD.into(), padding(&variables).into()));
     let mut command = Command::new(valgrind);
     command
         .env_clear()
-        .envs(path.map(|path| ("PATH", path)))
-        .envs(program.env.iter().map(|(k, v)| (k, v)))
-        .env("PERF_DIR", perf_dir)
+        .envs(variables)
         .args(CALLGRIND_ARGS)
         .arg(out_file)
         .arg(&program.path)
@@ -90,6 +114,16 @@ pub(crate) fn command(
         command.current_dir(dir);
     }
     command
+}
+
+/// The value of [`ENV_PAD`] that makes `variables` and the pad itself take
+/// a multiple of [`ENV_ALIGN`] bytes on the stack: each `KEY=VALUE` and its
+/// NUL, and its pointer.
+fn padding(variables: &[(OsString, OsString)]) -> String {
+    let size = |k: usize, v: usize| k + 1 + v + 1 + std::mem::size_of::<usize>();
+    let taken: usize = variables.iter().map(|(k, v)| size(k.len(), v.len())).sum();
+    let with_empty_pad = taken + size(ENV_PAD.len(), 0);
+    "x".repeat((ENV_ALIGN - with_empty_pad % ENV_ALIGN) % ENV_ALIGN)
 }
 
 /// What Valgrind said when it met an instruction it cannot run, from a
@@ -138,15 +172,20 @@ mod tests {
     }
 
     #[test]
-    fn the_program_runs_under_callgrind_in_a_fixed_environment() {
+    fn the_program_runs_under_callgrind_in_the_users_environment() {
         let mut program = Program::new("/bin/app", vec!["--fast".into()]);
         program.env.push(("SEED".into(), "1".into()));
-        let path = OsString::from("/usr/bin:/bin");
+        let user = [
+            ("PATH", "/usr/bin:/bin"),
+            ("SEED", "0"),
+            ("PERF_DIR", "/elsewhere"),
+        ]
+        .map(|(k, v)| (OsString::from(k), OsString::from(v)));
         let command = command(
             Path::new("/usr/bin/valgrind"),
             &program,
             Path::new("/tmp/run"),
-            Some(&path),
+            user,
         );
         let args: Vec<_> = command.get_args().map(|a| a.to_string_lossy()).collect();
         assert_eq!(args[0], "--tool=callgrind");
@@ -154,6 +193,7 @@ mod tests {
         assert_eq!(args[args.len() - 2..], ["/bin/app", "--fast"]);
         let mut env: Vec<_> = command
             .get_envs()
+            .filter(|(k, _)| *k != ENV_PAD)
             .map(|(k, v)| (k.to_string_lossy(), v.map(|v| v.to_string_lossy())))
             .collect();
         env.sort();
@@ -201,5 +241,32 @@ mod tests {
             Some("Illegal opcode at address 0x11BE41 in u::main")
         );
         assert_eq!(unsupported_instruction("thread 'main' panicked\n"), None);
+    }
+
+    #[test]
+    fn the_environment_is_the_users_padded_to_a_page() {
+        let program = Program::new("/bin/app", vec![]);
+        let size = |command: &Command| -> usize {
+            command
+                .get_envs()
+                .map(|(k, v)| k.len() + 1 + v.map_or(0, |v| v.len()) + 1 + 8)
+                .sum()
+        };
+        let mut sizes = Vec::new();
+        for extra in ["", "x", "a longer value of a variable"] {
+            let user = vec![
+                (OsString::from("HOME"), OsString::from("/root")),
+                (OsString::from("GATE_SLOW_PCT"), OsString::from(extra)),
+            ];
+            let command = command(Path::new("valgrind"), &program, Path::new("/p"), user);
+            let envs: Vec<_> = command.get_envs().collect();
+            // The user's variables reach the program.
+            assert!(
+                envs.iter()
+                    .any(|(k, v)| *k == "GATE_SLOW_PCT" && *v == Some(std::ffi::OsStr::new(extra)))
+            );
+            sizes.push(size(&command));
+        }
+        assert!(sizes.iter().all(|s| s % ENV_ALIGN == 0), "{sizes:?}");
     }
 }

@@ -4,7 +4,7 @@
 //! [compare]
 //! threshold = "5%"          # time metrics: smallest change that counts
 //! alloc_threshold = "0%"    # allocation counts and bytes per call
-//! instructions_threshold = "1%"  # instructions and est. cycles per call (instruction records)
+//! instructions_threshold = "0.5%"  # instructions and est. cycles per call (instruction records)
 //! significance = 0.01       # α of the rank test
 //!
 //! [[budget]]

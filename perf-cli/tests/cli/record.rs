@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use predicates::str::contains;
 
-use crate::util::{Project, write_run};
+use crate::util::{Func, Project, record, write_run};
 
 /// Whether the project holds a record or a `latest` pointer.
 fn has_records(project: &Project) -> bool {
@@ -198,4 +198,42 @@ fn a_killed_record_stops_its_program_and_the_next_command_sweeps_its_staging() {
     age(staging);
     project.perf().args(["baseline", "list"]).assert().success();
     assert!(!has_records(&project), "the next command swept the staging");
+}
+
+#[test]
+fn too_few_runs_for_the_rows_of_the_program_are_told_before_any_run() {
+    // The baseline's program, `app`, has 12 functions: 13 rows to test,
+    // which 5 runs a side cannot decide (their best p is 0.0079, and a
+    // first finding needs 0.01/13).
+    let project = Project::new();
+    let names: Vec<&'static str> = (0..12)
+        .map(|i| &*Box::leak(format!("app::f{i:02}").into_boxed_str()))
+        .collect();
+    let funcs: Vec<Func> = names
+        .iter()
+        .map(|name| Func::new(name, None, 100.0, 1_000.0))
+        .collect();
+    project.write_baseline("main", &record("base", &funcs, 10, 1));
+    let started = project.path().join("started");
+    let script = format!("touch {}; exit 3", started.display());
+    project
+        .perf()
+        .args(["record", "--runs", "5", "--name", "app", "--", "sh", "-c", &script])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "warning: 5 runs a side cannot decide a row of `app`: with the 13 rows of baseline main",
+        ))
+        .stderr(contains("7 runs would decide them (--runs 7)"));
+    // Said before the program ran, which then failed as it does.
+    assert!(started.exists());
+    let output = project
+        .perf()
+        .args([
+            "record", "--runs", "7", "--name", "app", "--", "sh", "-c", "exit 3",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("cannot decide"), "{stderr}");
 }

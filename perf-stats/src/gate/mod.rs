@@ -307,6 +307,26 @@ pub fn compare_filtered(
     comparison
 }
 
+/// How many runs a side the rank test needs for the first finding among
+/// `rows` rows tested at `alpha` to be reachable at all: Benjamini–Hochberg
+/// rejects nothing unless some p-value is at most α/m, and `n` runs a side
+/// give no p-value below 2 / C(2n, n). With 5 runs a side, 0.0079: one row
+/// at α = 0.01, not two.
+///
+/// # Examples
+/// ```
+/// use perf_stats::gate::runs_to_decide;
+/// assert_eq!(runs_to_decide(1, 0.01), 5);
+/// assert_eq!(runs_to_decide(4, 0.01), 6);
+/// assert_eq!(runs_to_decide(300, 0.01), 10);
+/// ```
+pub fn runs_to_decide(rows: usize, alpha: f64) -> usize {
+    let level = alpha / rows.max(1) as f64;
+    (1..=1_000)
+        .find(|&n| crate::rank::smallest_p_value(n, n) <= level)
+        .unwrap_or(1_000)
+}
+
 /// The wall time of each run of a program's record; none for criterion's
 /// samples, which are not runs.
 fn wall_times(record: &Record) -> Option<Vec<f64>> {
