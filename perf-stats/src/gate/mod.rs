@@ -574,7 +574,10 @@ mod tests {
 
     #[test]
     fn instruction_records_gate_on_instructions_and_show_times() {
-        let gate = Gate::default();
+        // At a threshold of 1% (the default is 0.5%).
+        let mut gate = Gate::default();
+        gate.settings.instructions_threshold = 0.01;
+        assert_eq!(Gate::default().settings.instructions_threshold, 0.005);
         // Unchanged counts, every time twice as slow: clean.
         let same = compare(
             ("base", &record(10_000.0, 1.0)),
