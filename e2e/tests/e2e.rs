@@ -85,11 +85,14 @@ fn one_interrupted_call_moves_the_mean_but_not_the_trimmed_mean() {
     let f = run("interrupted");
     let steady = function(&f.run, "workload::steady");
     assert_eq!(steady.calls, 1000);
-    let typical = steady.p50_ns as f64;
-    // 4 ms over 1 000 calls of ~20 µs: the mean moves by about 20%.
-    assert!(steady.mean_ns as f64 > typical * 1.1, "{steady:?}");
-    let trimmed = steady.mean_ns as f64 * steady.trimmed_ratio.expect("trimmed");
-    assert!((trimmed - typical).abs() / typical < 0.05, "{steady:?}");
+    // 4 ms over 1 000 calls of ~20 µs: the mean moves by about 4 µs (20%),
+    // and the trimmed mean leaves that call out. How far each lies from
+    // the typical call depends on what else the machine runs (the tests
+    // beside this one do): what the trimming took out does not.
+    let mean = steady.mean_ns as f64;
+    let trimmed = mean * steady.trimmed_ratio.expect("trimmed");
+    assert!(mean - trimmed >= 0.8 * 4_000.0, "{steady:?}");
+    assert!(trimmed < mean, "{steady:?}");
 }
 
 #[test]
