@@ -310,7 +310,7 @@ fn lower_critical_u(n: usize, m: usize, tail: f64) -> Option<usize> {
 /// current − baseline on the scale tested): whether they are centred on
 /// zero. Zero differences are left out (Wilcoxon's rule); tied magnitudes
 /// share their midrank. Exact (the distribution of the positive ranks' sum
-/// over every sign pattern, ties included) up to [`EXACT_UP_TO`] pairs,
+/// over every sign pattern, ties included) up to 60 pairs,
 /// normal with tie and continuity corrections beyond. `u` holds the sum of
 /// the positive ranks.
 ///
