@@ -493,7 +493,7 @@ fn other_levels(comparison: &Comparison) -> String {
 /// threshold and confidence, and what the columns that are not figures of
 /// a side say.
 fn legend(comparison: &Comparison) -> String {
-    let alpha = comparison.settings.significance;
+    let alpha = family_alpha(comparison);
     let p = match comparison.correction {
         Correction::BenjaminiHochberg { .. } => format!(
             "q: the row's p-value adjusted for the rows tested with it (Benjamini–Hochberg), a change for sure when q ≤ {alpha} — not the chance that the change is real"
@@ -528,6 +528,39 @@ fn verdicts(comparison: &Comparison) -> String {
     )
 }
 
+/// The level the family of gated rows is tested at: α, less the share a
+/// paired whole-program row (`ab`) takes, read back from the intervals'
+/// false-coverage level (1 − α·max(R, 1)/m for R selected of m).
+fn family_alpha(comparison: &Comparison) -> f64 {
+    match comparison.correction {
+        Correction::BenjaminiHochberg {
+            tests,
+            selected,
+            confidence,
+        } if tests > 0 => {
+            let alpha = (1.0 - confidence) * tests as f64 / selected.max(1) as f64;
+            // Undo the rounding of 1 − x: six significant digits.
+            let scale = 10f64.powi(5 - alpha.log10().floor() as i32);
+            (alpha * scale).round() / scale
+        }
+        _ => comparison.settings.significance,
+    }
+}
+
+/// The paired whole-program row's test, as the settings line names it.
+fn paired_test(comparison: &Comparison) -> Option<String> {
+    comparison
+        .rows
+        .iter()
+        .filter_map(Row::judged)
+        .find(|r| r.method == Method::SignedRank && r.gated)
+        .and_then(|r| r.interval)
+        .map(|i| {
+            let alpha = ((1.0 - i.confidence) * 1e6).round() / 1e6;
+            format!("; the whole program by Wilcoxon's signed-rank test on the pairs at α = {alpha} (two-sided: {} for a slowdown)", alpha / 2.0)
+        })
+}
+
 fn settings_line(comparison: &Comparison) -> String {
     let settings = &comparison.settings;
     let correction = match &comparison.correction {
@@ -548,10 +581,11 @@ fn settings_line(comparison: &Comparison) -> String {
         false => String::new(),
     };
     format!(
-        "threshold {} for time, {} for counts{instructions}; Mann–Whitney U at α = {}{correction}",
+        "threshold {} for time, {} for counts{instructions}; Mann–Whitney U at α = {}{correction}{}",
         units::percent(settings.threshold),
         units::percent(settings.alloc_threshold),
-        settings.significance,
+        family_alpha(comparison),
+        paired_test(comparison).unwrap_or_default(),
     )
 }
 
@@ -654,5 +688,56 @@ fn outcome_line(comparison: &Comparison) -> String {
             "{} (not failing: --fail-on never){extra}.{decide}",
             parts.join(" and ")
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use perf_stats::gate::evaluation::{Noise, record_on};
+    use perf_stats::gate::{Gate, compare};
+    use perf_stats::random::Rng;
+
+    use super::*;
+
+    /// Ten interleaved pairs of a 50-function program, unchanged.
+    fn interleaved() -> Comparison {
+        let noise = Noise {
+            functions: 50,
+            runs: 10,
+            noise: 0.01,
+            drift: 0.0,
+            outliers: 0.0,
+        };
+        let mut rng = Rng::new(7);
+        let base = record_on(&mut rng, "base", &noise, None, &[1.0; 10]);
+        let current = record_on(&mut rng, "current", &noise, None, &[1.0; 10]);
+        let gate = Gate {
+            interleaved: true,
+            ..Gate::default()
+        };
+        compare(("base", &base), ("current", &current), &gate, Vec::new())
+    }
+
+    #[test]
+    fn ab_names_the_level_of_each_family() {
+        let comparison = interleaved();
+        let settings = settings_line(&comparison);
+        assert!(
+            settings.contains("Mann–Whitney U at α = 0.005;"),
+            "{settings}"
+        );
+        assert!(
+            settings.ends_with("; the whole program by Wilcoxon's signed-rank test on the pairs at α = 0.01 (two-sided: 0.005 for a slowdown)"),
+            "{settings}"
+        );
+        let legend = legend(&comparison);
+        assert!(
+            legend.contains("a change for sure when q ≤ 0.005"),
+            "{legend}"
+        );
+        assert!(
+            legend.contains("the whole program's, paired run by run, at 99% (its own share of α)"),
+            "{legend}"
+        );
     }
 }

@@ -1002,12 +1002,46 @@ mod tests {
             "{whole:?}"
         );
         assert!(whole.gated && comparison.failed);
-        // Its interval is at its own level: α/2 of the gate's.
-        assert_eq!(whole.interval.map(|i| i.confidence), Some(0.995));
+        // Its two-sided test and interval are at α: only its slower side,
+        // α/2, is spent on false alarms.
+        assert_eq!(whole.interval.map(|i| i.confidence), Some(0.99));
         // Between sessions the whole program is two samples, shown only.
         let apart = compare(("base", &base), ("cur", &cur), &Gate::default(), Vec::new());
         let whole = row(&apart, WHOLE_PROGRAM, Metric::TimePerRun);
         assert_eq!(whole.method, Method::RankTest);
         assert!(!whole.gated);
+    }
+
+    #[test]
+    fn the_paired_whole_program_rejects_with_at_most_3_rank_points_against() {
+        // 10 pairs, the k-th smallest difference 2% + k% in log ratio;
+        // those ranked in `against` went the other way.
+        let verdict = |against: &[usize]| {
+            let noise = Noise {
+                functions: 5,
+                runs: 10,
+                noise: 0.0,
+                drift: 0.0,
+                outliers: 0.0,
+            };
+            let mut rng = Rng::new(3);
+            let base = record_on(&mut rng, "base", &noise, None, &[1.0; 10]);
+            let mut cur = base.clone();
+            for (k, run) in (1..=10).zip(&mut cur.runs) {
+                let sign = if against.contains(&k) { -1.0 } else { 1.0 };
+                let ratio = (sign * (0.02 + 0.01 * k as f64)).exp();
+                run.duration_ns = (run.duration_ns as f64 * ratio) as u64;
+            }
+            let gate = Gate {
+                interleaved: true,
+                ..Gate::default()
+            };
+            let comparison = compare(("base", &base), ("cur", &cur), &gate, Vec::new());
+            row(&comparison, WHOLE_PROGRAM, Metric::TimePerRun).verdict
+        };
+        // p = 10/1024 ≤ α = 0.01, two-sided.
+        assert_eq!(verdict(&[1, 2]), Verdict::Regressed);
+        // p = 14/1024.
+        assert_eq!(verdict(&[1, 3]), Verdict::Inconclusive);
     }
 }
