@@ -17,8 +17,17 @@
 //!   0.98%, is the one slowed).
 //! - **Changes**: none (A/A: any regression is a false alarm), one function
 //!   1%, 2%, 5%, 10% slower (caught when the gate fails *and* names it among
-//!   the culprits), and the whole program 5% slower (every function's work;
-//!   caught when the gate fails on the `(whole program)` row).
+//!   the culprits), the whole program 5% slower (every function's work;
+//!   caught when the gate fails on the `(whole program)` row), and a shared
+//!   helper 10% slower: `wide --broad 60:10`, 180 of the 300 functions,
+//!   60.1% of the time (judged in a table of its own: did the gate fail,
+//!   did it call untouched functions improved, did it name the group).
+//! - **How**: `ab` as above; `ab` with outliers in the workload (`wide
+//!   --outliers 3`: each function in each run, on both sides, hit with
+//!   probability 3% by 10–50% more work); and `compare` between sessions:
+//!   BASE recorded (a warm-up, then its runs), then HEAD after it, as
+//!   `cargo perf record` makes them, judged as `cargo perf compare` judges
+//!   a record against a baseline (the whole program does not gate).
 //!
 //! For the anchors, a row is a function's time per call or the program's
 //! wall time per run, taken from the records as measured; an A/A trial is a
@@ -38,8 +47,9 @@
 //! target/release/examples/gate_quality --summary      # the table, as Markdown
 //! ```
 //!
-//! `--only busy/5/fn+10%,idle/` runs only the cells whose key contains one
-//! of those texts
+//! `--only busy/5/fn+10%,idle/` runs only the cells whose key
+//! (`scenario/functions/change[/sessions][/outliers3%]`) contains one of
+//! those texts
 //! (with `--csv` elsewhere, for a probe), and `--keep DIR` keeps each
 //! trial's two records (`record.json`, not the runs) under `DIR`, for
 //! `cargo perf compare` to judge again.
@@ -55,11 +65,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use perf_cli::interleave;
+use perf_cli::{RecordOptions, Recorded, Target, interleave, record};
 use perf_format::layout::Layout;
-use perf_format::schema::compare::{Comparison, Correction, Judged, Row, Verdict, WHOLE_PROGRAM};
+use perf_format::schema::compare::{
+    Comparison, Correction, Drift, Judged, Row, Verdict, WHOLE_PROGRAM,
+};
 use perf_format::schema::record::{Metric, Record};
-use perf_stats::gate::{Gate, compare};
+use perf_stats::gate::{FailOn, Gate, compare};
 
 /// The results, beside this file.
 const RESULTS: &str = concat!(
@@ -68,7 +80,7 @@ const RESULTS: &str = concat!(
 );
 
 /// The CSV's columns, in order.
-const COLUMNS: [&str; 29] = [
+const COLUMNS: [&str; 35] = [
     "scenario",
     "functions",
     "change",
@@ -98,6 +110,12 @@ const COLUMNS: [&str; 29] = [
     "load1",
     "gate",
     "other_cores",
+    "method",
+    "outliers",
+    "perf_improved",
+    "split_functions",
+    "split_in_helper",
+    "perf_failed_strict",
 ];
 
 /// Which perf this program and its workloads were built with: the last
@@ -182,9 +200,18 @@ enum Change {
     Function(u64),
     /// Every function this many percent slower.
     Whole(u64),
+    /// The functions of a shared helper ([`BROAD_SHARE`]% of them) this
+    /// many percent slower.
+    Broad(u64),
 }
 
+/// The share of `wide`'s functions, in percent, that call the shared
+/// helper of [`Change::Broad`].
+const BROAD_SHARE: u64 = 60;
+
 impl Change {
+    /// The changes of the main grid, tried in every scenario on both
+    /// programs.
     const ALL: [Change; 6] = [
         Change::None,
         Change::Function(1),
@@ -200,6 +227,7 @@ impl Change {
             Change::None => "aa".to_owned(),
             Change::Function(pct) => format!("fn+{pct}%"),
             Change::Whole(pct) => format!("whole+{pct}%"),
+            Change::Broad(pct) => format!("broad+{pct}%"),
         }
     }
 
@@ -209,11 +237,17 @@ impl Change {
             Change::None => "A/A (false alarm)".to_owned(),
             Change::Function(pct) => format!("`{}` +{pct}%", program.target),
             Change::Whole(pct) => format!("whole program +{pct}%"),
+            Change::Broad(pct) => {
+                format!("shared helper +{pct}% ({BROAD_SHARE}% of the functions)")
+            }
         }
     }
 
     fn from_key(key: &str) -> Option<Change> {
-        Change::ALL.into_iter().find(|c| c.key() == key)
+        Change::ALL
+            .into_iter()
+            .chain([Change::Broad(10)])
+            .find(|c| c.key() == key)
     }
 }
 
@@ -257,10 +291,14 @@ impl Program {
         ]
     }
 
-    /// The command line with `change`, its percentages of time turned into
-    /// percentages of work by [`Program::scale`].
-    fn command(&self, change: Change) -> Vec<String> {
+    /// The command line with `change` and `outliers` (percent of function
+    /// runs hit), its percentages of time turned into percentages of work
+    /// by [`Program::scale`].
+    fn command(&self, change: Change, outliers: u8) -> Vec<String> {
         let mut words = vec![self.path.display().to_string()];
+        if outliers > 0 {
+            words.extend(["--outliers".to_owned(), outliers.to_string()]);
+        }
         match change {
             Change::None => {}
             Change::Function(pct) => {
@@ -271,43 +309,132 @@ impl Program {
                 let work = pct as f64 * self.scale.1;
                 words.extend(["--whole".to_owned(), format!("{work:.3}")]);
             }
+            Change::Broad(pct) => {
+                let work = pct as f64 * self.scale.1;
+                words.extend(["--broad".to_owned(), format!("{BROAD_SHARE}:{work:.3}")]);
+            }
         }
         words
     }
 }
 
-/// A group of trials: a scenario, a program (by its number of functions)
-/// and a change.
+/// How BASE and HEAD are run and judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Method {
+    /// Interleaved, as `cargo perf ab` runs them; the whole program gates.
+    Ab,
+    /// One after the other, as two `cargo perf record`s, judged as
+    /// `cargo perf compare` judges a record against its baseline.
+    Sessions,
+}
+
+impl Method {
+    fn name(self) -> &'static str {
+        match self {
+            Method::Ab => "ab",
+            Method::Sessions => "sessions",
+        }
+    }
+
+    /// From the CSV: rows from before the column was added are `ab`.
+    fn from_name(name: &str) -> Option<Method> {
+        match name {
+            "" | "ab" => Some(Method::Ab),
+            "sessions" => Some(Method::Sessions),
+            _ => None,
+        }
+    }
+}
+
+/// The share of function runs, in percent, hit by an outlier in the
+/// trials with outliers.
+const OUTLIERS: u8 = 3;
+
+/// A group of trials: how the sides are run, the outliers in the workload,
+/// a scenario, a program (by its number of functions) and a change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct Cell {
+    method: Method,
+    /// Percent of function runs hit by an outlier (0: none added).
+    outliers: u8,
     scenario: Scenario,
     functions: usize,
     change: Change,
 }
 
 impl Cell {
-    /// When its trials run: the idle headline figures first, then the busy
-    /// ones, then the rest.
-    /// `scenario/functions/change`, as `--only` matches it.
+    /// `scenario/functions/change[/sessions][/outliers3%]`, as `--only`
+    /// matches it.
     fn key(&self) -> String {
-        format!(
+        let mut key = format!(
             "{}/{}/{}",
             self.scenario.name(),
             self.functions,
             self.change.key()
-        )
+        );
+        if self.method == Method::Sessions {
+            key.push_str("/sessions");
+        }
+        if self.outliers > 0 {
+            let _ = write!(key, "/outliers{}%", self.outliers);
+        }
+        key
     }
 
+    /// When its trials run: the idle headline figures first, then the busy
+    /// ones, then the rest of the grid, then the cells beside it.
     fn stage(&self) -> u8 {
         let headline = matches!(
             self.change,
             Change::None | Change::Function(5) | Change::Function(10)
         );
-        match (headline, self.scenario) {
-            (true, Scenario::Idle) => 0,
-            (true, Scenario::Busy | Scenario::Contended) => 1,
-            (false, _) => 2,
+        match (self.method, self.outliers, headline, self.scenario) {
+            (Method::Ab, 0, true, Scenario::Idle) => 0,
+            (Method::Ab, 0, true, Scenario::Busy | Scenario::Contended) => 1,
+            (Method::Ab, 0, false, _) => 2,
+            _ => 3,
         }
+    }
+
+    /// Every cell trials are run for: the grid (both scenarios, both
+    /// programs, every change of [`Change::ALL`], by `ab`), and beside it
+    /// the 300-function program with outliers, a shared helper slowed for
+    /// `ab` in both scenarios, and `compare` between sessions, idle.
+    fn all() -> Vec<Cell> {
+        let cell = |method, outliers, scenario, functions, change| Cell {
+            method,
+            outliers,
+            scenario,
+            functions,
+            change,
+        };
+        let mut cells = Vec::new();
+        for scenario in Scenario::ALL {
+            for change in Change::ALL {
+                for functions in [5, 300] {
+                    cells.push(cell(Method::Ab, 0, scenario, functions, change));
+                }
+            }
+        }
+        for change in &Change::ALL[..5] {
+            cells.push(cell(Method::Ab, OUTLIERS, Scenario::Idle, 300, *change));
+        }
+        for scenario in Scenario::ALL {
+            cells.push(cell(Method::Ab, 0, scenario, 300, Change::Broad(10)));
+        }
+        for change in [Change::None, Change::Function(5), Change::Function(10)] {
+            for functions in [5, 300] {
+                cells.push(cell(Method::Sessions, 0, Scenario::Idle, functions, change));
+            }
+        }
+        cells.push(cell(
+            Method::Sessions,
+            0,
+            Scenario::Idle,
+            300,
+            Change::Broad(10),
+        ));
+        cells
     }
 }
 
@@ -383,18 +510,7 @@ fn measure(options: &Options) -> Result<(), String> {
 
     let mut done = read_done(&options.csv, options.append)?;
     let mut counts: BTreeMap<Cell, usize> = BTreeMap::new();
-    let mut cells = Vec::new();
-    for stage_scenario in Scenario::ALL {
-        for change in Change::ALL {
-            for program in &programs {
-                cells.push(Cell {
-                    scenario: stage_scenario,
-                    functions: program.functions,
-                    change,
-                });
-            }
-        }
-    }
+    let cells = Cell::all();
     for cell in &cells {
         let n = done.iter().filter(|t| t.counted == *cell).count();
         counts.insert(*cell, n);
@@ -466,12 +582,7 @@ fn measure(options: &Options) -> Result<(), String> {
                 CsvRow::from_line(&line).cell().unwrap_or(cell)
             }
             Err(e) => {
-                eprintln!(
-                    "trial {} {} {} #{trial}: {e}",
-                    cell.scenario.name(),
-                    cell.functions,
-                    cell.change.key()
-                );
+                eprintln!("trial {} #{trial}: {e}", cell.key());
                 failures_in_a_row += 1;
                 if failures_in_a_row >= 3 {
                     return Err("three trials in a row failed".to_owned());
@@ -561,12 +672,7 @@ fn widen_header(csv: &Path) -> Result<(), String> {
 /// A trial's seed, from its cell and number: the same trial gets the same
 /// order of runs.
 fn seed_of(cell: &Cell, trial: usize) -> u64 {
-    let key = format!(
-        "{}/{}/{}/{trial}",
-        cell.scenario.name(),
-        cell.functions,
-        cell.change.key()
-    );
+    let key = format!("{}/{trial}", cell.key());
     let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     });
@@ -590,28 +696,30 @@ fn run_trial(
         .unwrap_or_default();
     let ticks_before = cpu_ticks();
     let scratch = tempfile::tempdir().map_err(|e| format!("a scratch directory: {e}"))?;
-    let kept = options.keep.as_ref().map(|dir| {
-        dir.join(format!(
-            "{}-{}-{}-{trial}",
-            cell.scenario.name(),
-            cell.functions,
-            cell.change.key().replace('%', "")
-        ))
-    });
+    let kept = options
+        .keep
+        .as_ref()
+        .map(|dir| dir.join(format!("{}-{trial}", cell.key().replace(['%', '/'], "-"))));
     let output = kept.as_deref().unwrap_or(scratch.path());
     let layout = Layout::new(output, output);
     let spinner = match cell.scenario {
         Scenario::Busy => Some(Spinner::start()?),
         Scenario::Idle | Scenario::Contended => None,
     };
-    let made = interleave(
-        &layout,
-        &program.command(Change::None),
-        &program.command(cell.change),
-        options.runs,
-        options.warmup,
-        seed,
-    );
+    let base_command = program.command(Change::None, cell.outliers);
+    let head_command = program.command(cell.change, cell.outliers);
+    let made = match cell.method {
+        Method::Ab => interleave(
+            &layout,
+            &base_command,
+            &head_command,
+            options.runs,
+            options.warmup,
+            seed,
+        )
+        .map(|ab| (ab.base, ab.head, ab.notes)),
+        Method::Sessions => one_after_the_other(&layout, &base_command, &head_command, options),
+    };
     drop(spinner);
     let other_cores = match (ticks_before, cpu_ticks()) {
         (Some((busy0, own0)), Some((busy1, own1))) => {
@@ -624,25 +732,30 @@ fn run_trial(
         }
         _ => String::new(),
     };
-    let made = made.map_err(|e| e.to_string())?;
+    let (base, head, notes) = made.map_err(|e| e.to_string())?;
     if kept.is_some() {
         // The two records are all `compare` reads: the runs they were
         // merged from would take a few MB a trial.
-        for recorded in [&made.base, &made.head] {
+        for recorded in [&base, &head] {
             if let Some(dir) = recorded.path.parent() {
                 let _ = std::fs::remove_dir_all(dir.join("runs"));
             }
         }
     }
-    let (base, head) = (&made.base.record, &made.head.record);
+    let (base, head) = (&base.record, &head.record);
     let gate = Gate {
-        interleaved: true,
+        interleaved: cell.method == Method::Ab,
         ..Gate::default()
     };
     let comparison = compare(("BASE", base), ("HEAD", head), &gate, Vec::new());
+    let strict = Gate {
+        fail_on: FailOn::Inconclusive,
+        ..gate
+    };
+    let failed_strict = compare(("BASE", base), ("HEAD", head), &strict, Vec::new()).failed;
 
     let target = match cell.change {
-        Change::None => None,
+        Change::None | Change::Broad(_) => None,
         Change::Function(_) => Some((program.target, Metric::TimePerCall)),
         Change::Whole(_) => Some((WHOLE_PROGRAM, Metric::TimePerRun)),
     };
@@ -678,8 +791,26 @@ fn run_trial(
             }
         }
     }
-    let drift = made
-        .notes
+    let improved = comparison
+        .rows
+        .iter()
+        .filter_map(Row::judged)
+        .filter(|r| r.gated && r.verdict == Verdict::Improved)
+        .count();
+    let split = match &comparison.drift {
+        Drift::Estimated {
+            split: Some(split), ..
+        } => Some(split),
+        _ => None,
+    };
+    let split_in_helper = split.map(|split| {
+        split
+            .functions
+            .iter()
+            .filter(|name| in_shared_helper(name))
+            .count()
+    });
+    let drift = notes
         .iter()
         .find_map(|n| n.split("within a pair: ").nth(1))
         .and_then(|rest| rest.split(' ').next())
@@ -739,13 +870,17 @@ fn run_trial(
         load,
         GATE.to_owned(),
         other_cores,
+        cell.method.name().to_owned(),
+        cell.outliers.to_string(),
+        improved.to_string(),
+        split.map_or_else(String::new, |s| s.functions.len().to_string()),
+        split_in_helper.map_or_else(String::new, |n| n.to_string()),
+        flag(failed_strict).to_owned(),
     ];
     debug_assert_eq!(fields.len(), COLUMNS.len());
     println!(
-        "{:<4} {:>3} {:<9} #{trial:<3} perf {}{}{}  benchstat {} criterion {} welch {}  whole {} ({:.1} s)",
-        cell.scenario.name(),
-        cell.functions,
-        cell.change.key(),
+        "{:<28} #{trial:<3} perf {}{}{}  benchstat {} criterion {} welch {}  whole {} ({:.1} s)",
+        cell.key(),
         if comparison.failed { "FAIL" } else { "pass" },
         if named { " named" } else { "" },
         if alarms.is_empty() {
@@ -760,6 +895,39 @@ fn run_trial(
         wall.as_secs_f64()
     );
     Ok(fields.join(","))
+}
+
+/// BASE then HEAD, each recorded as `cargo perf record` records: a
+/// warm-up, then its runs.
+fn one_after_the_other(
+    layout: &Layout,
+    base: &[String],
+    head: &[String],
+    options: &Options,
+) -> Result<(Recorded, Recorded, Vec<String>), perf_cli::Error> {
+    let side = |name: &str, command: &[String]| {
+        record(
+            layout,
+            &RecordOptions {
+                runs: options.runs,
+                warmup: options.warmup,
+                name: Some(name.to_owned()),
+                target: Target::Command(command.to_vec()),
+                quiet: true,
+                instructions: false,
+            },
+        )
+    };
+    Ok((side("base", base)?, side("head", head)?, Vec::new()))
+}
+
+/// Whether `wide`'s function `name` (as records name it) calls the shared
+/// helper of [`Change::Broad`]: its number ends in a digit below
+/// [`BROAD_SHARE`]/10, as `wide --broad` picks them.
+fn in_shared_helper(name: &str) -> bool {
+    name.strip_prefix("wide::f")
+        .and_then(|n| n.parse::<u64>().ok())
+        .is_some_and(|n| n % 10 < BROAD_SHARE / 10)
 }
 
 /// The gated regressions, as `function metric change`.
@@ -895,6 +1063,8 @@ impl CsvRow {
             .into_iter()
             .find(|s| s.name() == self.get("scenario"))?;
         Some(Cell {
+            method: Method::from_name(self.get("method"))?,
+            outliers: self.get("outliers").parse().unwrap_or(0),
             scenario,
             functions: self.int("functions")?,
             change: Change::from_key(self.get("change"))?,
@@ -947,20 +1117,39 @@ fn summary(csv: &Path) -> Result<String, String> {
     Ok(out)
 }
 
-/// The rates of one gate's trials as a Markdown table.
+/// How a cell's sides were run, as the tables show it.
+fn how(cell: &Cell) -> String {
+    let mut how = match cell.method {
+        Method::Ab => "ab".to_owned(),
+        Method::Sessions => "compare, sessions".to_owned(),
+    };
+    if cell.outliers > 0 {
+        let _ = write!(how, ", {}% outliers", cell.outliers);
+    }
+    how
+}
+
+/// The rates of one gate's trials as Markdown tables: the changes of one
+/// function or the whole program, then the shared helper's.
 fn table(rows: &[&CsvRow]) -> String {
     let programs = Program::both(Path::new(""));
     let mut by_cell: BTreeMap<Cell, Vec<&CsvRow>> = BTreeMap::new();
+    let mut broad: BTreeMap<Cell, Vec<&CsvRow>> = BTreeMap::new();
     for &row in rows {
         if let Some(cell) = row.cell() {
-            by_cell.entry(cell).or_default().push(row);
+            match cell.change {
+                Change::Broad(_) => broad.entry(cell).or_default().push(row),
+                _ => by_cell.entry(cell).or_default().push(row),
+            }
         }
     }
     let runs: HashSet<&str> = rows.iter().map(|r| r.get("runs")).collect();
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "`cargo perf ab`, {} runs a side, on a shared 2-core VM; {} trials, each with a fresh BASE. \
+        "{} runs a side, on a shared 2-core VM; {} trials, each with a fresh BASE. \
+         How: `ab` runs the sides interleaved (`cargo perf ab`), with outliers in the workload \
+         or without; `compare, sessions` records BASE, then HEAD, and judges as `cargo perf compare`. \
          A/A: the share of trials that raised any alarm (perf: the gate failed). \
          A/B: the share that caught the change (perf: the gate failed and named the function, \
          or the whole program, among the culprits; the anchors: the rule called that row slower). \
@@ -970,9 +1159,9 @@ fn table(rows: &[&CsvRow]) -> String {
     );
     let _ = writeln!(
         out,
-        "| machine | functions | change | trials | perf measured | **perf ab** | benchstat (U, α 0.05) | criterion (CI beyond ±2%) | Welch t (α 0.05) |"
+        "| machine | how | functions | change | trials | perf measured | **perf** | benchstat (U, α 0.05) | criterion (CI beyond ±2%) | Welch t (α 0.05) |"
     );
-    let _ = writeln!(out, "|---|---:|---|---:|---:|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---:|---|---:|---:|---|---|---|---|");
     let mut pooled: BTreeMap<usize, [usize; 5]> = BTreeMap::new();
     for (cell, trials) in &by_cell {
         let program = programs
@@ -995,7 +1184,7 @@ fn table(rows: &[&CsvRow]) -> String {
                 count(&|r| r.yes("welch_target")),
             ],
         };
-        if cell.change == Change::None {
+        if cell.change == Change::None && cell.method == Method::Ab && cell.outliers == 0 {
             let total = pooled.entry(cell.functions).or_default();
             total[0] += n;
             for (t, c) in total[1..].iter_mut().zip(counts) {
@@ -1004,7 +1193,7 @@ fn table(rows: &[&CsvRow]) -> String {
         }
         let column = match cell.change {
             Change::None => "whole_change",
-            Change::Function(_) | Change::Whole(_) => "perf_target_change",
+            Change::Function(_) | Change::Whole(_) | Change::Broad(_) => "perf_target_change",
         };
         let mut measured: Vec<f64> = trials
             .iter()
@@ -1016,8 +1205,9 @@ fn table(rows: &[&CsvRow]) -> String {
             .map_or_else(|| "–".to_owned(), |m| format!("{:+.1}%", m * 100.0));
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {n} | {measured} | **{}** | {} | {} | {} |",
+            "| {} | {} | {} | {} | {n} | {measured} | **{}** | {} | {} | {} |",
             cell.scenario.name(),
+            how(cell),
             cell.functions,
             cell.change.shown(program),
             rate(counts[0], n),
@@ -1029,7 +1219,7 @@ fn table(rows: &[&CsvRow]) -> String {
     for (functions, [n, perf, benchstat, criterion, welch]) in &pooled {
         let _ = writeln!(
             out,
-            "| all | {functions} | A/A (false alarm), pooled | {n} | | **{}** | {} | {} | {} |",
+            "| all | ab | {functions} | A/A (false alarm), pooled | {n} | | **{}** | {} | {} | {} |",
             rate(*perf, *n),
             rate(*benchstat, *n),
             rate(*criterion, *n),
@@ -1041,6 +1231,69 @@ fn table(rows: &[&CsvRow]) -> String {
         "\n\"perf measured\": the median over the trials of the change perf estimated for the \
          changed row (for A/A, of the whole program's wall time)."
     );
+    if !broad.is_empty() {
+        out.push('\n');
+        out.push_str(&broad_table(&broad));
+    }
+    out
+}
+
+/// The shared helper's trials: did the gate fail, did it call untouched
+/// functions improved, did it name the group that moved.
+fn broad_table(cells: &BTreeMap<Cell, Vec<&CsvRow>>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "A shared helper {BROAD_SHARE}% of the functions call made slower (`wide --broad`). \
+         Failed: the gate failed (exit 1); strict: with `--fail-on inconclusive`. \
+         Improved: the gate passed with functions called improved. \
+         Named: the comparison named a group of functions that moved together; \
+         the median group, and how many of it call the helper.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| machine | how | change | trials | **failed** | failed, strict | **passed with improved rows** | group named | named group (median) |"
+    );
+    let _ = writeln!(out, "|---|---|---|---:|---|---|---|---|---|");
+    for (cell, trials) in cells {
+        let n = trials.len();
+        let count = |hit: &dyn Fn(&CsvRow) -> bool| trials.iter().filter(|r| hit(r)).count();
+        let failed = count(&|r| r.yes("perf_failed"));
+        let strict = count(&|r| r.yes("perf_failed_strict"));
+        let improved =
+            count(&|r| !r.yes("perf_failed") && r.int("perf_improved").is_some_and(|i| i > 0));
+        let named: Vec<(usize, usize)> = trials
+            .iter()
+            .filter_map(|r| Some((r.int("split_functions")?, r.int("split_in_helper")?)))
+            .collect();
+        let median = |mut values: Vec<usize>| {
+            values.sort_unstable();
+            values.get(values.len() / 2).copied()
+        };
+        let group = match (
+            median(named.iter().map(|n| n.0).collect()),
+            median(named.iter().map(|n| n.1).collect()),
+        ) {
+            (Some(functions), Some(in_helper)) => {
+                format!("{functions} functions, {in_helper} in the helper")
+            }
+            _ => "–".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | +{}% | {n} | **{}** | {} | **{}** | {} | {group} |",
+            cell.scenario.name(),
+            how(cell),
+            match cell.change {
+                Change::Broad(pct) => pct,
+                _ => 0,
+            },
+            rate(failed, n),
+            rate(strict, n),
+            rate(improved, n),
+            rate(named.len(), n),
+        );
+    }
     out
 }
 
@@ -1067,18 +1320,38 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/gate-quality.md")
     }
 
-    /// The table of `text` whose heading is perf's, as lines.
-    fn quoted_table(text: &str) -> Vec<&str> {
+    /// The headings of the summary's tables: one function or the whole
+    /// program, and the shared helper.
+    const HEADINGS: [&str; 2] = [
+        "| machine | how | functions | change |",
+        "| machine | how | change | trials | **failed** |",
+    ];
+
+    /// The table of `text` under `heading`, as lines.
+    fn quoted_table<'t>(text: &'t str, heading: &str) -> Vec<&'t str> {
         text.lines()
-            .skip_while(|l| !l.starts_with("| machine | functions | change |"))
+            .skip_while(|l| !l.starts_with(heading))
             .take_while(|l| l.starts_with('|'))
             .collect()
     }
 
-    /// The gate whose table the docs quote: "With the gate as of `GATE`".
-    fn quoted_gate(text: &str) -> &str {
-        let after = &text[text.find("With the gate as of `").expect("the gate named") + 21..];
-        &after[..after.find('`').expect("a closing backquote")]
+    /// The docs' quotes of the summary: each part that begins "With the
+    /// gate as of `GATE`", with the gate it names.
+    fn quoted_gates(text: &str) -> Vec<(&str, &str)> {
+        const OPENING: &str = "With the gate as of `";
+        let starts: Vec<usize> = text.match_indices(OPENING).map(|(i, _)| i).collect();
+        starts
+            .iter()
+            .enumerate()
+            .map(|(k, &start)| {
+                let part = &text[start..starts.get(k + 1).copied().unwrap_or(text.len())];
+                let after = &part[OPENING.len()..];
+                (
+                    &after[..after.find('`').expect("a closing backquote")],
+                    part,
+                )
+            })
+            .collect()
     }
 
     #[test]
@@ -1086,23 +1359,37 @@ mod tests {
         let csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/gate_quality/results.csv");
         let summary = summary(&csv).expect("the recorded trials");
         let text = std::fs::read_to_string(docs()).expect("docs/gate-quality.md");
-        let gate = quoted_gate(&text);
-        let of_gate = &summary[summary
-            .find(&format!("### The gate as of {gate}\n"))
-            .unwrap_or_else(|| panic!("no trials of gate {gate} in {}", csv.display()))..];
-        let measured = quoted_table(of_gate);
-        let quoted = quoted_table(&text);
-        if measured != quoted {
-            if std::env::var_os("PERF_BLESS").is_some() {
-                let written = text.replacen(&quoted.join("\n"), &measured.join("\n"), 1);
-                std::fs::write(docs(), written).expect("a writable docs page");
-                return;
+        let quotes = quoted_gates(&text);
+        assert!(!quotes.is_empty(), "docs/gate-quality.md quotes no gate");
+        let bless = std::env::var_os("PERF_BLESS").is_some();
+        let mut blessed = text.clone();
+        for (gate, part) in quotes {
+            let of_gate = &summary[summary
+                .find(&format!("### The gate as of {gate}\n"))
+                .unwrap_or_else(|| panic!("no trials of gate {gate} in {}", csv.display()))..];
+            let of_gate = of_gate[1..]
+                .find("### The gate as of ")
+                .map_or(of_gate, |end| &of_gate[..end + 1]);
+            for heading in HEADINGS {
+                let measured = quoted_table(of_gate, heading);
+                let quoted = quoted_table(part, heading);
+                if measured == quoted {
+                    continue;
+                }
+                if bless && !quoted.is_empty() {
+                    blessed = blessed.replacen(&quoted.join("\n"), &measured.join("\n"), 1);
+                    continue;
+                }
+                panic!(
+                    "docs/gate-quality.md quotes a table that the trials of gate {gate} in {} do not give; they give:\n{}\n(PERF_BLESS=1 writes it where the docs quote one)",
+                    csv.display(),
+                    measured.join("\n")
+                );
             }
-            panic!(
-                "docs/gate-quality.md quotes a table that the trials of gate {gate} in {} do not give; they give:\n{}\n(PERF_BLESS=1 writes it there)",
-                csv.display(),
-                measured.join("\n")
-            );
+        }
+        if blessed != text {
+            std::fs::write(docs(), blessed).expect("a writable docs page");
+            return;
         }
         // Every count the prose quotes (29/30, 0/95) is one of a table's.
         let prose = &text[text.find("What the table says").expect("the reading")..];

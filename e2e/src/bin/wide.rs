@@ -1,5 +1,6 @@
 //! A program with 300 instrumented functions, each holding 0.1–1% of the
-//! time: `wide [--slow fNNN[:PCT]] [--whole PCT] [--shares]` calls every
+//! time: `wide [--slow fNNN[:PCT]] [--whole PCT] [--broad SHARE:PCT]
+//! [--outliers PCT] [--shares]` calls every
 //! function 60 times, round after round, inside a perf session (writing a
 //! run under `$PERF_DIR`, about 0.3 s), and prints the summary. It is the
 //! gate-quality benchmark's program with many tests: one gate over 300
@@ -9,8 +10,14 @@
 //! `u = (7·NNN mod 300) / 299`: weights from 12 to 100, 34 on average, so
 //! the shares run from 0.12% to 0.98% of the time. `f257` is the largest.
 //! `--slow fNNN:PCT` gives one function PCT% more work (10 by default),
-//! `--whole PCT` every function; `--shares` prints each function's share of
-//! the work instead of running.
+//! `--whole PCT` every function, and `--broad SHARE:PCT` the functions of
+//! a shared helper: SHARE% of them (a multiple of 10: those whose `NNN`
+//! ends in a digit below SHARE/10, about SHARE% of the time too, as
+//! `--shares` shows). `--outliers PCT` hits each function in each run with
+//! probability PCT% by an outlier: 10–50% more work in all its calls of
+//! that run (drawn anew in every run, from the clock and the process id).
+//! `--shares` prints each function's share of the work, and the shared
+//! helper's, instead of running.
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -75,6 +82,11 @@ struct Knobs {
     slow: Option<(usize, f64)>,
     /// Percent more work for every function.
     whole: f64,
+    /// The shared helper's functions (a tenth of them per 10% of SHARE),
+    /// and how many percent more work they get.
+    broad: Option<(usize, f64)>,
+    /// Percent of (function, run) pairs hit by an outlier.
+    outliers: f64,
     /// Print the shares instead of running.
     shares: bool,
 }
@@ -99,6 +111,26 @@ impl Knobs {
                     knobs.whole = perf_e2e::service::percent_knob(&value()?)
                         .map_err(|e| format!("--whole: {e}"))?;
                 }
+                "--broad" => {
+                    let text = value()?;
+                    let (share, percent) = text
+                        .split_once(':')
+                        .ok_or(format!("--broad {text:?}: give SHARE:PCT, as in 60:10"))?;
+                    let tenths = share
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|s| s % 10 == 0 && *s <= 100)
+                        .ok_or(format!("--broad {text:?}: SHARE is 0, 10, … or 100"))?;
+                    let percent = perf_e2e::service::percent_knob(percent)
+                        .map_err(|e| format!("--broad: {e}"))?;
+                    knobs.broad = Some((tenths / 10, percent));
+                }
+                "--outliers" => {
+                    knobs.outliers = perf_e2e::service::percent_knob(&value()?)
+                        .ok()
+                        .filter(|p| *p <= 100.0)
+                        .ok_or("--outliers: give a percentage up to 100".to_owned())?;
+                }
                 "--shares" => knobs.shares = true,
                 other => return Err(format!("unknown argument {other:?}")),
             }
@@ -106,13 +138,43 @@ impl Knobs {
         Ok(knobs)
     }
 
+    /// Whether function `index` calls the shared helper.
+    fn shares_helper(&self, index: usize) -> bool {
+        self.broad.is_some_and(|(tenths, _)| index % 10 < tenths)
+    }
+
     /// Spin rounds per call of function `index`.
     fn units(&self, index: usize) -> u64 {
-        let units = more_work(weight(index) * UNIT, self.whole);
+        let mut units = more_work(weight(index) * UNIT, self.whole);
+        if let Some((_, percent)) = self.broad.filter(|_| self.shares_helper(index)) {
+            units = more_work(units, percent);
+        }
         match self.slow {
             Some((slow, percent)) if slow == index => more_work(units, percent),
             _ => units,
         }
+    }
+
+    /// `units` with this run's outliers: each function hit with
+    /// probability [`Knobs::outliers`], by 10–50% more work.
+    fn with_outliers(&self, mut units: Vec<u64>) -> Vec<u64> {
+        if self.outliers == 0.0 {
+            return units;
+        }
+        let clock = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let mut state = clock ^ u64::from(std::process::id()).rotate_left(32);
+        let mut uniform = || {
+            state = spin(1, state);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for units in &mut units {
+            if uniform() < self.outliers / 100.0 {
+                *units = more_work(*units, 10.0 + 40.0 * uniform());
+            }
+        }
+        units
     }
 }
 
@@ -120,7 +182,9 @@ fn main() -> ExitCode {
     let knobs = match Knobs::from_args(std::env::args().skip(1)) {
         Ok(knobs) => knobs,
         Err(why) => {
-            eprintln!("error: {why}\nusage: wide [--slow fNNN[:PCT]] [--whole PCT] [--shares]");
+            eprintln!(
+                "error: {why}\nusage: wide [--slow fNNN[:PCT]] [--whole PCT] [--broad SHARE:PCT] [--outliers PCT] [--shares]"
+            );
             return ExitCode::from(2);
         }
     };
@@ -132,9 +196,18 @@ fn main() -> ExitCode {
                 100.0 * weight(index) as f64 / total as f64
             );
         }
+        if knobs.broad.is_some() {
+            let (helper, functions) = (0..FUNCTIONS.len())
+                .filter(|&i| knobs.shares_helper(i))
+                .fold((0, 0), |(w, n), i| (w + weight(i), n + 1));
+            println!(
+                "the shared helper: {functions} functions, {:.1}% of the work",
+                100.0 * helper as f64 / total as f64
+            );
+        }
         return ExitCode::SUCCESS;
     }
-    let units: Vec<u64> = (0..FUNCTIONS.len()).map(|i| knobs.units(i)).collect();
+    let units = knobs.with_outliers((0..FUNCTIONS.len()).map(|i| knobs.units(i)).collect());
     perf_e2e::run_in_session("wide", || {
         let mut seed = 1u64;
         for _ in 0..ROUNDS {
