@@ -20,7 +20,7 @@
 //!   the culprits), the whole program 5% slower (every function's work;
 //!   caught when the gate fails on the `(whole program)` row), and a shared
 //!   helper 10% slower: `wide --broad 60:10`, 180 of the 300 functions,
-//!   60.1% of the time (judged in a table of its own: did the gate fail,
+//!   59.8% of the time (judged in a table of its own: did the gate fail,
 //!   did it call untouched functions improved, did it name the group).
 //! - **How**: `ab` as above; `ab` with outliers in the workload (`wide
 //!   --outliers 3`: each function in each run, on both sides, hit with
