@@ -38,7 +38,10 @@
 //! ran the few hot ones faster — so the factor is the faster group's (none
 //! of its functions reads "improved" for standing still), and the slower
 //! group is named, its time rows inconclusive: `ab` (both sides on one
-//! machine) or instruction counts decide.
+//! machine) or instruction counts decide. In `ab` the two sides' runs
+//! were interleaved on one machine, which moved them alike: the group
+//! whose raw shift lies nearer zero stood still, it is the machine, and
+//! the other group's rows are judged against it, as regressed or improved.
 
 use std::collections::HashMap;
 
@@ -82,10 +85,13 @@ impl Factors {
     /// The factors of `base` and `cur`, or why there are none. Functions
     /// whose own cost moved by more than half of `threshold` against the
     /// others are found and left out of the factors (see [`settle`]).
+    /// `interleaved`: the two records' runs took turns on one machine
+    /// (`ab`), so a split is told apart by which group stood still.
     pub(super) fn estimate(
         base: &Record,
         cur: &Record,
         threshold: f64,
+        interleaved: bool,
         tester: &mut RankTester,
     ) -> Result<Factors, String> {
         if base.source == Source::Criterion || cur.source == Source::Criterion {
@@ -146,6 +152,7 @@ impl Factors {
         // Groups are told by their share of the time itself.
         let groups = split(&shifts, &self_times, threshold);
         let candidates: Vec<usize> = match &groups {
+            Some(groups) if interleaved => groups.still(&shifts, &self_times).to_vec(),
             Some(groups) => groups.faster.clone(),
             None => (0..logs.len()).collect(),
         };
@@ -183,7 +190,8 @@ impl Factors {
             .collect();
         let shift = tester.shift(&baseline, &current, 0.5);
         let total: f64 = self_times.iter().sum();
-        let split = groups.map(|groups| {
+        // Interleaved, the group that moved is judged: nothing to name.
+        let split = groups.filter(|_| !interleaved).map(|groups| {
             let share = groups.slower.iter().map(|&i| self_times[i]).sum::<f64>() / total;
             let mut functions: Vec<String> =
                 groups.slower.iter().map(|&i| names[i].clone()).collect();
@@ -414,6 +422,22 @@ struct Groups {
     slower: Vec<usize>,
     /// How far apart the groups' levels moved, ln.
     gap: f64,
+}
+
+impl Groups {
+    /// The group whose raw shift (its weighted median) lies nearer zero:
+    /// the one that stood still when both records ran on one machine.
+    fn still(&self, shifts: &[f64], weights: &[f64]) -> &[usize] {
+        let level = |group: &[usize]| {
+            let values: Vec<f64> = group.iter().map(|&i| shifts[i]).collect();
+            let group_weights: Vec<f64> = group.iter().map(|&i| weights[i]).collect();
+            weighted_median(&values, &group_weights).abs()
+        };
+        match level(&self.faster) <= level(&self.slower) {
+            true => &self.faster,
+            false => &self.slower,
+        }
+    }
 }
 
 /// Where the functions' raw shifts between the records (ln, `shifts`,

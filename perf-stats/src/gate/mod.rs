@@ -160,7 +160,8 @@ pub fn compare_filtered(
     // `--allow-mismatch`), as its times are not the other's.
     let instructions = base.instructions || cur.instructions;
     let mut tester = RankTester::new();
-    let factors = drift::Factors::estimate(base, cur, settings.threshold, &mut tester);
+    let factors =
+        drift::Factors::estimate(base, cur, settings.threshold, gate.interleaved, &mut tester);
     let drift = match &factors {
         Ok(factors) => factors.drift().clone(),
         Err(reason) => Drift::NotEstimated {
@@ -961,6 +962,62 @@ mod tests {
             .filter(|r| r.verdict == Verdict::Regressed)
             .count();
         assert_eq!(regressed, 30);
+    }
+
+    #[test]
+    fn interleaved_the_group_that_stood_still_is_the_machine() {
+        // `ab`: both sides on one machine. 100 functions; 60 of them 10%
+        // slower (a shared helper), or else the other 40 10% faster.
+        let noise = Noise {
+            functions: 100,
+            runs: 10,
+            noise: 0.01,
+            drift: 0.005,
+            outliers: 0.0,
+        };
+        let gate = Gate {
+            interleaved: true,
+            ..Gate::default()
+        };
+        let mut rng = Rng::new(6);
+        let base = generated::record(&mut rng, "base", &noise, None);
+        let verdicts = |change: &Change, rng: &mut Rng| {
+            let cur = generated::record(rng, "cur", &noise, Some(change));
+            let comparison = compare(("base", &base), ("cur", &cur), &gate, Vec::new());
+            assert!(
+                matches!(comparison.drift, Drift::Estimated { split: None, .. }),
+                "{:?}",
+                comparison.drift
+            );
+            let changed = (change.share * 100.0) as usize;
+            let mut counts = [0; 2];
+            for row in time_rows(&comparison) {
+                let moved = row.function.as_str() < format!("app::f{changed:03}").as_str();
+                let expected = match (moved, change.slower > 0.0) {
+                    (false, _) => Verdict::Unchanged,
+                    (true, true) => Verdict::Regressed,
+                    (true, false) => Verdict::Improved,
+                };
+                counts[usize::from(row.verdict == expected)] += 1;
+            }
+            (counts, comparison.failed)
+        };
+        let broad = Change {
+            slower: 0.10,
+            share: 0.6,
+            machine: 0.0,
+        };
+        let (counts, failed) = verdicts(&broad, &mut rng);
+        assert_eq!(counts, [0, 100], "rows not as expected, as expected");
+        assert!(failed);
+        let faster = Change {
+            slower: -0.10,
+            share: 0.4,
+            machine: 0.0,
+        };
+        let (counts, failed) = verdicts(&faster, &mut rng);
+        assert_eq!(counts, [0, 100], "rows not as expected, as expected");
+        assert!(!failed);
     }
 
     #[test]
