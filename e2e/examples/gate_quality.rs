@@ -883,10 +883,10 @@ fn run_trial(
         cell.key(),
         if comparison.failed { "FAIL" } else { "pass" },
         if named { " named" } else { "" },
-        if alarms.is_empty() {
-            String::new()
-        } else {
-            format!(" [{}]", alarms.join("; "))
+        match alarms.len() {
+            0 => String::new(),
+            1..=3 => format!(" [{}]", alarms.join("; ")),
+            n => format!(" [{}; {} more]", alarms[..3].join("; "), n - 3),
         },
         verdicts[0].0,
         verdicts[1].0,
@@ -1238,6 +1238,25 @@ fn table(rows: &[&CsvRow]) -> String {
     out
 }
 
+/// The functions a trial named, and how many of them call the shared
+/// helper: the group that moved together (between sessions), else the
+/// functions called regressed.
+fn named_group(row: &CsvRow) -> Option<(usize, usize)> {
+    if let (Some(functions), Some(in_helper)) =
+        (row.int("split_functions"), row.int("split_in_helper"))
+    {
+        return Some((functions, in_helper));
+    }
+    let regressed: HashSet<&str> = row
+        .get("perf_alarms")
+        .split(';')
+        .filter_map(|alarm| alarm.split(' ').next())
+        .filter(|function| function.starts_with("wide::"))
+        .collect();
+    let in_helper = regressed.iter().filter(|f| in_shared_helper(f)).count();
+    (!regressed.is_empty()).then_some((regressed.len(), in_helper))
+}
+
 /// The shared helper's trials: did the gate fail, did it call untouched
 /// functions improved, did it name the group that moved.
 fn broad_table(cells: &BTreeMap<Cell, Vec<&CsvRow>>) -> String {
@@ -1247,7 +1266,8 @@ fn broad_table(cells: &BTreeMap<Cell, Vec<&CsvRow>>) -> String {
         "A shared helper {BROAD_SHARE}% of the functions call made slower (`wide --broad`). \
          Failed: the gate failed (exit 1); strict: with `--fail-on inconclusive`. \
          Improved: the gate passed with functions called improved. \
-         Named: the comparison named a group of functions that moved together; \
+         Named: the comparison named a group of functions that moved together \
+         (between sessions), or called functions regressed (`ab`); \
          the median group, and how many of it call the helper.\n"
     );
     let _ = writeln!(
@@ -1262,10 +1282,7 @@ fn broad_table(cells: &BTreeMap<Cell, Vec<&CsvRow>>) -> String {
         let strict = count(&|r| r.yes("perf_failed_strict"));
         let improved =
             count(&|r| !r.yes("perf_failed") && r.int("perf_improved").is_some_and(|i| i > 0));
-        let named: Vec<(usize, usize)> = trials
-            .iter()
-            .filter_map(|r| Some((r.int("split_functions")?, r.int("split_in_helper")?)))
-            .collect();
+        let named: Vec<(usize, usize)> = trials.iter().filter_map(|r| named_group(r)).collect();
         let median = |mut values: Vec<usize>| {
             values.sort_unstable();
             values.get(values.len() / 2).copied()
