@@ -8,6 +8,22 @@ use crate::cli::AbArgs;
 use crate::run::ab::{self, AbOptions};
 use crate::store::config::Config;
 
+/// Says on stderr, before anything runs, when `pairs` pairs cannot decide
+/// the `(whole program)` row, the one row that sees a change slowing
+/// every function alike: its signed-rank test never reaches its level.
+fn warn_of_too_few_pairs(alpha: f64, pairs: usize) {
+    let needed = perf_stats::gate::pairs_to_decide(alpha);
+    if pairs >= needed {
+        return;
+    }
+    eprintln!(
+        "warning: {pairs} pair{} of runs cannot decide (whole program): Wilcoxon's signed-rank test on them gives at best p = {:.2e}, above its α = {}, so a change that slows every function alike would pass. {needed} pairs would decide it (--runs {needed}).",
+        if pairs == 1 { "" } else { "s" },
+        perf_stats::rank::smallest_paired_p_value(pairs),
+        alpha,
+    );
+}
+
 /// Builds and runs both sides as `args` say and shows the verdict.
 pub(super) fn run(context: &Context, args: AbArgs) -> Result<Outcome, Error> {
     let layout = context.layout()?;
@@ -16,7 +32,9 @@ pub(super) fn run(context: &Context, args: AbArgs) -> Result<Outcome, Error> {
     let (kind, name, build) = cargo_program(args.build)?;
     let runs = args.plan.runs(args.instructions);
     if !args.instructions {
-        warn_of_too_few_runs(&layout, config.compare.significance, &name, runs);
+        let alpha = config.compare.significance;
+        warn_of_too_few_runs(&layout, alpha, &name, runs);
+        warn_of_too_few_pairs(alpha, runs);
     }
     let options = AbOptions {
         base: args.base,

@@ -220,8 +220,8 @@ fn pictures_dir(layout: &Layout, record: &Record, path: &Path) -> PathBuf {
 
 /// Says on stderr, before anything runs, when `runs` runs a side cannot
 /// decide any row of program `name`: the rows of its baseline `main`, else
-/// of its latest record, need the rank test to reach α/m for a first
-/// finding ([`perf_stats::gate::runs_to_decide`]), which too few runs never
+/// of its latest record, tested at `alpha`, need the rank test to reach
+/// α/m for a first finding ([`perf_stats::gate::runs_to_decide`]), which too few runs never
 /// do — every row would come out inconclusive and the gate pass. Nothing
 /// is said for a program perf has no record of yet.
 fn warn_of_too_few_runs(layout: &Layout, alpha: f64, name: &str, runs: usize) {
@@ -241,9 +241,10 @@ fn warn_of_too_few_runs(layout: &Layout, alpha: f64, name: &str, runs: usize) {
     );
 }
 
-/// How many rows a comparison of program `name` tests (one time row per
-/// function, and the whole program), and where that count comes from:
-/// its baseline `main`, else its latest record.
+/// How many rows a comparison of program `name` tests together (one time
+/// row per function; the whole program is tested apart, or not gated),
+/// and where that count comes from: its baseline `main`, else its latest
+/// record.
 fn rows_of(layout: &Layout, name: &str) -> Option<(usize, String)> {
     let rows = |record: &Record| {
         record
@@ -254,7 +255,6 @@ fn rows_of(layout: &Layout, name: &str) -> Option<(usize, String)> {
                     .is_some()
             })
             .count()
-            + 1
     };
     if let Ok((main, _)) = crate::store::baselines::load_baseline(layout, "main") {
         if main.name == name && !main.instructions {

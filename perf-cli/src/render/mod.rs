@@ -479,7 +479,7 @@ fn other_levels(comparison: &Comparison) -> String {
     }
     if let Some(level) = level_of(&|r| r.method == Method::SignedRank) {
         others.push(format!(
-            "the whole program's, paired run by run, at {} (its own share of α)",
+            "the whole program's, paired run by run, at {} (two-sided at α; α/2 spent on a slowdown)",
             level_label(level)
         ));
     }
@@ -493,10 +493,10 @@ fn other_levels(comparison: &Comparison) -> String {
 /// threshold and confidence, and what the columns that are not figures of
 /// a side say.
 fn legend(comparison: &Comparison) -> String {
-    let alpha = family_alpha(comparison);
+    let alpha = comparison.settings.significance;
     let p = match comparison.correction {
         Correction::BenjaminiHochberg { .. } => format!(
-            "q: the row's p-value adjusted for the rows tested with it (Benjamini–Hochberg), a change for sure when q ≤ {alpha} — not the chance that the change is real"
+            "q: the row's p-value adjusted for the rows tested with it that moved the same way (Benjamini–Hochberg), a change for sure when q ≤ {alpha} — not the chance that the change is real"
         ),
         _ => format!(
             "p: the chance of a difference this large between two samples of one distribution (Mann–Whitney U), a change for sure when p ≤ {alpha}"
@@ -528,37 +528,25 @@ fn verdicts(comparison: &Comparison) -> String {
     )
 }
 
-/// The level the family of gated rows is tested at: α, less the share a
-/// paired whole-program row (`ab`) takes, read back from the intervals'
-/// false-coverage level (1 − α·max(R, 1)/m for R selected of m).
-fn family_alpha(comparison: &Comparison) -> f64 {
-    match comparison.correction {
-        Correction::BenjaminiHochberg {
-            tests,
-            selected,
-            confidence,
-        } if tests > 0 => {
-            let alpha = (1.0 - confidence) * tests as f64 / selected.max(1) as f64;
-            // Undo the rounding of 1 − x: six significant digits.
-            let scale = 10f64.powi(5 - alpha.log10().floor() as i32);
-            (alpha * scale).round() / scale
-        }
-        _ => comparison.settings.significance,
-    }
-}
-
-/// The paired whole-program row's test, as the settings line names it.
-fn paired_test(comparison: &Comparison) -> Option<String> {
+/// Whether the comparison has `ab`'s paired `(whole program)` row that
+/// gates, which takes its share of α from the other rows.
+fn is_paired(comparison: &Comparison) -> bool {
     comparison
         .rows
         .iter()
         .filter_map(Row::judged)
-        .find(|r| r.method == Method::SignedRank && r.gated)
-        .and_then(|r| r.interval)
-        .map(|i| {
-            let alpha = ((1.0 - i.confidence) * 1e6).round() / 1e6;
-            format!("; the whole program by Wilcoxon's signed-rank test on the pairs at α = {alpha} (two-sided: {} for a slowdown)", alpha / 2.0)
-        })
+        .any(|r| r.method == Method::SignedRank && r.gated)
+}
+
+/// The paired whole-program row's test, as the settings line names it.
+fn paired_test(comparison: &Comparison) -> Option<String> {
+    is_paired(comparison).then(|| {
+        let alpha = comparison.settings.significance;
+        format!(
+            "; the whole program by Wilcoxon's signed-rank test on the pairs at α = {alpha} (two-sided: {} for a slowdown)",
+            alpha / 2.0
+        )
+    })
 }
 
 fn settings_line(comparison: &Comparison) -> String {
@@ -584,7 +572,7 @@ fn settings_line(comparison: &Comparison) -> String {
         "threshold {} for time, {} for counts{instructions}; Mann–Whitney U at α = {}{correction}{}",
         units::percent(settings.threshold),
         units::percent(settings.alloc_threshold),
-        family_alpha(comparison),
+        settings.significance,
         paired_test(comparison).unwrap_or_default(),
     )
 }
@@ -673,10 +661,16 @@ fn outcome_line(comparison: &Comparison) -> String {
     let decide = match &comparison.drift {
         Drift::Estimated {
             split: Some(split), ..
-        } => format!(
-            " {} moved together against the rest, which two sessions cannot judge: `cargo perf ab` or `--instructions` decides.",
-            count(split.functions.len(), "function")
-        ),
+        } if !split.judged => match is_paired(comparison) {
+            true => format!(
+                " {} moved together against the rest, which moved too: `--instructions` decides.",
+                count(split.functions.len(), "function")
+            ),
+            false => format!(
+                " {} moved together against the rest, which two sessions cannot judge: `cargo perf ab` or `--instructions` decides.",
+                count(split.functions.len(), "function")
+            ),
+        },
         _ => String::new(),
     };
     if parts.is_empty() {
@@ -723,7 +717,7 @@ mod tests {
         let comparison = interleaved();
         let settings = settings_line(&comparison);
         assert!(
-            settings.contains("Mann–Whitney U at α = 0.005;"),
+            settings.contains("Mann–Whitney U at α = 0.01;"),
             "{settings}"
         );
         assert!(
@@ -732,11 +726,13 @@ mod tests {
         );
         let legend = legend(&comparison);
         assert!(
-            legend.contains("a change for sure when q ≤ 0.005"),
+            legend.contains("a change for sure when q ≤ 0.01"),
             "{legend}"
         );
         assert!(
-            legend.contains("the whole program's, paired run by run, at 99% (its own share of α)"),
+            legend.contains(
+                "the whole program's, paired run by run, at 99% (two-sided at α; α/2 spent on a slowdown)"
+            ),
             "{legend}"
         );
     }

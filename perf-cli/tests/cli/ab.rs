@@ -197,7 +197,12 @@ fn two_commits_with_the_same_code_pass() {
         .stderr(contains(format!(
             "HEAD main ({})",
             &git(project.path(), &["rev-parse", "main"])[..12]
-        )));
+        )))
+        // Told before the runs: 2 pairs never decide the whole program.
+        .stderr(contains(
+            "warning: 2 pairs of runs cannot decide (whole program)",
+        ))
+        .stderr(contains("8 pairs would decide it (--runs 8)"));
 }
 
 #[test]

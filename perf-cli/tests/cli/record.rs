@@ -222,7 +222,7 @@ fn too_few_runs_for_the_rows_of_the_program_are_told_before_any_run() {
         .assert()
         .code(2)
         .stderr(contains(
-            "warning: 5 runs a side cannot decide a row of `app`: with the 13 rows of baseline main",
+            "warning: 5 runs a side cannot decide a row of `app`: with the 12 rows of baseline main",
         ))
         .stderr(contains("7 runs would decide them (--runs 7)"));
     // Said before the program ran, which then failed as it does.

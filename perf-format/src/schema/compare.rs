@@ -190,7 +190,8 @@ impl Settings {
 #[non_exhaustive]
 pub enum Correction {
     /// Benjamini–Hochberg over the rank tests of the rows that gate
-    /// (false discovery rate at α, whatever their number), every interval
+    /// (false discovery rate at the family's α, whatever their number: all
+    /// of α, or in `ab` what the paired whole program leaves), every interval
     /// at `confidence` = 1 − α·max(R, 1)/tests for R rows selected: the
     /// level that keeps the selected rows' intervals covering
     /// (Benjamini–Yekutieli), and at which an interval lies off zero
@@ -226,7 +227,9 @@ pub enum Drift {
         /// A large group of functions that moved together against the
         /// rest: between sessions, a change that slowed them alike cannot
         /// be told from a machine that ran the rest faster, so the factor
-        /// comes from the rest and the group's time rows are inconclusive.
+        /// comes from the rest and the group's time rows are inconclusive;
+        /// in `ab`, when the rest stood still, the group is judged against
+        /// it ([`DriftSplit::judged`]).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         split: Option<DriftSplit>,
     },
@@ -247,18 +250,24 @@ pub struct DriftSplit {
     /// Their share of the baseline's self time, from 0 to 1.
     pub share: f64,
     /// How much slower they ran than the rest, against the baseline
-    /// (0.10 = 10% slower).
+    /// (0.10 = 10% slower; negative when they ran faster).
     pub change: f64,
+    /// Judged against the rest, which stood still (`ab`: both sides ran
+    /// interleaved on one machine): the group's rows are regressed or
+    /// improved as they moved. Otherwise they are inconclusive.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub judged: bool,
 }
 
 impl DriftSplit {
     /// The group `functions`, holding `share` of the self time, `change`
-    /// slower than the rest.
-    pub fn new(functions: Vec<String>, share: f64, change: f64) -> DriftSplit {
+    /// slower than the rest; `judged` against it, or inconclusive.
+    pub fn new(functions: Vec<String>, share: f64, change: f64, judged: bool) -> DriftSplit {
         DriftSplit {
             functions,
             share,
             change,
+            judged,
         }
     }
 }

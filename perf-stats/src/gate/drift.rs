@@ -39,9 +39,12 @@
 //! of its functions reads "improved" for standing still), and the slower
 //! group is named, its time rows inconclusive: `ab` (both sides on one
 //! machine) or instruction counts decide. In `ab` the two sides' runs
-//! were interleaved on one machine, which moved them alike: the group
-//! whose raw shift lies nearer zero stood still, it is the machine, and
-//! the other group's rows are judged against it, as regressed or improved.
+//! were interleaved on one machine, which moved them alike: when one group
+//! stood still (its raw shift within a quarter of the threshold, and
+//! nearer zero than the other's), it is the machine, whichever is the
+//! larger, and the other group's rows are judged against it, as
+//! regressed or improved; when both moved, the slower group is named and
+//! inconclusive, as between sessions.
 
 use std::collections::HashMap;
 
@@ -150,10 +153,10 @@ impl Factors {
         };
         let shifts: Vec<f64> = logs.iter().map(|(x, y)| median(y) - median(x)).collect();
         // Groups are told by their share of the time itself.
-        let groups = split(&shifts, &self_times, threshold);
-        let candidates: Vec<usize> = match &groups {
-            Some(groups) if interleaved => groups.still(&shifts, &self_times).to_vec(),
-            Some(groups) => groups.faster.clone(),
+        let groups = split(&shifts, &self_times, threshold, interleaved);
+        let sides = groups.map(|groups| groups.sides(&shifts, &weights, threshold, interleaved));
+        let candidates: Vec<usize> = match &sides {
+            Some(sides) => sides.reference.clone(),
             None => (0..logs.len()).collect(),
         };
         let alone = |set: &[usize]| {
@@ -173,9 +176,9 @@ impl Factors {
             base_side.into_iter().zip(cur_side).collect::<Vec<_>>()
         };
         let settled = settle(&logs, &weights, candidates, threshold, alone);
-        // A faster group too small to settle on is no machine to tell by.
-        let (set, groups) = match (settled, groups) {
-            (Ok(set), groups) => (set, groups),
+        // A reference group too small to settle on is no machine to tell by.
+        let (set, sides) = match (settled, sides) {
+            (Ok(set), sides) => (set, sides),
             (Err(_), Some(_)) => {
                 let all = (0..logs.len()).collect();
                 (settle(&logs, &weights, all, threshold, alone)?, None)
@@ -190,13 +193,12 @@ impl Factors {
             .collect();
         let shift = tester.shift(&baseline, &current, 0.5);
         let total: f64 = self_times.iter().sum();
-        // Interleaved, the group that moved is judged: nothing to name.
-        let split = groups.filter(|_| !interleaved).map(|groups| {
-            let share = groups.slower.iter().map(|&i| self_times[i]).sum::<f64>() / total;
+        let split = sides.map(|sides| {
+            let share = sides.moved.iter().map(|&i| self_times[i]).sum::<f64>() / total;
             let mut functions: Vec<String> =
-                groups.slower.iter().map(|&i| names[i].clone()).collect();
+                sides.moved.iter().map(|&i| names[i].clone()).collect();
             functions.sort();
-            DriftSplit::new(functions, share, groups.gap.exp_m1())
+            DriftSplit::new(functions, share, sides.change.exp_m1(), sides.judged)
         });
         Ok(Factors {
             drift: Drift::Estimated {
@@ -424,18 +426,54 @@ struct Groups {
     gap: f64,
 }
 
+/// Which of two [`Groups`] the factors rest on, and which is named.
+#[derive(Clone, Debug, PartialEq)]
+struct Sides {
+    /// The machine: the group the other is measured against.
+    reference: Vec<usize>,
+    /// The group named.
+    moved: Vec<usize>,
+    /// How far it moved against the reference, ln (negative: faster).
+    change: f64,
+    /// Judged against the reference, which stood still; else inconclusive.
+    judged: bool,
+}
+
 impl Groups {
-    /// The group whose raw shift (its weighted median) lies nearer zero:
-    /// the one that stood still when both records ran on one machine.
-    fn still(&self, shifts: &[f64], weights: &[f64]) -> &[usize] {
+    /// The sides of the split. `interleaved` (both records on one
+    /// machine), a group whose raw shift (its weighted median, `weights`)
+    /// lies within a quarter of `threshold` of zero, and nearer than the
+    /// other's, stood still: it is the machine and the other is judged.
+    /// Otherwise the faster group is the machine and the slower one is
+    /// named, to be decided elsewhere.
+    fn sides(self, shifts: &[f64], weights: &[f64], threshold: f64, interleaved: bool) -> Sides {
         let level = |group: &[usize]| {
             let values: Vec<f64> = group.iter().map(|&i| shifts[i]).collect();
             let group_weights: Vec<f64> = group.iter().map(|&i| weights[i]).collect();
-            weighted_median(&values, &group_weights).abs()
+            weighted_median(&values, &group_weights)
         };
-        match level(&self.faster) <= level(&self.slower) {
-            true => &self.faster,
-            false => &self.slower,
+        let (low, high) = (level(&self.faster), level(&self.slower));
+        let still = (threshold / 4.0).ln_1p();
+        let stood_still = |this: f64, other: f64| this.abs() <= still && this.abs() < other.abs();
+        match interleaved {
+            true if stood_still(low, high) => Sides {
+                change: high - low,
+                reference: self.faster,
+                moved: self.slower,
+                judged: true,
+            },
+            true if stood_still(high, low) => Sides {
+                change: low - high,
+                reference: self.slower,
+                moved: self.faster,
+                judged: true,
+            },
+            _ => Sides {
+                change: self.gap,
+                reference: self.faster,
+                moved: self.slower,
+                judged: false,
+            },
         }
     }
 }
@@ -444,12 +482,13 @@ impl Groups {
 /// each weighing its self time) fall into two groups that each hold
 /// [`MIN_GROUP`] of the weight, lying at least half of `threshold` apart
 /// (their weighted medians) and [`SEPARATION`] times their own robust
-/// spread, and the faster is not the larger both by time and by number
-/// (then it is the machine, and the slower group is judged against it).
+/// spread, and — between sessions (not `interleaved`) — the faster is not
+/// the larger both by time and by number (then it is the machine, and the
+/// slower group is judged against it).
 /// The split is where the sorted shifts have the largest weighted
 /// between-group variance (Otsu's), wherever that is; a group it leaves
 /// too small is a minority, not a split.
-fn split(shifts: &[f64], weights: &[f64], threshold: f64) -> Option<Groups> {
+fn split(shifts: &[f64], weights: &[f64], threshold: f64, interleaved: bool) -> Option<Groups> {
     let total: f64 = weights.iter().sum();
     let mut order: Vec<usize> = (0..shifts.len()).collect();
     order.sort_by(|&a, &b| shifts[a].total_cmp(&shifts[b]));
@@ -485,7 +524,7 @@ fn split(shifts: &[f64], weights: &[f64], threshold: f64) -> Option<Groups> {
     let slower_weight: f64 = slower.iter().map(|&i| weights[i]).sum();
     // The faster group, larger by time and by number, is the machine: the
     // slower one is judged against it (the median has it so).
-    let faster_rules = slower_weight < total / 2.0 && faster.len() > slower.len();
+    let faster_rules = !interleaved && slower_weight < total / 2.0 && faster.len() > slower.len();
     let apart = !faster_rules
         && gap >= (threshold / 2.0).ln_1p()
         && gap >= SEPARATION * low_spread.max(high_spread)

@@ -16,18 +16,6 @@ use crate::rank::{
 };
 use crate::summary::{log_times, median, spread};
 
-/// The share of the gate's false-alarm budget α that a paired `(whole
-/// program)` row (`ab`) spends, apart from the family of the other rows,
-/// which keeps the rest: one row among hundreds would otherwise get 1/m of
-/// α from Benjamini–Hochberg, out of reach of 10 pairs, and the program's
-/// wall time is the one row that sees a change that slows every function
-/// alike. Only a slower program fails the gate, so the row's two-sided
-/// test is made at twice its share: an unchanged program is called slower
-/// at most α·share of the time. With α = 0.01 and 10 pairs, it rejects
-/// when the pairs that went the other way hold at most 3 of the 55 rank
-/// points (p = 10/1024).
-pub(super) const WHOLE_PROGRAM_SHARE: f64 = 0.5;
-
 /// Calls above the 95th percentile a run needs for its p95 to be judged:
 /// below that, the tail is a handful of calls and swings from run to run.
 pub(super) const TAIL_CALLS: f64 = 20.0;
@@ -149,11 +137,20 @@ fn is_constant(samples: &[f64]) -> bool {
 /// Tests every row that takes a rank test, adjusts the p-values for their
 /// number, and judges every row.
 ///
-/// The rows that gate form one family and the others (p95, cpu/call)
-/// another; within each, Benjamini–Hochberg keeps the false discovery rate
-/// at α however many rows there are, and every interval is at 1 −
-/// α·max(R, 1)/m for R rows selected among m (Benjamini–Yekutieli's false
-/// coverage rate), so that the intervals shown agree with the selection.
+/// The gate fails only on a slowdown, and its false alarms are held to α
+/// in two halves. The rows that gate form one family and the others (p95,
+/// cpu/call) another; within each, Benjamini–Hochberg runs on each
+/// direction apart — a row's two-sided p-value counts for the direction
+/// it moved in, 1 for the other — so that calling rows slower keeps the
+/// false discovery rate at α/2 on their one-sided p-values, and calling
+/// them faster too, however many rows there are. `ab`'s paired `(whole
+/// program)` row, the one row that sees a change slowing every function
+/// alike, is tested on its own, two-sided at α: it calls an unchanged
+/// program slower at most α/2 of the time (with 10 pairs and α = 0.01,
+/// when the pairs that went the other way hold at most 3 of the 55 rank
+/// points, p = 10/1024). Every interval is at 1 − α·max(R, 1)/m for R rows
+/// selected among m (Benjamini–Yekutieli's false coverage rate), so that
+/// the intervals shown agree with the selection.
 /// A row whose sample counts cannot give a p-value of α even alone (a
 /// function in one or two runs a side) can never be selected, so it is
 /// left out of m — which rows those are depends on the counts alone, not
@@ -164,17 +161,7 @@ pub(super) fn judge_all(
     tester: &mut RankTester,
 ) -> (Correction, Vec<Judged>) {
     let mut tests: Vec<Option<Tested>> = vec![None; pending.len()];
-    // A paired row that gates takes its share of α, spent on one side;
-    // the family keeps the rest.
-    let paired_gates = pending
-        .iter()
-        .any(|row| row.method == Method::SignedRank && row.gated);
-    let paired_share = settings.significance * WHOLE_PROGRAM_SHARE;
-    let paired_alpha = (2.0 * paired_share).min(1.0);
-    let alpha = match paired_gates {
-        true => settings.significance - paired_share,
-        false => settings.significance,
-    };
+    let alpha = settings.significance;
     for (i, row) in pending.iter().enumerate() {
         if row.method != Method::SignedRank {
             continue;
@@ -182,16 +169,12 @@ pub(super) fn judge_all(
         let (x, y) = row.tested_scale();
         let differences: Vec<f64> = y.iter().zip(&x).map(|(b, a)| b - a).collect();
         let p_value = signed_rank_test(&differences).p_value;
-        let row_alpha = match row.gated {
-            true => paired_alpha,
-            false => settings.significance,
-        };
-        let reachable = smallest_paired_p_value(differences.len()) <= row_alpha;
+        let reachable = smallest_paired_p_value(differences.len()) <= alpha;
         tests[i] = Some(Tested {
             p_value,
             adjusted: if reachable { p_value } else { 1.0 },
-            confidence: 1.0 - row_alpha,
-            alpha: row_alpha,
+            confidence: 1.0 - alpha,
+            alpha,
         });
     }
     let mut correction = Correction::None {
@@ -201,13 +184,15 @@ pub(super) fn judge_all(
         let family: Vec<usize> = (0..pending.len())
             .filter(|&i| pending[i].method == Method::RankTest && pending[i].gated == gated)
             .collect();
-        let p_values: Vec<f64> = family
+        let ranked: Vec<(f64, bool)> = family
             .iter()
             .map(|&i| {
                 let (x, y) = pending[i].tested_scale();
-                tester.test(&x, &y).p_value
+                let test = tester.test(&x, &y);
+                (test.p_value, test.u >= (x.len() * y.len()) as f64 / 2.0)
             })
             .collect();
+        let p_values: Vec<f64> = ranked.iter().map(|r| r.0).collect();
         let can_reach: Vec<bool> = family
             .iter()
             .map(|&i| {
@@ -215,11 +200,11 @@ pub(super) fn judge_all(
                 smallest_p_value(n, m) <= alpha
             })
             .collect();
-        let reachable: Vec<f64> = (0..family.len())
+        let reachable: Vec<(f64, bool)> = (0..family.len())
             .filter(|&k| can_reach[k])
-            .map(|k| p_values[k])
+            .map(|k| ranked[k])
             .collect();
-        let mut adjusted_reachable = benjamini_hochberg(&reachable).into_iter();
+        let mut adjusted_reachable = adjusted_by_direction(&reachable).into_iter();
         let adjusted: Vec<f64> = can_reach
             .iter()
             .map(|&reaches| match reaches {
@@ -252,6 +237,30 @@ pub(super) fn judge_all(
         .map(|(row, tested)| judge(row, tested, settings, tester))
         .collect();
     (correction, rows)
+}
+
+/// Benjamini–Hochberg on each direction apart, for two-sided `p_values`
+/// each with whether its row moved slower: a row's p-value counts for its
+/// own direction and 1 for the other, and it takes the adjusted p-value
+/// of its own direction. Held to α, each direction keeps the false
+/// discovery rate of its one-sided p-values (half the two-sided) at α/2.
+fn adjusted_by_direction(p_values: &[(f64, bool)]) -> Vec<f64> {
+    let mut adjusted = vec![1.0; p_values.len()];
+    for slower in [true, false] {
+        let one_way: Vec<f64> = p_values
+            .iter()
+            .map(|&(p, moved_slower)| if moved_slower == slower { p } else { 1.0 })
+            .collect();
+        let of_direction = benjamini_hochberg(&one_way);
+        for ((q, out), &(_, moved_slower)) in
+            of_direction.into_iter().zip(&mut adjusted).zip(p_values)
+        {
+            if moved_slower == slower {
+                *out = q;
+            }
+        }
+    }
+    adjusted
 }
 
 /// A row's rank test: raw and adjusted p-values, the confidence of its

@@ -226,7 +226,7 @@ pub fn compare_filtered(
         split: Some(split), ..
     } = &drift
     {
-        if !instructions {
+        if !instructions && !split.judged {
             for row in &mut judged {
                 if row.metric.kind() == Kind::Time
                     && row.method == Method::RankTest
@@ -280,7 +280,14 @@ pub fn compare_filtered(
             .then_with(|| a.metric().cmp(&b.metric()))
     });
 
-    let mut notes = notes(base, cur, &judged_rows(&rows), &drift, settings);
+    let mut notes = notes(
+        base,
+        cur,
+        &judged_rows(&rows),
+        &drift,
+        settings,
+        gate.interleaved,
+    );
     if !filter.is_empty() {
         let total = seen.len();
         let kept = seen.iter().filter(|name| filter.matches(name)).count();
@@ -325,6 +332,21 @@ pub fn runs_to_decide(rows: usize, alpha: f64) -> usize {
     let level = alpha / rows.max(1) as f64;
     (1..=1_000)
         .find(|&n| crate::rank::smallest_p_value(n, n) <= level)
+        .unwrap_or(1_000)
+}
+
+/// The fewest pairs that let the paired `(whole program)` row of `ab`,
+/// tested two-sided at `alpha`, reach it at all: Wilcoxon's signed-rank
+/// test on `n` pairs gives no p-value below 2 / 2ⁿ.
+///
+/// # Examples
+/// ```
+/// use perf_stats::gate::pairs_to_decide;
+/// assert_eq!(pairs_to_decide(0.01), 8);
+/// ```
+pub fn pairs_to_decide(alpha: f64) -> usize {
+    (1..=1_000)
+        .find(|&n| crate::rank::smallest_paired_p_value(n) <= alpha)
         .unwrap_or(1_000)
 }
 
@@ -399,6 +421,7 @@ fn notes(
     rows: &[&Judged],
     drift: &Drift,
     settings: Settings,
+    interleaved: bool,
 ) -> Vec<String> {
     let mut notes = Vec::new();
     let undecided: Vec<&&Judged> = rows
@@ -453,8 +476,8 @@ fn notes(
     {
         let named: Vec<String> = split.functions.iter().take(3).cloned().collect();
         let more = split.functions.len().saturating_sub(named.len());
-        notes.push(format!(
-            "{} ({} of the self time: {}{}) ran {} slower than the rest against the baseline: a change that slowed them alike (a shared helper, the allocator, a dependency), or a machine that ran the rest faster? Between two sessions it cannot be told, so their time rows are inconclusive and the machine's drift is the rest's; `cargo perf ab` (both sides interleaved on one machine) or `--instructions` decides, and `--fail-on inconclusive` fails on them",
+        let group = format!(
+            "{} ({} of the self time: {}{})",
             units::plural(split.functions.len() as u64, "function"),
             units::percent(split.share),
             named.join(", "),
@@ -462,8 +485,21 @@ fn notes(
                 0 => String::new(),
                 n => format!(" and {n} more"),
             },
-            units::change(split.change).trim_start_matches('+'),
-        ));
+        );
+        let moved = units::change(split.change.abs());
+        let moved = moved.trim_start_matches('+');
+        notes.push(match (split.judged, interleaved) {
+            (true, _) => format!(
+                "{group} ran {moved} {} than the rest, which stood still: with both sides interleaved on one machine, that is a change of theirs (a shared helper, the allocator, a dependency), and their time rows are judged against the rest",
+                if split.change > 0.0 { "slower" } else { "faster" }
+            ),
+            (false, true) => format!(
+                "{group} ran {moved} slower than the rest, and neither group stood still: which of them moved cannot be told, so their time rows are inconclusive and the machine's drift is the rest's; `--instructions` decides, and `--fail-on inconclusive` fails on them"
+            ),
+            (false, false) => format!(
+                "{group} ran {moved} slower than the rest against the baseline: a change that slowed them alike (a shared helper, the allocator, a dependency), or a machine that ran the rest faster? Between two sessions it cannot be told, so their time rows are inconclusive and the machine's drift is the rest's; `cargo perf ab` (both sides interleaved on one machine) or `--instructions` decides, and `--fail-on inconclusive` fails on them"
+            ),
+        });
     }
     match drift {
         _ if instructions => {}
@@ -966,8 +1002,8 @@ mod tests {
 
     #[test]
     fn interleaved_the_group_that_stood_still_is_the_machine() {
-        // `ab`: both sides on one machine. 100 functions; 60 of them 10%
-        // slower (a shared helper), or else the other 40 10% faster.
+        // `ab`: both sides on one machine. 100 functions; the first ones
+        // (a share of them) moved, or both groups did.
         let noise = Noise {
             functions: 100,
             runs: 10,
@@ -981,43 +1017,65 @@ mod tests {
         };
         let mut rng = Rng::new(6);
         let base = generated::record(&mut rng, "base", &noise, None);
-        let verdicts = |change: &Change, rng: &mut Rng| {
-            let cur = generated::record(rng, "cur", &noise, Some(change));
+        // The rows as expected: those that moved regressed (improved),
+        // the rest unchanged; the group judged and named; the gate failed.
+        let judged = |slower: f64, share: f64, rng: &mut Rng| {
+            let change = Change {
+                slower,
+                share,
+                machine: 0.0,
+            };
+            let cur = generated::record(rng, "cur", &noise, Some(&change));
             let comparison = compare(("base", &base), ("cur", &cur), &gate, Vec::new());
-            assert!(
-                matches!(comparison.drift, Drift::Estimated { split: None, .. }),
-                "{:?}",
-                comparison.drift
-            );
-            let changed = (change.share * 100.0) as usize;
-            let mut counts = [0; 2];
-            for row in time_rows(&comparison) {
-                let moved = row.function.as_str() < format!("app::f{changed:03}").as_str();
-                let expected = match (moved, change.slower > 0.0) {
-                    (false, _) => Verdict::Unchanged,
-                    (true, true) => Verdict::Regressed,
-                    (true, false) => Verdict::Improved,
-                };
-                counts[usize::from(row.verdict == expected)] += 1;
-            }
-            (counts, comparison.failed)
+            let Drift::Estimated {
+                split: Some(split), ..
+            } = &comparison.drift
+            else {
+                panic!("no split: {:?}", comparison.drift)
+            };
+            let moved = (share * 100.0).round() as usize;
+            assert!(split.judged, "{split:?}");
+            assert_eq!(split.functions.len(), moved, "{split:?}");
+            let first = format!("app::f{moved:03}");
+            let expected = |function: &str| match (function < first.as_str(), slower > 0.0) {
+                (false, _) => Verdict::Unchanged,
+                (true, true) => Verdict::Regressed,
+                (true, false) => Verdict::Improved,
+            };
+            let wrong: Vec<&Judged> = time_rows(&comparison)
+                .into_iter()
+                .filter(|r| r.verdict != expected(&r.function))
+                .collect();
+            assert!(wrong.is_empty(), "{wrong:?}");
+            comparison.failed
         };
-        let broad = Change {
+        // A shared helper under 60% of the functions, 10% slower: regressed.
+        assert!(judged(0.10, 0.6, &mut rng));
+        // 40% of them, or 60%, 10% faster: improved, and the rest stood
+        // still — no untouched function reads slower.
+        assert!(!judged(-0.10, 0.4, &mut rng));
+        assert!(!judged(-0.10, 0.6, &mut rng));
+        // Both groups moved (every function 8% slower, 60% of them 10% more
+        // on top): neither stood still, so the group is named, undecided.
+        let both = Change {
             slower: 0.10,
             share: 0.6,
-            machine: 0.0,
+            machine: 0.08,
         };
-        let (counts, failed) = verdicts(&broad, &mut rng);
-        assert_eq!(counts, [0, 100], "rows not as expected, as expected");
-        assert!(failed);
-        let faster = Change {
-            slower: -0.10,
-            share: 0.4,
-            machine: 0.0,
+        let cur = generated::record(&mut rng, "cur", &noise, Some(&both));
+        let comparison = compare(("base", &base), ("cur", &cur), &gate, Vec::new());
+        let Drift::Estimated {
+            split: Some(split), ..
+        } = &comparison.drift
+        else {
+            panic!("no split: {:?}", comparison.drift)
         };
-        let (counts, failed) = verdicts(&faster, &mut rng);
-        assert_eq!(counts, [0, 100], "rows not as expected, as expected");
-        assert!(!failed);
+        assert!(!split.judged);
+        assert!(
+            time_rows(&comparison)
+                .iter()
+                .all(|r| r.verdict != Verdict::Improved)
+        );
     }
 
     #[test]
