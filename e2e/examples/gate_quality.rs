@@ -47,6 +47,9 @@
 //! target/release/examples/gate_quality --summary      # the table, as Markdown
 //! ```
 //!
+//! `--balanced` runs the chosen cells side by side, each furthest from
+//! its target first, instead of stage after stage.
+//!
 //! `--only busy/5/fn+10%,idle/` runs only the cells whose key
 //! (`scenario/functions/change[/sessions][/outliers3%]`) contains one of
 //! those texts
@@ -451,6 +454,9 @@ struct Options {
     only: Option<String>,
     /// Keep each trial's records under this directory.
     keep: Option<PathBuf>,
+    /// Every chosen cell at once, furthest from its target first, instead
+    /// of stage after stage.
+    balanced: bool,
 }
 
 fn main() -> ExitCode {
@@ -475,6 +481,7 @@ fn main() -> ExitCode {
         csv: value("--csv").map_or_else(|| PathBuf::from(RESULTS), PathBuf::from),
         only: value("--only").cloned(),
         keep: value("--keep").map(PathBuf::from),
+        balanced: args.iter().any(|a| a == "--balanced"),
     };
     let outcome = if args.iter().any(|a| a == "--summary") {
         summary(&options.csv).map(|table| print!("{table}"))
@@ -556,9 +563,8 @@ fn measure(options: &Options) -> Result<(), String> {
             })
             .min_by(|a, b| {
                 let ratio = |c: &Cell| counts[c] as f64 / wanted(c) as f64;
-                a.stage()
-                    .cmp(&b.stage())
-                    .then(ratio(a).total_cmp(&ratio(b)))
+                let stage = |c: &Cell| if options.balanced { 0 } else { c.stage() };
+                stage(a).cmp(&stage(b)).then(ratio(a).total_cmp(&ratio(b)))
             })
             .copied()
         else {
