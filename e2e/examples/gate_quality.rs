@@ -349,6 +349,9 @@ impl Method {
     }
 }
 
+/// Runs a side, unless `--runs` says otherwise.
+const RUNS: usize = 10;
+
 /// The share of function runs, in percent, hit by an outlier in the
 /// trials with outliers.
 const OUTLIERS: u8 = 3;
@@ -360,14 +363,16 @@ struct Cell {
     method: Method,
     /// Percent of function runs hit by an outlier (0: none added).
     outliers: u8,
+    /// Runs a side.
+    runs: usize,
     scenario: Scenario,
     functions: usize,
     change: Change,
 }
 
 impl Cell {
-    /// `scenario/functions/change[/sessions][/outliers3%]`, as `--only`
-    /// matches it.
+    /// `scenario/functions/change[/sessions][/outliers3%][/runsN]`, as
+    /// `--only` matches it (runs named when not [`RUNS`]).
     fn key(&self) -> String {
         let mut key = format!(
             "{}/{}/{}",
@@ -380,6 +385,9 @@ impl Cell {
         }
         if self.outliers > 0 {
             let _ = write!(key, "/outliers{}%", self.outliers);
+        }
+        if self.runs != RUNS {
+            let _ = write!(key, "/runs{}", self.runs);
         }
         key
     }
@@ -403,10 +411,11 @@ impl Cell {
     /// programs, every change of [`Change::ALL`], by `ab`), and beside it
     /// the 300-function program with outliers, a shared helper slowed for
     /// `ab` in both scenarios, and `compare` between sessions, idle.
-    fn all() -> Vec<Cell> {
+    fn all(runs: usize) -> Vec<Cell> {
         let cell = |method, outliers, scenario, functions, change| Cell {
             method,
             outliers,
+            runs,
             scenario,
             functions,
             change,
@@ -472,7 +481,7 @@ fn main() -> ExitCode {
     let number =
         |name: &str, default: usize| value(name).and_then(|v| v.parse().ok()).unwrap_or(default);
     let options = Options {
-        runs: number("--runs", 10),
+        runs: number("--runs", RUNS),
         warmup: number("--warmup", 1),
         aa: number("--aa", 100),
         ab: number("--ab", 30),
@@ -517,7 +526,7 @@ fn measure(options: &Options) -> Result<(), String> {
 
     let mut done = read_done(&options.csv, options.append)?;
     let mut counts: BTreeMap<Cell, usize> = BTreeMap::new();
-    let cells = Cell::all();
+    let cells = Cell::all(options.runs);
     for cell in &cells {
         let n = done.iter().filter(|t| t.counted == *cell).count();
         counts.insert(*cell, n);
@@ -1071,6 +1080,7 @@ impl CsvRow {
         Some(Cell {
             method: Method::from_name(self.get("method"))?,
             outliers: self.get("outliers").parse().unwrap_or(0),
+            runs: self.int("runs")?,
             scenario,
             functions: self.int("functions")?,
             change: Change::from_key(self.get("change"))?,
@@ -1132,6 +1142,9 @@ fn how(cell: &Cell) -> String {
     if cell.outliers > 0 {
         let _ = write!(how, ", {}% outliers", cell.outliers);
     }
+    if cell.runs != RUNS {
+        let _ = write!(how, ", {} runs", cell.runs);
+    }
     how
 }
 
@@ -1190,7 +1203,11 @@ fn table(rows: &[&CsvRow]) -> String {
                 count(&|r| r.yes("welch_target")),
             ],
         };
-        if cell.change == Change::None && cell.method == Method::Ab && cell.outliers == 0 {
+        if cell.change == Change::None
+            && cell.method == Method::Ab
+            && cell.outliers == 0
+            && cell.runs == RUNS
+        {
             let total = pooled.entry(cell.functions).or_default();
             total[0] += n;
             for (t, c) in total[1..].iter_mut().zip(counts) {
