@@ -184,8 +184,10 @@ fn render(knobs: &Knobs, items: &[Item], cents: u64) -> String {
 }
 
 /// `units` rounds of a multiply–xorshift hash: CPU work that the optimiser
-/// cannot remove, proportional to `units`.
-fn spin(units: u64, seed: u64) -> u64 {
+/// cannot remove, proportional to `units` (also the `wide` program's work
+/// and its outliers' random stream).
+#[inline]
+pub fn spin(units: u64, seed: u64) -> u64 {
     let mut x = black_box(seed) | 1;
     for _ in 0..black_box(units) {
         x ^= x << 13;

@@ -96,17 +96,7 @@ impl RankTester {
             let nf = big_n as f64;
             let variance =
                 (n * m) as f64 / 12.0 * ((nf + 1.0) - ranked.tie_term / (nf * (nf - 1.0)));
-            let p_value = if variance <= 0.0 {
-                1.0
-            } else {
-                let z = ((u - mean).abs() - 0.5).max(0.0) / variance.sqrt();
-                libm::erfc(z / std::f64::consts::SQRT_2)
-            };
-            RankTest {
-                u,
-                p_value: p_value.min(1.0),
-                exact: false,
-            }
+            normal_approximation(u, mean, variance)
         }
     }
 
@@ -392,6 +382,13 @@ pub fn signed_rank_test(differences: &[f64]) -> RankTest {
     let nf = n as f64;
     let mean = nf * (nf + 1.0) / 4.0;
     let variance = nf * (nf + 1.0) * (2.0 * nf + 1.0) / 24.0 - tie_term / 48.0;
+    normal_approximation(u, mean, variance)
+}
+
+/// The two-sided p-value of a rank statistic `u` by the normal
+/// approximation, continuity-corrected, given its `mean` and (tie-corrected)
+/// `variance` under no change; a statistic that cannot vary gives 1.
+fn normal_approximation(u: f64, mean: f64, variance: f64) -> RankTest {
     let p_value = if variance <= 0.0 {
         1.0
     } else {

@@ -22,7 +22,7 @@
 use std::hint::black_box;
 use std::process::ExitCode;
 
-use perf_e2e::service::more_work;
+use perf_e2e::service::{more_work, spin};
 
 #[global_allocator]
 static ALLOC: perf_core::PerfAlloc = perf_core::PerfAlloc::system();
@@ -217,17 +217,4 @@ fn main() -> ExitCode {
         }
         black_box(seed);
     })
-}
-
-/// `units` rounds of a multiply–xorshift hash: CPU work that the optimiser
-/// cannot remove, proportional to `units`.
-fn spin(units: u64, seed: u64) -> u64 {
-    let mut x = black_box(seed) | 1;
-    for _ in 0..black_box(units) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x = x.wrapping_mul(0x2545_f491_4f6c_dd1d);
-    }
-    x
 }
