@@ -130,11 +130,11 @@ pub fn percent(fraction: f64) -> String {
         format!("{percent:.0}%")
     } else {
         let digits = significant(percent);
-        let digits = match digits.contains('.') {
-            true => digits.trim_end_matches('0').trim_end_matches('.'),
-            false => &digits,
-        };
-        format!("{digits}%")
+        if digits.contains('.') {
+            format!("{}%", digits.trim_end_matches('0').trim_end_matches('.'))
+        } else {
+            format!("{digits}%")
+        }
     }
 }
 
