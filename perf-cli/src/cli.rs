@@ -207,6 +207,14 @@ pub(crate) enum HistoryCommand {
         /// A change this large (worse) fails [default: 5%].
         #[arg(long, value_name = "PERCENT", value_parser = units::parse_percent, default_value = "5%")]
         threshold: f64,
+        /// The smallest change point listed, as Otava's minimum magnitude
+        /// [default: the threshold].
+        #[arg(long, value_name = "PERCENT", value_parser = units::parse_percent, conflicts_with = "all")]
+        min_change: Option<f64>,
+        /// List every significant change point, however small
+        /// (`--min-change 0`).
+        #[arg(long)]
+        all: bool,
         /// The significance level of each change point's test.
         #[arg(long, value_name = "ALPHA", value_parser = units::parse_significance, default_value = "0.01")]
         significance: f64,
@@ -223,6 +231,10 @@ pub(crate) enum HistoryCommand {
         /// The import's name [default: the file's stem].
         #[arg(long)]
         name: Option<String>,
+        /// A column whose rise is an improvement (throughput, requests per
+        /// second); repeatable. Kept with the import.
+        #[arg(long, value_name = "COLUMN")]
+        higher_is_better: Vec<String>,
     },
     /// Push the history to a remote (fetching and merging what others
     /// pushed meanwhile; no entry is lost).

@@ -11,6 +11,12 @@ use crate::summary::median_mut;
 /// tie-corrected variance and a continuity correction. S is counted from
 /// the inversions of a merge sort, in O(n log n). 1 for fewer than 3 values.
 pub fn mann_kendall_p(values: &[f64]) -> f64 {
+    mann_kendall_p_inflated(values, 1.0)
+}
+
+/// [`mann_kendall_p`] with the variance of S multiplied by `inflation`
+/// (n/n*, Yue & Wang's correction for autocorrelated values).
+pub fn mann_kendall_p_inflated(values: &[f64], inflation: f64) -> f64 {
     let n = values.len();
     if n < 3 {
         return 1.0;
@@ -34,7 +40,7 @@ pub fn mann_kendall_p(values: &[f64]) -> f64 {
     let nf = n as f64;
     let pairs = nf * (nf - 1.0) / 2.0;
     let s = pairs - tied_pairs - 2.0 * discordant;
-    let variance = (nf * (nf - 1.0) * (2.0 * nf + 5.0) - tie_term) / 18.0;
+    let variance = (nf * (nf - 1.0) * (2.0 * nf + 5.0) - tie_term) / 18.0 * inflation;
     if variance <= 0.0 || s == 0.0 {
         return 1.0;
     }

@@ -70,7 +70,7 @@ fn detect_at_scale(c: &mut Criterion) {
     let mut group = c.benchmark_group("history_detect");
     group.sample_size(10);
     group.bench_function("1k-commits-x-1k-functions-x-3-metrics", |b| {
-        b.iter(|| detect_many(black_box(&series), &options))
+        b.iter(|| detect_many(black_box(&series), |_| options))
     });
     group.finish();
 }

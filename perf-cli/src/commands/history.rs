@@ -82,6 +82,8 @@ pub(super) fn run(context: &Context, command: HistoryCommand) -> Result<Outcome,
         HistoryCommand::Detect {
             metric,
             threshold,
+            min_change,
+            all: every,
             significance,
             format,
         } => {
@@ -98,8 +100,14 @@ pub(super) fn run(context: &Context, command: HistoryCommand) -> Result<Outcome,
             let mut options = DetectOptions::default();
             options.significance = significance;
             options.threshold = threshold;
+            options.min_change = if every { Some(0.0) } else { min_change };
             let values: Vec<Vec<f64>> = all.iter().map(Series::values).collect();
-            let detections = detect::detect_many(&values, &options);
+            let mut detections = detect::detect_many(&values, |i| {
+                let mut options = options;
+                options.higher_is_better = all[i].higher_is_better;
+                options
+            });
+            detect::control(&mut detections, significance);
             let found = Detected {
                 series: &all,
                 detections: &detections,
@@ -112,6 +120,7 @@ pub(super) fn run(context: &Context, command: HistoryCommand) -> Result<Outcome,
         HistoryCommand::Import {
             csv: csv_path,
             name,
+            higher_is_better,
         } => {
             let text = std::fs::read_to_string(&csv_path)
                 .map_err(|e| perf_format::Error::read(&csv_path, e))?;
@@ -124,6 +133,16 @@ pub(super) fn run(context: &Context, command: HistoryCommand) -> Result<Outcome,
                 Some(name) => name,
                 None => import_name(&csv_path)?,
             };
+            if let Some(unknown) = higher_is_better
+                .iter()
+                .find(|column| !imported.series.contains(column))
+            {
+                return Err(Error::History(format!(
+                    "--higher-is-better {unknown:?}: {} has no such column (its series: {})",
+                    csv_path.display(),
+                    imported.series.join(", ")
+                )));
+            }
             let entries: Vec<Entry> = imported
                 .rows
                 .iter()
@@ -131,6 +150,7 @@ pub(super) fn run(context: &Context, command: HistoryCommand) -> Result<Outcome,
                 .map(|(i, row)| {
                     let mut entry =
                         Entry::new(format!("{name}-{i}"), &name, &row.commit, &row.time);
+                    entry.higher_is_better = higher_is_better.iter().cloned().collect();
                     for (series, value) in imported.series.iter().zip(&row.values) {
                         if let Some(value) = value {
                             entry.series.insert(series.clone(), *value);
@@ -213,7 +233,7 @@ pub(super) fn trends(dir: &Path, record: &Record) -> Result<Trends, Error> {
         .filter(|s| names.contains(s.function.as_str()))
         .collect();
     let values: Vec<Vec<f64>> = all.iter().map(Series::values).collect();
-    let detections = detect::detect_many(&values, &DetectOptions::default());
+    let detections = detect::detect_many(&values, |_| DetectOptions::default());
     let web = git::web_address(dir);
     let listed = match web {
         Some(_) => Vec::new(),

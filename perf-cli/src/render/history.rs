@@ -271,7 +271,7 @@ impl Detected<'_> {
             .collect();
         let _ = writeln!(
             out,
-            "history detect: {} series over {} (first-parent from HEAD){}; threshold {}, significance {}",
+            "history detect: {} series over {} (first-parent from HEAD){}; threshold {}, smallest change {}, significance {} (false alarms held to it across every series)",
             units::count(self.series.len() as f64),
             units::plural(self.commits as u64, "commit"),
             if imports.is_empty() {
@@ -284,6 +284,7 @@ impl Detected<'_> {
                 )
             },
             units::percent(self.options.threshold),
+            units::percent(self.options.min_change.unwrap_or(self.options.threshold)),
             self.options.significance
         );
         out.push('\n');
@@ -306,7 +307,7 @@ impl Detected<'_> {
                     let (verdict, tone) = if i == newest && detection.verdict == Verdict::Regressed
                     {
                         ("regressed", Tone::Worse)
-                    } else if change.change_pct > 0.0 {
+                    } else if (change.change_pct > 0.0) != series.higher_is_better {
                         ("worse", Tone::Unsure)
                     } else {
                         ("better", Tone::Better)

@@ -252,6 +252,97 @@ fn an_otava_csv_imports_and_its_change_is_found() {
     assert_eq!(metric2["change_points"][0]["commit"], "aaa6");
 }
 
+/// The change points `history detect --format json` finds in `function`,
+/// and its exit code.
+fn detected(project: &Project, function: &str, args: &[&str]) -> (Vec<u64>, Option<i32>) {
+    let output = project
+        .perf()
+        .args(["history", "detect", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let series = json["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["function"] == function)
+        .unwrap();
+    let indexes = series["change_points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["index"].as_u64().unwrap())
+        .collect();
+    (indexes, output.status.code())
+}
+
+#[test]
+fn otavas_tigerbeetle_throughput_reads_as_otava_reads_it() {
+    // Apache Otava's TigerBeetle demo series (perf-stats/tests/data/README.md):
+    // Otava finds [15, 71]; a −41% outlier sits at 10.
+    let csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/history/tigerbeetle.csv");
+    let csv = csv.to_str().unwrap();
+    let as_time = Project::new();
+    git(
+        as_time.path(),
+        &["init", "--quiet", "--initial-branch=main"],
+    );
+    as_time
+        .perf()
+        .args(["history", "import", "--csv", csv])
+        .assert()
+        .code(0);
+    // Read as a time, the 19% rise at 71 is the newest change: a regression.
+    assert_eq!(
+        detected(&as_time, "throughput", &[]),
+        (vec![15, 71], Some(1))
+    );
+    let throughput = Project::new();
+    git(
+        throughput.path(),
+        &["init", "--quiet", "--initial-branch=main"],
+    );
+    throughput
+        .perf()
+        .args([
+            "history",
+            "import",
+            "--csv",
+            csv,
+            "--higher-is-better",
+            "throughput",
+        ])
+        .assert()
+        .code(0);
+    // Throughput: the rise is better; kept with the import.
+    assert_eq!(
+        detected(&throughput, "throughput", &[]),
+        (vec![15, 71], Some(0))
+    );
+    let (every, code) = detected(&throughput, "throughput", &["--all"]);
+    assert!(every.len() > 2 && every.contains(&15) && every.contains(&71) && code == Some(0));
+    assert!(!every.contains(&10), "{every:?}");
+    let (twenty, _) = detected(&throughput, "throughput", &["--min-change", "20%"]);
+    assert!(
+        twenty.is_empty() || twenty == [71] || twenty == [15],
+        "{twenty:?}"
+    );
+    // A column the file does not have is refused.
+    trouble(
+        &throughput,
+        &[
+            "history",
+            "import",
+            "--csv",
+            csv,
+            "--higher-is-better",
+            "latency",
+        ],
+        "--higher-is-better \"latency\": ",
+    );
+}
+
 #[test]
 fn trouble_is_one_line_and_changes_nothing() {
     let project = Project::new();

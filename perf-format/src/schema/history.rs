@@ -14,7 +14,7 @@
 //! {"schema":"perf-history/1","id":"20261130-101500-1f2e","name":"checkout","commit":"5a37…","recorded_at":"2026-11-30T10:15:00Z","host":"ci-7","instructions":false,"functions":{"app::parse":{"calls":1000.0,"p50_ns":1180.0,"time_per_call_ns":1234.57,…}}}
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::de::{self, IntoDeserializer as _, MapAccess, Visitor};
@@ -73,6 +73,10 @@ pub struct Entry {
     /// column's header); figures of another tool, not perf's metrics.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub series: BTreeMap<String, f64>,
+    /// For an imported row, the columns whose rise is an improvement
+    /// (`history import --higher-is-better COLUMN`).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub higher_is_better: BTreeSet<String>,
 }
 
 /// Why a line is not a `perf-history/1` entry.

@@ -88,7 +88,12 @@ pub fn from_entries(
         })
         .collect();
     let values: Vec<Vec<f64>> = gated.iter().map(|s| s.values()).collect();
-    let detections = detect::detect_many(&values, &DetectOptions::default());
+    // Any significant shift starts a new level, however small.
+    let options = DetectOptions {
+        min_change: Some(0.0),
+        ..DetectOptions::default()
+    };
+    let detections = detect::detect_many(&values, |_| options);
     // The newest change point of any series, as a commit.
     let newest = gated
         .iter()

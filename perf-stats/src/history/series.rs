@@ -35,6 +35,9 @@ pub struct Series {
     pub import: Option<String>,
     /// Its points, oldest first.
     pub points: Vec<Point>,
+    /// Whether a rise is an improvement: an imported column so marked;
+    /// never perf's own metrics (times, counts, bytes).
+    pub higher_is_better: bool,
 }
 
 /// One point of a series: what a commit measured.
@@ -150,6 +153,7 @@ pub fn series(
             known: Some(metric),
             import: None,
             points,
+            higher_is_better: false,
         })
         .collect();
     if metrics.takes_imported() {
@@ -170,6 +174,7 @@ pub fn series(
                 known: None,
                 import: Some(name.clone()),
                 points,
+                higher_is_better: rows.iter().any(|row| row.higher_is_better.contains(column)),
             }));
         }
     }

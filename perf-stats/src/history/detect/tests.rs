@@ -78,7 +78,13 @@ fn deterministic_counts_shift_exactly() {
     // Instruction counts: no noise, a change of one instruction in a million.
     let mut series = vec![1_000_000.0; 20];
     series.extend([1_000_001.0; 7]);
-    let detection = found(&series);
+    // Below the minimum magnitude (the threshold) by default.
+    assert!(found(&series).change_points.is_empty());
+    let all = DetectOptions {
+        min_change: Some(0.0),
+        ..DetectOptions::default()
+    };
+    let detection = detect(&series, &all);
     assert_eq!(indexes(&detection), [20]);
     assert_eq!(detection.change_points[0].p, 0.0);
     assert_eq!(detection.verdict, Verdict::Steady);
@@ -127,7 +133,9 @@ fn creep_is_reported_and_not_cut_into_steps() {
         .collect();
     let detection = found(&noisy(&mut rng, &levels, 0.01));
     let creep = detection.creep.expect("creep");
-    assert!(creep.p < 1e-4, "{detection:?}");
+    // The hinge (flat, then rising) is not one line: its residuals are
+    // autocorrelated, and the test widens for that.
+    assert!(creep.p < 1e-3, "{detection:?}");
     assert!(
         creep.change_pct > 10.0 && creep.change_pct < 30.0,
         "{detection:?}"
@@ -151,7 +159,8 @@ fn short_degenerate_and_non_finite_series() {
             Detection {
                 change_points: vec![],
                 creep: None,
-                verdict: Verdict::Steady
+                verdict: Verdict::Steady,
+                q: None,
             }
         );
     }
@@ -193,11 +202,11 @@ fn many_series_give_what_each_gives() {
     let all: Vec<Vec<f64>> = (0..50)
         .map(|k| noisy(&mut rng, &step_levels(80, 10 + k, 0.05), 0.01))
         .collect();
-    let together = detect_many(&all, &DetectOptions::default());
+    let together = detect_many(&all, |_| DetectOptions::default());
     for (series, detection) in all.iter().zip(&together) {
         assert_eq!(detection, &found(series));
     }
-    assert!(detect_many::<Vec<f64>>(&[], &DetectOptions::default()).is_empty());
+    assert!(detect_many::<Vec<f64>>(&[], |_| DetectOptions::default()).is_empty());
 }
 
 /// A series of `levels` (each repeated `len` times) with noise from `seed`.
@@ -289,5 +298,77 @@ proptest! {
             prop_assert!(creep.len >= options.min_creep);
             prop_assert!(creep.p <= options.significance);
         }
+    }
+}
+
+/// Apache Otava's TigerBeetle demo series (`tests/data/README.md`).
+fn tigerbeetle() -> Vec<f64> {
+    include_str!("../../../tests/data/tigerbeetle.csv")
+        .lines()
+        .skip(1)
+        .map(|line| line.rsplit(',').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn otavas_tigerbeetle_series_has_its_two_change_points() {
+    let series = tigerbeetle();
+    assert_eq!(series.len(), 365);
+    let throughput = DetectOptions {
+        higher_is_better: true,
+        ..DetectOptions::default()
+    };
+    let detection = detect(&series, &throughput);
+    // Otava: [15, 71]. The −41% point at 10 is an outlier, not the step.
+    assert_eq!(indexes(&detection), [15, 71], "{detection:?}");
+    let [down, up] = [detection.change_points[0], detection.change_points[1]];
+    assert!(
+        down.change_pct < -10.0 && up.change_pct > 15.0,
+        "{detection:?}"
+    );
+    // Throughput rising is no regression; read as a time, it would be.
+    assert_eq!(detection.verdict, Verdict::Steady);
+    assert_eq!(found(&series).verdict, Verdict::Regressed);
+    // Every significant change, with no minimum magnitude: the small ones
+    // Otava drops by magnitude too, and still not the outlier at 10.
+    let all = DetectOptions {
+        min_change: Some(0.0),
+        ..throughput
+    };
+    let every = indexes(&detect(&series, &all));
+    assert!(every.contains(&15) && every.contains(&71), "{every:?}");
+    assert!(!every.iter().any(|&i| (8..=12).contains(&i)), "{every:?}");
+}
+
+#[test]
+fn a_single_outlier_next_to_a_step_never_moves_it() {
+    // A 10% step at 30 in 1% noise, one point 20–50% off at 1–3 from it:
+    // the step is found where it is, every time (an outlier on the step's
+    // edge, at 29 or 30, belongs to neither level: 29 or 30 is as right).
+    let mut rng = Rng::new(0x0071);
+    for _ in 0..500 {
+        let mut series = noisy(&mut rng, &step_levels(60, 30, 0.10), 0.01);
+        let offset = 1 + rng.below(3) as usize;
+        let at = if rng.below(2) == 0 {
+            30 - offset
+        } else {
+            29 + offset
+        };
+        let size = 0.2 + 0.3 * rng.uniform();
+        series[at] *= if rng.below(2) == 0 {
+            1.0 + size
+        } else {
+            1.0 - size
+        };
+        let found = indexes(&found(&series));
+        let right = if at == 29 || at == 30 {
+            29..=30
+        } else {
+            30..=30
+        };
+        assert!(
+            found.len() == 1 && right.contains(&found[0]),
+            "outlier at {at}: {found:?}"
+        );
     }
 }
