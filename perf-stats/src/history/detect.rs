@@ -43,20 +43,24 @@
 //!   each side (for a rise, the largest of the new segment and the smallest
 //!   of the old; the reverse for a fall) and the largest of the three
 //!   p-values is kept, so one outlier cannot make a change point.
-//! - *Autocorrelation.* After a first pass, the lag-1 autocorrelation r of
-//!   the residuals about the levels it found (bias-corrected, clamped to
-//!   [0, 0.9]; series under 20 points are not corrected) is tested; if it
-//!   is positive beyond chance, steps 1–3 run again with every standard
-//!   error widened by √((1 + r)/(1 − r)), the long-run variance of AR(1)
-//!   noise, and the degrees of freedom shrunk by the same factor, so that
-//!   noise that wanders (warm caches, runner generations) is not taken
-//!   for shifts.
+//! - *Autocorrelation.* The lag-1 autocorrelation r of the segment's
+//!   residuals about its mean — the null hypothesis, one level — is
+//!   estimated (bias-corrected, clamped to [0, 0.9]; segments under 20
+//!   points are not corrected) and, when positive beyond chance (a
+//!   one-sided 5% test), widens the variance by (1 + r)/(1 − r), the
+//!   long-run variance of AR(1) noise: noise that wanders (warm caches,
+//!   runner generations) is not taken for shifts. A real step raises r
+//!   too, so the widening costs power on steps near the noise; the split
+//!   step's screening takes the noise as independent, so that a range
+//!   holding two steps still yields both (see `autocorrelation`).
 //! - *The search.* The split was chosen because the test looked best
 //!   there, so the raw p is calibrated by the null distribution of the
-//!   whole procedure — outlier rule, split and the three tests — on
-//!   independent Gaussian noise, tabulated once per
-//!   segment length and minimum segment (see `calibration`): a calibrated
-//!   p ≤ α happens with probability α on a segment with no change.
+//!   whole procedure — outlier rule, split, widening and the three tests
+//!   — on independent Gaussian noise, tabulated once per segment length
+//!   and minimum segment (see `calibration`): a calibrated p ≤ α happens
+//!   with probability α on a segment with no change. A segment of L points
+//!   in a series of n is then multiplied by n/L, the disjoint segments
+//!   that long the series holds.
 //!
 //! Equal means (to 1e-12 of the series' largest value) give p = 1;
 //! different means with no noise at all (instruction counts) p = 0.
@@ -385,9 +389,6 @@ struct Prepared {
     /// The values with each outlier replaced by the point before it (after
     /// it, at the start): what E-divisive's energy sees.
     smoothed: Vec<f64>,
-    /// How much autocorrelated noise widens a difference of means (1 on
-    /// the first pass; see `autocorrelation`).
-    inflation: f64,
     origin: f64,
     /// Differences of means below this are rounding: 1e-12 of the largest
     /// |value|.
@@ -454,6 +455,18 @@ impl Moments {
     }
 }
 
+/// Whose residuals measure the noise's autocorrelation in a test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Model {
+    /// The segment as one level, the null hypothesis: its wander, not the
+    /// step tested, widens the test. The change points' own tests.
+    Null,
+    /// None: the noise taken as independent, for the split step's
+    /// screening, which must not miss one step because another shares its
+    /// range (the merge's tests decide).
+    Independent,
+}
+
 /// The outcome of testing a split.
 #[derive(Clone, Copy, Debug)]
 struct Tested {
@@ -486,7 +499,6 @@ impl Prepared {
         Self {
             outlier,
             smoothed,
-            inflation: 1.0,
             values,
             origin,
             tolerance: scale * 1e-12,
@@ -495,8 +507,7 @@ impl Prepared {
     }
 
     /// Student's pooled t-test of `right` against `left`, the variance
-    /// (and the degrees of freedom) scaled by `inflation` for
-    /// autocorrelated noise.
+    /// scaled by `inflation` for autocorrelated noise.
     fn student_p(&self, left: &Moments, right: &Moments, inflation: f64) -> f64 {
         let diff = right.mean - left.mean;
         let df = left.n + right.n - 2.0;
@@ -507,12 +518,13 @@ impl Prepared {
         if se == 0.0 {
             return 0.0;
         }
-        crate::probability::t_two_sided_p(diff / se, (df / inflation).max(1.0))
+        crate::probability::t_two_sided_p(diff / se, df)
     }
 
     /// Tests the split of [a, b) at τ by the significance rule (outliers
-    /// set aside), p not yet calibrated for the search.
-    fn test_raw(&self, a: usize, tau: usize, b: usize) -> Tested {
+    /// set aside), p not yet calibrated for the search. The variance is
+    /// widened by the autocorrelation about `model`'s levels.
+    fn test_raw(&self, a: usize, tau: usize, b: usize, model: Model) -> Tested {
         let left = Moments::of_kept(&self.values[a..tau], &self.outlier[a..tau]);
         let right = Moments::of_kept(&self.values[tau..b], &self.outlier[tau..b]);
         if tau - a < self.min_segment || b - tau < self.min_segment {
@@ -528,7 +540,11 @@ impl Prepared {
         } else {
             (right.min, left.max)
         };
-        let inflation = self.inflation;
+        let segment = &self.smoothed[a..b];
+        let inflation = match model {
+            Model::Null => autocorrelation::level_inflation(segment),
+            Model::Independent => 1.0,
+        };
         let p = self
             .student_p(&left, &right, inflation)
             .max(self.student_p(&left, &right.without(right_best), inflation))
@@ -537,8 +553,8 @@ impl Prepared {
     }
 
     /// Tests the split of [a, b) at τ by the significance rule.
-    fn test(&self, a: usize, tau: usize, b: usize) -> Tested {
-        let tested = self.test_raw(a, tau, b);
+    fn test(&self, a: usize, tau: usize, b: usize, model: Model) -> Tested {
+        let tested = self.test_raw(a, tau, b, model);
         // A series holds n / (b − a) disjoint segments as long as this one.
         let scan = (self.values.len() as f64 / (b - a) as f64).max(1.0);
         Tested {
@@ -556,7 +572,7 @@ impl Prepared {
     fn test_point(&self, points: &[usize], k: usize) -> Tested {
         let a = if k == 0 { 0 } else { points[k - 1] };
         let b = points.get(k + 1).copied().unwrap_or(self.values.len());
-        self.test(a, points[k], b)
+        self.test(a, points[k], b, Model::Null)
     }
 
     /// The change points at `points`, from their tests.
@@ -600,18 +616,8 @@ impl Prepared {
 impl Detector {
     fn detect(&mut self, series: &[f64], options: &DetectOptions) -> Detection {
         let min_segment = options.min_segment.max(2);
-        let mut prepared = Prepared::new(series, min_segment);
+        let prepared = Prepared::new(series, min_segment);
         let (mut points, mut tests) = self.segment(&prepared, options);
-        // Noise that wanders: again, every test widened by the lag-1
-        // autocorrelation about the levels found, while that grows.
-        for _ in 0..AUTOCORRELATION_PASSES {
-            let inflation = autocorrelation::levels_inflation(&prepared.values, &points);
-            if inflation <= prepared.inflation {
-                break;
-            }
-            prepared.inflation = inflation;
-            (points, tests) = self.segment(&prepared, options);
-        }
         let mut change_points = prepared.change_points(&points, &tests);
         // Drop the smallest change point while any is below the minimum
         // magnitude, re-settling the merged segments.
@@ -669,7 +675,8 @@ impl Detector {
     }
 
     /// The split step: weak change points from E-divisive over sliding
-    /// windows, sorted and without repeats.
+    /// windows and the robust split of the whole series, sorted and
+    /// without repeats.
     fn split(&mut self, prepared: &Prepared, window: usize, weak: f64) -> Vec<usize> {
         let n = prepared.values.len();
         let min_segment = prepared.min_segment;
@@ -684,6 +691,13 @@ impl Detector {
                 break;
             }
             start = (start + window / 2).max(last.unwrap_or(0));
+        }
+        // The series' own best split, which a window's bisection can miss
+        // (a small step, energy drawn elsewhere).
+        if let Some(Placement { at: Some(at), .. }) = prepared.split_at_best(0, n)
+            && prepared.test(0, at, n, Model::Independent).p <= weak
+        {
+            points.push(at);
         }
         points.sort_unstable();
         points.dedup();
@@ -719,7 +733,11 @@ impl Detector {
                 Some(Placement { at: Some(at), .. }) => a + at,
                 _ => tau,
             };
-            if prepared.test(start + a, start + tau, start + kappa).p > weak {
+            if prepared
+                .test(start + a, start + tau, start + kappa, Model::Independent)
+                .p
+                > weak
+            {
                 break;
             }
             found.push(start + tau);
@@ -731,15 +749,14 @@ impl Detector {
     }
 }
 
-/// Passes with a wider variance for autocorrelated noise, at most.
-const AUTOCORRELATION_PASSES: usize = 3;
-
 /// Rounds of merging and relocating at most; they settle in one or two.
 const SETTLE_ROUNDS: usize = 4;
 
-/// Merges, then relocates, until nothing moves. Returns the tests of the
-/// change points left.
+/// Relocates, then merges, until nothing moves (a point a window's edge
+/// left one early would fail its test, and drag its neighbours with it).
+/// Returns the tests of the change points left.
 fn settle(prepared: &Prepared, points: &mut Vec<usize>, significance: f64) -> Vec<Tested> {
+    relocate(prepared, points);
     let mut tests = merge(prepared, points, significance);
     for _ in 0..SETTLE_ROUNDS {
         if !relocate(prepared, points) {

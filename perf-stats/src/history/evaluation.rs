@@ -282,6 +282,32 @@ mod tests {
     }
 
     #[test]
+    fn the_design_targets_hold_where_met() {
+        // DESIGN §7.4, on the docs' 500 series a row: false change points
+        // ≤ 1% in 60 points of iid and of AR(1) φ = 0.5 noise; a 5% step in
+        // 2% noise found (±1) ≥ 95%. (A 2% step in 2% noise, ≥ 40% asked,
+        // is at 31%: docs/history-detect.md, Limits.)
+        let options = DetectOptions {
+            min_change: Some(0.0),
+            ..DetectOptions::default()
+        };
+        let all = scenarios(false);
+        let row = |name: &str| {
+            let k = all.iter().position(|s| s.name == name).expect(name);
+            run(&all[k], SEED + k as u64, DOCS_SERIES, &options)
+        };
+        for quiet in ["no change, noise 2%", "no change, AR(1) φ = 0.5, noise 2%"] {
+            let outcome = row(quiet);
+            assert!(
+                outcome.false_change * 100 <= outcome.series,
+                "{quiet}: {outcome:?}"
+            );
+        }
+        let step = row("step 5%, noise 2%");
+        assert!(step.detected * 100 >= 95 * step.series, "{step:?}");
+    }
+
+    #[test]
     fn the_docs_figures_hold_on_fresh_seeds() {
         // 100 series a row from other seeds: every figure the docs quote
         // lies within the 99.9% interval of this smaller evaluation.

@@ -99,8 +99,8 @@ fn log_quantiles(len: usize, min_segment: usize) -> Option<[f64; 6]> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Prepared;
     use super::super::placement::Placement;
+    use super::super::{Model, Prepared};
     use super::*;
     use crate::random::Rng;
 
@@ -118,7 +118,9 @@ mod tests {
                 let series: Vec<f64> = (0..len).map(|_| rng.normal()).collect();
                 let prepared = Prepared::new(&series, min_segment);
                 match prepared.split_at_best(0, len) {
-                    Some(Placement { at: Some(tau), .. }) => prepared.test_raw(0, tau, len).p,
+                    Some(Placement { at: Some(tau), .. }) => {
+                        prepared.test_raw(0, tau, len, Model::Null).p
+                    }
                     _ => 1.0,
                 }
             })
@@ -194,7 +196,7 @@ mod tests {
                 let series: Vec<f64> = (0..60).map(|_| rng.normal()).collect();
                 let prepared = Prepared::new(&series, 3);
                 let tau = prepared.split_at_best(0, 60).unwrap().at.unwrap();
-                prepared.test(0, tau, 60).p
+                prepared.test(0, tau, 60, Model::Null).p
             })
             .collect();
         for level in [0.5, 0.1, 0.05] {

@@ -16,8 +16,10 @@
 //!    well as its sides (a rank statistic cannot tell three points 20%
 //!    higher at the end of a series from a shuffle in its middle).
 //!
-//! Points set aside go with the new level: the split after the k-th kept
-//! point is at the index following it.
+//! Points set aside at the split join the level they are nearer (either is
+//! as right for a true outlier; a level's own edge point, in noise that
+//! grows with the level, can be set aside too, and is put back where it
+//! belongs).
 
 /// A point this many noise deviations from both neighbouring medians is an
 /// outlier.
@@ -145,11 +147,20 @@ pub(super) fn split(segment: &[f64], outlier: &[bool], min_segment: usize) -> Op
         let pressed = j == min_segment || n - j == min_segment;
         short(free) && pressed && free.abs_diff(j) < min_segment
     });
-    // Outliers between the j-th kept point and the next go right.
-    Some(Placement {
-        at: constrained.map(|(j, _)| kept[j - 1].0 + 1),
-        too_young,
-    })
+    let at = constrained.map(|(j, _)| {
+        // Points set aside between the last kept point before the split
+        // and the first after join the level they are nearer (a level's
+        // own edge point, in noise that grows with the level, can look
+        // like an outlier).
+        let before: f64 = kept[..j].iter().map(|k| k.1).sum();
+        let (left, right) = (before / j as f64, (total - before) / (n - j) as f64);
+        let mut at = kept[j - 1].0 + 1;
+        while at < kept[j].0 && (segment[at] - left).abs() < (segment[at] - right).abs() {
+            at += 1;
+        }
+        at
+    });
+    Some(Placement { at, too_young })
 }
 
 #[cfg(test)]
