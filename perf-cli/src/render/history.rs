@@ -187,6 +187,7 @@ impl Detected<'_> {
         struct Out<'a> {
             schema: &'static str,
             threshold: f64,
+            min_change: f64,
             significance: f64,
             series: Vec<OutSeries<'a>>,
         }
@@ -197,9 +198,13 @@ impl Detected<'_> {
             #[serde(skip_serializing_if = "Option::is_none")]
             import: Option<&'a str>,
             points: usize,
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            higher_is_better: bool,
             change_points: Vec<OutChange<'a>>,
             creep: Option<OutCreep<'a>>,
             verdict: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            q: Option<f64>,
         }
         #[derive(Serialize)]
         struct OutChange<'a> {
@@ -228,6 +233,7 @@ impl Detected<'_> {
                 metric: &s.metric,
                 import: s.import.as_deref(),
                 points: s.points.len(),
+                higher_is_better: s.higher_is_better,
                 change_points: d
                     .change_points
                     .iter()
@@ -249,11 +255,13 @@ impl Detected<'_> {
                     p: c.p,
                 }),
                 verdict: verdict_name(d.verdict),
+                q: d.q,
             })
             .collect();
         let out = Out {
             schema: DETECT_SCHEMA,
             threshold: self.options.threshold,
+            min_change: self.options.min_change.unwrap_or(self.options.threshold),
             significance: self.options.significance,
             series,
         };
