@@ -373,3 +373,33 @@ fn a_single_outlier_next_to_a_step_never_moves_it() {
         );
     }
 }
+
+#[test]
+fn control_holds_many_quiet_series_to_the_rate() {
+    // 100 batches of 100 series of pure noise, every change a verdict
+    // (threshold and minimum change 0): alone, nearly half the batches get
+    // a false verdict somewhere; held to 1% together, at most a few do
+    // (Benjamini–Hochberg: ≤ 1% in expectation when nothing changed).
+    let mut rng = Rng::new(0xC0_17_01);
+    let options = DetectOptions {
+        threshold: 0.0,
+        min_change: Some(0.0),
+        ..DetectOptions::default()
+    };
+    let any = |found: &[Detection]| found.iter().any(|d| d.verdict != Verdict::Steady);
+    let (mut alone, mut together) = (0, 0);
+    for _ in 0..100 {
+        let series: Vec<Vec<f64>> = (0..100)
+            .map(|_| noisy(&mut rng, &[1.0; 60], 0.02))
+            .collect();
+        let mut found = detect_many(&series, |_| options);
+        alone += usize::from(any(&found));
+        control(&mut found, 0.01);
+        together += usize::from(any(&found));
+        for detection in found.iter().filter(|d| d.q.is_some()) {
+            assert!(detection.verdict != Verdict::Steady || detection.q > Some(0.01));
+        }
+    }
+    assert!(alone >= 25, "{alone}");
+    assert!(together <= 3, "{together}");
+}
