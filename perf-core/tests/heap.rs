@@ -309,12 +309,13 @@ fn the_timeline_and_its_files(dir: &std::path::Path) {
 }
 
 fn a_dip_between_two_looks_is_on_the_timeline(dir: &std::path::Path) {
-    // 1 MiB held, given back and taken again at once, five times 30 ms
-    // apart: each dip lasts microseconds, between two looks of the sampler.
+    // 1 MiB held, given back and taken again at once, five times 120 ms
+    // apart: each dip lasts microseconds, between two looks of the sampler
+    // (50 ms apart), and each falls between other looks than the last.
     let session = Session::builder("dips").dir(dir).start().expect("session");
     let mut held = black_box(vec![0u8; 1 << 20]);
     for _ in 0..5 {
-        std::thread::sleep(Duration::from_millis(30));
+        std::thread::sleep(Duration::from_millis(120));
         drop(held);
         held = black_box(vec![0u8; 1 << 20]);
     }
