@@ -163,9 +163,10 @@ fn sample(flags: &Flags) -> Timeline {
         if let Some((low, at)) = alloc::take_low(live) {
             // Lowered since the last look: a dip the looks did not see, at
             // its time (kept between the two looks, should a race pair the
-            // low with an older time).
+            // low with an older time; not `clamp`, which panics should the
+            // clock step back between looks).
             if at != lowered && low < live {
-                timeline.push(at.clamp(looked, ticks), low);
+                timeline.push(at.max(looked).min(ticks), low);
             }
             lowered = at;
         }
