@@ -1,8 +1,10 @@
 //! A session's watch over the heap, when `PerfAlloc` is the global
 //! allocator: the peak from start to finish, and a sampler thread that
-//! notes the live heap every [`PERIOD`] and each new peak since its last
-//! look, for `run.json`'s `heap`, `trace.json`'s counter track and
-//! `memory.svg`.
+//! notes the live heap every [`PERIOD`], each new peak since its last look
+//! and the lowest live heap between its looks (the low-water mark, so that
+//! a dip between two looks is on the timeline: a soak's floor is the
+//! program's true least), for `run.json`'s `heap`, `trace.json`'s counter
+//! track and `memory.svg`.
 //!
 //! The sampler allocates nothing once started (it parks between looks and
 //! keeps its points outside `PerfAlloc`), so it does not move the heap it
@@ -137,10 +139,13 @@ impl Drop for HeapWatch {
 }
 
 /// The sampler thread: every [`PERIOD`] until told to stop, the peak if
-/// it moved, then the live heap.
+/// it moved, the low since its last look if it was lowered meanwhile, then
+/// the live heap (from which the next low starts).
 fn sample(flags: &Flags) -> Timeline {
     let mut timeline = Timeline::new();
     let mut seen = (0, 0);
+    // When the low was last lowered, as of the last look, and that look.
+    let (mut lowered, mut looked) = (0, 0);
     flags.ready.store(true, Ordering::Release);
     loop {
         std::thread::park_timeout(PERIOD);
@@ -154,6 +159,18 @@ fn sample(flags: &Flags) -> Timeline {
             seen = peak;
         }
         let ticks = clock::now();
-        timeline.push(ticks, alloc::heap_now().live);
+        let live = alloc::heap_now().live;
+        if let Some((low, at)) = alloc::take_low(live) {
+            // Lowered since the last look: a dip the looks did not see, at
+            // its time (kept between the two looks, should a race pair the
+            // low with an older time; not `clamp`, which panics should the
+            // clock step back between looks).
+            if at != lowered && low < live {
+                timeline.push(at.max(looked).min(ticks), low);
+            }
+            lowered = at;
+        }
+        looked = ticks;
+        timeline.push(ticks, live);
     }
 }

@@ -73,6 +73,7 @@ fn net_bytes_live_and_peak_heap_are_exact() {
     reallocations_count_by_their_size_change(dir.path());
     threads_that_free_each_others_blocks(dir.path());
     the_timeline_and_its_files(dir.path());
+    a_dip_between_two_looks_is_on_the_timeline(dir.path());
 }
 
 fn net_bytes_per_call(dir: &std::path::Path) {
@@ -305,4 +306,38 @@ fn the_timeline_and_its_files(dir: &std::path::Path) {
         Some(heap.live_bytes)
     );
     assert!(run.summary().to_string().contains("heap: "));
+}
+
+fn a_dip_between_two_looks_is_on_the_timeline(dir: &std::path::Path) {
+    // 1 MiB held, given back and taken again at once, five times 120 ms
+    // apart: each dip lasts microseconds, between two looks of the sampler
+    // (50 ms apart), and each falls between other looks than the last.
+    let session = Session::builder("dips").dir(dir).start().expect("session");
+    let mut held = black_box(vec![0u8; 1 << 20]);
+    for _ in 0..5 {
+        std::thread::sleep(Duration::from_millis(120));
+        drop(held);
+        held = black_box(vec![0u8; 1 << 20]);
+    }
+    std::thread::sleep(Duration::from_millis(60));
+    drop(held);
+    let run = session.finish().expect("finish");
+    let heap = heap(run.data());
+    // The points inside the session (not its start or finish) that fall
+    // below the megabyte held: the dips, each the low between two looks.
+    let inside = &heap.timeline[1..heap.timeline.len() - 1];
+    let dips = inside
+        .iter()
+        .filter(|p| p.live_bytes < heap.start_live_bytes + (1 << 19))
+        .count();
+    assert!(dips >= 3, "{:?}", heap.timeline);
+    // The low is the heap with the megabyte given back, to within the
+    // headroom a thread keeps (16 KiB).
+    let lowest = inside.iter().map(|p| p.live_bytes).min().unwrap();
+    assert!(
+        lowest.abs_diff(heap.start_live_bytes) <= 16 << 10,
+        "{lowest} against {}: {:?}",
+        heap.start_live_bytes,
+        heap.timeline
+    );
 }

@@ -304,7 +304,9 @@ pub(crate) mod docs {
     /// not a measurement, such as the interval's 2.5%).
     pub(crate) fn hold_prose(name: &str, measured: &Table, nominal: &[&str]) {
         let text = read(name);
-        let heading = format!("| {} |", measured.header.join(" | "));
+        // The whole heading line: a table whose heading begins another's
+        // is not that one.
+        let heading = format!("| {} |\n", measured.header.join(" | "));
         let after = &text[text.find(&heading).expect("the table")..];
         let after = after.find("\n\n").map_or(after, |end| &after[end..]);
         let prose = after.find("\n#").map_or(after, |end| &after[..end]);

@@ -32,6 +32,16 @@
 //! thread reusing its own headroom while another raises the peak may take
 //! the live heap above it unseen, by at most its headroom ([`SLACK`]).
 //!
+//! The low-water mark between two looks of the sampler ([`take_low`]) is
+//! kept the same way, from the other side: a free that takes the live heap
+//! down by more than [`SLACK`] gives headroom back to the total, and each
+//! give-back that takes the total below the low computes the live heap and
+//! lowers the low, with the time. Frees within a thread's headroom are not
+//! looked at, so the low is the true one to within the headroom the
+//! threads keep (at most [`SLACK`] each): exact enough for the floor of a
+//! heap whose dips are larger, at no cost to a call that stays within its
+//! headroom.
+//!
 //! Threads are registered on their first allocation, and leave the registry
 //! when they end (a pthread key's destructor), giving their headroom back.
 //! A thread that cannot register (the registry of [`SLOTS`] is full, a
@@ -63,6 +73,11 @@ static PUBLISHED: AtomicI64 = AtomicI64::new(0);
 static PEAK: AtomicI64 = AtomicI64::new(i64::MAX);
 /// When the peak was reached, in clock ticks.
 static PEAK_AT: AtomicU64 = AtomicU64::new(0);
+/// The lowest live heap seen since the sampler last took it ([`take_low`]);
+/// `i64::MIN` while nothing watches, so that no give-back looks for a new low.
+static LOW: AtomicI64 = AtomicI64::new(i64::MIN);
+/// When the low was last lowered, in clock ticks; 0 if not since [`watch`].
+static LOW_AT: AtomicU64 = AtomicU64::new(0);
 /// Moves on at each [`watch`]: headroom kept under an older one is given back.
 static EPOCH: AtomicU32 = AtomicU32::new(0);
 /// Frees and reallocations of threads that are not registered.
@@ -101,7 +116,8 @@ pub(super) fn stale(c: &Counters) -> bool {
 /// Settles what a call of the allocator has done to this thread's
 /// headroom: adds an allocation beyond it to the total (and looks for a new
 /// peak), gives back what is over the thread's limit, or all of it under a
-/// new watch, and registers the thread on its first call.
+/// new watch (and looks for a new low), and registers the thread on its
+/// first call.
 #[cold]
 #[inline(never)]
 pub(super) fn publish(c: &Counters) {
@@ -120,6 +136,9 @@ pub(super) fn publish(c: &Counters) {
             if total > PEAK.load(Ordering::Relaxed) {
                 raise_peak(total);
             }
+            if total < LOW.load(Ordering::Relaxed) {
+                lower_low();
+            }
         }
     }
     if headroom < 0 {
@@ -134,8 +153,13 @@ pub(super) fn publish(c: &Counters) {
         }
     } else if headroom > c.limit.get() {
         let keep = c.limit.get() / 2;
-        PUBLISHED.fetch_sub(headroom - keep, Ordering::Relaxed);
+        let total = PUBLISHED
+            .fetch_sub(headroom - keep, Ordering::Relaxed)
+            .wrapping_sub(headroom - keep);
         c.shared.headroom.store(keep, Ordering::Relaxed);
+        if total < LOW.load(Ordering::Relaxed) {
+            lower_low();
+        }
     }
     if !matches!(c.registration.get(), Registration::Registered(_)) {
         fold(c);
@@ -155,6 +179,23 @@ fn raise_peak(total: i64) {
     let live = total.wrapping_sub(headroom);
     if live > PEAK.fetch_max(live, Ordering::Relaxed) {
         PEAK_AT.store(clock::now(), Ordering::Relaxed);
+    }
+}
+
+/// Lowers the low to the live heap, if lower, now that a thread has given
+/// headroom back to the total.
+#[cold]
+#[inline(never)]
+fn lower_low() {
+    let live = {
+        let _lock = REGISTRY_LOCK.lock();
+        let headroom = registered()
+            .map(|s| s.headroom.load(Ordering::Relaxed))
+            .sum::<i64>();
+        PUBLISHED.load(Ordering::Relaxed).wrapping_sub(headroom)
+    };
+    if live < LOW.fetch_min(live, Ordering::Relaxed) {
+        LOW_AT.store(clock::now(), Ordering::Relaxed);
     }
 }
 
@@ -217,15 +258,17 @@ pub(crate) fn now() -> HeapNow {
     now
 }
 
-/// Starts watching for the peak, from the heap now, which it returns.
+/// Starts watching for the peak and the low, from the heap now, which it
+/// returns.
 pub(crate) fn watch() -> HeapNow {
     EPOCH.fetch_add(1, Ordering::Relaxed);
     let now = now();
-    PEAK_AT.store(clock::now(), Ordering::Relaxed);
-    PEAK.store(
-        i64::try_from(now.live).unwrap_or(i64::MAX),
-        Ordering::Relaxed,
-    );
+    let ticks = clock::now();
+    let live = i64::try_from(now.live).unwrap_or(i64::MAX);
+    PEAK_AT.store(ticks, Ordering::Relaxed);
+    PEAK.store(live, Ordering::Relaxed);
+    LOW_AT.store(0, Ordering::Relaxed);
+    LOW.store(live, Ordering::Relaxed);
     now
 }
 
@@ -235,9 +278,31 @@ pub(crate) fn peak() -> (u64, u64) {
     (peak, PEAK_AT.load(Ordering::Relaxed))
 }
 
-/// Stops watching for the peak.
+/// The lowest live heap since [`watch`] or the last call, and when it was
+/// last lowered, in clock ticks (0 if not since [`watch`]); starts the next
+/// low from `live` (the heap the caller has just read). `None` while
+/// nothing watches.
+///
+/// The low is looked for when a thread gives headroom back to the total,
+/// which a free that takes the live heap down by more than the thread keeps
+/// ([`SLACK`]) always does: it is the live heap's true low to within the
+/// headroom the threads keep. Lows looked for after the caller's reading
+/// and before this call count in the low returned.
+pub(crate) fn take_low(live: u64) -> Option<(u64, u64)> {
+    let at = LOW_AT.load(Ordering::Relaxed);
+    let live = i64::try_from(live).unwrap_or(i64::MAX);
+    let low = LOW
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |low| {
+            (low != i64::MIN).then_some(live)
+        })
+        .ok()?;
+    Some((u64::try_from(low).unwrap_or(0), at))
+}
+
+/// Stops watching for the peak and the low.
 pub(crate) fn unwatch() {
     PEAK.store(i64::MAX, Ordering::Relaxed);
+    LOW.store(i64::MIN, Ordering::Relaxed);
 }
 
 /// Registers the calling thread's counters, so that it may keep headroom.

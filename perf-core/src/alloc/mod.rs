@@ -2,7 +2,8 @@
 //! reallocation in thread-local counters of the thread that makes it, and
 //! charges it to that thread's innermost open span (its call-tree node), so
 //! opening and closing a span read no allocation counter. It also keeps the
-//! process's live heap, with its peak while a session watches ([`live`]).
+//! process's live heap, with its peak and its low-water mark while a
+//! session watches ([`live`]).
 //! perf's own bookkeeping (call trees, trace buffers) is made inside
 //! [`untracked`] and counts nowhere, live heap included.
 //!
@@ -22,7 +23,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
-pub(crate) use live::{HeapNow, Timeline, now as heap_now, peak, unwatch, watch};
+pub(crate) use live::{HeapNow, Timeline, now as heap_now, peak, take_low, unwatch, watch};
 
 use crate::recorder;
 

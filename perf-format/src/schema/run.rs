@@ -74,7 +74,9 @@ pub struct HeapInfo {
     pub reallocs: u64,
     /// Live bytes over the session: a point at least every 100 ms (every
     /// 50 ms as the sampler is timed), one at each new peak since the
-    /// previous point, one at the start and one at the finish; by time.
+    /// previous point, one at the lowest between two of those points when
+    /// it dipped below them (the low-water mark), one at the start and one
+    /// at the finish; by time.
     pub timeline: Vec<HeapPoint>,
     /// Live bytes when the session started.
     #[serde(default)]

@@ -75,24 +75,27 @@ pub struct HeapFigures {
 }
 
 /// The Theil–Sen fit of the heap's floor: each of `blocks` equal blocks of
-/// the timeline after the warm-up gives its lowest sample.
+/// the timeline after the warm-up gives its lowest point (with the
+/// timeline's low-water marks, the least the heap held in the block).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Fit {
-    /// Timeline samples after the warm-up.
+    /// Timeline points after the warm-up (samples, and the peaks and
+    /// low-water marks between them).
     pub samples: usize,
     /// The blocks the window is cut into.
     pub blocks: usize,
-    /// The floor points fitted (blocks that held a sample), oldest first.
+    /// The floor points fitted (blocks that held a point), oldest first.
     pub floor: Vec<FloorPoint>,
     /// The Theil–Sen slope of the floor.
     pub slope_bytes_per_min: f64,
-    /// The lower bound of its interval (Sen's, from Kendall's S); `null`
-    /// when the points are too few to bound it.
+    /// The lower bound of its interval (Sen's, from the quantiles of
+    /// Kendall's S); `null` when the points are too few to bound it.
     pub lower_bytes_per_min: Option<f64>,
     /// The upper bound of its interval; `null` when unbounded.
     pub upper_bytes_per_min: Option<f64>,
-    /// The interval's confidence (0.95).
+    /// The interval's confidence as asked (0.95); its coverage is at least
+    /// this (95.34% for 10 floor points).
     pub confidence: f64,
 }
 

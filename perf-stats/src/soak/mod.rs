@@ -10,19 +10,28 @@
 //!
 //! What a leak raises is the **floor**: the least the program holds. The
 //! window after the warm-up is cut into [`BLOCKS`] equal blocks and each
-//! block's lowest sample (with its time) is kept: a block at least one
-//! tooth long holds a trough, so a sawtooth's floor is flat and a leak's
-//! rises with it, as the heap after a full collection does in a garbage
-//! collected runtime. Through those points goes a **Theil–Sen** line (the
-//! median of the pairwise slopes) with **Sen's interval** from Kendall's S
-//! (normal, tie-corrected variance): the blocks' floors are far enough
-//! apart to be taken as independent, which the interval needs.
+//! block's lowest point (with its time) is kept. The runtime's timeline
+//! holds, besides a sample every 100 ms at most, the low-water mark of the
+//! live heap between two samples (`PerfAlloc` keeps it as it keeps the
+//! peak), so that point is the least the heap held in the block, not the
+//! least sampled: samples land at a different point of each tooth, and a
+//! tooth whose length beats with them (0.997 s) has lowest samples that
+//! climb through the soak. A block at least one tooth long holds a trough,
+//! so a sawtooth's floor is flat and a leak's rises with it, as the heap
+//! after a full collection does in a garbage collected runtime. Through
+//! those points goes a **Theil–Sen** line (the median of the pairwise
+//! slopes) with **Sen's interval** from the exact quantiles of Kendall's S
+//! (see [`crate::trend::sen_slope`]): for 10 floors its bounds are the 12th
+//! smallest and largest of 45 slopes, a coverage of 95.34% (2.33% a side)
+//! where [`CONFIDENCE`] asks 95%. The blocks' floors are far enough apart
+//! to be taken as independent, which the interval needs.
 //!
 //! The verdict: **stable** when the interval holds zero (no growth shown)
 //! or lies below the threshold (growth shown to be smaller); **growing**
 //! otherwise, that is when the whole interval is above zero and reaches
 //! the threshold. With the default threshold of 0 a soak is growing
-//! exactly when its floor rises with 95% confidence. A sawtooth whose
+//! exactly when its floor rises with 95.34% confidence (10 floors; at
+//! least 95% for any number). A sawtooth whose
 //! teeth are longer than a block (a tenth of the window) is not flattened;
 //! its floor then swings and the interval widens, so it is more often
 //! stable than growing, but a soak should last many teeth
@@ -40,19 +49,22 @@ pub mod evaluation;
 
 /// Blocks the window after the warm-up is cut into, one floor point each.
 pub const BLOCKS: usize = 10;
-/// Floor points a fit needs at least (blocks that hold a sample).
+/// Floor points a fit needs at least (blocks that hold a point).
 pub const MIN_FLOORS: usize = 6;
-/// Samples after the warm-up a fit needs at least.
+/// Points of the timeline after the warm-up a fit needs at least.
 pub const MIN_SAMPLES: usize = 20;
-/// The confidence of the slope's interval.
+/// The confidence asked of the slope's interval: its coverage is at
+/// least this, 95.34% for 10 floor points (the steps of Kendall's S).
 pub const CONFIDENCE: f64 = 0.95;
 
 /// Nanoseconds in a minute: slopes are shown per minute.
 const MINUTE_NS: f64 = 60e9;
 
-/// The lowest sample of each of `blocks` equal blocks of the timeline from
-/// `from_ns` to its last sample, as (ns, bytes); blocks without a sample
-/// are left out, and the earliest of equal lows is kept.
+/// The lowest point of each of `blocks` equal blocks of the timeline from
+/// `from_ns` to its last point, as (ns, bytes): with the runtime's
+/// low-water marks on the timeline, the least the heap held in the block.
+/// Blocks without a point are left out, and the earliest of equal lows is
+/// kept.
 pub fn floor(timeline: &[HeapPoint], from_ns: u64, blocks: usize) -> Vec<(f64, f64)> {
     let window: Vec<&HeapPoint> = timeline.iter().filter(|p| p.t_ns >= from_ns).collect();
     let Some(last) = window.iter().map(|p| p.t_ns).max() else {
@@ -105,7 +117,8 @@ pub fn verdict(slope: &Slope, threshold: f64) -> Growth {
 /// What a fit of a timeline found.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fit {
-    /// Samples after the warm-up.
+    /// Points of the timeline after the warm-up: samples, and the peaks
+    /// and low-water marks between them.
     pub samples: usize,
     /// The floor points the line went through, (ns, bytes).
     pub floor: Vec<(f64, f64)>,
@@ -116,14 +129,14 @@ pub struct Fit {
 /// Why a timeline cannot be fitted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unfit {
-    /// Too few samples after the warm-up.
+    /// Too few points of the timeline after the warm-up.
     TooFewSamples {
         /// How many there are.
         samples: usize,
     },
-    /// The samples after the warm-up fall in too few blocks.
+    /// The points after the warm-up fall in too few blocks.
     TooFewFloors {
-        /// How many blocks hold a sample.
+        /// How many blocks hold a point.
         floors: usize,
     },
 }
