@@ -277,45 +277,41 @@ fn detected(project: &Project, function: &str, args: &[&str]) -> (Vec<u64>, Opti
     (indexes, output.status.code())
 }
 
+/// Otava's TigerBeetle series, in Otava's CSV layout.
+fn tigerbeetle_csv() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/history/tigerbeetle.csv")
+}
+
+/// A new repository with Otava's TigerBeetle series imported, `args` added
+/// to the import.
+fn tigerbeetle(args: &[&str]) -> Project {
+    let csv = tigerbeetle_csv();
+    let project = Project::new();
+    git(
+        project.path(),
+        &["init", "--quiet", "--initial-branch=main"],
+    );
+    project
+        .perf()
+        .args(["history", "import", "--csv", csv.to_str().unwrap()])
+        .args(args)
+        .assert()
+        .code(0);
+    project
+}
+
 #[test]
 fn otavas_tigerbeetle_throughput_reads_as_otava_reads_it() {
     // Apache Otava's TigerBeetle demo series (perf-stats/tests/data/README.md):
     // Otava finds [15, 71]; a −41% outlier sits at 10.
-    let csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/history/tigerbeetle.csv");
-    let csv = csv.to_str().unwrap();
-    let as_time = Project::new();
-    git(
-        as_time.path(),
-        &["init", "--quiet", "--initial-branch=main"],
-    );
-    as_time
-        .perf()
-        .args(["history", "import", "--csv", csv])
-        .assert()
-        .code(0);
+    let as_time = tigerbeetle(&[]);
     // Read as a time, the 19% rise at 71 is the newest change: a regression.
     assert_eq!(
         detected(&as_time, "throughput", &[]),
         (vec![15, 71], Some(1))
     );
-    let throughput = Project::new();
-    git(
-        throughput.path(),
-        &["init", "--quiet", "--initial-branch=main"],
-    );
-    throughput
-        .perf()
-        .args([
-            "history",
-            "import",
-            "--csv",
-            csv,
-            "--higher-is-better",
-            "throughput",
-        ])
-        .assert()
-        .code(0);
     // Throughput: the rise is better; kept with the import.
+    let throughput = tigerbeetle(&["--higher-is-better", "throughput"]);
     assert_eq!(
         detected(&throughput, "throughput", &[]),
         (vec![15, 71], Some(0))
@@ -329,13 +325,14 @@ fn otavas_tigerbeetle_throughput_reads_as_otava_reads_it() {
         "{twenty:?}"
     );
     // A column the file does not have is refused.
+    let csv = tigerbeetle_csv();
     trouble(
         &throughput,
         &[
             "history",
             "import",
             "--csv",
-            csv,
+            csv.to_str().unwrap(),
             "--higher-is-better",
             "latency",
         ],

@@ -37,6 +37,24 @@ pub fn autocorrelated(rng: &mut Rng, levels: &[f64], noise: f64, phi: f64) -> Ve
         .collect()
 }
 
+/// Makes one point of `series`, 1 to 3 from the step at `step`, 20–50%
+/// higher or lower; returns its index.
+pub fn outlier_near(rng: &mut Rng, series: &mut [f64], step: usize) -> usize {
+    let offset = 1 + rng.below(3) as usize;
+    let at = if rng.below(2) == 0 {
+        step - offset
+    } else {
+        step - 1 + offset
+    };
+    let size = 0.2 + 0.3 * rng.uniform();
+    series[at] *= if rng.below(2) == 0 {
+        1.0 + size
+    } else {
+        1.0 - size
+    };
+    at
+}
+
 /// A step of `step` (fraction) at `at` in a series of `len`.
 pub fn step_levels(len: usize, at: usize, step: f64) -> Vec<f64> {
     (0..len)
@@ -99,18 +117,7 @@ pub fn scenarios(long: bool) -> Vec<Scenario> {
         creeps: false,
         make: Box::new(|rng| {
             let mut series = noisy(rng, &step_levels(60, 30, 0.05), 0.02);
-            let offset = 1 + rng.below(3) as usize;
-            let at = if rng.below(2) == 0 {
-                30 - offset
-            } else {
-                29 + offset
-            };
-            let size = 0.2 + 0.3 * rng.uniform();
-            series[at] *= if rng.below(2) == 0 {
-                1.0 + size
-            } else {
-                1.0 - size
-            };
+            outlier_near(rng, &mut series, 30);
             series
         }),
     });

@@ -1,7 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::history::evaluation::{noisy, step_levels};
+use crate::history::evaluation::{noisy, outlier_near, step_levels};
 use crate::random::Rng;
 
 fn indexes(detection: &Detection) -> Vec<usize> {
@@ -348,18 +348,7 @@ fn a_single_outlier_next_to_a_step_never_moves_it() {
     let mut rng = Rng::new(0x0071);
     for _ in 0..500 {
         let mut series = noisy(&mut rng, &step_levels(60, 30, 0.10), 0.01);
-        let offset = 1 + rng.below(3) as usize;
-        let at = if rng.below(2) == 0 {
-            30 - offset
-        } else {
-            29 + offset
-        };
-        let size = 0.2 + 0.3 * rng.uniform();
-        series[at] *= if rng.below(2) == 0 {
-            1.0 + size
-        } else {
-            1.0 - size
-        };
+        let at = outlier_near(&mut rng, &mut series, 30);
         let found = indexes(&found(&series));
         // An outlier on the edge joins the level it is nearer.
         let right = match at {
