@@ -140,7 +140,7 @@ impl Store {
         let mut entry = entry.clone();
         entry.commit.clone_from(&commit);
         let object = format!("commit {}", short_commit(&commit));
-        self.file(&commit, &object, &[entry])?;
+        self.file(&commit, &object, &[entry], Filing::Add)?;
         Ok(commit)
     }
 
@@ -160,7 +160,9 @@ impl Store {
                 entry
             })
             .collect();
-        self.file(&object, &format!("import {name:?}"), &rows)
+        // A file imported again stands for the import as a whole (its
+        // rows, its columns' direction): what was filed before goes.
+        self.file(&object, &format!("import {name:?}"), &rows, Filing::Replace)
     }
 
     /// The history of HEAD's first-parent line: each commit that has
@@ -304,7 +306,13 @@ impl Store {
 
     /// Adds `entries` to the note of `object` (shown as `shown` in errors),
     /// keeping its lines sorted and each once.
-    fn file(&self, object: &str, shown: &str, entries: &[Entry]) -> Result<(), Error> {
+    fn file(
+        &self,
+        object: &str,
+        shown: &str,
+        entries: &[Entry],
+        filing: Filing,
+    ) -> Result<(), Error> {
         let mut lines = Vec::with_capacity(entries.len());
         for entry in entries {
             let line = entry.to_line();
@@ -319,6 +327,7 @@ impl Store {
         self.update(|notes| {
             let note = self.output(&["notes", "--ref", notes, "show", object], None)?;
             let mut all: Vec<Vec<u8>> = match note.status.code() {
+                Some(0) if filing == Filing::Replace => Vec::new(),
                 Some(0) => note
                     .stdout
                     .split(|&b| b == b'\n')
@@ -332,7 +341,7 @@ impl Store {
             all.extend(lines.iter().cloned());
             all.sort();
             all.dedup();
-            if all.len() == before {
+            if filing == Filing::Add && all.len() == before {
                 // Every entry is there already.
                 return Ok(());
             }
@@ -744,4 +753,13 @@ mod tests {
         let entries = parse_note("commit c0ffee", "c0ffee", format!("{good}\n").as_bytes());
         assert_eq!(entries.unwrap().len(), 1);
     }
+}
+
+/// How [`Store::file`] treats the lines a note holds already.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Filing {
+    /// Keeps them: the new lines join (a commit measured again).
+    Add,
+    /// Drops them: the new lines are the note (an import filed again).
+    Replace,
 }

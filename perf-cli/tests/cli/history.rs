@@ -324,8 +324,25 @@ fn otavas_tigerbeetle_throughput_reads_as_otava_reads_it() {
         twenty.is_empty() || twenty == [71] || twenty == [15],
         "{twenty:?}"
     );
-    // A column the file does not have is refused.
+    // Imported again, the import is the file: its 365 rows once, and the
+    // direction as the last import said.
+    let again = tigerbeetle(&[]);
     let csv = tigerbeetle_csv();
+    again
+        .perf()
+        .args(["history", "import", "--csv", csv.to_str().unwrap()])
+        .args(["--higher-is-better", "throughput"])
+        .assert()
+        .code(0);
+    assert_eq!(detected(&again, "throughput", &[]), (vec![15, 71], Some(0)));
+    let shown = again
+        .perf()
+        .args(["history", "show", "throughput", "--format", "json"])
+        .output()
+        .unwrap();
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown.to_string().matches("\"tb364\"").count(), 1, "{shown}");
+    // A column the file does not have is refused.
     trouble(
         &throughput,
         &[

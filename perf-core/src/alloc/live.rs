@@ -35,12 +35,13 @@
 //! The low-water mark between two looks of the sampler ([`take_low`]) is
 //! kept the same way, from the other side: a free that takes the live heap
 //! down by more than [`SLACK`] gives headroom back to the total, and each
-//! give-back that takes the total below the low computes the live heap and
-//! lowers the low, with the time. Frees within a thread's headroom are not
-//! looked at, so the low is the true one to within the headroom the
-//! threads keep (at most [`SLACK`] each): exact enough for the floor of a
-//! heap whose dips are larger, at no cost to a call that stays within its
-//! headroom.
+//! give-back that takes the total below the low lowers the low to the
+//! total, with the time (an atomic minimum: no lock, as a shrinking heap
+//! gives headroom back every few KiB). The total is the live heap plus the
+//! headroom the threads keep, and frees within a thread's headroom are not
+//! looked at, so the low is the true one to within that headroom (at most
+//! [`SLACK`] a thread): exact enough for the floor of a heap whose dips are
+//! larger, at no cost to a call that stays within its headroom.
 //!
 //! Threads are registered on their first allocation, and leave the registry
 //! when they end (a pthread key's destructor), giving their headroom back.
@@ -136,9 +137,7 @@ pub(super) fn publish(c: &Counters) {
             if total > PEAK.load(Ordering::Relaxed) {
                 raise_peak(total);
             }
-            if total < LOW.load(Ordering::Relaxed) {
-                lower_low();
-            }
+            lower_low(total);
         }
     }
     if headroom < 0 {
@@ -157,9 +156,7 @@ pub(super) fn publish(c: &Counters) {
             .fetch_sub(headroom - keep, Ordering::Relaxed)
             .wrapping_sub(headroom - keep);
         c.shared.headroom.store(keep, Ordering::Relaxed);
-        if total < LOW.load(Ordering::Relaxed) {
-            lower_low();
-        }
+        lower_low(total);
     }
     if !matches!(c.registration.get(), Registration::Registered(_)) {
         fold(c);
@@ -182,19 +179,12 @@ fn raise_peak(total: i64) {
     }
 }
 
-/// Lowers the low to the live heap, if lower, now that a thread has given
-/// headroom back to the total.
-#[cold]
-#[inline(never)]
-fn lower_low() {
-    let live = {
-        let _lock = REGISTRY_LOCK.lock();
-        let headroom = registered()
-            .map(|s| s.headroom.load(Ordering::Relaxed))
-            .sum::<i64>();
-        PUBLISHED.load(Ordering::Relaxed).wrapping_sub(headroom)
-    };
-    if live < LOW.fetch_min(live, Ordering::Relaxed) {
+/// Lowers the low to `total`, the total just after a thread gave headroom
+/// back, if lower: the live heap plus the headroom the threads keep, so
+/// the low is the true one to within that headroom, lock-free (a heap that
+/// shrinks gives headroom back every few KiB freed).
+fn lower_low(total: i64) {
+    if total < LOW.load(Ordering::Relaxed) && total < LOW.fetch_min(total, Ordering::Relaxed) {
         LOW_AT.store(clock::now(), Ordering::Relaxed);
     }
 }
