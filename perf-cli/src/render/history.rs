@@ -387,6 +387,27 @@ impl Detected<'_> {
                 format!("{} {} ({what})", s.function, s.metric_label())
             })
             .collect();
+        let held_back: Vec<String> = self
+            .series
+            .iter()
+            .zip(self.detections)
+            .filter_map(|(s, d)| match (d.verdict, d.q) {
+                (Verdict::Steady, Some(q)) => {
+                    Some(format!("{} {} (q {q:.2e})", s.function, s.metric_label()))
+                }
+                _ => None,
+            })
+            .collect();
+        if !held_back.is_empty() {
+            let _ = writeln!(
+                out,
+                "not failing: {} series changed beyond the threshold, but not beyond chance among the {} series looked at (q above {}): {}.",
+                units::count(held_back.len() as f64),
+                units::count(self.series.len() as f64),
+                self.options.significance,
+                held_back.join(", ")
+            );
+        }
         if alarms.is_empty() {
             let line = "no series regressed at its newest change or creeps beyond the threshold.";
             let _ = writeln!(out, "{}", palette.paint(Some(Tone::Better), line));

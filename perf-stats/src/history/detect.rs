@@ -18,15 +18,17 @@
 //!    Y), kept if significant at the *weak*
 //!    level (10 × `significance`, as Otava), and its two sides become
 //!    ranges; the first candidate that fails ends the window.
-//! 2. *Merge and place.* Every weak change point is tested on the whole
-//!    segments between its neighbours; while any is not significant at
-//!    `significance`, the weakest (largest p) is dropped and its neighbours
-//!    re-tested. Then each change point moves to the *robust split*
+//!    The robust split of the whole series is a candidate too, at the same
+//!    weak level (a window's bisection can miss a small step).
+//! 2. *Place and merge.* Each change point moves to the *robust split*
 //!    between its neighbours (see `placement`: outliers set aside, then
 //!    the least-squares split of the points kept), and is dropped if that
 //!    split, free of the minimum segment, would leave fewer than
-//!    `min_segment` points on a side — a change too young to call. Merge
-//!    and move repeat until nothing moves.
+//!    `min_segment` points on a side — a change too young to call. Then
+//!    every change point is tested on the whole segments between its
+//!    neighbours; while any is not significant at `significance`, the
+//!    weakest (largest p) is dropped and its neighbours re-tested. Place
+//!    and merge repeat until nothing moves (four rounds at most).
 //! 3. *Drift, not shift.* A change point whose two segments one straight
 //!    line fits at least as well as two levels (residual sum of squares) is
 //!    a piece of a drift: the most line-like is dropped and step 2 re-run,
@@ -59,8 +61,8 @@
 //!   — on independent Gaussian noise, tabulated once per segment length
 //!   and minimum segment (see `calibration`): a calibrated p ≤ α happens
 //!   with probability α on a segment with no change. A segment of L points
-//!   in a series of n is then multiplied by n/L, the disjoint segments
-//!   that long the series holds.
+//!   in a series of n is then multiplied by 2n/L − 1: the segments that
+//!   long the series holds, overlapping by half as the windows do.
 //!
 //! Equal means (to 1e-12 of the series' largest value) give p = 1;
 //! different means with no noise at all (instruction counts) p = 0.
@@ -267,8 +269,9 @@ pub struct Detection {
     /// The verdict by [`DetectOptions::threshold`] (and, after
     /// [`control`], across series).
     pub verdict: Verdict,
-    /// After [`control`]: the Benjamini–Hochberg q-value of the verdict's
-    /// finding across every series (`None` for a steady series, and before
+    /// After [`control`]: the Benjamini–Hochberg q-value of the finding
+    /// the verdict rested on, across every series — kept when it turned the
+    /// verdict steady (`None` for a series steady by itself, and before
     /// `control`).
     pub q: Option<f64>,
 }
@@ -555,8 +558,9 @@ impl Prepared {
     /// Tests the split of [a, b) at τ by the significance rule.
     fn test(&self, a: usize, tau: usize, b: usize, model: Model) -> Tested {
         let tested = self.test_raw(a, tau, b, model);
-        // A series holds n / (b − a) disjoint segments as long as this one.
-        let scan = (self.values.len() as f64 / (b - a) as f64).max(1.0);
+        // A series holds n / (b − a) disjoint segments as long as this one,
+        // and the windows overlap by half: about 2n/(b − a) − 1 searched.
+        let scan = (2.0 * self.values.len() as f64 / (b - a) as f64 - 1.0).max(1.0);
         Tested {
             p: (calibration::calibrated(tested.p, b - a, self.min_segment) * scan).min(1.0),
             ..tested
