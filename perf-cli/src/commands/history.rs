@@ -233,7 +233,10 @@ pub(super) fn trends(dir: &Path, record: &Record) -> Result<Trends, Error> {
         .filter(|s| names.contains(s.function.as_str()))
         .collect();
     let values: Vec<Vec<f64>> = all.iter().map(Series::values).collect();
-    let detections = detect::detect_many(&values, |_| DetectOptions::default());
+    let options = DetectOptions::default();
+    let mut detections = detect::detect_many(&values, |_| options);
+    // As `history detect` judges them.
+    detect::control(&mut detections, options.significance);
     let web = git::web_address(dir);
     let listed = match web {
         Some(_) => Vec::new(),

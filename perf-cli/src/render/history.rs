@@ -261,7 +261,7 @@ impl Detected<'_> {
         let out = Out {
             schema: DETECT_SCHEMA,
             threshold: self.options.threshold,
-            min_change: self.options.min_change.unwrap_or(self.options.threshold),
+            min_change: self.options.smallest_change(),
             significance: self.options.significance,
             series,
         };
@@ -292,7 +292,7 @@ impl Detected<'_> {
                 )
             },
             units::percent(self.options.threshold),
-            units::percent(self.options.min_change.unwrap_or(self.options.threshold)),
+            units::percent(self.options.smallest_change()),
             self.options.significance
         );
         out.push('\n');

@@ -60,7 +60,7 @@ pub(crate) fn soak(soak: &Soak, path: &Path, palette: Palette) -> String {
     let bound = |b: Option<f64>, infinite: &str| b.map_or_else(|| infinite.to_owned(), per_minute);
     let _ = writeln!(
         out,
-        "  growth of the floor: {} ({} CI {} to {}, Theil–Sen)",
+        "  growth of the floor: {} (a CI of at least {}: {} to {}, Theil–Sen)",
         per_minute(fit.slope_bytes_per_min),
         units::percent(fit.confidence),
         bound(fit.lower_bytes_per_min, "-∞"),

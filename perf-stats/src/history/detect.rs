@@ -183,9 +183,10 @@ impl DetectOptions {
         Ok(())
     }
 
-    /// The smallest change reported, in percent.
-    fn min_change_pct(&self) -> f64 {
-        self.min_change.unwrap_or(self.threshold) * 100.0
+    /// The smallest change point reported, as a fraction: `min_change`,
+    /// or the threshold.
+    pub fn smallest_change(&self) -> f64 {
+        self.min_change.unwrap_or(self.threshold)
     }
 
     /// Whether a change of `change_pct` percent worsens the level by more
@@ -625,7 +626,7 @@ impl Detector {
         let mut change_points = prepared.change_points(&points, &tests);
         // Drop the smallest change point while any is below the minimum
         // magnitude, re-settling the merged segments.
-        let min_change = options.min_change_pct();
+        let min_change = options.smallest_change() * 100.0;
         loop {
             let smallest = change_points
                 .iter()

@@ -10,7 +10,8 @@
 //! (residuals about the two levels of the split would let the split absorb
 //! the wander, and measured 12% false change points at φ = 0.5), or about
 //! the creep's line; it is corrected for the bias fitting brings
-//! (E r ≈ φ − k(1 + 3φ)/n for k fitted parameters, Kendall's), and clamped
+//! (E r ≈ φ − (1 + 3φ)/n about a fitted mean, Kendall's; taken as
+//! φ − k(1 + 3φ)/n for the k = 2 parameters of a line, a heuristic), and clamped
 //! to [0, [`MAX_AUTOCORRELATION`]]: a test is only ever widened.
 
 /// φ is taken when above this many standard errors (1/√n) of zero.
