@@ -788,6 +788,7 @@ fn relocate(prepared: &Prepared, points: &mut Vec<usize>) -> bool {
         let Some(Placement {
             at: Some(at),
             too_young,
+            ..
         }) = prepared.split_at_best(a, b)
         else {
             // Too short to split (the merge drops such points).
@@ -806,25 +807,6 @@ fn relocate(prepared: &Prepared, points: &mut Vec<usize>) -> bool {
         k += 1;
     }
     changed
-}
-
-/// The most of `segment`'s sum of squares that two levels explain: the
-/// largest between-levels sum of squares n·m/(n+m)·(mean after − mean
-/// before)² over splits with `min_segment` points a side (−1 if none).
-fn two_levels_explained(segment: &[f64], min_segment: usize) -> f64 {
-    let len = segment.len();
-    let total: f64 = segment.iter().sum();
-    let (mut before, mut best) = (0.0, -1.0f64);
-    for (i, v) in segment.iter().enumerate().take(len.saturating_sub(1)) {
-        before += v;
-        let (n, m) = ((i + 1) as f64, (len - i - 1) as f64);
-        let shift = (total - before) / m - before / n;
-        let tau = i + 1;
-        if tau >= min_segment && len - tau >= min_segment {
-            best = best.max(n * m / (n + m) * shift * shift);
-        }
-    }
-    best
 }
 
 /// The merge step: drops the weakest change point while any is not
@@ -870,7 +852,9 @@ fn creep(prepared: &Prepared, start: usize, options: &DetectOptions) -> Option<C
     }
     // A step too small to be a change point is a trend to Mann–Kendall:
     // creep only if a line explains more than the best two levels do.
-    if trend::line_explained(segment) <= two_levels_explained(segment, prepared.min_segment) {
+    let levels = placement::split(segment, &vec![false; segment.len()], prepared.min_segment)
+        .map_or(-1.0, |placed| placed.explained);
+    if trend::line_explained(segment) <= levels {
         return None;
     }
     if slope.abs() <= prepared.tolerance {

@@ -100,6 +100,9 @@ pub(super) struct Placement {
     /// Index in the segment of the best split with `min_segment` kept
     /// points a side, if the segment has room for one.
     pub(super) at: Option<usize>,
+    /// The between-levels sum of squares of that split (−1 if none): how
+    /// much of the kept points' sum of squares two levels explain.
+    pub(super) explained: f64,
     /// Whether the best split over every position leaves fewer than
     /// `min_segment` kept points on a side, while the constrained one is
     /// pressed against that limit within `min_segment` kept points of it:
@@ -147,6 +150,7 @@ pub(super) fn split(segment: &[f64], outlier: &[bool], min_segment: usize) -> Op
         let pressed = j == min_segment || n - j == min_segment;
         short(free) && pressed && free.abs_diff(j) < min_segment
     });
+    let explained = constrained.map_or(-1.0, |(_, between)| between);
     let at = constrained.map(|(j, _)| {
         // Points set aside between the last kept point before the split
         // and the first after join the level they are nearer (a level's
@@ -160,7 +164,11 @@ pub(super) fn split(segment: &[f64], outlier: &[bool], min_segment: usize) -> Op
         }
         at
     });
-    Some(Placement { at, too_young })
+    Some(Placement {
+        at,
+        explained,
+        too_young,
+    })
 }
 
 #[cfg(test)]
