@@ -136,6 +136,10 @@ pub struct FunctionStats {
     pub line: u32,
     /// Number of calls (every frame, recursive ones too).
     pub calls: u64,
+    /// Calls that failed: returned `Err` (a `#[profile]` function whose
+    /// return type is a `Result`) or unwound from a panic. Absent when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub errors: u64,
     /// Wall time inside the function, callees included, recursion once.
     pub total_ns: u64,
     /// Wall time inside the function minus its instrumented callees.
@@ -432,4 +436,9 @@ mod tests {
         let err = run.validate(Path::new("run.json")).unwrap_err();
         assert!(err.to_string().contains("node 0 (\"a\") names parent 1"));
     }
+}
+
+/// Whether a count is zero: left out of the file.
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
