@@ -164,5 +164,7 @@ pub mod __private {
     pub use crate::callsite::Callsite;
     #[cfg(perf_instructions)]
     pub use crate::recorder::in_slot;
-    pub use crate::recorder::{CpuSpanGuard, Instrumented, SpanGuard, enter, enter_cpu};
+    pub use crate::recorder::{
+        CpuSpanGuard, Fallible, Instrumented, SpanGuard, enter, enter_cpu, settle_async,
+    };
 }

@@ -8,6 +8,7 @@
 
 mod events;
 mod future;
+mod outcome;
 mod resume;
 #[cfg(perf_instructions)]
 mod slot;
@@ -21,6 +22,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub(crate) use events::Event;
 pub(crate) use events::EventKind;
 pub use future::Instrumented;
+pub use outcome::{Fallible, settle_async};
 #[cfg(feature = "tracing")]
 pub(crate) use resume::{Entered, Resumable};
 #[cfg(perf_instructions)]

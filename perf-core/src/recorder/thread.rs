@@ -63,6 +63,8 @@ pub(crate) struct NodeStats {
     bytes: AtomicU64,
     freed: AtomicU64,
     cpu_ns: AtomicU64,
+    /// Calls that returned `Err` or unwound (see [`NodeStats::failed`]).
+    errors: AtomicU64,
     histogram: AtomicHistogram,
 }
 
@@ -102,8 +104,16 @@ impl NodeStats {
             bytes: AtomicU64::new(0),
             freed: AtomicU64::new(0),
             cpu_ns: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
             histogram: AtomicHistogram::new(),
         }
+    }
+
+    /// Counts one call as failed: it returned `Err` or unwound. Only the
+    /// owner thread may call this.
+    #[inline]
+    pub(crate) fn failed(&self) {
+        bump(&self.errors, 1);
     }
 
     /// Records one finished call; `cpu_ns` is `None` unless the callsite
@@ -236,6 +246,7 @@ impl Tree {
                         freed: s.freed.load(Ordering::Relaxed),
                     },
                     cpu_ns: s.cpu_ns.load(Ordering::Relaxed),
+                    errors: s.errors.load(Ordering::Relaxed),
                     histogram: s.histogram.snapshot(),
                     #[cfg(perf_instructions)]
                     slot: Some(node.slot).filter(|&slot| slot != super::slot::NO_SLOT),
@@ -336,6 +347,8 @@ pub(crate) struct NodeSnapshot {
     /// What the node's own code did with the heap (callees' nodes not included).
     pub(crate) allocs: AllocCounts,
     pub(crate) cpu_ns: u64,
+    /// Calls that returned `Err` or unwound.
+    pub(crate) errors: u64,
     pub(crate) histogram: Vec<(u16, u64)>,
     /// The node's slot, in an instruction build (see [`super::slot`]).
     pub(crate) slot: Option<u32>,
