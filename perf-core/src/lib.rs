@@ -62,8 +62,12 @@ mod hash;
 mod heap;
 mod heap_watch;
 mod histogram;
+#[cfg(feature = "serve")]
+mod live;
 mod measure;
 mod output;
+#[cfg(any(all(feature = "cpu", unix), feature = "serve"))]
+mod pprof;
 mod recorder;
 #[cfg(all(feature = "cpu", unix))]
 mod sampling;
@@ -94,6 +98,8 @@ pub mod format {
 pub use alloc::PerfAlloc;
 pub use error::Error;
 pub use hash::HashState;
+#[cfg(feature = "serve")]
+pub use live::Live;
 pub use measure::{Measurement, measure};
 pub use output::RunFiles;
 pub use perf_macros::profile;

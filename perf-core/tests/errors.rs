@@ -114,7 +114,9 @@ fn errs_and_unwinds_are_counted_per_function() {
     let run = session.finish().unwrap();
 
     let errors = |name: &str| {
-        let f = run.function(name).unwrap_or_else(|| panic!("{name} missing"));
+        let f = run
+            .function(name)
+            .unwrap_or_else(|| panic!("{name} missing"));
         (f.calls, f.errors)
     };
     assert_eq!(errors("errors::parse"), (5, 2));

@@ -28,6 +28,8 @@ pub(crate) use resume::{Entered, Resumable};
 #[cfg(perf_instructions)]
 pub use slot::in_slot;
 pub use span::{CpuSpanGuard, SpanGuard, enter, enter_cpu};
+#[cfg(feature = "serve")]
+pub(crate) use thread::snapshot_live;
 pub(crate) use thread::{AllocCounts, ThreadSnapshot, begin_generation, charge, snapshot_threads};
 
 /// 0 when nothing records; otherwise the generation of the running session.

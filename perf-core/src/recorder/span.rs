@@ -22,8 +22,8 @@ use std::sync::atomic::Ordering;
 
 use super::RECORDING;
 use super::events::{Event, EventKind};
-use super::thread::{Node, local};
 use super::outcome::Fallible;
+use super::thread::{Node, local};
 use crate::callsite::Callsite;
 use crate::{clock, cpu_time};
 

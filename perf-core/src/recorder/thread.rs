@@ -224,10 +224,17 @@ struct Recording {
 }
 
 impl Tree {
-    /// Copies what the tree holds.
-    fn copy(&self) -> Recording {
+    /// Copies what the tree holds; its events only if `events`.
+    fn copy(&self, events: bool) -> Recording {
         if let Some(ended) = &self.ended {
-            return ended.clone();
+            return Recording {
+                nodes: ended.nodes.clone(),
+                events: if events {
+                    ended.events.clone()
+                } else {
+                    Vec::new()
+                },
+            };
         }
         let nodes = self
             .nodes
@@ -255,13 +262,16 @@ impl Tree {
                 }
             })
             .collect();
-        let mut events = Vec::new();
-        for chunk in &self.chunks {
-            if !chunk.read_into(&mut events) {
+        let mut copied = Vec::new();
+        for chunk in self.chunks.iter().filter(|_| events) {
+            if !chunk.read_into(&mut copied) {
                 break;
             }
         }
-        Recording { nodes, events }
+        Recording {
+            nodes,
+            events: copied,
+        }
     }
 }
 
@@ -308,23 +318,30 @@ impl ThreadData {
     /// points into the tree any more.
     fn end(&self) {
         let mut tree = lock(&self.tree);
-        let mut recording = tree.copy();
+        let mut recording = tree.copy(true);
         recording.events.shrink_to_fit();
         tree.nodes = Vec::new();
         tree.chunks = Vec::new();
         tree.ended = Some(recording);
     }
 
-    fn snapshot(&self, generation: u32) -> Option<ThreadSnapshot> {
+    /// Copies the thread's recording of `generation`, its event log only
+    /// if `events`.
+    fn snapshot(&self, generation: u32, events: bool) -> Option<ThreadSnapshot> {
         let tree = lock(&self.tree);
         if tree.generation != generation {
             return None;
         }
-        let Recording { nodes, events } = tree.copy();
+        let with_events = events;
+        let Recording { nodes, events } = tree.copy(with_events);
         drop(tree);
         // Every recorded call logs one event unless the log was full.
         let calls: u64 = nodes.iter().map(|n| n.calls).sum();
-        let dropped_events = calls.saturating_sub(events.len() as u64);
+        let dropped_events = if with_events {
+            calls.saturating_sub(events.len() as u64)
+        } else {
+            0
+        };
         Some(ThreadSnapshot {
             index: self.index,
             name: self.name.clone(),
@@ -397,9 +414,23 @@ pub(crate) fn snapshot_threads(generation: u32) -> Vec<ThreadSnapshot> {
         }
         registry.threads.clone()
     };
+    copy_threads(&threads, generation, true)
+}
+
+/// Copies every thread's call tree of `generation` as it is now, without
+/// event logs, leaving the generation open: what a live scrape reads. Each
+/// tree's lock is held only while its nodes are copied; an instrumented
+/// thread waits on it only if it makes a node or an event chunk meanwhile.
+#[cfg(feature = "serve")]
+pub(crate) fn snapshot_live(generation: u32) -> Vec<ThreadSnapshot> {
+    let threads = lock(&REGISTRY).threads.clone();
+    copy_threads(&threads, generation, false)
+}
+
+fn copy_threads(threads: &[Arc<ThreadData>], generation: u32, events: bool) -> Vec<ThreadSnapshot> {
     let mut snapshots: Vec<ThreadSnapshot> = threads
         .iter()
-        .filter_map(|t| t.snapshot(generation))
+        .filter_map(|t| t.snapshot(generation, events))
         .collect();
     snapshots.sort_by_key(|t| t.index);
     snapshots
