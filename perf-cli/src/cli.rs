@@ -687,6 +687,7 @@ Budgets are absolute limits, one [[budget]] table each in perf.toml at the works
     mean = \"150us\"              # mean time per call, callees included
     allocs_per_call = 4         # allocations per call, callees included
     net_bytes_per_call = 0      # bytes a call allocates and does not free
+    error_rate = \"1%\"           # calls that return Err or unwind, of all calls
 
     [[budget]]                  # no function: the whole program
     peak_heap = \"64MiB\"         # the most heap live at once in a run
@@ -696,8 +697,11 @@ name is written in full, as `cargo perf baseline show` lists it. Times take a un
 number of bytes. A function's figure is the median over the record's runs; for p95 and p99, \
 the median of each run's own percentile per call. A limit is exceeded when even the lower \
 confidence bound of that median (at 1 − significance of [compare]) is above it, so a function \
-whose runs straddle its limit does not flip from record to record. `compare` and `ab` check \
-the same budgets beside their verdict.
+whose runs straddle its limit does not flip from record to record. An error rate is the \
+failed calls over all calls of all runs (a run of a perf-core that counted no errors reads as \
+none), exceeded when the lower end of its Wilson score interval, at the same confidence, is \
+above the limit. `compare` and `ab` check the same budgets beside their verdict; `cargo perf \
+alerts` turns them into Prometheus alerting rules.
 
 Exit status: 0 every limit met, 1 a limit exceeded, 2 trouble (no perf.toml or no [[budget]] \
 in it, a mistake in it, a function the record does not have: the message names the file, the \
