@@ -152,7 +152,12 @@ pub fn check(
                 });
             };
             let calls: f64 = calls.iter().sum();
-            let errors: f64 = function.get(Metric::Errors).unwrap_or(&[]).iter().sum();
+            // (A sum of nothing is -0.0, which would show as "-0%".)
+            let errors = function
+                .get(Metric::Errors)
+                .unwrap_or(&[])
+                .iter()
+                .fold(0.0, |sum, n| sum + n);
             checks.push(BudgetCheck::new(
                 &budget.function,
                 Metric::ErrorRate,
@@ -277,6 +282,7 @@ mod tests {
             (checked.metric, checked.measured, checked.exceeded),
             (Metric::ErrorRate, 0.0, false)
         );
+        assert!(checked.measured.is_sign_positive());
         // 3 of 100 calls failed: 3%, clearly above 0%, not clearly above 1%.
         record.functions[0].samples.insert(
             Metric::Errors,

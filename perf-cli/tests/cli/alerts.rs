@@ -184,3 +184,39 @@ fn a_bad_for_or_tests_without_a_file_is_refused() {
         assert_eq!(before, project.snapshot(), "{args:?} touched a file");
     }
 }
+
+#[test]
+fn check_holds_an_error_rate_against_the_failed_calls_of_a_record() {
+    use perf_format::schema::record::Metric;
+
+    let project = Project::new();
+    let mut record = crate::util::record("r1", &crate::util::program(), 10, 1);
+    let function = record.functions[0].name.clone();
+    let calls: f64 = record.functions[0].get(Metric::Calls).unwrap().iter().sum();
+    std::fs::write(
+        project.path().join("perf.toml"),
+        format!("[[budget]]\nfunction = {function:?}\nerror_rate = \"1%\"\n"),
+    )
+    .unwrap();
+    // No errors in the record (as one of a perf-core that counted none): met.
+    project.write_record(&record);
+    let output = project.perf().args(["check"]).assert().code(0);
+    let stdout = String::from_utf8_lossy(&output.get_output().stdout).into_owned();
+    assert!(
+        stdout.contains(&format!("{function} error rate 0% (at least 0%) ≤ 1% ok")),
+        "{stdout}"
+    );
+    // 5% of the calls failed: exceeded for sure.
+    let runs = record.runs.len();
+    record.functions[0]
+        .samples
+        .insert(Metric::Errors, vec![0.05 * calls / runs as f64; runs]);
+    project.write_record(&record);
+    let output = project.perf().args(["check"]).assert().code(1);
+    let stdout = String::from_utf8_lossy(&output.get_output().stdout).into_owned();
+    assert!(
+        stdout.contains(&format!("{function} error rate 5% (at least "))
+            && stdout.contains("> 1% EXCEEDED"),
+        "{stdout}"
+    );
+}
