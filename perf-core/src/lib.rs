@@ -64,6 +64,8 @@ mod heap_watch;
 mod histogram;
 mod measure;
 mod output;
+#[cfg(any(all(feature = "cpu", unix), feature = "serve"))]
+mod pprof;
 mod recorder;
 #[cfg(all(feature = "cpu", unix))]
 mod sampling;
