@@ -25,8 +25,15 @@
 //!
 //! Needs `wrk` on PATH for the load (Debian: `apt-get install wrk`).
 //!
+//! With `--live ADDR` (or `PERF_SERVE=ADDR`) the session also serves its
+//! figures live on ADDR while it runs (perf-core's `serve` feature):
+//! `/metrics` for Prometheus, `/debug/pprof/allocs` (and, built with
+//! `--features cpu`, `/debug/pprof/profile`) for `go tool pprof`, and a live
+//! page at `/`. A missing item (`/items/{id}` above 1,000) is an `Err` of its
+//! handler, counted as a failed call.
+//!
 //! Run: `cargo run --release --example http_service [-- --duration 2s]`,
-//! or `cargo run --release --example http_service -- --serve [--port 8080]`
+//! or `cargo run --release --example http_service -- --serve [--port 8080] [--live 127.0.0.1:9464]`
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -114,20 +121,21 @@ async fn health(State(app): State<Arc<App>>) -> &'static str {
     "ok\n"
 }
 
+/// A missing item is an `Err`: `#[profile]` counts it as a failed call
+/// (`errors` in run.json, `perf_function_errors_total` live).
 #[profile(name = "handler::item")]
-async fn item(State(app): State<Arc<App>>, Path(id): Path<u64>) -> (StatusCode, String) {
-    let answer = match app.get(id) {
-        Some(item) => (
-            StatusCode::OK,
-            format!(
-                "{{\"id\":{},\"name\":\"{}\",\"cents\":{}}}\n",
-                item.id, item.name, item.cents
-            ),
-        ),
-        None => (StatusCode::NOT_FOUND, format!("no item {id}\n")),
-    };
+async fn item(
+    State(app): State<Arc<App>>,
+    Path(id): Path<u64>,
+) -> Result<String, (StatusCode, String)> {
     app.served[1].fetch_add(1, Ordering::Relaxed);
-    answer
+    let item = app
+        .get(id)
+        .ok_or_else(|| (StatusCode::NOT_FOUND, format!("no item {id}\n")))?;
+    Ok(format!(
+        "{{\"id\":{},\"name\":\"{}\",\"cents\":{}}}\n",
+        item.id, item.name, item.cents
+    ))
 }
 
 #[profile(name = "handler::search")]
@@ -179,6 +187,8 @@ struct Options {
     serve: bool,
     /// 0: any free port.
     port: u16,
+    /// Where to serve the session's live figures (`Session::serve`), if anywhere.
+    live: Option<String>,
     /// Seconds of wrk load per route.
     seconds: u64,
 }
@@ -187,6 +197,7 @@ fn options() -> Result<Options, String> {
     let mut options = Options {
         serve: false,
         port: 0,
+        live: None,
         seconds: 2,
     };
     let mut args = std::env::args().skip(1);
@@ -199,6 +210,12 @@ fn options() -> Result<Options, String> {
                     .parse()
                     .map_err(|_| format!("--port: not a port: {value:?}"))?;
             }
+            "--live" => {
+                options.live = Some(
+                    args.next()
+                        .ok_or("--live needs an address, like 127.0.0.1:9464")?,
+                );
+            }
             "--duration" => {
                 let value = args.next().ok_or("--duration needs seconds, like 2s")?;
                 options.seconds = value
@@ -210,7 +227,7 @@ fn options() -> Result<Options, String> {
             }
             other => {
                 return Err(format!(
-                    "unknown argument {other:?} (try --duration 2s, --serve, --port N)"
+                    "unknown argument {other:?} (try --duration 2s, --serve, --port N, --live ADDR)"
                 ));
             }
         }
@@ -321,7 +338,18 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
 
     // One line: Ctrl-C or SIGTERM finishes the session (the run is written)
     // and ends the process.
-    let session = Session::start("http_service")?.finish_on_signal()?;
+    let session = Session::start("http_service")?;
+    // Live figures while it runs: /metrics for Prometheus, pprof profiles,
+    // a live page (`PERF_SERVE=ADDR` does the same without this line).
+    let live = options
+        .live
+        .as_deref()
+        .map(|addr| session.serve(addr))
+        .transpose()?;
+    if let Some(live) = &live {
+        println!("live figures on http://{}/", live.addr());
+    }
+    let session = session.finish_on_signal()?;
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", options.port)).await {
         Ok(listener) => listener,
         Err(e) => {

@@ -50,6 +50,8 @@ struct FunctionAcc {
     callsite: &'static Callsite,
     histogram: Histogram,
     max_ticks: u64,
+    /// Calls that returned `Err` or unwound.
+    errors: u64,
 }
 
 /// Merges the snapshots of every thread.
@@ -80,12 +82,14 @@ pub(crate) fn aggregate(threads: &[ThreadSnapshot]) -> Aggregate {
                         callsite: node.callsite,
                         histogram: Histogram::new(),
                         max_ticks: 0,
+                        errors: 0,
                     });
                     functions.len() - 1
                 });
             let acc = &mut functions[function];
             acc.histogram.add(&node.histogram);
             acc.max_ticks = acc.max_ticks.max(node.max_ticks);
+            acc.errors += node.errors;
 
             let parent = map[node.parent as usize];
             let next = merged.len();
@@ -217,6 +221,7 @@ fn per_function(
             let mut stats =
                 FunctionStats::new(f.callsite.name(), f.callsite.file(), f.callsite.line());
             stats.calls = s.calls;
+            stats.errors = f.errors;
             stats.total_ns = ticks_to_ns(s.total_ticks);
             stats.self_ns = ticks_to_ns(s.self_ticks);
             stats.mean_ns = ticks_to_ns(s.all_ticks / s.calls);

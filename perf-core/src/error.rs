@@ -39,6 +39,17 @@ pub enum Error {
     /// A session finished twice: a signal finished it already.
     #[error("the session was finished already, by a signal")]
     SessionFinished,
+    /// The live endpoints (feature `serve`) cannot listen where asked:
+    /// a bad address, or one in use.
+    #[error("cannot serve live figures on {addr:?} (from {origin}): {reason}")]
+    Serve {
+        /// The address given.
+        addr: String,
+        /// Where it came from: `Session::serve` or `PERF_SERVE`.
+        origin: &'static str,
+        /// What went wrong.
+        reason: String,
+    },
     /// Heap profiling (feature `heap`) could not run.
     #[error("heap profiling (perf-core feature `heap`) cannot start: {reason}")]
     HeapProfiling {

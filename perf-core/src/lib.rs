@@ -62,6 +62,8 @@ mod hash;
 mod heap;
 mod heap_watch;
 mod histogram;
+#[cfg(feature = "serve")]
+mod live;
 mod measure;
 mod output;
 #[cfg(any(all(feature = "cpu", unix), feature = "serve"))]
@@ -96,6 +98,8 @@ pub mod format {
 pub use alloc::PerfAlloc;
 pub use error::Error;
 pub use hash::HashState;
+#[cfg(feature = "serve")]
+pub use live::Live;
 pub use measure::{Measurement, measure};
 pub use output::RunFiles;
 pub use perf_macros::profile;
@@ -155,6 +159,11 @@ struct RuntimeReferenceExamples;
 #[doc = include_str!("../../docs/features.md")]
 struct FeatureReferenceExamples;
 
+/// The live endpoints' page, compiled as doctests with the feature on.
+#[cfg(all(doctest, feature = "serve"))]
+#[doc = include_str!("../../docs/live.md")]
+struct LiveReferenceExamples;
+
 /// This crate's own README (its crates.io page), compiled as doctests too.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
@@ -166,5 +175,7 @@ pub mod __private {
     pub use crate::callsite::Callsite;
     #[cfg(perf_instructions)]
     pub use crate::recorder::in_slot;
-    pub use crate::recorder::{CpuSpanGuard, Instrumented, SpanGuard, enter, enter_cpu};
+    pub use crate::recorder::{
+        CpuSpanGuard, Fallible, Instrumented, SpanGuard, enter, enter_cpu, settle_async,
+    };
 }

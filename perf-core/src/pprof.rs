@@ -247,13 +247,6 @@ fn message(out: &mut Vec<u8>, field: u32, write: impl FnOnce(&mut Vec<u8>)) {
 
 /// `profile` gzip'd, as `net/http/pprof` serves it.
 #[cfg(feature = "serve")]
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "called by the live server's /debug/pprof/ endpoints"
-    )
-)]
 pub(crate) fn gzip(profile: &[u8]) -> Vec<u8> {
     use std::io::Write as _;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -269,10 +262,6 @@ pub(crate) fn gzip(profile: &[u8]) -> Vec<u8> {
 /// `#[profile]` functions from the root in, each at its definition; its
 /// values are (allocations, bytes). Uncompressed.
 #[cfg(feature = "serve")]
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "called by the live server's /debug/pprof/allocs")
-)]
 pub(crate) fn allocs_profile<'a>(
     paths: impl Iterator<Item = (Vec<FrameRef<'a>>, u64, u64)>,
     time: SystemTime,

@@ -48,14 +48,21 @@ pub struct Session {
     /// The heap's watch, when `PerfAlloc` tracks allocations.
     heap: Option<HeapWatch>,
     profilers: Profilers,
+    /// The live servers (feature `serve`), stopped before the run is written.
+    #[cfg(feature = "serve")]
+    servers: Mutex<Vec<crate::live::Server>>,
+    /// The server `PERF_SERVE` asked for, kept as long as the session.
+    #[cfg(feature = "serve")]
+    _served: Option<crate::live::Live>,
     finished: bool,
 }
 
 /// The whole-process profilers a session runs, with the features that have them.
 #[derive(Debug, Default)]
 struct Profilers {
+    /// Shared with the live servers, which take profiles of windows of it.
     #[cfg(all(feature = "cpu", unix))]
-    cpu: Option<crate::sampling::CpuSampler>,
+    cpu: Option<std::sync::Arc<Mutex<crate::sampling::CpuSampler>>>,
     #[cfg(feature = "heap")]
     heap: Option<crate::heap::HeapProfiler>,
 }
@@ -82,7 +89,8 @@ impl Profilers {
         // The sampler first: the memory it sets up is not the program's.
         #[cfg(all(feature = "cpu", unix))]
         if builder.cpu_frequency > 0 {
-            profilers.cpu = Some(crate::sampling::CpuSampler::start(builder.cpu_frequency)?);
+            let sampler = crate::sampling::CpuSampler::start(builder.cpu_frequency)?;
+            profilers.cpu = Some(std::sync::Arc::new(Mutex::new(sampler)));
         }
         #[cfg(feature = "heap")]
         match builder.heap_profile {
@@ -103,8 +111,8 @@ impl Profilers {
     /// Stops the CPU sampler's signal: what follows is the session's own work.
     fn pause(&mut self) {
         #[cfg(all(feature = "cpu", unix))]
-        if let Some(cpu) = &mut self.cpu {
-            cpu.pause();
+        if let Some(cpu) = &self.cpu {
+            crate::sync::lock(cpu).pause();
         }
     }
 
@@ -123,7 +131,16 @@ impl Profilers {
             cpu: self
                 .cpu
                 .take()
-                .map(crate::sampling::CpuSampler::finish)
+                .map(|cpu| match std::sync::Arc::try_unwrap(cpu) {
+                    Ok(cpu) => cpu
+                        .into_inner()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .finish(),
+                    // The live servers stop before this: nothing else holds it.
+                    Err(_) => Err(Error::CpuSampling {
+                        reason: "the sampler is still in use by a live server".to_owned(),
+                    }),
+                })
                 .and_then(|cpu| {
                     cpu.map_err(|e| {
                         eprintln!("perf: session {session:?} is written without CPU samples: {e}");
@@ -189,6 +206,7 @@ impl SessionBuilder {
         if session.alloc_tracking {
             session.heap = Some(HeapWatch::start());
         }
+        serve_if_asked(&mut session)?;
         Ok(session)
     }
 
@@ -241,6 +259,10 @@ impl SessionBuilder {
             alloc_tracking,
             heap: None,
             profilers,
+            #[cfg(feature = "serve")]
+            servers: Mutex::new(Vec::new()),
+            #[cfg(feature = "serve")]
+            _served: None,
             finished: false,
         };
         recorder::set_session(generation);
@@ -272,8 +294,58 @@ impl Session {
         self.finish_recording()
     }
 
+    /// Serves the session's figures live over HTTP on `addr` (`HOST:PORT`,
+    /// or a port alone for 127.0.0.1) until the session finishes or the
+    /// returned handle is dropped: `/metrics` for Prometheus, pprof
+    /// profiles, a flamegraph of a window, the run so far and a live page.
+    /// GET only; listen on loopback unless the service must be scraped from
+    /// elsewhere. Feature `serve`; `PERF_SERVE=ADDR` does the same with no
+    /// code change.
+    ///
+    /// ```no_run
+    /// let session = perf_core::Session::start("checkout")?;
+    /// let live = session.serve("127.0.0.1:9464")?;
+    /// println!("figures at http://{}/", live.addr());
+    /// # Ok::<(), perf_core::Error>(())
+    /// ```
+    #[cfg(feature = "serve")]
+    pub fn serve(&self, addr: &str) -> Result<crate::live::Live, Error> {
+        self.serve_from(addr, "Session::serve")
+    }
+
+    #[cfg(feature = "serve")]
+    fn serve_from(&self, addr: &str, origin: &'static str) -> Result<crate::live::Live, Error> {
+        let source = crate::live::SessionSource {
+            name: self.name.clone(),
+            generation: self.generation,
+            started: self.started,
+            started_at: self.started_at,
+            alloc_tracking: self.alloc_tracking,
+        };
+        let env = Environment::capture(self.started_at);
+        let info = crate::live::SessionInfo {
+            name: self.name.clone(),
+            version: env.perf_version.clone(),
+            commit: env.commit_label().unwrap_or_default(),
+        };
+        let state = crate::live::State::new(
+            source,
+            info,
+            #[cfg(all(feature = "cpu", unix))]
+            self.profilers.cpu.clone(),
+        );
+        let (live, server) = crate::live::start(addr, origin, state)?;
+        crate::sync::lock(&self.servers).push(server);
+        Ok(live)
+    }
+
     fn finish_recording(&mut self) -> Result<Run, Error> {
         self.finished = true;
+        // The servers first: what they read goes, and they hold the sampler.
+        #[cfg(feature = "serve")]
+        for server in crate::sync::lock(&self.servers).drain(..) {
+            server.stop();
+        }
         // First, before finishing allocates.
         let heap = self.heap.take().map(|watch| watch.finish(self.start_ticks));
         self.profilers.pause();
@@ -406,10 +478,28 @@ impl Run {
     }
 }
 
+/// Serves the session live where `PERF_SERVE` says, if it is set.
+fn serve_if_asked(session: &mut Session) -> Result<(), Error> {
+    let Some(addr) = std::env::var_os("PERF_SERVE").filter(|addr| !addr.is_empty()) else {
+        return Ok(());
+    };
+    #[cfg(feature = "serve")]
+    {
+        let addr = addr.to_string_lossy().into_owned();
+        session._served = Some(session.serve_from(&addr, "PERF_SERVE")?);
+    }
+    #[cfg(not(feature = "serve"))]
+    eprintln!(
+        "perf: PERF_SERVE={addr:?} is ignored: session {:?} is built without perf-core's `serve` feature",
+        session.name
+    );
+    Ok(())
+}
+
 /// What makes runs comparable that only the build knows: debug
 /// assertions, the cargo profile and compiler (from `build.rs`), and
 /// perf-core's features.
-fn describe_build(env: &mut Environment) {
+pub(crate) fn describe_build(env: &mut Environment) {
     env.debug_build = cfg!(debug_assertions);
     let known = |value: &str| (!value.is_empty()).then(|| value.to_owned());
     env.build_profile = known(env!("PERF_BUILD_PROFILE"));
@@ -419,6 +509,7 @@ fn describe_build(env: &mut Environment) {
         ("criterion", cfg!(feature = "criterion")),
         ("enabled", cfg!(feature = "enabled")),
         ("heap", cfg!(feature = "heap")),
+        ("serve", cfg!(feature = "serve")),
         ("tracing", cfg!(feature = "tracing")),
     ];
     env.perf_features = Some(

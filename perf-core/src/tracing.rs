@@ -197,7 +197,8 @@ where
                 } else {
                     EventKind::Sync
                 };
-                perf.call.finish(perf.callsite, kind);
+                perf.call
+                    .finish(perf.callsite, kind, std::thread::panicking());
             }
             // The extension's box is perf's, made inside `untracked`: freed
             // there too, not by the registry later as if the program had.

@@ -90,12 +90,22 @@ fn instrument(args: &ProfileArgs, func: &MaybeItemFn, body: &TokenStream) -> Tok
     } else {
         quote!(enter)
     };
+    // A function returning a `Result` counts its `Err`s as failed calls.
+    let fallible = returns_result(sig);
     let new_body = if sig.asyncness.is_some() {
         // The body runs inside an instrumenting future: the time runs from its
         // first poll to its completion, and each poll nests its callees.
+        let body = if fallible {
+            // The body's own future, so that `return` and `?` keep their
+            // meaning; its output tells the instrumenting future, in the
+            // same poll, whether the call failed.
+            quote!(async move { #krate::__private::settle_async(async move #body.await) })
+        } else {
+            quote!(async move #body)
+        };
         quote! {
             #callsite
-            #krate::__private::Instrumented::new(&__PERF_CALLSITE, async move #body).await
+            #krate::__private::Instrumented::new(&__PERF_CALLSITE, #body).await
         }
     } else if INSTRUCTIONS {
         // The instruction build: the body runs through the slot of its
@@ -104,13 +114,32 @@ fn instrument(args: &ProfileArgs, func: &MaybeItemFn, body: &TokenStream) -> Tok
         let ret = closure_return_type(sig);
         // `#![allow(..)]` cannot open a closure's body: it stays on the fn.
         let (inner_attrs, body) = split_inner_attrs(body);
+        let call = quote!(#krate::__private::in_slot(__perf_guard.slot(), || #ret #body));
+        let call = if fallible {
+            quote!(__perf_guard.settle(#call))
+        } else {
+            call
+        };
         quote! {
             #inner_attrs
             let __perf_guard = {
                 #callsite
                 #krate::__private::#enter(&__PERF_CALLSITE)
             };
-            #krate::__private::in_slot(__perf_guard.slot(), || #ret #body)
+            #call
+        }
+    } else if fallible {
+        // The body runs as a closure called at once, so that its value is
+        // seen whichever way it leaves (`return`, `?`, its end).
+        let ret = closure_return_type(sig);
+        let (inner_attrs, body) = split_inner_attrs(body);
+        quote! {
+            #inner_attrs
+            let __perf_guard = {
+                #callsite
+                #krate::__private::#enter(&__PERF_CALLSITE)
+            };
+            __perf_guard.settle((|| #ret #body)())
         }
     } else {
         // The body's own statements follow the guard in the function's
@@ -151,6 +180,22 @@ fn closure_return_type(sig: &syn::Signature) -> TokenStream {
             quote!(#arrow #ty)
         }
         _ => TokenStream::new(),
+    }
+}
+
+/// Whether the declared return type is written `Result<..>` (any path
+/// ending so: `io::Result<T>`, `anyhow::Result<T>`).
+fn returns_result(sig: &syn::Signature) -> bool {
+    let syn::ReturnType::Type(_, ty) = &sig.output else {
+        return false;
+    };
+    match &**ty {
+        syn::Type::Path(path) if path.qself.is_none() => path
+            .path
+            .segments
+            .last()
+            .is_some_and(|segment| segment.ident == "Result"),
+        _ => false,
     }
 }
 

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::events::EventKind;
+use super::outcome;
 use super::resume::{Entered, Resumable};
 use crate::callsite::Callsite;
 
@@ -37,7 +38,12 @@ impl<F: Future> Future for Instrumented<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let Some(entered) = this.call.enter(this.callsite) else {
-            return this.inner.poll(cx);
+            let result = this.inner.poll(cx);
+            if result.is_ready() {
+                // A failure the body told of is this call's, recorded or not.
+                outcome::take_async_failure();
+            }
+            return result;
         };
         #[cfg(perf_instructions)]
         let slot = entered.slot();
@@ -52,7 +58,8 @@ impl<F: Future> Future for Instrumented<F> {
         let result = super::slot::in_slot(slot, || this.inner.poll(cx));
         #[cfg(not(perf_instructions))]
         let result = this.inner.poll(cx);
-        frame.leave(result.is_ready());
+        let completed = result.is_ready();
+        frame.leave(completed, completed && outcome::take_async_failure());
         result
     }
 }
@@ -65,12 +72,12 @@ struct PollFrame<'a> {
 }
 
 impl PollFrame<'_> {
-    /// Leaves the poll; on completion, records the call.
-    fn leave(&mut self, completed: bool) {
+    /// Leaves the poll; on completion, records the call, `failed` or not.
+    fn leave(&mut self, completed: bool, failed: bool) {
         if let Some(entered) = self.entered.take() {
             self.call.exit(entered);
             if completed {
-                self.call.finish(self.callsite, EventKind::Async);
+                self.call.finish(self.callsite, EventKind::Async, failed);
             }
         }
     }
@@ -78,7 +85,8 @@ impl PollFrame<'_> {
 
 impl Drop for PollFrame<'_> {
     fn drop(&mut self) {
-        // Unwinding out of the poll: the call ends here, as a sync one would.
-        self.leave(true);
+        // Unwinding out of the poll: the call ends here, failed, as a sync
+        // one would.
+        self.leave(true, true);
     }
 }

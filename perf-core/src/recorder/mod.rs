@@ -8,6 +8,7 @@
 
 mod events;
 mod future;
+mod outcome;
 mod resume;
 #[cfg(perf_instructions)]
 mod slot;
@@ -21,11 +22,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub(crate) use events::Event;
 pub(crate) use events::EventKind;
 pub use future::Instrumented;
+pub use outcome::{Fallible, settle_async};
 #[cfg(feature = "tracing")]
 pub(crate) use resume::{Entered, Resumable};
 #[cfg(perf_instructions)]
 pub use slot::in_slot;
 pub use span::{CpuSpanGuard, SpanGuard, enter, enter_cpu};
+#[cfg(feature = "serve")]
+pub(crate) use thread::snapshot_live;
 pub(crate) use thread::{AllocCounts, ThreadSnapshot, begin_generation, charge, snapshot_threads};
 
 /// 0 when nothing records; otherwise the generation of the running session.

@@ -158,8 +158,9 @@ impl Resumable {
     }
 
     /// Records the call, once: at the node of its last exit when called on
-    /// that thread, else under this thread's current node.
-    pub(crate) fn finish(&mut self, callsite: &'static Callsite, kind: EventKind) {
+    /// that thread, else under this thread's current node; `failed` counts
+    /// it failed.
+    pub(crate) fn finish(&mut self, callsite: &'static Callsite, kind: EventKind, failed: bool) {
         #[cfg(perf_instructions)]
         let _uncounted = super::slot::Uncounted::new();
         let Some(last) = self.last.take() else {
@@ -186,6 +187,9 @@ impl Resumable {
         // thread, and the node is alive.
         let node = unsafe { &*node };
         let cpu_ns = callsite.cpu().then_some(self.cpu_ns);
+        if failed {
+            node.stats.failed();
+        }
         node.stats
             .record(last.end.saturating_sub(self.start), cpu_ns);
         local.push_event(Event {

@@ -22,6 +22,7 @@ use std::sync::atomic::Ordering;
 
 use super::RECORDING;
 use super::events::{Event, EventKind};
+use super::outcome::Fallible;
 use super::thread::{Node, local};
 use crate::callsite::Callsite;
 use crate::{clock, cpu_time};
@@ -173,6 +174,19 @@ impl Span {
         local.current.set(node.parent);
     }
 
+    /// Counts the span's call as failed, if its tree is still this thread's.
+    #[cold]
+    #[inline(never)]
+    fn fail(&self) {
+        // SAFETY: as in `open`.
+        let local = unsafe { &*local() };
+        if local.generation() == self.generation {
+            // SAFETY: as in `close`: the generation still matches, so the
+            // node is alive, and only this thread writes its counters.
+            unsafe { self.node.as_ref() }.stats.failed();
+        }
+    }
+
     /// The slot of the span's node (see [`super::slot`]).
     #[cfg(perf_instructions)]
     #[inline(always)]
@@ -228,6 +242,10 @@ impl SpanGuard {
 
     #[inline(never)]
     fn close(span: &Span) {
+        // Unwinding out of the call: it failed. One load of the panic count.
+        if std::thread::panicking() {
+            span.fail();
+        }
         #[cfg(all(target_arch = "x86_64", not(perf_instructions)))]
         let end = match span.close_at_once() {
             Ok(()) => return,
@@ -252,6 +270,27 @@ impl SpanGuard {
     #[inline(always)]
     pub fn slot(&self) -> u32 {
         self.0.as_ref().map_or(super::slot::NO_SLOT, Span::slot)
+    }
+
+    /// Counts the guarded call as failed (`perf_function_errors_total`,
+    /// `errors` in `run.json`), as `#[profile]` does for a returned `Err`.
+    /// A call that unwinds from a panic is counted failed by itself.
+    #[inline]
+    pub fn fail(&self) {
+        if let Some(span) = &self.0 {
+            span.fail();
+        }
+    }
+
+    /// Returns `result`, counting the call failed if it is an `Err`. Used by
+    /// generated code.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn settle<R: Fallible>(&self, result: R) -> R {
+        if result.failed() {
+            self.fail();
+        }
+        result
     }
 }
 
@@ -305,6 +344,9 @@ impl CpuSpanGuard {
     fn close(span: &Span, cpu_start: u64) {
         #[cfg(perf_instructions)]
         let _uncounted = super::slot::Uncounted::new();
+        if std::thread::panicking() {
+            span.fail();
+        }
         span.close(None, || {
             Some(cpu_time::thread_cpu_ns().saturating_sub(cpu_start))
         });
@@ -317,6 +359,18 @@ impl CpuSpanGuard {
         self.0
             .as_ref()
             .map_or(super::slot::NO_SLOT, |(span, _)| span.slot())
+    }
+
+    /// Returns `result`, counting the call failed if it is an `Err` (see
+    /// [`SpanGuard::settle`]).
+    #[inline(always)]
+    pub fn settle<R: Fallible>(&self, result: R) -> R {
+        if result.failed() {
+            if let Some((span, _)) = &self.0 {
+                span.fail();
+            }
+        }
+        result
     }
 }
 

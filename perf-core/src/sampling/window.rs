@@ -2,10 +2,6 @@
 //! `/debug/pprof/profile?seconds=N` serves it: a mark, then the samples
 //! taken since. The sampler keeps every sample for the session's own
 //! profile; the window is a difference of its counts.
-#![cfg_attr(
-    not(test),
-    expect(dead_code, reason = "called by the live server's /debug/pprof/profile")
-)]
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
