@@ -16,6 +16,7 @@ use perf_format::units;
 use perf_stats::gate::FailOn;
 
 use crate::render::Format;
+use crate::render::alerts::Duration;
 use crate::render::color::{ColorChoice, Surroundings};
 use crate::render::flamegraph::Weight;
 
@@ -68,6 +69,10 @@ pub(crate) enum Command {
     /// Hold a record against the budgets in perf.toml only; exit 1 if one is exceeded.
     #[command(long_about = CHECK_ABOUT)]
     Check(CheckArgs),
+    /// Write Prometheus alerting rules from the budgets in perf.toml (and
+    /// `promtool test rules` tests that prove each fires).
+    #[command(long_about = ALERTS_ABOUT)]
+    Alerts(AlertsArgs),
     /// Draw a record's flamegraph SVG (wall time, bytes allocated, CPU
     /// samples or instructions), or a differential one against a baseline.
     Flamegraph(FlamegraphArgs),
@@ -687,6 +692,7 @@ Budgets are absolute limits, one [[budget]] table each in perf.toml at the works
     mean = \"150us\"              # mean time per call, callees included
     allocs_per_call = 4         # allocations per call, callees included
     net_bytes_per_call = 0      # bytes a call allocates and does not free
+    error_rate = \"1%\"           # calls that return Err or unwind, of all calls
 
     [[budget]]                  # no function: the whole program
     peak_heap = \"64MiB\"         # the most heap live at once in a run
@@ -696,8 +702,11 @@ name is written in full, as `cargo perf baseline show` lists it. Times take a un
 number of bytes. A function's figure is the median over the record's runs; for p95 and p99, \
 the median of each run's own percentile per call. A limit is exceeded when even the lower \
 confidence bound of that median (at 1 − significance of [compare]) is above it, so a function \
-whose runs straddle its limit does not flip from record to record. `compare` and `ab` check \
-the same budgets beside their verdict.
+whose runs straddle its limit does not flip from record to record. An error rate is the \
+failed calls over all calls of all runs (a run of a perf-core that counted no errors reads as \
+none), exceeded when the lower end of its Wilson score interval, at the same confidence, is \
+above the limit. `compare` and `ab` check the same budgets beside their verdict; `cargo perf \
+alerts` turns them into Prometheus alerting rules.
 
 Exit status: 0 every limit met, 1 a limit exceeded, 2 trouble (no perf.toml or no [[budget]] \
 in it, a mistake in it, a function the record does not have: the message names the file, the \
@@ -715,6 +724,49 @@ pub(crate) struct CheckArgs {
     /// Which functions' budgets are checked.
     #[command(flatten)]
     pub(crate) filter: FilterFlags,
+}
+
+/// `cargo perf alerts --help`: what the rules are.
+const ALERTS_ABOUT: &str = "\
+Write Prometheus alerting rules from the budgets in perf.toml, for a program that serves its \
+figures (perf-core's `serve` feature, or PERF_SERVE=ADDR): one rule per limit, in one group \
+`perf-budgets`, each labelled with its budget's file and line (budget=\"perf.toml:12\") and \
+firing once its condition held for --for.
+
+    p95, p99  histogram_quantile over rate(perf_function_duration_seconds_bucket[5m])
+    mean      rate(perf_function_duration_seconds_sum) / rate(…_count)
+    error_rate  rate(perf_function_errors_total) / rate(perf_function_calls_total)
+    allocs_per_call  rate(perf_function_allocations_total) / rate(…calls_total)
+    net_bytes_per_call  rate(…allocated_bytes_total) - rate(…freed_bytes_total), per call
+    peak_heap  perf_heap_peak_bytes (the whole program, per instance)
+
+A function's figures are summed over the instances that serve it (`sum by (function)`). Every \
+field of a budget becomes a rule. The rules go to stdout, or to -o FILE (replaced whole, never \
+left half written). With --tests, FILE's tests go beside it as FILE's name with `.test` before \
+its extension (rules.yml → rules.test.yml): for each rule, series above its limit for longer than \
+--for (it fires, with exactly its labels and summary) and below it (it does not); run them with \
+`promtool test rules rules.test.yml`.
+
+Exit status: 0 written, 2 trouble (no perf.toml, no [[budget]] in it, a mistake in it, a bad \
+--for: the message names the file, the line and the fix).";
+
+/// `cargo perf alerts`.
+#[derive(Debug, Args)]
+pub(crate) struct AlertsArgs {
+    /// The perf.toml to read [default: perf.toml at the workspace root].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// How long a limit must stay exceeded before its alert fires, in
+    /// Prometheus's syntax (30s, 5m, 1h30m).
+    #[arg(long = "for", value_name = "DURATION", default_value = "5m", value_parser = Duration::parse)]
+    pub(crate) hold: Duration,
+    /// Also write `promtool test rules` tests of the rules beside -o FILE
+    /// (FILE's name with `.test` before its extension).
+    #[arg(long, requires = "output")]
+    pub(crate) tests: bool,
+    /// Where to write the rules (`-` for standard output) [default: standard output].
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
 }
 
 /// `cargo perf flamegraph`.

@@ -114,6 +114,13 @@ pub(crate) fn check_budgets(
                 "budget for the whole program limits peak_heap, which record {} does not measure: its runs did not count frees{NEEDS_PERF_ALLOC}",
                 record.id
             ),
+            Unchecked::NotMeasured {
+                metric: Metric::Calls,
+                ..
+            } => format!(
+                "budget for {:?} limits error_rate, which record {} does not measure: it counts no calls (a criterion record counts iterations)",
+                entry.budget.function, record.id
+            ),
             Unchecked::NotMeasured { metric, .. } => format!(
                 "budget for {:?} limits {}, which record {} does not measure{}",
                 entry.budget.function,

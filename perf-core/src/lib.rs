@@ -159,6 +159,11 @@ struct RuntimeReferenceExamples;
 #[doc = include_str!("../../docs/features.md")]
 struct FeatureReferenceExamples;
 
+/// The live endpoints' page, compiled as doctests with the feature on.
+#[cfg(all(doctest, feature = "serve"))]
+#[doc = include_str!("../../docs/live.md")]
+struct LiveReferenceExamples;
+
 /// This crate's own README (its crates.io page), compiled as doctests too.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -4,10 +4,17 @@
 //! bound is above it, so a function whose runs straddle its limit does not
 //! flip between records. A percentile limit (p95, p99) is held against
 //! the median of the runs' own percentiles per call.
+//!
+//! An error rate limit is held against the calls that failed (returned
+//! `Err` or unwound) over all the record's calls, pooled over its runs:
+//! exceeded when the lower bound of Wilson's score interval of that rate,
+//! one-sided at the same confidence, is above the limit. A record of runs
+//! that counted no errors (older perf-core) reads as none failed.
 
 use perf_format::schema::compare::{BudgetCheck, WHOLE_PROGRAM};
 use perf_format::schema::record::{Metric, Record};
 
+use crate::probability::wilson_lower_bound;
 use crate::summary::{median, median_lower_bound};
 
 /// An absolute limit on one function, or on the whole program (an SLO).
@@ -29,6 +36,9 @@ pub struct Budget {
     pub net_bytes_per_call: Option<f64>,
     /// Largest allowed peak heap per run, in bytes (the whole program's).
     pub peak_heap: Option<f64>,
+    /// Largest allowed share of calls that fail (return `Err` or unwind),
+    /// a fraction: 0.01 for `error_rate = "1%"`.
+    pub error_rate: Option<f64>,
 }
 
 /// Why a budget cannot be checked against a record.
@@ -134,6 +144,28 @@ pub fn check(
             };
             checks.push(check(&budget.function, metric, limit, samples));
         }
+        if let Some(limit) = budget.error_rate {
+            let Some(calls) = function.get(Metric::Calls) else {
+                return Err(Unchecked::NotMeasured {
+                    budget: at,
+                    metric: Metric::Calls,
+                });
+            };
+            let calls: f64 = calls.iter().sum();
+            // (A sum of nothing is -0.0, which would show as "-0%".)
+            let errors = function
+                .get(Metric::Errors)
+                .unwrap_or(&[])
+                .iter()
+                .fold(0.0, |sum, n| sum + n);
+            checks.push(BudgetCheck::new(
+                &budget.function,
+                Metric::ErrorRate,
+                limit,
+                errors / calls,
+                wilson_lower_bound(errors, calls, 1.0 - significance),
+            ));
+        }
     }
     Ok(checks)
 }
@@ -232,6 +264,51 @@ mod tests {
             panic!("one check")
         };
         assert!(!checked.exceeded);
+    }
+
+    #[test]
+    fn an_error_rate_is_exceeded_when_its_lower_bound_is_above_the_limit() {
+        let budget = |limit: f64| Budget {
+            function: "cache::put".to_owned(),
+            error_rate: Some(limit),
+            ..Budget::default()
+        };
+        // 10 runs of 10 calls; no errors recorded at all: none failed.
+        let mut record = record(None, None);
+        let [checked] = &check(&[budget(0.0)], &record, 0.01).unwrap()[..] else {
+            panic!("one check")
+        };
+        assert_eq!(
+            (checked.metric, checked.measured, checked.exceeded),
+            (Metric::ErrorRate, 0.0, false)
+        );
+        assert!(checked.measured.is_sign_positive());
+        // 3 of 100 calls failed: 3%, clearly above 0%, not clearly above 1%.
+        record.functions[0].samples.insert(
+            Metric::Errors,
+            vec![0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0],
+        );
+        let checks = check(&[budget(0.0), budget(0.01)], &record, 0.01).unwrap();
+        assert!((checks[0].measured - 0.03).abs() < 1e-12);
+        assert!(checks[0].exceeded, "{checks:?}");
+        assert!(
+            !checks[1].exceeded && checks[1].lower_bound < 0.01,
+            "{checks:?}"
+        );
+        // 30 of 100: above 10% for sure.
+        record.functions[0]
+            .samples
+            .insert(Metric::Errors, vec![3.0; 10]);
+        assert!(check(&[budget(0.1)], &record, 0.01).unwrap()[0].exceeded);
+        // A criterion record counts iterations, not calls: not measured.
+        record.functions[0].samples.remove(&Metric::Calls);
+        assert_eq!(
+            check(&[budget(0.1)], &record, 0.01),
+            Err(Unchecked::NotMeasured {
+                budget: 0,
+                metric: Metric::Calls
+            })
+        );
     }
 
     #[test]

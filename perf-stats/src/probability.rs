@@ -1,7 +1,8 @@
 //! Distributions perf's statistics need, through the regularized
 //! incomplete beta function: Student's t (the history's change-point test,
 //! Welch's test of the gate-quality anchors), the Clopper–Pearson
-//! interval of a rate (every measured rate perf reports), and the normal
+//! interval of a rate (every measured rate perf reports), Wilson's lower
+//! bound of a rate (an `error_rate` budget), and the normal
 //! quantile (intervals of the rank tests and Sen's slope).
 
 /// I_x(a, b), the regularized incomplete beta function: the CDF at `x` of
@@ -91,6 +92,33 @@ pub fn clopper_pearson(k: usize, n: usize) -> (f64, f64) {
     (low, high)
 }
 
+/// The one-sided lower bound at `confidence` of a rate seen `k` times in
+/// `n` trials: the lower end of Wilson's score interval, which stays
+/// within [0, 1], is 0 for `k` = 0, and holds its level far better than
+/// the normal approximation for rare events, at any `n` (the counts of
+/// calls reach billions, where the exact Clopper–Pearson bound's Beta
+/// quantile does not converge). 0 for no trials.
+///
+/// # Examples
+/// ```
+/// use perf_stats::probability::wilson_lower_bound;
+/// // 30 errors in 1 000 calls: 3%, and above 1.9% at 99% confidence.
+/// let low = wilson_lower_bound(30.0, 1_000.0, 0.99);
+/// assert!(low > 0.019 && low < 0.03, "{low}");
+/// assert_eq!(wilson_lower_bound(0.0, 1e9, 0.99), 0.0);
+/// ```
+pub fn wilson_lower_bound(k: f64, n: f64, confidence: f64) -> f64 {
+    if n <= 0.0 || k <= 0.0 {
+        return 0.0;
+    }
+    let rate = (k / n).min(1.0);
+    let z = normal_quantile(confidence);
+    let z2n = z * z / n;
+    let centre = rate + z2n / 2.0;
+    let margin = z * (rate * (1.0 - rate) / n + z2n / (4.0 * n)).sqrt();
+    ((centre - margin) / (1.0 + z2n)).clamp(0.0, rate)
+}
+
 /// The standard normal quantile, by bisection on the distribution function.
 ///
 /// # Examples
@@ -135,6 +163,21 @@ mod tests {
         assert!((normal_quantile(0.975) - 1.959_964).abs() < 1e-5);
         assert!((normal_quantile(0.995) - 2.575_829).abs() < 1e-5);
         assert!(normal_quantile(0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn wilsons_lower_bound_matches_published_values() {
+        // 10 of 100: the two-sided 95% interval is [0.0552, 0.1744], so
+        // its lower end is the one-sided bound at 97.5%.
+        let low = wilson_lower_bound(10.0, 100.0, 0.975);
+        assert!((low - 0.055_2).abs() < 5e-4, "{low}");
+        // 1 of 10 at 97.5% (z = 1.96): the two-sided 95% interval's 0.0179.
+        let low = wilson_lower_bound(1.0, 10.0, 0.975);
+        assert!((low - 0.017_9).abs() < 5e-4, "{low}");
+        // Every call failed: below 1, and near it with many calls.
+        assert!(wilson_lower_bound(50.0, 50.0, 0.99) < 1.0);
+        assert!(wilson_lower_bound(1e9, 1e9, 0.99) > 0.999_999);
+        assert_eq!(wilson_lower_bound(3.0, 0.0, 0.99), 0.0);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! judges through `perf_stats`, and prints what `render` draws.
 
 mod ab;
+mod alerts;
 mod baseline;
 mod bench;
 mod check;
@@ -82,6 +83,7 @@ pub(crate) fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Compare(args) => compare::run(&context, args),
         Command::Ab(args) => ab::run(&context, args),
         Command::Check(args) => check::run(&context, args),
+        Command::Alerts(args) => alerts::run(&context, args),
         Command::Flamegraph(args) => flamegraph::run(&context, args),
         Command::Report(args) => report::run(&context, args),
         Command::Records => records::run(&context),

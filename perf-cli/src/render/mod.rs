@@ -4,7 +4,8 @@
 //! `table`, `markdown`, `html`), budgets ([`budgets`]), a record
 //! ([`record`]), the records and baselines ([`records`], [`baselines`]), a
 //! soak ([`soak`]), the history ([`history`], [`chart`]), flamegraphs
-//! ([`flamegraph`]) and the report page ([`report`]).
+//! ([`flamegraph`]), the report page ([`report`]), and the budgets as
+//! Prometheus alerting rules with their tests ([`alerts`]).
 //!
 //! A comparison as a terminal table, Markdown for a pull request, an HTML
 //! fragment for `cargo perf report`, or JSON (`perf-compare/1`).
@@ -15,6 +16,7 @@
 //! calling the format's [`Output`] hook for each part that has something
 //! to show, as criterion calls each of its reports' hooks.
 
+pub(crate) mod alerts;
 pub(crate) mod baselines;
 pub(crate) mod budgets;
 pub(crate) mod chart;

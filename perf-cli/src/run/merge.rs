@@ -87,14 +87,22 @@ pub(crate) fn merge(meta: RecordMeta, runs: &[Run]) -> Record {
             let calls = samples.entry(Metric::Calls).or_default();
             calls.resize(run_number, 0.0);
             calls.push(stats.calls as f64);
+            // Errors only where some run had one: absent means none.
+            if stats.errors > 0 {
+                let errors = samples.entry(Metric::Errors).or_default();
+                errors.resize(run_number, 0.0);
+                errors.push(stats.errors as f64);
+            }
             for (metric, value) in metric_values(stats, alloc_tracking, frees_counted) {
                 samples.entry(metric).or_default().push(value);
             }
         }
     }
     for function in &mut functions {
-        if let Some(calls) = function.samples.get_mut(&Metric::Calls) {
-            calls.resize(runs.len(), 0.0);
+        for counts in [Metric::Calls, Metric::Errors] {
+            if let Some(counts) = function.samples.get_mut(&counts) {
+                counts.resize(runs.len(), 0.0);
+            }
         }
     }
     let mut ranked: Vec<(u64, FunctionSamples)> = self_time.into_iter().zip(functions).collect();
@@ -312,6 +320,42 @@ mod tests {
         stats.total_ns = stats.self_ns;
         data.functions = vec![stats];
         Run { data, cpu: None }
+    }
+
+    #[test]
+    fn errors_are_kept_per_run_where_a_run_had_one() {
+        let run = |id: &str, failing: &[(&str, u64)]| {
+            let mut data = RunData::new(id, "svc", Environment::default());
+            for name in ["ok", "flaky"] {
+                let mut stats = FunctionStats::new(name, "svc.rs", 1);
+                stats.calls = 100;
+                stats.total_ns = 1_000;
+                stats.self_ns = 1_000;
+                stats.errors = failing
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map_or(0, |(_, e)| *e);
+                data.functions.push(stats);
+            }
+            Run { data, cpu: None }
+        };
+        let meta = RecordMeta {
+            id: "r".to_owned(),
+            name: "svc".to_owned(),
+            source: Source::Perf,
+            command: Vec::new(),
+            created_at: "2026-12-07T00:00:00Z".to_owned(),
+            instructions: false,
+        };
+        let runs = [
+            run("one", &[]),
+            run("two", &[("flaky", 3)]),
+            run("three", &[]),
+        ];
+        let record = merge(meta, &runs);
+        let errors = |name: &str| record.function(name).unwrap().get(Metric::Errors);
+        assert_eq!(errors("flaky"), Some(&[0.0, 3.0, 0.0][..]));
+        assert_eq!(errors("ok"), None, "no errors, no list");
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! mean = "150us"            # mean time per call
 //! allocs_per_call = 4
 //! net_bytes_per_call = 0    # bytes a call keeps (runs that count frees)
+//! error_rate = "1%"         # calls that return Err or unwind, of all calls
 //!
 //! [[budget]]                # no function: the whole program
 //! peak_heap = "64MiB"       # the most heap live at once in a run
@@ -84,6 +85,7 @@ struct BudgetTable {
     allocs_per_call: Option<Spanned<f64>>,
     net_bytes_per_call: Option<Spanned<f64>>,
     peak_heap: Option<Spanned<Size>>,
+    error_rate: Option<Spanned<Percent>>,
 }
 
 /// A size written as "64MiB" or as a number of bytes.
@@ -263,6 +265,34 @@ fn budget(
             .map_err(|why| fail(line(v.span()), format!("{}: {why}", at("peak_heap"))))?,
         ),
     };
+    let error_rate = match &table.error_rate {
+        None => None,
+        Some(v) => {
+            let refuse = |why: &str| {
+                fail(
+                    line(v.span()),
+                    format!(
+                        "{}: {why} (write a share of the calls such as \"1%\" or \"0.1%\")",
+                        at("error_rate")
+                    ),
+                )
+            };
+            let rate = match v.get_ref() {
+                Percent::Text(text) if text.trim().ends_with('%') => {
+                    units::parse_percent(text).map_err(|why| refuse(&why))?
+                }
+                Percent::Text(_) => return Err(refuse("a rate needs its % sign")),
+                // 0.01 could mean 1% or 0.01%: the sign says which.
+                Percent::Number(_) => {
+                    return Err(refuse("a rate is written as a percentage, in quotes"));
+                }
+            };
+            if rate > 1.0 {
+                return Err(refuse("a rate is at most 100%"));
+            }
+            Some(rate)
+        }
+    };
     let per_call = [
         ("p95", table.p95.as_ref().map(Spanned::span)),
         ("p99", table.p99.as_ref().map(Spanned::span)),
@@ -275,6 +305,7 @@ fn budget(
             "net_bytes_per_call",
             table.net_bytes_per_call.as_ref().map(Spanned::span),
         ),
+        ("error_rate", table.error_rate.as_ref().map(Spanned::span)),
     ];
     match (whole, &table.peak_heap) {
         (true, _) => {
@@ -310,7 +341,7 @@ fn budget(
             return Err(fail(
                 table_line,
                 format!(
-                    "{}: set at least one of p95, p99, mean, allocs_per_call, net_bytes_per_call",
+                    "{}: set at least one of p95, p99, mean, allocs_per_call, net_bytes_per_call, error_rate",
                     at("")
                 ),
             ));
@@ -326,6 +357,7 @@ fn budget(
             allocs_per_call,
             net_bytes_per_call,
             peak_heap,
+            error_rate,
         },
         line: Some(match &table.function {
             Some(f) => line(f.span()),
@@ -428,6 +460,43 @@ mod tests {
                 .budget
                 .p99_ns,
             Some(2e6)
+        );
+    }
+
+    #[test]
+    fn an_error_rate_is_a_percentage() {
+        let rate = |value: &str| {
+            parse(&format!(
+                "[[budget]]\nfunction = \"f\"\nerror_rate = {value}\n"
+            ))
+            .map(|c| c.budgets[0].budget.error_rate)
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(rate("\"1%\""), Ok(Some(0.01)));
+        assert_eq!(rate("\"0.5 %\""), Ok(Some(0.005)));
+        assert_eq!(rate("\"0%\""), Ok(Some(0.0)));
+        let hint = "(write a share of the calls such as \"1%\" or \"0.1%\")";
+        for (value, why) in [
+            ("0.01", "a rate is written as a percentage, in quotes"),
+            ("\"1\"", "a rate needs its % sign"),
+            ("\"lots%\"", "expected a percentage such as 5% or 0.5%"),
+            ("\"-1%\"", "a threshold must be a percentage of 0% or more"),
+            ("\"150%\"", "a rate is at most 100%"),
+        ] {
+            assert_eq!(
+                rate(value),
+                Err(format!(
+                    "perf.toml: line 3: [[budget]] #1 (\"f\") error_rate: {why} {hint}"
+                )),
+                "{value}"
+            );
+        }
+        let whole = parse("[[budget]]\nerror_rate = \"1%\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            whole.starts_with("perf.toml: line 2: [[budget]] #1 (the whole program) error_rate: a limit per call needs the function"),
+            "{whole}"
         );
     }
 

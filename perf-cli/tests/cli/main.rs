@@ -2,6 +2,7 @@
 //! records and baselines on disk, reading its output and exit status.
 
 mod ab;
+mod alerts;
 mod bad_input;
 mod baseline;
 mod browser;

@@ -32,6 +32,8 @@ const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/pla
     perf: 64 connections are open already; try again soon.\n";
 /// How long a connection lives after its last request began.
 const IDLE: Duration = Duration::from_secs(30);
+/// Flamegraphs of a window taken at once; more are answered 503.
+const MAX_WINDOWS: usize = 4;
 /// The longest window a profile or flamegraph may ask for, in seconds.
 pub(crate) const MAX_SECONDS: u64 = 300;
 
@@ -42,6 +44,8 @@ pub(crate) struct State {
     floor: SelfTimeFloor,
     /// The functions as the page last showed them, and when.
     last_page: Mutex<Option<(Vec<FunctionStats>, Instant)>>,
+    /// Flamegraph windows being waited for: at most [`MAX_WINDOWS`].
+    windows: Semaphore,
     /// The session's CPU sampler, when it samples.
     #[cfg(all(feature = "cpu", unix))]
     pub(crate) cpu: Option<Arc<Mutex<crate::sampling::CpuSampler>>>,
@@ -62,6 +66,7 @@ impl State {
             info,
             floor: SelfTimeFloor::default(),
             last_page: Mutex::new(None),
+            windows: Semaphore::new(MAX_WINDOWS),
             #[cfg(all(feature = "cpu", unix))]
             cpu,
             #[cfg(all(feature = "cpu", unix))]
@@ -237,6 +242,14 @@ async fn respond(state: &State, request: Request<Incoming>) -> Response<Full<Byt
             let seconds = match seconds(&request, 5) {
                 Ok(seconds) => seconds,
                 Err(response) => return *response,
+            };
+            let Ok(_window) = state.windows.try_acquire() else {
+                return error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!(
+                        "{MAX_WINDOWS} flamegraph windows are being taken already; try again later"
+                    ),
+                );
             };
             let before = state.source.figures();
             tokio::time::sleep(seconds).await;

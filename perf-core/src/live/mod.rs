@@ -9,6 +9,8 @@
 
 mod allocs;
 mod figures;
+#[cfg(test)]
+mod fixtures;
 mod http;
 mod metrics;
 mod page;

@@ -23,7 +23,7 @@ fn run() -> RunData {
 }
 
 /// Compares `actual` with the fixture `name`, or writes it with `PERF_BLESS=1`.
-fn check(name: &str, actual: &str) {
+pub(crate) fn check(name: &str, actual: &str) {
     let path = fixtures().join(name);
     if std::env::var_os("PERF_BLESS").is_some_and(|v| v == "1") {
         std::fs::write(&path, actual).expect("bless fixture");

@@ -4,7 +4,7 @@
 #[cfg(all(feature = "cpu", unix))]
 pub(crate) mod cpu;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 pub(crate) mod flamegraph;
 pub(crate) mod trace;
 

@@ -216,7 +216,7 @@ struct Tree {
 }
 
 /// A copy of a tree's nodes and published events.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 struct Recording {
     /// Node 0 is the root; parents come before their children.
     nodes: Vec<NodeSnapshot>,
@@ -285,10 +285,14 @@ pub(crate) struct ThreadData {
 
 impl ThreadData {
     fn new() -> Self {
+        ThreadData::new_named(std::thread::current().name().map(str::to_owned))
+    }
+
+    fn new_named(name: Option<String>) -> Self {
         static NEXT_INDEX: AtomicU32 = AtomicU32::new(0);
         ThreadData {
             index: NEXT_INDEX.fetch_add(1, Ordering::Relaxed),
-            name: std::thread::current().name().map(str::to_owned),
+            name,
             tree: Mutex::new(Tree {
                 generation: 0,
                 nodes: Vec::new(),
@@ -314,15 +318,69 @@ impl ThreadData {
     }
 
     /// Replaces the tree of a thread that has ended by a copy of what it
-    /// recorded, sized to fit. Only once the thread has detached: nothing
-    /// points into the tree any more.
-    fn end(&self) {
+    /// recorded, sized to fit; or, past the first [`ENDED_APART`] ended
+    /// threads, merges it into the registry's one recording of the others.
+    /// Its spans stay for the trace while the ended threads' budget lasts.
+    /// Only once the thread has detached: nothing points into the tree any more.
+    fn end(self: &Arc<ThreadData>) {
         let mut tree = lock(&self.tree);
         let mut recording = tree.copy(true);
-        recording.events.shrink_to_fit();
         tree.nodes = Vec::new();
         tree.chunks = Vec::new();
+        let mut registry = lock(&REGISTRY);
+        // A session that is finishing reads it as it is.
+        let current = registry.generation == tree.generation;
+        if current && registry.ended_apart >= ENDED_APART {
+            registry.threads.retain(|t| !Arc::ptr_eq(t, self));
+            let generation = tree.generation;
+            let merged = match &registry.merged {
+                Some(merged) => Arc::clone(merged),
+                None => {
+                    let merged = Arc::new(ThreadData::merged(generation));
+                    registry.threads.push(Arc::clone(&merged));
+                    registry.merged = Some(Arc::clone(&merged));
+                    merged
+                }
+            };
+            drop(registry);
+            tree.ended = Some(Recording::default());
+            drop(tree);
+            if let Some(into) = &mut lock(&merged.tree).ended {
+                into.merge(&recording.nodes);
+            }
+            return;
+        }
+        let budget = registry
+            .trace_capacity
+            .saturating_mul(ENDED_TRACE_CAPACITIES);
+        if current {
+            registry.ended_apart += 1;
+            if registry.ended_events + recording.events.len() > budget {
+                recording.events = Vec::new();
+            } else {
+                registry.ended_events += recording.events.len();
+            }
+        }
+        drop(registry);
+        recording.events.shrink_to_fit();
         tree.ended = Some(recording);
+    }
+
+    /// The recording that threads ending past the first [`ENDED_APART`]
+    /// are merged into.
+    fn merged(generation: u32) -> Self {
+        let data = ThreadData::new_named(Some(format!(
+            "(threads that ended after the first {ENDED_APART})"
+        )));
+        {
+            let mut tree = lock(&data.tree);
+            tree.generation = generation;
+            tree.ended = Some(Recording {
+                nodes: vec![NodeSnapshot::root()],
+                events: Vec::new(),
+            });
+        }
+        data
     }
 
     /// Copies the thread's recording of `generation`, its event log only
@@ -349,6 +407,80 @@ impl ThreadData {
             events,
             dropped_events,
         })
+    }
+}
+
+/// Ended threads whose recordings are kept apart, each a thread of its own
+/// in `run.json` and the trace; those that end after them are merged into
+/// one recording, so that a service that starts and ends threads for weeks
+/// keeps a bounded call tree, not one per thread it ever ran.
+const ENDED_APART: usize = 1024;
+
+/// The spans the ended threads keep for the trace, in trace capacities
+/// (`SessionBuilder::trace_capacity`) all told; later ones are counted only.
+const ENDED_TRACE_CAPACITIES: usize = 64;
+
+impl Recording {
+    /// Adds `nodes` (another thread's, root first, parents before their
+    /// children) into this recording, path by path.
+    fn merge(&mut self, nodes: &[NodeSnapshot]) {
+        let mut index: std::collections::HashMap<(u32, *const Callsite), u32> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(i, n)| ((n.parent, ptr::from_ref(n.callsite)), i as u32))
+            .collect();
+        let mut map = vec![0u32; nodes.len()];
+        for (i, node) in nodes.iter().enumerate().skip(1) {
+            let parent = map[node.parent as usize];
+            let key = (parent, ptr::from_ref(node.callsite));
+            let at = *index.entry(key).or_insert_with(|| {
+                let mut fresh = node.clone();
+                fresh.parent = parent;
+                fresh.calls = 0;
+                fresh.ticks = 0;
+                fresh.max_ticks = 0;
+                fresh.allocs = AllocCounts::default();
+                fresh.cpu_ns = 0;
+                fresh.errors = 0;
+                fresh.histogram = Vec::new();
+                self.nodes.push(fresh);
+                (self.nodes.len() - 1) as u32
+            });
+            map[i] = at;
+            let into = &mut self.nodes[at as usize];
+            into.calls += node.calls;
+            into.ticks += node.ticks;
+            into.max_ticks = into.max_ticks.max(node.max_ticks);
+            into.allocs.add(node.allocs);
+            into.cpu_ns += node.cpu_ns;
+            into.errors += node.errors;
+            for &(bucket, n) in &node.histogram {
+                match into.histogram.binary_search_by_key(&bucket, |&(b, _)| b) {
+                    Ok(found) => into.histogram[found].1 += n,
+                    Err(at) => into.histogram.insert(at, (bucket, n)),
+                }
+            }
+        }
+    }
+}
+
+impl NodeSnapshot {
+    /// The root of a recording: no calls.
+    fn root() -> Self {
+        NodeSnapshot {
+            callsite: &ROOT,
+            parent: 0,
+            calls: 0,
+            ticks: 0,
+            max_ticks: 0,
+            allocs: AllocCounts::default(),
+            cpu_ns: 0,
+            errors: 0,
+            histogram: Vec::new(),
+            slot: None,
+        }
     }
 }
 
@@ -385,12 +517,21 @@ struct Registry {
     generation: u32,
     trace_capacity: usize,
     threads: Vec<Arc<ThreadData>>,
+    /// Threads of the generation that ended and are kept apart.
+    ended_apart: usize,
+    /// Spans those threads keep for the trace.
+    ended_events: usize,
+    /// The recording of the threads that ended after them, once there is one.
+    merged: Option<Arc<ThreadData>>,
 }
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     generation: 0,
     trace_capacity: 0,
     threads: Vec::new(),
+    ended_apart: 0,
+    ended_events: 0,
+    merged: None,
 });
 
 /// Opens `generation` for threads to join, forgetting the threads of the last
@@ -400,6 +541,9 @@ pub(crate) fn begin_generation(generation: u32, trace_capacity: usize) {
         let mut registry = lock(&REGISTRY);
         registry.generation = generation;
         registry.trace_capacity = trace_capacity;
+        registry.ended_apart = 0;
+        registry.ended_events = 0;
+        registry.merged = None;
         std::mem::take(&mut registry.threads)
     };
     alloc::untracked(|| drop(old));

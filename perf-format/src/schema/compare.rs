@@ -570,15 +570,18 @@ pub struct BudgetCheck {
     /// The function, or [`WHOLE_PROGRAM`] for the peak heap.
     pub function: String,
     /// Which figure: `p95_ns`, `time_per_call_ns` (the budget's `mean`),
-    /// `allocs_per_call`, `net_bytes_per_call` or `peak_heap_bytes`.
+    /// `allocs_per_call`, `net_bytes_per_call`, `peak_heap_bytes` or
+    /// `error_rate`.
     pub metric: Metric,
     /// The limit.
     pub limit: f64,
-    /// The record's median over its samples.
+    /// The record's median over its samples; for `error_rate`, the failed
+    /// calls over all calls of all runs.
     pub measured: f64,
     /// A lower confidence bound of that median (at 1 − α, from the order
     /// of the samples, assuming nothing of their shape; the smallest sample
-    /// when the runs are too few for the confidence).
+    /// when the runs are too few for the confidence); for `error_rate`,
+    /// the lower end of Wilson's score interval, one-sided at 1 − α.
     #[serde(default)]
     pub lower_bound: f64,
     /// Whether the limit is exceeded for sure: the lower bound is above

@@ -224,6 +224,15 @@ pub enum Metric {
     /// Calls per run.
     #[serde(rename = "calls")]
     Calls,
+    /// Calls per run that failed: returned `Err` or unwound. Only in
+    /// records where some run had one; absent means none. Shown, never
+    /// compared: an `error_rate` budget limits it.
+    #[serde(rename = "errors")]
+    Errors,
+    /// The share (0 to 1) of calls that failed over all runs: what an
+    /// `error_rate` budget limits, never in a record.
+    #[serde(rename = "error_rate")]
+    ErrorRate,
     /// Allocations per call, callees included.
     #[serde(rename = "allocs_per_call")]
     AllocsPerCall,
@@ -298,6 +307,8 @@ impl Metric {
             Metric::CpuPerCall => "cpu/call",
             Metric::CpuShare => "total cpu%",
             Metric::Calls => "calls",
+            Metric::Errors => "errors",
+            Metric::ErrorRate => "error rate",
             Metric::AllocsPerCall => "total allocs/call",
             Metric::SelfAllocsPerCall => "self allocs/call",
             Metric::BytesPerCall => "total bytes/call",
@@ -333,6 +344,8 @@ impl Metric {
             Metric::CpuPerCall => "cpu_per_call_ns",
             Metric::CpuShare => "cpu_share",
             Metric::Calls => "calls",
+            Metric::Errors => "errors",
+            Metric::ErrorRate => "error_rate",
             Metric::AllocsPerCall => "allocs_per_call",
             Metric::SelfAllocsPerCall => "self_allocs_per_call",
             Metric::BytesPerCall => "bytes_per_call",
@@ -358,6 +371,8 @@ impl Metric {
             | Metric::CpuPerCall
             | Metric::TimePerRun => Kind::Time,
             Metric::Calls
+            | Metric::Errors
+            | Metric::ErrorRate
             | Metric::CpuShare
             | Metric::AllocsPerCall
             | Metric::SelfAllocsPerCall
@@ -387,6 +402,7 @@ impl Metric {
             | Metric::NetBytesPerCall
             | Metric::PeakHeapBytes => units::bytes(value),
             Metric::CpuShare => units::share(value),
+            Metric::ErrorRate => units::percent(value),
             // Means per call of large counts: the fraction says nothing.
             _ if self.kind() == Kind::Instructions && value >= 100.0 => units::count(value.round()),
             _ if self.kind() == Kind::Time => units::duration(value),
@@ -598,6 +614,8 @@ mod tests {
             Metric::TimePerRun,
             Metric::NetBytesPerCall,
             Metric::PeakHeapBytes,
+            Metric::Errors,
+            Metric::ErrorRate,
         ] {
             let json = serde_json::to_string(&metric).unwrap();
             assert_eq!(json, format!("\"{}\"", metric.key()));

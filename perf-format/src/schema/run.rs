@@ -425,6 +425,11 @@ impl CpuProfileInfo {
     }
 }
 
+/// Whether a count is zero: left out of the file.
+fn is_zero(count: &u64) -> bool {
+    *count == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,9 +441,4 @@ mod tests {
         let err = run.validate(Path::new("run.json")).unwrap_err();
         assert!(err.to_string().contains("node 0 (\"a\") names parent 1"));
     }
-}
-
-/// Whether a count is zero: left out of the file.
-fn is_zero(count: &u64) -> bool {
-    *count == 0
 }

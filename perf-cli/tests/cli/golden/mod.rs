@@ -9,6 +9,7 @@
 //! too; what is normalised is the temporary project's path, shown as
 //! `$DIR`, and the version of perf in the report's footer, `$VERSION`.
 
+mod alerts;
 pub(crate) mod bless;
 mod docs;
 mod gate;
