@@ -82,18 +82,36 @@ fn go_tool_pprof_reads_the_live_profiles() {
     );
     let searched = load.finish();
     assert!(searched.requests > 0);
+    // Native frames, named as the binary's line tables name them: `rank`
+    // is inlined into its caller, and DWARF names an inlined function
+    // by its short name. Below it (its callees, inlined too) the time is
+    // flat; it holds most of it cumulatively.
     let rows = top_rows(&cpu);
     let rank = rows
         .iter()
-        .position(|row| row.split_whitespace().last() == Some("search::rank"));
+        .find(|row| {
+            let name = row.split_whitespace().last().unwrap_or_default();
+            name == "rank" || name.ends_with("::rank")
+        })
+        .unwrap_or_else(|| panic!("search::rank's frame is listed:\n{cpu}"));
+    let cum_percent: f64 = rank
+        .split_whitespace()
+        .nth(4)
+        .and_then(|cum| cum.trim_end_matches('%').parse().ok())
+        .unwrap_or_else(|| panic!("a cum% in {rank:?}"));
     assert!(
-        rank.is_some_and(|at| at < 10),
-        "search::rank among the ten hottest:\n{cpu}"
+        cum_percent >= 50.0,
+        "search::rank holds most of the CPU time under /search load:\n{cpu}"
     );
     eprintln!(
         "go tool pprof: allocations (alloc_space):\n{}\nCPU under /search load:\n{}\n{:.1} s",
-        top_rows(&allocs)[..top_rows(&allocs).len().min(6)].join("\n"),
-        rows[..rows.len().min(6)].join("\n"),
+        top_rows(&allocs).join("\n"),
+        rows[..rows.len().min(3)]
+            .iter()
+            .chain([rank])
+            .map(|row| &row[..row.len().min(120)])
+            .collect::<Vec<_>>()
+            .join("\n"),
         started.elapsed().as_secs_f64()
     );
     service.terminate();

@@ -40,7 +40,7 @@ pub fn http_service() -> &'static Path {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
             .args(["build", "--profile", "profiling", "-p", "perf-examples"])
-            .args(["--example", "http_service"])
+            .args(["--example", "http_service", "--features", "cpu"])
             .arg("--target-dir")
             .arg(&target)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
