@@ -174,23 +174,23 @@ impl prometheus_client::collector::Collector for Scrape {
         counter_family(
             &mut encoder,
             "perf_function_allocations",
-            "Allocations made by the function's own code (PerfAlloc)",
+            "Allocations during the function's calls, callees included, recursion once (PerfAlloc)",
             functions,
-            |_, f| CounterValue::Count(f.self_allocs),
+            |_, f| CounterValue::Count(f.total_allocs),
         )?;
         counter_family(
             &mut encoder,
             "perf_function_allocated_bytes",
-            "Bytes allocated by the function's own code (PerfAlloc)",
+            "Bytes allocated during the function's calls, callees included (PerfAlloc)",
             functions,
-            |_, f| CounterValue::Count(f.self_alloc_bytes),
+            |_, f| CounterValue::Count(f.total_alloc_bytes),
         )?;
         counter_family(
             &mut encoder,
             "perf_function_freed_bytes",
-            "Bytes freed by the function's own code (PerfAlloc)",
+            "Bytes freed during the function's calls, callees included (PerfAlloc)",
             functions,
-            |_, f| CounterValue::Count(f.self_freed_bytes),
+            |_, f| CounterValue::Count(f.total_freed_bytes),
         )?;
         let mut family = encoder.encode_descriptor(
             "perf_function_duration_seconds",

@@ -6,7 +6,10 @@
 mod credit;
 mod profile_pb;
 mod symbols;
+#[cfg(any(test, feature = "serve"))]
+pub(crate) mod window;
 
+use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use crate::Error;
@@ -60,7 +63,7 @@ pub(crate) struct SampledStack {
 }
 
 /// One frame of a sampled stack, inlined functions included.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Frame {
     /// The demangled name: a full path from the symbol table, or only the
     /// function's own name for an inlined frame read from line tables.
@@ -169,21 +172,17 @@ impl CpuSampler {
             .cpu_ns_at_pause
             .unwrap_or_default()
             .saturating_sub(self.cpu_ns_at_start);
-        let failed = |e: pprof::Error| Error::CpuSampling {
-            reason: format!("could not read the samples: {e}"),
-        };
-        let report = self.guard.report().build().map_err(failed)?;
+        let report = self.guard.report().build().map_err(unreadable)?;
         drop(self.guard);
-        let mut stacks: Vec<SampledStack> = report
+        let stacks = report
             .data
             .iter()
             .filter(|(_, count)| **count > 0)
             .map(|(frames, count)| SampledStack {
                 frames: symbols::root_first(frames),
                 samples: *count as u64,
-            })
-            .collect();
-        stacks.sort_by(|a, b| b.samples.cmp(&a.samples).then(a.frames.cmp(&b.frames)));
+            });
+        let stacks = merged(stacks);
         Ok(CpuProfile {
             frequency_hz: self.frequency_hz,
             stacks,
@@ -192,4 +191,26 @@ impl CpuSampler {
             cpu_time: Duration::from_nanos(cpu_ns),
         })
     }
+}
+
+/// pprof's report could not be read.
+fn unreadable(e: pprof::Error) -> Error {
+    Error::CpuSampling {
+        reason: format!("could not read the samples: {e}"),
+    }
+}
+
+/// The stacks with equal frames (pprof tells apart threads of one name and
+/// addresses of one line) made one, the most sampled first.
+fn merged(stacks: impl Iterator<Item = SampledStack>) -> Vec<SampledStack> {
+    let mut samples: HashMap<Vec<Frame>, u64> = HashMap::new();
+    for stack in stacks {
+        *samples.entry(stack.frames).or_default() += stack.samples;
+    }
+    let mut stacks: Vec<SampledStack> = samples
+        .into_iter()
+        .map(|(frames, samples)| SampledStack { frames, samples })
+        .collect();
+    stacks.sort_by(|a, b| b.samples.cmp(&a.samples).then(a.frames.cmp(&b.frames)));
+    stacks
 }
