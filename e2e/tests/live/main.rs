@@ -4,9 +4,9 @@
 //! 127.0.0.1, on ports picked at run time; every program a test starts is
 //! killed when the test ends, however it ends.
 //!
-//! The example is built here once, by a cargo run of its own, as the
-//! profilers' tests build theirs: `--profile profiling` (release with line
-//! tables, so CPU samples name inlined functions) and `--features cpu`. The tests run one at a time (each loads both cores).
+//! The example is built here once, by a cargo run of its own, with
+//! `--features cpu` and unoptimised (see `util::http_service`). The tests
+//! run one at a time (each loads both cores).
 //! Each needs its tools on PATH (`.ci/run` installs Debian's `prometheus`,
 //! `golang-go`, `chromium`, `wrk`); a missing one fails the test and says
 //! how to install it, unless `PERF_SKIP_PROMETHEUS_TESTS=1`,

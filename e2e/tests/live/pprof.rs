@@ -82,10 +82,10 @@ fn go_tool_pprof_reads_the_live_profiles() {
     );
     let searched = load.finish();
     assert!(searched.requests > 0);
-    // Native frames, named as the binary's line tables name them: `rank`
-    // is inlined into its caller, and DWARF names an inlined function
-    // by its short name. Below it (its callees, inlined too) the time is
-    // flat; it holds most of it cumulatively.
+    // Native frames, named as the binary's symbols name them (`…::rank`;
+    // in an optimised build an inlined `rank` is named by its short name).
+    // Below it (its callees) the time is flat; it holds most of it
+    // cumulatively.
     let rows = top_rows(&cpu);
     let rank = rows
         .iter()

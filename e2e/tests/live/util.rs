@@ -25,8 +25,11 @@ pub fn one_at_a_time() -> MutexGuard<'static, ()> {
 }
 
 /// The workspace's `examples/http_service`, built once by a cargo run of
-/// its own with `--profile profiling` (release with line tables, so CPU samples name inlined functions) and `--features cpu` (CPU profiles for
-/// `/debug/pprof/profile`), into this test's target directory.
+/// its own with `--features cpu` (CPU profiles for `/debug/pprof/profile`),
+/// unoptimised (a minute and a half from nothing on 2 cores, where an
+/// optimised build of its dependencies takes ten), into a target directory
+/// of its own beside this test's, so that the examples' own tests keep
+/// their build.
 pub fn http_service() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
@@ -38,8 +41,9 @@ pub fn http_service() -> &'static Path {
             .expect("the test binary is in <target>/<profile>/deps")
             .to_owned();
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let target = target.join("live-example");
         let status = Command::new(cargo)
-            .args(["build", "--profile", "profiling", "-p", "perf-examples"])
+            .args(["build", "-p", "perf-examples"])
             .args(["--example", "http_service", "--features", "cpu"])
             .arg("--target-dir")
             .arg(&target)
@@ -48,7 +52,7 @@ pub fn http_service() -> &'static Path {
             .expect("run cargo build");
         assert!(status.success(), "building examples/http_service failed");
         target
-            .join("profiling")
+            .join("debug")
             .join("examples")
             .join(format!("http_service{}", std::env::consts::EXE_SUFFIX))
     })
