@@ -1,5 +1,6 @@
-//! perf's benchmarks: instrumentation overhead, allocator overhead,
-//! `compare`, flamegraphs and history change points at scale.
+//! perf's benchmarks: instrumentation overhead, allocator overhead, the
+//! live server's scrapes, `compare`, flamegraphs and history change points
+//! at scale.
 //! `cargo bench -p perf-benches`.
 
 mod benchmarks;
@@ -7,6 +8,7 @@ mod benchmarks;
 criterion::criterion_main!(
     benchmarks::overhead::benches,
     benchmarks::alloc::benches,
+    benchmarks::serve::benches,
     benchmarks::compare::benches,
     benchmarks::flamegraph::benches,
     benchmarks::history::benches

@@ -9,6 +9,9 @@ pub(crate) mod compare;
 pub(crate) mod flamegraph;
 pub(crate) mod history;
 pub(crate) mod overhead;
+pub(crate) mod serve;
+#[cfg(feature = "perf-enabled")]
+pub(crate) mod thousand;
 
 /// Criterion with a short warm-up and `seconds` of measurement per bench.
 pub(crate) fn measuring_for(seconds: u64) -> Criterion {

@@ -1,8 +1,11 @@
 //! The cost of one instrumented call of a ~1 ns function, side by side in one
-//! run: bare, the floor for any timer (a hand-written guard of two TSC reads
-//! and a thread-local add), `#[profile]` recording, `#[profile]` switched off,
-//! `#[tracing::instrument]` with a registry and a timing layer, the same
-//! with perf's `PerfLayer` recording it (and idle, no session), and puffin.
+//! run: bare, the floor for any timer (a bare call between two TSC reads, and
+//! a hand-written guard of two TSC reads and a thread-local add), `#[profile]`
+//! recording, the same while the session serves and is scraped every second,
+//! `#[profile]` switched off, autometrics' `#[autometrics]` (prometheus-client
+//! backend), `#[tracing::instrument]` with a registry and a timing layer, the
+//! same with perf's `PerfLayer` recording it (and idle, no session), and
+//! puffin.
 
 use std::cell::Cell;
 use std::hint::black_box;
@@ -59,6 +62,12 @@ fn guarded(x: u64) -> u64 {
 #[perf_core::profile]
 #[inline(never)]
 fn profiled(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+#[autometrics::autometrics]
+#[inline(never)]
+fn autometered(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
 }
 
@@ -137,6 +146,16 @@ fn overhead(c: &mut Criterion) {
         "profile-compiled-out"
     };
     group.bench_function(recording, |b| b.iter(|| profiled(black_box(7))));
+    // The same while the session serves `/metrics` and another thread GETs it
+    // every second, as Prometheus would, for the whole measurement.
+    #[cfg(feature = "perf-enabled")]
+    {
+        let scraper = super::serve::Scraper::start(&session, std::time::Duration::from_secs(1));
+        group.bench_function("profile-recording-served", |b| {
+            b.iter(|| profiled(black_box(7)))
+        });
+        assert!(scraper.stop() >= 1);
+    }
     if perf_core::ENABLED {
         perf_core::set_enabled(false);
         group.bench_function("profile-switched-off", |b| {
@@ -145,6 +164,10 @@ fn overhead(c: &mut Criterion) {
         perf_core::set_enabled(true);
     }
     drop(session.finish().expect("finish"));
+
+    // A counter and a histogram of prometheus-client's per call, labelled
+    // by function (and a gauge, unused here: no `track_concurrency`).
+    group.bench_function("autometrics", |b| b.iter(|| autometered(black_box(7))));
 
     let subscriber = tracing_subscriber::registry().with(TimingLayer);
     tracing::subscriber::with_default(subscriber, || {
