@@ -110,6 +110,12 @@ impl AtomicHistogram {
     /// The non-empty buckets as `(bucket, count)`.
     pub(crate) fn snapshot(&self) -> Vec<(u16, u64)> {
         let mut out = Vec::new();
+        self.for_each(|bucket, n| out.push((bucket, n)));
+        out
+    }
+
+    /// Calls `f` with each non-empty bucket and its count, in order.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(u16, u64)) {
         for (r, slot) in self.rows.iter().enumerate() {
             let row = slot.load(Ordering::Acquire);
             if row.is_null() {
@@ -121,11 +127,10 @@ impl AtomicHistogram {
             for (c, counter) in row.iter().enumerate() {
                 let n = counter.load(Ordering::Relaxed);
                 if n > 0 {
-                    out.push(((r * SUB + c) as u16, n));
+                    f((r * SUB + c) as u16, n);
                 }
             }
         }
-        out
     }
 }
 

@@ -215,12 +215,8 @@ async fn respond(state: &State, request: Request<Incoming>) -> Response<Full<Byt
                 .get(header::ACCEPT)
                 .and_then(|v| v.to_str().ok());
             let openmetrics = metrics::wants_openmetrics(accept);
-            let body = metrics::encode(
-                state.source.figures(),
-                &state.info,
-                &state.floor,
-                openmetrics,
-            );
+            let (functions, heap) = state.source.counts();
+            let body = metrics::encode(functions, heap, &state.info, &state.floor, openmetrics);
             let content_type = if openmetrics {
                 metrics::OPENMETRICS_TEXT
             } else {

@@ -12,7 +12,7 @@ use prometheus_client::encoding::{DescriptorEncoder, NoLabelSet};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
-use super::figures::{BUCKET_BOUNDS, Figures};
+use super::counts::{BUCKET_BOUNDS, FunctionCounts};
 
 /// The content type of the Prometheus text format.
 pub(crate) const PROMETHEUS_TEXT: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -59,39 +59,30 @@ impl SelfTimeFloor {
 /// The figures of one scrape, as a collector of a registry made for it.
 #[derive(Debug)]
 struct Scrape {
-    figures: Figures,
+    functions: Vec<FunctionCounts>,
+    heap: Option<(u64, u64)>,
     info: SessionInfo,
-    self_seconds: Vec<f64>,
 }
 
-impl std::fmt::Debug for Figures {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Figures")
-            .field("functions", &self.functions.len())
-            .finish_non_exhaustive()
-    }
-}
-
-/// Encodes `figures` in the Prometheus text format, or OpenMetrics if
-/// `openmetrics`.
+/// Encodes `functions` and `heap` (live, peak) in the Prometheus text
+/// format, or OpenMetrics if `openmetrics`.
 pub(crate) fn encode(
-    figures: Figures,
+    mut functions: Vec<FunctionCounts>,
+    heap: Option<(u64, u64)>,
     info: &SessionInfo,
     floor: &SelfTimeFloor,
     openmetrics: bool,
 ) -> String {
-    let self_seconds = {
+    {
         let mut floors = crate::sync::lock(&floor.0);
-        figures
-            .functions
-            .iter()
-            .map(|f| floor.hold(&mut floors, &f.name, f.self_ns as f64 / 1e9))
-            .collect()
-    };
+        for f in &mut functions {
+            f.self_seconds = floor.hold(&mut floors, f.name, f.self_seconds);
+        }
+    }
     let scrape = Scrape {
-        figures,
+        functions,
+        heap,
         info: info.clone(),
-        self_seconds,
     };
     let mut registry = Registry::default();
     registry.register_collector(Box::new(scrape));
@@ -113,14 +104,14 @@ fn counter_family(
     encoder: &mut DescriptorEncoder<'_>,
     name: &str,
     help: &str,
-    functions: &[crate::model::FunctionStats],
-    value: impl Fn(usize, &crate::model::FunctionStats) -> CounterValue,
+    functions: &[FunctionCounts],
+    value: impl Fn(&FunctionCounts) -> CounterValue,
 ) -> Result<(), std::fmt::Error> {
     let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
-    for (i, f) in functions.iter().enumerate() {
-        let labels = [("function", f.name.as_str())];
+    for f in functions {
+        let labels = [("function", f.name)];
         let mut metric = family.encode_family(&labels)?;
-        match value(i, f) {
+        match value(f) {
             CounterValue::Count(n) => metric.encode_counter::<NoLabelSet, _, f64>(&n, None)?,
             CounterValue::Seconds(s) => metric.encode_counter::<NoLabelSet, _, f64>(&s, None)?,
         }
@@ -136,7 +127,7 @@ enum CounterValue {
 
 impl prometheus_client::collector::Collector for Scrape {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        let functions = &self.figures.functions;
+        let functions = &self.functions;
         let info = [
             ("name", self.info.name.as_str()),
             ("version", self.info.version.as_str()),
@@ -155,42 +146,42 @@ impl prometheus_client::collector::Collector for Scrape {
             "perf_function_calls",
             "Calls of the function (every frame, recursive ones too)",
             functions,
-            |_, f| CounterValue::Count(f.calls),
+            |f| CounterValue::Count(f.calls),
         )?;
         counter_family(
             &mut encoder,
             "perf_function_errors",
             "Calls of the function that returned Err or unwound from a panic",
             functions,
-            |_, f| CounterValue::Count(f.errors),
+            |f| CounterValue::Count(f.errors),
         )?;
         counter_family(
             &mut encoder,
             "perf_function_self_seconds",
             "Wall time inside the function minus its instrumented callees",
             functions,
-            |i, _| CounterValue::Seconds(self.self_seconds[i]),
+            |f| CounterValue::Seconds(f.self_seconds),
         )?;
         counter_family(
             &mut encoder,
             "perf_function_allocations",
             "Allocations during the function's calls, callees included, recursion once (PerfAlloc)",
             functions,
-            |_, f| CounterValue::Count(f.total_allocs),
+            |f| CounterValue::Count(f.allocs.allocs),
         )?;
         counter_family(
             &mut encoder,
             "perf_function_allocated_bytes",
             "Bytes allocated during the function's calls, callees included (PerfAlloc)",
             functions,
-            |_, f| CounterValue::Count(f.total_alloc_bytes),
+            |f| CounterValue::Count(f.allocs.bytes),
         )?;
         counter_family(
             &mut encoder,
             "perf_function_freed_bytes",
             "Bytes freed during the function's calls, callees included (PerfAlloc)",
             functions,
-            |_, f| CounterValue::Count(f.total_freed_bytes),
+            |f| CounterValue::Count(f.allocs.freed),
         )?;
         let mut family = encoder.encode_descriptor(
             "perf_function_duration_seconds",
@@ -200,21 +191,13 @@ impl prometheus_client::collector::Collector for Scrape {
             MetricType::Histogram,
         )?;
         for f in functions {
-            let Some(durations) = self.figures.durations.get(f.name.as_str()) else {
-                continue;
-            };
-            let buckets = published_buckets(&durations.buckets);
-            let labels = [("function", f.name.as_str())];
+            let buckets = published_buckets(&f.buckets);
+            let labels = [("function", f.name)];
             family
                 .encode_family(&labels)?
-                .encode_histogram::<NoLabelSet>(
-                    durations.sum_seconds,
-                    durations.count(),
-                    &buckets,
-                    None,
-                )?;
+                .encode_histogram::<NoLabelSet>(f.sum_seconds, f.count(), &buckets, None)?;
         }
-        if let Some((live, peak)) = self.figures.heap {
+        if let Some((live, peak)) = self.heap {
             encoder
                 .encode_descriptor(
                     "perf_heap_live_bytes",

@@ -8,6 +8,7 @@
 //! look and the self-time floor of `/metrics`.
 
 mod allocs;
+mod counts;
 mod figures;
 #[cfg(test)]
 mod fixtures;

@@ -28,9 +28,11 @@ pub(crate) use resume::{Entered, Resumable};
 #[cfg(perf_instructions)]
 pub use slot::in_slot;
 pub use span::{CpuSpanGuard, SpanGuard, enter, enter_cpu};
-#[cfg(feature = "serve")]
-pub(crate) use thread::snapshot_live;
+#[cfg(all(test, feature = "serve"))]
+pub(crate) use thread::NodeSnapshot;
 pub(crate) use thread::{AllocCounts, ThreadSnapshot, begin_generation, charge, snapshot_threads};
+#[cfg(feature = "serve")]
+pub(crate) use thread::{NodeView, snapshot_live, visit_live};
 
 /// 0 when nothing records; otherwise the generation of the running session.
 /// The only shared state the hot path reads.

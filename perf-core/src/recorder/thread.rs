@@ -562,13 +562,102 @@ pub(crate) fn snapshot_threads(generation: u32) -> Vec<ThreadSnapshot> {
 }
 
 /// Copies every thread's call tree of `generation` as it is now, without
-/// event logs, leaving the generation open: what a live scrape reads. Each
+/// event logs, leaving the generation open: what a live look reads. Each
 /// tree's lock is held only while its nodes are copied; an instrumented
 /// thread waits on it only if it makes a node or an event chunk meanwhile.
 #[cfg(feature = "serve")]
 pub(crate) fn snapshot_live(generation: u32) -> Vec<ThreadSnapshot> {
     let threads = lock(&REGISTRY).threads.clone();
     copy_threads(&threads, generation, false)
+}
+
+/// One node of a thread's tree as [`visit_live`] shows it: read in place.
+#[cfg(feature = "serve")]
+pub(crate) struct NodeView<'a> {
+    pub(crate) callsite: &'static Callsite,
+    /// Index of the parent among the thread's views; the root (index 0) is
+    /// its own parent.
+    pub(crate) parent: u32,
+    pub(crate) calls: u64,
+    pub(crate) ticks: u64,
+    pub(crate) allocs: AllocCounts,
+    pub(crate) errors: u64,
+    histogram: HistogramView<'a>,
+}
+
+/// A node's durations: the live counters, or a copy (a thread that ended).
+#[cfg(feature = "serve")]
+enum HistogramView<'a> {
+    Live(&'a AtomicHistogram),
+    Copied(&'a [(u16, u64)]),
+}
+
+#[cfg(feature = "serve")]
+impl<'a> NodeView<'a> {
+    /// Calls `f` with each non-empty histogram bucket and its count.
+    pub(crate) fn buckets(&self, mut f: impl FnMut(u16, u64)) {
+        match self.histogram {
+            HistogramView::Live(histogram) => histogram.for_each(f),
+            HistogramView::Copied(buckets) => {
+                for &(bucket, n) in buckets {
+                    f(bucket, n);
+                }
+            }
+        }
+    }
+
+    /// A view of a copied node.
+    pub(crate) fn of(node: &'a NodeSnapshot) -> Self {
+        NodeView {
+            callsite: node.callsite,
+            parent: node.parent,
+            calls: node.calls,
+            ticks: node.ticks,
+            allocs: node.allocs,
+            errors: node.errors,
+            histogram: HistogramView::Copied(&node.histogram),
+        }
+    }
+}
+
+/// Shows `visit` every thread's tree of `generation` as it is now, node by
+/// node in place (root first, parents before their children), under that
+/// tree's lock: nothing is copied but the view. The cheapest live look,
+/// for `/metrics`; an instrumented thread waits on the lock only if it
+/// makes a node or an event chunk meanwhile.
+#[cfg(feature = "serve")]
+pub(crate) fn visit_live(generation: u32, mut visit: impl FnMut(&[NodeView<'_>])) {
+    let threads = lock(&REGISTRY).threads.clone();
+    for thread in &threads {
+        let tree = lock(&thread.tree);
+        if tree.generation != generation {
+            continue;
+        }
+        let views: Vec<NodeView<'_>> = match &tree.ended {
+            Some(ended) => ended.nodes.iter().map(NodeView::of).collect(),
+            None => tree
+                .nodes
+                .iter()
+                .map(|node| {
+                    let s = &node.stats;
+                    NodeView {
+                        callsite: node.callsite,
+                        parent: node.parent_index,
+                        calls: s.calls.load(Ordering::Relaxed),
+                        ticks: s.ticks.load(Ordering::Relaxed),
+                        allocs: AllocCounts {
+                            allocs: s.allocs.load(Ordering::Relaxed),
+                            bytes: s.bytes.load(Ordering::Relaxed),
+                            freed: s.freed.load(Ordering::Relaxed),
+                        },
+                        errors: s.errors.load(Ordering::Relaxed),
+                        histogram: HistogramView::Live(&s.histogram),
+                    }
+                })
+                .collect(),
+        };
+        visit(&views);
+    }
 }
 
 fn copy_threads(threads: &[Arc<ThreadData>], generation: u32, events: bool) -> Vec<ThreadSnapshot> {
