@@ -244,7 +244,7 @@ mod tests {
     #[test]
     fn callees_count_in_allocations_once_under_recursion_and_not_in_self_time() {
         // a (100 ticks, 1 alloc) → b (60, 2) → a (20, 4)
-        let nodes = vec![
+        let nodes = [
             node(&ROOT, 0, 0, 0),
             node(&A, 0, 100, 1),
             node(&B, 1, 60, 2),
