@@ -5,6 +5,7 @@
 
 use std::fmt::Write;
 
+use perf_format::html::escape;
 use perf_format::units::{bytes, count, duration};
 
 use super::figures::Figures;
@@ -132,33 +133,4 @@ td.bad {{ color: #b00020; font-weight: 600; }}
         all = rows.len(),
     );
     html
-}
-
-/// `text` safe inside HTML.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_are_escaped() {
-        assert_eq!(
-            escape("<Vec<u8> as Foo>::bar & \"x\""),
-            "&lt;Vec&lt;u8&gt; as Foo&gt;::bar &amp; &quot;x&quot;"
-        );
-    }
 }
