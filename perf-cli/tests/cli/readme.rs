@@ -145,7 +145,7 @@ fn value_of<'a>(words: &'a [String], flags: &[&str]) -> Option<&'a str> {
 }
 
 /// Tools outside this workspace that the README tells people to run.
-const OUTSIDE_TOOLS: [&str; 5] = ["go", "apt-get", "wrk", "kill", "promtool"];
+const OUTSIDE_TOOLS: [&str; 6] = ["go", "apt-get", "wrk", "kill", "promtool", "curl"];
 
 fn check(
     command: &[String],
