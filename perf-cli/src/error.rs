@@ -309,6 +309,21 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
     },
+    /// A note of a remote's history (`refs/notes/perf`) that is not a
+    /// `perf-history/1` entry: nothing of that history is merged.
+    #[error(
+        "the perf history of {remote} has a corrupt note of {object} at line {line}: {problem}; nothing of it was merged (repair the note in the clone that wrote it, with `git notes --ref perf edit`, and push it again)"
+    )]
+    CorruptRemoteNote {
+        /// The remote it came from.
+        remote: String,
+        /// What the note belongs to, as shown.
+        object: String,
+        /// The line within the note, from 1.
+        line: usize,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// An entry that could not be read back once written (an empty commit,
     /// a negative figure), refused before it is written.
     #[error("cannot add to the history of {object}: {problem}")]

@@ -301,11 +301,13 @@ fn a_corrupt_note_names_its_commit_and_line() {
         "{message}"
     );
     assert_eq!(message.lines().count(), 1, "{message}");
-    // Adding to a corrupt note keeps what is there: it is for the user to mend.
-    store.add("HEAD", &entry("r3", &[("f", 3.0)])).unwrap();
+    // Adding to a corrupt note is refused, naming it, and changes nothing:
+    // it is for the user to mend, not for perf to carry on.
+    let err = store.add("HEAD", &entry("r3", &[("f", 3.0)])).unwrap_err();
+    assert!(matches!(err, Error::CorruptNote { line: 2, .. }), "{err}");
     let after = git(dir.path(), &["notes", "--ref", "perf", "show", "HEAD"]);
-    assert_eq!(after.lines().count(), 3);
-    assert!(after.contains("\"id\": \"r2\""));
+    assert_eq!(after.lines().count(), 2);
+    assert!(!after.contains("\"id\": \"r3\""));
 }
 
 #[test]
@@ -520,6 +522,74 @@ fn a_push_the_remote_keeps_refusing_fails_and_keeps_every_entry() {
     assert_eq!(ids(&before), [["r0"], ["r1"]]);
     // The remote has nothing to pull.
     assert_eq!(store.pull("origin").unwrap(), Pulled::NoHistory);
+}
+
+#[test]
+fn a_corrupt_note_is_neither_added_to_nor_pushed_nor_pulled() {
+    hermetic();
+    let root = tempfile::tempdir().unwrap();
+    let (remote, commits) = remote_with_commits(root.path(), 2);
+    let remote_notes = || {
+        git(
+            root.path(),
+            &["ls-remote", remote.to_str().unwrap(), NOTES_REF],
+        )
+    };
+    // A good history, pushed.
+    let good = clone(root.path(), &remote, "good");
+    let store = Store::open(&good).unwrap();
+    store.add(&commits[0], &entry("r0", &[("f", 1.0)])).unwrap();
+    assert!(matches!(
+        store.push("origin").unwrap(),
+        Pushed::Pushed { .. }
+    ));
+    let pushed = remote_notes();
+
+    // A clone whose note of commits[1] is corrupt (written by hand).
+    let bad = clone(root.path(), &remote, "bad");
+    let bad_store = Store::open(&bad).unwrap();
+    assert_eq!(bad_store.pull("origin").unwrap(), Pulled::Merged);
+    git(
+        &bad,
+        &[
+            "notes",
+            "--ref",
+            "perf",
+            "add",
+            "-m",
+            "not json",
+            &commits[1],
+        ],
+    );
+    // Adding to it is refused, naming the commit: the bad line is not kept.
+    let err = bad_store
+        .add(&commits[1], &entry("r1", &[("f", 1.0)]))
+        .unwrap_err();
+    assert!(matches!(err, Error::CorruptNote { line: 1, .. }), "{err}");
+    // Pushing is refused, and the remote keeps what it had.
+    let err = bad_store.push("origin").unwrap_err();
+    assert!(
+        matches!(err, Error::CorruptNote { ref id, .. } if *id == commits[1]),
+        "{err}"
+    );
+    assert_eq!(remote_notes(), pushed);
+
+    // Pushed past perf with git itself, the corrupt note is not merged by
+    // a pull: the clone's history stays as it was, and says where from.
+    git(&bad, &["push", "--quiet", "--force", "origin", NOTES_REF]);
+    let before = git(&good, &["rev-parse", NOTES_REF]);
+    let err = store.pull("origin").unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(err, Error::CorruptRemoteNote { line: 1, .. }),
+        "{message}"
+    );
+    assert!(
+        message.starts_with("the perf history of origin has a corrupt note of object"),
+        "{message}"
+    );
+    assert_eq!(git(&good, &["rev-parse", NOTES_REF]), before);
+    assert_eq!(ids(&store.history().unwrap()), [["r0"]]);
 }
 
 /// A record of `functions` functions with the metrics of a record of a

@@ -46,7 +46,9 @@
 //! - **Trouble** is one line naming what is at fault: not a git repository
 //!   ([`Error::NotGitRepository`]), no git ([`Error::NoGit`]), a line of a
 //!   note that is not an entry ([`Error::CorruptNote`]: the commit and the
-//!   line within the note), a push that keeps being rejected.
+//!   line within the note), a push that keeps being rejected. A corrupt
+//!   note is never added to, pushed, or merged from a remote
+//!   ([`Error::CorruptRemoteNote`]): every note is read first.
 
 use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, HashMap};
@@ -267,6 +269,8 @@ impl Store {
         if self.resolve(NOTES_REF)?.is_none() {
             return Ok(Pushed::Nothing);
         }
+        // A corrupt note would break every clone that pulls it.
+        self.validate(NOTES_REF)?;
         let refspec = format!("{NOTES_REF}:{NOTES_REF}");
         let args = ["push", "--porcelain", remote, refspec.as_str()];
         let mut problem = String::new();
@@ -274,6 +278,7 @@ impl Store {
             if attempt > 1 {
                 std::thread::sleep(backoff(attempt - 1));
                 if let Incoming::Fetched(incoming) = self.fetch(remote)? {
+                    self.validate_incoming(remote, incoming.name())?;
                     self.merge(incoming.name())?;
                 }
             }
@@ -298,6 +303,7 @@ impl Store {
             Incoming::None => Ok(Pulled::NoHistory),
             Incoming::Same => Ok(Pulled::UpToDate),
             Incoming::Fetched(incoming) => {
+                self.validate_incoming(remote, incoming.name())?;
                 self.merge(incoming.name())?;
                 Ok(Pulled::Merged)
             }
@@ -328,12 +334,16 @@ impl Store {
             let note = self.output(&["notes", "--ref", notes, "show", object], None)?;
             let mut all: Vec<Vec<u8>> = match note.status.code() {
                 Some(0) if filing == Filing::Replace => Vec::new(),
-                Some(0) => note
-                    .stdout
-                    .split(|&b| b == b'\n')
-                    .filter(|line| !line.trim_ascii().is_empty())
-                    .map(<[u8]>::to_vec)
-                    .collect(),
+                Some(0) => {
+                    // Lines kept must be entries: a corrupt note is refused,
+                    // not carried on.
+                    parse_note(shown, object, &note.stdout)?;
+                    note.stdout
+                        .split(|&b| b == b'\n')
+                        .filter(|line| !line.trim_ascii().is_empty())
+                        .map(<[u8]>::to_vec)
+                        .collect()
+                }
                 Some(1) => Vec::new(),
                 _ => return Err(failed("git notes show", &note)),
             };
@@ -439,6 +449,42 @@ impl Store {
         let refspec = format!("+{NOTES_REF}:{}", incoming.name());
         self.run(&["fetch", "--quiet", "--no-tags", remote, &refspec], None)?;
         Ok(Incoming::Fetched(incoming))
+    }
+
+    /// Reads every note at the notes ref `notes`: the first line that is
+    /// not an entry is its [`Error::CorruptNote`].
+    fn validate(&self, notes: &str) -> Result<(), Error> {
+        let listed = self.run_text(&["notes", "--ref", notes, "list"])?;
+        let noted: Vec<(&str, &str)> = listed
+            .lines()
+            .filter_map(|line| line.split_once(' '))
+            .collect();
+        let blobs: Vec<&str> = noted.iter().map(|&(blob, _)| blob).collect();
+        let (out, texts) = self.read_blobs(&blobs)?;
+        for (&(_, object), text) in noted.iter().zip(&texts) {
+            let shown = format!("object {}", short_commit(object));
+            parse_note(&shown, object, &out[text.clone()])?;
+        }
+        Ok(())
+    }
+
+    /// [`validate`](Self::validate) of the history fetched from `remote`
+    /// into `incoming`, before anything of it is merged.
+    fn validate_incoming(&self, remote: &str, incoming: &str) -> Result<(), Error> {
+        self.validate(incoming).map_err(|e| match e {
+            Error::CorruptNote {
+                object,
+                line,
+                problem,
+                ..
+            } => Error::CorruptRemoteNote {
+                remote: remote.to_owned(),
+                object,
+                line,
+                problem,
+            },
+            other => other,
+        })
     }
 
     /// The made-up object the notes of import `name` annotate, written
