@@ -133,6 +133,11 @@ pub(super) fn run(context: &Context, command: HistoryCommand) -> Result<Outcome,
                 Some(name) => name,
                 None => import_name(&csv_path)?,
             };
+            if name.trim().is_empty() || name.chars().any(char::is_control) {
+                return Err(Error::History(format!(
+                    "--name {name:?}: an import's name must be a line of visible text"
+                )));
+            }
             if let Some(unknown) = higher_is_better
                 .iter()
                 .find(|column| !imported.series.contains(column))

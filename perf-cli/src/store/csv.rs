@@ -84,6 +84,8 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Imported, ImportError> {
         return Err(error(Some(1), format!("series {twice:?} is named twice")));
     }
     let mut rows = Vec::new();
+    // The line each commit was first seen on: a commit is one point.
+    let mut seen: std::collections::HashMap<String, Option<u64>> = std::collections::HashMap::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map(csv::Position::line);
@@ -103,6 +105,13 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Imported, ImportError> {
         let commit = record[1].to_owned();
         if commit.is_empty() {
             return Err(error(line, "the commit is empty".to_owned()));
+        }
+        if let Some(first) = seen.insert(commit.clone(), line) {
+            let on = first.map_or_else(String::new, |first| format!(" on line {first}"));
+            return Err(error(
+                line,
+                format!("commit {commit:?} has a row already{on}: one row per commit"),
+            ));
         }
         let mut values = Vec::with_capacity(series.len());
         for (name, cell) in series.iter().zip(record.iter().skip(2)) {
@@ -129,6 +138,13 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Imported, ImportError> {
     }
     if rows.is_empty() {
         return Err(error(None, "no rows after the header".to_owned()));
+    }
+    if let Some(empty) = (0..series.len()).find(|&i| rows.iter().all(|row| row.values[i].is_none()))
+    {
+        return Err(error(
+            None,
+            format!("series {:?} has no value in any row", series[empty]),
+        ));
     }
     Ok(Imported { series, rows })
 }
@@ -157,9 +173,22 @@ mod tests {
 
     #[test]
     fn empty_cells_are_missing_and_quotes_are_understood() {
-        let imported = read("time,commit,a,b\n\"2026-01-01, noon\",c1,,2\n").unwrap();
+        let imported = read("time,commit,a,b\n\"2026-01-01, noon\",c1,,2\n3,c2,1,\n").unwrap();
         assert_eq!(imported.rows[0].time, "2026-01-01, noon");
         assert_eq!(imported.rows[0].values, [None, Some(2.0)]);
+        assert_eq!(imported.rows[1].values, [Some(1.0), None]);
+    }
+
+    #[test]
+    fn a_commit_twice_and_a_series_without_values_are_refused() {
+        let twice = read("time,commit,a\n1,c1,1\n2,c2,2\n3,c1,3\n").unwrap_err();
+        assert_eq!(twice.line, Some(4));
+        assert_eq!(
+            twice.problem,
+            "commit \"c1\" has a row already on line 2: one row per commit"
+        );
+        let empty = read("time,commit,a,b\n1,c1,1,\n2,c2,2,\n").unwrap_err();
+        assert_eq!(empty.problem, "series \"b\" has no value in any row");
     }
 
     #[test]

@@ -375,6 +375,21 @@ fn trouble_is_one_line_and_changes_nothing() {
         &["history", "import", "--csv", "h.csv"],
         "h.csv, line 3: a: \"fast\" is not a number",
     );
+    // A commit twice, and an import's name that is not a line of text.
+    std::fs::write(&csv, "time,commit,a\nt,c1,1\nt,c1,2\n").unwrap();
+    trouble(
+        &project,
+        &["history", "import", "--csv", "h.csv"],
+        "h.csv, line 3: commit \"c1\" has a row already on line 2",
+    );
+    std::fs::write(&csv, "time,commit,a\nt,c1,1\n").unwrap();
+    for name in ["", "two\nlines"] {
+        trouble(
+            &project,
+            &["history", "import", "--csv", "h.csv", "--name", name],
+            "an import's name must be a line of visible text",
+        );
+    }
     // A record of a dirty working tree, or of no commit.
     git(
         project.path(),
