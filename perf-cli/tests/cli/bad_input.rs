@@ -257,6 +257,24 @@ fn too_many_samples() {
 }
 
 #[test]
+fn samples_runs_and_names_that_do_not_add_up() {
+    refuse_record(
+        |json| {
+            json["functions"][1]["samples"]["time_per_call_ns"] = serde_json::json!(vec![1.0; 11])
+        },
+        "function \"db::query\" has 11 time_per_call_ns samples for 10 runs",
+    );
+    refuse_record(
+        |json| json["runs"] = serde_json::json!([]),
+        "it lists no runs",
+    );
+    refuse_record(
+        |json| json["functions"][1]["name"] = json["functions"][0]["name"].clone(),
+        "is listed twice",
+    );
+}
+
+#[test]
 fn a_commit_that_is_not_ascii_is_shown_not_sliced() {
     let project = Project::new();
     let mut odd = record("cur", &program(), 10, 2);

@@ -468,8 +468,10 @@ impl Record {
 impl Document for Record {
     const SCHEMAS: &'static [&'static str] = &[RECORD_SCHEMA, BASELINE_SCHEMA];
 
-    /// Refuses a record with no functions, no calls, or a sample that is
-    /// negative, infinite or NaN, or more than [`MAX_SAMPLES`] of them; and
+    /// Refuses a record with no functions, no calls, no runs (but
+    /// criterion's), a function listed twice, more samples than runs, or a
+    /// sample that is negative, infinite or NaN, or more than
+    /// [`MAX_SAMPLES`] of them; and
     /// one whose id, run ids or baseline name could not be file names
     /// ([`layout::check_name`]): names in a file never choose where perf
     /// writes.
@@ -489,9 +491,19 @@ impl Document for Record {
                     .to_owned(),
             );
         }
+        if self.runs.is_empty() && self.source != Source::Criterion {
+            return invalid(
+                "it lists no runs: a record of a program holds the runs its samples come from"
+                    .to_owned(),
+            );
+        }
+        let mut names = std::collections::HashSet::with_capacity(self.functions.len());
         let mut any_calls = false;
         for function in &self.functions {
             let name = &function.name;
+            if !names.insert(name.as_str()) {
+                return invalid(format!("function {name:?} is listed twice"));
+            }
             if function.samples.is_empty() {
                 return invalid(format!("function {name:?} has no samples"));
             }
@@ -504,6 +516,14 @@ impl Document for Record {
                     return invalid(format!(
                         "function {name:?} has {} {key} samples; at most {MAX_SAMPLES} are read",
                         samples.len()
+                    ));
+                }
+                // One sample per run (criterion's are its own, not runs').
+                if self.source != Source::Criterion && samples.len() > self.runs.len() {
+                    return invalid(format!(
+                        "function {name:?} has {} {key} samples for {} runs",
+                        samples.len(),
+                        self.runs.len()
                     ));
                 }
                 if let Some((i, bad)) = samples

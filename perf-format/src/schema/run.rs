@@ -314,7 +314,8 @@ impl RunData {
 impl Document for RunData {
     const SCHEMAS: &'static [&'static str] = &[RUN_SCHEMA];
 
-    /// Every node's parent comes before it, as the tree is written.
+    /// Every node's id is its place in the tree, and its parent comes
+    /// before it, as the tree is written.
     fn validate(&self, path: &Path) -> Result<(), Error> {
         if let Some(reason) = crate::layout::name_problem(&self.id) {
             return Err(Error::invalid(
@@ -323,6 +324,15 @@ impl Document for RunData {
             ));
         }
         for (i, node) in self.call_tree.iter().enumerate() {
+            if node.id as usize != i {
+                return Err(Error::invalid(
+                    path,
+                    format!(
+                        "call_tree node {i} ({:?}) has id {}: each node's id is its place in the tree",
+                        node.function, node.id
+                    ),
+                ));
+            }
             if node.parent.is_some_and(|p| p as usize >= i) {
                 return Err(Error::invalid(
                     path,
@@ -440,5 +450,22 @@ mod tests {
         run.call_tree = vec![CallNode::new(0, Some(1), "a"), CallNode::new(1, None, "b")];
         let err = run.validate(Path::new("run.json")).unwrap_err();
         assert!(err.to_string().contains("node 0 (\"a\") names parent 1"));
+    }
+
+    #[test]
+    fn a_tree_with_repeated_or_missing_ids_is_refused() {
+        let mut run = RunData::new("r", "app", Environment::default());
+        for ids in [[0, 0], [0, 2]] {
+            run.call_tree = vec![
+                CallNode::new(ids[0], None, "a"),
+                CallNode::new(ids[1], Some(0), "b"),
+            ];
+            let err = run.validate(Path::new("run.json")).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains(&format!("call_tree node 1 (\"b\") has id {}", ids[1])),
+                "{err}"
+            );
+        }
     }
 }
