@@ -93,10 +93,15 @@ pub fn fit(name: &str, width: usize) -> String {
     format!("…{tail}")
 }
 
-/// Three significant digits, without exponent notation.
+/// Three significant digits, without exponent notation below 10^15
+/// ("1.00e308" above: a file may hold any finite number).
 pub fn significant(value: f64) -> String {
     let magnitude = value.abs();
-    if magnitude >= 100.0 {
+    if magnitude >= 1e15 {
+        // Past the whole numbers a double holds exactly: 1.00e308, not 309
+        // digits.
+        format!("{value:.2e}")
+    } else if magnitude >= 100.0 {
         format!("{value:.0}")
     } else if magnitude >= 10.0 {
         format!("{value:.1}")
@@ -268,6 +273,14 @@ mod tests {
         for (ns, shown) in cases {
             assert_eq!(duration(ns), shown);
         }
+    }
+
+    #[test]
+    fn huge_figures_are_short() {
+        assert_eq!(count(1e308), "1.00e308");
+        assert_eq!(duration(1e308), "1.00e299 s");
+        assert_eq!(significant(-2.5e20), "-2.50e20");
+        assert_eq!(count(999_999_999_999_999.0), "999,999,999,999,999");
     }
 
     #[test]

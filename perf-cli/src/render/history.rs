@@ -347,11 +347,16 @@ impl Detected<'_> {
                         format!("{}–{}", creep.start, creep.start + creep.len - 1),
                         String::new(),
                         String::new(),
-                        format!(
-                            "{} ({:+.2}%/commit)",
-                            units::change(creep.change_pct / 100.0),
-                            creep.slope_pct
-                        ),
+                        if creep.slope_pct.is_finite() {
+                            format!(
+                                "{} ({:+.2}%/commit)",
+                                units::change(creep.change_pct / 100.0),
+                                creep.slope_pct
+                            )
+                        } else {
+                            // From a level of 0, no percentage means anything.
+                            format!("{} (from 0)", units::change(creep.change_pct / 100.0))
+                        },
                         format!("{:.2e}", creep.p),
                         verdict.to_owned(),
                     ]);
@@ -373,13 +378,13 @@ impl Detected<'_> {
             .map(|(s, d)| {
                 let what = match (d.verdict, d.change_points.last(), &d.creep) {
                     (Verdict::Regressed, Some(c), _) => format!(
-                        "{:+.1}% at {}",
-                        c.change_pct,
+                        "{} at {}",
+                        units::change(c.change_pct / 100.0),
                         short_commit(&s.points[c.index].commit)
                     ),
                     (_, _, Some(creep)) => format!(
-                        "creeping {:+.1}% since {}",
-                        creep.change_pct,
+                        "creeping {} since {}",
+                        units::change(creep.change_pct / 100.0),
                         short_commit(&s.points[creep.start].commit)
                     ),
                     _ => String::new(),

@@ -252,6 +252,29 @@ fn an_otava_csv_imports_and_its_change_is_found() {
     assert_eq!(metric2["change_points"][0]["commit"], "aaa6");
 }
 
+#[test]
+fn a_series_creeping_up_from_zero_says_so_without_infinite_percentages() {
+    let project = Project::new();
+    git(
+        project.path(),
+        &["init", "--quiet", "--initial-branch=main"],
+    );
+    let csv = project.path().join("h.csv");
+    let rows: String = (0..30).map(|i| format!("{i},c{i},{i}\n")).collect();
+    std::fs::write(&csv, format!("time,commit,allocs\n{rows}")).unwrap();
+    project
+        .perf()
+        .args(["history", "import", "--csv", "h.csv"])
+        .assert()
+        .code(0);
+    let output = project.perf().args(["history", "detect"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("+∞ (from 0)"), "{stdout}");
+    assert!(stdout.contains("(creeping +∞ since c0)"), "{stdout}");
+    assert!(!stdout.contains("inf"), "{stdout}");
+}
+
 /// The change points `history detect --format json` finds in `function`,
 /// and its exit code.
 fn detected(project: &Project, function: &str, args: &[&str]) -> (Vec<u64>, Option<i32>) {
