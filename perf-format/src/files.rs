@@ -98,16 +98,40 @@ impl<'a> Tagged<'a> {
     }
 }
 
+/// The largest file [`read_text`] reads: a record of 10 000 functions is
+/// tens of megabytes.
+pub const MAX_TEXT_BYTES: u64 = 1 << 30;
+
 /// Reads a whole text file, naming it in every error; a file holding only
-/// whitespace is refused as empty.
+/// whitespace is refused as empty, and one that is not a regular file (a
+/// directory, a device such as `/dev/zero`, a pipe) or is larger than
+/// [`MAX_TEXT_BYTES`] is refused before it is read.
 pub fn read_text(path: &Path) -> Result<String, Error> {
-    if path.is_dir() {
+    use std::io::Read as _;
+    let metadata = std::fs::metadata(path).map_err(|e| Error::read(path, e))?;
+    if metadata.is_dir() {
         return Err(Error::read(
             path,
             io::Error::from(io::ErrorKind::IsADirectory),
         ));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
+    if !metadata.is_file() {
+        return Err(Error::read(
+            path,
+            io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"),
+        ));
+    }
+    let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
+    let mut text = String::new();
+    file.take(MAX_TEXT_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| Error::read(path, e))?;
+    if text.len() as u64 > MAX_TEXT_BYTES {
+        return Err(Error::read(
+            path,
+            io::Error::new(io::ErrorKind::FileTooLarge, "larger than 1 GiB"),
+        ));
+    }
     if text.trim().is_empty() {
         return Err(Error::EmptyFile {
             path: path.to_owned(),
@@ -405,6 +429,16 @@ mod tests {
         let path = dir.join("x.json");
         std::fs::write(&path, text).unwrap();
         path
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_device_or_a_directory_is_refused_before_it_is_read() {
+        let err = read_text(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert_eq!(err, "cannot read /dev/zero: not a regular file");
+        let dir = tempfile::tempdir().unwrap();
+        let err = read_text(dir.path()).unwrap_err().to_string();
+        assert!(err.starts_with("cannot read "), "{err}");
     }
 
     #[test]
