@@ -121,15 +121,25 @@ pub fn features_label(features: &[String]) -> String {
     }
 }
 
-/// The commit and whether the working tree is dirty: `$PERF_GIT_COMMIT`,
-/// else `$GITHUB_SHA` (clean: a checkout CI made), else `git rev-parse
-/// HEAD` and `git status`.
+/// A commit given by the environment, `-dirty` for a changed working tree:
+/// the commit, and whether it was dirty.
+fn given_commit(sha: String) -> (Option<String>, bool) {
+    match sha.strip_suffix("-dirty") {
+        Some(commit) => (Some(commit.to_owned()), true),
+        None => (Some(sha), false),
+    }
+}
+
+/// The commit and whether the working tree is dirty: `$PERF_GIT_COMMIT`
+/// (dirty when it ends in `-dirty`, as `cargo perf ab` sets it for a
+/// changed working tree; the commit then without it), else `$GITHUB_SHA`
+/// (clean: a checkout CI made), else `git rev-parse HEAD` and `git status`.
 fn git_state() -> (Option<String>, bool) {
     if let Some(sha) = ["PERF_GIT_COMMIT", "GITHUB_SHA"]
         .iter()
         .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
     {
-        return (Some(sha), false);
+        return given_commit(sha);
     }
     match git(&["rev-parse", "HEAD"]) {
         Some(sha) if !sha.is_empty() => {
@@ -202,6 +212,14 @@ fn cpu_model() -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_commit_given_as_dirty_is_a_dirty_tree_at_that_commit() {
+        let sha = "5a37189f0c1d5a37189f0c1d5a37189f0c1d5a37";
+        let (commit, dirty) = given_commit(format!("{sha}-dirty"));
+        assert_eq!((commit.as_deref(), dirty), (Some(sha), true));
+        assert_eq!(given_commit(sha.to_owned()), (Some(sha.to_owned()), false));
+    }
 
     #[test]
     fn commits_are_shortened_to_twelve_characters() {
