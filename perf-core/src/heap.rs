@@ -28,6 +28,13 @@ pub(crate) fn routing() -> bool {
     ROUTING.load(Ordering::Relaxed)
 }
 
+/// In a forked child: hands no more allocations to dhat, whose lock another
+/// thread of the parent may have held at the fork (see `crate::fork`).
+#[cfg(unix)]
+pub(crate) fn forked() {
+    ROUTING.store(false, Ordering::Release);
+}
+
 /// A running heap profile.
 #[derive(Debug)]
 pub(crate) struct HeapProfiler {

@@ -57,6 +57,8 @@ mod cpu_time;
 #[cfg(all(feature = "criterion", unix))]
 pub mod criterion;
 mod error;
+#[cfg(unix)]
+mod fork;
 mod hash;
 #[cfg(feature = "heap")]
 mod heap;

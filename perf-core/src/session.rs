@@ -245,6 +245,9 @@ impl SessionBuilder {
         }
         let profilers = Profilers::start(&self, &runs_dir)?;
         let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
+        // A child forked while the session runs must not inherit a held lock.
+        #[cfg(unix)]
+        crate::fork::install();
         recorder::begin_generation(generation, self.trace_capacity);
         *active = Some(self.name.clone());
         drop(active);

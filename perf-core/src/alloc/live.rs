@@ -51,6 +51,8 @@
 //! exactly, at the cost of a shared atomic.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+#[cfg(unix)]
+use std::cell::Cell;
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{
     AtomicBool, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
@@ -93,6 +95,42 @@ static REGISTRY_LEN: AtomicUsize = AtomicUsize::new(0);
 /// are read, so that no reader reads the thread-local of a thread that has
 /// ended. Held briefly, never across an allocation.
 static REGISTRY_LOCK: SpinLock = SpinLock(AtomicBool::new(false));
+
+/// Takes [`REGISTRY_LOCK`], unless this thread holds it across a fork
+/// (see [`hold_for_fork`]): an allocation made then, by a fork handler of
+/// another library, reads the registry under the hold.
+fn lock_registry() -> Option<SpinGuard<'static>> {
+    #[cfg(unix)]
+    if HOLDING_FOR_FORK.with(Cell::get) {
+        return None;
+    }
+    Some(REGISTRY_LOCK.lock())
+}
+
+#[cfg(unix)]
+thread_local! {
+    /// Whether this thread holds [`REGISTRY_LOCK`] across a fork.
+    static HOLDING_FOR_FORK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Takes the registry's lock for a fork (see `crate::fork`): the child
+/// then starts with no thread halfway through it.
+#[cfg(unix)]
+pub(crate) fn hold_for_fork() {
+    if HOLDING_FOR_FORK.with(Cell::get) {
+        return;
+    }
+    std::mem::forget(REGISTRY_LOCK.lock());
+    HOLDING_FOR_FORK.with(|holding| holding.set(true));
+}
+
+/// Lets the registry's lock go after a fork, in the parent and in the child.
+#[cfg(unix)]
+pub(crate) fn release_after_fork() {
+    if HOLDING_FOR_FORK.with(|holding| holding.replace(false)) {
+        REGISTRY_LOCK.0.store(false, Ordering::Release);
+    }
+}
 
 /// Where a thread stands with the registry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,7 +206,7 @@ pub(super) fn publish(c: &Counters) {
 #[inline(never)]
 fn raise_peak(total: i64) {
     let headroom = {
-        let _lock = REGISTRY_LOCK.lock();
+        let _lock = lock_registry();
         registered()
             .map(|s| s.headroom.load(Ordering::Relaxed))
             .sum::<i64>()
@@ -229,7 +267,7 @@ pub(crate) struct HeapNow {
 
 /// Reads the heap now.
 pub(crate) fn now() -> HeapNow {
-    let _lock = REGISTRY_LOCK.lock();
+    let _lock = lock_registry();
     let total = PUBLISHED.load(Ordering::Relaxed);
     let mut now = HeapNow {
         live: 0,
@@ -299,6 +337,7 @@ pub(crate) fn unwatch() {
 #[cfg(unix)]
 fn register(c: &Counters) {
     c.registration.set(Registration::Registering);
+    crate::fork::install();
     let shared = ptr::from_ref(&c.shared);
     let registered = exit_hook::key().and_then(|key| {
         let slot = claim(shared)?;
@@ -328,7 +367,7 @@ fn register(c: &Counters) {
 /// Takes a free slot for `shared`.
 #[cfg(unix)]
 fn claim(shared: *const Shared) -> Option<u32> {
-    let _lock = REGISTRY_LOCK.lock();
+    let _lock = lock_registry();
     let free = REGISTRY
         .iter()
         .position(|slot| slot.load(Ordering::Relaxed).is_null())?;
@@ -352,7 +391,7 @@ fn retire(c: &Counters) {
     let Registration::Registered(slot) = c.registration.get() else {
         return;
     };
-    let _lock = REGISTRY_LOCK.lock();
+    let _lock = lock_registry();
     let headroom = c.shared.headroom.load(Ordering::Relaxed);
     PUBLISHED.fetch_sub(headroom, Ordering::Relaxed);
     c.shared.headroom.store(0, Ordering::Relaxed);

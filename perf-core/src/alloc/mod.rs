@@ -24,6 +24,8 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 pub(crate) use live::{HeapNow, Timeline, now as heap_now, peak, take_low, unwatch, watch};
+#[cfg(unix)]
+pub(crate) use live::{hold_for_fork, release_after_fork};
 
 use crate::recorder;
 

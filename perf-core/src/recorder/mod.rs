@@ -33,6 +33,8 @@ pub(crate) use thread::NodeSnapshot;
 pub(crate) use thread::{AllocCounts, ThreadSnapshot, begin_generation, charge, snapshot_threads};
 #[cfg(feature = "serve")]
 pub(crate) use thread::{NodeView, snapshot_live, visit_live};
+#[cfg(unix)]
+pub(crate) use thread::{hold_for_fork, release_after_fork};
 
 /// 0 when nothing records; otherwise the generation of the running session.
 /// The only shared state the hot path reads.

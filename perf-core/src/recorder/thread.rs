@@ -15,6 +15,8 @@
 
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::ptr;
+#[cfg(unix)]
+use std::sync::MutexGuard;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -533,6 +535,51 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     ended_events: 0,
     merged: None,
 });
+
+/// The locks [`hold_for_fork`] holds until [`release_after_fork`].
+#[cfg(unix)]
+struct HeldForFork {
+    _registry: MutexGuard<'static, Registry>,
+    _tree: Option<MutexGuard<'static, Tree>>,
+}
+
+#[cfg(unix)]
+thread_local! {
+    static HELD_FOR_FORK: RefCell<Option<HeldForFork>> = const { RefCell::new(None) };
+}
+
+/// Takes the calling thread's call tree, then the registry, for a fork (see
+/// `crate::fork`): the order in which a thread that ends takes them.
+#[cfg(unix)]
+pub(crate) fn hold_for_fork() {
+    let thread = LOCAL
+        .try_with(|local| local.thread.get())
+        .unwrap_or(ptr::null());
+    // SAFETY: a non-null `thread` is this thread's data, which its `OWNER`
+    // keeps until the thread ends; the guard goes in `release_after_fork`,
+    // on this thread, before `fork()` returns to it.
+    let tree = unsafe { thread.as_ref::<'static>() }.map(|data| lock(&data.tree));
+    let held = HeldForFork {
+        _registry: lock(&REGISTRY),
+        _tree: tree,
+    };
+    // A thread whose thread-locals are going forks unguarded.
+    let _ = HELD_FOR_FORK.try_with(|slot| {
+        if let Ok(mut slot) = slot.try_borrow_mut() {
+            *slot = Some(held);
+        }
+    });
+}
+
+/// Lets the locks [`hold_for_fork`] took go, in the parent and in the child.
+#[cfg(unix)]
+pub(crate) fn release_after_fork() {
+    let _ = HELD_FOR_FORK.try_with(|slot| {
+        if let Ok(mut slot) = slot.try_borrow_mut() {
+            drop(slot.take());
+        }
+    });
+}
 
 /// Opens `generation` for threads to join, forgetting the threads of the last
 /// one (the data of threads that have ended is freed here).
