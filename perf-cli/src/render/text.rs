@@ -44,14 +44,25 @@ pub(crate) fn lines(text: &str) -> String {
 /// `#`, `!`) behind a backslash, so no `<!--`, `<script>` or table cell
 /// survives, and what [`terminal`] escapes as its visible escape.
 pub(crate) fn markdown(text: &str) -> Cow<'_, str> {
-    if !text.starts_with(':') && !text.chars().any(|c| is_unsafe(c) || is_markup(c)) {
+    escape_markdown(text, true)
+}
+
+/// A cell of `perf_format::table::Table::markdown`, which escapes `|`
+/// itself: as [`markdown`] but for `|`.
+pub(crate) fn markdown_cell(text: &str) -> String {
+    escape_markdown(text, false).into_owned()
+}
+
+fn escape_markdown(text: &str, pipe: bool) -> Cow<'_, str> {
+    let markup = |c: char| is_markup(c) && (pipe || c != '|');
+    if !text.starts_with(':') && !text.chars().any(|c| is_unsafe(c) || markup(c)) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for (i, c) in text.char_indices() {
         match c {
             ':' if i == 0 => out.push_str("\\:"),
-            c if is_markup(c) => {
+            c if markup(c) => {
                 out.push('\\');
                 out.push(c);
             }
