@@ -14,6 +14,7 @@ mod filter;
 mod flamegraph;
 mod golden;
 mod guard;
+mod hostile_names;
 mod history;
 mod readme;
 mod record;
