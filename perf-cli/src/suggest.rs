@@ -64,7 +64,7 @@ fn last_segments(name: &str, count: usize) -> &str {
 pub(crate) fn list(names: &[&str]) -> String {
     names
         .iter()
-        .map(|name| format!("`{}`", crate::render::text::terminal(name)))
+        .map(|name| format!("`{name}`"))
         .collect::<Vec<_>>()
         .join(", ")
 }
