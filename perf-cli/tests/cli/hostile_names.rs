@@ -159,3 +159,16 @@ fn print_outputs() {
         println!("$ {args:?}\n{}", run(&project, args));
     }
 }
+
+#[test]
+fn errors_escape_the_names_they_suggest() {
+    let project = project();
+    std::fs::write(
+        project.path().join("perf.toml"),
+        "[[budget]]\nfunction = \"app::\\u001b[31mrex\"\nmean = \"1us\"\n",
+    )
+    .unwrap();
+    let text = run(&project, &["check"]);
+    assert!(text.contains("did you mean `app::\\x1b[31mred`?"), "{text}");
+    assert_inert(&["check"], &text);
+}
