@@ -96,7 +96,7 @@ pub fn main() -> ExitCode {
     let outcome = commands::run(cli);
     if let Some(signal) = run::signals::received_signal() {
         if let Err(e) = &outcome {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", render::text::lines(&e.to_string()));
         }
         return run::signals::end_by(signal);
     }
@@ -104,7 +104,7 @@ pub fn main() -> ExitCode {
         Ok(commands::Outcome::Passed) => ExitCode::from(EXIT_OK),
         Ok(commands::Outcome::Failed) => ExitCode::from(EXIT_REGRESSION),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", render::text::lines(&e.to_string()));
             ExitCode::from(EXIT_TROUBLE)
         }
     }

@@ -6,6 +6,7 @@ use std::path::Path;
 use perf_format::schema::record::Record;
 use perf_format::units;
 
+use super::text::terminal as t;
 use crate::store::baselines::Listed;
 
 /// One line per baseline (name, when saved, functions, samples, commit);
@@ -28,15 +29,21 @@ pub(crate) fn list(listed: &[Listed], dir: &Path) -> String {
                     .map_or("?", |b| b.saved_at.as_str());
                 let _ = writeln!(
                     out,
-                    "{:<20} saved {saved}, {}, {}{}",
-                    entry.name,
+                    "{:<20} saved {}, {}, {}{}",
+                    t(&entry.name),
+                    t(saved),
                     units::plural(record.functions.len() as u64, "function"),
                     units::plural(record.sample_count() as u64, "sample"),
                     super::records::commit_of(record),
                 );
             }
             Err(e) => {
-                let _ = writeln!(out, "{:<20} UNREADABLE: {e}", entry.name);
+                let _ = writeln!(
+                    out,
+                    "{:<20} UNREADABLE: {}",
+                    t(&entry.name),
+                    t(&e.to_string())
+                );
             }
         }
     }
@@ -49,11 +56,18 @@ pub(crate) fn show(name: &str, record: &Record, path: &Path) -> String {
     let saved = record
         .baseline
         .as_ref()
-        .map(|b| format!(", saved {} from record {}", b.saved_at, b.from_record))
+        .map(|b| {
+            format!(
+                ", saved {} from record {}",
+                t(&b.saved_at),
+                t(&b.from_record)
+            )
+        })
         .unwrap_or_default();
     format!(
-        "baseline {name}{saved}\n{}file: {}\n",
+        "baseline {}{saved}\n{}file: {}\n",
+        t(name),
         super::record::table(record, usize::MAX),
-        path.display()
+        t(&path.display().to_string())
     )
 }

@@ -8,7 +8,7 @@ use perf_format::schema::compare::BudgetReport;
 use perf_format::units;
 
 use super::color::{Palette, Tone};
-use super::{Format, budget_line, json, tone_of_budget};
+use super::{Format, budget_line, json, text, tone_of_budget};
 
 /// The budgets of `report` (from the `perf.toml` at `config`) in
 /// `format`, exceeded ones painted by `palette` in a table.
@@ -30,13 +30,17 @@ pub(crate) fn budgets(
     } else {
         "  "
     };
+    let name = |name: &str| match format {
+        Format::Markdown => text::markdown(name).into_owned(),
+        _ => text::terminal(name).into_owned(),
+    };
     let mut text = format!(
         "budgets of record {} ({}):\n",
-        report.record,
-        config.display()
+        name(&report.record),
+        name(&config.display().to_string())
     );
     for check in &report.budgets {
-        let line = format!("{bullet}{}", budget_line(check));
+        let line = format!("{bullet}{}", budget_line(check, &name));
         let _ = writeln!(
             text,
             "{}",

@@ -16,6 +16,7 @@ use serde::Serialize;
 use super::Format;
 use super::chart::{self, ChartChange, ChartPoint};
 use super::color::{Palette, Tone};
+use super::text::{self, terminal as t};
 
 /// The schema tag of `history detect --format json`.
 pub(crate) const DETECT_SCHEMA: &str = "perf-detect/1";
@@ -45,12 +46,12 @@ pub(crate) fn list(
                     let kind = if e.instructions { ", instructions" } else { "" };
                     format!(
                         "{} ({}{kind})",
-                        e.name,
+                        t(&e.name),
                         units::plural(e.functions.len() as u64, "function")
                     )
                 })
                 .collect();
-            let _ = writeln!(out, "  {}  {}", short_commit(commit), names.join("; "));
+            let _ = writeln!(out, "  {}  {}", t(short_commit(commit)), names.join("; "));
         }
     }
     for (name, rows) in imports {
@@ -104,7 +105,10 @@ pub(crate) fn show(found: &[Series], format: Format) -> String {
         let _ = writeln!(
             out,
             "{} · {} ({})",
-            series.function,
+            match format {
+                Format::Markdown => text::markdown(&series.function),
+                _ => t(&series.function),
+            },
             series.metric_label(),
             units::plural(series.points.len() as u64, "commit")
         );
@@ -116,12 +120,18 @@ pub(crate) fn show(found: &[Series], format: Format) -> String {
             let value = series.format(point.value);
             let commit = short_commit(&point.commit);
             if markdown {
-                let _ = writeln!(out, "| `{commit}` | {} | {value} |", point.recorded_at);
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {value} |",
+                    text::code(commit),
+                    text::markdown(&point.recorded_at)
+                );
             } else {
                 let _ = writeln!(
                     out,
-                    "  {commit:<12}  {:<24}  {value:>12}",
-                    point.recorded_at
+                    "  {:<12}  {:<24}  {value:>12}",
+                    t(commit),
+                    t(&point.recorded_at)
                 );
             }
         }
@@ -271,6 +281,15 @@ impl Detected<'_> {
     /// The table, or Markdown; the table's rows painted by `palette`
     /// (regressed and creeping red, worse yellow, better green).
     fn text(&self, markdown: bool, palette: Palette) -> String {
+        // A name within a line, and a name in a cell of the table.
+        let name = |name: &str| match markdown {
+            true => text::markdown(name).into_owned(),
+            false => t(name).into_owned(),
+        };
+        let cell = |name: &str| match markdown {
+            true => text::markdown_cell(name),
+            false => t(name).into_owned(),
+        };
         let mut out = String::new();
         let imports: std::collections::BTreeSet<&str> = self
             .series
@@ -322,7 +341,7 @@ impl Detected<'_> {
                     };
                     tones.push(Some(tone));
                     table.push([
-                        series.function.clone(),
+                        cell(&series.function),
                         series.metric_label().to_owned(),
                         short_commit(&series.points[change.index].commit).to_owned(),
                         change.index.to_string(),
@@ -341,7 +360,7 @@ impl Detected<'_> {
                     };
                     tones.push(Some(tone));
                     table.push([
-                        series.function.clone(),
+                        cell(&series.function),
                         series.metric_label().to_owned(),
                         format!("{}…", short_commit(&series.points[creep.start].commit)),
                         format!("{}–{}", creep.start, creep.start + creep.len - 1),
@@ -389,7 +408,7 @@ impl Detected<'_> {
                     ),
                     _ => String::new(),
                 };
-                format!("{} {} ({what})", s.function, s.metric_label())
+                format!("{} {} ({what})", name(&s.function), s.metric_label())
             })
             .collect();
         let held_back: Vec<String> = self
@@ -397,9 +416,11 @@ impl Detected<'_> {
             .iter()
             .zip(self.detections)
             .filter_map(|(s, d)| match (d.verdict, d.q) {
-                (Verdict::Steady, Some(q)) => {
-                    Some(format!("{} {} (q {q:.2e})", s.function, s.metric_label()))
-                }
+                (Verdict::Steady, Some(q)) => Some(format!(
+                    "{} {} (q {q:.2e})",
+                    name(&s.function),
+                    s.metric_label()
+                )),
                 _ => None,
             })
             .collect();

@@ -1,11 +1,12 @@
 //! Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use perf_format::schema::compare::Verdict;
 
 use super::Part::{Budgets, Culprits, Heading, Mismatches, Notes, Rows};
-use super::{Cells, Output, Part, View, is_change};
+use super::{Cells, Output, Part, View, is_change, text};
 
 /// The outcome as a heading, where to look, changed rows, the unchanged
 /// ones folded away, budgets and notes.
@@ -22,8 +23,8 @@ impl Output for Markdown {
             out,
             "### {icon} perf: {}\n\nBaseline {} · current {}  \n{}\n",
             view.outcome.trim_end_matches('.'),
-            view.baseline.replace('`', ""),
-            view.current.replace('`', ""),
+            view.baseline,
+            view.current,
             view.settings
         );
     }
@@ -31,7 +32,7 @@ impl Output for Markdown {
     fn culprits(&self, lines: &[String], out: &mut String) {
         out.push_str("**Where to look** (own cost changed):\n\n");
         for line in lines {
-            let _ = writeln!(out, "- {}", line.replace('`', ""));
+            let _ = writeln!(out, "- {line}");
         }
         out.push('\n');
     }
@@ -64,14 +65,24 @@ impl Output for Markdown {
     }
 
     fn note(&self, note: &str, out: &mut String) {
-        let _ = writeln!(out, "> **Note:** {note}\n");
+        let _ = writeln!(out, "> **Note:** {}\n", text::prose(note));
     }
 
     fn mismatch(&self, difference: &str, out: &mut String) {
         let _ = writeln!(
             out,
-            "> ⚠️ **Not the same program** (compared anyway): {difference}\n"
+            "> ⚠️ **Not the same program** (compared anyway): {}\n",
+            text::prose(difference)
         );
+    }
+
+    fn name<'n>(&self, name: &'n str) -> Cow<'n, str> {
+        text::markdown(name)
+    }
+
+    /// Plain: Markdown escapes cannot be read within a code span.
+    fn side_name(&self, name: &str) -> String {
+        self.name(name).into_owned()
     }
 }
 
@@ -97,13 +108,13 @@ fn table(out: &mut String, view: &View<'_>, rows: &[&Cells<'_>]) {
         };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | {change} | {} | {mark}{} |",
-            cells.row.function().replace('|', "\\|").replace('`', "'"),
+            "| {} | {} | {} | {} | {change} | {} | {mark}{} |",
+            text::code(cells.row.function()),
             cells.metric,
             cells.baseline,
             cells.current,
             cells.interval,
-            cells.verdict.replace('|', "\\|"),
+            cells.verdict,
         );
     }
     out.push('\n');

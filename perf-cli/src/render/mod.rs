@@ -30,7 +30,9 @@ pub(crate) mod records;
 pub(crate) mod report;
 pub(crate) mod soak;
 mod table;
+pub(crate) mod text;
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use perf_format::schema::compare::{
@@ -79,7 +81,7 @@ pub fn render(comparison: &Comparison, format: Format, detail: Detail) -> String
         Format::Markdown => &markdown::Markdown,
         Format::Html => &html::Html,
     };
-    let view = View::new(comparison, detail);
+    let view = View::new(comparison, detail, output);
     let mut out = String::new();
     for part in output.parts() {
         match part {
@@ -158,7 +160,21 @@ trait Output {
 
     /// The outcome.
     fn outcome(&self, _view: &View<'_>, _out: &mut String) {}
+
+    /// A name from a file (a function's) as this format shows it within
+    /// its lines ([`text`]); as it is for a format that escapes whole lines.
+    fn name<'n>(&self, name: &'n str) -> Cow<'n, str> {
+        Cow::Borrowed(name)
+    }
+
+    /// A side's name as the heading shows it: in backticks.
+    fn side_name(&self, name: &str) -> String {
+        format!("`{}`", self.name(name))
+    }
 }
+
+/// How an output shows a name from a file.
+type Name<'o> = &'o dyn Fn(&str) -> String;
 
 fn json(value: &impl serde::Serialize) -> String {
     let mut text = serde_json::to_string_pretty(value).expect("perf's outputs serialise");
@@ -217,6 +233,8 @@ fn is_change(verdict: Verdict) -> bool {
 /// A row's cells as every output shows them.
 struct Cells<'a> {
     row: &'a Row,
+    /// The function, as the output shows a name.
+    function: String,
     metric: String,
     baseline: String,
     current: String,
@@ -227,7 +245,8 @@ struct Cells<'a> {
 }
 
 impl<'a> View<'a> {
-    fn new(comparison: &'a Comparison, detail: Detail) -> View<'a> {
+    fn new(comparison: &'a Comparison, detail: Detail, output: &dyn Output) -> View<'a> {
+        let name: Name<'_> = &|name| output.name(name).into_owned();
         // Rows to show: every row that is not unchanged (but for rows that
         // do not gate and are inconclusive: p95s on a few runs), time/call
         // of every function (so each function appears once) and the whole
@@ -258,26 +277,30 @@ impl<'a> View<'a> {
             },
             interval_heading: format!("{} CI", confidence(comparison)),
             legend: legend(comparison),
-            baseline: describe_side(&comparison.baseline, true),
-            current: describe_side(&comparison.current, false),
+            baseline: describe_side(&comparison.baseline, true, output),
+            current: describe_side(&comparison.current, false, output),
             settings: settings_line(comparison),
-            outcome: outcome_line(comparison),
-            culprits: comparison.culprits().map(culprit_line).collect(),
-            rows: shown.into_iter().map(Cells::of).collect(),
+            outcome: outcome_line(comparison, name),
+            culprits: comparison
+                .culprits()
+                .map(|row| culprit_line(row, name))
+                .collect(),
+            rows: shown.into_iter().map(|row| Cells::of(row, name)).collect(),
             hidden: hidden.len(),
             budgets: comparison
                 .budgets
                 .iter()
-                .map(|check| (budget_line(check), check.exceeded))
+                .map(|check| (budget_line(check, name), check.exceeded))
                 .collect(),
         }
     }
 }
 
 impl<'a> Cells<'a> {
-    fn of(row: &'a Row) -> Cells<'a> {
+    fn of(row: &'a Row, name: Name<'_>) -> Cells<'a> {
         Cells {
             row,
+            function: name(row.function()),
             metric: row
                 .metric()
                 .map_or_else(|| "-".to_owned(), |m| m.label().to_owned()),
@@ -286,7 +309,7 @@ impl<'a> Cells<'a> {
             change: change(row),
             interval: interval(row),
             p: p_value(row),
-            verdict: verdict(row),
+            verdict: verdict(row, name),
         }
     }
 }
@@ -346,7 +369,7 @@ fn p_value(row: &Row) -> String {
     }
 }
 
-fn verdict(row: &Row) -> String {
+fn verdict(row: &Row, name: Name<'_>) -> String {
     let word = match (row.verdict(), row.gated(), row.judged()) {
         (Verdict::Regressed, false, _) => "regressed, not gated".to_owned(),
         (
@@ -365,42 +388,43 @@ fn verdict(row: &Row) -> String {
         Some(Cause::Callees { functions }) if functions.is_empty() => {
             format!("{word} (in callees)")
         }
-        Some(Cause::Callees { functions }) => format!("{word} (via {})", list(functions, 2)),
+        Some(Cause::Callees { functions }) => format!("{word} (via {})", list(functions, 2, name)),
         Some(Cause::CalledBy { functions }) => {
-            format!("{word} (calls from {})", list(functions, 2))
+            format!("{word} (calls from {})", list(functions, 2, name))
         }
         _ => word.to_owned(),
     }
 }
 
-fn list(names: &[String], at_most: usize) -> String {
-    let mut shown: Vec<&str> = names.iter().take(at_most).map(String::as_str).collect();
+/// The first `at_most` of `names`, each as the output shows a name, and
+/// how many more.
+fn list(names: &[String], at_most: usize, name: Name<'_>) -> String {
+    let mut shown: Vec<String> = names.iter().take(at_most).map(|n| name(n)).collect();
     let more = names.len().saturating_sub(at_most);
-    let extra;
     if more > 0 {
-        extra = format!("{more} more");
-        shown.push(&extra);
+        shown.push(format!("{more} more"));
     }
     shown.join(", ")
 }
 
-fn culprit_line(row: &Judged) -> String {
+fn culprit_line(row: &Judged, name: Name<'_>) -> String {
     let mut line = format!(
         "{}: {} {} ({} → {})",
-        row.function,
+        name(&row.function),
         row.metric.label(),
         change_of(row.change),
         row.metric.format(row.baseline),
         row.metric.format(row.current)
     );
     if let Some(Cause::CalledBy { functions }) = &row.cause {
-        let _ = write!(line, ", called more often by {}", list(functions, 3));
+        let _ = write!(line, ", called more often by {}", list(functions, 3, name));
     }
     line
 }
 
-fn budget_line(check: &BudgetCheck) -> String {
-    let name = match check.metric {
+/// A budget's check in one line, its function as `name` shows it.
+pub(crate) fn budget_line(check: &BudgetCheck, name: Name<'_>) -> String {
+    let metric = match check.metric {
         Metric::TimePerCall => "mean",
         other => other.label(),
     };
@@ -413,23 +437,32 @@ fn budget_line(check: &BudgetCheck) -> String {
         ("≤", "ok")
     };
     format!(
-        "{} {name} {} (at least {}) {relation} {} {outcome}",
-        check.function,
+        "{} {metric} {} (at least {}) {relation} {} {outcome}",
+        name(&check.function),
         check.metric.format(check.measured),
         check.metric.format(check.lower_bound),
         check.metric.format(check.limit),
     )
 }
 
-fn describe_side(side: &Side, is_baseline: bool) -> String {
+fn describe_side(side: &Side, is_baseline: bool, output: &dyn Output) -> String {
     let mut text = if is_baseline && side.name != side.record {
-        format!("`{}` (record {}", side.name, side.record)
+        format!(
+            "{} (record {}",
+            output.side_name(&side.name),
+            output.name(&side.record)
+        )
     } else {
-        format!("`{}` ({}", side.name, side.created_at)
+        format!(
+            "{} ({}",
+            output.side_name(&side.name),
+            output.name(&side.created_at)
+        )
     };
     let _ = write!(text, ", {}", units::plural(side.samples as u64, "sample"));
     if let Some(commit) = &side.git_commit {
-        let _ = write!(text, ", commit {}", commit_label(commit, side.git_dirty));
+        let commit = commit_label(commit, side.git_dirty);
+        let _ = write!(text, ", commit {}", output.name(&commit));
     }
     text.push(')');
     text
@@ -579,7 +612,7 @@ fn settings_line(comparison: &Comparison) -> String {
     )
 }
 
-fn outcome_line(comparison: &Comparison) -> String {
+fn outcome_line(comparison: &Comparison, name: Name<'_>) -> String {
     let totals = &comparison.totals;
     let count = |n: usize, noun: &str| units::plural(n as u64, noun);
     let mut parts = Vec::new();
@@ -603,7 +636,8 @@ fn outcome_line(comparison: &Comparison) -> String {
                 count(roots.len(), "regression"),
                 list(
                     &roots.iter().map(|r| (*r).to_owned()).collect::<Vec<_>>(),
-                    3
+                    3,
+                    name
                 )
             );
             if following > 0 {

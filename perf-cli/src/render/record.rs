@@ -10,6 +10,8 @@ use perf_format::table::{Align, Table};
 use perf_format::units;
 use perf_stats::summary::median;
 
+use super::text::terminal as t;
+
 /// A record or baseline as `cargo perf baseline show` and `record` print
 /// it: a header, then the top `top` functions with their medians and
 /// spread under headings that say self or total, and a legend.
@@ -23,20 +25,20 @@ pub fn table(record: &Record, top: usize) -> String {
     let _ = write!(
         out,
         "{} ({}): {}, {}",
-        record.id,
-        record.name,
+        t(&record.id),
+        t(&record.name),
         units::plural(record.functions.len() as u64, "function"),
         units::plural(samples as u64, unit),
     );
     if let Some(commit) = record.env.commit_label() {
-        let _ = write!(out, ", commit {commit}");
+        let _ = write!(out, ", commit {}", t(&commit));
     }
     let _ = writeln!(
         out,
         "\n  made {} on {} ({}, {} cores{})",
-        record.created_at,
-        record.env.host,
-        record.env.cpu.as_deref().unwrap_or("unknown CPU"),
+        t(&record.created_at),
+        t(&record.env.host),
+        t(record.env.cpu.as_deref().unwrap_or("unknown CPU")),
         record.env.cores,
         if record.env.debug_build {
             ", DEBUG build"
@@ -85,7 +87,7 @@ pub fn table(record: &Record, top: usize) -> String {
     }
     for function in record.functions.iter().take(top) {
         table.push(
-            std::iter::once(function.name.clone())
+            std::iter::once(t(&function.name).into_owned())
                 .chain(columns.iter().map(|column| column.cell(function)))
                 .collect::<Vec<String>>(),
         );
@@ -155,7 +157,7 @@ fn criterion_table(out: &mut String, record: &Record, top: usize) {
                 "median",
             ),
         };
-        let mut cells = vec![function.name.clone(), point, interval];
+        let mut cells = vec![t(&function.name).into_owned(), point, interval];
         if mixed {
             cells.push(kind.to_owned());
         }

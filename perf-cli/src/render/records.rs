@@ -6,6 +6,7 @@ use std::path::Path;
 use perf_format::schema::record::Record;
 use perf_format::units;
 
+use super::text::terminal as t;
 use crate::store::records::Listed;
 
 /// One line per record, newest first (id, name, runs, functions, commit;
@@ -21,7 +22,7 @@ pub(crate) fn list(listed: &[Listed], dir: &Path) -> String {
     let mut out = String::new();
     for entry in listed {
         let mark = if entry.latest { "  (latest)" } else { "" };
-        let id = &entry.id;
+        let id = t(&entry.id);
         match &entry.record {
             Ok(record) => {
                 let kind = if record.instructions {
@@ -32,14 +33,14 @@ pub(crate) fn list(listed: &[Listed], dir: &Path) -> String {
                 let _ = writeln!(
                     out,
                     "{id}  {}: {}, {}{kind}{}{mark}",
-                    record.name,
+                    t(&record.name),
                     units::plural(record.runs.len() as u64, "run"),
                     units::plural(record.functions.len() as u64, "function"),
                     commit_of(record),
                 );
             }
             Err(e) => {
-                let _ = writeln!(out, "{id}  cannot be read: {e}{mark}");
+                let _ = writeln!(out, "{id}  cannot be read: {}{mark}", t(&e.to_string()));
             }
         }
     }
@@ -52,6 +53,6 @@ pub(crate) fn commit_of(record: &Record) -> String {
     record
         .env
         .commit_label()
-        .map(|c| format!(", commit {c}"))
+        .map(|c| format!(", commit {}", t(&c)))
         .unwrap_or_default()
 }

@@ -8,6 +8,7 @@ use perf_format::table::{Align, Table};
 use perf_format::units;
 
 use super::color::{Palette, Tone};
+use super::text::terminal as t;
 use crate::shell::shell_words;
 
 /// A growth per minute, signed: "+1.50 MiB/min", "-512 B/min".
@@ -24,17 +25,19 @@ pub(crate) fn soak(soak: &Soak, path: &Path, palette: Palette) -> String {
     let mut out = String::new();
     let ns = |n: u64| units::duration(n as f64);
     let ended = match &soak.ended {
-        Ending::Stopped { signal } => format!("stopped by {signal} at {}", ns(soak.duration_ns)),
+        Ending::Stopped { signal } => {
+            format!("stopped by {} at {}", t(signal), ns(soak.duration_ns))
+        }
         _ => "exited by itself".to_owned(),
     };
     let _ = writeln!(
         out,
         "soak of `{}`: run {}, {ended}{}",
-        shell_words(&soak.command),
-        soak.run,
+        t(&shell_words(&soak.command)),
+        t(&soak.run),
         soak.load
             .as_deref()
-            .map(|l| format!(", load `{l}`"))
+            .map(|l| format!(", load `{}`", t(l)))
             .unwrap_or_default()
     );
     let _ = writeln!(
@@ -105,7 +108,7 @@ pub(crate) fn soak(soak: &Soak, path: &Path, palette: Palette) -> String {
                     .column("net bytes", Align::Right);
                 for suspect in &soak.suspects {
                     table.push([
-                        suspect.function.clone(),
+                        t(&suspect.function).into_owned(),
                         units::bytes(suspect.net_bytes_per_call),
                         units::count(suspect.calls as f64),
                         units::bytes(suspect.net_bytes.round()),
@@ -115,7 +118,7 @@ pub(crate) fn soak(soak: &Soak, path: &Path, palette: Palette) -> String {
             }
         }
     }
-    let _ = writeln!(out, "soak: {}", path.display());
+    let _ = writeln!(out, "soak: {}", t(&path.display().to_string()));
     out
 }
 

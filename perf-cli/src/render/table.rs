@@ -1,12 +1,13 @@
 //! The plain-text table for a terminal.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use perf_format::table::{Align, Table as Columns};
 
 use super::Part::{Budgets, Culprits, Heading, Hidden, Mismatches, Notes, Outcome, Rows};
 use super::color::{Palette, Tone};
-use super::{Output, Part, View};
+use super::{Output, Part, View, text};
 
 /// Aligned columns, then where to look, budgets, notes and the outcome;
 /// verdicts painted by `palette` (plain unless colour is on).
@@ -49,7 +50,7 @@ impl Output for Table {
         for cells in &view.rows {
             tones.push(super::tone_of_row(cells.row));
             columns.push([
-                cells.row.function(),
+                &cells.function,
                 &cells.metric,
                 &cells.baseline,
                 &cells.current,
@@ -90,14 +91,19 @@ impl Output for Table {
     }
 
     fn note(&self, note: &str, out: &mut String) {
-        let _ = writeln!(out, "\nnote: {note}");
+        let _ = writeln!(out, "\nnote: {}", text::terminal(note));
     }
 
     fn mismatch(&self, difference: &str, out: &mut String) {
         let _ = writeln!(
             out,
-            "warning: not the same program (compared anyway): {difference}\n"
+            "warning: not the same program (compared anyway): {}\n",
+            text::terminal(difference)
         );
+    }
+
+    fn name<'n>(&self, name: &'n str) -> Cow<'n, str> {
+        text::terminal(name)
     }
 
     fn outcome(&self, view: &View<'_>, out: &mut String) {

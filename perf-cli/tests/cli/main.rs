@@ -15,6 +15,7 @@ mod flamegraph;
 mod golden;
 mod guard;
 mod history;
+mod hostile_names;
 mod readme;
 mod record;
 mod records;
