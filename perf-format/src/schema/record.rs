@@ -653,6 +653,13 @@ mod tests {
                 .to_string()
                 .contains("is empty")
         );
+        record.runs = (1..=2)
+            .map(|i| {
+                let mut run = RunSummary::default();
+                run.id = format!("run-{i}");
+                run
+            })
+            .collect();
         let mut function = FunctionSamples::new("f");
         function.samples.insert(Metric::Calls, vec![0.0, 0.0]);
         record.functions.push(function);
