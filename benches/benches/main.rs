@@ -10,6 +10,7 @@ criterion::criterion_main!(
     benchmarks::alloc::benches,
     benchmarks::serve::benches,
     benchmarks::compare::benches,
+    benchmarks::config::benches,
     benchmarks::flamegraph::benches,
     benchmarks::history::benches
 );

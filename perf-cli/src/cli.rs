@@ -127,7 +127,7 @@ nothing.";
 /// `cargo perf soak`.
 #[derive(Debug, Args)]
 pub(crate) struct SoakArgs {
-    /// How long the program runs before it is stopped (60s, 10m, 1h).
+    /// How long the program runs before it is stopped (60s, 10m, 1h; at most a year).
     #[arg(long, value_name = "TIME", value_parser = parse_time, default_value = "60s")]
     pub(crate) duration: std::time::Duration,
     /// The start of the run left out of the fit: start-up, caches filling.
@@ -164,10 +164,26 @@ pub(crate) enum SoakFormat {
     Json,
 }
 
-/// A span of time such as "60s", "10m", "1h 30m" or "500ms".
+/// The longest time a flag takes: a year, far beyond any soak, and far
+/// below what an `Instant` can be advanced by.
+const MAX_TIME: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 60 * 60);
+
+/// A span of time such as "60s", "10m", "1h 30m" or "500ms", of at most
+/// [`MAX_TIME`].
 fn parse_time(text: &str) -> Result<std::time::Duration, String> {
-    humantime::parse_duration(text.trim())
-        .map_err(|_| "expected a time such as 60s, 10m, 1h or 500ms".to_owned())
+    let time = humantime::parse_duration(text.trim()).map_err(|e| match e {
+        humantime::DurationError::NumberOverflow => too_long(),
+        _ => "expected a time such as 60s, 10m, 1h or 500ms".to_owned(),
+    })?;
+    if time > MAX_TIME {
+        return Err(too_long());
+    }
+    Ok(time)
+}
+
+/// Why a time above [`MAX_TIME`] is refused.
+fn too_long() -> String {
+    "a time must be at most a year (365d)".to_owned()
 }
 
 /// `cargo perf history`.
@@ -563,9 +579,9 @@ pub(crate) struct RunPlan {
     /// do not need more than one [default: 10; 1 with --instructions].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_SAMPLES as i64))]
     pub(crate) runs: Option<u32>,
-    /// Runs before them whose results are thrown away [default: 1; 0 with
-    /// --instructions, whose counts need no warming].
-    #[arg(long)]
+    /// Runs before them whose results are thrown away, at most 2 000
+    /// [default: 1; 0 with --instructions, whose counts need no warming].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=MAX_SAMPLES as i64))]
     pub(crate) warmup: Option<u32>,
 }
 

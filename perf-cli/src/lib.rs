@@ -57,6 +57,16 @@ pub use run::runner::Recorded;
 pub use store::notes;
 pub use store::records::load_record_file;
 
+/// Entry points for perf's benches; not public API.
+#[doc(hidden)]
+pub mod __bench {
+    /// Reads and checks a `perf.toml` as `check` and `alerts` do; returns
+    /// how many budgets it holds.
+    pub fn read_config(path: &std::path::Path) -> Result<usize, crate::Error> {
+        crate::store::config::Config::load(path).map(|config| config.budgets.len())
+    }
+}
+
 /// Exit status when nothing regressed.
 pub const EXIT_OK: u8 = 0;
 /// Exit status for a regression or an exceeded budget.

@@ -6,6 +6,8 @@
 //! the same signal, with its default action, as it would have ended without
 //! perf: a parent sees it killed by SIGINT or SIGTERM.
 
+use std::io::Write;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Mutex, OnceLock};
 
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -88,7 +90,8 @@ fn listen() -> Result<(), Error> {
         std::thread::Builder::new()
             .name("perf-signal".to_owned())
             .spawn(move || {
-                for signal in signals.forever() {
+                // The first signal ends the process.
+                if let Some(signal) = signals.forever().next() {
                     finish_and_end(signal);
                 }
             })
@@ -101,26 +104,47 @@ fn listen() -> Result<(), Error> {
 }
 
 /// Finishes the session a signal stopped, if one is running, and ends the
-/// process by the signal's default action.
-fn finish_and_end(signal: i32) {
+/// process by the signal's default action. Nothing here may stop the
+/// process from ending: a write that fails (stderr closed, a broken pipe)
+/// is ignored, and a panic while finishing is caught.
+fn finish_and_end(signal: i32) -> ! {
     let name = if signal == SIGINT {
         "SIGINT"
     } else {
         "SIGTERM"
     };
+    // Held until the process ends: a `finish` meanwhile waits for it.
     let mut slot = lock(&ON_SIGNAL);
     if let Some(session) = slot.take() {
-        match session.finish() {
-            Ok(run) => eprintln!(
-                "perf: {name} received: run {} written to {}",
-                run.data().id,
-                run.dir().display()
-            ),
-            Err(e) => eprintln!("perf: {name} received: the run could not be written: {e}"),
-        }
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| report(name, session.finish())));
     }
-    // Ends the process; returns only if the signal's action is not to end
-    // it, which for SIGINT and SIGTERM it is.
+    end_by(signal)
+}
+
+/// Says on stderr where the run went, or why it could not be written;
+/// ignores a stderr that cannot be written.
+fn report(name: &str, finished: Result<Run, Error>) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = match finished {
+        Ok(run) => writeln!(
+            stderr,
+            "perf: {name} received: run {} written to {}",
+            run.data().id,
+            run.dir().display()
+        ),
+        Err(e) => writeln!(
+            stderr,
+            "perf: {name} received: the run could not be written: {e}"
+        ),
+    };
+}
+
+/// Ends the process by `signal`'s default action, as it would have ended
+/// without perf; by `_exit(128 + signal)`, the shell's code for it, only
+/// if that action could not be restored.
+fn end_by(signal: i32) -> ! {
     let _ = signal_hook::low_level::emulate_default_handler(signal);
-    drop(slot);
+    // SAFETY: `_exit` ends the process without running any of its code
+    // (no atexit handler, no destructor), so no state of it is observed.
+    unsafe { libc::_exit(128 + signal) }
 }

@@ -160,6 +160,15 @@ pub fn probability(p: f64) -> String {
     }
 }
 
+/// The largest relative threshold: 10 000%, a 101× change.
+pub const MAX_PERCENT: f64 = 10_000.0;
+
+/// The longest duration, in nanoseconds: a year.
+pub const MAX_DURATION_NS: f64 = 365.0 * 24.0 * 3600.0 * 1e9;
+
+/// The largest size, in bytes: 10¹⁸ (an exabyte), below `u64::MAX`.
+pub const MAX_BYTES: f64 = 1e18;
+
 /// A relative threshold, "5%" or "5" (percent) or "0.5%", as a fraction (0.05).
 pub fn parse_percent(text: &str) -> Result<f64, String> {
     let trimmed = text.trim();
@@ -169,6 +178,12 @@ pub fn parse_percent(text: &str) -> Result<f64, String> {
         .map_err(|_| "expected a percentage such as 5% or 0.5%".to_owned())?;
     if !value.is_finite() || value < 0.0 {
         return Err("a threshold must be a percentage of 0% or more".to_owned());
+    }
+    if value > MAX_PERCENT {
+        return Err(format!(
+            "a threshold must be at most {MAX_PERCENT}% (a {}× change)",
+            MAX_PERCENT / 100.0 + 1.0
+        ));
     }
     Ok(value / 100.0)
 }
@@ -221,6 +236,9 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
     if !value.is_finite() || value <= 0.0 {
         return Err("a duration must be above zero".to_owned());
     }
+    if value * scale > MAX_DURATION_NS {
+        return Err("a duration must be at most a year (31536000s)".to_owned());
+    }
     Ok(value * scale)
 }
 
@@ -250,6 +268,9 @@ pub fn parse_bytes(text: &str) -> Result<f64, String> {
         .map_err(|_| "expected a size such as 64MiB or 512KiB".to_owned())?;
     if !value.is_finite() || value < 0.0 {
         return Err("a size must be 0 or more".to_owned());
+    }
+    if value * scale > MAX_BYTES {
+        return Err("a size must be at most 1000000TB".to_owned());
     }
     Ok(value * scale)
 }
@@ -357,6 +378,15 @@ mod tests {
         assert!(parse_bytes("64Mb").unwrap_err().contains("unknown unit"));
         assert!(parse_bytes("MiB").is_err());
         assert!(parse_bytes("-1KiB").is_err());
+        assert!(parse_bytes("1000000TB").is_ok());
+        assert!(parse_bytes("1000001TB").unwrap_err().contains("at most"));
+        assert!(parse_bytes("99999999999999999999999999TB").is_err());
+        assert!(parse_duration("31536000s").is_ok());
+        assert!(parse_duration("31536001s").unwrap_err().contains("at most"));
+        assert!(parse_duration("9223372036854775807s").is_err());
+        assert_eq!(parse_percent("10000%"), Ok(100.0));
+        assert!(parse_percent("10001%").unwrap_err().contains("at most"));
+        assert!(parse_percent("1e300").is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use criterion::Criterion;
 
 pub(crate) mod alloc;
 pub(crate) mod compare;
+pub(crate) mod config;
 pub(crate) mod flamegraph;
 pub(crate) mod history;
 pub(crate) mod overhead;

@@ -362,3 +362,91 @@ fn bad_settings_are_refused_before_anything_runs() {
         .code(2)
         .stderr(contains("--threshold"));
 }
+
+/// A time, size, threshold or run count too large to use is refused when
+/// the flags are read (exit 2, one line naming the flag), never a panic
+/// ("overflow when adding duration to instant") once the program ran.
+#[test]
+fn out_of_range_flags_are_refused_before_anything_runs() {
+    let project = Project::new();
+    for (args, flag, why) in [
+        (
+            &["soak", "--duration", "9223372036854775807s", "--", "true"][..],
+            "--duration <TIME>",
+            "at most a year",
+        ),
+        (
+            &["soak", "--duration", "2562047788015215h", "--", "true"],
+            "--duration <TIME>",
+            "at most a year",
+        ),
+        (
+            &[
+                "soak",
+                "--duration",
+                "99999999999999999999999s",
+                "--",
+                "true",
+            ],
+            "--duration <TIME>",
+            "at most a year",
+        ),
+        (
+            &["soak", "--duration", "366d", "--", "true"],
+            "--duration <TIME>",
+            "at most a year",
+        ),
+        (
+            &["soak", "--grace", "9223372036854775807s", "--", "true"],
+            "--grace <TIME>",
+            "at most a year",
+        ),
+        (
+            &["soak", "--warmup", "2562047788015215h", "--", "true"],
+            "--warmup <TIME>",
+            "at most a year",
+        ),
+        (
+            &[
+                "soak",
+                "--threshold",
+                "99999999999999999999999TB",
+                "--",
+                "true",
+            ],
+            "--threshold <SIZE>",
+            "at most",
+        ),
+        (
+            &["record", "--warmup", "4294967295", "--", "true"],
+            "--warmup <WARMUP>",
+            "0..=2000",
+        ),
+        (
+            &["record", "--runs", "2001", "--", "true"],
+            "--runs <RUNS>",
+            "1..=2000",
+        ),
+        (
+            &["compare", "--threshold", "1e300%"],
+            "--threshold <PERCENT>",
+            "at most 10000%",
+        ),
+        (
+            &["compare", "--alloc-threshold", "1e300%"],
+            "--alloc-threshold <PERCENT>",
+            "at most 10000%",
+        ),
+    ] {
+        let before = project.snapshot();
+        let output = project.perf().args(args).assert().code(2);
+        let stderr = String::from_utf8_lossy(&output.get_output().stderr).into_owned();
+        let first = stderr.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with("error: ") && first.contains(flag) && first.contains(why),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(before, project.snapshot(), "{args:?} touched a file");
+    }
+}

@@ -75,7 +75,7 @@ pub(super) fn run(watch: &Watch, plan: &Plan<'_>) -> Result<Ended, Error> {
     let mut watched = watch.spawn(&mut command, Error::spawn(plan.shown))?;
     let ready = pass_on_stdout(watched.child());
     let stderr = keep_stderr(watched.child());
-    let deadline = started + plan.duration;
+    let deadline = started.checked_add(plan.duration);
     let mut load: Option<Load> = None;
     let mut load_done = plan.load.is_none();
     let ended = loop {
@@ -115,7 +115,7 @@ pub(super) fn run(watch: &Watch, plan: &Plan<'_>) -> Result<Ended, Error> {
                 load_done = true;
             }
         }
-        if Instant::now() >= deadline {
+        if past(deadline) {
             if let Some(running) = load.take() {
                 running.stop(plan.grace);
             }
@@ -184,9 +184,15 @@ fn try_wait(child: &mut Child, shown: &str) -> Result<Option<ExitStatus>, Error>
         .map_err(|e| perf_format::Error::read(format!("the status of `{shown}`"), e).into())
 }
 
+/// Whether `deadline` has passed; `None`, a time beyond what an `Instant`
+/// holds (the flags are bounded well below it), never passes.
+fn past(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|deadline| Instant::now() >= deadline)
+}
+
 /// Waits up to `grace` for `child` to end.
 fn wait_for(child: &mut Child, grace: Duration) -> Result<Option<ExitStatus>, Error> {
-    let deadline = Instant::now() + grace;
+    let deadline = Instant::now().checked_add(grace);
     loop {
         if let Some(status) = child
             .try_wait()
@@ -194,7 +200,7 @@ fn wait_for(child: &mut Child, grace: Duration) -> Result<Option<ExitStatus>, Er
         {
             return Ok(Some(status));
         }
-        if Instant::now() >= deadline {
+        if past(deadline) {
             return Ok(None);
         }
         std::thread::sleep(POLL);
