@@ -654,10 +654,9 @@ mod tests {
                 .contains("is empty")
         );
         record.runs = (1..=2)
-            .map(|i| {
-                let mut run = RunSummary::default();
-                run.id = format!("run-{i}");
-                run
+            .map(|i| RunSummary {
+                id: format!("run-{i}"),
+                ..RunSummary::default()
             })
             .collect();
         let mut function = FunctionSamples::new("f");
