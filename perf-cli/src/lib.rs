@@ -100,6 +100,7 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
+    run::group::install();
     if let Err(e) = run::signals::install() {
         tracing::warn!("Ctrl-C will not clean up: cannot handle signals: {e}");
     }

@@ -8,6 +8,7 @@ use perf_format::layout::check_name;
 use super::{Context, Outcome, import};
 use crate::Error;
 use crate::cli::BenchArgs;
+use crate::run::signals::Watch;
 use crate::store::criterion;
 
 /// Runs `cargo bench` with `args` and records what criterion wrote.
@@ -20,11 +21,12 @@ pub(super) fn run(context: &Context, args: BenchArgs) -> Result<Outcome, Error> 
     let shown = command_line.join(" ");
     // File times have coarse resolution on some file systems.
     let started = SystemTime::now() - Duration::from_secs(2);
-    let status = std::process::Command::new(&cargo)
-        .arg("bench")
-        .args(&args.cargo_args)
-        .status()
-        .map_err(Error::spawn(&shown))?;
+    // Watched: Ctrl-C stops cargo and the benchmarks it runs, and none of
+    // them runs on if `cargo perf` is killed.
+    let watch = Watch::begin();
+    let mut command = std::process::Command::new(&cargo);
+    command.arg("bench").args(&args.cargo_args);
+    let status = watch.output(&mut command, Error::spawn(&shown))?.status;
     if !status.success() {
         return Err(Error::Cargo {
             command: shown,

@@ -1,14 +1,15 @@
 //! Ctrl-C, SIGTERM and SIGHUP while `cargo perf` has work to clean up.
 //!
 //! While a [`Watch`] is held (a record or a soak being made), a signal is passed on to
-//! the program running, which stops it; the work then ends as
-//! [`Error::Interrupted`], dropping what it staged on the way out, and
-//! `cargo perf` ends by the same signal ([`end_by`]). A second signal kills
-//! the program outright. Outside a watch a signal ends `cargo perf` at once,
-//! as it would without this module. A program started through
-//! [`Watch::output`] is also sent SIGTERM when `cargo perf` itself is killed
-//! (`kill -9`), so it never runs on as an orphan; what that leaves staged is
-//! swept by the next command ([`perf_format::files::sweep`]).
+//! the program running and its process group, which stops them; the work
+//! then ends as [`Error::Interrupted`], dropping what it staged on the way
+//! out, and `cargo perf` ends by the same signal ([`end_by`]). A second
+//! signal kills the group outright. Outside a watch a signal ends
+//! `cargo perf` at once, as it would without this module. Every program
+//! started under a watch leads a process group of its own, which ends with
+//! it, or when `cargo perf` itself is killed (`kill -9`) ([`super::group`]);
+//! what that leaves staged is swept by the next command
+//! ([`perf_format::files::sweep`]).
 //!
 //! Without [`install`] (the library used from another program) signals keep
 //! their default action and a watch only makes children follow their parent.
@@ -17,6 +18,7 @@ use std::io;
 use std::process::{Child, Command, ExitCode, Output};
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicUsize, Ordering};
 
+use super::group::{self, Drain, Group};
 use crate::Error;
 
 /// The first signal received during a watch, or 0.
@@ -62,8 +64,8 @@ fn received(signal: i32) {
         .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
         .is_ok();
     let child = CHILD.load(Ordering::SeqCst);
-    if child != 0 {
-        stop(child, if first { signal } else { libc::SIGKILL });
+    if let Ok(child @ 1..) = i32::try_from(child) {
+        group::signal_group(child, if first { signal } else { libc::SIGKILL });
     }
 }
 
@@ -122,16 +124,25 @@ impl Watch {
 
     /// Runs `command` to its end like [`Command::output`], stopping it when
     /// a signal comes or `cargo perf` dies; then [`check`](Self::check)s.
+    /// Once the program has exited, what it left running is stopped and its
+    /// output is not waited for beyond that ([`group`]).
     pub(crate) fn output(
         &self,
         command: &mut Command,
         spawn_error: impl FnOnce(io::Error) -> Error,
     ) -> Result<Output, Error> {
-        let child = self.start(command, spawn_error)?;
-        let output = child.wait_with_output();
-        CHILD.store(0, Ordering::SeqCst);
+        let mut watched = self.spawn(command, spawn_error)?;
+        let drain = Drain::start(&mut watched.child);
+        let status = watched.child.wait();
+        watched.end();
+        let (stdout, stderr) = drain.finish();
         self.check()?;
-        output.map_err(|e| perf_format::Error::read("a program's output", e).into())
+        let status = status.map_err(|e| perf_format::Error::read("a program's status", e))?;
+        Ok(Output {
+            status,
+            stdout,
+            stderr,
+        })
     }
 }
 
@@ -139,31 +150,26 @@ impl Watch {
     /// Starts `command` and returns at once: until the [`Watched`] is
     /// dropped, a signal is passed on to it as under
     /// [`output`](Self::output), and it follows `cargo perf` if that dies.
+    /// The program leads a process group of its own, which ends with it.
     pub(crate) fn spawn(
         &self,
         command: &mut Command,
         spawn_error: impl FnOnce(io::Error) -> Error,
     ) -> Result<Watched, Error> {
-        Ok(Watched(self.start(command, spawn_error)?))
-    }
-
-    /// Starts `command` as the watched child: it follows `cargo perf` if
-    /// that dies, and a signal already received is passed on to it.
-    fn start(
-        &self,
-        command: &mut Command,
-        spawn_error: impl FnOnce(io::Error) -> Error,
-    ) -> Result<Child, Error> {
         self.check()?;
-        follow_parent(command);
+        group::lead(command);
         let child = command.spawn().map_err(spawn_error)?;
+        let group = Group::of(&child);
         CHILD.store(child.id(), Ordering::SeqCst);
         // A signal between the spawn and the store above was not passed on.
-        #[cfg(unix)]
         if let Some(signal) = received_signal() {
-            stop(child.id(), signal);
+            group.signal(signal);
         }
-        Ok(child)
+        Ok(Watched {
+            child,
+            group: Some(group),
+            program: command.get_program().to_string_lossy().into_owned(),
+        })
     }
 }
 
@@ -173,54 +179,42 @@ impl Drop for Watch {
     }
 }
 
-/// A program started by [`Watch::spawn`]. Dropped while it still runs (on
-/// an error), it is killed and reaped: nothing runs on unwatched.
+/// A program started by [`Watch::spawn`], and its process group. Dropped,
+/// it is killed if it still runs (on an error) and reaped, and what it left
+/// running is stopped: nothing runs on unwatched.
 #[derive(Debug)]
-pub(crate) struct Watched(Child);
+pub(crate) struct Watched {
+    child: Child,
+    group: Option<Group>,
+    program: String,
+}
 
 impl Watched {
     /// The running program.
     pub(crate) fn child(&mut self) -> &mut Child {
-        &mut self.0
+        &mut self.child
+    }
+
+    /// Once the program has ended (or to end it): kills it if it still
+    /// runs, then stops what it left running, saying so.
+    pub(crate) fn end(&mut self) {
+        CHILD.store(0, Ordering::SeqCst);
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        if let Some(group) = self.group.take()
+            && group.end(group::LEFTOVER_GRACE)
+        {
+            group::warn_of_leftovers(&self.program);
+        }
     }
 }
 
 impl Drop for Watched {
     fn drop(&mut self) {
-        CHILD.store(0, Ordering::SeqCst);
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
+        self.end();
     }
-}
-
-/// Makes the program started by `command` receive SIGTERM when this thread
-/// ends, `kill -9` included (Linux's parent-death signal).
-pub(crate) fn follow_parent(command: &mut Command) {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::process::CommandExt as _;
-        // SAFETY: `getpid` is async-signal-safe.
-        let parent = unsafe { libc::getpid() };
-        // SAFETY: between fork and exec the closure calls only
-        // async-signal-safe functions (prctl, getppid) and allocates
-        // nothing on success.
-        unsafe {
-            command.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                // The parent may have died before the call above.
-                if libc::getppid() != parent {
-                    return Err(io::Error::other("cargo perf has ended"));
-                }
-                Ok(())
-            });
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = command;
 }
 
 /// `SIGINT`, `SIGTERM`…, or the number.

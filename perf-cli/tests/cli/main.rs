@@ -7,6 +7,7 @@ mod bad_input;
 mod baseline;
 mod browser;
 mod build;
+mod children;
 mod color;
 mod compare;
 mod criterion;

@@ -4,11 +4,11 @@
 
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use predicates::str::contains;
 
-use crate::util::{Func, Project, record, write_run};
+use crate::util::{Func, Project, record, running, wait_until, write_run};
 
 /// Whether the project holds a record or a `latest` pointer.
 fn has_records(project: &Project) -> bool {
@@ -98,29 +98,6 @@ fn record_mid_way(project: &Project) -> (std::process::Child, i32) {
     let sleeper = wait_until(|| std::fs::read_to_string(&pid_file).ok()?.trim().parse().ok())
         .expect("the second run starts");
     (perf, sleeper)
-}
-
-/// Polls `check` for up to 30 s.
-fn wait_until<T>(mut check: impl FnMut() -> Option<T>) -> Option<T> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(found) = check() {
-            return Some(found);
-        }
-        if Instant::now() > deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Whether process `pid` runs (a zombie no longer does).
-fn running(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        stat.rsplit(") ")
-            .next()
-            .is_some_and(|rest| !rest.starts_with('Z'))
-    })
 }
 
 fn send(pid: u32, signal: i32) {

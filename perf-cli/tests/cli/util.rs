@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use perf_format::schema::env::Environment;
 use perf_format::schema::record::{FunctionSamples, Metric, Record, RunSummary, Source};
@@ -503,3 +504,26 @@ fn write_run(program: &str, function: &str, alloc_tracking: bool, allocs: u64, b
     std::fs::write(runs.join("latest"), format!("{id}\n")).unwrap();
 }
 "##;
+
+/// Polls `check` for up to 30 s.
+pub fn wait_until<T>(mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(found) = check() {
+            return Some(found);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether process `pid` runs (a zombie no longer does).
+pub fn running(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit(") ")
+            .next()
+            .is_some_and(|rest| !rest.starts_with('Z'))
+    })
+}

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use crate::Error;
 use crate::run::program::{Program, seconds};
+use crate::run::group::{self, Group};
 use crate::run::signals::{self, Watch, Watched};
 
 /// How long the load waits for the program's first line.
@@ -261,6 +262,7 @@ fn keep_stderr(child: &mut Child) -> Kept {
 /// while it runs, the group is killed.
 struct Load {
     child: Child,
+    group: Option<Group>,
     command: String,
 }
 
@@ -268,7 +270,6 @@ impl Load {
     /// Starts `sh -c command`, its output on stderr.
     fn start(command: &str) -> Result<Load, Error> {
         use std::os::fd::AsFd as _;
-        use std::os::unix::process::CommandExt as _;
         let out = std::io::stderr()
             .as_fd()
             .try_clone_to_owned()
@@ -277,13 +278,13 @@ impl Load {
         let mut sh = Command::new("sh");
         sh.arg("-c")
             .arg(command)
-            .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::from(out))
             .stderr(Stdio::inherit());
-        signals::follow_parent(&mut sh);
+        group::lead(&mut sh);
         let child = sh.spawn().map_err(Error::spawn(&shown))?;
         Ok(Load {
+            group: Some(Group::of(&child)),
             child,
             command: command.to_owned(),
         })
@@ -297,26 +298,20 @@ impl Load {
     /// the grace period (by drop, whether it is still running or not: what
     /// the shell started may outlive it).
     fn stop(mut self, grace: Duration) {
-        self.signal(libc::SIGINT);
-        let _ = wait_for(&mut self.child, grace);
-    }
-
-    fn signal(&self, signal: i32) {
-        let Ok(group) = libc::pid_t::try_from(self.child.id()) else {
-            return;
-        };
-        // SAFETY: kill(2) takes plain integers; a negative pid names the
-        // process group the load leads, and at worst it is gone (ESRCH).
-        unsafe {
-            libc::kill(-group, signal);
+        if let Some(group) = &self.group {
+            group.signal(libc::SIGINT);
         }
+        let _ = wait_for(&mut self.child, grace);
     }
 }
 
 impl Drop for Load {
     fn drop(&mut self) {
         // What the shell started may outlive it: the whole group goes.
-        self.signal(libc::SIGKILL);
-        let _ = self.child.wait();
+        if let Some(group) = self.group.take() {
+            group.signal(libc::SIGKILL);
+            let _ = self.child.wait();
+            group.end(Duration::ZERO);
+        }
     }
 }
