@@ -343,7 +343,8 @@ mod watcher {
                     open[slot] = if message[0] == OPENED { id } else { 0 };
                 }
             }
-            let alive = |open: &[i32; GROUPS]| open.iter().any(|&g| g > 0 && libc::kill(-g, 0) == 0);
+            let alive =
+                |open: &[i32; GROUPS]| open.iter().any(|&g| g > 0 && libc::kill(-g, 0) == 0);
             for &g in open.iter().filter(|&&g| g > 0) {
                 libc::kill(-g, libc::SIGTERM);
             }
@@ -370,13 +371,8 @@ mod watcher {
         let mut got = 0;
         while got < message.len() {
             // SAFETY: reads into the unread rest of `message`.
-            let n = unsafe {
-                libc::read(
-                    0,
-                    message[got..].as_mut_ptr().cast(),
-                    message.len() - got,
-                )
-            };
+            let n =
+                unsafe { libc::read(0, message[got..].as_mut_ptr().cast(), message.len() - got) };
             match n {
                 1.. => got += n as usize,
                 // SAFETY: errno is this thread's.

@@ -69,7 +69,9 @@ fn a_record_ends_with_its_program_and_stops_what_it_left_running() {
     let script = format!("{LEAVE_CHILDREN}{WRITE_RUN}");
     let perf = project
         .perf_process()
-        .args(["record", "--runs", "1", "--warmup", "0", "--", "sh", "-c", &script])
+        .args([
+            "record", "--runs", "1", "--warmup", "0", "--", "sh", "-c", &script,
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -89,7 +91,9 @@ fn a_failing_program_that_left_children_still_shows_its_stderr() {
     let script = format!("{LEAVE_CHILDREN}echo 'database is down' >&2; exit 3");
     project
         .perf()
-        .args(["record", "--runs", "1", "--warmup", "0", "--", "sh", "-c", &script])
+        .args([
+            "record", "--runs", "1", "--warmup", "0", "--", "sh", "-c", &script,
+        ])
         .timeout(std::time::Duration::from_secs(30))
         .assert()
         .code(2)
@@ -105,7 +109,9 @@ fn a_record_stopped_by_a_signal_or_killed_leaves_none_of_the_programs_processes(
         let script = format!("{LEAVE_CHILDREN}echo $$ >> pids; sleep 600");
         let perf = project
             .perf_process()
-            .args(["record", "--runs", "1", "--warmup", "0", "--", "sh", "-c", &script])
+            .args([
+                "record", "--runs", "1", "--warmup", "0", "--", "sh", "-c", &script,
+            ])
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
@@ -129,7 +135,17 @@ fn a_soak_stops_what_the_program_left_running() {
     );
     let perf = project
         .perf_process()
-        .args(["soak", "--duration", "1s", "--warmup", "0s", "--", "sh", "-c", &script])
+        .args([
+            "soak",
+            "--duration",
+            "1s",
+            "--warmup",
+            "0s",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -16,7 +16,12 @@ const MIB: u64 = 1 << 20;
 /// `seconds` of `live(t in s)`, `db::query` keeping 64 of its 64 bytes a
 /// call and `app::handler` none. `heap: false` leaves the heap out (a
 /// program without `PerfAlloc`).
-pub(crate) fn prepared_run(project: &Project, seconds: u64, live: impl Fn(f64) -> u64, heap: bool) -> PathBuf {
+pub(crate) fn prepared_run(
+    project: &Project,
+    seconds: u64,
+    live: impl Fn(f64) -> u64,
+    heap: bool,
+) -> PathBuf {
     let scratch = Project::new();
     let written = write_run(&scratch, "soaked", None);
     let mut run: serde_json::Value =

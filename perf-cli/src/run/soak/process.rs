@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::Error;
-use crate::run::program::{Program, seconds};
 use crate::run::group::{self, Group};
+use crate::run::program::{Program, seconds};
 use crate::run::signals::{self, Watch, Watched};
 
 /// How long the load waits for the program's first line.
