@@ -126,7 +126,7 @@ fn two_binaries_and_no_choice_is_trouble_naming_both() {
     );
     trouble(
         &project,
-        &["soak", "--duration", "1s", "--warmup", "0s"],
+        &["soak", "--duration", "2s", "--warmup", "0s"],
         "several binaries, other, tiny",
     );
     // default-run settles it, as it does for cargo run.

@@ -138,7 +138,7 @@ fn a_soak_stops_what_the_program_left_running() {
         .args([
             "soak",
             "--duration",
-            "1s",
+            "2s",
             "--warmup",
             "0s",
             "--",

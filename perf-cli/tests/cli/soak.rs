@@ -60,11 +60,11 @@ fn program(run: &Path, id: &str) -> Vec<String> {
     vec!["sh".to_owned(), "-c".to_owned(), script]
 }
 
-/// `cargo perf soak` with `flags` of `command`, for 1.5 s without warm-up
+/// `cargo perf soak` with `flags` of `command`, for 2 s without warm-up
 /// unless the flags say otherwise.
 fn soak(project: &Project, flags: &[&str], command: &[String]) -> assert_cmd::assert::Assert {
     let mut args = vec!["soak"];
-    for (flag, default) in [("--duration", "1500ms"), ("--warmup", "0s")] {
+    for (flag, default) in [("--duration", "2s"), ("--warmup", "0s")] {
         if !flags.contains(&flag) {
             args.extend([flag, default]);
         }
@@ -110,7 +110,7 @@ fn a_growing_heap_exits_1_naming_what_kept_bytes_and_a_level_one_0() {
         .code(1)
         .stdout(contains("GROWING by 6.00 MiB per minute"))
         .stdout(contains("db::query"))
-        .stdout(contains("stopped by SIGINT at 1.50 s"));
+        .stdout(contains("stopped by SIGINT at 2.00 s"));
     let stdout = String::from_utf8_lossy(&output.get_output().stdout).into_owned();
     // app::handler frees what it allocates: not named.
     assert!(!stdout.contains("app::handler"), "{stdout}");
@@ -198,7 +198,7 @@ fn a_program_that_writes_no_run_says_so() {
     // Stopped by SIGINT, which ends it: it must finish its session on it.
     let assert = soak(
         &project,
-        &["--duration", "300ms"],
+        &["--duration", "2s"],
         &["sleep".to_owned(), "30".to_owned()],
     )
     .code(2);
@@ -224,13 +224,13 @@ fn a_program_that_ignores_sigint_and_sigterm_is_killed_after_the_grace_period() 
     let started = std::time::Instant::now();
     let assert = soak(
         &project,
-        &["--duration", "300ms", "--grace", "400ms"],
+        &["--duration", "2s", "--grace", "400ms"],
         &command,
     )
     .code(2);
     let stderr = stderr_of(&assert);
     assert!(
-        stderr.contains("after 300 ms: SIGINT\nstill running 400 ms later: SIGTERM\n"),
+        stderr.contains("after 2.00 s: SIGINT\nstill running 400 ms later: SIGTERM\n"),
         "{stderr}"
     );
     assert!(
@@ -255,9 +255,14 @@ fn a_program_without_perf_alloc_is_told_how_to_add_it() {
         stderr_of(&assert)
     );
     nothing_kept(&project);
-    // A timeline too short for the warm-up.
+    // A timeline that ends too soon after the warm-up.
     let short = prepared_run(&project, 2, |_| MIB, true);
-    let assert = soak(&project, &["--warmup", "1s"], &program(&short, "soaked")).code(2);
+    let assert = soak(
+        &project,
+        &["--duration", "3s", "--warmup", "1s"],
+        &program(&short, "soaked"),
+    )
+    .code(2);
     assert!(
         stderr_of(&assert).contains(
             "its heap timeline holds 10 samples after the warm-up of 1.00 s (it ends at 1.90 s), 20 are needed: soak longer (--duration) or warm up less (--warmup)"
@@ -346,6 +351,16 @@ fn bad_settings_are_refused_before_anything_runs() {
         &project,
         &["soak", "--duration", "0s", "--", "true"],
         "invalid --duration \"0s\"",
+    );
+    trouble(
+        &project,
+        &["soak", "--duration", "1ms", "--warmup", "0s", "--", "true"],
+        "invalid --duration \"1ms\": too short: the heap timeline has a point every 100 ms and a soak judges 20 of them after the warm-up (--warmup 0s), so it lasts 2s at least",
+    );
+    trouble(
+        &project,
+        &["soak", "--duration", "11s", "--", "true"],
+        "so it lasts 12s at least",
     );
     trouble(
         &project,

@@ -53,6 +53,11 @@ pub const BLOCKS: usize = 10;
 pub const MIN_FLOORS: usize = 6;
 /// Points of the timeline after the warm-up a fit needs at least.
 pub const MIN_SAMPLES: usize = 20;
+/// How far apart the runtime's heap timeline points are at most.
+pub const SAMPLE_EVERY_NS: u64 = 100_000_000;
+/// The shortest stretch after the warm-up that holds [`MIN_SAMPLES`]
+/// points: 2 s.
+pub const MIN_SPAN_NS: u64 = MIN_SAMPLES as u64 * SAMPLE_EVERY_NS;
 /// The confidence asked of the slope's interval: its coverage is at
 /// least this, 95.34% for 10 floor points (the steps of Kendall's S).
 pub const CONFIDENCE: f64 = 0.95;

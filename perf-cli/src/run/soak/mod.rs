@@ -82,6 +82,21 @@ fn check(options: &SoakOptions) -> Result<(), Error> {
         )
         .into());
     }
+    let span = Duration::from_nanos(soak::MIN_SPAN_NS);
+    if options.duration.saturating_sub(options.warmup) < span {
+        return Err(perf_format::Error::setting(
+            "--duration",
+            shown(options.duration),
+            format!(
+                "too short: the heap timeline has a point every {} and a soak judges {} of them after the warm-up (--warmup {}), so it lasts {} at least",
+                seconds(Duration::from_nanos(soak::SAMPLE_EVERY_NS)),
+                soak::MIN_SAMPLES,
+                shown(options.warmup),
+                shown(options.warmup + span),
+            ),
+        )
+        .into());
+    }
     if options.grace.is_zero() {
         return Err(perf_format::Error::setting(
             "--grace",
