@@ -170,7 +170,12 @@ pub(super) fn run(context: &Context, command: HistoryCommand) -> Result<Outcome,
                 "imported {} of {} series ({}) from {} as {name:?}\n",
                 units::plural(entries.len() as u64, "row"),
                 units::count(imported.series.len() as f64),
-                imported.series.join(", "),
+                imported
+                    .series
+                    .iter()
+                    .map(|series| render::text::terminal(series))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 csv_path.display()
             ))?;
             Ok(Outcome::Passed)

@@ -2,7 +2,7 @@
 //! name with a newline, an escape sequence, a GitHub Actions workflow
 //! command, HTML or Markdown is shown escaped in every format.
 
-use crate::util::{Func, Project, record, with};
+use crate::util::{Func, Project, git, record, with};
 
 /// The hostile names, each in a function of the program.
 const NAMES: [&str; 8] = [
@@ -171,4 +171,76 @@ fn errors_escape_the_names_they_suggest() {
     let text = run(&project, &["check"]);
     assert!(text.contains("did you mean `app::\\x1b[31mred`?"), "{text}");
     assert_inert(&["check"], &text);
+}
+
+/// A CSV field: quoted, its quotes doubled.
+fn csv_field(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+#[test]
+fn history_escapes_hostile_series_names() {
+    let project = Project::new();
+    git(
+        project.path(),
+        &["init", "--quiet", "--initial-branch=main"],
+    );
+    // A series per hostile name, each stepping up 50% at the 16th commit.
+    let header: Vec<String> = NAMES.iter().map(|name| csv_field(name)).collect();
+    let rows: String = (0..30)
+        .map(|i| {
+            let value = if i < 15 { 100 } else { 150 };
+            let values = vec![value.to_string(); NAMES.len()].join(",");
+            format!("2026-01-{:02} 00:00:00 +0000,c{i},{values}\n", i + 1)
+        })
+        .collect();
+    std::fs::write(
+        project.path().join("h.csv"),
+        format!("time,commit,{}\n{rows}", header.join(",")),
+    )
+    .unwrap();
+    let imported = run(&project, &["history", "import", "--csv", "h.csv"]);
+    assert_inert(&["history", "import"], &imported);
+    for args in [
+        &["history", "list"][..],
+        &["history", "detect"],
+        &["history", "show", "::error file=x::injected"],
+        &["history", "show", "app::\x1b[31mred"],
+    ] {
+        let text = run(&project, args);
+        assert_inert(args, &text);
+    }
+    let detected = run(&project, &["history", "detect"]);
+    assert!(detected.contains("\\x1b[31mred"), "{detected}");
+    assert!(
+        detected.contains("\\::error file=x::injected"),
+        "{detected}"
+    );
+    let markdown = run(&project, &["history", "detect", "--format", "markdown"]);
+    assert_inert(&["history", "detect", "--format", "markdown"], &markdown);
+    for markup in ["<!--", "<script>", "</script>", "a|b", "`s`"] {
+        assert!(!markdown.contains(markup), "prints {markup}:\n{markdown}");
+    }
+}
+
+#[test]
+fn soak_escapes_hostile_function_names() {
+    let project = Project::new();
+    let run_json =
+        crate::soak::prepared_run(&project, 30, |t| (1 << 20) + (t * 100_000.0) as u64, true);
+    // The function that keeps its bytes is given a hostile name.
+    let text = std::fs::read_to_string(&run_json).unwrap();
+    let hostile = serde_json::to_string("::error file=x::\x1b[31mkept\n<!-- x").unwrap();
+    std::fs::write(&run_json, text.replace("\"db::query\"", &hostile)).unwrap();
+    let output = project
+        .perf()
+        .args(["soak", "--duration", "2s", "--warmup", "0s", "--"])
+        .args(crate::soak::program(&run_json, "soaked"))
+        .output()
+        .unwrap();
+    let mut text = String::from_utf8(output.stdout).unwrap();
+    text.push_str(&String::from_utf8(output.stderr).unwrap());
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("\\x1b[31mkept\\n"), "{text}");
+    assert_inert(&["soak"], &text);
 }

@@ -51,7 +51,7 @@ pub(crate) fn prepared_run(
 
 /// A stand-in program: says it is ready, then on SIGINT writes `run` as
 /// run `id` under `$PERF_DIR` and exits 0.
-fn program(run: &Path, id: &str) -> Vec<String> {
+pub(crate) fn program(run: &Path, id: &str) -> Vec<String> {
     let script = format!(
         "trap 'mkdir -p \"$PERF_DIR/runs/{id}\" && sed s/soaked/{id}/ {} > \"$PERF_DIR/runs/{id}/run.json\" && echo {id} > \"$PERF_DIR/runs/latest\"; exit 0' INT; \
          echo ready; while :; do sleep 0.05; done",
