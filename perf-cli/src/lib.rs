@@ -90,6 +90,19 @@ pub fn main() -> ExitCode {
         .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches));
     let cli = match parsed {
         Ok(cli) => cli,
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::ValueValidation | clap::error::ErrorKind::InvalidValue
+            ) =>
+        {
+            // A bad value is told as every other bad setting is: what is
+            // wrong and what is accepted, without clap's pointer to --help.
+            let text = e.render().to_string();
+            let told: Vec<&str> = text.lines().take_while(|l| !l.is_empty()).collect();
+            eprintln!("{}", told.join("\n"));
+            return ExitCode::from(EXIT_TROUBLE);
+        }
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() {

@@ -466,6 +466,7 @@ fn out_of_range_flags_are_refused_before_anything_runs() {
             first.starts_with("error: ") && first.contains(flag) && first.contains(why),
             "{args:?}: {stderr}"
         );
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: one line: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert_eq!(before, project.snapshot(), "{args:?} touched a file");
     }
