@@ -17,6 +17,9 @@
 //!   checkout (the directory matching the current one), with
 //!   `PERF_GIT_COMMIT` set to its commit (`-dirty` for a changed working
 //!   tree), which perf-core writes into every run.
+//! - **On what dependencies.** A revision that does not commit its
+//!   `Cargo.lock` is built with the working tree's, copied in, so that both
+//!   sides use the same versions ([`super::lockfile`]); `ab` says so.
 //! - **In what order.** Warm-ups of each side, alternating, then the runs
 //!   in pairs in a balanced random order ([`order`]); the seed is printed
 //!   and `--seed` repeats it.
@@ -44,6 +47,7 @@ use perf_stats::order::{self, Side};
 use super::build;
 use super::cargo::{Build, CargoBuild, CargoTarget};
 use super::git::{Found, Repo};
+use super::lockfile::{SharedLock, Used};
 use super::program::{self, Program, seconds};
 use super::progress::Progress;
 use super::runner::{Recorded, Runner};
@@ -170,8 +174,23 @@ pub(crate) fn ab(layout: &Layout, options: &AbOptions) -> Result<Ab, Error> {
 
     let watch = Watch::begin();
     let ab_dir = layout.output().join("ab");
-    let base_program = build(&repo, &ab_dir, &base, options, &watch).map_err(base.blame())?;
-    let head_program = build(&repo, &ab_dir, &head, options, &watch).map_err(head.blame())?;
+    let mut lock = SharedLock::of_working_tree(&repo, &cwd);
+    let mut lock_notes = Vec::new();
+    let mut sides = Vec::with_capacity(2);
+    for checkout in [&base, &head] {
+        let phase = Phase::start(options.quiet, format!("ab: building {}", checkout.label()));
+        let (program, used) = build(&repo, &ab_dir, checkout, options, &watch, &mut lock)
+            .map_err(checkout.blame())?;
+        phase.done(&format!("ab: built {}", checkout.side.name()));
+        if let Some(note) = lock_note(checkout, &used) {
+            if !options.quiet {
+                eprintln!("{note}");
+            }
+            lock_notes.push(note);
+        }
+        sides.push(program);
+    }
+    let [base_program, head_program] = <[Program; 2]>::try_from(sides).expect("two sides built");
     let plan = Plan {
         runs: options.runs,
         warmup: options.warmup,
@@ -179,7 +198,8 @@ pub(crate) fn ab(layout: &Layout, options: &AbOptions) -> Result<Ab, Error> {
         quiet: options.quiet,
         valgrind,
     };
-    run_sides(
+    let phase = Phase::start(options.quiet, String::new());
+    let mut ab = run_sides(
         layout,
         &watch,
         Contender {
@@ -193,7 +213,52 @@ pub(crate) fn ab(layout: &Layout, options: &AbOptions) -> Result<Ab, Error> {
             record: format!("ab-head-{}", head.short()),
         },
         &plan,
-    )
+    )?;
+    phase.done("ab: ran both sides");
+    ab.notes.extend(lock_notes);
+    Ok(ab)
+}
+
+/// What `ab` says of the lockfile a side was built with, if anything.
+fn lock_note(checkout: &Checkout, used: &Used) -> Option<String> {
+    let side = checkout.label();
+    match used {
+        Used::Committed | Used::Own => None,
+        Used::Copied(source) => Some(format!(
+            "ab: {side} was built with a copy of {} (its commit has no Cargo.lock of its own), so both sides use the same dependency versions.",
+            source.display()
+        )),
+        Used::Fresh => Some(format!(
+            "ab: {side} had no Cargo.lock to build with: cargo resolved its dependencies, and the other side was built with the lockfile that made."
+        )),
+    }
+}
+
+/// A phase of `ab` (a side's build, the runs), said as it starts and
+/// ends with how long it took; nothing when quiet.
+struct Phase {
+    started: std::time::Instant,
+    quiet: bool,
+}
+
+impl Phase {
+    /// Says `line` (unless empty) and starts the clock.
+    fn start(quiet: bool, line: String) -> Phase {
+        if !quiet && !line.is_empty() {
+            eprintln!("{line} …");
+        }
+        Phase {
+            started: std::time::Instant::now(),
+            quiet,
+        }
+    }
+
+    /// Says `line` and how long the phase took.
+    fn done(self, line: &str) {
+        if !self.quiet {
+            eprintln!("{line} in {}", seconds(self.started.elapsed()));
+        }
+    }
 }
 
 /// Runs two programs that are already built, `base` and `head` (command
@@ -383,38 +448,49 @@ fn build(
     checkout: &Checkout,
     options: &AbOptions,
     watch: &Watch,
-) -> Result<Program, Error> {
-    let (source_dir, target_dir, bin_dir) = match (&checkout.revision, &checkout.commit) {
-        (Some(_), Some(commit)) => {
-            let short = checkout.short();
-            let worktree = ab_dir.join("worktrees").join(&short);
-            match repo.worktree(&worktree, commit, watch)? {
-                Found::Made => tracing::info!("made the worktree {}", worktree.display()),
-                Found::Reused => tracing::info!("reusing the worktree {}", worktree.display()),
-                Found::Remade => tracing::warn!(
-                    "the worktree {} was broken or changed: made it again",
-                    worktree.display()
-                ),
-            }
-            let dir = repo.same_place_in(&worktree);
-            if !dir.is_dir() {
-                return Err(perf_format::Error::read(
-                    &dir,
-                    std::io::Error::new(
-                        std::io::ErrorKind::NotFound,
-                        "this directory does not exist at that commit",
+    lock: &mut SharedLock,
+) -> Result<(Program, Used), Error> {
+    let (source_dir, target_dir, bin_dir, checkout_top, used) =
+        match (&checkout.revision, &checkout.commit) {
+            (Some(_), Some(commit)) => {
+                let short = checkout.short();
+                let worktree = ab_dir.join("worktrees").join(&short);
+                match repo.worktree(&worktree, commit, watch)? {
+                    Found::Made => tracing::info!("made the worktree {}", worktree.display()),
+                    Found::Reused => tracing::info!("reusing the worktree {}", worktree.display()),
+                    Found::Remade => tracing::warn!(
+                        "the worktree {} was broken or changed: made it again",
+                        worktree.display()
                     ),
+                }
+                let dir = repo.same_place_in(&worktree);
+                if !dir.is_dir() {
+                    return Err(perf_format::Error::read(
+                        &dir,
+                        std::io::Error::new(
+                            std::io::ErrorKind::NotFound,
+                            "this directory does not exist at that commit",
+                        ),
+                    )
+                    .into());
+                }
+                let used = lock.prepare_revision(repo, commit, &worktree)?;
+                (
+                    Some(dir),
+                    Some(ab_dir.join("target").join(&short)),
+                    ab_dir.join("bin").join(&short),
+                    worktree,
+                    used,
                 )
-                .into());
             }
-            (
-                Some(dir),
-                Some(ab_dir.join("target").join(&short)),
-                ab_dir.join("bin").join(&short),
-            )
-        }
-        _ => (None, None, ab_dir.join("bin").join("working-tree")),
-    };
+            _ => (
+                None,
+                None,
+                ab_dir.join("bin").join("working-tree"),
+                repo.top().to_owned(),
+                lock.prepare_working_tree(repo.top())?,
+            ),
+        };
     // The instruction build goes into a directory of its own beside the
     // normal one (the working tree's: under cargo's target directory, as
     // `record --instructions` builds it), and its copy beside the other.
@@ -441,6 +517,7 @@ fn build(
         rustflags: rustflags.as_deref(),
     };
     let built = build.run(watch)?;
+    lock.built_in(&checkout_top);
     let executable = keep_copy(&built, &bin_dir)?;
     let mut program = Program::new(executable, options.args.clone());
     program.dir = source_dir;
@@ -450,7 +527,7 @@ fn build(
             .push(("PERF_GIT_COMMIT".to_owned(), commit.clone()));
     }
     tracing::debug!("{} runs {}", checkout.label(), program.path.display());
-    Ok(program)
+    Ok((program, used))
 }
 
 /// Copies `executable` into `dir`, replacing an earlier copy whole; the copy.

@@ -102,6 +102,17 @@ impl Repo {
         Ok(commit)
     }
 
+    /// Whether `commit` holds the file at `path` (relative to the top).
+    pub(crate) fn has_file(&self, commit: &str, path: &Path) -> bool {
+        let spec = format!("{commit}:{}", path.to_string_lossy());
+        git(&self.top)
+            .args(["cat-file", "-e", &spec])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    }
+
     /// Whether tracked files differ from `HEAD` (untracked files do not
     /// count, as with `git describe --dirty`).
     pub(crate) fn is_dirty(&self) -> Result<bool, Error> {

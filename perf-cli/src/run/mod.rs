@@ -11,6 +11,7 @@ pub(crate) mod callgrind;
 pub(crate) mod cargo;
 pub(crate) mod git;
 pub(crate) mod group;
+pub(crate) mod lockfile;
 pub(crate) mod merge;
 pub(crate) mod program;
 pub(crate) mod progress;
