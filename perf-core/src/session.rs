@@ -318,18 +318,19 @@ impl Session {
 
     #[cfg(feature = "serve")]
     fn serve_from(&self, addr: &str, origin: &'static str) -> Result<crate::live::Live, Error> {
-        let source = crate::live::SessionSource {
-            name: self.name.clone(),
-            generation: self.generation,
-            started: self.started,
-            started_at: self.started_at,
-            alloc_tracking: self.alloc_tracking,
-        };
-        let env = Environment::capture(self.started_at);
+        let mut env = Environment::capture(self.started_at);
+        describe_build(&mut env);
         let info = crate::live::SessionInfo {
             name: self.name.clone(),
             version: env.perf_version.clone(),
             commit: env.commit_label().unwrap_or_default(),
+        };
+        let source = crate::live::SessionSource {
+            name: self.name.clone(),
+            generation: self.generation,
+            started: self.started,
+            alloc_tracking: self.alloc_tracking,
+            env,
         };
         let state = crate::live::State::new(
             source,

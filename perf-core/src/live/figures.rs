@@ -1,7 +1,7 @@
 //! What one look at a running session sees: every thread's call tree as it
 //! is now, merged per function and per call path as `run.json` merges them.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use super::counts::{Counter, FunctionCounts};
 use crate::aggregate::{Aggregate, aggregate};
@@ -28,8 +28,9 @@ pub(crate) struct SessionSource {
     pub(crate) name: String,
     pub(crate) generation: u32,
     pub(crate) started: Instant,
-    pub(crate) started_at: SystemTime,
     pub(crate) alloc_tracking: bool,
+    /// The session's environment, captured once (it runs `git`).
+    pub(crate) env: crate::model::Environment,
 }
 
 impl SessionSource {
@@ -74,10 +75,8 @@ impl SessionSource {
     /// The run so far, as `run.json` will hold it when the session ends
     /// (no trace, CPU profile or heap timeline yet).
     pub(crate) fn run_so_far(&self, figures: Figures) -> RunData {
-        let mut env = crate::model::Environment::capture(self.started_at);
-        crate::session::describe_build(&mut env);
         let id = format!("{}-live", self.name);
-        let mut data = RunData::new(id, self.name.clone(), env);
+        let mut data = RunData::new(id, self.name.clone(), self.env.clone());
         data.duration_ns = u64::try_from(self.elapsed().as_nanos()).unwrap_or(u64::MAX);
         data.alloc_tracking = self.alloc_tracking;
         data.threads = figures.threads;
