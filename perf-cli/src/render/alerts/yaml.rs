@@ -2,32 +2,17 @@
 //! rules and their tests are written with (the workspace has no YAML
 //! crate, and these files need only quoted strings in block mappings).
 
-use std::fmt::Write as _;
-
-use super::promql::needs_escape;
+use super::promql::{self, needs_escape};
 
 /// `text` as a YAML string: single-quoted (a `'` doubled) when every
-/// character can stand as itself, else double-quoted with escapes.
+/// character can stand as itself, else double-quoted with escapes — those
+/// of a PromQL string literal, which YAML's double-quoted scalars read the
+/// same way (`\\`, `\"`, `\n`, `\r`, `\t`, `\uXXXX`).
 pub(crate) fn string(text: &str) -> String {
     if !text.chars().any(needs_escape) {
         return format!("'{}'", text.replace('\'', "''"));
     }
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if needs_escape(c) => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    promql::string(text)
 }
 
 #[cfg(test)]
