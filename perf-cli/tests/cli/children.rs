@@ -50,6 +50,17 @@ fn none_running(pids: &[i32]) {
     assert!(left.is_some(), "still running: {still:?} of {pids:?}");
 }
 
+/// `cargo perf args` started, its stderr piped.
+fn start(project: &Project, args: &[&str]) -> Child {
+    project
+        .perf_process()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// Waits (30 s at most) for `cargo perf` to end; its stderr.
 fn ended(mut perf: Child) -> (std::process::ExitStatus, String) {
     let status = wait_until(|| perf.try_wait().unwrap());
@@ -67,15 +78,12 @@ fn a_record_ends_with_its_program_and_stops_what_it_left_running() {
     let project = Project::new();
     write_run(&project, "r1", None);
     let script = format!("{LEAVE_CHILDREN}{WRITE_RUN}");
-    let perf = project
-        .perf_process()
-        .args([
+    let perf = start(
+        &project,
+        &[
             "record", "--runs", "1", "--warmup", "0", "--", "sh", "-c", &script,
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    );
     let (status, stderr) = ended(perf);
     assert!(status.success(), "{stderr}");
     assert!(
@@ -107,14 +115,12 @@ fn a_record_stopped_by_a_signal_or_killed_leaves_none_of_the_programs_processes(
     for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGKILL] {
         let project = Project::new();
         let script = format!("{LEAVE_CHILDREN}echo $$ >> pids; sleep 600");
-        let perf = project
-            .perf_process()
-            .args([
+        let perf = start(
+            &project,
+            &[
                 "record", "--runs", "1", "--warmup", "0", "--", "sh", "-c", &script,
-            ])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            ],
+        );
         let pids = pids(&project, 5);
         // SAFETY: kill(2) with plain integers.
         assert_eq!(unsafe { libc::kill(perf.id() as i32, signal) }, 0);
@@ -133,9 +139,9 @@ fn a_soak_stops_what_the_program_left_running() {
          {LEAVE_CHILDREN} echo ready; while :; do sleep 0.05; done",
         run.display()
     );
-    let perf = project
-        .perf_process()
-        .args([
+    let perf = start(
+        &project,
+        &[
             "soak",
             "--duration",
             "2s",
@@ -145,11 +151,8 @@ fn a_soak_stops_what_the_program_left_running() {
             "sh",
             "-c",
             &script,
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    );
     let (status, stderr) = ended(perf);
     assert!(status.success(), "{stderr}");
     assert!(
