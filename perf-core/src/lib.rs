@@ -68,6 +68,7 @@ mod histogram;
 mod live;
 mod measure;
 mod output;
+mod overhead;
 #[cfg(any(all(feature = "cpu", unix), feature = "serve"))]
 mod pprof;
 mod recorder;

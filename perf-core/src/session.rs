@@ -12,6 +12,7 @@ use crate::aggregate::aggregate;
 use crate::heap_watch::HeapWatch;
 use crate::model::{Environment, FunctionStats, RunData, TraceInfo};
 use crate::output::{self, RunContents, RunFiles, TraceInput};
+use crate::overhead;
 use crate::summary::Summary;
 use crate::{Error, alloc, clock, recorder};
 
@@ -45,6 +46,8 @@ pub struct Session {
     /// When it started, for the environment read as it finishes.
     started_at: SystemTime,
     alloc_tracking: bool,
+    /// perf's own cost per recorded call, measured as it started.
+    overhead: Option<perf_format::schema::run::Overhead>,
     /// The heap's watch, when `PerfAlloc` tracks allocations.
     heap: Option<HeapWatch>,
     profilers: Profilers,
@@ -243,6 +246,9 @@ impl SessionBuilder {
                 requested: self.name,
             });
         }
+        // Before anything else records: perf's own cost per call, measured
+        // in a generation of its own that the session's then replaces.
+        let overhead = overhead::calibrate(NEXT_GENERATION.fetch_add(1, Ordering::Relaxed));
         let profilers = Profilers::start(&self, &runs_dir)?;
         let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
         // A child forked while the session runs must not inherit a held lock.
@@ -260,6 +266,7 @@ impl SessionBuilder {
             started: Instant::now(),
             started_at,
             alloc_tracking,
+            overhead,
             heap: None,
             profilers,
             #[cfg(feature = "serve")]
@@ -385,6 +392,7 @@ impl Session {
         let mut data = RunData::new(claim.name(), self.name.clone(), env);
         data.duration_ns = duration_ns;
         data.alloc_tracking = self.alloc_tracking;
+        data.overhead = self.overhead;
         data.threads = aggregate.threads;
         data.functions = aggregate.functions;
         data.call_tree = aggregate.call_tree;

@@ -138,9 +138,19 @@ impl Summary<'_> {
                 table = table.column(metric.label(), Align::Right);
             }
         }
+        let own_cost = data.own_cost_shares();
+        let mostly_perf = |s: &FunctionStats| {
+            own_cost
+                .get(s.name.as_str())
+                .is_some_and(|&share| share >= MOSTLY_PERF)
+        };
         for s in shown {
+            let name = match mostly_perf(s) {
+                true => format!("{} {MARK}", s.name),
+                false => s.name.clone(),
+            };
             let mut cells = vec![
-                s.name.clone(),
+                name,
                 count(s.calls as f64),
                 duration(s.total_ns),
                 duration(s.self_ns),
@@ -190,9 +200,25 @@ impl Summary<'_> {
         if let Some(hint) = cpu_hint(shown, self_share) {
             writeln!(f, "{hint}")?;
         }
+        if let Some(overhead) = data.overhead
+            && shown.iter().any(mostly_perf)
+        {
+            writeln!(
+                f,
+                "{MARK} half or more of this self time is perf's own cost: recording a call costs {} on this machine ({} of it inside the call's own time, the rest in its caller's), measured as the session started; these figures say more about perf than about the code: annotate a caller instead",
+                units::duration(overhead.call_ns),
+                units::duration(overhead.inside_ns),
+            )?;
+        }
         Ok(())
     }
 }
+
+/// The share of a function's self time that is perf's own cost from
+/// which the summary marks it.
+const MOSTLY_PERF: f64 = 0.5;
+/// The mark of such a function.
+const MARK: char = '†';
 
 /// The allocation columns, per call, as `cargo perf baseline show` heads
 /// them.

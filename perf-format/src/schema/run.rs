@@ -5,6 +5,7 @@
 //! totals: a frame whose function is already on the stack adds its calls but
 //! not its time.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -48,6 +49,42 @@ pub struct RunData {
     /// Present when `alloc_tracking` is true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heap: Option<HeapInfo>,
+    /// perf's own cost per recorded call on this machine, measured when the
+    /// session started; absent when nothing could be measured (recording
+    /// off, an instruction build).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overhead: Option<Overhead>,
+}
+
+/// What recording one call costs, measured as a session starts: calls of an
+/// empty function, timed from outside (the whole cost) and as recorded
+/// (the part inside the call's own window).
+///
+/// Of the whole cost of a call, `inside_ns` lands in the callee's own time
+/// and the rest (`call_ns − inside_ns`) in its caller's self time: a
+/// function's self time per call holds about `inside_ns + (its callees'
+/// calls per call) × (call_ns − inside_ns)` of perf's own cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Overhead {
+    /// The whole cost of one recorded call of an empty function.
+    pub call_ns: f64,
+    /// The part of it that the call's own time holds.
+    pub inside_ns: f64,
+}
+
+impl Overhead {
+    /// A measured overhead.
+    pub fn new(call_ns: f64, inside_ns: f64) -> Overhead {
+        Overhead { call_ns, inside_ns }
+    }
+
+    /// perf's own cost in the self time of a function called `calls` times
+    /// whose callees were called `callee_calls` times in all.
+    pub fn in_self_time(&self, calls: u64, callee_calls: u64) -> f64 {
+        calls as f64 * self.inside_ns
+            + callee_calls as f64 * (self.call_ns - self.inside_ns).max(0.0)
+    }
 }
 
 /// The heap over a session, as `PerfAlloc` saw it: every block allocated
@@ -308,6 +345,33 @@ impl RunData {
     /// The stats of the function called `name`.
     pub fn function(&self, name: &str) -> Option<&FunctionStats> {
         self.functions.iter().find(|f| f.name == name)
+    }
+
+    /// Per function with self time, the share of it that is perf's own
+    /// cost by the run's [`Overhead`] (at most 1): its own calls' part plus
+    /// its callees' calls' part in it. Empty without an overhead.
+    pub fn own_cost_shares(&self) -> BTreeMap<&str, f64> {
+        let Some(overhead) = self.overhead else {
+            return BTreeMap::new();
+        };
+        let mut callee_calls: BTreeMap<&str, u64> = BTreeMap::new();
+        for node in &self.call_tree {
+            let caller = node
+                .parent
+                .and_then(|parent| self.call_tree.get(parent as usize));
+            if let Some(caller) = caller {
+                *callee_calls.entry(caller.function.as_str()).or_default() += node.calls;
+            }
+        }
+        self.functions
+            .iter()
+            .filter(|f| f.self_ns > 0)
+            .map(|f| {
+                let callees = callee_calls.get(f.name.as_str()).copied().unwrap_or(0);
+                let cost = overhead.in_self_time(f.calls, callees);
+                (f.name.as_str(), (cost / f.self_ns as f64).min(1.0))
+            })
+            .collect()
     }
 }
 
