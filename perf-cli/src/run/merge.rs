@@ -68,7 +68,9 @@ pub(crate) fn merge(meta: RecordMeta, runs: &[Run]) -> Record {
     let mut functions: Vec<FunctionSamples> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
     let mut self_time: Vec<u64> = Vec::new();
+    let mut own_cost: Vec<Vec<f64>> = Vec::new();
     for (run_number, run) in runs.iter().enumerate() {
+        let own_cost_shares = run.own_cost_shares();
         for stats in &run.functions {
             if stats.calls == 0 {
                 continue;
@@ -79,9 +81,13 @@ pub(crate) fn merge(meta: RecordMeta, runs: &[Run]) -> Record {
                 function.line = Some(stats.line);
                 functions.push(function);
                 self_time.push(0);
+                own_cost.push(Vec::new());
                 functions.len() - 1
             });
             self_time[i] += stats.self_ns;
+            if let Some(&share) = own_cost_shares.get(stats.name.as_str()) {
+                own_cost[i].push(share);
+            }
             let samples = &mut functions[i].samples;
             // Runs without the function count zero calls.
             let calls = samples.entry(Metric::Calls).or_default();
@@ -98,7 +104,10 @@ pub(crate) fn merge(meta: RecordMeta, runs: &[Run]) -> Record {
             }
         }
     }
-    for function in &mut functions {
+    for (function, shares) in functions.iter_mut().zip(&own_cost) {
+        if !shares.is_empty() {
+            function.own_cost_share = Some(perf_stats::summary::median(shares));
+        }
         for counts in [Metric::Calls, Metric::Errors] {
             if let Some(counts) = function.samples.get_mut(&counts) {
                 counts.resize(runs.len(), 0.0);
@@ -356,6 +365,54 @@ mod tests {
         let errors = |name: &str| record.function(name).unwrap().get(Metric::Errors);
         assert_eq!(errors("flaky"), Some(&[0.0, 3.0, 0.0][..]));
         assert_eq!(errors("ok"), None, "no errors, no list");
+    }
+
+    #[test]
+    fn perfs_own_share_of_self_time_is_the_median_over_the_runs_that_measured_it() {
+        use perf_format::schema::run::{CallNode, Overhead};
+        // `tiny` (10 ns of self time a call) is called 100 times by
+        // `outer` (1 µs of self time a call); recording a call costs 20 ns,
+        // 8 of them inside the call.
+        let run = |id: &str, overhead: Option<Overhead>| {
+            let mut data = RunData::new(id, "app", Environment::default());
+            for (name, calls, self_ns) in [("outer", 1, 1_000), ("tiny", 100, 1_000)] {
+                let mut stats = FunctionStats::new(name, "app.rs", 1);
+                stats.calls = calls;
+                stats.self_ns = self_ns;
+                stats.total_ns = self_ns;
+                data.functions.push(stats);
+                let mut node = CallNode::default();
+                node.id = data.call_tree.len() as u32;
+                node.parent = node.id.checked_sub(1);
+                node.function = name.to_owned();
+                node.calls = calls;
+                data.call_tree.push(node);
+            }
+            data.overhead = overhead;
+            Run { data, cpu: None }
+        };
+        let meta = RecordMeta {
+            id: "r".to_owned(),
+            name: "app".to_owned(),
+            source: Source::Perf,
+            command: Vec::new(),
+            created_at: "2026-12-07T00:00:00Z".to_owned(),
+            instructions: false,
+        };
+        let measured = Some(Overhead::new(20.0, 8.0));
+        let runs = [
+            run("one", measured),
+            run("two", None),
+            run("three", measured),
+        ];
+        let record = merge(meta.clone(), &runs);
+        let share = |name: &str| record.function(name).unwrap().own_cost_share;
+        // tiny: 100 × 8 ns of its 1 000 ns; outer: 8 ns + 100 × 12 ns of
+        // its 1 000 ns, at most all of it.
+        assert_eq!(share("tiny"), Some(0.8));
+        assert_eq!(share("outer"), Some(1.0));
+        let unmeasured = merge(meta, &[run("four", None)]);
+        assert_eq!(unmeasured.function("tiny").unwrap().own_cost_share, None);
     }
 
     #[test]

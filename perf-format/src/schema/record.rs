@@ -135,6 +135,11 @@ pub struct FunctionSamples {
     /// files written before the field).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimate: Option<Estimate>,
+    /// The share of its self time that is perf's own cost (the median over
+    /// the runs, from each run's measured [`Overhead`](crate::schema::run::Overhead));
+    /// absent where the runs measured none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_cost_share: Option<f64>,
 }
 
 /// criterion's headline figure of a benchmark: the estimate it prints as

@@ -550,7 +550,49 @@ fn notes(
                 .to_owned(),
         );
     }
+    if !instructions {
+        notes.extend(own_cost_note(cur, rows));
+    }
     notes
+}
+
+/// The share of a function's self time that is perf's own cost from which
+/// its time rows are said to be mostly perf's.
+pub const MOSTLY_PERF: f64 = 0.5;
+
+/// The functions with time rows whose self time in the current record is
+/// mostly perf's own cost, named in one note, heaviest share first.
+fn own_cost_note(cur: &Record, rows: &[&Judged]) -> Option<String> {
+    let timed: HashSet<&str> = rows
+        .iter()
+        .filter(|r| r.metric.kind() == Kind::Time)
+        .map(|r| r.function.as_str())
+        .collect();
+    let mut mostly: Vec<(&str, f64)> = cur
+        .functions
+        .iter()
+        .filter(|f| timed.contains(f.name.as_str()))
+        .filter_map(|f| Some((f.name.as_str(), f.own_cost_share?)))
+        .filter(|&(_, share)| share >= MOSTLY_PERF)
+        .collect();
+    if mostly.is_empty() {
+        return None;
+    }
+    mostly.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    const NAMED: usize = 5;
+    let mut named: Vec<String> = mostly
+        .iter()
+        .take(NAMED)
+        .map(|(name, share)| format!("{name} ({:.0}%)", share * 100.0))
+        .collect();
+    if mostly.len() > NAMED {
+        named.push(format!("and {} more", mostly.len() - NAMED));
+    }
+    Some(format!(
+        "perf's own cost is half or more of the self time of {}: {}; recording a call costs about as much as their own code does, so their time rows say more about perf than about the code (annotate a caller instead)",
+        units::plural(mostly.len() as u64, "function"),
+        named.join(", ")
+    ))
 }
 
 #[cfg(test)]
@@ -926,6 +968,39 @@ mod tests {
         assert_eq!(
             row(&comparison, "app::f000", Metric::TimePerCall).verdict,
             Verdict::Regressed
+        );
+    }
+
+    #[test]
+    fn functions_mostly_of_perfs_own_cost_are_named_in_a_note() {
+        let noise = Noise {
+            functions: 8,
+            runs: 10,
+            noise: 0.002,
+            drift: 0.0,
+            outliers: 0.0,
+        };
+        let mut rng = Rng::new(5);
+        let base = generated::record(&mut rng, "base", &noise, None);
+        let mut cur = generated::record(&mut rng, "cur", &noise, None);
+        let quiet = compare(("base", &base), ("cur", &cur), &Gate::default(), Vec::new());
+        assert!(!quiet.notes.iter().any(|n| n.contains("perf's own cost")));
+        for (function, share) in cur.functions.iter_mut().zip([0.9, 0.5, 0.49]) {
+            function.own_cost_share = Some(share);
+        }
+        let names: Vec<String> = cur.functions[..2].iter().map(|f| f.name.clone()).collect();
+        let comparison = compare(("base", &base), ("cur", &cur), &Gate::default(), Vec::new());
+        let note = comparison
+            .notes
+            .iter()
+            .find(|n| n.contains("perf's own cost"))
+            .expect("a note");
+        assert!(
+            note.starts_with(&format!(
+                "perf's own cost is half or more of the self time of 2 functions: {} (90%), {} (50%); ",
+                names[0], names[1]
+            )),
+            "{note}"
         );
     }
 
