@@ -248,7 +248,7 @@ impl SessionBuilder {
         }
         // Before anything else records: perf's own cost per call, measured
         // in a generation of its own that the session's then replaces.
-        let overhead = overhead::calibrate(NEXT_GENERATION.fetch_add(1, Ordering::Relaxed));
+        let overhead = overhead::calibrate(|| NEXT_GENERATION.fetch_add(1, Ordering::Relaxed));
         let profilers = Profilers::start(&self, &runs_dir)?;
         let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
         // A child forked while the session runs must not inherit a held lock.

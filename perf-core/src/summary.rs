@@ -205,7 +205,7 @@ impl Summary<'_> {
         {
             writeln!(
                 f,
-                "{MARK} half or more of this self time is perf's own cost: recording a call costs {} on this machine ({} of it inside the call's own time, the rest in its caller's), measured as the session started; these figures say more about perf than about the code: annotate a caller instead",
+                "{MARK} half or more of this self time is perf's own cost (its own calls' recording and its callees'): recording a call costs {} on this machine ({} of it inside the call's own time, the rest in its caller's self time), measured as the session started; these time figures are more perf's than the code's",
                 units::duration(overhead.call_ns),
                 units::duration(overhead.inside_ns),
             )?;

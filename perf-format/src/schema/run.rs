@@ -349,7 +349,9 @@ impl RunData {
 
     /// Per function with self time, the share of it that is perf's own
     /// cost by the run's [`Overhead`] (at most 1): its own calls' part plus
-    /// its callees' calls' part in it. Empty without an overhead.
+    /// its callees' calls' part in it, of its self time trimmed of its
+    /// slowest calls (`trimmed_ratio`) as records trim it. Empty without an
+    /// overhead.
     pub fn own_cost_shares(&self) -> BTreeMap<&str, f64> {
         let Some(overhead) = self.overhead else {
             return BTreeMap::new();
@@ -369,7 +371,9 @@ impl RunData {
             .map(|f| {
                 let callees = callee_calls.get(f.name.as_str()).copied().unwrap_or(0);
                 let cost = overhead.in_self_time(f.calls, callees);
-                (f.name.as_str(), (cost / f.self_ns as f64).min(1.0))
+                // Trimmed as records trim it: a lost timeslice is not the code's.
+                let own = f.self_ns as f64 * f.trimmed_ratio.unwrap_or(1.0);
+                (f.name.as_str(), (cost / own).min(1.0))
             })
             .collect()
     }

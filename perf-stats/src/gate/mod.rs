@@ -589,7 +589,7 @@ fn own_cost_note(cur: &Record, rows: &[&Judged]) -> Option<String> {
         named.push(format!("and {} more", mostly.len() - NAMED));
     }
     Some(format!(
-        "perf's own cost is half or more of the self time of {}: {}; recording a call costs about as much as their own code does, so their time rows say more about perf than about the code (annotate a caller instead)",
+        "perf's own cost is half or more of the self time of {}: {} (their own calls' recording and their callees'); their time rows are more perf's than the code's",
         units::plural(mostly.len() as u64, "function"),
         named.join(", ")
     ))
@@ -997,7 +997,7 @@ mod tests {
             .expect("a note");
         assert!(
             note.starts_with(&format!(
-                "perf's own cost is half or more of the self time of 2 functions: {} (90%), {} (50%); ",
+                "perf's own cost is half or more of the self time of 2 functions: {} (90%), {} (50%) (their own calls' recording and their callees'); ",
                 names[0], names[1]
             )),
             "{note}"
