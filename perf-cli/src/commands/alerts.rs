@@ -4,9 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use perf_format::files;
 
-use super::{Context, Outcome, print, to_stdout};
+use super::{Context, Outcome, print, to_stdout, write_file};
 use crate::Error;
 use crate::cli::AlertsArgs;
 use crate::render::alerts;
@@ -65,7 +64,7 @@ pub(super) fn run(context: &Context, args: AlertsArgs) -> Result<Outcome, Error>
         to_stdout(rule_file.as_bytes())?;
         return Ok(Outcome::Passed);
     };
-    files::write_atomic(&path, |w| w.write_all(rule_file.as_bytes()))?;
+    write_file(&path, rule_file.as_bytes())?;
     print(&format!(
         "alerting rules: {} ({} rules)\n",
         path.display(),
@@ -77,7 +76,7 @@ pub(super) fn run(context: &Context, args: AlertsArgs) -> Result<Outcome, Error>
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let text = alerts::tests(&rules, &name, &args.hold);
-        files::write_atomic(&tests_path, |w| w.write_all(text.as_bytes()))?;
+        write_file(&tests_path, text.as_bytes())?;
         print(&format!(
             "promtool tests: {} (`promtool test rules {}`)\n",
             tests_path.display(),

@@ -127,8 +127,27 @@ fn write_output(
             default
         }
     };
-    files::write_atomic(&path, |w| w.write_all(bytes))?;
+    write_file(&path, bytes)?;
     Ok(Some(path))
+}
+
+/// Writes `bytes` to the file at `path` given by the user (`-o`), whole or
+/// not at all; to a device or a FIFO there (`/dev/null`, a pipe) they are
+/// written through, never replacing it by a file.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
+    if !special {
+        files::write_atomic(path, |w| w.write_all(bytes))?;
+        return Ok(());
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .and_then(|mut device| {
+            device.write_all(bytes)?;
+            device.flush()
+        })
+        .map_err(|e| perf_format::Error::write(path, e).into())
 }
 
 /// The current directory: where git and cargo are asked about the

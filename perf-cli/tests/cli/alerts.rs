@@ -220,3 +220,31 @@ fn check_holds_an_error_rate_against_the_failed_calls_of_a_record() {
         "{stdout}"
     );
 }
+
+#[test]
+fn output_onto_a_fifo_is_written_through_not_replaced() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let project = Project::new();
+    std::fs::write(
+        project.path().join("perf.toml"),
+        "[[budget]]\nfunction = \"app::handler\"\np95 = \"2ms\"\n",
+    )
+    .unwrap();
+    let fifo = project.path().join("rules.fifo");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo(3) with a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) }, 0);
+    let reading = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    project
+        .perf()
+        .args(["alerts", "-o", "rules.fifo"])
+        .assert()
+        .success();
+    let read = reading.join().unwrap();
+    assert!(read.contains("app::handler"), "{read}");
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "the FIFO was replaced: {kind:?}");
+}
