@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-
 use super::{Context, Outcome, print, to_stdout, write_file};
 use crate::Error;
 use crate::cli::AlertsArgs;

@@ -122,8 +122,8 @@ pub(super) fn run(context: &Context, command: HistoryCommand) -> Result<Outcome,
             name,
             higher_is_better,
         } => {
-            let text = std::fs::read_to_string(&csv_path)
-                .map_err(|e| perf_format::Error::read(&csv_path, e))?;
+            // A regular file only: a FIFO would wait for a writer for ever.
+            let text = perf_format::files::read_text(&csv_path)?;
             let imported = csv::parse(&csv_path, &text).map_err(|e| Error::HistoryImport {
                 path: e.path,
                 line: e.line,

@@ -518,3 +518,23 @@ fn power_of_the_history_as_baseline() {
         );
     }
 }
+
+#[test]
+fn importing_a_fifo_is_refused_not_waited_on() {
+    let project = Project::new();
+    git(
+        project.path(),
+        &["init", "--quiet", "--initial-branch=main"],
+    );
+    let fifo = std::ffi::CString::new(project.path().join("h.csv").to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo(3) with a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    // (`trouble` would read the FIFO to see nothing changed.)
+    project
+        .perf()
+        .args(["history", "import", "--csv", "h.csv"])
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+        .code(2)
+        .stderr("error: cannot read h.csv: not a regular file\n");
+}
