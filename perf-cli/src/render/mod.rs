@@ -475,24 +475,7 @@ fn confidence(comparison: &Comparison) -> String {
         Correction::BenjaminiHochberg { confidence, .. } => confidence,
         _ => 1.0 - comparison.settings.significance,
     };
-    level_label(level)
-}
-
-/// A confidence level as a person reads it: 99%, 99.5%, 99.56%, 99.9967% —
-/// two significant digits of what it leaves out, never rounded to 100%.
-fn level_label(level: f64) -> String {
-    let left_out = (1.0 - level) * 100.0;
-    let digits = if left_out > 0.0 {
-        ((-left_out.log10()).ceil() + 1.0).clamp(0.0, 12.0) as usize
-    } else {
-        0
-    };
-    let shown = format!("{:.digits$}", level * 100.0);
-    let shown = match shown.contains('.') {
-        true => shown.trim_end_matches('0').trim_end_matches('.').to_owned(),
-        false => shown,
-    };
-    format!("{shown}%")
+    units::level(level)
 }
 
 /// The levels of the intervals of rows outside the family whose level
@@ -510,12 +493,12 @@ fn other_levels(comparison: &Comparison) -> String {
             .find_map(|r| r.interval.map(|i| i.confidence))
     };
     if let Some(level) = level_of(&|r| !r.gated && r.method == Method::RankTest) {
-        others.push(format!("rows not gated at {}", level_label(level)));
+        others.push(format!("rows not gated at {}", units::level(level)));
     }
     if let Some(level) = level_of(&|r| r.method == Method::SignedRank) {
         others.push(format!(
             "the whole program's, paired run by run, at {} (two-sided at α; α/2 spent on a slowdown)",
-            level_label(level)
+            units::level(level)
         ));
     }
     match others.is_empty() {

@@ -134,7 +134,7 @@ fn criterion_table(out: &mut String, record: &Record, top: usize) {
         .indent("  ")
         .column("benchmark", Align::Left)
         .column(format!("time/iter ({})", kinds.join(" or ")), Align::Right)
-        .column(format!("{} CI", units::percent(level)), Align::Left);
+        .column(format!("{} CI", units::level(level)), Align::Left);
     if mixed {
         table = table.column("estimate", Align::Left);
     }
