@@ -163,6 +163,52 @@ impl Detected<'_> {
             .filter(|(_, d)| d.verdict != Verdict::Steady)
     }
 
+    /// The series too short for a change point to be searched for
+    /// ([`DetectOptions::shortest_searched`]).
+    fn too_short(&self) -> Vec<&Series> {
+        let need = self.options.shortest_searched();
+        self.series.iter().filter(|s| s.points.len() < need).collect()
+    }
+
+    /// What the series too short to search say: how many commits a search
+    /// needs and how many the longest of them has; empty when every series
+    /// was searched.
+    fn too_short_line(&self) -> String {
+        let short = self.too_short();
+        let Some(longest) = short.iter().map(|s| s.points.len()).max() else {
+            return String::new();
+        };
+        let need = self.options.shortest_searched();
+        let what = if short.len() == self.series.len() {
+            format!(
+                "too short to search: a change point needs {} with figures ({} on each side of it), creep {}; ",
+                units::plural(need as u64, "commit"),
+                need / 2,
+                self.options.min_creep.max(need)
+            )
+        } else {
+            format!(
+                "{} of {} too short to search (a change point needs {} with figures, {} on each side of it): ",
+                units::count(short.len() as f64),
+                units::count(self.series.len() as f64),
+                units::plural(need as u64, "point"),
+                need / 2
+            )
+        };
+        let has = match short.len() {
+            1 => format!("it has {longest}"),
+            _ if short.iter().all(|s| s.points.len() == longest) => {
+                format!("each has {longest}")
+            }
+            _ => format!("the longest has {longest}"),
+        };
+        let more = need - longest;
+        format!(
+            "{what}{has}: {more} more commit{} needed\n",
+            if more == 1 { "" } else { "s" }
+        )
+    }
+
     /// The series with anything to say, most alarming first.
     fn notable(&self) -> Vec<(&Series, &Detection)> {
         let mut notable: Vec<(&Series, &Detection)> = self
@@ -199,6 +245,7 @@ impl Detected<'_> {
             threshold: f64,
             min_change: f64,
             significance: f64,
+            shortest_searched: usize,
             series: Vec<OutSeries<'a>>,
         }
         #[derive(Serialize)]
@@ -208,6 +255,8 @@ impl Detected<'_> {
             #[serde(skip_serializing_if = "Option::is_none")]
             import: Option<&'a str>,
             points: usize,
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            too_short: bool,
             #[serde(skip_serializing_if = "std::ops::Not::not")]
             higher_is_better: bool,
             change_points: Vec<OutChange<'a>>,
@@ -243,6 +292,7 @@ impl Detected<'_> {
                 metric: &s.metric,
                 import: s.import.as_deref(),
                 points: s.points.len(),
+                too_short: s.points.len() < self.options.shortest_searched(),
                 higher_is_better: s.higher_is_better,
                 change_points: d
                     .change_points
@@ -273,6 +323,7 @@ impl Detected<'_> {
             threshold: self.options.threshold,
             min_change: self.options.smallest_change(),
             significance: self.options.significance,
+            shortest_searched: self.options.shortest_searched(),
             series,
         };
         serde_json::to_string_pretty(&out).expect("plain data") + "\n"
@@ -316,7 +367,11 @@ impl Detected<'_> {
         );
         out.push('\n');
         let notable = self.notable();
-        if notable.is_empty() {
+        let short = self.too_short_line();
+        let none_searched = !self.series.is_empty() && self.too_short().len() == self.series.len();
+        if none_searched {
+            out.push_str(&short);
+        } else if notable.is_empty() {
             out.push_str("no change points and no creep in any series\n");
         } else {
             let header = [
@@ -391,6 +446,10 @@ impl Detected<'_> {
                  before and after: the levels' means; p: the chance of so large a shift in noise alone\n",
             );
         }
+        if !none_searched && !short.is_empty() {
+            out.push('\n');
+            out.push_str(&short);
+        }
         out.push('\n');
         let alarms: Vec<String> = self
             .alarms()
@@ -434,7 +493,9 @@ impl Detected<'_> {
                 held_back.join(", ")
             );
         }
-        if alarms.is_empty() {
+        if none_searched {
+            out.push_str("no verdict yet: no series is long enough to search.\n");
+        } else if alarms.is_empty() {
             let line = "no series regressed at its newest change or creeps beyond the threshold.";
             let _ = writeln!(out, "{}", palette.paint(Some(Tone::Better), line));
         } else {
