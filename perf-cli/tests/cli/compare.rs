@@ -366,15 +366,38 @@ fn a_budget_for_an_unknown_function_is_trouble() {
         .and_then(|rest| rest.split("\n(`cargo perf").next())
         .expect("an example");
     assert!(example.contains("function = \"app::handler\""), "{example}");
+    // Its limits are the record's own figures with headroom, and say so.
+    let handler = record("cur", &program(), 10, 2)
+        .functions
+        .into_iter()
+        .find(|f| f.name == "app::handler")
+        .unwrap();
+    let slowest = |metric: Metric| handler.get(metric).unwrap().iter().copied().fold(0.0, f64::max);
+    let p95 = perf_stats::budget::suggest(&handler).p95_ns.unwrap();
+    assert!(p95 >= 1.5 * slowest(Metric::P95), "{p95} {example}");
+    assert!(
+        example.contains(&format!(
+            "the slowest run's in record cur ({}) × 1.5, rounded up",
+            perf_format::units::duration(slowest(Metric::P95))
+        )),
+        "{example}"
+    );
+    assert!(
+        example.contains(&format!(
+            "allocs_per_call = {}",
+            slowest(Metric::AllocsPerCall).ceil()
+        )) && example.contains("the most of any run in record cur"),
+        "{example}"
+    );
+    assert!(!example.contains("200us"), "{example}");
     std::fs::write(&toml, example).unwrap();
-    let code = project
+    // The record it was taken from passes it.
+    project
         .perf()
         .args(["check"])
-        .output()
-        .unwrap()
-        .status
-        .code();
-    assert!(matches!(code, Some(0 | 1)), "{code:?}");
+        .assert()
+        .code(0)
+        .stdout(contains("EXCEEDED").not());
 }
 
 #[test]
