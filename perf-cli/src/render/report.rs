@@ -310,7 +310,7 @@ fn flamegraphs(page: &mut String, report: &Report<'_>) -> Result<(), Error> {
             );
             continue;
         }
-        let svg = flamegraph::draw(record, path, weight, None)?;
+        let svg = flamegraph::draw(record, path, weight, None, report.filtered.is_none())?;
         figure(
             page,
             &format!("{} by stack", capitalised(weight.measure().what())),
@@ -347,7 +347,13 @@ fn comparison(
         {
             continue;
         }
-        let svg = flamegraph::draw(report.record, report.path, weight, Some(baseline.before))?;
+        let svg = flamegraph::draw(
+            report.record,
+            report.path,
+            weight,
+            Some(baseline.before),
+            report.filtered.is_none(),
+        )?;
         let colours = match weight {
             Weight::Cpu => "red grew, blue shrank in share of the samples",
             Weight::Time | Weight::Alloc | Weight::Instructions => {
