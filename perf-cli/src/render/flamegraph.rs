@@ -153,6 +153,20 @@ fn stacks(record: &Record, weight: Weight, cpu_runs: f64) -> Vec<Stack<u64>> {
     }
 }
 
+/// What the subtitle of a time picture of an instruction record says.
+const SLOWED: &str = "times slowed down by Valgrind (an instruction record): read --metric instructions";
+
+/// What `flamegraph` says on stderr when it draws `record`'s times by
+/// `weight` and they ran under Valgrind (an instruction record).
+pub(crate) fn slowed_note(record: &Record, weight: Weight) -> Option<String> {
+    (weight == Weight::Time && record.instructions).then(|| {
+        format!(
+            "note: record {} is an instruction record: its runs ran under Valgrind's callgrind, which slows their times down many times over and unevenly; `--metric instructions` draws the figures to read",
+            record.id
+        )
+    })
+}
+
 /// The mean wall time of `record`'s sessions, in ns (0 when unknown).
 fn wall_ns(record: &Record) -> f64 {
     let runs = &record.runs;
@@ -292,6 +306,9 @@ fn draw_with(
         false => None,
     };
     let mut widths = subtitle(record, weight);
+    if weight == Weight::Time && record.instructions {
+        widths = format!("{widths} · {SLOWED}");
+    }
     if let Some(u) = uninstrumented {
         let ns = u.ns().round() as u64;
         if ns > 0 {

@@ -1,5 +1,6 @@
 //! `cargo perf flamegraph`: the pictures of a record, a run and a change.
 
+use predicates::prelude::PredicateBooleanExt as _;
 use predicates::str::contains;
 
 use crate::util::{Project, program, record, record_on, service, trouble, with, write_run};
@@ -421,4 +422,26 @@ fn an_instruction_record_is_drawn_by_self_instructions_and_coloured_by_instr_per
         title.contains("; total instr/call 4,000 → 4,400, +10.0% vs main: regressed"),
         "{title}"
     );
+    // Its times ran under Valgrind: the picture and the command say so.
+    let output = project
+        .perf()
+        .args(["flamegraph", "-o", "-"])
+        .assert()
+        .code(0)
+        .stderr(contains(
+            "note: record cur is an instruction record: its runs ran under Valgrind's callgrind, which slows their times down",
+        ))
+        .stderr(contains("`--metric instructions` draws the figures to read"));
+    let svg = stdout(&output);
+    assert!(
+        svg.contains("times slowed down by Valgrind (an instruction record): read --metric instructions"),
+        "{svg}"
+    );
+    // Its instructions are the figures to read: no note there.
+    project
+        .perf()
+        .args(["flamegraph", "--metric", "instructions", "-o", "-"])
+        .assert()
+        .code(0)
+        .stderr(contains("Valgrind").not());
 }
