@@ -152,7 +152,11 @@ pub fn level(fraction: f64) -> String {
     }
     // The nudge keeps 0.99 (989.999… tenths) at 99%, not 98.9%.
     let tenths = (fraction * 1000.0 + 1e-6).floor();
-    let tenths = if fraction < 1.0 { tenths.min(999.0) } else { tenths };
+    let tenths = if fraction < 1.0 {
+        tenths.min(999.0)
+    } else {
+        tenths
+    };
     if tenths % 10.0 == 0.0 {
         format!("{:.0}%", tenths / 10.0)
     } else {

@@ -18,8 +18,8 @@ use std::path::Path;
 
 use perf_format::schema::compare::{Comparison, Drift, OnlyIn, Row, Verdict};
 use perf_format::schema::record::{Kind, Metric, Record, Source};
-use perf_format::stacks::{Stack, UNINSTRUMENTED, Uninstrumented};
 use perf_format::stacks::svg::{self, Calls, Chart, FrameNote, Measure};
+use perf_format::stacks::{Stack, UNINSTRUMENTED, Uninstrumented};
 use perf_format::units::{self, plural};
 
 use perf_stats::filter::Filter;
@@ -154,7 +154,8 @@ fn stacks(record: &Record, weight: Weight, cpu_runs: f64) -> Vec<Stack<u64>> {
 }
 
 /// What the subtitle of a time picture of an instruction record says.
-const SLOWED: &str = "times slowed down by Valgrind (an instruction record): read --metric instructions";
+const SLOWED: &str =
+    "times slowed down by Valgrind (an instruction record): read --metric instructions";
 
 /// What `flamegraph` says on stderr when it draws `record`'s times by
 /// `weight` and they ran under Valgrind (an instruction record).

@@ -167,7 +167,10 @@ impl Detected<'_> {
     /// ([`DetectOptions::shortest_searched`]).
     fn too_short(&self) -> Vec<&Series> {
         let need = self.options.shortest_searched();
-        self.series.iter().filter(|s| s.points.len() < need).collect()
+        self.series
+            .iter()
+            .filter(|s| s.points.len() < need)
+            .collect()
     }
 
     /// What the series too short to search say: how many commits a search

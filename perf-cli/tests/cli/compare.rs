@@ -372,7 +372,14 @@ fn a_budget_for_an_unknown_function_is_trouble() {
         .into_iter()
         .find(|f| f.name == "app::handler")
         .unwrap();
-    let slowest = |metric: Metric| handler.get(metric).unwrap().iter().copied().fold(0.0, f64::max);
+    let slowest = |metric: Metric| {
+        handler
+            .get(metric)
+            .unwrap()
+            .iter()
+            .copied()
+            .fold(0.0, f64::max)
+    };
     let p95 = perf_stats::budget::suggest(&handler).p95_ns.unwrap();
     assert!(p95 >= 1.5 * slowest(Metric::P95), "{p95} {example}");
     assert!(

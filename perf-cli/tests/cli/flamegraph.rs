@@ -434,7 +434,9 @@ fn an_instruction_record_is_drawn_by_self_instructions_and_coloured_by_instr_per
         .stderr(contains("`--metric instructions` draws the figures to read"));
     let svg = stdout(&output);
     assert!(
-        svg.contains("times slowed down by Valgrind (an instruction record): read --metric instructions"),
+        svg.contains(
+            "times slowed down by Valgrind (an instruction record): read --metric instructions"
+        ),
         "{svg}"
     );
     // Its instructions are the figures to read: no note there.

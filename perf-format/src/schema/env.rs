@@ -280,7 +280,11 @@ mod tests {
         assert_eq!(env.clock_step_ns, None);
         assert!(!env.near_clock_step(1.0));
         assert_eq!(env.clock_step_legend(), None);
-        assert!(!serde_json::to_string(&env).unwrap().contains("clock_step_ns"));
+        assert!(
+            !serde_json::to_string(&env)
+                .unwrap()
+                .contains("clock_step_ns")
+        );
     }
 
     #[test]
