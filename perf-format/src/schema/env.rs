@@ -289,8 +289,10 @@ mod tests {
 
     #[test]
     fn figures_under_five_clock_steps_are_marked() {
-        let mut env = Environment::default();
-        env.clock_step_ns = Some(10.0);
+        let env = Environment {
+            clock_step_ns: Some(10.0),
+            ..Environment::default()
+        };
         assert!(env.near_clock_step(40.0));
         assert!(!env.near_clock_step(50.0));
         assert_eq!(
