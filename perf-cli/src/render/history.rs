@@ -666,3 +666,55 @@ pub(crate) fn section(page: &mut String, trends: &Trends) {
     }
     page.push_str("</section>\n");
 }
+
+#[cfg(test)]
+mod tests {
+    use perf_stats::history::detect::detect;
+    use perf_stats::history::series::Point;
+
+    use super::*;
+
+    fn series(function: &str, values: &[f64]) -> Series {
+        Series {
+            function: function.to_owned(),
+            metric: "time_per_call_ns".to_owned(),
+            known: None,
+            import: None,
+            points: values
+                .iter()
+                .enumerate()
+                .map(|(i, &value)| Point {
+                    commit: format!("{i:040}"),
+                    recorded_at: String::new(),
+                    value,
+                })
+                .collect(),
+            higher_is_better: false,
+        }
+    }
+
+    #[test]
+    fn series_too_short_to_search_are_counted_beside_the_searched() {
+        let options = DetectOptions::default();
+        let all = [series("long", &[100.0; 8]), series("short", &[100.0; 4])];
+        let detections: Vec<Detection> =
+            all.iter().map(|s| detect(&s.values(), &options)).collect();
+        let detected = Detected {
+            series: &all,
+            detections: &detections,
+            commits: 8,
+            options: &options,
+        };
+        let text = detected.render(Format::Table, Palette::default());
+        assert!(
+            text.contains(
+                "1 of 2 too short to search (a change point needs 6 points with figures, 3 on each side of it): it has 4: 2 more commits needed"
+            ),
+            "{text}"
+        );
+        // The long one was searched, and judged.
+        assert!(text.contains("no series regressed"), "{text}");
+        let json = detected.render(Format::Json, Palette::default());
+        assert_eq!(json.matches("\"too_short\": true").count(), 1, "{json}");
+    }
+}
