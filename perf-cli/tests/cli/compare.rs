@@ -503,3 +503,38 @@ fn few_functions_are_compared_as_measured_and_say_so() {
             "the machine's drift was not taken out of the times: 2 functions with 0.05% or more",
         ));
 }
+
+/// A p95 under a few steps of a side's clock is marked `~` in the
+/// table, and the legend says the step.
+#[test]
+fn percentiles_near_the_clock_step_are_marked_in_the_table() {
+    let near = |id: &str, seed: u64| {
+        let mut record = record(id, &program(), 10, seed);
+        record.env.clock_step_ns = Some(10.0);
+        for function in &mut record.functions {
+            if let Some(p95) = function.samples.get_mut(&Metric::P95) {
+                p95.iter_mut()
+                    .enumerate()
+                    .for_each(|(i, v)| *v = 20.0 + i as f64);
+            }
+        }
+        record
+    };
+    let project = project_with(&near("base", 1), &near("cur", 2));
+    project
+        .perf()
+        .args(["compare", "--all"])
+        .assert()
+        .stdout(contains("  ~24.0 ns"))
+        .stdout(contains(
+            "~ = under 5 clock steps of 10 ns: read as a bound, not a figure",
+        ));
+    // JSON keeps the step of each side.
+    let output = project
+        .perf()
+        .args(["compare", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["baseline"]["clock_step_ns"], 10.0);
+}

@@ -94,18 +94,13 @@ impl Environment {
     /// (10 ns at a 10 ns step may be anything from 0 to 20). False when
     /// the step is not known.
     pub fn near_clock_step(&self, ns: f64) -> bool {
-        self.clock_step_ns
-            .is_some_and(|step| step > 0.0 && ns < FEW_CLOCK_STEPS * step)
+        near_clock_step(self.clock_step_ns, ns)
     }
 
     /// The legend of a `~` mark: `~ = under 5 clock steps of 10 ns: read
     /// as a bound, not a figure`; `None` when the step is not known.
     pub fn clock_step_legend(&self) -> Option<String> {
-        let step = self.clock_step_ns.filter(|s| *s > 0.0)?;
-        Some(format!(
-            "~ = under {FEW_CLOCK_STEPS} clock steps of {}: read as a bound, not a figure",
-            crate::units::duration(step)
-        ))
+        clock_step_legend(self.clock_step_ns)
     }
 
     /// The git commit shortened (see [`short_commit`]), when known.
@@ -120,6 +115,21 @@ impl Environment {
             .as_deref()
             .map(|commit| commit_label(commit, self.git_dirty))
     }
+}
+
+/// Whether a per-call duration of `ns` is under [`FEW_CLOCK_STEPS`] of
+/// a clock stepping by `step` ns (false when the step is not known).
+pub fn near_clock_step(step: Option<f64>, ns: f64) -> bool {
+    step.is_some_and(|step| step > 0.0 && ns < FEW_CLOCK_STEPS * step)
+}
+
+/// The legend of a `~` mark for a clock stepping by `step` ns.
+pub fn clock_step_legend(step: Option<f64>) -> Option<String> {
+    let step = step.filter(|s| *s > 0.0)?;
+    Some(format!(
+        "~ = under {FEW_CLOCK_STEPS} clock steps of {}: read as a bound, not a figure",
+        crate::units::duration(step)
+    ))
 }
 
 /// A commit as shown: its first [`SHORT_COMMIT`] characters, then `-dirty`
