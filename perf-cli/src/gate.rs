@@ -3,10 +3,12 @@
 //! program or build are refused and `--filter` is checked. The judging is
 //! `perf_stats`'; here are the files' settings and the words of its errors.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use perf_format::schema::compare::{BudgetCheck, Comparison, WHOLE_PROGRAM};
 use perf_format::schema::record::{Metric, Record};
+use perf_format::units;
 use perf_stats::budget::{self, Budget, Unchecked};
 use perf_stats::filter::{self, Filter};
 use perf_stats::gate::{self as stats_gate, Gate, comparable};
@@ -163,11 +165,68 @@ fn no_function(function: &str, record: &Record) -> String {
     )
 }
 
-/// A `[[budget]]` entry for `function`, ready to paste into perf.toml.
-pub(crate) fn budget_example(function: &str) -> String {
-    format!(
-        "[[budget]]\nfunction = {function:?}\np95 = \"200us\"           # 95th percentile of the time per call\nallocs_per_call = 4     # allocations per call, callees included\n"
-    )
+/// A `[[budget]]` entry ready to paste into perf.toml: for the first
+/// function of `record`, its limits taken from that record's figures
+/// (`budget::suggest`) and saying how; without a record, or for what it
+/// does not measure, an example marked as one.
+pub(crate) fn budget_example(record: Option<&Record>) -> String {
+    let function = record.and_then(|r| r.functions.first());
+    let name = function.map_or("my_crate::module::function", |f| f.name.as_str());
+    let mut out = format!("[[budget]]\nfunction = {name:?}\n");
+    let (Some(record), Some(function)) = (record, function) else {
+        out.push_str("p95 = \"200us\"           # 95th percentile of the time per call (an example: no record to take it from)\nallocs_per_call = 4     # allocations per call, callees included (an example)\n");
+        return out;
+    };
+    let suggested = budget::suggest(function);
+    let id = &record.id;
+    match (suggested.p95_ns, suggested.observed_p95_ns) {
+        (Some(limit), Some(observed)) => {
+            let _ = writeln!(
+                out,
+                "{:<24}# 95th percentile of the time per call: the slowest run's in record {id} ({}) × {}, rounded up",
+                format!("p95 = \"{}\"", duration_literal(limit)),
+                units::duration(observed),
+                budget::HEADROOM
+            );
+        }
+        _ => {
+            let _ = writeln!(
+                out,
+                "{:<24}# 95th percentile of the time per call (an example: record {id} has no p95 of it)",
+                "p95 = \"200us\""
+            );
+        }
+    }
+    if let (Some(limit), Some(observed)) = (
+        suggested.allocs_per_call,
+        suggested.observed_allocs_per_call,
+    ) {
+        let _ = writeln!(
+            out,
+            "{:<24}# allocations per call, callees included: the most of any run in record {id} ({})",
+            format!("allocs_per_call = {limit}"),
+            match observed.fract() == 0.0 {
+                true => format!("{observed:.0}"),
+                false => units::significant(observed),
+            }
+        );
+    }
+    out
+}
+
+/// A time in ns as perf.toml takes it, in the largest unit it is at
+/// least 1 of: "45ns", "1.2us", "270us", "3.4ms", "1.5s".
+fn duration_literal(ns: f64) -> String {
+    let (value, unit) = if ns >= 1e9 {
+        (ns / 1e9, "s")
+    } else if ns >= 1e6 {
+        (ns / 1e6, "ms")
+    } else if ns >= 1e3 {
+        (ns / 1e3, "us")
+    } else {
+        (ns, "ns")
+    };
+    format!("{value}{unit}")
 }
 
 /// Refuses a `--filter` text that matches no function or frame of

@@ -79,3 +79,40 @@ fn now_via_quanta() -> u64 {
 pub(crate) fn ticks_to_ns(ticks: u64) -> u64 {
     clock().delta_as_nanos(0, ticks)
 }
+
+/// The smallest step between two readings of the clock, in ns: the finest
+/// duration a span can tell from another (a few ns with the TSC, more with
+/// a coarse OS clock or under Valgrind). Measured over 1 000 pairs of
+/// readings; 0 when the clock never moved.
+pub(crate) fn step_ns() -> f64 {
+    let clock = clock();
+    let mut smallest = u64::MAX;
+    for _ in 0..1_000 {
+        let start = now();
+        let mut end = start;
+        // A clock that never moves must not hang the session's end.
+        for _ in 0..100_000 {
+            end = now();
+            if end != start {
+                break;
+            }
+        }
+        if end > start {
+            smallest = smallest.min(end - start);
+        }
+    }
+    if smallest == u64::MAX {
+        return 0.0;
+    }
+    // In 1/1024 ns: one TSC tick is a fraction of a nanosecond.
+    clock.delta_as_nanos(0, smallest.saturating_mul(1024)) as f64 / 1024.0
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_clock_steps_by_less_than_a_millisecond() {
+        let step = super::step_ns();
+        assert!(step > 0.0 && step < 1e6, "{step}");
+    }
+}

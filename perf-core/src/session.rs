@@ -388,6 +388,7 @@ impl Session {
         // with it the allocator's paths and an instruction record's counts.
         let mut env = Environment::capture(self.started_at);
         describe_build(&mut env);
+        env.clock_step_ns = Some(crate::clock::step_ns());
         let claim = layout::claim_id(&self.runs_dir, &env.started_at, &self.name)?;
         let mut data = RunData::new(claim.name(), self.name.clone(), env);
         data.duration_ns = duration_ns;

@@ -143,6 +143,27 @@ pub fn percent(fraction: f64) -> String {
     }
 }
 
+/// A confidence level as a person reads it: one decimal at most, rounded
+/// down so the level said is never more than the level held (0.99444 →
+/// "99.4%", 0.95 → "95%", 0.99997 → "99.9%", never "100%" below 1).
+pub fn level(fraction: f64) -> String {
+    if !fraction.is_finite() {
+        return format!("{fraction}");
+    }
+    // The nudge keeps 0.99 (989.999… tenths) at 99%, not 98.9%.
+    let tenths = (fraction * 1000.0 + 1e-6).floor();
+    let tenths = if fraction < 1.0 {
+        tenths.min(999.0)
+    } else {
+        tenths
+    };
+    if tenths % 10.0 == 0.0 {
+        format!("{:.0}%", tenths / 10.0)
+    } else {
+        format!("{:.1}%", tenths / 10.0)
+    }
+}
+
 /// A share with one decimal: 0.123 → "12.3%".
 pub fn share(fraction: f64) -> String {
     format!("{:.1}%", fraction * 100.0)
@@ -339,6 +360,18 @@ mod tests {
         assert_eq!(percent(0.05), "5%");
         assert_eq!(percent(0.005), "0.5%");
         assert_eq!(percent(0.0125), "1.25%");
+    }
+
+    #[test]
+    fn levels_keep_one_decimal_and_never_round_up() {
+        assert_eq!(level(0.99444444), "99.4%");
+        assert_eq!(level(0.95), "95%");
+        assert_eq!(level(0.99), "99%");
+        assert_eq!(level(0.9956), "99.5%");
+        assert_eq!(level(0.99997), "99.9%");
+        assert_eq!(level(0.999999999), "99.9%");
+        assert_eq!(level(1.0), "100%");
+        assert_eq!(level(0.5), "50%");
         assert_eq!(share(0.1234), "12.3%");
         assert_eq!(probability(2.0 / 252.0), "0.0079");
         assert_eq!(probability(0.123), "0.12");

@@ -12,7 +12,7 @@
 //! that counted no errors (older perf-core) reads as none failed.
 
 use perf_format::schema::compare::{BudgetCheck, WHOLE_PROGRAM};
-use perf_format::schema::record::{Metric, Record};
+use perf_format::schema::record::{FunctionSamples, Metric, Record};
 
 use crate::probability::wilson_lower_bound;
 use crate::summary::{median, median_lower_bound};
@@ -168,6 +168,74 @@ pub fn check(
         }
     }
     Ok(checks)
+}
+
+/// The headroom of a suggested time budget over the slowest run's figure.
+pub const HEADROOM: f64 = 1.5;
+
+/// A budget taken from a function's figures in a record, as `cargo perf
+/// check` suggests one: what it limits and what it was derived from.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Suggested {
+    /// The suggested limit of p95 per call, in ns: the largest p95 of any
+    /// run × [`HEADROOM`], rounded up to two significant digits; `None`
+    /// when the record has no p95 of the function.
+    pub p95_ns: Option<f64>,
+    /// The largest p95 per call of any run, in ns.
+    pub observed_p95_ns: Option<f64>,
+    /// The suggested limit of allocations per call: the most of any run,
+    /// rounded up to a whole number (allocation counts are deterministic
+    /// for most code, so no headroom); `None` when allocations were not
+    /// counted.
+    pub allocs_per_call: Option<f64>,
+    /// The most allocations per call of any run.
+    pub observed_allocs_per_call: Option<f64>,
+}
+
+/// A budget for `function` that its own record passes: see [`Suggested`].
+///
+/// ```
+/// use perf_format::schema::record::{FunctionSamples, Metric};
+/// use perf_stats::budget::suggest;
+///
+/// let mut f = FunctionSamples::new("app::parse");
+/// f.samples.insert(Metric::P95, vec![28.0, 30.0, 29.0]);
+/// f.samples.insert(Metric::AllocsPerCall, vec![0.0, 0.0, 0.0]);
+/// let s = suggest(&f);
+/// assert_eq!((s.p95_ns, s.allocs_per_call), (Some(45.0), Some(0.0)));
+/// ```
+pub fn suggest(function: &FunctionSamples) -> Suggested {
+    let largest = |metric: Metric| {
+        function
+            .get(metric)
+            .map(|samples| samples.iter().copied().fold(0.0, f64::max))
+            .filter(|v| v.is_finite())
+    };
+    let observed_p95_ns = largest(Metric::P95);
+    let observed_allocs_per_call = largest(Metric::AllocsPerCall);
+    Suggested {
+        p95_ns: observed_p95_ns.map(|p95| round_up(p95 * HEADROOM).max(1.0)),
+        observed_p95_ns,
+        allocs_per_call: observed_allocs_per_call.map(|a| (a - 1e-9).ceil().max(0.0)),
+        observed_allocs_per_call,
+    }
+}
+
+/// `value` rounded up to two significant digits: 45 → 45, 451 → 460,
+/// 0.123 → 0.13.
+fn round_up(value: f64) -> f64 {
+    if value <= 0.0 {
+        return 0.0;
+    }
+    let step = 10f64.powf(value.log10().floor() - 1.0);
+    // The nudge keeps a figure already at two digits (45.000…01) at itself.
+    let steps = (value / step - 1e-9).ceil();
+    // Multiplying by a power of ten below 1 would leave 0.13000000000000003.
+    if step < 1.0 {
+        steps / (1.0 / step).round()
+    } else {
+        steps * step
+    }
 }
 
 #[cfg(test)]
@@ -333,5 +401,33 @@ mod tests {
             check(&budgets, &record, 0.01),
             Err(Unchecked::NoFunction { budget: 1 })
         );
+    }
+
+    #[test]
+    fn a_suggested_budget_is_taken_from_the_slowest_run_and_passes_it() {
+        assert_eq!(round_up(45.0), 45.0);
+        assert_eq!(round_up(451.0), 460.0);
+        assert_eq!(round_up(0.123), 0.13);
+        assert_eq!(round_up(299_999.0), 300_000.0);
+        let mut f = FunctionSamples::new("app::handler");
+        f.samples.insert(Metric::P95, vec![20.0, 30.0, 25.0]);
+        f.samples.insert(Metric::AllocsPerCall, vec![3.5, 4.0, 3.0]);
+        let s = suggest(&f);
+        assert_eq!(s.observed_p95_ns, Some(30.0));
+        assert_eq!(s.p95_ns, Some(45.0));
+        assert_eq!(s.allocs_per_call, Some(4.0));
+        let mut record = Record::new("r", "app", Source::Perf, "t", Environment::default());
+        record.functions.push(f.clone());
+        let budget = Budget {
+            function: "app::handler".to_owned(),
+            p95_ns: s.p95_ns,
+            allocs_per_call: s.allocs_per_call,
+            ..Budget::default()
+        };
+        let checks = check(&[budget], &record, 0.01).unwrap();
+        assert!(checks.iter().all(|c| !c.exceeded), "{checks:?}");
+        // Not measured: nothing suggested.
+        let bare = suggest(&FunctionSamples::new("app::other"));
+        assert_eq!(bare, Suggested::default());
     }
 }

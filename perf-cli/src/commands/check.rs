@@ -17,16 +17,15 @@ pub(super) fn run(context: &Context, args: CheckArgs) -> Result<Outcome, Error> 
     let config_path = layout.config_file();
     let config = Config::load(&config_path)?;
     if config.budgets.is_empty() {
-        // The example names a function of the record when there is one.
-        let function = records::load_record(&layout, Some(&args.against))
+        // The example names a function of the record when there is one,
+        // its limits taken from the record's figures.
+        let record = records::load_record(&layout, Some(&args.against))
             .ok()
-            .and_then(|(record, _)| record.functions.first().map(|f| f.name.clone()));
+            .map(|(record, _)| record);
         return Err(Error::NoBudgets {
             exists: config_path.exists(),
             path: config_path,
-            example: gate::budget_example(
-                function.as_deref().unwrap_or("my_crate::module::function"),
-            ),
+            example: gate::budget_example(record.as_ref()),
         });
     }
     let (current, _) = records::load_record(&layout, Some(&args.against))?;

@@ -52,6 +52,9 @@ pub(super) fn run(context: &Context, args: FlamegraphArgs) -> Result<Outcome, Er
     let caption = filter.caption();
     let filtered = caption.as_deref().map(|caption| (caption, &full));
     let svg = flamegraph::draw_noted(&record, &path, weight, before, filtered)?;
+    if let Some(note) = flamegraph::slowed_note(&full, weight) {
+        eprintln!("{note}");
+    }
     let default =
         pictures_dir(&layout, &record, &path).join(flamegraph::file_name(weight, before.as_ref()));
     if let Some(written) = write_output(args.output, default, &svg)? {

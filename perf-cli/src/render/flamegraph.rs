@@ -18,8 +18,8 @@ use std::path::Path;
 
 use perf_format::schema::compare::{Comparison, Drift, OnlyIn, Row, Verdict};
 use perf_format::schema::record::{Kind, Metric, Record, Source};
-use perf_format::stacks::Stack;
 use perf_format::stacks::svg::{self, Calls, Chart, FrameNote, Measure};
+use perf_format::stacks::{Stack, UNINSTRUMENTED, Uninstrumented};
 use perf_format::units::{self, plural};
 
 use perf_stats::filter::Filter;
@@ -153,6 +153,30 @@ fn stacks(record: &Record, weight: Weight, cpu_runs: f64) -> Vec<Stack<u64>> {
     }
 }
 
+/// What the subtitle of a time picture of an instruction record says.
+const SLOWED: &str =
+    "times slowed down by Valgrind (an instruction record): read --metric instructions";
+
+/// What `flamegraph` says on stderr when it draws `record`'s times by
+/// `weight` and they ran under Valgrind (an instruction record).
+pub(crate) fn slowed_note(record: &Record, weight: Weight) -> Option<String> {
+    (weight == Weight::Time && record.instructions).then(|| {
+        format!(
+            "note: record {} is an instruction record: its runs ran under Valgrind's callgrind, which slows their times down many times over and unevenly; `--metric instructions` draws the figures to read",
+            record.id
+        )
+    })
+}
+
+/// The mean wall time of `record`'s sessions, in ns (0 when unknown).
+fn wall_ns(record: &Record) -> f64 {
+    let runs = &record.runs;
+    match runs.is_empty() {
+        true => 0.0,
+        false => runs.iter().map(|r| r.duration_ns as f64).sum::<f64>() / runs.len() as f64,
+    }
+}
+
 /// A stack's weight, already in the picture's unit.
 fn value(weight: &u64) -> u64 {
     *weight
@@ -226,13 +250,17 @@ impl Before<'_> {
 /// The flamegraph of `record` (read from `path`) by `weight` as SVG, or
 /// with `before` a differential one: widths are the record's, red frames
 /// regressed (grew) and blue ones improved (shrank), as the module says.
+/// `whole` says whether `record` holds every call its sessions recorded
+/// (not narrowed by `--filter`): only then does a time picture show the
+/// wall time no call covered (`[uninstrumented]`).
 pub(crate) fn draw(
     record: &Record,
     path: &Path,
     weight: Weight,
     before: Option<Before<'_>>,
+    whole: bool,
 ) -> Result<Vec<u8>, Error> {
-    draw_noted(record, path, weight, before, None)
+    draw_with(record, path, weight, before, None, whole)
 }
 
 /// [`draw`] of a record `--filter` narrowed: `filtered` is what it kept (said
@@ -244,6 +272,18 @@ pub(crate) fn draw_noted(
     weight: Weight,
     before: Option<Before<'_>>,
     filtered: Option<(&str, &Record)>,
+) -> Result<Vec<u8>, Error> {
+    draw_with(record, path, weight, before, filtered, filtered.is_none())
+}
+
+/// [`draw_noted`], the `[uninstrumented]` frame drawn when `all_calls`.
+fn draw_with(
+    record: &Record,
+    path: &Path,
+    weight: Weight,
+    before: Option<Before<'_>>,
+    filtered: Option<(&str, &Record)>,
+    all_calls: bool,
 ) -> Result<Vec<u8>, Error> {
     let noted = |title: String| match filtered {
         Some((note, _)) => format!("{title} ({note})"),
@@ -259,11 +299,28 @@ pub(crate) fn draw_noted(
     }
     // Both sides as if they had as many runs as the record.
     let runs = cpu_runs(record);
-    let after = stacks(record, weight, runs);
+    let mut after = stacks(record, weight, runs);
+    // A time picture of the whole record shows the wall time no
+    // instrumented call covered, as a root frame of its own.
+    let uninstrumented = match weight == Weight::Time && all_calls {
+        true => Uninstrumented::of(wall_ns(record), &after, |w| *w as f64),
+        false => None,
+    };
+    let mut widths = subtitle(record, weight);
+    if weight == Weight::Time && record.instructions {
+        widths = format!("{widths} · {SLOWED}");
+    }
+    if let Some(u) = uninstrumented {
+        let ns = u.ns().round() as u64;
+        if ns > 0 {
+            after.push(Stack::new([UNINSTRUMENTED], ns));
+        }
+        widths = format!("{widths} · {}", u.note());
+    }
     let measure = weight.measure();
     let mut chart = Chart {
         title: noted(format!("{}: {} by call stack", record.name, measure.what())),
-        subtitle: Some(subtitle(record, weight)),
+        subtitle: Some(widths.clone()),
         measure,
         // Means per run, as the widths are.
         calls: match weight {
@@ -282,7 +339,6 @@ pub(crate) fn draw_noted(
                 before.label(),
                 record.id
             ));
-            let widths = subtitle(record, weight);
             match judged_metric(weight) {
                 Some(metric) => {
                     let colours = Colours::of(before.comparison, metric);

@@ -163,6 +163,55 @@ impl Detected<'_> {
             .filter(|(_, d)| d.verdict != Verdict::Steady)
     }
 
+    /// The series too short for a change point to be searched for
+    /// ([`DetectOptions::shortest_searched`]).
+    fn too_short(&self) -> Vec<&Series> {
+        let need = self.options.shortest_searched();
+        self.series
+            .iter()
+            .filter(|s| s.points.len() < need)
+            .collect()
+    }
+
+    /// What the series too short to search say: how many commits a search
+    /// needs and how many the longest of them has; empty when every series
+    /// was searched.
+    fn too_short_line(&self) -> String {
+        let short = self.too_short();
+        let Some(longest) = short.iter().map(|s| s.points.len()).max() else {
+            return String::new();
+        };
+        let need = self.options.shortest_searched();
+        let what = if short.len() == self.series.len() {
+            format!(
+                "too short to search: a change point needs {} with figures ({} on each side of it), creep {}; ",
+                units::plural(need as u64, "commit"),
+                need / 2,
+                self.options.min_creep.max(need)
+            )
+        } else {
+            format!(
+                "{} of {} too short to search (a change point needs {} with figures, {} on each side of it): ",
+                units::count(short.len() as f64),
+                units::count(self.series.len() as f64),
+                units::plural(need as u64, "point"),
+                need / 2
+            )
+        };
+        let has = match short.len() {
+            1 => format!("it has {longest}"),
+            _ if short.iter().all(|s| s.points.len() == longest) => {
+                format!("each has {longest}")
+            }
+            _ => format!("the longest has {longest}"),
+        };
+        let more = need - longest;
+        format!(
+            "{what}{has}: {more} more commit{} needed\n",
+            if more == 1 { "" } else { "s" }
+        )
+    }
+
     /// The series with anything to say, most alarming first.
     fn notable(&self) -> Vec<(&Series, &Detection)> {
         let mut notable: Vec<(&Series, &Detection)> = self
@@ -199,6 +248,7 @@ impl Detected<'_> {
             threshold: f64,
             min_change: f64,
             significance: f64,
+            shortest_searched: usize,
             series: Vec<OutSeries<'a>>,
         }
         #[derive(Serialize)]
@@ -208,6 +258,8 @@ impl Detected<'_> {
             #[serde(skip_serializing_if = "Option::is_none")]
             import: Option<&'a str>,
             points: usize,
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            too_short: bool,
             #[serde(skip_serializing_if = "std::ops::Not::not")]
             higher_is_better: bool,
             change_points: Vec<OutChange<'a>>,
@@ -243,6 +295,7 @@ impl Detected<'_> {
                 metric: &s.metric,
                 import: s.import.as_deref(),
                 points: s.points.len(),
+                too_short: s.points.len() < self.options.shortest_searched(),
                 higher_is_better: s.higher_is_better,
                 change_points: d
                     .change_points
@@ -273,6 +326,7 @@ impl Detected<'_> {
             threshold: self.options.threshold,
             min_change: self.options.smallest_change(),
             significance: self.options.significance,
+            shortest_searched: self.options.shortest_searched(),
             series,
         };
         serde_json::to_string_pretty(&out).expect("plain data") + "\n"
@@ -316,7 +370,11 @@ impl Detected<'_> {
         );
         out.push('\n');
         let notable = self.notable();
-        if notable.is_empty() {
+        let short = self.too_short_line();
+        let none_searched = !self.series.is_empty() && self.too_short().len() == self.series.len();
+        if none_searched {
+            out.push_str(&short);
+        } else if notable.is_empty() {
             out.push_str("no change points and no creep in any series\n");
         } else {
             let header = [
@@ -391,6 +449,10 @@ impl Detected<'_> {
                  before and after: the levels' means; p: the chance of so large a shift in noise alone\n",
             );
         }
+        if !none_searched && !short.is_empty() {
+            out.push('\n');
+            out.push_str(&short);
+        }
         out.push('\n');
         let alarms: Vec<String> = self
             .alarms()
@@ -434,7 +496,9 @@ impl Detected<'_> {
                 held_back.join(", ")
             );
         }
-        if alarms.is_empty() {
+        if none_searched {
+            out.push_str("no verdict yet: no series is long enough to search.\n");
+        } else if alarms.is_empty() {
             let line = "no series regressed at its newest change or creeps beyond the threshold.";
             let _ = writeln!(out, "{}", palette.paint(Some(Tone::Better), line));
         } else {
@@ -601,4 +665,56 @@ pub(crate) fn section(page: &mut String, trends: &Trends) {
         page.push_str("</ol></details>\n");
     }
     page.push_str("</section>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use perf_stats::history::detect::detect;
+    use perf_stats::history::series::Point;
+
+    use super::*;
+
+    fn series(function: &str, values: &[f64]) -> Series {
+        Series {
+            function: function.to_owned(),
+            metric: "time_per_call_ns".to_owned(),
+            known: None,
+            import: None,
+            points: values
+                .iter()
+                .enumerate()
+                .map(|(i, &value)| Point {
+                    commit: format!("{i:040}"),
+                    recorded_at: String::new(),
+                    value,
+                })
+                .collect(),
+            higher_is_better: false,
+        }
+    }
+
+    #[test]
+    fn series_too_short_to_search_are_counted_beside_the_searched() {
+        let options = DetectOptions::default();
+        let all = [series("long", &[100.0; 8]), series("short", &[100.0; 4])];
+        let detections: Vec<Detection> =
+            all.iter().map(|s| detect(&s.values(), &options)).collect();
+        let detected = Detected {
+            series: &all,
+            detections: &detections,
+            commits: 8,
+            options: &options,
+        };
+        let text = detected.render(Format::Table, Palette::default());
+        assert!(
+            text.contains(
+                "1 of 2 too short to search (a change point needs 6 points with figures, 3 on each side of it): it has 4: 2 more commits needed"
+            ),
+            "{text}"
+        );
+        // The long one was searched, and judged.
+        assert!(text.contains("no series regressed"), "{text}");
+        let json = detected.render(Format::Json, Palette::default());
+        assert_eq!(json.matches("\"too_short\": true").count(), 1, "{json}");
+    }
 }

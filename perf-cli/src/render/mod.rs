@@ -39,7 +39,7 @@ use perf_format::schema::compare::{
     BudgetCheck, Cause, Comparison, Correction, Drift, Judged, Method, OnlyIn, Presence, Row, Side,
     Verdict,
 };
-use perf_format::schema::env::commit_label;
+use perf_format::schema::env::{self, clock_step_legend, commit_label};
 use perf_format::schema::record::Metric;
 use perf_format::units;
 
@@ -269,6 +269,21 @@ impl<'a> View<'a> {
             };
             detail.all || !quiet || always
         });
+        // Percentiles under a few steps of either side's clock are
+        // marked `~`; the legend then says the step.
+        let mut legend = legend(comparison);
+        let coarsest = [&comparison.baseline, &comparison.current]
+            .iter()
+            .filter_map(|side| side.clock_step_ns)
+            .reduce(f64::max);
+        let marked = shown.iter().any(|row| {
+            [OnlyIn::Baseline, OnlyIn::Current]
+                .into_iter()
+                .any(|side| near_clock_step(row, side, comparison))
+        });
+        if let Some(step) = clock_step_legend(coarsest).filter(|_| marked) {
+            let _ = write!(legend, "; {step}");
+        }
         View {
             comparison,
             p_label: match comparison.correction {
@@ -276,7 +291,7 @@ impl<'a> View<'a> {
                 _ => "p",
             },
             interval_heading: format!("{} CI", confidence(comparison)),
-            legend: legend(comparison),
+            legend,
             baseline: describe_side(&comparison.baseline, true, output),
             current: describe_side(&comparison.current, false, output),
             settings: settings_line(comparison),
@@ -285,7 +300,10 @@ impl<'a> View<'a> {
                 .culprits()
                 .map(|row| culprit_line(row, name))
                 .collect(),
-            rows: shown.into_iter().map(|row| Cells::of(row, name)).collect(),
+            rows: shown
+                .iter()
+                .map(|row| Cells::of(row, name, comparison))
+                .collect(),
             hidden: hidden.len(),
             budgets: comparison
                 .budgets
@@ -297,21 +315,39 @@ impl<'a> View<'a> {
 }
 
 impl<'a> Cells<'a> {
-    fn of(row: &'a Row, name: Name<'_>) -> Cells<'a> {
+    fn of(row: &'a Row, name: Name<'_>, comparison: &Comparison) -> Cells<'a> {
+        let value = |side| match near_clock_step(row, side, comparison) {
+            true => format!("~{}", value(row, side)),
+            false => value(row, side),
+        };
         Cells {
             row,
             function: name(row.function()),
             metric: row
                 .metric()
                 .map_or_else(|| "-".to_owned(), |m| m.label().to_owned()),
-            baseline: value(row, OnlyIn::Baseline),
-            current: value(row, OnlyIn::Current),
+            baseline: value(OnlyIn::Baseline),
+            current: value(OnlyIn::Current),
             change: change(row),
             interval: interval(row),
             p: p_value(row),
             verdict: verdict(row, name),
         }
     }
+}
+
+/// Whether `side`'s figure of `row` is a per-call percentile under a few
+/// steps of the clock that side was timed with.
+fn near_clock_step(row: &Row, side: OnlyIn, comparison: &Comparison) -> bool {
+    let Some(judged) = row.judged() else {
+        return false;
+    };
+    let (step, figure) = match side {
+        OnlyIn::Baseline => (comparison.baseline.clock_step_ns, judged.baseline),
+        OnlyIn::Current => (comparison.current.clock_step_ns, judged.current),
+    };
+    matches!(judged.metric, Metric::P50 | Metric::P95 | Metric::P99)
+        && env::near_clock_step(step, figure)
 }
 
 /// A side's figure: the metric's median, or a function's time per call
@@ -475,24 +511,7 @@ fn confidence(comparison: &Comparison) -> String {
         Correction::BenjaminiHochberg { confidence, .. } => confidence,
         _ => 1.0 - comparison.settings.significance,
     };
-    level_label(level)
-}
-
-/// A confidence level as a person reads it: 99%, 99.5%, 99.56%, 99.9967% —
-/// two significant digits of what it leaves out, never rounded to 100%.
-fn level_label(level: f64) -> String {
-    let left_out = (1.0 - level) * 100.0;
-    let digits = if left_out > 0.0 {
-        ((-left_out.log10()).ceil() + 1.0).clamp(0.0, 12.0) as usize
-    } else {
-        0
-    };
-    let shown = format!("{:.digits$}", level * 100.0);
-    let shown = match shown.contains('.') {
-        true => shown.trim_end_matches('0').trim_end_matches('.').to_owned(),
-        false => shown,
-    };
-    format!("{shown}%")
+    units::level(level)
 }
 
 /// The levels of the intervals of rows outside the family whose level
@@ -510,12 +529,12 @@ fn other_levels(comparison: &Comparison) -> String {
             .find_map(|r| r.interval.map(|i| i.confidence))
     };
     if let Some(level) = level_of(&|r| !r.gated && r.method == Method::RankTest) {
-        others.push(format!("rows not gated at {}", level_label(level)));
+        others.push(format!("rows not gated at {}", units::level(level)));
     }
     if let Some(level) = level_of(&|r| r.method == Method::SignedRank) {
         others.push(format!(
             "the whole program's, paired run by run, at {} (two-sided at α; α/2 spent on a slowdown)",
-            level_label(level)
+            units::level(level)
         ));
     }
     match others.is_empty() {

@@ -85,10 +85,20 @@ pub fn table(record: &Record, top: usize) -> String {
     for column in &columns {
         table = table.column(column.heading(), Align::Right);
     }
+    let mut marked = false;
     for function in record.functions.iter().take(top) {
         table.push(
             std::iter::once(t(&function.name).into_owned())
-                .chain(columns.iter().map(|column| column.cell(function)))
+                .chain(columns.iter().map(|column| {
+                    let cell = column.cell(function);
+                    match column.near_clock_step(function, record) {
+                        true => {
+                            marked = true;
+                            format!("~{cell}")
+                        }
+                        false => cell,
+                    }
+                }))
                 .collect::<Vec<String>>(),
         );
     }
@@ -104,6 +114,9 @@ pub fn table(record: &Record, top: usize) -> String {
     // A record of one run has no spread, and no column for it.
     if table.contains("±spread") {
         let _ = write!(out, ";\n  {SPREAD_LEGEND}");
+    }
+    if let Some(legend) = record.env.clock_step_legend().filter(|_| marked) {
+        let _ = write!(out, ";\n  {legend}");
     }
     out.push('\n');
     out
@@ -134,7 +147,7 @@ fn criterion_table(out: &mut String, record: &Record, top: usize) {
         .indent("  ")
         .column("benchmark", Align::Left)
         .column(format!("time/iter ({})", kinds.join(" or ")), Align::Right)
-        .column(format!("{} CI", units::percent(level)), Align::Left);
+        .column(format!("{} CI", units::level(level)), Align::Left);
     if mixed {
         table = table.column("estimate", Align::Left);
     }
@@ -194,6 +207,17 @@ impl Column {
             Column::Median(Metric::Calls) => "calls/run".to_owned(),
             Column::Median(metric) => metric.label().to_owned(),
             Column::Spread(_) => "±spread".to_owned(),
+        }
+    }
+
+    /// Whether the cell is a per-call percentile under a few steps of
+    /// the clock `record` was timed with: marked `~`.
+    fn near_clock_step(self, function: &FunctionSamples, record: &Record) -> bool {
+        match self {
+            Column::Median(m @ (Metric::P50 | Metric::P95 | Metric::P99)) => function
+                .get(m)
+                .is_some_and(|v| record.env.near_clock_step(median(v))),
+            _ => false,
         }
     }
 
@@ -257,5 +281,34 @@ mod tests {
         let one = of_runs(vec![100.0]);
         assert!(!one.contains("±spread"), "{one}");
         assert!(one.ends_with("p95 = of total time per call\n"), "{one}");
+    }
+
+    #[test]
+    fn percentiles_under_a_few_clock_steps_are_marked_as_bounds() {
+        use perf_format::schema::env::Environment;
+        use perf_format::schema::record::{FunctionSamples, Source};
+        let mut env = Environment::default();
+        env.clock_step_ns = Some(10.0);
+        let mut record = Record::new("r", "app", Source::Perf, "t", env);
+        for (name, p95) in [("app::tiny", 40.0), ("app::big", 3_000.0)] {
+            let mut function = FunctionSamples::new(name);
+            function.samples.insert(Metric::Calls, vec![10.0]);
+            function.samples.insert(Metric::P95, vec![p95]);
+            record.functions.push(function);
+        }
+        let shown = table(&record, 10);
+        assert!(shown.contains("~40 ns"), "{shown}");
+        assert!(shown.contains(" 3.00 µs"), "{shown}");
+        assert!(!shown.contains("~3.00"), "{shown}");
+        assert!(
+            shown.ends_with(
+                ";\n  ~ = under 5 clock steps of 10 ns: read as a bound, not a figure\n"
+            ),
+            "{shown}"
+        );
+        // Without the step (older files) nothing is marked.
+        record.env.clock_step_ns = None;
+        let shown = table(&record, 10);
+        assert!(!shown.contains('~'), "{shown}");
     }
 }

@@ -195,6 +195,14 @@ fn functions(page: &mut String, record: &Record) {
          self ones leave them out; self% is the function's own time as a share \
          of all functions' self time; p50/p95/p99 are of total time per call. Click a heading to sort.",
     );
+    let step_marked = record.functions.iter().any(|f| {
+        [Metric::P50, Metric::P95, Metric::P99]
+            .iter()
+            .any(|m| med(f, *m).is_some_and(|v| record.env.near_clock_step(v)))
+    });
+    if let Some(legend) = record.env.clock_step_legend().filter(|_| step_marked) {
+        let _ = write!(page, " {}.", escape(&legend));
+    }
     if record.instructions {
         page.push_str(
             " An instruction record: every run ran under Valgrind's callgrind, which slows \
@@ -237,7 +245,13 @@ fn functions(page: &mut String, record: &Record) {
             if i == 2 && show_own {
                 page.push_str(&share_cell());
             }
-            page.push_str(&cell(med(function, *metric), |v| metric.format(v)));
+            let percentile = matches!(metric, Metric::P50 | Metric::P95 | Metric::P99);
+            page.push_str(&cell(med(function, *metric), |v| {
+                match percentile && record.env.near_clock_step(v) {
+                    true => format!("~{}", metric.format(v)),
+                    false => metric.format(v),
+                }
+            }));
         }
         if columns.len() <= 2 && show_own {
             page.push_str(&share_cell());
@@ -310,7 +324,7 @@ fn flamegraphs(page: &mut String, report: &Report<'_>) -> Result<(), Error> {
             );
             continue;
         }
-        let svg = flamegraph::draw(record, path, weight, None)?;
+        let svg = flamegraph::draw(record, path, weight, None, report.filtered.is_none())?;
         figure(
             page,
             &format!("{} by stack", capitalised(weight.measure().what())),
@@ -347,7 +361,13 @@ fn comparison(
         {
             continue;
         }
-        let svg = flamegraph::draw(report.record, report.path, weight, Some(baseline.before))?;
+        let svg = flamegraph::draw(
+            report.record,
+            report.path,
+            weight,
+            Some(baseline.before),
+            report.filtered.is_none(),
+        )?;
         let colours = match weight {
             Weight::Cpu => "red grew, blue shrank in share of the samples",
             Weight::Time | Weight::Alloc | Weight::Instructions => {

@@ -65,7 +65,7 @@ pub(crate) fn soak(soak: &Soak, path: &Path, palette: Palette) -> String {
         out,
         "  growth of the floor: {} (a CI of at least {}: {} to {}, Theil–Sen)",
         per_minute(fit.slope_bytes_per_min),
-        units::percent(fit.confidence),
+        units::level(fit.confidence),
         bound(fit.lower_bytes_per_min, "-∞"),
         bound(fit.upper_bytes_per_min, "+∞"),
     );

@@ -131,11 +131,33 @@ impl Checkout {
         format!("{} {what} ({})", self.side.name(), self.short())
     }
 
+    /// The code in plain words, for the sentence "ab: HEAD against BASE":
+    /// `HEAD~1 (def5678abcd)`, `the working tree (abc1234abcd-dirty)`, a
+    /// commit given by its id once (`5a37189f0c1d`).
+    fn plain(&self) -> String {
+        let short = self.short();
+        match &self.revision {
+            Some(revision) if is_commit_id(revision, self.commit.as_deref()) => short,
+            Some(revision) => format!("{revision} ({short})"),
+            None if self.commit.is_none() => "the working tree".to_owned(),
+            None => format!("the working tree ({short})"),
+        }
+    }
+
     /// Errors of this side name it; an interrupt is nobody's side.
     fn blame(&self) -> impl Fn(Error) -> Error + '_ {
         let label = self.label();
         move |e| blame(&label)(e)
     }
+}
+
+/// Whether `revision` is `commit`'s id (or a prefix of it), which says
+/// nothing more than the commit.
+fn is_commit_id(revision: &str, commit: Option<&str>) -> bool {
+    let commit = commit.map_or("", |c| c.trim_end_matches("-dirty"));
+    revision.len() >= 4
+        && revision.chars().all(|c| c.is_ascii_hexdigit())
+        && commit.starts_with(&revision.to_ascii_lowercase())
 }
 
 /// Builds both sides, runs them interleaved and writes a record of each
@@ -205,11 +227,13 @@ pub(crate) fn ab(layout: &Layout, options: &AbOptions) -> Result<Ab, Error> {
         Contender {
             program: base_program,
             label: base.label(),
+            plain: base.plain(),
             record: format!("ab-base-{}", base.short()),
         },
         Contender {
             program: head_program,
             label: head.label(),
+            plain: head.plain(),
             record: format!("ab-head-{}", head.short()),
         },
         &plan,
@@ -291,8 +315,10 @@ pub fn interleave(
             .into());
         };
         let program = Program::new(path, args.to_vec());
+        let command = format!("`{}`", shell_words(&program.command_line()));
         Ok(Contender {
-            label: format!("{} `{}`", side.name(), shell_words(&program.command_line())),
+            label: format!("{} {command}", side.name()),
+            plain: command,
             record: format!("ab-{}", side.name().to_lowercase()),
             program,
         })
@@ -318,7 +344,10 @@ pub fn interleave(
 /// name of its record.
 struct Contender {
     program: Program,
+    /// The side and its code, as errors name it: `BASE main (5a37…)`.
     label: String,
+    /// The code in plain words, as the note says it: `main (5a37…)`.
+    plain: String,
     record: String,
 }
 
@@ -364,7 +393,7 @@ fn run_sides(
         2 * (plan.warmup + plan.runs),
         &format!(
             "ab: {} against {}: {warmups} and {} runs a side, interleaved (seed {seed})",
-            head.label, base.label, plan.runs,
+            head.plain, base.plain, plan.runs,
         ),
         plan.quiet,
     );
@@ -418,7 +447,7 @@ fn run_sides(
 
     let mut notes = vec![format!(
         "ab: {} against {}; {} runs a side after {warmups}, interleaved in a balanced random order (seed {seed}: `--seed {seed}` repeats it).",
-        head.label, base.label, plan.runs,
+        head.plain, base.plain, plan.runs,
     )];
     notes.extend(order::drift_note(&times));
     Ok(Ab {
@@ -553,4 +582,37 @@ fn fresh_seed() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
     order::seed_from(nanos ^ (u64::from(std::process::id()) << 32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checkout(side: Side, revision: Option<&str>, commit: Option<&str>) -> Checkout {
+        Checkout {
+            side,
+            revision: revision.map(str::to_owned),
+            commit: commit.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_note_names_each_side_once_in_plain_words() {
+        let def = "def5678def5678def5678def5678def5678def56";
+        let abc = "abc1234abc1234abc1234abc1234abc1234abc12";
+        let base = checkout(Side::Base, Some("HEAD~1"), Some(def));
+        let head = checkout(Side::Head, Some("HEAD"), Some(abc));
+        assert_eq!(
+            format!("{} against {}", head.plain(), base.plain()),
+            "HEAD (abc1234abc12) against HEAD~1 (def5678def56)"
+        );
+        let tree = checkout(Side::Head, None, Some(&format!("{abc}-dirty")));
+        assert_eq!(tree.plain(), "the working tree (abc1234abc12-dirty)");
+        assert_eq!(checkout(Side::Head, None, None).plain(), "the working tree");
+        // A commit given by its id is said once.
+        let by_id = checkout(Side::Base, Some("DEF5678"), Some(def));
+        assert_eq!(by_id.plain(), "def5678def56");
+        // The side is still named where an error needs it.
+        assert_eq!(base.label(), "BASE HEAD~1 (def5678def56)");
+    }
 }

@@ -122,6 +122,11 @@ pub(crate) fn merge(meta: RecordMeta, runs: &[Run]) -> Record {
     let first = runs[0];
     let mut env = first.env.clone();
     env.git_dirty = runs.iter().any(|r| r.env.git_dirty);
+    // The coarsest clock of the runs: what no run could tell apart.
+    env.clock_step_ns = runs
+        .iter()
+        .filter_map(|r| r.env.clock_step_ns)
+        .reduce(f64::max);
     let mut record = Record::new(meta.id, meta.name, meta.source, meta.created_at, env);
     record.command = meta.command;
     record.runs = runs
@@ -550,5 +555,10 @@ mod tests {
         assert!(!merge(meta(), &runs).env.git_dirty);
         runs[1].data.env.git_dirty = true;
         assert!(merge(meta(), &runs).env.git_dirty);
+        // The clock's step: the coarsest of the runs'.
+        assert_eq!(merge(meta(), &runs).env.clock_step_ns, None);
+        runs[0].data.env.clock_step_ns = Some(10.0);
+        runs[1].data.env.clock_step_ns = Some(12.0);
+        assert_eq!(merge(meta(), &runs).env.clock_step_ns, Some(12.0));
     }
 }

@@ -136,7 +136,7 @@ fn the_working_tree_against_a_commit_built_in_its_worktree_and_reused() {
     let notes = comparison.notes.join("\n");
     assert!(
         notes.contains(&format!(
-            "ab: HEAD the working tree ({short}-dirty) against BASE HEAD ({short}); 3 runs a side after 1 warm-up, interleaved in a balanced random order (seed 42: `--seed 42` repeats it)."
+            "ab: the working tree ({short}-dirty) against HEAD ({short}); 3 runs a side after 1 warm-up, interleaved in a balanced random order (seed 42: `--seed 42` repeats it)."
         )),
         "{notes}"
     );
@@ -194,9 +194,11 @@ fn two_commits_with_the_same_code_pass() {
         .stdout(contains(
             "interleaving: HEAD/BASE whole-run wall time within a pair",
         ))
+        // HEAD and BASE in plain words; a commit given by its id, once.
         .stderr(contains(format!(
-            "HEAD main ({})",
-            &git(project.path(), &["rev-parse", "main"])[..12]
+            "ab: main ({}) against {}: 0 warm-ups",
+            &git(project.path(), &["rev-parse", "main"])[..12],
+            &git(project.path(), &["rev-parse", &first])[..12]
         )))
         // Told before the runs: 2 pairs never decide the whole program.
         .stderr(contains(

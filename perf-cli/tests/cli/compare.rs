@@ -366,15 +366,45 @@ fn a_budget_for_an_unknown_function_is_trouble() {
         .and_then(|rest| rest.split("\n(`cargo perf").next())
         .expect("an example");
     assert!(example.contains("function = \"app::handler\""), "{example}");
+    // Its limits are the record's own figures with headroom, and say so.
+    let handler = record("cur", &program(), 10, 2)
+        .functions
+        .into_iter()
+        .find(|f| f.name == "app::handler")
+        .unwrap();
+    let slowest = |metric: Metric| {
+        handler
+            .get(metric)
+            .unwrap()
+            .iter()
+            .copied()
+            .fold(0.0, f64::max)
+    };
+    let p95 = perf_stats::budget::suggest(&handler).p95_ns.unwrap();
+    assert!(p95 >= 1.5 * slowest(Metric::P95), "{p95} {example}");
+    assert!(
+        example.contains(&format!(
+            "the slowest run's in record cur ({}) × 1.5, rounded up",
+            perf_format::units::duration(slowest(Metric::P95))
+        )),
+        "{example}"
+    );
+    assert!(
+        example.contains(&format!(
+            "allocs_per_call = {}",
+            slowest(Metric::AllocsPerCall).ceil()
+        )) && example.contains("the most of any run in record cur"),
+        "{example}"
+    );
+    assert!(!example.contains("200us"), "{example}");
     std::fs::write(&toml, example).unwrap();
-    let code = project
+    // The record it was taken from passes it.
+    project
         .perf()
         .args(["check"])
-        .output()
-        .unwrap()
-        .status
-        .code();
-    assert!(matches!(code, Some(0 | 1)), "{code:?}");
+        .assert()
+        .code(0)
+        .stdout(contains("EXCEEDED").not());
 }
 
 #[test]
@@ -472,4 +502,39 @@ fn few_functions_are_compared_as_measured_and_say_so() {
         .stdout(contains(
             "the machine's drift was not taken out of the times: 2 functions with 0.05% or more",
         ));
+}
+
+/// A p95 under a few steps of a side's clock is marked `~` in the
+/// table, and the legend says the step.
+#[test]
+fn percentiles_near_the_clock_step_are_marked_in_the_table() {
+    let near = |id: &str, seed: u64| {
+        let mut record = record(id, &program(), 10, seed);
+        record.env.clock_step_ns = Some(10.0);
+        for function in &mut record.functions {
+            if let Some(p95) = function.samples.get_mut(&Metric::P95) {
+                p95.iter_mut()
+                    .enumerate()
+                    .for_each(|(i, v)| *v = 20.0 + i as f64);
+            }
+        }
+        record
+    };
+    let project = project_with(&near("base", 1), &near("cur", 2));
+    project
+        .perf()
+        .args(["compare", "--all"])
+        .assert()
+        .stdout(contains("  ~24.0 ns"))
+        .stdout(contains(
+            "~ = under 5 clock steps of 10 ns: read as a bound, not a figure",
+        ));
+    // JSON keeps the step of each side.
+    let output = project
+        .perf()
+        .args(["compare", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["baseline"]["clock_step_ns"], 10.0);
 }

@@ -1,5 +1,6 @@
 //! `cargo perf flamegraph`: the pictures of a record, a run and a change.
 
+use predicates::prelude::PredicateBooleanExt as _;
 use predicates::str::contains;
 
 use crate::util::{Project, program, record, record_on, service, trouble, with, write_run};
@@ -242,6 +243,40 @@ fn a_diff_against_another_program_is_refused() {
         .stdout(contains("db::query"));
 }
 
+/// The session's wall time that no instrumented call covered is a frame
+/// of its own, and the subtitle gives both figures.
+#[test]
+fn the_wall_time_outside_instrumented_calls_has_a_frame() {
+    let project = Project::new();
+    // 60 ms of wall time, 55 ms in app::handler and its callee.
+    let run = write_run(&project, "20261123T091803-app", None);
+    let output = project
+        .perf()
+        .args(["flamegraph", run.to_str().unwrap(), "-o", "-"])
+        .assert()
+        .code(0);
+    let svg = stdout(&output);
+    assert!(
+        svg.contains("wall 60.0 ms, recorded 55.0 ms ([uninstrumented]: the rest)"),
+        "{svg}"
+    );
+    let (title, _) = frame(&svg, "[uninstrumented]");
+    assert_eq!(
+        title,
+        "[uninstrumented] (5.00 ms/run of the wall time in no instrumented call, 8.3% of 60.0 ms/run)"
+    );
+    let (all, _) = frame(&svg, "all");
+    assert!(all.starts_with("all (60.0 ms/run in all"), "{all}");
+    // A filtered picture is part of the calls: no such frame.
+    let output = project
+        .perf()
+        .args(["flamegraph", run.to_str().unwrap(), "-o", "-"])
+        .args(["--filter", "db::query"])
+        .assert()
+        .code(0);
+    assert!(!stdout(&output).contains("[uninstrumented]"));
+}
+
 #[test]
 fn cpu_samples_of_a_run_file() {
     let project = Project::new();
@@ -387,4 +422,28 @@ fn an_instruction_record_is_drawn_by_self_instructions_and_coloured_by_instr_per
         title.contains("; total instr/call 4,000 → 4,400, +10.0% vs main: regressed"),
         "{title}"
     );
+    // Its times ran under Valgrind: the picture and the command say so.
+    let output = project
+        .perf()
+        .args(["flamegraph", "-o", "-"])
+        .assert()
+        .code(0)
+        .stderr(contains(
+            "note: record cur is an instruction record: its runs ran under Valgrind's callgrind, which slows their times down",
+        ))
+        .stderr(contains("`--metric instructions` draws the figures to read"));
+    let svg = stdout(&output);
+    assert!(
+        svg.contains(
+            "times slowed down by Valgrind (an instruction record): read --metric instructions"
+        ),
+        "{svg}"
+    );
+    // Its instructions are the figures to read: no note there.
+    project
+        .perf()
+        .args(["flamegraph", "--metric", "instructions", "-o", "-"])
+        .assert()
+        .code(0)
+        .stderr(contains("Valgrind").not());
 }

@@ -142,3 +142,30 @@ fn trouble_writes_no_page() {
     let empty = Project::new();
     trouble(&empty, &["report"], "make one with `cargo perf record`");
 }
+
+/// Percentiles under a few steps of the clock are marked as bounds, in
+/// the page and in `baseline show`'s table, with the step said.
+#[test]
+fn percentiles_near_the_clock_step_are_marked() {
+    use perf_format::schema::record::Metric;
+    let project = Project::new();
+    let mut tiny = record("cur", &program(), 3, 2);
+    tiny.env.clock_step_ns = Some(10.0);
+    for function in &mut tiny.functions {
+        for metric in [Metric::P50, Metric::P95, Metric::P99] {
+            function.samples.insert(metric, vec![20.0; 3]);
+        }
+    }
+    project.write_record(&tiny);
+    project.write_baseline("main", &tiny);
+    let (page, _) = report(&project, &[]);
+    assert!(page.contains(">~20 ns<"), "{page}");
+    assert!(page.contains("~ = under 5 clock steps of 10 ns: read as a bound, not a figure."));
+    project
+        .perf()
+        .args(["baseline", "show", "main"])
+        .assert()
+        .code(0)
+        .stdout(contains("~20 ns"))
+        .stdout(contains("~ = under 5 clock steps of 10 ns"));
+}

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use perf_format::files;
 use perf_format::stacks::svg::{self, Calls, Chart, Measure};
-use perf_format::stacks::{CallCost, call_paths};
+use perf_format::stacks::{CallCost, Stack, UNINSTRUMENTED, Uninstrumented, call_paths};
 
 use crate::model::RunData;
 
@@ -34,10 +34,24 @@ pub(crate) fn write(
     data: &RunData,
     measure: Measure,
 ) -> Result<(), perf_format::Error> {
-    let stacks = call_paths(&data.call_tree);
+    let mut stacks = call_paths(&data.call_tree);
+    let mut subtitle = subtitle(data);
+    // The time picture shows the session's wall time no instrumented call
+    // covered as a root frame of its own (perf-format's `Uninstrumented`).
+    if measure == Measure::Time
+        && let Some(u) = Uninstrumented::of(data.duration_ns as f64, &stacks, |c| c.self_ns)
+    {
+        let mut cost = CallCost::default();
+        cost.self_ns = u.ns();
+        cost.total_ns = u.ns();
+        if cost.self_ns >= 1.0 {
+            stacks.push(Stack::new([UNINSTRUMENTED], cost));
+        }
+        subtitle = format!("{subtitle} · {}", u.note());
+    }
     let chart = Chart {
         title: format!("{}: {} by call stack", data.name, measure.what()),
-        subtitle: Some(subtitle(data)),
+        subtitle: Some(subtitle),
         measure,
         calls: Some(Calls::of(&stacks, |cost| cost.calls, false)),
     };

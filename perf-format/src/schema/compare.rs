@@ -110,6 +110,10 @@ pub struct Side {
     /// Whether the side is an instruction record (`record --instructions`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub instructions: bool,
+    /// The step of the clock its times were taken with, in ns (the
+    /// record's `env.clock_step_ns`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_step_ns: Option<f64>,
 }
 
 impl Side {
@@ -125,6 +129,7 @@ impl Side {
             host: record.env.host.clone(),
             cpu: record.env.cpu.clone(),
             instructions: record.instructions,
+            clock_step_ns: record.env.clock_step_ns,
         }
     }
 }

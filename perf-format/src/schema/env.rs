@@ -51,7 +51,17 @@ pub struct Environment {
     /// written before perf recorded them).
     #[serde(default)]
     pub perf_features: Option<Vec<String>>,
+    /// The smallest step between two readings of the clock spans are timed
+    /// with, in ns, measured when the session ended: no duration is known
+    /// finer than this. A record keeps the largest of its runs'. `None` in
+    /// files written before perf recorded it, and in imports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_step_ns: Option<f64>,
 }
+
+/// Under this many clock steps a per-call percentile is mostly the
+/// clock's graininess: tables mark it `~` ([`Environment::near_clock_step`]).
+pub const FEW_CLOCK_STEPS: f64 = 5.0;
 
 impl Environment {
     /// The environment of this process, started at `started`; facts that
@@ -75,7 +85,22 @@ impl Environment {
             build_profile: None,
             rustc: None,
             perf_features: None,
+            clock_step_ns: None,
         }
+    }
+
+    /// Whether a per-call duration of `ns` is under [`FEW_CLOCK_STEPS`]
+    /// steps of the clock it was timed with: a bound more than a figure
+    /// (10 ns at a 10 ns step may be anything from 0 to 20). False when
+    /// the step is not known.
+    pub fn near_clock_step(&self, ns: f64) -> bool {
+        near_clock_step(self.clock_step_ns, ns)
+    }
+
+    /// The legend of a `~` mark: `~ = under 5 clock steps of 10 ns: read
+    /// as a bound, not a figure`; `None` when the step is not known.
+    pub fn clock_step_legend(&self) -> Option<String> {
+        clock_step_legend(self.clock_step_ns)
     }
 
     /// The git commit shortened (see [`short_commit`]), when known.
@@ -90,6 +115,21 @@ impl Environment {
             .as_deref()
             .map(|commit| commit_label(commit, self.git_dirty))
     }
+}
+
+/// Whether a per-call duration of `ns` is under [`FEW_CLOCK_STEPS`] of
+/// a clock stepping by `step` ns (false when the step is not known).
+pub fn near_clock_step(step: Option<f64>, ns: f64) -> bool {
+    step.is_some_and(|step| step > 0.0 && ns < FEW_CLOCK_STEPS * step)
+}
+
+/// The legend of a `~` mark for a clock stepping by `step` ns.
+pub fn clock_step_legend(step: Option<f64>) -> Option<String> {
+    let step = step.filter(|s| *s > 0.0)?;
+    Some(format!(
+        "~ = under {FEW_CLOCK_STEPS} clock steps of {}: read as a bound, not a figure",
+        crate::units::duration(step)
+    ))
 }
 
 /// A commit as shown: its first [`SHORT_COMMIT`] characters, then `-dirty`
@@ -243,9 +283,35 @@ mod tests {
         let env: Environment = serde_json::from_str(old).unwrap();
         assert!(!env.git_dirty);
         assert_eq!(
-            (env.build_profile, env.rustc, env.perf_features),
-            (None, None, None)
+            (&env.build_profile, &env.rustc, &env.perf_features),
+            (&None, &None, &None)
         );
+        // Nor the clock's step: nothing is marked.
+        assert_eq!(env.clock_step_ns, None);
+        assert!(!env.near_clock_step(1.0));
+        assert_eq!(env.clock_step_legend(), None);
+        assert!(
+            !serde_json::to_string(&env)
+                .unwrap()
+                .contains("clock_step_ns")
+        );
+    }
+
+    #[test]
+    fn figures_under_five_clock_steps_are_marked() {
+        let env = Environment {
+            clock_step_ns: Some(10.0),
+            ..Environment::default()
+        };
+        assert!(env.near_clock_step(40.0));
+        assert!(!env.near_clock_step(50.0));
+        assert_eq!(
+            env.clock_step_legend().as_deref(),
+            Some("~ = under 5 clock steps of 10 ns: read as a bound, not a figure")
+        );
+        let json = serde_json::to_string(&env).unwrap();
+        assert!(json.contains(r#""clock_step_ns":10.0"#), "{json}");
+        assert_eq!(serde_json::from_str::<Environment>(&json).unwrap(), env);
     }
 
     #[test]

@@ -29,6 +29,61 @@ pub const MAX_DEPTH: usize = 512;
 pub const OTHER_STACKS: &str = "[other stacks]";
 /// The frame that stands for the frames cut by [`MAX_DEPTH`].
 pub const DEEPER_FRAMES: &str = "[deeper frames]";
+/// The root frame of a time flamegraph that stands for the session's
+/// wall time no instrumented call covered ([`Uninstrumented`]).
+pub const UNINSTRUMENTED: &str = "[uninstrumented]";
+
+/// A session's wall time against the time its instrumented calls recorded
+/// at the root of their stacks, for the `[uninstrumented]` frame of a time
+/// flamegraph and its subtitle.
+///
+/// The frame is the wall time less the recorded time, never below zero.
+/// A flamegraph's widths add up the times of every thread, while the
+/// session's wall time passes once: with one thread the frame is exactly
+/// the time spent outside instrumented functions; with several, whose
+/// recorded times add up, it is at most the time the thread that ran the
+/// session spent outside them (a lower bound, zero when the threads'
+/// recorded time reaches the wall time), and the subtitle says both
+/// figures.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Uninstrumented {
+    /// Wall time of the session (a record: the mean over its runs).
+    pub wall_ns: f64,
+    /// Self time of every stack drawn: the root calls' total time, summed
+    /// over threads.
+    pub recorded_ns: f64,
+}
+
+impl Uninstrumented {
+    /// The wall time `wall_ns` against the self times of `stacks`; `None`
+    /// when the wall time is not known (0, as in files that do not keep
+    /// it).
+    pub fn of<W>(wall_ns: f64, stacks: &[Stack<W>], self_ns: impl Fn(&W) -> f64) -> Option<Self> {
+        (wall_ns > 0.0 && wall_ns.is_finite()).then(|| Uninstrumented {
+            wall_ns,
+            recorded_ns: stacks.iter().map(|s| self_ns(&s.weight)).sum(),
+        })
+    }
+
+    /// The width of the `[uninstrumented]` frame: wall less recorded time,
+    /// never below zero.
+    pub fn ns(&self) -> f64 {
+        (self.wall_ns - self.recorded_ns).max(0.0)
+    }
+
+    /// The words for a subtitle: `wall 328 ms, recorded 164 ms
+    /// ([uninstrumented]: the rest)`, or with threads whose times add up
+    /// past the wall time, `wall 100 ms, recorded 350 ms (threads' times
+    /// add up)`.
+    pub fn note(&self) -> String {
+        let wall = crate::units::duration(self.wall_ns);
+        let recorded = crate::units::duration(self.recorded_ns);
+        match self.recorded_ns <= self.wall_ns {
+            true => format!("wall {wall}, recorded {recorded} ({UNINSTRUMENTED}: the rest)"),
+            false => format!("wall {wall}, recorded {recorded} (threads' times add up)"),
+        }
+    }
+}
 
 /// One call stack, root first, and what it weighs. In JSON the weight's
 /// fields sit beside `frames`: `{"frames": […], "samples": 12.0}`.
@@ -487,6 +542,7 @@ pub fn read_folded(path: &Path) -> Result<Vec<CpuStack>, Error> {
 
 #[cfg(test)]
 mod tests {
+
     use proptest::prelude::*;
 
     use super::*;
@@ -787,5 +843,24 @@ mod tests {
         )
         .unwrap();
         assert_eq!(read.weight.total_ns, 2.0);
+    }
+
+    #[test]
+    fn the_uninstrumented_time_is_the_wall_time_left_and_never_negative() {
+        let stacks = [
+            Stack::new(["main"], 100.0),
+            Stack::new(["main", "work"], 64.0),
+        ];
+        let u = Uninstrumented::of(328.0, &stacks, |w| *w).unwrap();
+        assert_eq!((u.recorded_ns, u.ns()), (164.0, 164.0));
+        assert_eq!(
+            u.note(),
+            "wall 328 ns, recorded 164 ns ([uninstrumented]: the rest)"
+        );
+        // Threads whose times add up past the wall time: nothing left out.
+        let u = Uninstrumented::of(100.0, &stacks, |w| *w).unwrap();
+        assert_eq!(u.ns(), 0.0);
+        assert!(u.note().ends_with("(threads' times add up)"));
+        assert_eq!(Uninstrumented::of(0.0, &stacks, |w| *w), None);
     }
 }

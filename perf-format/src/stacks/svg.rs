@@ -156,6 +156,14 @@ impl Chart {
         if frame.path.is_empty() {
             return format!("{}{per_run} in all", measure.format(total as f64));
         }
+        if frame.path == super::UNINSTRUMENTED {
+            return format!(
+                "{}{per_run} of the wall time in no instrumented call, {} of {}{per_run}",
+                measure.format(frame.value as f64),
+                units::share(frame.value as f64 / total.max(1) as f64),
+                measure.format(total as f64)
+            );
+        }
         let mut text = format!(
             "{}{per_run} with callees, {} of {}{per_run}",
             measure.format(frame.value as f64),

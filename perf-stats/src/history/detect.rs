@@ -189,6 +189,13 @@ impl DetectOptions {
         self.min_change.unwrap_or(self.threshold)
     }
 
+    /// The fewest points in which a change point is searched for:
+    /// `min_segment` (at least 2) on each side. [`detect`] finds none in a
+    /// shorter series, whatever it holds: 6 by default.
+    pub fn shortest_searched(&self) -> usize {
+        2 * self.min_segment.max(2)
+    }
+
     /// Whether a change of `change_pct` percent worsens the level by more
     /// than the threshold.
     fn worse_beyond_threshold(&self, change_pct: f64) -> bool {

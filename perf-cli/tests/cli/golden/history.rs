@@ -68,10 +68,16 @@ fn record_at(i: usize, commit: &str) -> Record {
 /// A repository of [`COMMITS`] commits, each with its record filed in the
 /// history, and one more whose record is the latest, not filed.
 fn project() -> Project {
+    project_of(COMMITS)
+}
+
+/// A repository of `commits` commits, each with its record filed in the
+/// history, and one more whose record is the latest, not filed.
+fn project_of(commits: usize) -> Project {
     let project = Project::new();
     let dir = project.path();
     git(dir, &["init", "--quiet", "--initial-branch=main"], 0);
-    for i in 0..=COMMITS {
+    for i in 0..=commits {
         let subject = format!("change {i}");
         git(
             dir,
@@ -80,9 +86,9 @@ fn project() -> Project {
         );
         let commit = git(dir, &["rev-parse", "HEAD"], i);
         let path = project.write_record(&record_at(i, &commit));
-        if i < COMMITS {
+        if i < commits {
             let added = stdout(&project, &["history", "add", path.to_str().unwrap()], 0);
-            if i == 0 {
+            if i == 0 && commits == COMMITS {
                 check("history-add.txt", &added);
             }
         }
@@ -133,6 +139,25 @@ fn golden_history_list_show_and_detect() {
             0,
         )),
     );
+}
+
+/// Two commits: too short to search, and `detect` says how many it needs.
+#[test]
+fn golden_a_history_too_short_to_search() {
+    let project = project_of(2);
+    check(
+        "history-detect-short.txt",
+        &stdout(&project, &["history", "detect"], 0),
+    );
+    for (format, name) in [
+        ("markdown", "history-detect-short.md"),
+        ("json", "history-detect-short.json"),
+    ] {
+        check(
+            name,
+            &stdout(&project, &["history", "detect", "--format", format], 0),
+        );
+    }
 }
 
 #[test]

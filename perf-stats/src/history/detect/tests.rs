@@ -27,6 +27,21 @@ fn a_clean_step_is_found_at_its_index_with_its_means() {
 }
 
 #[test]
+fn a_series_shorter_than_two_segments_is_not_searched() {
+    let options = DetectOptions::default();
+    assert_eq!(options.shortest_searched(), 6);
+    let step = |len: usize| -> Vec<f64> {
+        (0..len)
+            .map(|i| if i < len / 2 { 100.0 } else { 200.0 })
+            .collect()
+    };
+    for len in 0..options.shortest_searched() {
+        assert_eq!(indexes(&found(&step(len))), [0usize; 0], "{len} points");
+    }
+    assert_eq!(indexes(&found(&step(6))), [3]);
+}
+
+#[test]
 fn a_step_in_noise_is_found_and_judged() {
     let mut rng = Rng::new(7);
     let series = noisy(&mut rng, &step_levels(60, 30, 0.10), 0.01);
