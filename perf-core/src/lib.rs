@@ -174,7 +174,7 @@ struct CrateReadmeExamples;
 /// Used by generated code; not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::callsite::Callsite;
+    pub use crate::callsite::{Callsite, Naming};
     #[cfg(perf_instructions)]
     pub use crate::recorder::in_slot;
     pub use crate::recorder::{

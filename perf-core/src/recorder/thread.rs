@@ -908,6 +908,8 @@ impl Local {
     #[inline(never)]
     fn add_child(&self, parent: *const Node, callsite: &'static Callsite) -> *const Node {
         alloc::untracked(|| {
+            // The place's name is fixed when it first runs (see `callsite::names`).
+            callsite.register();
             // SAFETY: `thread` is set with `current` in `attach` and lives as
             // long as this thread's `OWNER`.
             let data = unsafe { &*self.thread.get() };
