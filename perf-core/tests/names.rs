@@ -2,6 +2,8 @@
 //! name for every instantiation of a generic impl, and two places that
 //! still share a name told apart instead of merged.
 
+#![cfg(feature = "enabled")]
+
 use perf_core::{Session, profile};
 
 #[global_allocator]

@@ -283,7 +283,7 @@ fn instrument(
     };
     // A function returning a `Result` counts its `Err`s as failed calls.
     let fallible = returns_result(sig);
-    let new_body = if sig.asyncness.is_some() {
+    if sig.asyncness.is_some() {
         // The body runs inside an instrumenting future: the time runs from its
         // first poll to its completion, and each poll nests its callees.
         let body = if fallible {
@@ -347,8 +347,7 @@ fn instrument(
             };
             #statements
         }
-    };
-    new_body
+    }
 }
 
 /// Whether this is an instruction build (`RUSTFLAGS="--cfg perf_instructions"`,
