@@ -75,6 +75,10 @@ mod generic {
             self.0.clone()
         }
 
+        pub fn twice(&self) -> (T, T) {
+            (self.get(), self.get())
+        }
+
         /// Keeps its own options and name.
         #[profile(name = "generic::peek_named")]
         pub fn peek(&self) -> &T {
@@ -92,6 +96,11 @@ mod generic {
     impl<T: Copy> Holder<T> {
         #[profile]
         pub fn take(&self) -> T {
+            self.0
+        }
+
+        #[profile]
+        pub async fn later(&self) -> T {
             self.0
         }
     }
@@ -135,6 +144,7 @@ fn row<'a>(run: &'a perf_core::model::RunData, name: &str) -> &'a perf_core::mod
 #[test]
 fn each_method_is_its_own_row_named_by_its_type() {
     use forms::Shape;
+    use std::future::Future;
     let dir = tempfile::tempdir().expect("tempdir");
     let session = Session::builder("names")
         .dir(dir.path())
@@ -159,12 +169,17 @@ fn each_method_is_its_own_row_named_by_its_type() {
     for _ in 0..5 {
         a.get();
         b.get();
+        b.twice();
         a.peek();
         let _ = a.inner();
     }
     generic::Holder(1u32).take();
     generic::Holder('c').take();
     generic::Holder(2.5f64).take();
+    let holder = generic::Holder(4u16);
+    let mut later = std::pin::pin!(holder.later());
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert_eq!(later.as_mut().poll(&mut cx), std::task::Poll::Ready(4));
     collide::A::build();
     collide::B::build();
     collide::B::build();
@@ -194,9 +209,16 @@ fn each_method_is_its_own_row_named_by_its_type() {
     let req = row(run, "<names::parse::VersionReq as FromStr>::from_str");
     assert_eq!((version.calls, req.calls), (30, 20));
 
-    assert_eq!(row(run, "names::generic::Wrapper::get").calls, 10);
+    let (get, twice) = (
+        row(run, "names::generic::Wrapper::get"),
+        row(run, "names::generic::Wrapper::twice"),
+    );
+    assert_eq!((get.calls, twice.calls), (20, 5));
+    // Each method starts on its own line, not on the impl block's.
+    assert_eq!(twice.line, get.line + 4, "{} {}", get.line, twice.line);
     assert_eq!(row(run, "generic::peek_named").calls, 5);
     assert_eq!(row(run, "names::generic::Holder::take").calls, 3);
+    assert_eq!(row(run, "names::generic::Holder::later").calls, 1);
     assert!(run.functions.iter().all(|f| !f.name.contains("inner")));
 
     assert_eq!(row(run, "names::collide::build").calls, 1);

@@ -19,8 +19,12 @@ pub(crate) fn profile(args: TokenStream, item: TokenStream, enabled: bool) -> To
         Ok(args) => args,
         Err(err) => return with_error(err, item),
     };
-    if let Ok(block) = syn::parse2::<syn::ItemImpl>(item.clone()) {
-        return profile_impl(&args, block, enabled);
+    if is_impl(&item) {
+        return match syn::parse2::<syn::ItemImpl>(item.clone()) {
+            Ok(block) => profile_impl(&args, block, enabled),
+            // The user's own syntax error, pointed at by syn.
+            Err(err) => with_error(err, item),
+        };
     }
     let func = match syn::parse2::<MaybeItemFn>(item.clone()) {
         Ok(func) => func,
@@ -63,6 +67,9 @@ struct DefaultName {
     /// The `perf_core::__private::Naming` variant the runtime forms the
     /// recorded name by.
     naming: TokenStream,
+    /// Where the function starts, if not at the attribute: a method of an
+    /// attributed impl block starts at its own `fn`.
+    start: Option<Span>,
 }
 
 /// `module::fn`, which the runtime completes to `module::Type::fn` when the
@@ -78,6 +85,7 @@ fn default_name(sig: &syn::Signature) -> DefaultName {
         } else {
             quote!(Derived)
         },
+        start: None,
     }
 }
 
@@ -125,12 +133,34 @@ fn profile_impl(args: &ProfileArgs, mut block: syn::ItemImpl, enabled: bool) -> 
         let name = DefaultName {
             name,
             naming: quote!(Derived),
+            start: Some(func.sig.fn_token.span),
         };
         let body = func.block.to_token_stream();
         let new_body = instrument(args, &func.sig, &body, name);
-        func.block = syn::parse_quote!({ #new_body });
+        // As tokens: the new body is not parsed again.
+        func.block.stmts = vec![syn::Stmt::Expr(syn::Expr::Verbatim(new_body), None)];
     }
     block.into_token_stream()
+}
+
+/// Whether the item is an impl block: its first keyword after attributes
+/// and qualifiers is `impl` (`unsafe impl`, `default impl`), not `fn`.
+fn is_impl(item: &TokenStream) -> bool {
+    use proc_macro2::TokenTree;
+    for token in item.clone() {
+        if let TokenTree::Ident(ident) = token {
+            if ident == "impl" {
+                return true;
+            }
+            if !matches!(
+                ident.to_string().as_str(),
+                "pub" | "unsafe" | "default" | "crate" | "in" | "self" | "super"
+            ) {
+                return false;
+            }
+        }
+    }
+    false
 }
 
 /// Whether an attribute is `#[profile]` by any path (`#[perf_core::profile(cpu)]`).
@@ -246,6 +276,10 @@ fn instrument(
         Some(path) => path.to_token_stream(),
         None => quote!(::perf_core),
     };
+    let start_line = match name.start {
+        Some(span) => quote::quote_spanned!(span => ::core::line!()),
+        None => quote!(::core::line!()),
+    };
     let (name, naming) = match &args.name {
         Some(name) => (name.to_token_stream(), quote!(Given)),
         None => (name.name, name.naming),
@@ -268,7 +302,7 @@ fn instrument(
             #name,
             #krate::__private::Naming::#naming,
             ::core::file!(),
-            ::core::line!(),
+            #start_line,
             #end_line,
             #cpu,
             __perf_code,
@@ -767,6 +801,47 @@ mod tests {
         assert_eq!(text(quote!(dyn a::Tr + Send)), "dyn Tr + Send");
         assert_eq!(text(quote!(fn(a::B) -> c::D)), "fn(B) -> D");
         assert_eq!(text(quote!(*const a::B)), "*const B");
+    }
+
+    #[test]
+    fn an_impl_block_keeps_inner_attributes_and_reports_syntax_errors() {
+        let out = expand(
+            quote!(),
+            quote! {
+                impl Square {
+                    fn area(&self) -> u64 {
+                        #![allow(clippy::identity_op)]
+                        self.0 * 1
+                    }
+                }
+            },
+            true,
+        );
+        let attr = out.find("# ! [allow (clippy :: identity_op)]").expect(&out);
+        assert!(attr < out.find("__perf_guard").expect(&out), "{out}");
+
+        let out = expand(
+            quote!(),
+            quote!(impl Square { fn area(&self) { let = ; } }),
+            true,
+        );
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(!out.contains("can only be put on a function"), "{out}");
+    }
+
+    #[test]
+    fn impls_and_functions_are_told_apart_by_their_first_keyword() {
+        assert!(is_impl(&quote!(
+            #[cfg(x)]
+            unsafe impl<T> Send for X<T> {}
+        )));
+        assert!(is_impl(&quote!(impl X { fn f() -> impl Y {} })));
+        assert!(!is_impl(&quote!(
+            pub(crate) fn f() -> impl Iterator<Item = u8> {}
+        )));
+        assert!(!is_impl(&quote!(
+            pub async unsafe fn f() {}
+        )));
     }
 
     proptest::proptest! {

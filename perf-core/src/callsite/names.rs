@@ -53,7 +53,11 @@ pub(super) fn claim(callsite: &Callsite, base: String) -> &'static str {
 /// `None` when the path does not read as a method's.
 pub(super) fn method_name(name: &str, marker: &str) -> Option<String> {
     let (module, method) = name.rsplit_once("::")?;
-    let path = marker.rsplit_once("::")?.0;
+    let mut path = marker.rsplit_once("::")?.0;
+    // An `async fn`'s body is a closure of its own.
+    while let Some(outer) = path.strip_suffix("::{{closure}}") {
+        path = outer;
+    }
     let parent = path.strip_suffix(method)?.strip_suffix("::")?;
     let (ty, trait_) = impl_of(parent)?;
     let ty = short(ty);
@@ -203,6 +207,11 @@ mod tests {
                 "s::parse::from_str",
                 "<s::Version as core::str::traits::FromStr>::from_str::__perf_code",
                 "<s::parse::Version as FromStr>::from_str",
+            ),
+            (
+                "t::forms::later",
+                "t::forms::Gen<_>::later::{{closure}}::__perf_code",
+                "t::forms::Gen::later",
             ),
             (
                 "m::len",
