@@ -21,6 +21,14 @@ use crate::sync::lock;
 /// Every derived name handed out, with the place (by address) that has it.
 static TAKEN: Mutex<BTreeMap<&'static str, usize>> = Mutex::new(BTreeMap::new());
 
+/// The names, held across a `fork()` (see `crate::fork`): taken before
+/// every other lock perf holds then, as a place first running takes it
+/// holding none of them.
+#[cfg(unix)]
+pub(crate) fn hold_for_fork() -> std::sync::MutexGuard<'static, BTreeMap<&'static str, usize>> {
+    lock(&TAKEN)
+}
+
 /// The name `callsite` is recorded under: `base`, or if another place has
 /// it, `base (file:line)` (`base (file:line #2)`, … should even that be
 /// taken, as by places a macro writes on one line).
