@@ -235,7 +235,7 @@ fn recording_can_be_switched_off_and_scopes_nest() {
 fn every_shape_of_function_is_recorded() {
     let f = run("shapes");
     for (name, calls) in [
-        ("workload::shapes::add", 1),
+        ("workload::shapes::Counter::add", 1),
         ("shapes::Counter::area", 1),
         ("workload::shapes::generic", 2),
         ("workload::shapes::evens", 1),

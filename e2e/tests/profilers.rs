@@ -224,7 +224,7 @@ fn cpu_samples_make_a_flamegraph_a_pprof_profile_and_a_share_per_function() {
     };
     let (spin, digest, busy) = (
         samples("profiled::spin"),
-        samples("profiled::digest"),
+        samples("profiled::Hasher::digest"),
         samples("profiled::busy"),
     );
     let folded = std::fs::read_to_string(dir.join("cpu.folded")).unwrap();

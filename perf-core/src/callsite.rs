@@ -1,6 +1,10 @@
 //! Static metadata of one instrumented place, emitted once per place by the
 //! macros and referred to by address on the hot path.
 
+use std::sync::OnceLock;
+
+pub(crate) mod names;
+
 /// One instrumented function or scope. Used by generated code; not public API.
 #[derive(Debug)]
 pub struct Callsite {
@@ -9,6 +13,26 @@ pub struct Callsite {
     line: u32,
     cpu: bool,
     code: Code,
+    naming: Naming,
+    /// The name it is recorded under, fixed when it is registered (once,
+    /// off the hot path; see [`names`]). Unused for [`Naming::Given`].
+    resolved: OnceLock<&'static str>,
+}
+
+/// How a callsite's recorded name comes from the name it was made with. Used
+/// by generated code; not public API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Naming {
+    /// Given by the user (`name = ".."`, `scope!`, a tracing span): kept as
+    /// is; two places given one name are one row, as asked.
+    Given,
+    /// Made by `#[profile]` (`module::fn`, `module::Type::method`): kept
+    /// unless another place took it first, then suffixed with ` (file:line)`.
+    Derived,
+    /// `module::method` of a method put alone under `#[profile]`: becomes
+    /// `module::Type::method` (or `<module::Type as Trait>::method`) from
+    /// the function's own path, then as [`Naming::Derived`].
+    Method,
 }
 
 /// Where the machine code of an instrumented place is, as a path that CPU
@@ -39,6 +63,8 @@ impl Callsite {
             line,
             cpu,
             code: Code::Unknown,
+            naming: Naming::Given,
+            resolved: OnceLock::new(),
         }
     }
 
@@ -53,12 +79,27 @@ impl Callsite {
         cpu: bool,
         marker: fn() -> &'static str,
     ) -> Self {
+        Self::function_named(name, Naming::Given, file, line, end_line, cpu, marker)
+    }
+
+    /// As [`Callsite::function`], with the name formed by `naming`.
+    pub const fn function_named(
+        name: &'static str,
+        naming: Naming,
+        file: &'static str,
+        line: u32,
+        end_line: u32,
+        cpu: bool,
+        marker: fn() -> &'static str,
+    ) -> Self {
         Callsite {
             name,
             file,
             line,
             cpu,
             code: Code::Marker { marker, end_line },
+            naming,
+            resolved: OnceLock::new(),
         }
     }
 
@@ -77,12 +118,40 @@ impl Callsite {
             line,
             cpu: false,
             code: Code::Path(code_path),
+            naming: Naming::Given,
+            resolved: OnceLock::new(),
         }
     }
 
-    /// The name the place is recorded under.
+    /// The name the place is recorded under: the name it was made with, or
+    /// for a name `#[profile]` derived, that name completed and made unique
+    /// when the place first ran (see [`names`]).
     pub fn name(&self) -> &'static str {
-        self.name
+        match self.naming {
+            Naming::Given => self.name,
+            Naming::Derived | Naming::Method => self
+                .resolved
+                .get_or_init(|| names::claim(self, self.base_name())),
+        }
+    }
+
+    /// Fixes the recorded name; called when the place first gets a node in
+    /// a thread's call tree, so that the first place to run keeps a shared
+    /// name. Cold: once per node, never per call.
+    pub(crate) fn register(&self) {
+        if self.naming != Naming::Given {
+            let _ = self.name();
+        }
+    }
+
+    /// The name before it is made unique.
+    fn base_name(&self) -> String {
+        match (self.naming, &self.code) {
+            (Naming::Method, Code::Marker { marker, .. }) => {
+                names::method_name(self.name, marker()).unwrap_or_else(|| self.name.to_owned())
+            }
+            _ => self.name.to_owned(),
+        }
     }
 
     /// The source file.

@@ -15,13 +15,15 @@
 //!   joins a session and as it ends;
 //! - the forking thread's own call tree, taken as it makes a node or an
 //!   event chunk, and by a session reading it;
+//! - the names `#[profile]` derived (`callsite::names`), taken as a place
+//!   first runs, before its node is made, with no other lock held;
 //! - with the `heap` feature, dhat's own lock while a heap profile runs.
 //!
 //! A `pthread_atfork` handler, registered once, when the first thread
-//! registers with the live heap or a session starts, holds the first three
+//! registers with the live heap or a session starts, holds the first four
 //! across the fork: `prepare` takes them, in the order every other path
-//! takes them (the thread's tree, the recorder's registry, the heap's
-//! registry), so that it waits only for holders that are running, and
+//! takes them (the names, the thread's tree, the recorder's registry, the
+//! heap's registry), so that it waits only for holders that are running, and
 //! `parent` and `child` let them go. The child so starts with perf's state
 //! as one consistent moment of its parent and every lock free: it records
 //! normally. dhat's lock is not ours to take, so the child stops handing

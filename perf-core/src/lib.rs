@@ -27,8 +27,11 @@
 //! # The attribute
 //! `#[profile]` works on free fns, methods, trait impls, generic fns,
 //! `async fn` (timed from first poll to completion), `unsafe fn`, fns
-//! returning `impl Trait`, and fns with `?` or early `return`. Options:
-//! `name = "db::get_user"` (default: `module_path!()::fn_name`), `cpu` (also
+//! returning `impl Trait`, and fns with `?` or early `return`; on an `impl`
+//! block it instruments every method of it. Options:
+//! `name = "db::get_user"` (default: `module_path!()::fn_name`, a method
+//! `module::Type::method` or `<module::Type as Trait>::method`, see
+//! `docs/runtime.md`, "How functions are named"), `cpu` (also
 //! thread CPU time per call; a system call, so only where asked), and
 //! `crate = path` for crates that re-export perf-core.
 //!
@@ -175,7 +178,7 @@ struct CrateReadmeExamples;
 /// Used by generated code; not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::callsite::Callsite;
+    pub use crate::callsite::{Callsite, Naming};
     #[cfg(perf_instructions)]
     pub use crate::recorder::in_slot;
     pub use crate::recorder::{

@@ -19,6 +19,13 @@ pub(crate) fn profile(args: TokenStream, item: TokenStream, enabled: bool) -> To
         Ok(args) => args,
         Err(err) => return with_error(err, item),
     };
+    if is_impl(&item) {
+        return match syn::parse2::<syn::ItemImpl>(item.clone()) {
+            Ok(block) => profile_impl(&args, block, enabled),
+            // The user's own syntax error, pointed at by syn.
+            Err(err) => with_error(err, item),
+        };
+    }
     let func = match syn::parse2::<MaybeItemFn>(item.clone()) {
         Ok(func) => func,
         Err(err) => return with_error(not_a_function(&item).unwrap_or(err), item),
@@ -41,24 +48,241 @@ pub(crate) fn profile(args: TokenStream, item: TokenStream, enabled: bool) -> To
     if !enabled {
         return item;
     }
-    instrument(&args, &func, body)
-}
-
-/// The instrumented function.
-fn instrument(args: &ProfileArgs, func: &MaybeItemFn, body: &TokenStream) -> TokenStream {
     let MaybeItemFn {
         attrs, vis, sig, ..
-    } = func;
+    } = &func;
+    let new_body = instrument(&args, sig, body, default_name(sig));
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #new_body
+        }
+    }
+}
+
+/// How a function is named when the attribute gives no `name`.
+struct DefaultName {
+    /// An expression for the name: a string literal or a `concat!`.
+    name: TokenStream,
+    /// The `perf_core::__private::Naming` variant the runtime forms the
+    /// recorded name by.
+    naming: TokenStream,
+    /// Where the function starts, if not at the attribute: a method of an
+    /// attributed impl block starts at its own `fn`.
+    start: Option<Span>,
+}
+
+/// `module::fn`, which the runtime completes to `module::Type::fn` when the
+/// function is a method it can see as one: it takes `self` or mentions
+/// `Self` in its signature (a free fn can do neither).
+fn default_name(sig: &syn::Signature) -> DefaultName {
+    let ident = sig.ident.unraw().to_string();
+    let method = sig.receiver().is_some() || mentions_ident(sig.to_token_stream(), "Self");
+    DefaultName {
+        name: quote!(::core::concat!(::core::module_path!(), "::", #ident)),
+        naming: if method {
+            quote!(Method)
+        } else {
+            quote!(Derived)
+        },
+        start: None,
+    }
+}
+
+/// `#[profile(..)]` on an impl block: each of its functions instrumented with
+/// the block's options and named `module::Type::method` (inherent) or
+/// `<module::Type as Trait>::method` (trait impl), save a `const fn` and a
+/// function with a `#[profile]` of its own.
+fn profile_impl(args: &ProfileArgs, mut block: syn::ItemImpl, enabled: bool) -> TokenStream {
+    if let Some(name) = &args.name {
+        let err = syn::Error::new(
+            name.span(),
+            "`name` cannot be given to an impl block: each method is named after its type \
+             (`Type::method`); put `#[profile(name = \"..\")]` on a method to name it",
+        );
+        return with_error(err, block.into_token_stream());
+    }
+    if !enabled {
+        return block.into_token_stream();
+    }
+    let ty = type_text(&block.self_ty);
+    let trait_ = block.trait_.as_ref().and_then(|(_, path, _)| {
+        let segment = path.segments.last()?;
+        Some(segment.ident.unraw().to_string())
+    });
+    for item in &mut block.items {
+        let syn::ImplItem::Fn(func) = item else {
+            continue;
+        };
+        if func.sig.constness.is_some() || func.attrs.iter().any(is_profile) {
+            continue;
+        }
+        let method = func.sig.ident.unraw().to_string();
+        let module = quote!(::core::module_path!());
+        let is_ident = ty.chars().all(|c| c.is_alphanumeric() || c == '_');
+        let name = match (is_ident, &trait_) {
+            (true, Some(t)) => {
+                quote!(::core::concat!("<", #module, "::", #ty, " as ", #t, ">::", #method))
+            }
+            (true, None) => quote!(::core::concat!(#module, "::", #ty, "::", #method)),
+            (false, Some(t)) => {
+                quote!(::core::concat!(#module, "::<", #ty, " as ", #t, ">::", #method))
+            }
+            (false, None) => quote!(::core::concat!(#module, "::<", #ty, ">::", #method)),
+        };
+        let name = DefaultName {
+            name,
+            naming: quote!(Derived),
+            start: Some(func.sig.fn_token.span),
+        };
+        let body = func.block.to_token_stream();
+        let new_body = instrument(args, &func.sig, &body, name);
+        // As tokens: the new body is not parsed again.
+        func.block.stmts = vec![syn::Stmt::Expr(syn::Expr::Verbatim(new_body), None)];
+    }
+    block.into_token_stream()
+}
+
+/// Whether the item is an impl block: its first keyword after attributes
+/// and qualifiers is `impl` (`unsafe impl`, `default impl`), not `fn`.
+fn is_impl(item: &TokenStream) -> bool {
+    use proc_macro2::TokenTree;
+    for token in item.clone() {
+        if let TokenTree::Ident(ident) = token {
+            if ident == "impl" {
+                return true;
+            }
+            if !matches!(
+                ident.to_string().as_str(),
+                "pub" | "unsafe" | "default" | "crate" | "in" | "self" | "super"
+            ) {
+                return false;
+            }
+        }
+    }
+    false
+}
+
+/// Whether an attribute is `#[profile]` by any path (`#[perf_core::profile(cpu)]`).
+fn is_profile(attr: &syn::Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "profile")
+}
+
+/// A type as the runtime's `callsite::names::short` writes one from
+/// `type_name`: without lifetimes and generic arguments, each path cut to its
+/// last segment (`&'a mut crate::x::Y<T>` → `&mut Y`).
+fn type_text(ty: &syn::Type) -> String {
+    fn render(tokens: TokenStream, out: &mut String) {
+        use proc_macro2::{Delimiter, TokenTree};
+        let mut tokens = tokens.into_iter().peekable();
+        while let Some(token) = tokens.next() {
+            match token {
+                TokenTree::Ident(ident) => {
+                    if out.ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+                        out.push(' ');
+                    }
+                    let ident = ident.unraw().to_string();
+                    out.push_str(&ident);
+                    // `&mut [T]`, `dyn Trait`, `*const T`, as `type_name` spaces them.
+                    if matches!(ident.as_str(), "mut" | "const" | "dyn" | "impl") {
+                        out.push(' ');
+                    }
+                }
+                TokenTree::Punct(p) if p.as_char() == '-' => {
+                    tokens.next(); // `->`: a `-` is nothing else in a type
+                    out.push_str(" -> ");
+                }
+                TokenTree::Punct(p) if p.as_char() == '+' => out.push_str(" + "),
+                TokenTree::Punct(p) if p.as_char() == '\'' => {
+                    tokens.next(); // a lifetime: `type_name` prints none
+                }
+                TokenTree::Punct(p) => {
+                    out.push(p.as_char());
+                    if matches!(p.as_char(), ',' | ';') {
+                        out.push(' ');
+                    }
+                }
+                TokenTree::Literal(lit) => out.push_str(&lit.to_string()),
+                TokenTree::Group(group) => {
+                    let (open, close) = match group.delimiter() {
+                        Delimiter::Parenthesis => ("(", ")"),
+                        Delimiter::Bracket => ("[", "]"),
+                        Delimiter::Brace => ("{", "}"),
+                        Delimiter::None => ("", ""),
+                    };
+                    out.push_str(open);
+                    render(group.stream(), out);
+                    out.push_str(close);
+                }
+            }
+        }
+    }
+    let mut text = String::new();
+    render(ty.to_token_stream(), &mut text);
+    short(&text)
+}
+
+/// perf-core's `callsite::names::short`, kept alike: `text` without generic
+/// arguments and with every path cut to its last segment.
+fn short(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut depth = 0usize;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '-' if chars.peek() == Some(&'>') => {
+                chars.next();
+                if depth == 0 {
+                    out.push_str("->");
+                }
+            }
+            '<' => depth += 1,
+            '>' => depth = depth.saturating_sub(1),
+            ':' if depth == 0 && chars.peek() == Some(&':') => {
+                chars.next();
+                let keep = out
+                    .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .map_or(0, |i| i + 1);
+                out.truncate(keep);
+            }
+            c if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out.trim().to_owned()
+}
+
+/// Whether `ident` appears anywhere in `tokens`.
+fn mentions_ident(tokens: TokenStream, ident: &str) -> bool {
+    tokens.into_iter().any(|token| match token {
+        proc_macro2::TokenTree::Ident(i) => i == ident,
+        proc_macro2::TokenTree::Group(group) => mentions_ident(group.stream(), ident),
+        _ => false,
+    })
+}
+
+/// The instrumented function's new body, its callsite named `name` unless
+/// the attribute gives one.
+fn instrument(
+    args: &ProfileArgs,
+    sig: &syn::Signature,
+    body: &TokenStream,
+    name: DefaultName,
+) -> TokenStream {
     let krate = match &args.krate {
         Some(path) => path.to_token_stream(),
         None => quote!(::perf_core),
     };
-    let name = match &args.name {
-        Some(name) => name.to_token_stream(),
-        None => {
-            let ident = sig.ident.unraw().to_string();
-            quote!(::core::concat!(::core::module_path!(), "::", #ident))
-        }
+    let start_line = match name.start {
+        Some(span) => quote::quote_spanned!(span => ::core::line!()),
+        None => quote!(::core::line!()),
+    };
+    let (name, naming) = match &args.name {
+        Some(name) => (name.to_token_stream(), quote!(Given)),
+        None => (name.name, name.naming),
     };
     let cpu = args.cpu;
     // `line!()` spanned at the body's closing brace: the function's last line.
@@ -74,10 +298,11 @@ fn instrument(args: &ProfileArgs, func: &MaybeItemFn, body: &TokenStream) -> Tok
         fn __perf_code() -> &'static str {
             ::core::any::type_name_of_val(&__perf_code)
         }
-        static __PERF_CALLSITE: #krate::__private::Callsite = #krate::__private::Callsite::function(
+        static __PERF_CALLSITE: #krate::__private::Callsite = #krate::__private::Callsite::function_named(
             #name,
+            #krate::__private::Naming::#naming,
             ::core::file!(),
-            ::core::line!(),
+            #start_line,
             #end_line,
             #cpu,
             __perf_code,
@@ -92,7 +317,7 @@ fn instrument(args: &ProfileArgs, func: &MaybeItemFn, body: &TokenStream) -> Tok
     };
     // A function returning a `Result` counts its `Err`s as failed calls.
     let fallible = returns_result(sig);
-    let new_body = if sig.asyncness.is_some() {
+    if sig.asyncness.is_some() {
         // The body runs inside an instrumenting future: the time runs from its
         // first poll to its completion, and each poll nests its callees.
         let body = if fallible {
@@ -155,12 +380,6 @@ fn instrument(args: &ProfileArgs, func: &MaybeItemFn, body: &TokenStream) -> Tok
                 #krate::__private::#enter(&__PERF_CALLSITE)
             };
             #statements
-        }
-    };
-    quote! {
-        #(#attrs)*
-        #vis #sig {
-            #new_body
         }
     }
 }
@@ -253,7 +472,6 @@ fn not_a_function(item: &TokenStream) -> Option<syn::Error> {
         syn::Item::Const(c) => (c.const_token.span, "a const"),
         syn::Item::Static(s) => (s.static_token.span, "a static"),
         syn::Item::Trait(t) => (t.trait_token.span, "a trait"),
-        syn::Item::Impl(i) => (i.impl_token.span, "an impl block"),
         syn::Item::Mod(m) => (m.mod_token.span, "a module"),
         syn::Item::Type(t) => (t.type_token.span, "a type alias"),
         syn::Item::Use(u) => (u.use_token.span, "a use declaration"),
@@ -411,6 +629,232 @@ mod tests {
                 true,
             );
             assert!(out.contains("compile_error"), "{args}: {out}");
+        }
+    }
+
+    /// The names each instrumented method of an impl block gets, in order.
+    fn impl_names(args: TokenStream, item: TokenStream) -> Vec<String> {
+        let out = expand(args, item, true);
+        out.split("Callsite :: function_named (")
+            .skip(1)
+            .map(|call| {
+                call.split(", :: perf_core")
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_impl_block_names_each_method_by_its_type() {
+        let names = impl_names(
+            quote!(),
+            quote! {
+                impl<T: Clone> Parser<T> {
+                    fn parse(&self) -> T { self.0.clone() }
+                    fn new() -> u8 { 1 }
+                }
+            },
+        );
+        assert_eq!(
+            names,
+            [
+                ":: core :: concat ! (:: core :: module_path ! () , \"::\" , \"Parser\" , \"::\" , \"parse\")",
+                ":: core :: concat ! (:: core :: module_path ! () , \"::\" , \"Parser\" , \"::\" , \"new\")",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_trait_impl_block_names_each_method_type_as_trait() {
+        let names = impl_names(
+            quote!(),
+            quote! {
+                impl std::str::FromStr for crate::semver::Version {
+                    type Err = ();
+                    fn from_str(s: &str) -> Result<Self, ()> { Err(()) }
+                }
+            },
+        );
+        assert_eq!(
+            names,
+            [
+                ":: core :: concat ! (\"<\" , :: core :: module_path ! () , \"::\" , \"Version\" , \" as \" , \"FromStr\" , \">::\" , \"from_str\")"
+            ]
+        );
+        let names = impl_names(
+            quote!(),
+            quote! {
+                impl<'a, T> Shape<T> for &'a mut [T] { fn area(&self) -> u64 { 0 } }
+            },
+        );
+        assert!(
+            names[0].contains("\"::<\" , \"&mut [T]\" , \" as \" , \"Shape\""),
+            "{names:?}"
+        );
+    }
+
+    #[test]
+    fn an_impl_block_spares_const_fns_and_methods_with_their_own_attribute() {
+        let out = expand(
+            quote!(cpu),
+            quote! {
+                impl Square {
+                    const fn side(&self) -> u64 { self.0 }
+                    #[perf_core::profile(name = "own")]
+                    fn own(&self) {}
+                    #[profile]
+                    fn plain(&self) {}
+                    fn area(&self) -> u64 { self.0 * self.0 }
+                    type Ignored = ();
+                }
+            },
+            true,
+        );
+        assert_eq!(out.matches("function_named").count(), 1, "{out}");
+        assert!(out.contains("\"area\""), "{out}");
+        assert!(
+            out.contains("enter_cpu"),
+            "the block's options apply: {out}"
+        );
+        assert!(out.contains("const fn side"), "{out}");
+        assert!(
+            out.contains("# [perf_core :: profile (name = \"own\")]"),
+            "{out}"
+        );
+        assert!(out.contains("# [profile] fn plain"), "{out}");
+    }
+
+    #[test]
+    fn a_name_on_an_impl_block_is_an_error_and_disabled_leaves_it_as_written() {
+        let item = quote! { impl Square { fn area(&self) -> u64 { 1 } } };
+        let out = expand(quote!(name = "x"), item.clone(), true);
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("cannot be given to an impl block"), "{out}");
+        assert!(expand(quote!(name = "x"), item.clone(), false).contains("compile_error"));
+        assert_eq!(expand(quote!(cpu), item.clone(), false), item.to_string());
+    }
+
+    #[test]
+    fn a_lone_method_is_named_by_the_runtime_a_free_fn_by_its_path() {
+        let naming = |item: TokenStream| {
+            let out = expand(quote!(), item, true);
+            out.split("Naming :: ")
+                .nth(1)
+                .unwrap_or("")
+                .split(',')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_owned()
+        };
+        assert_eq!(
+            naming(quote!(
+                fn area(&self) -> u64 {
+                    1
+                }
+            )),
+            "Method"
+        );
+        assert_eq!(
+            naming(quote!(
+                fn new() -> Self {
+                    Self
+                }
+            )),
+            "Method"
+        );
+        assert_eq!(
+            naming(quote!(
+                fn parse<T: Into<Self>>(t: T) {}
+            )),
+            "Method"
+        );
+        assert_eq!(
+            naming(quote!(
+                fn build() -> u8 {
+                    1
+                }
+            )),
+            "Derived"
+        );
+        let out = expand(
+            quote!(name = "db::get"),
+            quote!(
+                fn get(&self) {}
+            ),
+            true,
+        );
+        assert!(out.contains("Naming :: Given"), "{out}");
+    }
+
+    #[test]
+    fn type_text_is_the_last_segment_without_generics_or_lifetimes() {
+        let text = |ty: TokenStream| type_text(&syn::parse2(ty).unwrap());
+        assert_eq!(text(quote!(crate::x::Y)), "Y");
+        assert_eq!(text(quote!(Foo<T, Vec<u8>>)), "Foo");
+        assert_eq!(text(quote!(&'a mut a::Foo<'a>)), "&mut Foo");
+        assert_eq!(text(quote!([a::B; 4])), "[B; 4]");
+        assert_eq!(text(quote!((a::A, b::B<u8>))), "(A, B)");
+        assert_eq!(text(quote!(dyn a::Tr + Send)), "dyn Tr + Send");
+        assert_eq!(text(quote!(fn(a::B) -> c::D)), "fn(B) -> D");
+        assert_eq!(text(quote!(*const a::B)), "*const B");
+    }
+
+    #[test]
+    fn an_impl_block_keeps_inner_attributes_and_reports_syntax_errors() {
+        let out = expand(
+            quote!(),
+            quote! {
+                impl Square {
+                    fn area(&self) -> u64 {
+                        #![allow(clippy::identity_op)]
+                        self.0 * 1
+                    }
+                }
+            },
+            true,
+        );
+        let attr = out.find("# ! [allow (clippy :: identity_op)]").expect(&out);
+        assert!(attr < out.find("__perf_guard").expect(&out), "{out}");
+
+        let out = expand(
+            quote!(),
+            quote!(impl Square { fn area(&self) { let = ; } }),
+            true,
+        );
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(!out.contains("can only be put on a function"), "{out}");
+    }
+
+    #[test]
+    fn impls_and_functions_are_told_apart_by_their_first_keyword() {
+        assert!(is_impl(&quote!(
+            #[cfg(x)]
+            unsafe impl<T> Send for X<T> {}
+        )));
+        assert!(is_impl(&quote!(impl X { fn f() -> impl Y {} })));
+        assert!(!is_impl(&quote!(
+            pub(crate) fn f() -> impl Iterator<Item = u8> {}
+        )));
+        assert!(!is_impl(&quote!(
+            pub async unsafe fn f() {}
+        )));
+    }
+
+    proptest::proptest! {
+        /// However the impl is instantiated, or its arguments written, the name
+        /// is the type's.
+        #[test]
+        fn generic_impls_get_one_name(args in proptest::collection::vec(
+            proptest::sample::select(vec!["T", "u8", "Vec<T>", "&'a str", "HashMap<K, Vec<V>>", "[u8; 4]", "(A, B)", "fn(u8) -> u16"]),
+            1..4,
+        )) {
+            let ty: syn::Type = syn::parse_str(&format!("a::b::Foo<{}>", args.join(", "))).unwrap();
+            proptest::prop_assert_eq!(type_text(&ty), "Foo");
+            proptest::prop_assert_eq!(short(&format!("a::b::Foo<{}>", args.join(", "))), "Foo");
         }
     }
 }

@@ -10,8 +10,9 @@ mod expand;
 
 use proc_macro::TokenStream;
 
-/// Records every call of the function it is put on: wall time, allocations and
-/// its place in the call tree (see `perf_core` for the options and examples).
+/// Records every call of the function it is put on — or of every method of
+/// the `impl` block it is put on — wall time, allocations and its place in
+/// the call tree (see `perf_core` for the options and examples).
 #[proc_macro_attribute]
 pub fn profile(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::profile(args.into(), item.into(), cfg!(feature = "enabled")).into()

@@ -539,6 +539,7 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
 /// The locks [`hold_for_fork`] holds until [`release_after_fork`].
 #[cfg(unix)]
 struct HeldForFork {
+    _names: MutexGuard<'static, std::collections::BTreeMap<&'static str, usize>>,
     _registry: MutexGuard<'static, Registry>,
     _tree: Option<MutexGuard<'static, Tree>>,
 }
@@ -548,10 +549,12 @@ thread_local! {
     static HELD_FOR_FORK: RefCell<Option<HeldForFork>> = const { RefCell::new(None) };
 }
 
-/// Takes the calling thread's call tree, then the registry, for a fork (see
+/// Takes the names (`callsite::names`), the calling thread's call tree,
+/// then the registry, for a fork (see
 /// `crate::fork`): the order in which a thread that ends takes them.
 #[cfg(unix)]
 pub(crate) fn hold_for_fork() {
+    let names = crate::callsite::names::hold_for_fork();
     let thread = LOCAL
         .try_with(|local| local.thread.get())
         .unwrap_or(ptr::null());
@@ -560,6 +563,7 @@ pub(crate) fn hold_for_fork() {
     // on this thread, before `fork()` returns to it.
     let tree = unsafe { thread.as_ref::<'static>() }.map(|data| lock(&data.tree));
     let held = HeldForFork {
+        _names: names,
         _registry: lock(&REGISTRY),
         _tree: tree,
     };
@@ -908,6 +912,8 @@ impl Local {
     #[inline(never)]
     fn add_child(&self, parent: *const Node, callsite: &'static Callsite) -> *const Node {
         alloc::untracked(|| {
+            // The place's name is fixed when it first runs (see `callsite::names`).
+            callsite.register();
             // SAFETY: `thread` is set with `current` in `attach` and lives as
             // long as this thread's `OWNER`.
             let data = unsafe { &*self.thread.get() };

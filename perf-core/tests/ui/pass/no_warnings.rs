@@ -66,6 +66,37 @@ impl Shop {
     }
 }
 
+/// Every method of an impl block, a trait impl and a generic one.
+struct Till<T>(T);
+
+#[profile(cpu)]
+impl<T: Copy + Into<u64>> Till<T> {
+    /// A doc comment on a method.
+    fn total(&self) -> u64 {
+        self.0.into()
+    }
+
+    const fn raw(&self) -> &T {
+        &self.0
+    }
+
+    #[profile(name = "till::check")]
+    fn check(&self) -> Result<u64, String> {
+        Ok(self.total())
+    }
+
+    async fn later(&self) -> u64 {
+        self.total()
+    }
+}
+
+#[profile]
+impl std::fmt::Display for Till<u8> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 /// Unit-returning, with a statement body.
 #[profile]
 fn log(x: u32) {
@@ -80,4 +111,8 @@ fn main() {
     let _ = later(1);
     let _ = Shop.price(1);
     log(1);
+    let till = Till(3u8);
+    let _ = till.total() + u64::from(*till.raw()) + till.check().unwrap_or(0);
+    let _ = till.later();
+    let _ = till.to_string();
 }
