@@ -13,7 +13,10 @@
 //! when the pipe closes — `cargo perf` ended, however — it stops the groups
 //! still open, as [`Group::end`] would have.
 //!
-//! A process that leaves the group (`setsid`, a daemon) is beyond this.
+//! A process that leaves the group (`setsid`, a daemon) is handed to
+//! `cargo perf` when its parent ends (`cargo perf` is the reaper of its
+//! programs' orphans, Linux's child subreaper), and stopped with the
+//! group; if `cargo perf` is killed outright, it is beyond the watcher.
 
 use std::io;
 use std::process::{Child, Command};
@@ -36,10 +39,16 @@ const OUTPUT_WAIT: Duration = Duration::from_millis(500);
 pub(crate) fn install() {
     #[cfg(target_os = "linux")]
     // SAFETY: prctl with plain integers.
-    unsafe {
-        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1);
+    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) } == 0 {
+        REAPER.store(true, Ordering::Relaxed);
     }
 }
+
+/// Whether `cargo perf` is the reaper of its programs' orphans.
+static REAPER: AtomicBool = AtomicBool::new(false);
+
+/// The groups open now (their leaders' pids).
+static OPEN: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
 
 /// Makes the program started by `command` lead a process group of its own
 /// and receive SIGTERM when `cargo perf` dies.
@@ -94,6 +103,7 @@ impl Group {
     pub(crate) fn of(child: &Child) -> Group {
         let id = i32::try_from(child.id()).unwrap_or(0);
         watcher::tell(watcher::OPENED, id);
+        OPEN.lock().unwrap_or_else(|e| e.into_inner()).push(id);
         Group { id, ended: false }
     }
 
@@ -105,11 +115,24 @@ impl Group {
     /// Once its leader has been waited for: stops what is left of the
     /// group (SIGTERM, SIGKILL after `grace`) and reaps it. Whether
     /// anything was left running.
+    ///
+    /// What left the group on the way (`setsid`, a daemon) and was handed
+    /// to `cargo perf` as its reaper when its parent ended is stopped too.
     pub(crate) fn end(mut self, grace: Duration) -> bool {
         self.ended = true;
         let left = stop_group(self.id, grace);
+        self.close();
+        let adopted = stop_adopted(grace);
+        left || adopted
+    }
+
+    /// No longer open: for the watcher, and among the groups whose
+    /// processes are `cargo perf`'s own.
+    fn close(&self) {
         watcher::tell(watcher::CLOSED, self.id);
-        left
+        OPEN.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|&g| g != self.id);
     }
 }
 
@@ -117,7 +140,7 @@ impl Drop for Group {
     fn drop(&mut self) {
         if !self.ended {
             stop_group(self.id, Duration::ZERO);
-            watcher::tell(watcher::CLOSED, self.id);
+            self.close();
         }
     }
 }
@@ -177,6 +200,103 @@ fn stop_group(id: i32, grace: Duration) -> bool {
 #[cfg(not(unix))]
 fn stop_group(_id: i32, _grace: Duration) -> bool {
     false
+}
+
+/// Stops the processes `cargo perf` was handed as their reaper that no
+/// open group holds: what left a program's group (`setsid`, a daemon) and
+/// outlived its parent. SIGTERM, then SIGKILL after `grace`; reaped.
+/// Whether there were any.
+#[cfg(target_os = "linux")]
+fn stop_adopted(grace: Duration) -> bool {
+    if !REAPER.load(Ordering::Relaxed) {
+        return false;
+    }
+    // Ending one may hand over its own children: a few rounds.
+    let mut any = false;
+    for _ in 0..ADOPTION_ROUNDS {
+        let adopted = adopted();
+        if adopted.is_empty() {
+            break;
+        }
+        stop_pids(&adopted, grace);
+        any = true;
+    }
+    any
+}
+
+/// How many times [`stop_adopted`] looks again for processes handed over.
+#[cfg(target_os = "linux")]
+const ADOPTION_ROUNDS: usize = 4;
+
+/// Stops the children `adopted`: SIGTERM, SIGKILL after `grace`; reaped.
+#[cfg(target_os = "linux")]
+fn stop_pids(adopted: &[i32], grace: Duration) {
+    let signal_all = |signal| {
+        for &pid in adopted {
+            // SAFETY: kill(2) with plain integers; a child of ours, not yet
+            // reaped, so the pid is not anyone else's.
+            unsafe {
+                libc::kill(pid, signal);
+            }
+        }
+    };
+    // Reaps those that ended; whether any still runs.
+    let running = || {
+        adopted
+            .iter()
+            // SAFETY: waitpid on a child of ours, status on the stack.
+            .filter(|&&pid| unsafe { libc::waitpid(pid, &mut 0, libc::WNOHANG) } == 0)
+            .count()
+            > 0
+    };
+    let gone_by = |deadline: Instant| {
+        while running() {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(POLL);
+        }
+        true
+    };
+    signal_all(libc::SIGTERM);
+    if !gone_by(Instant::now() + grace) {
+        signal_all(libc::SIGKILL);
+        gone_by(Instant::now() + LEFTOVER_GRACE);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stop_adopted(_grace: Duration) -> bool {
+    false
+}
+
+/// The children of `cargo perf` it did not start: running (not zombies),
+/// in a process group that is neither its own nor an open one's, and not
+/// the watcher. (What it starts leads an open group, or shares its group.)
+#[cfg(target_os = "linux")]
+fn adopted() -> Vec<i32> {
+    // SAFETY: getpid and getpgrp have no preconditions.
+    let (me, my_group) = unsafe { (libc::getpid(), libc::getpgrp()) };
+    let open = OPEN.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let watcher = watcher::pid();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| Some(pid) != watcher)
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // `pid (comm) state ppid pgrp …`: comm may hold spaces and `)`.
+            let mut fields = stat.rsplit_once(") ")?.1.split(' ');
+            let state = fields.next()?;
+            let parent: i32 = fields.next()?.parse().ok()?;
+            let group: i32 = fields.next()?.parse().ok()?;
+            (parent == me && state != "Z" && group != my_group && !open.contains(&group))
+                .then_some(pid)
+        })
+        .collect()
 }
 
 /// A program's stdout and stderr, read on threads of their own, so that
@@ -269,6 +389,16 @@ mod watcher {
 
     /// The write end of the watcher's pipe, or `None` if it could not start.
     static PIPE: OnceLock<Mutex<Option<File>>> = OnceLock::new();
+    /// The watcher's pid, once it runs.
+    static PID: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+    /// The watcher's pid, if it was started.
+    pub(super) fn pid() -> Option<i32> {
+        match PID.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => None,
+            pid => Some(pid),
+        }
+    }
 
     /// Tells the watcher (started on first use) that group `id` opened or
     /// closed. Without a watcher the group is only stopped by `cargo perf`
@@ -306,7 +436,8 @@ mod watcher {
                     None
                 }
                 0 => watch(read),
-                _ => {
+                pid => {
+                    PID.store(pid, std::sync::atomic::Ordering::Relaxed);
                     libc::close(read);
                     Some(File::from_raw_fd(write))
                 }

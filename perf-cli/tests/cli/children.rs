@@ -1,7 +1,8 @@
 //! The program's children are the program's: `record` and `soak` end when
 //! the program does, however many processes it leaves behind holding its
-//! pipes, and leave none of them running — after a normal end, a signal to
-//! `cargo perf`, or `kill -9` of it.
+//! pipes, and leave none of them running — after a normal end (also those
+//! that left its process group, `setsid`), a signal to `cargo perf`, or
+//! `kill -9` of it.
 
 use std::os::unix::process::ExitStatusExt as _;
 use std::process::{Child, Stdio};
@@ -19,6 +20,10 @@ const LEAVE_CHILDREN: &str = r#"
     ( trap '' TERM; while :; do sleep 1; done ) & echo $! >> pids
     sleep 600 & echo $! >> pids
 "#;
+
+/// A shell line that starts a child in a session of its own (`setsid`),
+/// out of the program's group, its pid appended to `pids`.
+const LEAVE_A_DAEMON: &str = "setsid sleep 600 & echo $! >> pids\n";
 
 /// Shell lines that write the prepared run `r1` as the program's run.
 const WRITE_RUN: &str = r#"
@@ -77,7 +82,7 @@ fn ended(mut perf: Child) -> (std::process::ExitStatus, String) {
 fn a_record_ends_with_its_program_and_stops_what_it_left_running() {
     let project = Project::new();
     write_run(&project, "r1", None);
-    let script = format!("{LEAVE_CHILDREN}{WRITE_RUN}");
+    let script = format!("{LEAVE_CHILDREN}{LEAVE_A_DAEMON}{WRITE_RUN}");
     let perf = start(
         &project,
         &[
@@ -90,7 +95,7 @@ fn a_record_ends_with_its_program_and_stops_what_it_left_running() {
         stderr.contains("`sh` left processes running when it ended: perf stopped them"),
         "{stderr}"
     );
-    none_running(&pids(&project, 4));
+    none_running(&pids(&project, 5));
 }
 
 #[test]
@@ -136,7 +141,7 @@ fn a_soak_stops_what_the_program_left_running() {
     let run = prepared_run(&project, 2, |_| 1 << 20, true);
     let script = format!(
         "trap 'mkdir -p \"$PERF_DIR/runs/r1\" && cp {} \"$PERF_DIR/runs/r1/run.json\" && echo r1 > \"$PERF_DIR/runs/latest\"; exit 0' INT; \
-         {LEAVE_CHILDREN} echo ready; while :; do sleep 0.05; done",
+         {LEAVE_CHILDREN}{LEAVE_A_DAEMON} echo ready; while :; do sleep 0.05; done",
         run.display()
     );
     let perf = start(
@@ -159,5 +164,5 @@ fn a_soak_stops_what_the_program_left_running() {
         stderr.contains("left processes running when it ended: perf stopped them"),
         "{stderr}"
     );
-    none_running(&pids(&project, 4));
+    none_running(&pids(&project, 5));
 }
