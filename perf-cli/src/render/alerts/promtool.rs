@@ -5,6 +5,7 @@
 //! summaries are the rules' templates filled as Prometheus fills them, so
 //! the template functions it uses are written out here as Go writes them.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::promql::{self, Duration};
@@ -27,7 +28,16 @@ pub(crate) fn tests(rules: &[Rule], rules_file: &str, hold: &Duration) -> String
          rule_files:\n  - {}\nevaluation_interval: 1m\ntests:\n",
         yaml::string(rules_file)
     );
+    // The rules of each alert on each series, looked up once per test.
+    let mut alike: HashMap<(&str, Option<&str>), Vec<&Rule>> = HashMap::new();
     for rule in rules {
+        alike
+            .entry((rule.alert, rule.function.as_deref()))
+            .or_default()
+            .push(rule);
+    }
+    for rule in rules {
+        let same_series = &alike[&(rule.alert, rule.function.as_deref())];
         for above in [true, false] {
             let x = input(rule, above);
             let name = format!(
@@ -53,13 +63,10 @@ pub(crate) fn tests(rules: &[Rule], rules_file: &str, hold: &Duration) -> String
                 rule.alert
             );
             // Every rule of the same name on the same series sees `x`.
-            let firing: Vec<&Rule> = rules
+            let firing: Vec<&Rule> = same_series
                 .iter()
-                .filter(|other| {
-                    other.alert == rule.alert
-                        && other.function == rule.function
-                        && value(other, x) > other.limit
-                })
+                .copied()
+                .filter(|other| value(other, x) > other.limit)
                 .collect();
             if firing.is_empty() {
                 out.push_str("        exp_alerts: []\n");
