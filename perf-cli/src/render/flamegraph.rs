@@ -301,8 +301,9 @@ fn draw_with(
     let runs = cpu_runs(record);
     let mut after = stacks(record, weight, runs);
     // A time picture of the whole record shows the wall time no
-    // instrumented call covered, as a root frame of its own.
-    let uninstrumented = match weight == Weight::Time && all_calls {
+    // instrumented call covered, as a root frame of its own (not when
+    // nothing was recorded: that is drawn as such).
+    let uninstrumented = match weight == Weight::Time && all_calls && !after.is_empty() {
         true => Uninstrumented::of(wall_ns(record), &after, |w| *w as f64),
         false => None,
     };

@@ -37,8 +37,10 @@ pub(crate) fn write(
     let mut stacks = call_paths(&data.call_tree);
     let mut subtitle = subtitle(data);
     // The time picture shows the session's wall time no instrumented call
-    // covered as a root frame of its own (perf-format's `Uninstrumented`).
+    // covered as a root frame of its own (perf-format's `Uninstrumented`);
+    // a run that recorded nothing is drawn as such.
     if measure == Measure::Time
+        && !stacks.is_empty()
         && let Some(u) = Uninstrumented::of(data.duration_ns as f64, &stacks, |c| c.self_ns)
     {
         let mut cost = CallCost::default();
