@@ -75,22 +75,79 @@ pub(crate) fn run(cli: Cli) -> Result<Outcome, Error> {
         perf_dir: cli.perf_dir,
         palette: ColorChoice::from(cli.color).palette(Surroundings::of_process()),
     };
-    match cli.command {
-        Command::Record(args) => record::run(&context, args),
-        Command::Bench(args) => bench::run(&context, args),
-        Command::Import(ImportCommand::Criterion(args)) => import::run(&context, args),
-        Command::Baseline(command) => baseline::run(&context, command),
-        Command::Compare(args) => compare::run(&context, args),
-        Command::Ab(args) => ab::run(&context, args),
-        Command::Check(args) => check::run(&context, args),
-        Command::Alerts(args) => alerts::run(&context, args),
-        Command::Flamegraph(args) => flamegraph::run(&context, args),
-        Command::Report(args) => report::run(&context, args),
-        Command::Records => records::run(&context),
-        Command::Completions { shell } => completions::run(shell),
-        Command::History(command) => history::run(&context, command),
-        Command::Soak(args) => soak::run(&context, args),
+    // A command that makes records may make the output root; failing, it
+    // leaves none of the directories it made.
+    let made = match &cli.command {
+        Command::Record(_)
+        | Command::Bench(_)
+        | Command::Import(_)
+        | Command::Ab(_)
+        | Command::Soak(_) => MadeRoot::note(&context),
+        _ => MadeRoot(None),
+    };
+    let outcome = run_command(&context, cli.command);
+    if outcome.is_err() {
+        made.undo();
     }
+    outcome
+}
+
+/// Runs one command.
+fn run_command(context: &Context, command: Command) -> Result<Outcome, Error> {
+    match command {
+        Command::Record(args) => record::run(context, args),
+        Command::Bench(args) => bench::run(context, args),
+        Command::Import(ImportCommand::Criterion(args)) => import::run(context, args),
+        Command::Baseline(command) => baseline::run(context, command),
+        Command::Compare(args) => compare::run(context, args),
+        Command::Ab(args) => ab::run(context, args),
+        Command::Check(args) => check::run(context, args),
+        Command::Alerts(args) => alerts::run(context, args),
+        Command::Flamegraph(args) => flamegraph::run(context, args),
+        Command::Report(args) => report::run(context, args),
+        Command::Records => records::run(context),
+        Command::Completions { shell } => completions::run(shell),
+        Command::History(command) => history::run(context, command),
+        Command::Soak(args) => soak::run(context, args),
+    }
+}
+
+/// The output root, if it did not exist before the command ran.
+struct MadeRoot(Option<PathBuf>);
+
+impl MadeRoot {
+    /// Notes whether the output root exists.
+    fn note(context: &Context) -> MadeRoot {
+        MadeRoot(
+            context
+                .layout()
+                .ok()
+                .map(|layout| layout.output().to_owned())
+                .filter(|root| !root.exists()),
+        )
+    }
+
+    /// Removes the directories the command made under a root that did not
+    /// exist, if they hold no file.
+    fn undo(self) {
+        if let Some(root) = self.0 {
+            remove_if_empty(&root);
+        }
+    }
+}
+
+/// Removes `dir` and the directories in it, bottom up, if no file is in
+/// them; whether it was removed.
+fn remove_if_empty(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let mut empty = true;
+    for entry in entries.flatten() {
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        empty &= is_dir && remove_if_empty(&entry.path());
+    }
+    empty && std::fs::remove_dir(dir).is_ok()
 }
 
 /// Writes text to stdout (see [`to_stdout`]).
