@@ -54,6 +54,9 @@
 //!   `criterion` (sets `cpu`): the profilers and the live endpoints; each
 //!   sets `runtime`.
 #![warn(missing_docs, unreachable_pub)]
+// Without the runtime, the guide above still names its items (`Session`,
+// `set_enabled`): they are not in such a build, and their links dangle.
+#![cfg_attr(not(feature = "runtime"), allow(rustdoc::broken_intra_doc_links))]
 
 // pprof is a dependency on unix only (its sampler is a SIGPROF timer), so the
 // `cpu` feature (and `criterion`, which needs it) cannot build elsewhere: say
