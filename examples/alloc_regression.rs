@@ -131,10 +131,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         ),
         None => println!("\nno alloc-flamegraph.svg: allocations were not tracked"),
     }
-    println!(
-        "time by call stack:\n  {}",
-        run.files().flamegraph.display()
-    );
+    if let Some(flamegraph) = &run.files().flamegraph {
+        println!("time by call stack:\n  {}", flamegraph.display());
+    }
     println!("open in ui.perfetto.dev: {}", run.files().trace.display());
     Ok(())
 }

@@ -147,7 +147,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("nested as in the code (the call tree):");
     print_tree(&run.data().call_tree, None, 0);
-    println!("\nopen in a browser: {}", run.files().flamegraph.display());
+    if let Some(flamegraph) = &run.files().flamegraph {
+        println!("\nopen in a browser: {}", flamegraph.display());
+    }
     println!("open in ui.perfetto.dev: {}", run.files().trace.display());
     Ok(())
 }

@@ -8,6 +8,11 @@ use std::process::Command;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    // Without the runtime (a library's build, default features off) no run
+    // is described: nothing to ask.
+    if std::env::var_os("CARGO_FEATURE_RUNTIME").is_none() {
+        return;
+    }
     // OUT_DIR is `<target>/[<triple>/]<profile dir>/build/<pkg>-<hash>/out`:
     // the profile dir names custom profiles too (`debug` for dev and test).
     let out_dir = std::env::var("OUT_DIR").unwrap_or_default();

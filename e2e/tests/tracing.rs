@@ -47,7 +47,12 @@ fn record_with(dispatch: &tracing::Dispatch, work: impl FnOnce()) -> Recorded {
     let read = |path: &std::path::Path| std::fs::read_to_string(path).expect("read run file");
     Recorded {
         run: RunData::load(&files.run_json).expect("run.json"),
-        flamegraph: read(&files.flamegraph),
+        flamegraph: read(
+            files
+                .flamegraph
+                .as_deref()
+                .expect("flamegraph.svg (feature svg)"),
+        ),
         trace: read(&files.trace),
         _dir: dir,
     }

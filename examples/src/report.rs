@@ -8,7 +8,10 @@ use perf_core::Run;
 /// to open in ui.perfetto.dev.
 pub fn print_files(run: &Run) {
     let files = run.files();
-    println!("  {}", files.flamegraph.display());
+    // Drawn with perf-core's `svg` feature, which this package turns on.
+    if let Some(flamegraph) = &files.flamegraph {
+        println!("  {}", flamegraph.display());
+    }
     if let Some(alloc) = &files.alloc_flamegraph {
         println!("  {}", alloc.display());
     }

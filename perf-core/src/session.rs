@@ -517,6 +517,9 @@ pub(crate) fn describe_build(env: &mut Environment) {
     let known = |value: &str| (!value.is_empty()).then(|| value.to_owned());
     env.build_profile = known(env!("PERF_BUILD_PROFILE"));
     env.rustc = known(env!("PERF_RUSTC_VERSION"));
+    // `runtime` is implied by every feature here, and `svg` draws pictures
+    // after the session: neither changes a figure, so neither is named, and
+    // a run with pictures compares with one without.
     let features = [
         ("cpu", cfg!(feature = "cpu")),
         ("criterion", cfg!(feature = "criterion")),

@@ -107,7 +107,16 @@ impl Display for Summary<'_> {
                 write!(f, "  {}", name.to_string_lossy())?;
             }
         }
-        writeln!(f)
+        writeln!(f)?;
+        if files.flamegraph.is_none() {
+            writeln!(
+                f,
+                "no SVGs: perf-core's `svg` feature draws them with each run; \
+                 `cargo perf flamegraph {}` draws one from this run",
+                files.run_json.display()
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@
 //! their spans are counted only. Counts live heap bytes with an allocator of
 //! its own, so it is exact and needs no `/proc`. (`cargo run --release -p
 //! perf-e2e --example short_threads` measures the same in RSS at full scale.)
+#![cfg(feature = "runtime")]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Mutex;

@@ -1,6 +1,7 @@
 //! Failed calls: a `#[profile]` function whose return type is a `Result`
 //! counts its `Err`s, whichever way they leave (`?`, `return`, the end);
 //! every instrumented call that unwinds from a panic counts too.
+#![cfg(feature = "runtime")]
 
 use std::future::Future;
 use std::io;

@@ -4,7 +4,7 @@
 //! allocates and calls instrumented functions after `fork()` ends (issue 27).
 //!
 //! `PERF_FORKS=N` changes the number of forks (500 by default, which hung 9 children before the fix).
-#![cfg(unix)]
+#![cfg(all(feature = "runtime", unix))]
 
 use std::hint::black_box;
 use std::sync::Arc;

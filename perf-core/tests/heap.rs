@@ -3,6 +3,7 @@
 //!
 //! One test: the heap is the process's, and the tests of one binary share
 //! the process; each part runs in turn, after the harness has settled.
+#![cfg(feature = "runtime")]
 
 use std::alloc::Layout;
 use std::hint::black_box;
@@ -286,11 +287,17 @@ fn the_timeline_and_its_files(dir: &std::path::Path) {
     assert_eq!(heap.peak_bytes - heap.start_live_bytes, 4 * (64 << 10));
 
     let files = run.files();
-    let svg = std::fs::read_to_string(files.memory.as_ref().expect("memory.svg")).unwrap();
-    assert!(
-        svg.contains("timeline: live heap") && svg.contains("peak"),
-        "{svg}"
-    );
+    // memory.svg is the `svg` feature's.
+    #[cfg(feature = "svg")]
+    {
+        let svg = std::fs::read_to_string(files.memory.as_ref().expect("memory.svg")).unwrap();
+        assert!(
+            svg.contains("timeline: live heap") && svg.contains("peak"),
+            "{svg}"
+        );
+    }
+    #[cfg(not(feature = "svg"))]
+    assert_eq!(files.memory, None, "memory.svg without `svg`");
     let trace = std::fs::read_to_string(&files.trace).unwrap();
     let trace: serde_json::Value = serde_json::from_str(&trace).unwrap();
     let counters: Vec<&serde_json::Value> = trace["traceEvents"]

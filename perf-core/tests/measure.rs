@@ -1,4 +1,5 @@
 //! `measure` in a unit test, with `PerfAlloc` as the global allocator.
+#![cfg(feature = "runtime")]
 
 use perf_core::measure;
 

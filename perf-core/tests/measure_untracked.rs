@@ -1,5 +1,6 @@
 //! `measure` without `PerfAlloc`: it says allocations were not tracked rather
 //! than claiming there were none.
+#![cfg(feature = "runtime")]
 
 #[test]
 fn reports_that_allocations_are_not_tracked() {

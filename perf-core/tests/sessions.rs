@@ -1,4 +1,5 @@
 //! Sessions in one process: one at a time, each seeing only its own calls.
+#![cfg(feature = "runtime")]
 
 use perf_core::{Error, Session, profile};
 

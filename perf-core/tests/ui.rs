@@ -1,5 +1,6 @@
 //! Compile errors of `#[profile]` misuse, as snapshots (`TRYBUILD=overwrite` to bless),
 //! and code a user writes with it compiling without a single warning.
+#![cfg(feature = "runtime")]
 
 #[test]
 fn misuse_is_a_compile_error_at_the_offending_token() {

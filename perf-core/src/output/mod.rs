@@ -3,8 +3,9 @@
 
 #[cfg(all(feature = "cpu", unix))]
 pub(crate) mod cpu;
-#[cfg(test)]
+#[cfg(all(test, feature = "svg"))]
 pub(crate) mod fixtures;
+#[cfg(feature = "svg")]
 pub(crate) mod flamegraph;
 pub(crate) mod trace;
 
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use perf_format::files::{self, Claim, StagedDir};
 use perf_format::layout::{self, run_files};
+#[cfg(feature = "svg")]
 use perf_format::stacks::svg::Measure;
 
 use crate::Error;
@@ -26,13 +28,16 @@ pub struct RunFiles {
     /// `run.json`: every figure, for machines (`cargo perf`) and people.
     pub run_json: PathBuf,
     /// `flamegraph.svg`: wall time by call stack; open it in a browser.
-    pub flamegraph: PathBuf,
-    /// `alloc-flamegraph.svg`: bytes allocated by call stack, when tracked.
+    /// With the feature `svg` (without it, `cargo perf flamegraph` draws it
+    /// from `run.json`).
+    pub flamegraph: Option<PathBuf>,
+    /// `alloc-flamegraph.svg`: bytes allocated by call stack, when tracked
+    /// (feature `svg`).
     pub alloc_flamegraph: Option<PathBuf>,
     /// `trace.json`: the timeline in Chrome trace format; open it in ui.perfetto.dev.
     pub trace: PathBuf,
     /// `memory.svg`: live heap bytes over the session, when allocations are
-    /// tracked; open it in a browser.
+    /// tracked (feature `svg`); open it in a browser.
     pub memory: Option<PathBuf>,
     /// `cpu-flamegraph.svg`: CPU samples by stack (feature `cpu`).
     pub cpu_flamegraph: Option<PathBuf>,
@@ -47,19 +52,15 @@ pub struct RunFiles {
 impl RunFiles {
     fn in_dir(dir: PathBuf, contents: &RunContents<'_>) -> Self {
         let cpu = contents.cpu.is_some();
+        // The pictures are the `svg` feature's.
+        let svg = cfg!(feature = "svg");
         RunFiles {
             run_json: dir.join(run_files::RUN_JSON),
-            flamegraph: dir.join(run_files::FLAMEGRAPH),
-            alloc_flamegraph: contents
-                .data
-                .alloc_tracking
+            flamegraph: svg.then(|| dir.join(run_files::FLAMEGRAPH)),
+            alloc_flamegraph: (svg && contents.data.alloc_tracking)
                 .then(|| dir.join(run_files::ALLOC_FLAMEGRAPH)),
             trace: dir.join(run_files::TRACE),
-            memory: contents
-                .data
-                .heap
-                .is_some()
-                .then(|| dir.join(run_files::MEMORY)),
+            memory: (svg && contents.data.heap.is_some()).then(|| dir.join(run_files::MEMORY)),
             cpu_flamegraph: cpu.then(|| dir.join(run_files::CPU_FLAMEGRAPH)),
             cpu_folded: cpu.then(|| dir.join(run_files::CPU_FOLDED)),
             pprof: cpu.then(|| dir.join(run_files::PPROF)),
@@ -75,7 +76,7 @@ impl RunFiles {
     pub fn iter(&self) -> impl Iterator<Item = &Path> {
         [
             Some(&self.run_json),
-            Some(&self.flamegraph),
+            self.flamegraph.as_ref(),
             self.alloc_flamegraph.as_ref(),
             Some(&self.trace),
             self.memory.as_ref(),
@@ -140,11 +141,16 @@ pub(crate) fn write_run(
         other => other,
     };
     files::write_json(&staged.run_json, data).map_err(named)?;
-    flamegraph::write(&staged.flamegraph, data, Measure::Time).map_err(named)?;
+    #[cfg(feature = "svg")]
+    if let Some(path) = &staged.flamegraph {
+        flamegraph::write(path, data, Measure::Time).map_err(named)?;
+    }
+    #[cfg(feature = "svg")]
     if let Some(path) = &staged.alloc_flamegraph {
         flamegraph::write(path, data, Measure::Alloc).map_err(named)?;
     }
     trace::write(&staged.trace, data, &contents.trace).map_err(named)?;
+    #[cfg(feature = "svg")]
     if let (Some(heap), Some(path)) = (&data.heap, &staged.memory) {
         let title = format!("{}: live heap", data.name);
         let subtitle = flamegraph::subtitle(data);

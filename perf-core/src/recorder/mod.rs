@@ -18,7 +18,7 @@ mod thread;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-#[cfg(test)]
+#[cfg(all(test, feature = "svg"))]
 pub(crate) use events::Event;
 pub(crate) use events::EventKind;
 pub use future::Instrumented;
