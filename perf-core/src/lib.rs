@@ -102,6 +102,7 @@ mod live;
 mod measure;
 #[cfg(feature = "runtime")]
 mod output;
+#[cfg(feature = "runtime")]
 mod overhead;
 #[cfg(any(all(feature = "cpu", unix), feature = "serve"))]
 mod pprof;

@@ -1,7 +1,6 @@
 //! Every function its own row: methods named by their type (and trait), one
 //! name for every instantiation of a generic impl, and two places that
 //! still share a name told apart instead of merged.
-
 #![cfg(feature = "enabled")]
 
 use perf_core::{Session, profile};

@@ -3,6 +3,7 @@
 //! functions whose self time is mostly that cost — an empty function, and
 //! (optimised) a caller whose self time is mostly its callees' recording —
 //! but not a function that does real work.
+#![cfg(feature = "enabled")]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
