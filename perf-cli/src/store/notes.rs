@@ -669,9 +669,25 @@ fn parse_note(object: &str, id: &str, text: &[u8]) -> Result<Vec<Entry>, Error> 
         }
         let line = std::str::from_utf8(line)
             .map_err(|_| corrupt(i + 1, "the line is not UTF-8 text".to_owned()))?;
-        entries.push(Entry::from_line(line).map_err(|e| corrupt(i + 1, e.to_string()))?);
+        let entry = Entry::from_line(line).map_err(|e| corrupt(i + 1, e.to_string()))?;
+        // A commit's entry names a commit (an import's row may name anything).
+        if entry.row.is_none() && !is_commit_id(&entry.commit) {
+            return Err(corrupt(
+                i + 1,
+                format!("its commit {:?} is not a commit id", entry.commit),
+            ));
+        }
+        entries.push(entry);
     }
     Ok(entries)
+}
+
+/// Whether `text` can be a commit id: empty (a record made outside git),
+/// or 4 to 64 hexadecimal digits, with `-dirty` after them for a changed
+/// working tree.
+fn is_commit_id(text: &str) -> bool {
+    let id = text.strip_suffix("-dirty").unwrap_or(text);
+    text.is_empty() || ((4..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// What the remote said when it refused the ref, if it did (`git push
@@ -796,6 +812,10 @@ mod tests {
         assert!(message.ends_with(
             "(`git notes --ref perf edit c0ffee` repairs it, `git notes --ref perf remove c0ffee` drops it)"
         ));
+        // An entry naming something that is no commit id is corrupt too.
+        let odd = Entry::new("r", "app", "a\u{1b}[31mred", "t").to_line();
+        let err = parse_note("commit c0ffee", "c0ffee", odd.as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("is not a commit id"), "{err}");
         let entries = parse_note("commit c0ffee", "c0ffee", format!("{good}\n").as_bytes());
         assert_eq!(entries.unwrap().len(), 1);
     }
