@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Context, Outcome, print, to_stdout, write_file};
+use super::{Context, Outcome, print, shown_path, to_stdout, write_file};
 use crate::Error;
 use crate::cli::AlertsArgs;
 use crate::render::alerts;
@@ -66,7 +66,7 @@ pub(super) fn run(context: &Context, args: AlertsArgs) -> Result<Outcome, Error>
     write_file(&path, rule_file.as_bytes())?;
     print(&format!(
         "alerting rules: {} ({} rules)\n",
-        path.display(),
+        shown_path(&path),
         rules.len()
     ))?;
     if let Some(tests_path) = tests {
@@ -78,8 +78,8 @@ pub(super) fn run(context: &Context, args: AlertsArgs) -> Result<Outcome, Error>
         write_file(&tests_path, text.as_bytes())?;
         print(&format!(
             "promtool tests: {} (`promtool test rules {}`)\n",
-            tests_path.display(),
-            tests_path.display()
+            shown_path(&tests_path),
+            shown_path(&tests_path)
         ))?;
     }
     Ok(Outcome::Passed)

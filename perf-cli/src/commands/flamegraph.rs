@@ -3,7 +3,7 @@
 
 use perf_stats::filter::Filter;
 
-use super::{Context, Outcome, pictures_dir, print, write_output};
+use super::{Context, Outcome, pictures_dir, print, shown_path, write_output};
 use crate::cli::{FlamegraphArgs, GateFlags};
 use crate::render::flamegraph::{self, Before, Weight};
 use crate::store::config::Config;
@@ -58,7 +58,7 @@ pub(super) fn run(context: &Context, args: FlamegraphArgs) -> Result<Outcome, Er
     let default =
         pictures_dir(&layout, &record, &path).join(flamegraph::file_name(weight, before.as_ref()));
     if let Some(written) = write_output(args.output, default, &svg)? {
-        print(&format!("flamegraph: {}\n", written.display()))?;
+        print(&format!("flamegraph: {}\n", shown_path(&written)))?;
     }
     Ok(Outcome::Passed)
 }

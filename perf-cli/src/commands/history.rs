@@ -11,7 +11,7 @@ use perf_stats::history::detect::{self, DetectOptions};
 use perf_stats::history::entry;
 use perf_stats::history::series::{self, Metrics, Series};
 
-use super::{Context, Outcome, current_dir, print};
+use super::{Context, Outcome, current_dir, print, shown_path};
 use crate::Error;
 use crate::cli::HistoryCommand;
 use crate::render::history::{Detected, Trends};
@@ -176,7 +176,7 @@ pub(super) fn run(context: &Context, command: HistoryCommand) -> Result<Outcome,
                     .map(|series| render::text::terminal(series))
                     .collect::<Vec<_>>()
                     .join(", "),
-                csv_path.display()
+                shown_path(&csv_path)
             ))?;
             Ok(Outcome::Passed)
         }

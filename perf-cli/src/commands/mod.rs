@@ -150,6 +150,12 @@ fn remove_if_empty(dir: &Path) -> bool {
     empty && std::fs::remove_dir(dir).is_ok()
 }
 
+/// A path the user gave, as a terminal shows it (control characters
+/// escaped, see [`crate::render::text::terminal`]).
+fn shown_path(path: &Path) -> String {
+    crate::render::text::terminal(&path.display().to_string()).into_owned()
+}
+
 /// Writes text to stdout (see [`to_stdout`]).
 fn print(text: &str) -> Result<(), Error> {
     to_stdout(text.as_bytes())

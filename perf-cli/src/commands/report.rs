@@ -2,7 +2,9 @@
 
 use perf_stats::filter::Filter;
 
-use super::{Context, Outcome, current_dir, history, pictures_dir, print, write_output};
+use super::{
+    Context, Outcome, current_dir, history, pictures_dir, print, shown_path, write_output,
+};
 use crate::cli::{GateFlags, ReportArgs};
 use crate::render::flamegraph::Before;
 use crate::render::report::{self, Report};
@@ -97,7 +99,7 @@ pub(super) fn run(context: &Context, args: ReportArgs) -> Result<Outcome, Error>
     })?;
     let default = pictures_dir(&layout, &record, &path).join("report.html");
     if let Some(written) = write_output(args.output, default, page.as_bytes())? {
-        print(&format!("report: {}\n", written.display()))?;
+        print(&format!("report: {}\n", shown_path(&written)))?;
     }
     Ok(Outcome::Passed)
 }
