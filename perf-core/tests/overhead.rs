@@ -8,7 +8,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use perf_core::{Session, profile};
+use perf_core::{Run, Session, profile};
 
 #[profile(name = "overhead::tiny")]
 fn tiny() {}
@@ -28,8 +28,8 @@ fn busy() {
     }
 }
 
-#[test]
-fn the_summary_marks_the_functions_whose_time_is_mostly_perfs_own() {
+/// A session of ten rounds of `caller` and `busy`, in a directory of its own.
+fn workload() -> (tempfile::TempDir, Run) {
     let dir = tempfile::tempdir().unwrap();
     let session = Session::builder("overhead")
         .dir(dir.path())
@@ -39,7 +39,12 @@ fn the_summary_marks_the_functions_whose_time_is_mostly_perfs_own() {
         caller();
         busy();
     }
-    let run = session.finish().unwrap();
+    (dir, session.finish().unwrap())
+}
+
+#[test]
+fn the_summary_marks_the_functions_whose_time_is_mostly_perfs_own() {
+    let (_dir, run) = workload();
     let overhead = run
         .data()
         .overhead
@@ -95,15 +100,6 @@ fn the_summary_marks_the_functions_whose_time_is_mostly_perfs_own() {
 #[test]
 #[ignore = "prints the summary, for a person to read"]
 fn print_summary() {
-    let dir = tempfile::tempdir().unwrap();
-    let session = Session::builder("overhead")
-        .dir(dir.path())
-        .start()
-        .unwrap();
-    for _ in 0..10 {
-        caller();
-        busy();
-    }
-    let run = session.finish().unwrap();
+    let (_dir, run) = workload();
     println!("{:?}\n{}", run.data().overhead, run.summary());
 }

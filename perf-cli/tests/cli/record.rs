@@ -218,36 +218,18 @@ fn too_few_runs_for_the_rows_of_the_program_are_told_before_any_run() {
 #[test]
 fn a_failed_record_leaves_no_output_root_it_made() {
     let project = Project::new();
-    project
-        .perf()
-        .args([
-            "record",
-            "--runs",
-            "1",
-            "--warmup",
-            "0",
-            "--perf-dir",
-            "made",
-        ])
-        .args(["--", "true"])
-        .assert()
-        .code(2);
+    let record_into = |perf_dir: &str| {
+        project
+            .perf()
+            .args(["record", "--runs", "1", "--warmup", "0"])
+            .args(["--perf-dir", perf_dir, "--", "true"])
+            .assert()
+            .code(2);
+    };
+    record_into("made");
     assert!(!project.path().join("made").exists());
     // One that was there stays, with what it held.
     std::fs::create_dir_all(project.path().join("kept/records")).unwrap();
-    project
-        .perf()
-        .args([
-            "record",
-            "--runs",
-            "1",
-            "--warmup",
-            "0",
-            "--perf-dir",
-            "kept",
-        ])
-        .args(["--", "true"])
-        .assert()
-        .code(2);
+    record_into("kept");
     assert!(project.path().join("kept/records").is_dir());
 }
