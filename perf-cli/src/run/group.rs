@@ -50,14 +50,17 @@ static REAPER: AtomicBool = AtomicBool::new(false);
 /// The groups open now (their leaders' pids).
 static OPEN: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
 
-/// Makes the program started by `command` lead a process group of its own
-/// and receive SIGTERM when `cargo perf` dies.
+/// Makes the program started by `command` lead a process group of its own,
+/// known to the watcher before it runs (it tells it itself, between fork
+/// and exec: a `kill -9` of `cargo perf` right after the spawn cannot miss
+/// it), and receive SIGTERM when `cargo perf` dies.
 pub(crate) fn lead(command: &mut Command) {
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt as _;
         command.process_group(0);
     }
+    watcher::announce_in_child(command);
     follow_parent(command);
 }
 
@@ -388,7 +391,7 @@ mod watcher {
     const GROUPS: usize = 64;
 
     /// The write end of the watcher's pipe, or `None` if it could not start.
-    static PIPE: OnceLock<Mutex<Option<File>>> = OnceLock::new();
+    static PIPE: OnceLock<Option<Mutex<File>>> = OnceLock::new();
     /// The watcher's pid, once it runs.
     static PID: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 
@@ -407,15 +410,48 @@ mod watcher {
         if id <= 0 {
             return;
         }
-        let pipe = PIPE.get_or_init(|| Mutex::new(start()));
-        let mut pipe = pipe.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(file) = pipe.as_mut() {
-            let mut message = [what, 0, 0, 0, 0];
-            message[1..].copy_from_slice(&id.to_le_bytes());
-            // Five bytes, below PIPE_BUF: written whole or not at all.
-            if file.write_all(&message).is_err() {
-                *pipe = None;
-            }
+        if let Some(pipe) = pipe() {
+            let mut pipe = pipe.lock().unwrap_or_else(|e| e.into_inner());
+            // Five bytes, below PIPE_BUF: written whole or not at all. A
+            // watcher that has gone is no reason to fail the command.
+            let _ = pipe.write_all(&message(what, id));
+        }
+    }
+
+    /// The pipe to the watcher, which is started on first use; `None` if it
+    /// could not start. Never closed while `cargo perf` runs, so its
+    /// descriptor stays this pipe's.
+    fn pipe() -> Option<&'static Mutex<File>> {
+        PIPE.get_or_init(|| start().map(Mutex::new)).as_ref()
+    }
+
+    /// One message: what happened to group `id`.
+    fn message(what: u8, id: i32) -> [u8; 5] {
+        let mut message = [what, 0, 0, 0, 0];
+        message[1..].copy_from_slice(&id.to_le_bytes());
+        message
+    }
+
+    /// Makes the process `command` starts tell the watcher its group opened
+    /// (its pid: it leads the group) before it execs.
+    pub(super) fn announce_in_child(command: &mut std::process::Command) {
+        use std::os::fd::AsRawFd as _;
+        use std::os::unix::process::CommandExt as _;
+        let Some(pipe) = pipe() else {
+            return;
+        };
+        let fd = pipe.lock().unwrap_or_else(|e| e.into_inner()).as_raw_fd();
+        // SAFETY: between fork and exec the closure calls only getpid and
+        // write, both async-signal-safe, on a descriptor that stays open
+        // (and this pipe's) for as long as `cargo perf` runs; a message of
+        // five bytes is written whole or not at all, so it never
+        // interleaves with the parent's.
+        unsafe {
+            command.pre_exec(move || {
+                let announced = message(OPENED, libc::getpid());
+                libc::write(fd, announced.as_ptr().cast(), announced.len());
+                Ok(())
+            });
         }
     }
 
@@ -466,7 +502,10 @@ mod watcher {
             let mut message = [0u8; 5];
             while read_exact(&mut message) {
                 let id = i32::from_le_bytes([message[1], message[2], message[3], message[4]]);
+                // A group is announced twice (by its leader, then by
+                // `cargo perf`): it is kept once.
                 let slot = match message[0] {
+                    OPENED if open.contains(&id) => None,
                     OPENED => open.iter().position(|&g| g == 0),
                     _ => open.iter().position(|&g| g == id),
                 };
@@ -534,4 +573,5 @@ mod watcher {
     pub(super) const OPENED: u8 = b'+';
     pub(super) const CLOSED: u8 = b'-';
     pub(super) fn tell(_what: u8, _id: i32) {}
+    pub(super) fn announce_in_child(_command: &mut std::process::Command) {}
 }
