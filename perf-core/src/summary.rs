@@ -153,6 +153,7 @@ impl Summary<'_> {
                 .get(s.name.as_str())
                 .is_some_and(|&share| share >= MOSTLY_PERF)
         };
+        let mut near_step = false;
         for s in shown {
             let name = match mostly_perf(s) {
                 true => format!("{} {MARK}", s.name),
@@ -172,7 +173,16 @@ impl Summary<'_> {
                 let share = s.cpu_samples.as_ref().map(|c| c.share);
                 cells.push(share.map_or_else(|| "-".to_owned(), units::share));
             }
-            cells.extend([duration(s.p50_ns), duration(s.p95_ns), duration(s.p99_ns)]);
+            cells.extend([s.p50_ns, s.p95_ns, s.p99_ns].map(|ns| {
+                // Under a few steps of the clock, a percentile is a bound.
+                match data.env.near_clock_step(ns as f64) {
+                    true => {
+                        near_step = true;
+                        format!("~{}", duration(ns))
+                    }
+                    false => duration(ns),
+                }
+            }));
             if data.alloc_tracking {
                 let calls = s.calls.max(1) as f64;
                 cells.extend(ALLOC_COLUMNS.map(|metric| {
@@ -206,6 +216,9 @@ impl Summary<'_> {
             "(by self time; total = with instrumented callees, self = without them; \
              self% = share of all self time; p50/p95/p99 = total time per call{cpu})"
         )?;
+        if let Some(legend) = data.env.clock_step_legend().filter(|_| near_step) {
+            writeln!(f, "{legend}")?;
+        }
         if let Some(hint) = cpu_hint(shown, self_share) {
             writeln!(f, "{hint}")?;
         }

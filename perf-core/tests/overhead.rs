@@ -101,5 +101,10 @@ fn the_summary_marks_the_functions_whose_time_is_mostly_perfs_own() {
 #[ignore = "prints the summary, for a person to read"]
 fn print_summary() {
     let (_dir, run) = workload();
-    println!("{:?}\n{}", run.data().overhead, run.summary());
+    println!(
+        "{:?} {:?}\n{}",
+        run.data().overhead,
+        run.data().env.clock_step_ns,
+        run.summary()
+    );
 }
