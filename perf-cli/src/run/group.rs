@@ -176,15 +176,12 @@ fn group_left(id: i32) -> bool {
     }
 }
 
-/// Stops what is left of group `id`: SIGTERM, then SIGKILL after `grace`;
-/// waits (a bounded time) for it to go. Whether anything was left.
+/// Sends SIGTERM with `signal`, then SIGKILL if `running` still holds
+/// after `grace`; waits at most [`LEFTOVER_GRACE`] more for the end.
 #[cfg(unix)]
-fn stop_group(id: i32, grace: Duration) -> bool {
-    if !group_left(id) {
-        return false;
-    }
-    let gone_by = |deadline: Instant| {
-        while group_left(id) {
+fn terminate(signal: impl Fn(i32), mut running: impl FnMut() -> bool, grace: Duration) {
+    let mut gone_by = |deadline: Instant| {
+        while running() {
             if Instant::now() >= deadline {
                 return false;
             }
@@ -192,11 +189,21 @@ fn stop_group(id: i32, grace: Duration) -> bool {
         }
         true
     };
-    signal_group(id, libc::SIGTERM);
+    signal(libc::SIGTERM);
     if !gone_by(Instant::now() + grace) {
-        signal_group(id, libc::SIGKILL);
+        signal(libc::SIGKILL);
         gone_by(Instant::now() + LEFTOVER_GRACE);
     }
+}
+
+/// Stops what is left of group `id`: SIGTERM, then SIGKILL after `grace`;
+/// waits (a bounded time) for it to go. Whether anything was left.
+#[cfg(unix)]
+fn stop_group(id: i32, grace: Duration) -> bool {
+    if !group_left(id) {
+        return false;
+    }
+    terminate(|signal| signal_group(id, signal), || group_left(id), grace);
     true
 }
 
@@ -252,20 +259,7 @@ fn stop_pids(adopted: &[i32], grace: Duration) {
             .count()
             > 0
     };
-    let gone_by = |deadline: Instant| {
-        while running() {
-            if Instant::now() >= deadline {
-                return false;
-            }
-            std::thread::sleep(POLL);
-        }
-        true
-    };
-    signal_all(libc::SIGTERM);
-    if !gone_by(Instant::now() + grace) {
-        signal_all(libc::SIGKILL);
-        gone_by(Instant::now() + LEFTOVER_GRACE);
-    }
+    terminate(signal_all, running, grace);
 }
 
 #[cfg(not(target_os = "linux"))]
